@@ -1,0 +1,135 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
+using WapBridge.Core.Common;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Accounts;
+
+public sealed record ApiKeySummary(int Id, string Key, string Label, string SecretHint, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>The only moment a secret exists in clear: returned once from <see cref="ApiKeyService.CreateAsync"/>.</summary>
+public sealed record NewApiKey(ApiKeySummary Summary, string Secret)
+{
+    public string AuthorizationHeader => $"token {Summary.Key}:{Secret}";
+}
+
+/// <summary>Creates, lists, revokes and verifies API keys, always scoped to one customer.</summary>
+public sealed class ApiKeyService(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    IMemoryCache cache,
+    TimeProvider time,
+    ILogger<ApiKeyService> logger)
+{
+    // Verified keys are cached briefly so a busy integrator costs no query per request; revocation evicts at once on this node.
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
+
+    // last_used_at is written at most this often per key, so reads never turn into a write per request.
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public async Task<NewApiKey> CreateAsync(int customerId, string? label, string? createdByUserId, CancellationToken ct = default)
+    {
+        label = string.IsNullOrWhiteSpace(label) ? "API key" : label.Trim();
+        if (label.Length > 100)
+            throw WapBridgeException.Invalid("label", "too_long", "label must be at most 100 characters");
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct))
+            throw WapBridgeException.NotFound("Customer", customerId.ToString(), "customer");
+
+        var secret = ApiKeyCredentials.NewSecret();
+        var entity = new ApiKey
+        {
+            Key = ApiKeyCredentials.NewKey(),
+            SecretHash = ApiKeyCredentials.HashSecret(secret),
+            SecretHint = secret[^4..],
+            Label = label,
+            CustomerId = customerId,
+            CreatedByUserId = createdByUserId,
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.ApiKeys.Add(entity);
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("API key {ApiKey} '{Label}' created for customer {CustomerId}", entity.Key, label, customerId);
+        return new NewApiKey(ToSummary(entity), secret);
+    }
+
+    public async Task<IReadOnlyList<ApiKeySummary>> ListAsync(int customerId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var keys = await db.ApiKeys.AsNoTracking().Where(k => k.CustomerId == customerId).ToListAsync(ct);
+        return keys.OrderByDescending(k => k.CreatedAt).Select(ToSummary).ToList();
+    }
+
+    public async Task RevokeAsync(int customerId, int apiKeyId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == apiKeyId && k.CustomerId == customerId, ct)
+            ?? throw WapBridgeException.NotFound("API key", apiKeyId.ToString(), "api_key");
+        if (key.RevokedAt is null)
+        {
+            key.RevokedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(ct);
+            logger.LogInformation("API key {ApiKey} of customer {CustomerId} revoked", key.Key, customerId);
+        }
+        cache.Remove(CacheKey(key.Key));
+    }
+
+    /// <summary>The caller behind <paramref name="key"/>:<paramref name="secret"/>, or null when unknown, revoked or wrong.</summary>
+    public async Task<ApiCaller?> VerifyAsync(string key, string secret, CancellationToken ct = default)
+    {
+        if (!ApiKeyCredentials.IsWellFormedKey(key))
+            return null;
+
+        var entry = await cache.GetOrCreateAsync(CacheKey(key), async e =>
+        {
+            e.AbsoluteExpirationRelativeToNow = CacheLifetime;
+            return await LoadAsync(key, ct);
+        });
+        if (entry is null || !ApiKeyCredentials.SecretMatches(secret, entry.SecretHash))
+            return null;
+
+        await TouchAsync(entry, ct);
+        return entry.Caller;
+    }
+
+    private async Task<VerifiedKey?> LoadAsync(string key, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.Key == key && k.RevokedAt == null)
+            .Select(k => new { k.Id, k.SecretHash, k.CustomerId, CustomerCode = k.Customer!.Code, k.CreatedByUserId, k.LastUsedAt })
+            .SingleOrDefaultAsync(ct);
+        if (row is null)
+            return null;
+
+        var isAdmin = row.CreatedByUserId is not null && await (
+            from ur in db.UserRoles
+            join r in db.Roles on ur.RoleId equals r.Id
+            where ur.UserId == row.CreatedByUserId && r.Name == Roles.Admin
+            select ur).AnyAsync(ct);
+        return new VerifiedKey(row.SecretHash, new ApiCaller(row.CustomerId, row.CustomerCode, row.Id, key, isAdmin), row.LastUsedAt);
+    }
+
+    private async Task TouchAsync(VerifiedKey entry, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (entry.LastUsedAt is { } last && now - last < LastUsedResolution)
+            return;
+        entry.LastUsedAt = now;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.ApiKeys.Where(k => k.Id == entry.Caller.ApiKeyId)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), ct);
+    }
+
+    private static string CacheKey(string key) => "apikey:" + key;
+
+    private static ApiKeySummary ToSummary(ApiKey k) => new(k.Id, k.Key, k.Label, k.SecretHint, k.CreatedAt, k.LastUsedAt, k.RevokedAt);
+
+    private sealed class VerifiedKey(byte[] secretHash, ApiCaller caller, DateTimeOffset? lastUsedAt)
+    {
+        public byte[] SecretHash { get; } = secretHash;
+        public ApiCaller Caller { get; } = caller;
+        public DateTimeOffset? LastUsedAt { get; set; } = lastUsedAt;
+    }
+}

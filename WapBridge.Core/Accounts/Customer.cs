@@ -1,0 +1,16 @@
+namespace WapBridge.Core.Accounts;
+
+/// <summary>The account that owns instances, API keys, campaigns and webhook settings.</summary>
+public sealed class Customer
+{
+    public int Id { get; set; }
+
+    /// <summary>Public id, <c>CUST-0001</c>.</summary>
+    public required string Code { get; set; }
+
+    public required string Name { get; set; }
+    public required string Email { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public static string FormatCode(long sequence) => $"CUST-{sequence:D4}";
+}

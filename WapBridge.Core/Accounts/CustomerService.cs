@@ -1,0 +1,71 @@
+using System.Net.Mail;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using WapBridge.Core.Common;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Accounts;
+
+public sealed record CustomerSummary(int Id, string Code, string Name, string Email, DateTimeOffset CreatedAt, int Users, int ActiveApiKeys);
+
+public sealed class CustomerService(IDbContextFactory<WapBridgeDbContext> dbFactory, TimeProvider time, ILogger<CustomerService> logger)
+{
+    public async Task<Customer> CreateAsync(string? name, string? email, CancellationToken ct = default)
+    {
+        name = name?.Trim();
+        email = email?.Trim();
+        if (string.IsNullOrEmpty(name)) throw WapBridgeException.Missing("name");
+        if (name.Length > 200) throw WapBridgeException.Invalid("name", "too_long", "name must be at most 200 characters");
+        if (string.IsNullOrEmpty(email)) throw WapBridgeException.Missing("email");
+        if (!IsEmail(email)) throw WapBridgeException.Invalid("email", "invalid_email", $"email '{email}' is not a valid e-mail address");
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await CreateAsync(db, name, email, ct);
+    }
+
+    /// <summary>Creates the customer inside <paramref name="db"/>'s transaction, or a new one.</summary>
+    public async Task<Customer> CreateAsync(WapBridgeDbContext db, string name, string email, CancellationToken ct)
+    {
+        var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+        try
+        {
+            var customer = new Customer
+            {
+                Code = Customer.FormatCode(await SequenceGenerator.NextAsync(db, "customer", ct)),
+                Name = name,
+                Email = email,
+                CreatedAt = time.GetUtcNow(),
+            };
+            db.Customers.Add(customer);
+            await db.SaveChangesAsync(ct);
+            if (own is not null) await own.CommitAsync(ct);
+            logger.LogInformation("Customer {Customer} '{Name}' created", customer.Code, name);
+            return customer;
+        }
+        finally
+        {
+            if (own is not null) await own.DisposeAsync();
+        }
+    }
+
+    public async Task<Customer?> FindByCodeAsync(string code, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Customers.AsNoTracking().SingleOrDefaultAsync(c => c.Code == code, ct);
+    }
+
+    public async Task<(IReadOnlyList<CustomerSummary> Items, int Total)> ListAsync(int limit, int offset, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var total = await db.Customers.CountAsync(ct);
+        var items = await db.Customers.AsNoTracking().OrderBy(c => c.Id).Skip(offset).Take(limit)
+            .Select(c => new CustomerSummary(c.Id, c.Code, c.Name, c.Email, c.CreatedAt,
+                db.Users.Count(u => u.CustomerId == c.Id),
+                db.ApiKeys.Count(k => k.CustomerId == c.Id && k.RevokedAt == null)))
+            .ToListAsync(ct);
+        return (items, total);
+    }
+
+    internal static bool IsEmail(string value) =>
+        MailAddress.TryCreate(value, out var address) && address.Address == value && value.Contains('.', StringComparison.Ordinal);
+}

@@ -1,0 +1,34 @@
+namespace WapBridge.Core.Common;
+
+/// <summary>What went wrong, in terms every API surface can map to its own status codes.</summary>
+public enum ErrorKind
+{
+    Validation,
+    NotFound,
+    Conflict,
+    InstanceNotConnected,
+    Permission,
+    Authentication,
+    TooManyRequests,
+}
+
+/// <summary>
+/// A failure the caller can fix. <see cref="Code"/> is stable and machine-readable,
+/// <see cref="Field"/> names the argument at fault so the error can say what to change.
+/// </summary>
+public class WapBridgeException(ErrorKind kind, string code, string message, string? field = null)
+    : Exception(message)
+{
+    public ErrorKind Kind { get; } = kind;
+    public string Code { get; } = code;
+    public string? Field { get; } = field;
+
+    public static WapBridgeException Invalid(string field, string code, string message) =>
+        new(ErrorKind.Validation, code, message, field);
+
+    public static WapBridgeException Missing(string field) =>
+        new(ErrorKind.Validation, "missing_argument", $"{field} is required", field);
+
+    public static WapBridgeException NotFound(string what, string id, string? field = null) =>
+        new(ErrorKind.NotFound, "not_found", $"{what} {id} not found", field);
+}

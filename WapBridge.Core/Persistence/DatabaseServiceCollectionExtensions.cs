@@ -1,0 +1,48 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace WapBridge.Core.Persistence;
+
+public static class DatabaseServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="WapBridgeDbContext"/> (scoped) and <see cref="IDbContextFactory{WapBridgeDbContext}"/>
+    /// (for hosted services and Blazor components) on the configured provider.
+    /// </summary>
+    public static IServiceCollection AddWapBridgeDatabase(this IServiceCollection services, DatabaseOptions options, string dataDir)
+    {
+        var connectionString = options.ResolveConnectionString(dataDir);
+        switch (options.ParsedProvider)
+        {
+            case DatabaseProvider.Sqlite:
+                Directory.CreateDirectory(dataDir);
+                services.AddDbContextFactory<SqliteWapBridgeDbContext>(o => ConfigureSqlite(o, connectionString));
+                services.AddSingleton<IDbContextFactory<WapBridgeDbContext>, ProviderDbContextFactory<SqliteWapBridgeDbContext>>();
+                break;
+            case DatabaseProvider.Postgres:
+                services.AddDbContextFactory<PostgresWapBridgeDbContext>(o => ConfigurePostgres(o, connectionString));
+                services.AddSingleton<IDbContextFactory<WapBridgeDbContext>, ProviderDbContextFactory<PostgresWapBridgeDbContext>>();
+                break;
+        }
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContext());
+        return services;
+    }
+
+    internal static void ConfigureSqlite(DbContextOptionsBuilder builder, string connectionString)
+    {
+        // A writer waits for the lock instead of failing at once: SQLite has one writer at a time.
+        var csb = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 30, Pooling = true };
+        builder.UseSqlite(csb.ConnectionString, o => o.MigrationsHistoryTable("__EFMigrationsHistory"));
+    }
+
+    internal static void ConfigurePostgres(DbContextOptionsBuilder builder, string connectionString) =>
+        builder.UseNpgsql(connectionString);
+
+    /// <summary>Lets services ask for the abstract context whatever the provider.</summary>
+    private sealed class ProviderDbContextFactory<TContext>(IDbContextFactory<TContext> inner)
+        : IDbContextFactory<WapBridgeDbContext> where TContext : WapBridgeDbContext
+    {
+        public WapBridgeDbContext CreateDbContext() => inner.CreateDbContext();
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Idempotency;
+
+namespace WapBridge.Core.Persistence;
+
+/// <summary>
+/// The one model. Each provider has a sealed subclass so that each keeps its own migrations
+/// (<see cref="SqliteWapBridgeDbContext"/>, <see cref="PostgresWapBridgeDbContext"/>); services use this type.
+/// </summary>
+public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbContext<WapBridgeUser>(options)
+{
+    public DbSet<Customer> Customers => Set<Customer>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Sequence> Sequences => Set<Sequence>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<Customer>(e =>
+        {
+            e.HasIndex(c => c.Code).IsUnique();
+            e.Property(c => c.Code).HasMaxLength(16);
+            e.Property(c => c.Name).HasMaxLength(200);
+            e.Property(c => c.Email).HasMaxLength(256);
+        });
+
+        builder.Entity<WapBridgeUser>(e =>
+        {
+            e.HasOne(u => u.Customer).WithMany().HasForeignKey(u => u.CustomerId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<ApiKey>(e =>
+        {
+            e.HasIndex(k => k.Key).IsUnique();
+            e.HasIndex(k => k.CustomerId);
+            e.Property(k => k.Key).HasMaxLength(15);
+            e.Property(k => k.SecretHint).HasMaxLength(8);
+            e.Property(k => k.Label).HasMaxLength(100);
+            e.HasOne(k => k.Customer).WithMany().HasForeignKey(k => k.CustomerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Sequence>(e =>
+        {
+            e.HasKey(s => s.Name);
+            e.Property(s => s.Name).HasMaxLength(64);
+        });
+
+        builder.Entity<IdempotencyRecord>(e =>
+        {
+            e.HasIndex(r => new { r.Scope, r.Key }).IsUnique();
+            e.HasIndex(r => r.CreatedAt);
+            e.Property(r => r.Scope).HasMaxLength(64);
+            e.Property(r => r.Key).HasMaxLength(255);
+            e.Property(r => r.RequestHash).HasMaxLength(64);
+        });
+    }
+}
+
+public sealed class SqliteWapBridgeDbContext(DbContextOptions<SqliteWapBridgeDbContext> options) : WapBridgeDbContext(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot order or compare DateTimeOffset columns; a long keeps one query model for both providers.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}
+
+public sealed class PostgresWapBridgeDbContext(DbContextOptions<PostgresWapBridgeDbContext> options) : WapBridgeDbContext(options);

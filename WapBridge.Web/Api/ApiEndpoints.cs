@@ -1,0 +1,14 @@
+using WapBridge.Web.Api.Frappe;
+
+namespace WapBridge.Web.Api;
+
+/// <summary>The one place where every API feature's methods are mapped.</summary>
+public static class ApiEndpoints
+{
+    public static void MapWapBridgeApi(this IEndpointRouteBuilder app)
+    {
+        app.MapAccountEndpoints();
+        app.MapAdminEndpoints();
+        app.MapFrappeFallback();
+    }
+}

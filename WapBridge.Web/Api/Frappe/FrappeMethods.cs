@@ -1,0 +1,207 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Common;
+using WapBridge.Core.Idempotency;
+
+namespace WapBridge.Web.Api.Frappe;
+
+public enum FrappeVerbs
+{
+    /// <summary>Read-only methods answer GET and POST.</summary>
+    GetOrPost,
+
+    /// <summary>Methods that change state: GET is 403 "Not permitted", as in Frappe.</summary>
+    PostOnly,
+}
+
+public static class FrappeMethods
+{
+    public const string MethodPrefix = "/api/method/";
+    public const string VersionedMethodPrefix = "/api/v1/method/";
+    private const string IdempotencyHeader = "Idempotency-Key";
+
+    /// <summary>
+    /// Maps <c>/api/method/{method}</c> and its <c>/api/v1/method/</c> alias with every contract §1
+    /// convention applied: argument binding, envelope, error body, verb rule, body limit and Idempotency-Key.
+    /// </summary>
+    public static RouteHandlerBuilder MapFrappeMethod<TArgs, TResult>(
+        this IEndpointRouteBuilder app,
+        string method,
+        FrappeVerbs verbs,
+        string authorizationPolicy,
+        string summary,
+        Func<TArgs, FrappeCall, Task<TResult>> handler)
+        where TArgs : notnull
+    {
+        var module = method.Split('.') is { Length: >= 4 } parts ? parts[^2] : "api";
+        RequestDelegate run = context => RunAsync(context, method, verbs, handler);
+
+        app.MapMethods(VersionedMethodPrefix + method, [HttpMethods.Get, HttpMethods.Post], run)
+            .ExcludeFromDescription()
+            .RequireAuthorization(authorizationPolicy)
+            .RequireRateLimiting(ApiRateLimiting.PolicyName);
+
+        // A Delegate (not a RequestDelegate) so that minimal-API metadata, and with it OpenAPI, applies.
+        Delegate described = (Func<HttpContext, Task>)(context => run(context));
+        return app.MapMethods(MethodPrefix + method, [HttpMethods.Get, HttpMethods.Post], described)
+            .WithName(method)
+            .WithTags(module)
+            .WithSummary(summary)
+            .WithDescription(verbs == FrappeVerbs.PostOnly ? "POST only; GET answers 403." : "GET or POST.")
+            // Described by a transformer, not Accepts(): Accepts metadata would also filter requests by Content-Type,
+            // and ERPNext sends GETs without one and bodies labelled with the wrong one.
+            .AddOpenApiOperationTransformer(async (operation, context, ct) =>
+            {
+                var schema = await context.GetOrCreateSchemaAsync(typeof(TArgs), null, ct);
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Description = "Arguments as a JSON object, or as form fields / query parameters.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = schema },
+                        ["application/x-www-form-urlencoded"] = new() { Schema = schema },
+                    },
+                };
+            })
+            .Produces<FrappeEnvelope<TResult>>(StatusCodes.Status200OK)
+            .Produces<FrappeErrorBody>(StatusCodes.Status401Unauthorized)
+            .Produces<FrappeErrorBody>(StatusCodes.Status403Forbidden)
+            .Produces<FrappeErrorBody>(StatusCodes.Status417ExpectationFailed)
+            .Produces<FrappeErrorBody>(StatusCodes.Status429TooManyRequests)
+            .RequireAuthorization(authorizationPolicy)
+            .RequireRateLimiting(ApiRateLimiting.PolicyName);
+    }
+
+    /// <summary>Answers every path under /api that no method matched with a JSON 404.</summary>
+    public static void MapFrappeFallback(this IEndpointRouteBuilder app)
+    {
+        app.Map("/api/{**path}", (HttpContext context) =>
+        {
+            var path = context.Request.Path.Value ?? "";
+            var method = path.StartsWith(VersionedMethodPrefix, StringComparison.Ordinal) ? path[VersionedMethodPrefix.Length..]
+                : path.StartsWith(MethodPrefix, StringComparison.Ordinal) ? path[MethodPrefix.Length..]
+                : path;
+            return FrappeError.MethodNotFound(method).WriteAsync(context);
+        }).ExcludeFromDescription();
+    }
+
+    private static async Task RunAsync<TArgs, TResult>(
+        HttpContext context, string method, FrappeVerbs verbs, Func<TArgs, FrappeCall, Task<TResult>> handler)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Api");
+        if (verbs == FrappeVerbs.PostOnly && !HttpMethods.IsPost(context.Request.Method))
+        {
+            await FrappeError.NotPermitted($"Not permitted: {method} changes data and accepts POST only").WriteAsync(context);
+            return;
+        }
+
+        long? idempotencyRecord = null;
+        var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
+        int status;
+        string body;
+        try
+        {
+            var limit = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
+            if (context.Request.ContentLength > limit)
+                throw new BodyTooLargeException(limit);
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+                sizeFeature.MaxRequestBodySize = limit;
+
+            JsonObject raw;
+            try
+            {
+                raw = await FrappeArguments.ReadAsync(context.Request, context.RequestAborted);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                throw new BodyTooLargeException(limit);
+            }
+            catch (InvalidDataException e)
+            {
+                throw WapBridgeException.Invalid("body", "unreadable_body", $"The form body cannot be read: {e.Message}");
+            }
+
+            var call = new FrappeCall(context);
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers[IdempotencyHeader].ToString() is { Length: > 0 } key)
+            {
+                if (key.Length > 255)
+                    throw WapBridgeException.Invalid(IdempotencyHeader, "too_long", "Idempotency-Key must be at most 255 characters");
+                var scope = call.Caller is { } caller ? "key:" + caller.ApiKeyId : "admin";
+                switch (await store.BeginAsync(scope, key, RequestHash(method, raw), context.RequestAborted))
+                {
+                    case IdempotencyOutcome.Replay replay:
+                        context.Response.Headers["Idempotent-Replayed"] = "true";
+                        await WriteJsonAsync(context, replay.StatusCode, replay.Body);
+                        return;
+                    case IdempotencyOutcome.InProgress:
+                        throw new WapBridgeException(ErrorKind.Conflict, "idempotency_in_progress",
+                            "A request with this Idempotency-Key is still being processed; retry in a moment.", IdempotencyHeader);
+                    case IdempotencyOutcome.Mismatch:
+                        throw WapBridgeException.Invalid(IdempotencyHeader, "idempotency_key_reused",
+                            "This Idempotency-Key was already used for a different request; use a new key for new arguments.");
+                    case IdempotencyOutcome.Started started:
+                        idempotencyRecord = started.RecordId;
+                        break;
+                }
+            }
+
+            var args = FrappeArguments.Bind<TArgs>(raw);
+            var result = await handler(args, call);
+            status = StatusCodes.Status200OK;
+            body = JsonSerializer.Serialize(new FrappeEnvelope<TResult>(result), FrappeJson.Options);
+        }
+        catch (WapBridgeException e)
+        {
+            (status, body) = Render(FrappeError.From(e));
+        }
+        catch (BodyTooLargeException e)
+        {
+            (status, body) = Render(FrappeError.BodyTooLarge(e.Limit));
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            if (idempotencyRecord is { } abandoned)
+                await store.ReleaseAsync(abandoned, CancellationToken.None);
+            return;
+        }
+        catch (Exception e)
+        {
+            var errorId = Guid.NewGuid().ToString("N")[..12];
+            logger.LogError(e, "Unhandled error {ErrorId} in {Method}", errorId, method);
+            (status, body) = Render(FrappeError.Internal(errorId));
+        }
+
+        if (idempotencyRecord is { } id)
+        {
+            if (status < 500)
+                await store.CompleteAsync(id, status, body, CancellationToken.None);
+            else
+                await store.ReleaseAsync(id, CancellationToken.None);
+        }
+        await WriteJsonAsync(context, status, body);
+    }
+
+    private static (int Status, string Body) Render(FrappeError error) =>
+        (error.Status, JsonSerializer.Serialize(error.ToBody(), FrappeJson.Options));
+
+    private static Task WriteJsonAsync(HttpContext context, int status, string body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsync(body, context.RequestAborted);
+    }
+
+    private static string RequestHash(string method, JsonObject args) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(method + "\n" + args.ToJsonString())));
+
+    private sealed class BodyTooLargeException(long limit) : Exception
+    {
+        public long Limit { get; } = limit;
+    }
+}

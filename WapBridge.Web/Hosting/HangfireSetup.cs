@@ -1,0 +1,73 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using Hangfire.Storage.SQLite;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Idempotency;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Web.Hosting;
+
+/// <summary>Section <c>WapBridge:Hangfire</c>.</summary>
+public sealed class HangfireOptions
+{
+    public const string Section = "WapBridge:Hangfire";
+
+    /// <summary>Run the Hangfire server in this process (campaign runs, schedules, maintenance).</summary>
+    public bool ServerEnabled { get; set; } = true;
+
+    public int WorkerCount { get; set; } = 4;
+
+    /// <summary>How often idle workers poll the queue; SQLite storage is slow with its 15 s default.</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}
+
+public static class HangfireSetup
+{
+    public const string DashboardPath = "/hangfire";
+    public const string DashboardPolicy = "hangfire-dashboard";
+
+    public static IServiceCollection AddWapBridgeHangfire(this IServiceCollection services, DatabaseOptions database, string dataDir, HangfireOptions options)
+    {
+        services.AddHangfire(config =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            switch (database.ParsedProvider)
+            {
+                case DatabaseProvider.Sqlite:
+                    config.UseSQLiteStorage(Path.Combine(dataDir, "hangfire.db"),
+                        new SQLiteStorageOptions { QueuePollInterval = options.QueuePollInterval });
+                    break;
+                case DatabaseProvider.Postgres:
+                    config.UsePostgreSqlStorage(c => c.UseNpgsqlConnection(database.ResolveConnectionString(dataDir)),
+                        new PostgreSqlStorageOptions { QueuePollInterval = options.QueuePollInterval, PrepareSchemaIfNecessary = true });
+                    break;
+            }
+        });
+        if (options.ServerEnabled)
+            services.AddHangfireServer(server => server.WorkerCount = Math.Max(1, options.WorkerCount));
+        return services;
+    }
+
+    /// <summary>Maintenance jobs that every node may run; Hangfire makes sure each fires once per schedule.</summary>
+    public static void ScheduleMaintenanceJobs(IRecurringJobManager jobs)
+    {
+        jobs.AddOrUpdate<IdempotencyStore>("purge-idempotency-keys", store => store.PurgeExpiredAsync(CancellationToken.None), Cron.Hourly());
+    }
+
+    public static void MapWapBridgeHangfireDashboard(this IEndpointRouteBuilder app) =>
+        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            // The endpoint policy signs the user in (or redirects to login); the filter re-checks the role for Hangfire's own requests.
+            Authorization = [new AdminOnlyDashboardFilter()],
+            DashboardTitle = "WapBridge jobs",
+            AppPath = "/",
+        }).RequireAuthorization(DashboardPolicy);
+
+    private sealed class AdminOnlyDashboardFilter : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsInRole(Roles.Admin);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Hangfire;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Scalar.AspNetCore;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Common;
+using WapBridge.Core.Idempotency;
+using WapBridge.Core.Persistence;
+using WapBridge.Web.Api;
+using WapBridge.Web.Api.Frappe;
+using WapBridge.Web.Components;
+
+namespace WapBridge.Web.Hosting;
+
+/// <summary>The composition root, split from Program.cs so tests and tools build the same host.</summary>
+public static class WapBridgeServices
+{
+    public static WebApplicationBuilder AddWapBridge(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddWapBridgeEnvironmentVariables();
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        var root = configuration.GetSection(WapBridgeOptions.Section).Get<WapBridgeOptions>() ?? new WapBridgeOptions();
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var api = configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        var hangfire = configuration.GetSection(HangfireOptions.Section).Get<HangfireOptions>() ?? new HangfireOptions();
+        var dataDir = root.ResolvedDataDir;
+        Directory.CreateDirectory(dataDir);
+
+        services.Configure<WapBridgeOptions>(configuration.GetSection(WapBridgeOptions.Section));
+        services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.Section));
+        services.Configure<AccountOptions>(configuration.GetSection(AccountOptions.Section));
+        services.Configure<ApiOptions>(configuration.GetSection(ApiOptions.Section));
+        services.Configure<HangfireOptions>(configuration.GetSection(HangfireOptions.Section));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+        services.AddWapBridgeDatabase(database, dataDir);
+        services.AddDataProtection()
+            .SetApplicationName("WapBridge")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, "keys")));
+
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<CustomerService>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddScoped<RegistrationService>();
+
+        services.AddIdentityCore<WapBridgeUser>(o =>
+            {
+                o.SignIn.RequireConfirmedAccount = false;
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 8;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<WapBridgeDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders()
+            .AddClaimsPrincipalFactory<WapBridgeClaimsPrincipalFactory>();
+
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiPolicies.Scheme, null)
+            .AddIdentityCookies();
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicies.Customer, p => p.AddAuthenticationSchemes(ApiPolicies.Scheme).RequireAuthenticatedUser())
+            .AddPolicy(ApiPolicies.Admin, p => p.AddAuthenticationSchemes(ApiPolicies.Scheme).RequireRole(Roles.Admin))
+            .AddPolicy(HangfireSetup.DashboardPolicy, p => p.RequireRole(Roles.Admin));
+
+        services.AddApiRateLimiting(api.RateLimit);
+        services.Configure<FormOptions>(o =>
+        {
+            o.ValueLengthLimit = (int)Math.Min(int.MaxValue, api.MaxRequestBodyBytes);
+            o.MultipartBodyLengthLimit = api.MaxRequestBodyBytes;
+        });
+        services.ConfigureHttpJsonOptions(o => FrappeJson.Configure(o.SerializerOptions));
+
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "WapBridge API";
+            doc.Info.Description = "Frappe-style WhatsApp gateway API. Authenticate with 'Authorization: token <api_key>:<api_secret>'. "
+                + "Every method answers under /api/method/ and /api/v1/method/; success is {\"message\": …}; errors carry exc_type, exception, _server_messages and error.";
+            return Task.CompletedTask;
+        }));
+
+        services.AddWapBridgeHangfire(database, dataDir, hangfire);
+        services.AddWapBridgeDashboard();
+        return builder;
+    }
+
+    public static async Task<WebApplication> UseWapBridgeAsync(this WebApplication app)
+    {
+        await DatabaseMigrator.MigrateAsync(
+            app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(),
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Database"));
+        HangfireSetup.ScheduleMaintenanceJobs(app.Services.GetRequiredService<IRecurringJobManager>());
+
+        if (!app.Environment.IsDevelopment())
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"),
+            branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
+
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/api-reference", o => o.WithTitle("WapBridge API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapWapBridgeApi();
+        app.MapWapBridgeHangfireDashboard();
+        app.MapWapBridgeDashboard();
+
+        var urls = app.Urls.Count > 0 ? string.Join(", ", app.Urls) : app.Configuration["urls"] ?? "http://localhost:5080";
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Logger.LogInformation("WapBridge is listening on {Urls}; data in {DataDir}",
+                string.Join(", ", app.Urls), app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WapBridgeOptions>>().Value.ResolvedDataDir));
+        return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString().ToLowerInvariant(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description }),
+        }));
+    }
+}
