@@ -17,9 +17,10 @@ public static class ApiRateLimiting
         {
             limiter.AddPolicy(PolicyName, context =>
             {
-                if (!options.Enabled)
-                    return RateLimitPartition.GetNoLimiter("disabled");
-                var partition = context.User.FindFirst(WapBridgeClaims.ApiKey)?.Value ?? context.User.Identity?.Name ?? "anonymous";
+                // The operator's bootstrap admin token is not an integrator's key: it is never throttled.
+                var partition = context.User.FindFirst(WapBridgeClaims.ApiKey)?.Value;
+                if (!options.Enabled || partition is null)
+                    return RateLimitPartition.GetNoLimiter("unlimited");
                 return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = Math.Max(1, options.Burst),

@@ -112,6 +112,7 @@ public static class FrappeMethods
                 throw new BodyTooLargeException(limit);
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
                 sizeFeature.MaxRequestBodySize = limit;
+            context.Request.Body = new LengthLimitedStream(context.Request.Body, limit);
 
             JsonObject raw;
             try
@@ -199,9 +200,4 @@ public static class FrappeMethods
 
     private static string RequestHash(string method, JsonObject args) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(method + "\n" + args.ToJsonString())));
-
-    private sealed class BodyTooLargeException(long limit) : Exception
-    {
-        public long Limit { get; } = limit;
-    }
 }
