@@ -12,9 +12,9 @@ public static class AccountEndpoints
     {
         api.MapFrappeMethod<NoArgs, AccountResult>("wap_bridge.api.accounts.get_account", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "Who this API key belongs to: a cheap way to check credentials",
-            async (_, call) =>
+            async (args, call) =>
             {
-                _ = call.CustomerId; // the admin token has no account: 403
+                _ = call.CustomerId; // the admin token has no account: 403 before anything else
                 var caller = call.Caller!;
                 var customer = await call.Service<CustomerService>().FindByCodeAsync(caller.CustomerCode, call.Aborted);
                 return new AccountResult(caller.CustomerCode, customer?.Name ?? "", caller.Key, caller.IsAdmin);

@@ -1,0 +1,34 @@
+namespace WapBridge.Core.Engines;
+
+public abstract record EngineEvent(string InstanceId, DateTimeOffset At);
+
+/// <summary>A new QR code to show; the previous one stops working.</summary>
+public sealed record QrCodeEvent(string InstanceId, DateTimeOffset At, string Qr, DateTimeOffset ExpiresAt) : EngineEvent(InstanceId, At);
+
+public sealed record PairingCodeEvent(string InstanceId, DateTimeOffset At, string Code) : EngineEvent(InstanceId, At);
+
+/// <summary>Pairing gave up (QR not scanned in time): the instance needs a restart to try again.</summary>
+public sealed record PairingExpiredEvent(string InstanceId, DateTimeOffset At, string Reason) : EngineEvent(InstanceId, At);
+
+public sealed record ConnectedEvent(string InstanceId, DateTimeOffset At, string PhoneNumber, string? PushName) : EngineEvent(InstanceId, At);
+
+/// <summary>The connection dropped; <see cref="Transient"/> sessions are reconnected by the host.</summary>
+public sealed record DisconnectedEvent(string InstanceId, DateTimeOffset At, string Reason, bool Transient) : EngineEvent(InstanceId, At);
+
+/// <summary>The phone unlinked this device: the credentials are void and a new scan is needed.</summary>
+public sealed record LoggedOutEvent(string InstanceId, DateTimeOffset At, string Reason) : EngineEvent(InstanceId, At);
+
+public sealed record MessageReceivedEvent(string InstanceId, DateTimeOffset At, InboundEngineMessage Message) : EngineEvent(InstanceId, At);
+
+public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At);
+
+/// <summary>whatsapp-web.js ack levels, which the contract exposes as <c>ack</c>.</summary>
+public enum MessageAck
+{
+    Error = -1,
+    Pending = 0,
+    Server = 1,
+    Device = 2,
+    Read = 3,
+    Played = 4,
+}

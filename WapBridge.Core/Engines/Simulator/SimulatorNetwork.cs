@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
+
+namespace WapBridge.Core.Engines.Simulator;
+
+/// <summary>What a test or a dashboard user injects as an inbound message.</summary>
+public sealed record SimulatedInbound(
+    string? FromPhone,
+    string? FromLid,
+    string? Text,
+    EngineMedia? Media = null,
+    string? Caption = null,
+    string? PushName = null,
+    string? GroupId = null,
+    string? QuotedId = null);
+
+/// <summary>
+/// The simulated WhatsApp world: which sessions are open, which phone each is connected as, and the
+/// message ids already delivered (a resend with the same id is collapsed, as WhatsApp does).
+/// </summary>
+public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger)
+{
+    private readonly ConcurrentDictionary<string, SimulatorSession> _sessions = new();
+    private readonly ConcurrentDictionary<string, byte> _delivered = new();
+    private Regex? _notOnWhatsApp;
+
+    public SimulatorOptions Options => options.Value;
+    public TimeProvider Time => time;
+    internal ILogger Logger => logger;
+
+    internal void Register(SimulatorSession session) => _sessions[session.InstanceId] = session;
+
+    internal void Unregister(SimulatorSession session) => _sessions.TryRemove(new KeyValuePair<string, SimulatorSession>(session.InstanceId, session));
+
+    /// <summary>The phone scans the instance's QR code (or confirms its pairing code): it connects as <paramref name="phoneNumber"/>.</summary>
+    public Task ScanAsync(string instanceId, string phoneNumber, string? pushName, CancellationToken ct = default) =>
+        Session(instanceId).CompletePairingAsync(phoneNumber, pushName, ct);
+
+    /// <summary>Someone sends the instance a message; answers its WhatsApp message id.</summary>
+    public Task<string> InjectInboundAsync(string instanceId, SimulatedInbound inbound, CancellationToken ct = default) =>
+        Session(instanceId).ReceiveAsync(inbound, ct);
+
+    /// <summary>The connection drops for a moment (the host is expected to reconnect).</summary>
+    public Task DropConnectionAsync(string instanceId, CancellationToken ct = default) =>
+        Session(instanceId).DropAsync("connection_lost", ct);
+
+    /// <summary>The user unlinks the device from the phone.</summary>
+    public Task UnlinkFromPhoneAsync(string instanceId, CancellationToken ct = default) =>
+        Session(instanceId).LogoutAsync(ct, reason: "unlinked_from_phone");
+
+    internal bool IsOnWhatsApp(string phone)
+    {
+        if (string.IsNullOrEmpty(options.Value.NotOnWhatsAppPattern))
+            return true;
+        _notOnWhatsApp ??= new Regex(options.Value.NotOnWhatsAppPattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+        return !_notOnWhatsApp.IsMatch(phone);
+    }
+
+    /// <summary>True the first time a sender's message id is delivered; false for a resend of the same id.</summary>
+    internal bool MarkDelivered(string senderInstanceId, string messageId) => _delivered.TryAdd(senderInstanceId + "/" + messageId, 0);
+
+    /// <summary>The session connected as <paramref name="phone"/>, when that phone is one of ours.</summary>
+    internal SimulatorSession? FindByPhone(string phone) =>
+        _sessions.Values.FirstOrDefault(s => s.ConnectedPhone == phone);
+
+    private SimulatorSession Session(string instanceId) =>
+        _sessions.TryGetValue(instanceId, out var session)
+            ? session
+            : throw new WapBridgeException(ErrorKind.InstanceNotConnected, "session_not_open",
+                $"Instance {instanceId} has no open simulator session; restart it first.", "instance_id");
+}

@@ -1,0 +1,233 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using WapBridge.Core.Common;
+
+namespace WapBridge.Core.Engines.Simulator;
+
+/// <summary>One simulated linked device: pairs by QR or code, stays connected, sends with receipts, receives.</summary>
+internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionContext context) : IEngineSession
+{
+    private sealed record Credentials(string Phone, string? PushName);
+
+    private readonly Lock _gate = new();
+    private readonly List<ITimer> _timers = [];
+    private ITimer? _qrTimer;
+    private int _qrCount;
+    private string? _pairingPhone;
+    private bool _pairing;
+    private bool _disposed;
+
+    public string InstanceId => context.InstanceId;
+    public string? ConnectedPhone { get; private set; }
+    private string? PushName { get; set; }
+    private TimeProvider Time => network.Time;
+
+    public async Task ConnectAsync(CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        network.Register(this);
+        var stored = await context.Credentials.LoadAsync(ct);
+        if (stored is not null && JsonSerializer.Deserialize<Credentials>(stored) is { } credentials)
+        {
+            await ConnectAsAsync(credentials.Phone, credentials.PushName, ct);
+            return;
+        }
+        lock (_gate)
+        {
+            _pairing = true;
+            _qrCount = 0;
+        }
+        await EmitNextQrAsync();
+    }
+
+    private async Task EmitNextQrAsync()
+    {
+        QrCodeEvent? qr = null;
+        PairingExpiredEvent? expired = null;
+        lock (_gate)
+        {
+            _qrTimer?.Dispose();
+            _qrTimer = null;
+            if (!_pairing || _disposed)
+                return;
+            if (_qrCount >= network.Options.MaxQrCodes)
+            {
+                _pairing = false;
+                expired = new PairingExpiredEvent(InstanceId, Time.GetUtcNow(), $"QR code not scanned after {_qrCount} codes");
+            }
+            else
+            {
+                var lifetime = _qrCount == 0 ? network.Options.FirstQrLifetime : network.Options.NextQrLifetime;
+                _qrCount++;
+                var now = Time.GetUtcNow();
+                qr = new QrCodeEvent(InstanceId, now, NewQrPayload(), now + lifetime);
+                _qrTimer = Time.CreateTimer(_ => _ = EmitNextQrAsync(), null, lifetime, Timeout.InfiniteTimeSpan);
+            }
+        }
+        if (qr is not null) await EmitAsync(qr);
+        if (expired is not null) await EmitAsync(expired);
+    }
+
+    // Shaped like WhatsApp Web's QR payload: ref, noise key, identity key and adv secret, comma-separated.
+    private static string NewQrPayload() =>
+        "2@" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)) + "," + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))
+        + "," + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "," + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public async Task<string> RequestPairingCodeAsync(string phoneNumber, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            if (!_pairing)
+                throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", "The instance is not waiting to be paired.", "instance_id");
+            _pairingPhone = phoneNumber;
+        }
+        const string alphabet = "ABCDEFGHJKLMNPQRSTVWXYZ123456789";
+        var code = string.Concat(Enumerable.Range(0, 8).Select(_ => alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)]));
+        await EmitAsync(new PairingCodeEvent(InstanceId, Time.GetUtcNow(), code));
+        return code;
+    }
+
+    internal async Task CompletePairingAsync(string phoneNumber, string? pushName, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (!_pairing)
+                throw new WapBridgeException(ErrorKind.Conflict, "not_pairing",
+                    ConnectedPhone is null ? "The instance is not showing a QR code; restart it to pair again." : $"The instance is already connected as {ConnectedPhone}.",
+                    "instance_id");
+            if (_pairingPhone is not null && _pairingPhone != phoneNumber)
+                throw WapBridgeException.Invalid("phone_number", "pairing_phone_mismatch", $"The pairing code was requested for {_pairingPhone}, not {phoneNumber}.");
+            _pairing = false;
+            _qrTimer?.Dispose();
+            _qrTimer = null;
+        }
+        await context.Credentials.SaveAsync(JsonSerializer.Serialize(new Credentials(phoneNumber, pushName)), ct);
+        await ConnectAsAsync(phoneNumber, pushName, ct);
+    }
+
+    private async Task ConnectAsAsync(string phone, string? pushName, CancellationToken ct)
+    {
+        ConnectedPhone = phone;
+        PushName = pushName;
+        await EmitAsync(new ConnectedEvent(InstanceId, Time.GetUtcNow(), phone, pushName), ct);
+        if (network.Options.RandomDisconnectWithin is { } within && within > TimeSpan.Zero)
+            Schedule(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * within.TotalMilliseconds), () => DropAsync("random_disconnect", CancellationToken.None));
+    }
+
+    internal async Task DropAsync(string reason, CancellationToken ct)
+    {
+        if (ConnectedPhone is null)
+            return;
+        ConnectedPhone = null;
+        await EmitAsync(new DisconnectedEvent(InstanceId, Time.GetUtcNow(), reason, Transient: true), ct);
+    }
+
+    public async Task<EngineSendResult> SendAsync(OutgoingMessage message, CancellationToken ct = default)
+    {
+        if (ConnectedPhone is null)
+            return EngineSendResult.Failed("not_connected", "The simulator session is not connected.");
+        if (network.Options.SendLatency > TimeSpan.Zero)
+            await Task.Delay(network.Options.SendLatency, Time, ct);
+        if (!network.IsOnWhatsApp(message.ToPhone))
+            return EngineSendResult.Failed("not_on_whatsapp", $"{message.ToPhone} is not on WhatsApp.");
+
+        if (network.MarkDelivered(InstanceId, message.Id))
+        {
+            if (network.FindByPhone(message.ToPhone) is { } recipient && recipient != this)
+            {
+                await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName), ct, message.Id);
+            }
+            await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Server), ct);
+            Schedule(network.Options.DeliveredAfter, () => EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Device)).AsTask());
+            if (network.Options.ReadAfter is { } readAfter)
+            {
+                var ack = message.Media?.MimeType.StartsWith("audio/", StringComparison.OrdinalIgnoreCase) == true ? MessageAck.Played : MessageAck.Read;
+                Schedule(readAfter, () => EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, ack)).AsTask());
+            }
+        }
+        else
+        {
+            network.Logger.LogDebug("Simulator collapsed a resend of {MessageId} from {InstanceId}", message.Id, InstanceId);
+        }
+        return EngineSendResult.Ok;
+    }
+
+    internal async Task<string> ReceiveAsync(SimulatedInbound inbound, CancellationToken ct, string? id = null)
+    {
+        if (ConnectedPhone is null)
+            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_connected", $"Instance {InstanceId} is not connected.", "instance_id");
+        if (inbound.FromPhone is null && inbound.FromLid is null)
+            throw WapBridgeException.Missing("from_number");
+        var type = inbound.Media is null ? "chat" : WhatsAppIds.MessageTypeFor(inbound.Media.MimeType);
+        var message = new InboundEngineMessage(
+            id ?? WhatsAppIds.NewMessageId(), inbound.FromPhone, inbound.FromLid, inbound.PushName, inbound.GroupId, type,
+            inbound.Media is null ? inbound.Text : inbound.Caption, inbound.Media, inbound.QuotedId, Time.GetUtcNow());
+        await EmitAsync(new MessageReceivedEvent(InstanceId, message.Timestamp, message), ct);
+        return message.Id;
+    }
+
+    public Task LogoutAsync(CancellationToken ct = default) => LogoutAsync(ct, "logged_out");
+
+    internal async Task LogoutAsync(CancellationToken ct, string reason)
+    {
+        lock (_gate)
+        {
+            _pairing = false;
+            _qrTimer?.Dispose();
+            _qrTimer = null;
+        }
+        ConnectedPhone = null;
+        await context.Credentials.SaveAsync(null, ct);
+        network.Unregister(this);
+        await EmitAsync(new LoggedOutEvent(InstanceId, Time.GetUtcNow(), reason), ct);
+    }
+
+    private void Schedule(TimeSpan after, Func<Task> action)
+    {
+        if (after <= TimeSpan.Zero)
+        {
+            _ = action();
+            return;
+        }
+        lock (_gate)
+        {
+            if (_disposed) return;
+            ITimer? timer = null;
+            timer = Time.CreateTimer(_ =>
+            {
+                lock (_gate) _timers.Remove(timer!);
+                timer!.Dispose();
+                _ = action();
+            }, null, after, Timeout.InfiniteTimeSpan);
+            _timers.Add(timer);
+        }
+    }
+
+    private async ValueTask EmitAsync(EngineEvent e, CancellationToken ct = default)
+    {
+        if (_disposed) return;
+        try
+        {
+            await context.Events.OnEventAsync(e, ct);
+        }
+        catch (Exception ex)
+        {
+            network.Logger.LogError(ex, "Simulator event {Event} for {InstanceId} failed in the host", e.GetType().Name, InstanceId);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _qrTimer?.Dispose();
+            foreach (var timer in _timers) timer.Dispose();
+            _timers.Clear();
+        }
+        ConnectedPhone = null;
+        network.Unregister(this);
+        return ValueTask.CompletedTask;
+    }
+}
