@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Idempotency;
+using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Persistence;
 
@@ -16,6 +17,8 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Sequence> Sequences => Set<Sequence>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Instance> Instances => Set<Instance>();
+    public DbSet<InstanceStateChange> InstanceStateChanges => Set<InstanceStateChange>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -42,6 +45,30 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(k => k.SecretHint).HasMaxLength(8);
             e.Property(k => k.Label).HasMaxLength(100);
             e.HasOne(k => k.Customer).WithMany().HasForeignKey(k => k.CustomerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Instance>(e =>
+        {
+            e.HasIndex(i => i.Code).IsUnique();
+            e.HasIndex(i => new { i.CustomerId, i.PhoneNumber });
+            e.Property(i => i.Code).HasMaxLength(20);
+            e.Property(i => i.Name).HasMaxLength(100);
+            e.Property(i => i.Engine).HasMaxLength(20);
+            e.Property(i => i.State).HasMaxLength(20);
+            e.Property(i => i.PhoneNumber).HasMaxLength(20);
+            e.Property(i => i.PushName).HasMaxLength(100);
+            e.Property(i => i.DefaultCountry).HasMaxLength(2);
+            e.Property(i => i.NodeId).HasMaxLength(8);
+            e.Property(i => i.LastError).HasMaxLength(500);
+            e.HasOne<Customer>().WithMany().HasForeignKey(i => i.CustomerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<InstanceStateChange>(e =>
+        {
+            e.HasIndex(c => new { c.InstanceId, c.At });
+            e.Property(c => c.State).HasMaxLength(20);
+            e.Property(c => c.Reason).HasMaxLength(500);
+            e.HasOne<Instance>().WithMany().HasForeignKey(c => c.InstanceId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Sequence>(e =>

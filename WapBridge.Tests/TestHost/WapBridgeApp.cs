@@ -25,6 +25,9 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
     public string Provider { get; }
     public string DataDir { get; }
 
+    /// <summary>Leave the data folder behind on dispose, for a second host to start on the same database.</summary>
+    public bool KeepDataDir { get; init; }
+
     /// <summary>False when the provider is PostgreSQL and no server is configured: tests skip.</summary>
     public bool Available { get; private set; } = true;
 
@@ -106,7 +109,8 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
         await base.DisposeAsync();
         if (_postgres is not null)
             await _postgres.DisposeAsync();
-        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        if (!KeepDataDir)
+            try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         GC.SuppressFinalize(this);
     }
 }

@@ -9,6 +9,9 @@ public static class ApiEndpoints
     {
         app.MapAccountEndpoints();
         app.MapAdminEndpoints();
+        app.MapInstanceEndpoints();
+        if (app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Engines.Simulator.SimulatorOptions>>().Value.Enabled)
+            app.MapSimulatorEndpoints();
         app.MapFrappeFallback();
     }
 }

@@ -10,7 +10,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Idempotency;
+using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Api;
 using WapBridge.Web.Api.Frappe;
@@ -51,6 +54,15 @@ public static class WapBridgeServices
         services.AddSingleton<CustomerService>();
         services.AddSingleton<IdempotencyStore>();
         services.AddScoped<RegistrationService>();
+
+        services.Configure<NodeOptions>(configuration.GetSection(NodeOptions.Section));
+        services.Configure<SimulatorOptions>(configuration.GetSection(SimulatorOptions.Section));
+        services.AddSingleton<SimulatorNetwork>();
+        services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
+        services.AddSingleton<EngineRegistry>();
+        services.AddSingleton<InstanceManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<InstanceManager>());
+        services.AddSingleton<InstanceService>();
 
         services.AddIdentityCore<WapBridgeUser>(o =>
             {

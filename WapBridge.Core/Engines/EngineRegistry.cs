@@ -1,0 +1,29 @@
+using WapBridge.Core.Common;
+
+namespace WapBridge.Core.Engines;
+
+/// <summary>The engines this process has, by name.</summary>
+public sealed class EngineRegistry(IEnumerable<IWhatsAppEngine> engines)
+{
+    private readonly Dictionary<string, IWhatsAppEngine> _byName = engines.ToDictionary(e => e.Name, StringComparer.OrdinalIgnoreCase);
+
+    public IReadOnlyCollection<IWhatsAppEngine> All => _byName.Values;
+
+    /// <summary>The default for new instances: the first available engine in preference order.</summary>
+    public string? DefaultEngine => new[] { "baileys", "cloudapi", "simulator" }
+        .FirstOrDefault(n => _byName.TryGetValue(n, out var e) && e.UnavailableReason is null);
+
+    public IWhatsAppEngine Get(string name) =>
+        _byName.TryGetValue(name, out var engine)
+            ? engine
+            : throw WapBridgeException.Invalid("engine", "unknown_engine",
+                $"engine '{name}' is not available here; use one of: {string.Join(", ", _byName.Keys)}");
+
+    public IWhatsAppEngine GetAvailable(string name)
+    {
+        var engine = Get(name);
+        return engine.UnavailableReason is { } reason
+            ? throw WapBridgeException.Invalid("engine", "engine_unavailable", reason)
+            : engine;
+    }
+}

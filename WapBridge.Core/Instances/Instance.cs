@@ -1,0 +1,54 @@
+namespace WapBridge.Core.Instances;
+
+/// <summary>Instance states, as the API spells them (contract §6).</summary>
+public static class InstanceStates
+{
+    public const string New = "new";
+    public const string Qr = "qr";
+    public const string Pairing = "pairing";
+    public const string Connecting = "connecting";
+    public const string Connected = "connected";
+    public const string Disconnected = "disconnected";
+    public const string LoggedOut = "logged_out";
+}
+
+/// <summary>One WhatsApp number connected (or being connected) to WapBridge.</summary>
+public sealed class Instance
+{
+    public int Id { get; set; }
+
+    /// <summary>Public id <c>INST-NN-NNNNNNN</c>: NN is the node hosting its session.</summary>
+    public required string Code { get; set; }
+
+    public int CustomerId { get; set; }
+    public required string Name { get; set; }
+    public required string Engine { get; set; }
+    public string State { get; set; } = InstanceStates.New;
+    public string? PhoneNumber { get; set; }
+    public string? PushName { get; set; }
+
+    /// <summary>ISO 3166 region used to read national numbers such as <c>0755 123456</c>.</summary>
+    public string? DefaultCountry { get; set; }
+
+    public required string NodeId { get; set; }
+
+    /// <summary>The engine's session credentials, encrypted with Data Protection.</summary>
+    public string? EngineCredentials { get; set; }
+
+    public string? LastError { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset StateChangedAt { get; set; }
+    public DateTimeOffset? ConnectedAt { get; set; }
+
+    public static string FormatCode(string nodeId, long sequence) => $"INST-{nodeId}-{sequence:D7}";
+}
+
+/// <summary>A state change with its reason, kept for the dashboard's history and for support.</summary>
+public sealed class InstanceStateChange
+{
+    public long Id { get; set; }
+    public int InstanceId { get; set; }
+    public required string State { get; set; }
+    public string? Reason { get; set; }
+    public DateTimeOffset At { get; set; }
+}

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Instances;
+
+/// <summary>
+/// Owns the engine sessions of the instances this node hosts: opens them at start-up, records every
+/// state change with its reason, reconnects dropped sessions with backoff, and closes them cleanly.
+/// </summary>
+public sealed class InstanceManager(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    EngineRegistry engines,
+    IDataProtectionProvider dataProtection,
+    IEnumerable<IInstanceEventObserver> observers,
+    IOptions<NodeOptions> node,
+    TimeProvider time,
+    ILogger<InstanceManager> logger) : IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan[] ReconnectBackoff =
+        [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60)];
+
+    private readonly ConcurrentDictionary<string, LiveSession> _live = new();
+    private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>The QR code an instance shows right now, if it is pairing.</summary>
+    public QrCodeEvent? CurrentQr(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Qr : null;
+
+    public IEngineSession? Session(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Session : null;
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var resumable = await db.Instances.AsNoTracking()
+            .Where(i => i.NodeId == node.Value.Id && i.EngineCredentials != null
+                && (i.State == InstanceStates.Connected || i.State == InstanceStates.Connecting || i.State == InstanceStates.Disconnected))
+            .ToListAsync(ct);
+        foreach (var instance in resumable)
+        {
+            try
+            {
+                await OpenAsync(instance, ct);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Could not resume instance {Instance}", instance.Code);
+            }
+        }
+        if (resumable.Count > 0)
+            logger.LogInformation("Resumed {Count} instance sessions on node {Node}", resumable.Count, node.Value.Id);
+    }
+
+    /// <summary>Opens (or reopens) the instance's session: it connects with stored credentials or starts pairing.</summary>
+    public async Task OpenAsync(Instance instance, CancellationToken ct = default)
+    {
+        await CloseAsync(instance.Code);
+        var engine = engines.GetAvailable(instance.Engine);
+        var live = new LiveSession(instance.Id, instance.Code);
+        live.Session = engine.CreateSession(new EngineSessionContext(instance.Code, new Sink(this, live),
+            new InstanceCredentialStore(dbFactory, _protector, instance.Id)));
+        _live[instance.Code] = live;
+        var hasCredentials = instance.EngineCredentials is not null;
+        await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", ct);
+        await live.Session.ConnectAsync(ct);
+    }
+
+    /// <summary>Closes the session without logging out: the credentials stay for the next open.</summary>
+    public async Task CloseAsync(string instanceCode)
+    {
+        if (_live.TryRemove(instanceCode, out var live))
+        {
+            live.Closed.Cancel();
+            if (live.Session is not null)
+                await live.Session.DisposeAsync();
+        }
+    }
+
+    public async Task LogoutAsync(string instanceCode, CancellationToken ct = default)
+    {
+        if (_live.TryGetValue(instanceCode, out var live) && live.Session is not null)
+            await live.Session.LogoutAsync(ct);
+        await CloseAsync(instanceCode);
+    }
+
+    private async Task HandleAsync(LiveSession live, EngineEvent e)
+    {
+        await live.Gate.WaitAsync();
+        try
+        {
+            if (live.Closed.IsCancellationRequested)
+                return;
+            switch (e)
+            {
+                case QrCodeEvent qr:
+                    live.Qr = qr;
+                    await RecordStateAsync(live, InstanceStates.Qr, null, CancellationToken.None);
+                    break;
+                case PairingCodeEvent:
+                    await RecordStateAsync(live, InstanceStates.Pairing, "pairing code issued", CancellationToken.None);
+                    break;
+                case PairingExpiredEvent expired:
+                    live.Qr = null;
+                    await RecordStateAsync(live, InstanceStates.Disconnected, expired.Reason + "; restart the instance for a new QR code", CancellationToken.None);
+                    break;
+                case ConnectedEvent connected:
+                    live.Qr = null;
+                    live.ReconnectAttempts = 0;
+                    await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, connected);
+                    break;
+                case DisconnectedEvent disconnected:
+                    await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None);
+                    if (disconnected.Transient)
+                        _ = ReconnectAsync(live);
+                    break;
+                case LoggedOutEvent loggedOut:
+                    live.Qr = null;
+                    await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
+                    break;
+            }
+
+            if (observers.Any())
+            {
+                await using var db = await dbFactory.CreateDbContextAsync();
+                var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == live.InstanceId);
+                if (instance is not null)
+                    foreach (var observer in observers)
+                        await observer.OnEngineEventAsync(instance, e, _stopping.Token);
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Handling {Event} for instance {Instance} failed", e.GetType().Name, live.Code);
+        }
+        finally
+        {
+            live.Gate.Release();
+        }
+    }
+
+    private async Task ReconnectAsync(LiveSession live)
+    {
+        var delay = ReconnectBackoff[Math.Min(live.ReconnectAttempts, ReconnectBackoff.Length - 1)];
+        live.ReconnectAttempts++;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
+        try
+        {
+            await Task.Delay(delay, time, linked.Token);
+            logger.LogInformation("Reconnecting instance {Instance} (attempt {Attempt})", live.Code, live.ReconnectAttempts);
+            await RecordStateAsync(live, InstanceStates.Connecting, $"reconnect attempt {live.ReconnectAttempts}", linked.Token);
+            await live.Session!.ConnectAsync(linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Reconnect of instance {Instance} failed", live.Code);
+            await RecordStateAsync(live, InstanceStates.Disconnected, e.Message, CancellationToken.None);
+            _ = ReconnectAsync(live);
+        }
+    }
+
+    private async Task RecordStateAsync(LiveSession live, string state, string? reason, CancellationToken ct, ConnectedEvent? connected = null)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == live.InstanceId, ct);
+        if (instance is null)
+            return;
+        var changed = instance.State != state;
+        instance.State = state;
+        instance.StateChangedAt = now;
+        instance.LastError = state is InstanceStates.Disconnected or InstanceStates.LoggedOut ? reason : null;
+        if (connected is not null)
+        {
+            instance.PhoneNumber = connected.PhoneNumber;
+            instance.PushName = connected.PushName;
+            instance.ConnectedAt = now;
+        }
+        if (changed || reason is not null)
+            db.InstanceStateChanges.Add(new InstanceStateChange { InstanceId = instance.Id, State = state, Reason = reason, At = now });
+        await db.SaveChangesAsync(ct);
+        if (changed)
+            logger.LogInformation("Instance {Instance} is {State}{Reason}", live.Code, state, reason is null ? "" : $" ({reason})");
+    }
+
+    public async Task StopAsync(CancellationToken ct)
+    {
+        await _stopping.CancelAsync();
+        foreach (var code in _live.Keys.ToList())
+            await CloseAsync(code);
+    }
+
+    // The token source is never disposed: late reconnect loops may still link to it after shutdown.
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    private sealed class LiveSession(int instanceId, string code)
+    {
+        public int InstanceId { get; } = instanceId;
+        public string Code { get; } = code;
+        public IEngineSession? Session { get; set; }
+        public QrCodeEvent? Qr { get; set; }
+        public int ReconnectAttempts { get; set; }
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public CancellationTokenSource Closed { get; } = new();
+    }
+
+    private sealed class Sink(InstanceManager manager, LiveSession live) : IEngineEventSink
+    {
+        public ValueTask OnEventAsync(EngineEvent engineEvent, CancellationToken ct = default) => new(manager.HandleAsync(live, engineEvent));
+    }
+}

@@ -1,0 +1,156 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Instances;
+
+public sealed record InstanceDetails(
+    string InstanceId, string Name, string Engine, string Status, string? PhoneNumber, string? PushName,
+    DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt)
+{
+    public bool IsSimulator => Engine == Engines.Simulator.SimulatorEngine.EngineName;
+
+    internal static InstanceDetails From(Instance i) =>
+        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt);
+}
+
+public sealed record PendingQr(string Qr, string QrImage, DateTimeOffset ExpiresAt);
+
+/// <summary>The instance operations of contract §6, each scoped to one customer: another customer's instance does not exist.</summary>
+public sealed partial class InstanceService(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    InstanceManager manager,
+    EngineRegistry engines,
+    IOptions<NodeOptions> node,
+    TimeProvider time)
+{
+    public async Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, CancellationToken ct = default)
+    {
+        engine = string.IsNullOrWhiteSpace(engine)
+            ? engines.DefaultEngine ?? throw WapBridgeException.Invalid("engine", "no_engine", "No WhatsApp engine is available on this server.")
+            : engine.Trim().ToLowerInvariant();
+        engines.GetAvailable(engine);
+        name = string.IsNullOrWhiteSpace(name) ? null : name.Trim();
+        if (name is { Length: > 100 })
+            throw WapBridgeException.Invalid("name", "too_long", "name must be at most 100 characters");
+        defaultCountry = string.IsNullOrWhiteSpace(defaultCountry) ? null : defaultCountry.Trim().ToUpperInvariant();
+        if (defaultCountry is not null && !CountryCode().IsMatch(defaultCountry))
+            throw WapBridgeException.Invalid("default_country", "invalid_country", $"default_country '{defaultCountry}' must be a two-letter ISO 3166 code such as TZ or KE");
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow();
+        var sequence = await SequenceGenerator.NextAsync(db, "instance", ct);
+        var instance = new Instance
+        {
+            Code = Instance.FormatCode(node.Value.Id, sequence),
+            CustomerId = customerId,
+            Name = name ?? $"WhatsApp {sequence}",
+            Engine = engine,
+            DefaultCountry = defaultCountry,
+            NodeId = node.Value.Id,
+            CreatedAt = now,
+            StateChangedAt = now,
+        };
+        db.Instances.Add(instance);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+
+        await manager.OpenAsync(instance, ct);
+        return await GetAsync(customerId, instance.Code, ct);
+    }
+
+    public async Task<PagedList<InstanceDetails>> ListAsync(int customerId, Paging paging, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Instances.AsNoTracking().Where(i => i.CustomerId == customerId);
+        var total = await query.CountAsync(ct);
+        var rows = await query.OrderBy(i => i.Id).Skip(paging.Offset).Take(paging.Limit).ToListAsync(ct);
+        return new PagedList<InstanceDetails>(rows.Select(InstanceDetails.From).ToList(), total, paging.Limit, paging.Offset);
+    }
+
+    public async Task<InstanceDetails> GetAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
+        InstanceDetails.From(await FindAsync(customerId, instanceCode, ct));
+
+    public async Task<PendingQr> GetQrAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        var instance = await FindAsync(customerId, instanceCode, ct);
+        var qr = manager.CurrentQr(instance.Code);
+        if (qr is null || qr.ExpiresAt <= time.GetUtcNow() || instance.State != InstanceStates.Qr)
+        {
+            var why = instance.State == InstanceStates.Connected
+                ? $"Instance {instance.Code} is connected as +{instance.PhoneNumber}; no QR code is pending."
+                : $"Instance {instance.Code} has no QR code pending (status {instance.State}); restart it to pair.";
+            throw new WapBridgeException(ErrorKind.NotFound, "no_qr_pending", why, "instance_id");
+        }
+        return new PendingQr(qr.Qr, QrCodeImages.ToPngDataUrl(qr.Qr), qr.ExpiresAt);
+    }
+
+    public async Task<string> RequestPairingCodeAsync(int customerId, string? instanceCode, string? phoneNumber, CancellationToken ct = default)
+    {
+        var instance = await FindAsync(customerId, instanceCode, ct);
+        if (!engines.Get(instance.Engine).SupportsPairingCode)
+            throw WapBridgeException.Invalid("instance_id", "pairing_code_unsupported", $"The {instance.Engine} engine cannot pair with a code; scan the QR code.");
+        var phone = PhoneDigits(phoneNumber, "phone_number");
+        var session = manager.Session(instance.Code)
+            ?? throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", $"Instance {instance.Code} is not waiting to be paired; restart it first.", "instance_id");
+        return await session.RequestPairingCodeAsync(phone, ct);
+    }
+
+    public async Task<InstanceDetails> LogoutAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        var instance = await FindAsync(customerId, instanceCode, ct);
+        await manager.LogoutAsync(instance.Code, ct);
+        return await GetAsync(customerId, instance.Code, ct);
+    }
+
+    public async Task<InstanceDetails> RestartAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        var instance = await FindAsync(customerId, instanceCode, ct);
+        await manager.OpenAsync(instance, ct);
+        return await GetAsync(customerId, instance.Code, ct);
+    }
+
+    public async Task DeleteAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        var instance = await FindAsync(customerId, instanceCode, ct);
+        if (instance.State == InstanceStates.Connected)
+            await manager.LogoutAsync(instance.Code, ct);
+        else
+            await manager.CloseAsync(instance.Code);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Instances.Where(i => i.Id == instance.Id).ExecuteDeleteAsync(ct);
+    }
+
+    /// <summary>The caller's instance; an unknown id and another customer's id are the same 404.</summary>
+    public async Task<Instance> FindAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(instanceCode))
+            throw WapBridgeException.Missing("instance_id");
+        instanceCode = instanceCode.Trim().ToUpperInvariant();
+        if (!InstanceCode().IsMatch(instanceCode))
+            throw WapBridgeException.Invalid("instance_id", "invalid_instance_id", $"instance_id '{instanceCode}' is not an instance id like INST-01-0000001");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Code == instanceCode && i.CustomerId == customerId, ct)
+            ?? throw WapBridgeException.NotFound("Instance", instanceCode, "instance_id");
+    }
+
+    /// <summary>An international number as digits, for pairing; full normalisation lives in Messaging.</summary>
+    public static string PhoneDigits(string? value, string field)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw WapBridgeException.Missing(field);
+        var digits = new string(value.Where(char.IsAsciiDigit).ToArray());
+        if (value.Any(char.IsLetter) || digits.Length is < 8 or > 15)
+            throw WapBridgeException.Invalid(field, "invalid_phone_number", $"{field} '{value}' is not a phone number with country code, e.g. 255755123456");
+        return digits;
+    }
+
+    [GeneratedRegex("^[A-Z]{2}$")]
+    private static partial Regex CountryCode();
+
+    [GeneratedRegex(@"^INST-\d{2}-\d{7}$")]
+    private static partial Regex InstanceCode();
+}

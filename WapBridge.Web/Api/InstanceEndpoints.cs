@@ -1,0 +1,81 @@
+using WapBridge.Core.Common;
+using WapBridge.Core.Instances;
+using WapBridge.Web.Api.Frappe;
+
+namespace WapBridge.Web.Api;
+
+public sealed record CreateInstanceArgs(string? Name, string? Engine, string? DefaultCountry);
+public sealed record InstanceArgs(string? InstanceId);
+public sealed record PairingCodeArgs(string? InstanceId, string? PhoneNumber);
+public sealed record InstanceCreated(string InstanceId, string Status, string Name, string Engine);
+public sealed record InstanceStatus(string InstanceId, string Name, string Engine, string Status, string? PhoneNumber, string? PushName,
+    DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt, bool IsSimulator);
+public sealed record QrResult(string Qr, string QrImage, DateTimeOffset ExpiresAt);
+public sealed record PairingCodeResult(string InstanceId, string Code);
+public sealed record DeletedResult(string InstanceId, bool Deleted);
+
+/// <summary>Contract §6 instance methods, scoped to the calling key's customer.</summary>
+public static class InstanceEndpoints
+{
+    private const string Prefix = "wap_bridge.api.instances.";
+
+    public static void MapInstanceEndpoints(this IEndpointRouteBuilder api)
+    {
+        api.MapFrappeMethod<CreateInstanceArgs, InstanceCreated>(Prefix + "create_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Create an instance; it starts pairing at once (get_qr)",
+            async (args, call) =>
+            {
+                var created = await call.Service<InstanceService>().CreateAsync(call.CustomerId, args.Name, args.Engine, args.DefaultCountry, call.Aborted);
+                return new InstanceCreated(created.InstanceId, created.Status, created.Name, created.Engine);
+            });
+
+        api.MapFrappeMethod<ListArgs, PagedList<InstanceStatus>>(Prefix + "list_instances", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
+            "List the caller's instances",
+            async (args, call) =>
+            {
+                var page = await call.Service<InstanceService>().ListAsync(call.CustomerId, Paging.From(args.Limit, args.Offset), call.Aborted);
+                return new PagedList<InstanceStatus>(page.Data.Select(ToStatus).ToList(), page.Total, page.Limit, page.Offset);
+            });
+
+        api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "instance_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
+            "Status of one instance",
+            async (args, call) => ToStatus(await call.Service<InstanceService>().GetAsync(call.CustomerId, args.InstanceId, call.Aborted)));
+
+        api.MapFrappeMethod<InstanceArgs, QrResult>(Prefix + "get_qr", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
+            "The QR code to scan with WhatsApp (raw payload and PNG data URL); 404 when none is pending",
+            async (args, call) =>
+            {
+                var qr = await call.Service<InstanceService>().GetQrAsync(call.CustomerId, args.InstanceId, call.Aborted);
+                return new QrResult(qr.Qr, qr.QrImage, qr.ExpiresAt);
+            });
+
+        api.MapFrappeMethod<PairingCodeArgs, PairingCodeResult>(Prefix + "request_pairing_code", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "An 8-character code to enter on the phone instead of scanning",
+            async (args, call) =>
+            {
+                var code = await call.Service<InstanceService>().RequestPairingCodeAsync(call.CustomerId, args.InstanceId, args.PhoneNumber, call.Aborted);
+                return new PairingCodeResult(args.InstanceId!.Trim().ToUpperInvariant(), code);
+            });
+
+        api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "logout_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Unlink the WhatsApp device; a new scan is needed afterwards",
+            async (args, call) => ToStatus(await call.Service<InstanceService>().LogoutAsync(call.CustomerId, args.InstanceId, call.Aborted)));
+
+        api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "restart_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Close and reopen the session (reconnects, or shows a new QR code)",
+            async (args, call) => ToStatus(await call.Service<InstanceService>().RestartAsync(call.CustomerId, args.InstanceId, call.Aborted)));
+
+        api.MapFrappeMethod<InstanceArgs, DeletedResult>(Prefix + "delete_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Log out and delete the instance",
+            async (args, call) =>
+            {
+                var service = call.Service<InstanceService>();
+                var instance = await service.FindAsync(call.CustomerId, args.InstanceId, call.Aborted);
+                await service.DeleteAsync(call.CustomerId, instance.Code, call.Aborted);
+                return new DeletedResult(instance.Code, true);
+            });
+    }
+
+    private static InstanceStatus ToStatus(InstanceDetails d) =>
+        new(d.InstanceId, d.Name, d.Engine, d.Status, d.PhoneNumber, d.PushName, d.ConnectedAt, d.LastError, d.DefaultCountry, d.CreatedAt, d.StatusChangedAt, d.IsSimulator);
+}

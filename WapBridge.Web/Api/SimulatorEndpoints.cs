@@ -1,0 +1,85 @@
+using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.Simulator;
+using WapBridge.Core.Instances;
+using WapBridge.Web.Api.Frappe;
+
+namespace WapBridge.Web.Api;
+
+public sealed record ScanQrArgs(string? InstanceId, string? PhoneNumber, string? PushName);
+public sealed record InboundMessageArgs(string? InstanceId, string? FromNumber, string? Message, string? MediaData, string? MimeType,
+    string? Filename, string? Caption, string? PushName, string? FromLid, string? GroupId, string? QuotedId);
+public sealed record InboundInjected(string Id, string InstanceId);
+
+/// <summary>Contract §6 simulator methods: stand-ins for a phone, only on simulator instances.</summary>
+public static class SimulatorEndpoints
+{
+    private const string Prefix = "wap_bridge.api.simulator.";
+
+    public static void MapSimulatorEndpoints(this IEndpointRouteBuilder api)
+    {
+        api.MapFrappeMethod<ScanQrArgs, InstanceStatus>(Prefix + "scan_qr", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Simulator: scan the instance's QR code with a simulated phone",
+            async (args, call) =>
+            {
+                var instance = await SimulatorInstanceAsync(call, args.InstanceId);
+                var phone = InstanceService.PhoneDigits(args.PhoneNumber, "phone_number");
+                await call.Service<SimulatorNetwork>().ScanAsync(instance.Code, phone, args.PushName?.Trim(), call.Aborted);
+                var status = await call.Service<InstanceService>().GetAsync(call.CustomerId, instance.Code, call.Aborted);
+                return new InstanceStatus(status.InstanceId, status.Name, status.Engine, status.Status, status.PhoneNumber, status.PushName,
+                    status.ConnectedAt, status.LastError, status.DefaultCountry, status.CreatedAt, status.StatusChangedAt, status.IsSimulator);
+            });
+
+        api.MapFrappeMethod<InboundMessageArgs, InboundInjected>(Prefix + "inbound_message", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Simulator: someone sends the instance a message",
+            async (args, call) =>
+            {
+                var instance = await SimulatorInstanceAsync(call, args.InstanceId);
+                var fromPhone = string.IsNullOrWhiteSpace(args.FromNumber) ? null : InstanceService.PhoneDigits(args.FromNumber, "from_number");
+                var fromLid = string.IsNullOrWhiteSpace(args.FromLid) ? null : args.FromLid.Trim();
+                if (fromPhone is null && fromLid is null)
+                    throw WapBridgeException.Missing("from_number");
+                if (fromLid is not null && !fromLid.EndsWith("@lid", StringComparison.Ordinal))
+                    fromLid += "@lid";
+                var media = ReadMedia(args);
+                if (media is null && string.IsNullOrWhiteSpace(args.Message))
+                    throw WapBridgeException.Missing("message");
+                var groupId = string.IsNullOrWhiteSpace(args.GroupId) ? null
+                    : args.GroupId.Trim().EndsWith("@g.us", StringComparison.Ordinal) ? args.GroupId.Trim() : args.GroupId.Trim() + "@g.us";
+
+                var id = await call.Service<SimulatorNetwork>().InjectInboundAsync(instance.Code,
+                    new SimulatedInbound(fromPhone, fromLid, args.Message, media, args.Caption, args.PushName, groupId, args.QuotedId), call.Aborted);
+                var chat = groupId ?? (fromPhone is not null ? fromPhone + "@c.us" : fromLid!);
+                var serialized = $"false_{chat}_{id}" + (groupId is not null ? "_" + (fromPhone is not null ? fromPhone + "@c.us" : fromLid) : "");
+                return new InboundInjected(serialized, instance.Code);
+            });
+    }
+
+    private static async Task<Instance> SimulatorInstanceAsync(FrappeCall call, string? instanceId)
+    {
+        var instance = await call.Service<InstanceService>().FindAsync(call.CustomerId, instanceId, call.Aborted);
+        if (instance.Engine != SimulatorEngine.EngineName)
+            throw WapBridgeException.Invalid("instance_id", "not_a_simulator", $"Instance {instance.Code} uses the {instance.Engine} engine; simulator methods need a simulator instance.");
+        return instance;
+    }
+
+    private static EngineMedia? ReadMedia(InboundMessageArgs args)
+    {
+        if (string.IsNullOrWhiteSpace(args.MediaData))
+            return null;
+        if (string.IsNullOrWhiteSpace(args.MimeType))
+            throw WapBridgeException.Missing("mime_type");
+        var data = args.MediaData.Trim();
+        var comma = data.IndexOf(',');
+        if (data.StartsWith("data:", StringComparison.OrdinalIgnoreCase) && comma > 0)
+            data = data[(comma + 1)..];
+        try
+        {
+            return new EngineMedia(Convert.FromBase64String(data), args.MimeType.Trim(), args.Filename);
+        }
+        catch (FormatException)
+        {
+            throw WapBridgeException.Invalid("media_data", "invalid_base64", "media_data is not valid base64");
+        }
+    }
+}
