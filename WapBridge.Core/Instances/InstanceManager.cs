@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,7 @@ public sealed class InstanceManager(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     EngineRegistry engines,
     IDataProtectionProvider dataProtection,
-    IEnumerable<IInstanceEventObserver> observers,
+    IServiceProvider services,
     IOptions<NodeOptions> node,
     TimeProvider time,
     ILogger<InstanceManager> logger) : IHostedService, IAsyncDisposable
@@ -125,7 +126,9 @@ public sealed class InstanceManager(
                     break;
             }
 
-            if (observers.Any())
+            // Resolved late: observers (the outbox among them) depend on this manager themselves.
+            var observers = services.GetServices<IInstanceEventObserver>().ToList();
+            if (observers.Count > 0)
             {
                 await using var db = await dbFactory.CreateDbContextAsync();
                 var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == live.InstanceId);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Instances;
@@ -94,7 +95,7 @@ public sealed partial class InstanceService(
         var instance = await FindAsync(customerId, instanceCode, ct);
         if (!engines.Get(instance.Engine).SupportsPairingCode)
             throw WapBridgeException.Invalid("instance_id", "pairing_code_unsupported", $"The {instance.Engine} engine cannot pair with a code; scan the QR code.");
-        var phone = PhoneDigits(phoneNumber, "phone_number");
+        var phone = WhatsAppNumbers.Normalize(phoneNumber, "phone_number");
         var session = manager.Session(instance.Code)
             ?? throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", $"Instance {instance.Code} is not waiting to be paired; restart it first.", "instance_id");
         return await session.RequestPairingCodeAsync(phone, ct);
@@ -136,16 +137,6 @@ public sealed partial class InstanceService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Code == instanceCode && i.CustomerId == customerId, ct)
             ?? throw WapBridgeException.NotFound("Instance", instanceCode, "instance_id");
-    }
-
-    /// <summary>An international number as digits, for pairing; full normalisation lives in Messaging.</summary>
-    public static string PhoneDigits(string? value, string field)
-    {
-        if (string.IsNullOrWhiteSpace(value)) throw WapBridgeException.Missing(field);
-        var digits = new string(value.Where(char.IsAsciiDigit).ToArray());
-        if (value.Any(char.IsLetter) || digits.Length is < 8 or > 15)
-            throw WapBridgeException.Invalid(field, "invalid_phone_number", $"{field} '{value}' is not a phone number with country code, e.g. 255755123456");
-        return digits;
     }
 
     [GeneratedRegex("^[A-Z]{2}$")]

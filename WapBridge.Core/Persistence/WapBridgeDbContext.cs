@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
 
 namespace WapBridge.Core.Persistence;
 
@@ -19,6 +20,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Instance> Instances => Set<Instance>();
     public DbSet<InstanceStateChange> InstanceStateChanges => Set<InstanceStateChange>();
+    public DbSet<Message> Messages => Set<Message>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -69,6 +71,30 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(c => c.State).HasMaxLength(20);
             e.Property(c => c.Reason).HasMaxLength(500);
             e.HasOne<Instance>().WithMany().HasForeignKey(c => c.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Message>(e =>
+        {
+            e.HasIndex(m => m.SerializedId);
+            e.HasIndex(m => new { m.InstanceId, m.WaMessageId });
+            // The outbox query: an instance's queued and sending messages in priority order.
+            e.HasIndex(m => new { m.InstanceId, m.Status, m.Priority, m.Id });
+            e.HasIndex(m => new { m.CustomerId, m.Id });
+            e.HasIndex(m => new { m.Status, m.ExpiresAt });
+            e.Property(m => m.Direction).HasMaxLength(10);
+            e.Property(m => m.WaMessageId).HasMaxLength(64);
+            e.Property(m => m.SerializedId).HasMaxLength(200);
+            e.Property(m => m.FromNumber).HasMaxLength(64);
+            e.Property(m => m.ToNumber).HasMaxLength(64);
+            e.Property(m => m.Type).HasMaxLength(20);
+            e.Property(m => m.Filename).HasMaxLength(255);
+            e.Property(m => m.MimeType).HasMaxLength(100);
+            e.Property(m => m.MediaHash).HasMaxLength(64);
+            e.Property(m => m.Status).HasMaxLength(12);
+            e.Property(m => m.Error).HasMaxLength(500);
+            e.Property(m => m.ErrorCode).HasMaxLength(40);
+            e.Property(m => m.Source).HasMaxLength(12);
+            e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Sequence>(e =>

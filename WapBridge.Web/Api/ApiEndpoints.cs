@@ -10,6 +10,7 @@ public static class ApiEndpoints
         app.MapAccountEndpoints();
         app.MapAdminEndpoints();
         app.MapInstanceEndpoints();
+        app.MapMessagingEndpoints();
         if (app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Engines.Simulator.SimulatorOptions>>().Value.Enabled)
             app.MapSimulatorEndpoints();
         app.MapFrappeFallback();

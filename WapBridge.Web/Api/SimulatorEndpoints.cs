@@ -2,6 +2,7 @@ using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
 using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
@@ -23,7 +24,7 @@ public static class SimulatorEndpoints
             async (args, call) =>
             {
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
-                var phone = InstanceService.PhoneDigits(args.PhoneNumber, "phone_number");
+                var phone = WhatsAppNumbers.Normalize(args.PhoneNumber, "phone_number");
                 await call.Service<SimulatorNetwork>().ScanAsync(instance.Code, phone, args.PushName?.Trim(), call.Aborted);
                 var status = await call.Service<InstanceService>().GetAsync(call.CustomerId, instance.Code, call.Aborted);
                 return new InstanceStatus(status.InstanceId, status.Name, status.Engine, status.Status, status.PhoneNumber, status.PushName,
@@ -35,7 +36,7 @@ public static class SimulatorEndpoints
             async (args, call) =>
             {
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
-                var fromPhone = string.IsNullOrWhiteSpace(args.FromNumber) ? null : InstanceService.PhoneDigits(args.FromNumber, "from_number");
+                var fromPhone = string.IsNullOrWhiteSpace(args.FromNumber) ? null : WhatsAppNumbers.Normalize(args.FromNumber, "from_number", instance.DefaultCountry);
                 var fromLid = string.IsNullOrWhiteSpace(args.FromLid) ? null : args.FromLid.Trim();
                 if (fromPhone is null && fromLid is null)
                     throw WapBridgeException.Missing("from_number");

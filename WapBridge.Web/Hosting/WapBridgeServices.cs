@@ -14,6 +14,7 @@ using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Api;
 using WapBridge.Web.Api.Frappe;
@@ -63,6 +64,15 @@ public static class WapBridgeServices
         services.AddSingleton<InstanceManager>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceManager>());
         services.AddSingleton<InstanceService>();
+
+        services.Configure<MessagingOptions>(configuration.GetSection(MessagingOptions.Section));
+        services.AddSingleton(new MediaStore(Path.Combine(dataDir, "media")));
+        services.AddSingleton<MessageOutcomes>();
+        services.AddSingleton<MessageDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
+        services.AddSingleton<MessageService>();
+        services.AddSingleton<MessageLog>();
+        services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();
 
         services.AddIdentityCore<WapBridgeUser>(o =>
             {

@@ -1,0 +1,92 @@
+namespace WapBridge.Core.Messaging;
+
+public static class MessageStatuses
+{
+    public const string Queued = "queued";
+    public const string Sending = "sending";
+    public const string Sent = "sent";
+    public const string Delivered = "delivered";
+    public const string Read = "read";
+    public const string Played = "played";
+    public const string Failed = "failed";
+    public const string Received = "received";
+
+    /// <summary>Order of the forward path, so a late receipt never moves a message backwards.</summary>
+    public static int Rank(string status) => status switch
+    {
+        Queued => 0,
+        Sending => 1,
+        Sent => 2,
+        Delivered => 3,
+        Read => 4,
+        Played => 5,
+        _ => -1,
+    };
+}
+
+public static class MessageSources
+{
+    public const string Api = "api";
+    public const string Erpnext = "erpnext";
+    public const string Campaign = "campaign";
+    public const string Dashboard = "dashboard";
+    public const string Inbound = "whatsapp";
+
+    /// <summary>Lower sends first: people waiting on an API call or an ERPNext save go before bulk campaigns.</summary>
+    public static int Priority(string source) => source == Campaign ? 10 : 0;
+}
+
+/// <summary>
+/// One outbound or inbound WhatsApp message. Outbound rows are written (with their WhatsApp id chosen)
+/// before anything is sent, and move <c>queued → sending → sent → delivered → read/played</c> or <c>failed</c>.
+/// </summary>
+public sealed class Message
+{
+    public long Id { get; set; }
+    public int CustomerId { get; set; }
+    public int InstanceId { get; set; }
+
+    /// <summary><c>outbound</c> or <c>inbound</c>.</summary>
+    public required string Direction { get; set; }
+
+    /// <summary>WhatsApp's own id (<c>3EB0…</c>), generated before the send so a retry reuses it.</summary>
+    public required string WaMessageId { get; set; }
+
+    /// <summary>The whatsapp-web.js serialized id the API shows: <c>true_255755123456@c.us_3EB0…</c>.</summary>
+    public required string SerializedId { get; set; }
+
+    /// <summary>Digits-only numbers; for inbound LID-only senders, <see cref="FromNumber"/> holds the LID.</summary>
+    public string? FromNumber { get; set; }
+    public string? ToNumber { get; set; }
+
+    public required string Type { get; set; }
+    public string? Body { get; set; }
+    public string? Caption { get; set; }
+    public string? Filename { get; set; }
+    public string? MimeType { get; set; }
+
+    /// <summary>SHA-256 of the media bytes, the file name under the media folder.</summary>
+    public string? MediaHash { get; set; }
+    public long? MediaSize { get; set; }
+
+    public required string Status { get; set; }
+    public int Ack { get; set; }
+    public string? Error { get; set; }
+    public string? ErrorCode { get; set; }
+    public required string Source { get; set; }
+    public int Priority { get; set; }
+    public long? CampaignId { get; set; }
+    public int Attempts { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>A queued message still unsent at this time fails with <c>expired</c>.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    public DateTimeOffset? SentAt { get; set; }
+    public DateTimeOffset? DeliveredAt { get; set; }
+    public DateTimeOffset? ReadAt { get; set; }
+
+    public const string Outbound = "outbound";
+    public const string Inbound = "inbound";
+}

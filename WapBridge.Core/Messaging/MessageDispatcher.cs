@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Messaging;
+
+/// <summary>
+/// The per-instance outbox: one worker per instance takes queued messages in priority order, marks each
+/// <c>sending</c> before the engine sees it, sends it with its stored WhatsApp id under the instance's
+/// rate limit, and records the outcome. A message found in <c>sending</c> (a crash mid-send) is sent
+/// again with the same id, which WhatsApp collapses.
+/// </summary>
+public sealed class MessageDispatcher(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    InstanceManager manager,
+    MediaStore media,
+    MessageOutcomes outcomes,
+    IOptions<MessagingOptions> options,
+    TimeProvider time,
+    ILogger<MessageDispatcher> logger) : BackgroundService
+{
+    private const int BatchSize = 20;
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<int, Worker> _workers = new();
+    private CancellationToken _stopping = CancellationToken.None;
+    private bool _started;
+
+    /// <summary>Something changed for this instance (a message queued, it connected): look at its outbox now.</summary>
+    public void Wake(int instanceId)
+    {
+        if (!_started)
+            return;
+        var worker = _workers.GetOrAdd(instanceId, id => new Worker(id));
+        worker.Signal();
+        worker.EnsureRunning(() => RunWorkerAsync(worker));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        _started = true;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ExpireAsync(stoppingToken);
+                await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
+                var pending = await db.Messages.Where(m => m.Direction == Message.Outbound
+                        && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+                    .Select(m => m.InstanceId).Distinct().ToListAsync(stoppingToken);
+                foreach (var instanceId in pending)
+                    Wake(instanceId);
+                await Task.Delay(SweepInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Outbox sweep failed");
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Queued messages past their time-to-live fail with <c>expired</c>, visibly.</summary>
+    private async Task ExpireAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var expired = await db.Messages.Where(m => m.Status == MessageStatuses.Queued && m.ExpiresAt < now).Select(m => m.Id).ToListAsync(ct);
+        foreach (var id in expired)
+        {
+            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Queued).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatuses.Failed)
+                .SetProperty(m => m.Ack, (int)MessageAck.Error)
+                .SetProperty(m => m.ErrorCode, "expired")
+                .SetProperty(m => m.Error, "The instance stayed disconnected past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive)."), ct);
+            outcomes.Report(id, MessageStatuses.Failed);
+        }
+        if (expired.Count > 0)
+            logger.LogWarning("{Count} queued messages expired unsent", expired.Count);
+    }
+
+    private async Task RunWorkerAsync(Worker worker)
+    {
+        var nextSendAt = DateTimeOffset.MinValue;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(_stopping);
+                var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == worker.InstanceId, _stopping);
+                if (instance is null)
+                {
+                    _workers.TryRemove(worker.InstanceId, out _);
+                    return;
+                }
+                var session = manager.Session(instance.Code);
+                if (instance.State != InstanceStates.Connected || session is null)
+                {
+                    await worker.WaitAsync(IdlePoll, time, _stopping);
+                    continue;
+                }
+
+                var batch = await db.Messages.AsNoTracking()
+                    .Where(m => m.InstanceId == worker.InstanceId && m.Direction == Message.Outbound
+                        && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+                    .OrderBy(m => m.Priority).ThenBy(m => m.Id)
+                    .Take(BatchSize)
+                    .ToListAsync(_stopping);
+                if (batch.Count == 0)
+                {
+                    await worker.WaitAsync(IdlePoll, time, _stopping);
+                    continue;
+                }
+
+                foreach (var message in batch)
+                {
+                    var rate = options.Value.InstanceMessagesPerSecond;
+                    if (rate > 0)
+                    {
+                        var wait = nextSendAt - time.GetUtcNow();
+                        if (wait > TimeSpan.Zero)
+                            await Task.Delay(wait, time, _stopping);
+                        nextSendAt = time.GetUtcNow() + TimeSpan.FromSeconds(1 / rate);
+                    }
+                    if (!await SendOneAsync(db, session, message))
+                        break;
+                }
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Outbox worker for instance {InstanceId} failed; retrying", worker.InstanceId);
+                await Task.Delay(TimeSpan.FromSeconds(2), time, _stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Sends one message; false when the instance turned out to be disconnected (stop the batch).</summary>
+    private async Task<bool> SendOneAsync(WapBridgeDbContext db, IEngineSession session, Message message)
+    {
+        // Persist "sending" before the engine sees the message: a crash after this line resends with the same id.
+        var claimed = await db.Messages
+            .Where(m => m.Id == message.Id && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1), _stopping);
+        if (claimed == 0)
+            return true;
+
+        EngineMedia? file = null;
+        if (message.MediaHash is not null)
+        {
+            var bytes = await media.ReadAsync(message.MediaHash, _stopping);
+            if (bytes is null)
+            {
+                await FailAsync(db, message.Id, "media_missing", "The stored media file is missing from the media folder.");
+                return true;
+            }
+            file = new EngineMedia(bytes, message.MimeType!, message.Filename);
+        }
+
+        EngineSendResult result;
+        try
+        {
+            result = await session.SendAsync(new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption), _stopping);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Engine send of {MessageId} threw; it stays queued", message.SerializedId);
+            await db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatuses.Sending)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
+            return false;
+        }
+
+        if (result.Accepted)
+        {
+            var now = time.GetUtcNow();
+            await db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatuses.Sent)
+                .SetProperty(m => m.Ack, (int)MessageAck.Server)
+                .SetProperty(m => m.SentAt, now), CancellationToken.None);
+            outcomes.Report(message.Id, MessageStatuses.Sent);
+            return true;
+        }
+        if (result.ErrorCode == "not_connected")
+        {
+            await db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatuses.Sending)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
+            return false;
+        }
+        await FailAsync(db, message.Id, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.");
+        return true;
+    }
+
+    private async Task FailAsync(WapBridgeDbContext db, long messageId, string code, string error)
+    {
+        await db.Messages.Where(m => m.Id == messageId).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.Status, MessageStatuses.Failed)
+            .SetProperty(m => m.Ack, (int)MessageAck.Error)
+            .SetProperty(m => m.ErrorCode, code)
+            .SetProperty(m => m.Error, error), CancellationToken.None);
+        outcomes.Report(messageId, MessageStatuses.Failed);
+    }
+
+    private sealed class Worker(int instanceId)
+    {
+        private readonly SemaphoreSlim _signal = new(0, 1);
+        private Task? _running;
+        private readonly Lock _gate = new();
+
+        public int InstanceId { get; } = instanceId;
+
+        public void Signal()
+        {
+            try { _signal.Release(); } catch (SemaphoreFullException) { }
+        }
+
+        public void EnsureRunning(Func<Task> start)
+        {
+            lock (_gate)
+            {
+                if (_running is null || _running.IsCompleted)
+                    _running = Task.Run(start);
+            }
+        }
+
+        public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
+        {
+            using var timeoutCts = new CancellationTokenSource(timeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
+            try
+            {
+                await _signal.WaitAsync(linked.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+        }
+    }
+}

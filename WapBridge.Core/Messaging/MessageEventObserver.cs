@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Messaging;
+
+/// <summary>Turns engine receipts into message statuses, records inbound messages, and wakes the outbox on connect.</summary>
+public sealed class MessageEventObserver(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    MessageDispatcher dispatcher,
+    MediaStore media,
+    TimeProvider time) : IInstanceEventObserver
+{
+    public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
+    {
+        switch (engineEvent)
+        {
+            case ConnectedEvent:
+                dispatcher.Wake(instance.Id);
+                break;
+            case MessageStatusEvent receipt:
+                await ApplyReceiptAsync(instance, receipt, ct);
+                break;
+            case MessageReceivedEvent received:
+                await RecordInboundAsync(instance, received.Message, ct);
+                break;
+        }
+    }
+
+    private async Task ApplyReceiptAsync(Instance instance, MessageStatusEvent receipt, CancellationToken ct)
+    {
+        var status = receipt.Ack switch
+        {
+            MessageAck.Server => MessageStatuses.Sent,
+            MessageAck.Device => MessageStatuses.Delivered,
+            MessageAck.Read => MessageStatuses.Read,
+            MessageAck.Played => MessageStatuses.Played,
+            MessageAck.Error => MessageStatuses.Failed,
+            _ => null,
+        };
+        if (status is null)
+            return;
+        // Only forward: a late "delivered" never overwrites "read".
+        var earlier = new[] { MessageStatuses.Queued, MessageStatuses.Sending, MessageStatuses.Sent, MessageStatuses.Delivered, MessageStatuses.Read }
+            .Where(s => MessageStatuses.Rank(s) < MessageStatuses.Rank(status) || status == MessageStatuses.Failed).ToArray();
+        var at = receipt.At;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Messages.Where(m => m.InstanceId == instance.Id && m.WaMessageId == receipt.MessageId
+            && m.Direction == Message.Outbound && earlier.Contains(m.Status));
+        await (status switch
+        {
+            MessageStatuses.Sent => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
+                .SetProperty(m => m.SentAt, m => m.SentAt ?? at), ct),
+            MessageStatuses.Delivered => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
+                .SetProperty(m => m.SentAt, m => m.SentAt ?? at).SetProperty(m => m.DeliveredAt, at), ct),
+            MessageStatuses.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
+                .SetProperty(m => m.Error, receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, "whatsapp_error"), ct),
+            _ => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
+                .SetProperty(m => m.DeliveredAt, m => m.DeliveredAt ?? at).SetProperty(m => m.ReadAt, at), ct),
+        });
+    }
+
+    private async Task RecordInboundAsync(Instance instance, InboundEngineMessage inbound, CancellationToken ct)
+    {
+        var sender = inbound.FromPhone is not null ? inbound.FromPhone + "@c.us" : inbound.FromLid!;
+        var chat = inbound.GroupId ?? sender;
+        var serialized = $"false_{chat}_{inbound.Id}" + (inbound.GroupId is not null ? "_" + sender : "");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Messages.AnyAsync(m => m.InstanceId == instance.Id && m.SerializedId == serialized, ct))
+            return;
+        db.Messages.Add(new Message
+        {
+            CustomerId = instance.CustomerId,
+            InstanceId = instance.Id,
+            Direction = Message.Inbound,
+            WaMessageId = inbound.Id,
+            SerializedId = serialized,
+            FromNumber = inbound.FromPhone ?? inbound.FromLid,
+            ToNumber = instance.PhoneNumber,
+            Type = inbound.Type,
+            Body = inbound.Body,
+            Caption = inbound.Media is null ? null : inbound.Body,
+            Filename = inbound.Media?.FileName,
+            MimeType = inbound.Media?.MimeType,
+            MediaHash = inbound.Media is null ? null : await media.SaveAsync(inbound.Media.Data, ct),
+            MediaSize = inbound.Media?.Data.Length,
+            Status = MessageStatuses.Received,
+            Source = MessageSources.Inbound,
+            CreatedAt = time.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(ct);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using WapBridge.Core.Common;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Messaging;
+
+/// <summary>The message record of contract §2.</summary>
+public sealed record MessageRecord(
+    string Id, string InstanceId, string Direction, string? From, string? To, string? Body, string Type, string? Caption,
+    string? Filename, string? MimeType, long? MediaSize, string Status, int Ack, string? Error, string? ErrorCode, string Source, string? Campaign,
+    DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt,
+    [property: JsonIgnore] string? MediaHash);
+
+public sealed record MessageFilter(string? InstanceCode, string? Direction, string? Status, string? Number, string? Campaign,
+    DateTimeOffset? Since, DateTimeOffset? Until, string? Search = null);
+
+/// <summary>Reads the customer's messages: one by id, or a filtered, newest-first page.</summary>
+public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
+{
+    public async Task<MessageRecord> GetAsync(int customerId, string? id, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+            throw WapBridgeException.Missing("id");
+        id = id.Trim();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await Project(db, db.Messages.Where(m => m.CustomerId == customerId && (m.SerializedId == id || m.WaMessageId == id)))
+            .FirstOrDefaultAsync(ct);
+        return row ?? throw WapBridgeException.NotFound("Message", id, "id");
+    }
+
+    public async Task<PagedList<MessageRecord>> ListAsync(int customerId, MessageFilter filter, Paging paging, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Messages.Where(m => m.CustomerId == customerId);
+        if (!string.IsNullOrWhiteSpace(filter.InstanceCode))
+        {
+            var code = filter.InstanceCode.Trim().ToUpperInvariant();
+            query = query.Where(m => db.Instances.Any(i => i.Id == m.InstanceId && i.Code == code));
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Direction))
+        {
+            var direction = filter.Direction.Trim().ToLowerInvariant();
+            if (direction is not (Message.Inbound or Message.Outbound))
+                throw WapBridgeException.Invalid("direction", "invalid_direction", "direction must be inbound or outbound");
+            query = query.Where(m => m.Direction == direction);
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Status))
+        {
+            var status = filter.Status.Trim().ToLowerInvariant();
+            query = query.Where(m => m.Status == status);
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Number))
+        {
+            var number = new string(filter.Number.Where(char.IsAsciiDigit).ToArray());
+            if (number.Length == 0)
+                throw WapBridgeException.Invalid("number", "invalid_phone_number", "number must contain digits");
+            query = query.Where(m => m.ToNumber == number || m.FromNumber == number);
+        }
+        if (!string.IsNullOrWhiteSpace(filter.Search))
+        {
+            var term = filter.Search.Trim();
+            query = query.Where(m => (m.Body != null && m.Body.Contains(term)) || m.SerializedId.Contains(term));
+        }
+        if (filter.Since is { } since) query = query.Where(m => m.CreatedAt >= since);
+        if (filter.Until is { } until) query = query.Where(m => m.CreatedAt <= until);
+
+        var total = await query.CountAsync(ct);
+        var rows = await Project(db, query.OrderByDescending(m => m.Id).Skip(paging.Offset).Take(paging.Limit)).ToListAsync(ct);
+        return new PagedList<MessageRecord>(rows, total, paging.Limit, paging.Offset);
+    }
+
+    private static IQueryable<MessageRecord> Project(WapBridgeDbContext db, IQueryable<Message> query) =>
+        from m in query
+        join i in db.Instances on m.InstanceId equals i.Id
+        select new MessageRecord(m.SerializedId, i.Code, m.Direction, m.FromNumber, m.ToNumber, m.Body, m.Type, m.Caption, m.Filename,
+            m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, null, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash);
+}

@@ -1,0 +1,147 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Messaging;
+
+public sealed record SendRequest(
+    int CustomerId,
+    string? InstanceCode,
+    string? FromNumber,
+    string? ToNumber,
+    string? Text,
+    string? MediaData,
+    string? MimeType,
+    string? Filename,
+    string? Caption,
+    string Source,
+    TimeSpan Wait,
+    long? CampaignId = null);
+
+public sealed record SendOutcome(long MessageId, string Id, string Status, string InstanceId, string To, string? Error);
+
+/// <summary>Accepts a send: validates, persists the message with its WhatsApp id, hands it to the instance's outbox.</summary>
+public sealed class MessageService(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    InstanceService instances,
+    MediaStore media,
+    MessageDispatcher dispatcher,
+    MessageOutcomes outcomes,
+    IOptions<MessagingOptions> options,
+    TimeProvider time,
+    ILogger<MessageService> logger)
+{
+    public const int MaxTextLength = 65536;
+
+    public async Task<SendOutcome> SendAsync(SendRequest request, CancellationToken ct = default)
+    {
+        var instance = await ResolveInstanceAsync(request, ct);
+        var queueOnly = instance.State switch
+        {
+            InstanceStates.Connected => false,
+            InstanceStates.Connecting or InstanceStates.Disconnected => true,
+            _ => throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
+                $"Instance {instance.Code} is {instance.State}: connect it (scan its QR code in /instances) before sending.", "instance_id"),
+        };
+
+        var to = WhatsAppNumbers.Normalize(request.ToNumber, "to_number", instance.DefaultCountry);
+        ValidatedMedia? file = null;
+        if (!string.IsNullOrWhiteSpace(request.MediaData))
+            file = MediaValidator.Validate(request.MediaData, request.MimeType, request.Filename, options.Value.MediaLimits);
+        else if (string.IsNullOrWhiteSpace(request.Text))
+            throw string.IsNullOrEmpty(request.Text) ? WapBridgeException.Missing("message")
+                : WapBridgeException.Invalid("message", "empty_message", "message is empty; send some text or media_data");
+        if (request.Text is { Length: > MaxTextLength })
+            throw WapBridgeException.Invalid("message", "too_long", $"message is longer than {MaxTextLength} characters");
+        var caption = file is null ? null : (string.IsNullOrWhiteSpace(request.Caption) ? request.Text : request.Caption);
+
+        var now = time.GetUtcNow();
+        var waId = WhatsAppIds.NewMessageId();
+        var message = new Message
+        {
+            CustomerId = instance.CustomerId,
+            InstanceId = instance.Id,
+            Direction = Message.Outbound,
+            WaMessageId = waId,
+            SerializedId = $"true_{to}@c.us_{waId}",
+            FromNumber = instance.PhoneNumber,
+            ToNumber = to,
+            Type = file?.Type ?? "chat",
+            Body = file is null ? request.Text : caption,
+            Caption = caption,
+            Filename = file?.Filename,
+            MimeType = file?.MimeType,
+            MediaHash = file is null ? null : await media.SaveAsync(file.Data, ct),
+            MediaSize = file?.Data.Length,
+            Status = MessageStatuses.Queued,
+            Source = request.Source,
+            Priority = MessageSources.Priority(request.Source),
+            CampaignId = request.CampaignId,
+            CreatedAt = now,
+            ExpiresAt = now + options.Value.QueuedTimeToLive,
+        };
+
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            db.Messages.Add(message);
+            await db.SaveChangesAsync(ct);
+        }
+        logger.LogDebug("Message {MessageId} queued on {Instance} to {To}{Queued}", message.SerializedId, instance.Code, to, queueOnly ? " until it reconnects" : "");
+
+        var status = MessageStatuses.Queued;
+        if (!queueOnly && request.Wait > TimeSpan.Zero)
+        {
+            var outcome = outcomes.WatchAsync(message.Id);
+            dispatcher.Wake(instance.Id);
+            try
+            {
+                status = await outcome.WaitAsync(request.Wait, time, ct);
+            }
+            catch (TimeoutException)
+            {
+                outcomes.Forget(message.Id);
+            }
+        }
+        else
+        {
+            dispatcher.Wake(instance.Id);
+        }
+
+        string? error = null;
+        if (status == MessageStatuses.Failed)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            error = await db.Messages.Where(m => m.Id == message.Id).Select(m => m.Error).SingleAsync(CancellationToken.None);
+        }
+        return new SendOutcome(message.Id, message.SerializedId, status, instance.Code, to, error);
+    }
+
+    /// <summary>By <c>instance_id</c>, else by <c>from_number</c>, else the customer's only instance.</summary>
+    private async Task<Instance> ResolveInstanceAsync(SendRequest request, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(request.InstanceCode))
+            return await instances.FindAsync(request.CustomerId, request.InstanceCode, ct);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!string.IsNullOrWhiteSpace(request.FromNumber))
+        {
+            var from = WhatsAppNumbers.Normalize(request.FromNumber, "from_number");
+            return await db.Instances.AsNoTracking()
+                    .Where(i => i.CustomerId == request.CustomerId && i.PhoneNumber == from)
+                    .OrderByDescending(i => i.State == InstanceStates.Connected).ThenBy(i => i.Id)
+                    .FirstOrDefaultAsync(ct)
+                ?? throw new WapBridgeException(ErrorKind.NotFound, "not_found",
+                    $"None of your instances is connected as {from}; check from_number or pass instance_id", "from_number");
+        }
+
+        var owned = await db.Instances.AsNoTracking().Where(i => i.CustomerId == request.CustomerId).Take(2).ToListAsync(ct);
+        return owned.Count == 1
+            ? owned[0]
+            : throw WapBridgeException.Invalid("from_number", "missing_argument",
+                owned.Count == 0 ? "You have no instance yet: create one in /instances" : "from_number or instance_id is required when you have several instances");
+    }
+}

@@ -1,0 +1,29 @@
+namespace WapBridge.Core.Messaging;
+
+/// <summary>Section <c>WapBridge:Messaging</c>.</summary>
+public sealed class MessagingOptions
+{
+    public const string Section = "WapBridge:Messaging";
+
+    /// <summary>How long a message queued on a disconnected instance waits for it before failing.</summary>
+    public TimeSpan QueuedTimeToLive { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Default seconds <c>send_api_message</c> waits for the send when <c>wait</c> is not given.</summary>
+    public int DefaultWaitSeconds { get; set; } = 15;
+
+    public int MaxWaitSeconds { get; set; } = 60;
+
+    /// <summary>Sends per second per instance; 0 = no limit.</summary>
+    public double InstanceMessagesPerSecond { get; set; } = 5;
+
+    public MediaLimits MediaLimits { get; set; } = new();
+}
+
+/// <summary>Largest decoded media per kind (contract §2).</summary>
+public sealed class MediaLimits
+{
+    public long ImageBytes { get; set; } = 5 * 1024 * 1024;
+    public long VideoBytes { get; set; } = 16 * 1024 * 1024;
+    public long AudioBytes { get; set; } = 16 * 1024 * 1024;
+    public long DocumentBytes { get; set; } = 100 * 1024 * 1024;
+}

@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
+using WapBridge.Core.Messaging;
+using WapBridge.Web.Api.Frappe;
+
+namespace WapBridge.Web.Api;
+
+public sealed record SendApiMessageArgs(string? FromNumber, string? ToNumber, string? Message, string? MediaData, string? MimeType,
+    string? Filename, string? Caption, string? InstanceId, int? Wait);
+
+public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok, [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
+
+public sealed record SendApiMessageResult(bool Ok, string Id, string Status, string InstanceId, string To, ServiceResult Service,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
+
+public sealed record MessageStatusArgs(string? Id);
+
+public sealed record ListMessagesArgs(string? InstanceId, string? Direction, string? Status, string? Number, string? Campaign,
+    DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, int? Offset);
+
+/// <summary>Contract §2: sending and the message log.</summary>
+public static class MessagingEndpoints
+{
+    private const string Prefix = "wap_bridge.api.whatsapp.";
+
+    public static void MapMessagingEndpoints(this IEndpointRouteBuilder api)
+    {
+        api.MapFrappeMethod<SendApiMessageArgs, SendApiMessageResult>(Prefix + "send_api_message", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Send a text or media message (persisted before it is sent; waits up to `wait` seconds for the send)",
+            async (args, call) =>
+            {
+                var options = call.Service<IOptions<MessagingOptions>>().Value;
+                var wait = args.Wait ?? options.DefaultWaitSeconds;
+                if (wait < 0 || wait > options.MaxWaitSeconds)
+                    throw WapBridgeException.Invalid("wait", "out_of_range", $"wait must be between 0 and {options.MaxWaitSeconds} seconds");
+                var outcome = await call.Service<MessageService>().SendAsync(new SendRequest(
+                    call.CustomerId, args.InstanceId, args.FromNumber, args.ToNumber, args.Message, args.MediaData, args.MimeType,
+                    args.Filename, args.Caption, MessageSources.Api, TimeSpan.FromSeconds(wait)), call.Aborted);
+                var ok = outcome.Status != MessageStatuses.Failed;
+                return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To,
+                    new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error);
+            });
+
+        api.MapFrappeMethod<MessageStatusArgs, MessageRecord>(Prefix + "message_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
+            "One message's record and status, by its id",
+            (args, call) => call.Service<MessageLog>().GetAsync(call.CustomerId, args.Id, call.Aborted));
+
+        api.MapFrappeMethod<ListMessagesArgs, PagedList<MessageRecord>>(Prefix + "list_messages", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
+            "The message log, newest first, with filters",
+            (args, call) => call.Service<MessageLog>().ListAsync(call.CustomerId,
+                new MessageFilter(args.InstanceId, args.Direction, args.Status, args.Number, args.Campaign, args.Since, args.Until),
+                Paging.From(args.Limit, args.Offset), call.Aborted));
+    }
+}
