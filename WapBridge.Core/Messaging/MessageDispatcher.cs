@@ -26,7 +26,6 @@ public sealed class MessageDispatcher(
 {
     private const int BatchSize = 20;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
     private CancellationToken _stopping = CancellationToken.None;
@@ -57,7 +56,7 @@ public sealed class MessageDispatcher(
                     .Select(m => m.InstanceId).Distinct().ToListAsync(stoppingToken);
                 foreach (var instanceId in pending)
                     Wake(instanceId);
-                await Task.Delay(SweepInterval, time, stoppingToken);
+                await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -16,6 +16,9 @@ public sealed class MessagingOptions
     /// <summary>Sends per second per instance; 0 = no limit.</summary>
     public double InstanceMessagesPerSecond { get; set; } = 5;
 
+    /// <summary>How often queued messages are checked for expiry and forgotten outboxes are woken.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     public MediaLimits MediaLimits { get; set; } = new();
 }
 
