@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
@@ -37,7 +38,7 @@ public sealed class MessageDispatcher(
         if (!_started)
             return;
         var worker = _workers.GetOrAdd(instanceId, id => new Worker(id));
-        worker.Signal();
+        worker.Wake();
         worker.EnsureRunning(() => RunWorkerAsync(worker));
     }
 
@@ -213,18 +214,12 @@ public sealed class MessageDispatcher(
         outcomes.Report(messageId, MessageStatuses.Failed);
     }
 
-    private sealed class Worker(int instanceId)
+    private sealed class Worker(int instanceId) : AsyncSignal
     {
-        private readonly SemaphoreSlim _signal = new(0, 1);
         private Task? _running;
         private readonly Lock _gate = new();
 
         public int InstanceId { get; } = instanceId;
-
-        public void Signal()
-        {
-            try { _signal.Release(); } catch (SemaphoreFullException) { }
-        }
 
         public void EnsureRunning(Func<Task> start)
         {
@@ -232,19 +227,6 @@ public sealed class MessageDispatcher(
             {
                 if (_running is null || _running.IsCompleted)
                     _running = Task.Run(start);
-            }
-        }
-
-        public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
-        {
-            using var timeoutCts = new CancellationTokenSource(timeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
-            try
-            {
-                await _signal.WaitAsync(linked.Token);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
             }
         }
     }

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
+using Microsoft.Extensions.Options;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Webhooks;
 
 namespace WapBridge.Core.Messaging;
 
@@ -10,6 +12,9 @@ public sealed class MessageEventObserver(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     MessageDispatcher dispatcher,
     MediaStore media,
+    WebhookOutbox webhooks,
+    MediaLinks mediaLinks,
+    IOptions<WebhookOptions> webhookOptions,
     TimeProvider time) : IInstanceEventObserver
 {
     public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
@@ -61,6 +66,7 @@ public sealed class MessageEventObserver(
         });
     }
 
+    /// <summary>The inbound message and its webhook delivery are committed in one transaction: neither exists without the other.</summary>
     private async Task RecordInboundAsync(Instance instance, InboundEngineMessage inbound, CancellationToken ct)
     {
         var sender = inbound.FromPhone is not null ? inbound.FromPhone + "@c.us" : inbound.FromLid!;
@@ -69,6 +75,7 @@ public sealed class MessageEventObserver(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Messages.AnyAsync(m => m.InstanceId == instance.Id && m.SerializedId == serialized, ct))
             return;
+        var mediaHash = inbound.Media is null ? null : await media.SaveAsync(inbound.Media.Data, ct);
         db.Messages.Add(new Message
         {
             CustomerId = instance.CustomerId,
@@ -83,12 +90,27 @@ public sealed class MessageEventObserver(
             Caption = inbound.Media is null ? null : inbound.Body,
             Filename = inbound.Media?.FileName,
             MimeType = inbound.Media?.MimeType,
-            MediaHash = inbound.Media is null ? null : await media.SaveAsync(inbound.Media.Data, ct),
+            MediaHash = mediaHash,
             MediaSize = inbound.Media?.Data.Length,
             Status = MessageStatuses.Received,
             Source = MessageSources.Inbound,
             CreatedAt = time.GetUtcNow(),
         });
+
+        var customerCode = await db.Customers.Where(c => c.Id == instance.CustomerId).Select(c => c.Code).SingleAsync(ct);
+        var queued = await webhooks.AddAsync(db, instance.CustomerId, instance.Id, WebhookEvents.Message, () =>
+        {
+            PayloadMedia? payloadMedia = null;
+            if (inbound.Media is { } file)
+            {
+                var inline = file.Data.Length <= webhookOptions.Value.InlineMediaBytes ? file.Data : null;
+                payloadMedia = new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, inline,
+                    mediaLinks.Create(new MediaLinkTarget(mediaHash!, file.MimeType, file.FileName)));
+            }
+            return WebhookPayloads.InboundMessage(instance.Code, customerCode, instance.PhoneNumber, serialized, inbound, payloadMedia);
+        }, ct);
         await db.SaveChangesAsync(ct);
+        if (queued)
+            webhooks.Committed();
     }
 }

@@ -5,6 +5,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Webhooks;
 
 namespace WapBridge.Core.Persistence;
 
@@ -21,6 +22,8 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<Instance> Instances => Set<Instance>();
     public DbSet<InstanceStateChange> InstanceStateChanges => Set<InstanceStateChange>();
     public DbSet<Message> Messages => Set<Message>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -95,6 +98,31 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(m => m.ErrorCode).HasMaxLength(40);
             e.Property(m => m.Source).HasMaxLength(12);
             e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<WebhookEndpoint>(e =>
+        {
+            e.HasIndex(w => new { w.CustomerId, w.InstanceId }).IsUnique();
+            e.Property(w => w.Url).HasMaxLength(2000);
+            e.Property(w => w.Events).HasMaxLength(300);
+            e.Property(w => w.DisabledReason).HasMaxLength(300);
+            e.Ignore(w => w.EventList);
+            e.Ignore(w => w.IsRemoved);
+            e.HasOne<Customer>().WithMany().HasForeignKey(w => w.CustomerId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Instance>().WithMany().HasForeignKey(w => w.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<WebhookDelivery>(e =>
+        {
+            // The dispatcher's query: pending deliveries by due time.
+            e.HasIndex(d => new { d.State, d.NextAttemptAt });
+            e.HasIndex(d => new { d.CustomerId, d.Id });
+            e.Property(d => d.EventId).HasMaxLength(40);
+            e.Property(d => d.EventType).HasMaxLength(30);
+            e.Property(d => d.State).HasMaxLength(12);
+            e.Property(d => d.LastResponse).HasMaxLength(500);
+            e.Property(d => d.LastError).HasMaxLength(500);
+            e.HasOne<WebhookEndpoint>().WithMany().HasForeignKey(d => d.EndpointId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Sequence>(e =>

@@ -1,0 +1,76 @@
+namespace WapBridge.Core.Webhooks;
+
+public static class WebhookEvents
+{
+    public const string Message = "message";
+    public const string MessageAck = "message.ack";
+    public const string MessageSent = "message.sent";
+    public const string InstanceStatus = "instance.status";
+    public const string CampaignProgress = "campaign.progress";
+    public const string CampaignCompleted = "campaign.completed";
+    public const string Test = "test";
+
+    public static readonly IReadOnlyList<string> All = [Message, MessageAck, MessageSent, InstanceStatus, CampaignProgress, CampaignCompleted];
+}
+
+/// <summary>Where a customer's events go: the customer default (no instance) or one instance's override.</summary>
+public sealed class WebhookEndpoint
+{
+    public int Id { get; set; }
+    public int CustomerId { get; set; }
+
+    /// <summary>Null for the customer-wide endpoint; set for a per-instance override.</summary>
+    public int? InstanceId { get; set; }
+
+    public required string Url { get; set; }
+
+    /// <summary>The secret, encrypted with Data Protection; null when none is set.</summary>
+    public string? SecretProtected { get; set; }
+
+    /// <summary>Comma-separated event names; <c>message</c> by default.</summary>
+    public string Events { get; set; } = WebhookEvents.Message;
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Why deliveries stopped, e.g. the receiver answered 410 Gone.</summary>
+    public string? DisabledReason { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public const string RemovedReason = "removed by the owner";
+
+    public bool IsRemoved => !Enabled && DisabledReason == RemovedReason;
+
+    public IReadOnlyList<string> EventList => Events.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+public static class DeliveryStates
+{
+    public const string Pending = "pending";
+    public const string Delivered = "delivered";
+    public const string Dead = "dead";
+}
+
+/// <summary>One event to one endpoint, persisted with the fact that caused it and driven to delivered or dead.</summary>
+public sealed class WebhookDelivery
+{
+    public long Id { get; set; }
+    public int CustomerId { get; set; }
+    public int EndpointId { get; set; }
+    public int? InstanceId { get; set; }
+
+    /// <summary>Stable across retries: the <c>webhook-id</c> header receivers de-duplicate on.</summary>
+    public required string EventId { get; set; }
+
+    public required string EventType { get; set; }
+    public required string Payload { get; set; }
+    public string State { get; set; } = DeliveryStates.Pending;
+    public int Attempts { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public int? LastStatusCode { get; set; }
+    public string? LastResponse { get; set; }
+    public string? LastError { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? DeliveredAt { get; set; }
+}

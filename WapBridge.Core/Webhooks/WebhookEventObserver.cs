@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Webhooks;
+
+/// <summary>The opt-in events: <c>instance.status</c>, <c>message.ack</c> and <c>message.sent</c>.</summary>
+public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> dbFactory, WebhookOutbox outbox) : IInstanceEventObserver
+{
+    public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
+    {
+        switch (engineEvent)
+        {
+            case ConnectedEvent or DisconnectedEvent or LoggedOutEvent or PairingExpiredEvent:
+                var reason = engineEvent switch
+                {
+                    DisconnectedEvent d => d.Reason,
+                    LoggedOutEvent l => l.Reason,
+                    PairingExpiredEvent p => p.Reason,
+                    _ => null,
+                };
+                await AddAsync(instance, WebhookEvents.InstanceStatus, engineEvent.At,
+                    new JsonObject { ["status"] = instance.State, ["phone_number"] = instance.PhoneNumber, ["reason"] = reason }, ct);
+                break;
+            case MessageStatusEvent receipt:
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                {
+                    var message = await db.Messages.AsNoTracking()
+                        .Where(m => m.InstanceId == instance.Id && m.WaMessageId == receipt.MessageId && m.Direction == Message.Outbound)
+                        .Select(m => new { m.SerializedId, m.Status, m.ToNumber, m.Source, m.Type })
+                        .FirstOrDefaultAsync(ct);
+                    if (message is null)
+                        return;
+                    await AddAsync(instance, WebhookEvents.MessageAck, receipt.At,
+                        new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = message.Status }, ct);
+                    if (receipt.Ack == MessageAck.Server)
+                        await AddAsync(instance, WebhookEvents.MessageSent, receipt.At,
+                            new JsonObject { ["id"] = message.SerializedId, ["to"] = message.ToNumber, ["type"] = message.Type, ["source"] = message.Source }, ct);
+                }
+                break;
+        }
+    }
+
+    private async Task AddAsync(Instance instance, string eventType, DateTimeOffset at, JsonObject data, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var customer = await db.Customers.Where(c => c.Id == instance.CustomerId).Select(c => c.Code).SingleAsync(ct);
+        if (await outbox.AddAsync(db, instance.CustomerId, instance.Id, eventType, () => WebhookPayloads.Event(eventType, instance.Code, customer, at, data), ct))
+        {
+            await db.SaveChangesAsync(ct);
+            outbox.Committed();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WapBridge.Core.Engines;
+
+namespace WapBridge.Core.Webhooks;
+
+/// <summary>What an inbound message webhook says about its media.</summary>
+public sealed record PayloadMedia(string MimeType, string? FileName, long Size, byte[]? InlineData, string Url);
+
+/// <summary>
+/// Builds webhook bodies in the contract's shape (§5): the seed's <c>message</c> payload key for key and in
+/// the seed's order, our additive keys after; other events in the <c>{event, instance_id, customer, timestamp, data}</c> envelope.
+/// </summary>
+public static class WebhookPayloads
+{
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string InboundMessage(
+        string instanceCode, string customerCode, string? instancePhone, string serializedId, InboundEngineMessage message, PayloadMedia? media)
+    {
+        var sender = message.FromPhone is not null ? message.FromPhone + "@c.us" : message.FromLid!;
+        var isGroup = message.GroupId is not null;
+        var body = new JsonObject
+        {
+            ["id"] = serializedId,
+            ["from"] = isGroup ? message.GroupId : sender,
+            ["to"] = instancePhone is null ? null : instancePhone + "@c.us",
+            ["body"] = message.Body ?? "",
+            ["fromMe"] = false,
+            ["timestamp"] = message.Timestamp.ToUnixTimeSeconds(),
+            ["type"] = message.Type,
+            ["hasMedia"] = media is not null,
+        };
+        if (media is not null)
+        {
+            body["caption"] = message.Body;
+            var mediaNode = new JsonObject { ["mimetype"] = media.MimeType, ["filename"] = media.FileName };
+            if (media.InlineData is not null)
+                mediaNode["data"] = Convert.ToBase64String(media.InlineData);
+            mediaNode["filesize"] = media.Size;
+            mediaNode["url"] = media.Url;
+            body["media"] = mediaNode;
+        }
+        body["fromLid"] = message.FromLid;
+        body["fromPhone"] = message.FromPhone;
+        body["pushName"] = message.PushName;
+        body["author"] = isGroup ? sender : null;
+        body["isGroup"] = isGroup;
+        body["quotedId"] = message.QuotedId;
+
+        var root = new JsonObject
+        {
+            ["event"] = WebhookEvents.Message,
+            ["instance_id"] = instanceCode,
+            ["customer"] = customerCode,
+            ["phone_number"] = instancePhone,
+            ["message"] = body,
+        };
+        return root.ToJsonString(Compact);
+    }
+
+    public static string Event(string eventType, string? instanceCode, string customerCode, DateTimeOffset at, JsonObject data) =>
+        new JsonObject
+        {
+            ["event"] = eventType,
+            ["instance_id"] = instanceCode,
+            ["customer"] = customerCode,
+            ["timestamp"] = at.ToUnixTimeSeconds(),
+            ["data"] = data,
+        }.ToJsonString(Compact);
+}

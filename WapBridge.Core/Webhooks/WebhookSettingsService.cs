@@ -1,0 +1,185 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Common;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Webhooks;
+
+public sealed record WebhookSettingsView(string? Url, bool SecretSet, string? SecretMasked, IReadOnlyList<string> Events, bool Enabled,
+    string? DisabledReason, string? InstanceId, DateTimeOffset? UpdatedAt, string? Secret = null);
+
+public sealed record DeliveryView(long Delivery, string EventId, string Event, string State, int Attempts, int? LastStatusCode,
+    string? LastResponse, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt, DateTimeOffset? DeliveredAt, string? InstanceId, string Url);
+
+public sealed record TestResult(long Delivery, bool Delivered, int? StatusCode, string? Error);
+
+/// <summary>Contract §6 webhook settings: per customer, optionally overridden per instance; secrets encrypted, shown masked.</summary>
+public sealed class WebhookSettingsService(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    IDataProtectionProvider dataProtection,
+    InstanceService instances,
+    WebhookOutbox outbox,
+    WebhookDispatcher dispatcher,
+    IOptions<WebhookOptions> options,
+    TimeProvider time)
+{
+    private readonly IDataProtector _secrets = SecretProtector(dataProtection);
+
+    public static IDataProtector SecretProtector(IDataProtectionProvider provider) => provider.CreateProtector("WapBridge.Webhooks.Secrets");
+
+    public async Task<WebhookSettingsView> GetAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        var instanceId = await InstanceIdAsync(customerId, instanceCode, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var endpoint = await db.WebhookEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.CustomerId == customerId && e.InstanceId == instanceId, ct);
+        return View(endpoint, instanceCode);
+    }
+
+    /// <summary>
+    /// Saves the endpoint. <paramref name="secret"/> null keeps the stored one, empty removes it;
+    /// <paramref name="generateSecret"/> makes a new one, returned once in <see cref="WebhookSettingsView.Secret"/>.
+    /// An empty <paramref name="url"/> removes the endpoint (or the instance's override).
+    /// </summary>
+    public async Task<WebhookSettingsView> SetAsync(int customerId, string? url, string? secret, bool generateSecret, IReadOnlyList<string>? events,
+        string? instanceCode, CancellationToken ct = default)
+    {
+        var instanceId = await InstanceIdAsync(customerId, instanceCode, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var endpoint = await db.WebhookEndpoints.SingleOrDefaultAsync(e => e.CustomerId == customerId && e.InstanceId == instanceId, ct);
+        if (url is not null && url.Trim().Length == 0)
+        {
+            // Disabled, not deleted: its delivery history stays visible.
+            if (endpoint is not null)
+            {
+                endpoint.Enabled = false;
+                endpoint.DisabledReason = WebhookEndpoint.RemovedReason;
+                endpoint.UpdatedAt = time.GetUtcNow();
+                await db.SaveChangesAsync(ct);
+            }
+            return View(null, instanceCode);
+        }
+
+        var uri = WebhookTargets.ParseUrl(url ?? endpoint?.Url);
+        // Names are checked again on the resolved address at connect time; literal addresses and "localhost" can be refused now.
+        var literal = uri.IsLoopback && !System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _)
+            ? System.Net.IPAddress.Loopback
+            : System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var parsed) ? parsed : null;
+        if (literal is not null && !WebhookTargets.IsAllowed(literal, options.Value))
+            throw WapBridgeException.Invalid("url", "private_target", $"url points at a private or loopback address ({uri.Host}); webhooks must reach a public server");
+        var eventList = ValidateEvents(events) ?? endpoint?.EventList.ToList() ?? [WebhookEvents.Message];
+
+        string? shownSecret = null;
+        if (generateSecret)
+            secret = shownSecret = WebhookSignature.NewSecret();
+        if (secret is { Length: > 0 and < 16 })
+            throw WapBridgeException.Invalid("secret", "secret_too_short", "secret must be at least 16 characters (or ask for a generated one)");
+        if (secret is { Length: > 256 })
+            throw WapBridgeException.Invalid("secret", "too_long", "secret must be at most 256 characters");
+
+        var now = time.GetUtcNow();
+        if (endpoint is null)
+        {
+            endpoint = new WebhookEndpoint { CustomerId = customerId, InstanceId = instanceId, Url = uri.ToString(), CreatedAt = now };
+            db.WebhookEndpoints.Add(endpoint);
+        }
+        endpoint.Url = uri.ToString();
+        endpoint.Events = string.Join(',', eventList);
+        endpoint.Enabled = true;
+        endpoint.DisabledReason = null;
+        endpoint.UpdatedAt = now;
+        if (secret is not null)
+            endpoint.SecretProtected = secret.Length == 0 ? null : _secrets.Protect(secret);
+        await db.SaveChangesAsync(ct);
+        return View(endpoint, instanceCode) with { Secret = shownSecret };
+    }
+
+    public async Task<TestResult> SendTestAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        var instanceId = await InstanceIdAsync(customerId, instanceCode, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var customerCode = await db.Customers.Where(c => c.Id == customerId).Select(c => c.Code).SingleAsync(ct);
+        var added = await outbox.AddAsync(db, customerId, instanceId, WebhookEvents.Test, () => WebhookPayloads.Event(WebhookEvents.Test,
+            instanceCode?.Trim().ToUpperInvariant(), customerCode, time.GetUtcNow(),
+            new JsonObject { ["message"] = "Test event from WapBridge: your webhook is reachable." }), ct);
+        if (!added)
+            throw new WapBridgeException(ErrorKind.NotFound, "no_webhook", "No enabled webhook is configured; set one with set_webhook first.", "url");
+        await db.SaveChangesAsync(ct);
+        var delivery = db.WebhookDeliveries.Local.Single();
+        var result = await dispatcher.AttemptAsync(delivery.Id, ct);
+        return new TestResult(delivery.Id, result?.Delivered ?? false, result?.StatusCode, result?.Error);
+    }
+
+    public async Task<PagedList<DeliveryView>> ListDeliveriesAsync(int customerId, string? state, string? eventType, Paging paging, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.WebhookDeliveries.AsNoTracking().Where(d => d.CustomerId == customerId);
+        if (!string.IsNullOrWhiteSpace(state))
+        {
+            state = state.Trim().ToLowerInvariant();
+            if (state is not (DeliveryStates.Pending or DeliveryStates.Delivered or DeliveryStates.Dead))
+                throw WapBridgeException.Invalid("state", "invalid_state", "state must be pending, delivered or dead");
+            query = query.Where(d => d.State == state);
+        }
+        if (!string.IsNullOrWhiteSpace(eventType))
+            query = query.Where(d => d.EventType == eventType.Trim());
+        var total = await query.CountAsync(ct);
+        var rows = await (
+            from d in query.OrderByDescending(d => d.Id).Skip(paging.Offset).Take(paging.Limit)
+            join e in db.WebhookEndpoints on d.EndpointId equals e.Id into endpoints
+            from e in endpoints.DefaultIfEmpty()
+            join i in db.Instances on d.InstanceId equals i.Id into owned
+            from i in owned.DefaultIfEmpty()
+            select new DeliveryView(d.Id, d.EventId, d.EventType, d.State, d.Attempts, d.LastStatusCode, d.LastResponse, d.LastError,
+                d.CreatedAt, d.State == DeliveryStates.Pending ? d.NextAttemptAt : null, d.DeliveredAt, i == null ? null : i.Code, e == null ? "" : e.Url))
+            .ToListAsync(ct);
+        return new PagedList<DeliveryView>(rows, total, paging.Limit, paging.Offset);
+    }
+
+    /// <summary>Sends a delivery again now, whatever its state; the same webhook-id lets receivers de-duplicate.</summary>
+    public async Task<TestResult> RedeliverAsync(int customerId, long? deliveryId, CancellationToken ct = default)
+    {
+        if (deliveryId is null)
+            throw WapBridgeException.Missing("delivery");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = time.GetUtcNow();
+        var reset = await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.CustomerId == customerId)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeliveryStates.Pending).SetProperty(d => d.NextAttemptAt, now), ct);
+        if (reset == 0)
+            throw WapBridgeException.NotFound("Webhook delivery", deliveryId.Value.ToString(), "delivery");
+        var result = await dispatcher.AttemptAsync(deliveryId.Value, ct);
+        return new TestResult(deliveryId.Value, result?.Delivered ?? false, result?.StatusCode, result?.Error);
+    }
+
+    private async Task<int?> InstanceIdAsync(int customerId, string? instanceCode, CancellationToken ct) =>
+        string.IsNullOrWhiteSpace(instanceCode) ? null : (await instances.FindAsync(customerId, instanceCode, ct)).Id;
+
+    private static List<string>? ValidateEvents(IReadOnlyList<string>? events)
+    {
+        if (events is null)
+            return null;
+        var list = events.Select(e => e.Trim().ToLowerInvariant()).Where(e => e.Length > 0).Distinct().ToList();
+        var unknown = list.Where(e => !WebhookEvents.All.Contains(e)).ToList();
+        if (unknown.Count > 0)
+            throw WapBridgeException.Invalid("events", "unknown_event", $"unknown events: {string.Join(", ", unknown)}; choose from {string.Join(", ", WebhookEvents.All)}");
+        return list.Count == 0 ? throw WapBridgeException.Invalid("events", "no_events", "events must name at least one event") : list;
+    }
+
+    private WebhookSettingsView View(WebhookEndpoint? endpoint, string? instanceCode)
+    {
+        var code = string.IsNullOrWhiteSpace(instanceCode) ? null : instanceCode.Trim().ToUpperInvariant();
+        if (endpoint is null || endpoint.IsRemoved)
+            return new WebhookSettingsView(null, false, null, [WebhookEvents.Message], false, null, code, null);
+        string? masked = null;
+        if (endpoint.SecretProtected is not null)
+        {
+            var secret = _secrets.Unprotect(endpoint.SecretProtected);
+            masked = new string('•', 8) + secret[^Math.Min(4, secret.Length)..];
+        }
+        return new WebhookSettingsView(endpoint.Url, endpoint.SecretProtected is not null, masked, endpoint.EventList, endpoint.Enabled,
+            endpoint.DisabledReason, code, endpoint.UpdatedAt);
+    }
+}
