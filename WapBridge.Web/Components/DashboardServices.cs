@@ -1,8 +1,43 @@
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.FileProviders;
+using MudBlazor.Services;
+using WapBridge.Core.Accounts;
+using WapBridge.Web.Components.Account;
+
 namespace WapBridge.Web.Components;
 
+/// <summary>The browser dashboard: Blazor Server + MudBlazor, with static-SSR account pages.</summary>
 public static class DashboardServices
 {
-    public static IServiceCollection AddWapBridgeDashboard(this IServiceCollection services) => services.AddAntiforgery();
+    /// <summary>URL prefix of our own static files (wwwroot-assets next to the binary).</summary>
+    public const string AssetsPath = "/assets";
 
-    public static void MapWapBridgeDashboard(this IEndpointRouteBuilder app) { }
+    public static IServiceCollection AddWapBridgeDashboard(this IServiceCollection services)
+    {
+        services.AddAntiforgery();
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        services.AddScoped<IdentityRedirectManager>();
+        services.AddSingleton<IEmailSender<WapBridgeUser>, LogEmailSender>();
+        services.AddScoped<UserAdministration>();
+        services.AddMudServices();
+        return services;
+    }
+
+    public static void MapWapBridgeDashboard(this WebApplication app)
+    {
+        var assets = Path.Combine(AppContext.BaseDirectory, "wwwroot-assets");
+        Directory.CreateDirectory(assets);
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(assets),
+            RequestPath = AssetsPath,
+        });
+
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAccountEndpoints();
+    }
 }
