@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Hosting.StaticWebAssets;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
@@ -36,6 +37,11 @@ public static class DashboardServices
             RequestPath = AssetsPath,
         });
 
+        // Run from a build folder (tests, `dotnet run` outside Development), Blazor's and MudBlazor's files live in
+        // their packages and are found through the static web assets manifest; after `dotnet publish` there is no
+        // such manifest and this does nothing, as the files are then copied into wwwroot.
+        if (!app.Environment.IsDevelopment())
+            StaticWebAssetsLoader.UseStaticWebAssets(app.Environment, app.Configuration);
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapAccountEndpoints();
