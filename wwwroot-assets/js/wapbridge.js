@@ -1,0 +1,29 @@
+// Small helpers for the WapBridge dashboard, called through Blazor JS interop.
+window.wapbridge = {
+    // Copies text to the clipboard; resolves true on success, false when the browser refuses
+    // (plain http off localhost, denied permission), so the caller can tell the user to copy by hand.
+    copy: async function (text) {
+        try {
+            if (navigator.clipboard && window.isSecureContext) {
+                await navigator.clipboard.writeText(text);
+                return true;
+            }
+        } catch (e) {
+            // fall through to the legacy path
+        }
+        try {
+            const area = document.createElement("textarea");
+            area.value = text;
+            area.setAttribute("readonly", "");
+            area.style.position = "fixed";
+            area.style.opacity = "0";
+            document.body.appendChild(area);
+            area.select();
+            const ok = document.execCommand("copy");
+            document.body.removeChild(area);
+            return ok;
+        } catch (e) {
+            return false;
+        }
+    }
+};
