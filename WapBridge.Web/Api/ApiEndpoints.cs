@@ -11,6 +11,8 @@ public static class ApiEndpoints
         app.MapAdminEndpoints();
         app.MapInstanceEndpoints();
         app.MapMessagingEndpoints();
+        app.MapSettingsEndpoints();
+        app.MapMediaEndpoints();
         if (app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Engines.Simulator.SimulatorOptions>>().Value.Enabled)
             app.MapSimulatorEndpoints();
         app.MapFrappeFallback();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Identity;
@@ -15,6 +16,7 @@ using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Webhooks;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Api;
 using WapBridge.Web.Api.Frappe;
@@ -73,6 +75,16 @@ public static class WapBridgeServices
         services.AddSingleton<MessageService>();
         services.AddSingleton<MessageLog>();
         services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();
+
+        services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
+        services.AddSingleton<IPublicUrls, ServerPublicUrls>();
+        services.AddSingleton<MediaLinks>();
+        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        services.AddSingleton<WebhookSettingsService>();
+        services.AddSingleton<IInstanceEventObserver, WebhookEventObserver>();
 
         services.AddIdentityCore<WapBridgeUser>(o =>
             {
@@ -134,8 +146,14 @@ public static class WapBridgeServices
 
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
-        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"),
-            branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // API and media clients get JSON, never the dashboard's HTML "not found" page.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/media"))
+                context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+            return next(context);
+        });
 
         app.UseAuthentication();
         app.UseAuthorization();
