@@ -31,6 +31,12 @@ public sealed class InstanceManager(
     private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>
+    /// Raised with the instance id after its state or QR code changed, so dashboards update live.
+    /// Handlers run on the engine's thread and must return quickly.
+    /// </summary>
+    public event Action<string>? Changed;
+
     /// <summary>The QR code an instance shows right now, if it is pairing.</summary>
     public QrCodeEvent? CurrentQr(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Qr : null;
 
@@ -125,6 +131,9 @@ public sealed class InstanceManager(
                     await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
                     break;
             }
+
+            if (e is not (MessageReceivedEvent or MessageStatusEvent))
+                Changed?.Invoke(live.Code);
 
             // Resolved late: observers (the outbox among them) depend on this manager themselves.
             var observers = services.GetServices<IInstanceEventObserver>().ToList();
