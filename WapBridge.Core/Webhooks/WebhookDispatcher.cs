@@ -158,7 +158,7 @@ public sealed class WebhookDispatcher : BackgroundService
     /// <summary>The wait before the next attempt, or null when the schedule is spent.</summary>
     private TimeSpan? NextDelay(int attemptsMade, TimeSpan? retryAfter)
     {
-        var schedule = _options.Value.RetrySchedule;
+        var schedule = _options.Value.EffectiveRetrySchedule;
         if (attemptsMade > schedule.Length)
             return null;
         if (retryAfter is { } asked)

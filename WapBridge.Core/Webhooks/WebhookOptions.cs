@@ -15,12 +15,19 @@ public sealed class WebhookOptions
 
     public int MaxConcurrency { get; set; } = 16;
 
-    /// <summary>Delays between attempts; after the last one the delivery is dead (about a day in all).</summary>
-    public TimeSpan[] RetrySchedule { get; set; } =
+    public static readonly TimeSpan[] DefaultRetrySchedule =
     [
         TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2),
         TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(24),
     ];
+
+    /// <summary>
+    /// Delays between attempts; after the last one the delivery is dead. Unset means
+    /// <see cref="DefaultRetrySchedule"/> (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 24 h).
+    /// </summary>
+    public TimeSpan[]? RetrySchedule { get; set; }
+
+    public TimeSpan[] EffectiveRetrySchedule => RetrySchedule is { Length: > 0 } custom ? custom : DefaultRetrySchedule;
 
     /// <summary>Media up to this size is inlined as base64 in <c>media.data</c>; larger media only has <c>media.url</c>.</summary>
     public long InlineMediaBytes { get; set; } = 5 * 1024 * 1024;
