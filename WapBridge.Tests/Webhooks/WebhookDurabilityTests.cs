@@ -1,0 +1,126 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Persistence;
+using WapBridge.Core.Webhooks;
+using WapBridge.Tests.TestHost;
+
+namespace WapBridge.Tests.Webhooks;
+
+public sealed class WebhookDurabilityTests
+{
+    [Fact]
+    public async Task A_delivery_is_dead_after_the_whole_schedule_of_about_a_day()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddWapBridgeDatabase(new DatabaseOptions(), dir)
+            .AddDataProtection().Services
+            .BuildServiceProvider();
+        var dbFactory = services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
+        await DatabaseMigrator.MigrateAsync(dbFactory, NullLogger.Instance, TestContext.Current.CancellationToken);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = _ => (500, TimeSpan.Zero, null);
+
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
+        var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true });
+        using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options, time,
+            NullLogger<WebhookDispatcher>.Instance);
+
+        long deliveryId;
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var customer = new Customer { Code = "CUST-0001", Name = "Dead Letters", Email = "d@example.com", CreatedAt = time.GetUtcNow() };
+            db.Customers.Add(customer);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var endpoint = new WebhookEndpoint { CustomerId = customer.Id, Url = receiver.Url, CreatedAt = time.GetUtcNow(), UpdatedAt = time.GetUtcNow() };
+            db.WebhookEndpoints.Add(endpoint);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var delivery = new WebhookDelivery
+            {
+                CustomerId = customer.Id, EndpointId = endpoint.Id, EventId = "evt_dead", EventType = "message", Payload = "{}",
+                CreatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow(),
+            };
+            db.WebhookDeliveries.Add(delivery);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            deliveryId = delivery.Id;
+        }
+
+        var start = time.GetUtcNow();
+        var gaps = new List<TimeSpan>();
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await dispatcher.RunDueAsync(TestContext.Current.CancellationToken);
+            await using var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken);
+            var row = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, TestContext.Current.CancellationToken);
+            if (row.State == DeliveryStates.Dead)
+                break;
+            var gap = row.NextAttemptAt - time.GetUtcNow();
+            gaps.Add(gap);
+            time.Advance(gap);
+        }
+
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var dead = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, TestContext.Current.CancellationToken);
+            Assert.Equal(DeliveryStates.Dead, dead.State);
+            Assert.Equal(8, dead.Attempts);
+            Assert.Equal(500, dead.LastStatusCode);
+        }
+        Assert.Equal(8, receiver.Received.Count);
+        Assert.Equal(7, gaps.Count);
+        var schedule = WebhookOptions.DefaultRetrySchedule;
+        for (var i = 0; i < 7; i++)
+            Assert.InRange(gaps[i], schedule[i] * 0.8, schedule[i] * 1.2);
+        var total = time.GetUtcNow() - start;
+        Assert.InRange(total, TimeSpan.FromHours(33), TimeSpan.FromHours(50));
+    }
+
+    [Fact]
+    public async Task Deliveries_pending_when_the_host_dies_are_delivered_by_the_next_host()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = _ => (503, TimeSpan.Zero, null);
+        var retryInTwoSeconds = FastWebhooks.Settings(new Dictionary<string, string?>
+        {
+            ["WapBridge:Webhooks:RetrySchedule:0"] = "00:00:02",
+            ["WapBridge:Webhooks:RetrySchedule:1"] = "00:00:02",
+            ["WapBridge:Webhooks:RetrySchedule:2"] = "00:00:02",
+        });
+        SendingCustomer sender;
+        await using (var first = new WapBridgeApp(settings: retryInTwoSeconds, dataDir: dataDir) { KeepDataDir = true })
+        {
+            await first.InitializeAsync();
+            sender = await first.CreateConnectedAsync();
+            (await sender.Client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = receiver.Url })).EnsureOk();
+            for (var i = 0; i < 5; i++)
+                (await sender.Client.CallAsync("wap_bridge.api.simulator.inbound_message",
+                    new { instance_id = sender.InstanceId, from_number = "255755123456", message = $"backlog {i}" })).EnsureOk();
+            // Each delivery failed once and waits for its retry when the host goes down.
+            await receiver.WaitForAsync(r => r.Count >= 5);
+        }
+
+        receiver.Respond = _ => (200, TimeSpan.Zero, null);
+        await using var second = new WapBridgeApp(settings: retryInTwoSeconds, dataDir: dataDir);
+        await second.InitializeAsync();
+
+        var arrived = await receiver.WaitForAsync(r => r.Count(h => h.Body.Contains("backlog")) >= 10, seconds: 15);
+        var redelivered = arrived.Skip(5).ToList();
+        for (var i = 0; i < 5; i++)
+            Assert.Single(redelivered, b => b.Body.Contains($"backlog {i}"));
+        Assert.Equal(arrived.Take(5).Select(h => h.Header("webhook-id")).Order(), redelivered.Select(h => h.Header("webhook-id")).Order());
+        using var client = second.CreateApiClient(sender.Customer.TokenHeader);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((await client.CallAsync("wap_bridge.api.settings.list_webhook_deliveries", new { state = "delivered" })).EnsureOk().Message!["total"]!.GetValue<int>() < 5)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "deliveries were not all recorded as delivered");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
