@@ -12,7 +12,11 @@ public sealed class MediaStore(string root)
         var hash = Convert.ToHexStringLower(SHA256.HashData(data));
         var path = PathFor(hash);
         if (File.Exists(path))
+        {
+            // Stored again: the retention clock restarts, so a file still in use is not purged.
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
             return hash;
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Write aside then move, so a crash never leaves a truncated file under the final name.
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
@@ -25,6 +29,23 @@ public sealed class MediaStore(string root)
     {
         var path = PathFor(hash);
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, ct) : null;
+    }
+
+    /// <summary>Deletes media files not written since <paramref name="cutoff"/>; answers how many.</summary>
+    public int PurgeOlderThan(DateTimeOffset cutoff)
+    {
+        if (!Directory.Exists(Root))
+            return 0;
+        var deleted = 0;
+        foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories))
+        {
+            if (File.GetLastWriteTimeUtc(file) < cutoff.UtcDateTime)
+            {
+                File.Delete(file);
+                deleted++;
+            }
+        }
+        return deleted;
     }
 
     private string PathFor(string hash)

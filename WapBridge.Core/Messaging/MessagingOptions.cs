@@ -20,6 +20,9 @@ public sealed class MessagingOptions
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public MediaLimits MediaLimits { get; set; } = new();
+
+    /// <summary>Media files older than this are deleted by the hourly maintenance job.</summary>
+    public TimeSpan MediaRetention { get; set; } = TimeSpan.FromDays(30);
 }
 
 /// <summary>Largest decoded media per kind (contract §2).</summary>

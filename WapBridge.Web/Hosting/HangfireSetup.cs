@@ -4,6 +4,7 @@ using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Idempotency;
+using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Web.Hosting;
@@ -55,6 +56,7 @@ public static class HangfireSetup
     public static void ScheduleMaintenanceJobs(IRecurringJobManager jobs)
     {
         jobs.AddOrUpdate<IdempotencyStore>("purge-idempotency-keys", store => store.PurgeExpiredAsync(CancellationToken.None), Cron.Hourly());
+        jobs.AddOrUpdate<MediaRetention>("purge-old-media", retention => retention.Purge(), Cron.Hourly());
     }
 
     public static void MapWapBridgeHangfireDashboard(this IEndpointRouteBuilder app) =>

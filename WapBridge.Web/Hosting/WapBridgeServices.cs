@@ -74,6 +74,7 @@ public static class WapBridgeServices
         services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
         services.AddSingleton<MessageService>();
         services.AddSingleton<MessageLog>();
+        services.AddSingleton<MediaRetention>();
         services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();
 
         services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
