@@ -59,31 +59,9 @@ public sealed class MessageService(
             throw WapBridgeException.Invalid("message", "too_long", $"message is longer than {MaxTextLength} characters");
         var caption = file is null ? null : (string.IsNullOrWhiteSpace(request.Caption) ? request.Text : request.Caption);
 
-        var now = time.GetUtcNow();
-        var waId = WhatsAppIds.NewMessageId();
-        var message = new Message
-        {
-            CustomerId = instance.CustomerId,
-            InstanceId = instance.Id,
-            Direction = Message.Outbound,
-            WaMessageId = waId,
-            SerializedId = $"true_{to}@c.us_{waId}",
-            FromNumber = instance.PhoneNumber,
-            ToNumber = to,
-            Type = file?.Type ?? "chat",
-            Body = file is null ? request.Text : caption,
-            Caption = caption,
-            Filename = file?.Filename,
-            MimeType = file?.MimeType,
-            MediaHash = file is null ? null : await media.SaveAsync(file.Data, ct),
-            MediaSize = file?.Data.Length,
-            Status = MessageStatuses.Queued,
-            Source = request.Source,
-            Priority = MessageSources.Priority(request.Source),
-            CampaignId = request.CampaignId,
-            CreatedAt = now,
-            ExpiresAt = now + options.Value.QueuedTimeToLive,
-        };
+        var stored = file is null ? null : new StoredMedia(await media.SaveAsync(file.Data, ct), file.MimeType, file.Filename, file.Data.Length, file.Type);
+        var message = OutboundMessages.New(instance, to, file is null ? request.Text : null, stored, caption, request.Source, request.CampaignId,
+            time.GetUtcNow(), options.Value.QueuedTimeToLive);
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Campaigns;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -24,6 +25,9 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<Campaign> Campaigns => Set<Campaign>();
+    public DbSet<CampaignRecipient> CampaignRecipients => Set<CampaignRecipient>();
+    public DbSet<Suppression> Suppressions => Set<Suppression>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -123,6 +127,46 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(d => d.LastResponse).HasMaxLength(500);
             e.Property(d => d.LastError).HasMaxLength(500);
             e.HasOne<WebhookEndpoint>().WithMany().HasForeignKey(d => d.EndpointId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Campaign>(e =>
+        {
+            e.HasIndex(c => c.Code).IsUnique();
+            e.HasIndex(c => new { c.CustomerId, c.Id });
+            e.HasIndex(c => new { c.InstanceId, c.State });
+            e.Property(c => c.Code).HasMaxLength(20);
+            e.Property(c => c.Name).HasMaxLength(140);
+            e.Property(c => c.State).HasMaxLength(12);
+            e.Property(c => c.MediaHash).HasMaxLength(64);
+            e.Property(c => c.MimeType).HasMaxLength(100);
+            e.Property(c => c.Filename).HasMaxLength(255);
+            e.Property(c => c.ActiveFrom).HasMaxLength(5);
+            e.Property(c => c.ActiveUntil).HasMaxLength(5);
+            e.Property(c => c.TimeZone).HasMaxLength(64);
+            e.Property(c => c.PausedReason).HasMaxLength(300);
+            e.HasOne<Customer>().WithMany().HasForeignKey(c => c.CustomerId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Instance>().WithMany().HasForeignKey(c => c.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<CampaignRecipient>(e =>
+        {
+            // The runner's query: a campaign's next recipient by state and insertion order.
+            e.HasIndex(r => new { r.CampaignId, r.State, r.Id });
+            e.HasIndex(r => new { r.CampaignId, r.Number });
+            e.HasIndex(r => r.MessageId);
+            e.Property(r => r.RawInput).HasMaxLength(200);
+            e.Property(r => r.Number).HasMaxLength(20);
+            e.Property(r => r.State).HasMaxLength(12);
+            e.Property(r => r.Error).HasMaxLength(300);
+            e.HasOne<Campaign>().WithMany().HasForeignKey(r => r.CampaignId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Suppression>(e =>
+        {
+            e.HasIndex(s => new { s.CustomerId, s.Number }).IsUnique();
+            e.Property(s => s.Number).HasMaxLength(20);
+            e.Property(s => s.Reason).HasMaxLength(100);
+            e.HasOne<Customer>().WithMany().HasForeignKey(s => s.CustomerId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Sequence>(e =>

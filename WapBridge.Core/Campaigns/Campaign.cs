@@ -1,0 +1,106 @@
+namespace WapBridge.Core.Campaigns;
+
+public static class CampaignStates
+{
+    public const string Scheduled = "scheduled";
+    public const string Running = "running";
+    public const string Paused = "paused";
+    public const string Completed = "completed";
+    public const string Cancelled = "cancelled";
+}
+
+public static class RecipientStates
+{
+    public const string Pending = "pending";
+    public const string Sending = "sending";
+    public const string Sent = "sent";
+    public const string Delivered = "delivered";
+    public const string Read = "read";
+    public const string Failed = "failed";
+    public const string Invalid = "invalid";
+    public const string Duplicate = "duplicate";
+    public const string Skipped = "skipped";
+}
+
+/// <summary>
+/// A throttled bulk send. Its counters are kept in the row, updated with each recipient's transition,
+/// so reading a campaign's status costs the same at ten recipients or a hundred thousand.
+/// </summary>
+public sealed class Campaign
+{
+    public long Id { get; set; }
+
+    /// <summary>Public id <c>WAP-CAM-0001</c>.</summary>
+    public required string Code { get; set; }
+
+    public int CustomerId { get; set; }
+    public int InstanceId { get; set; }
+    public required string Name { get; set; }
+    public string? MessageText { get; set; }
+    public string? MediaHash { get; set; }
+    public string? MimeType { get; set; }
+    public string? Filename { get; set; }
+    public string? Caption { get; set; }
+    public string State { get; set; } = CampaignStates.Running;
+
+    public double MinDelaySeconds { get; set; }
+    public double MaxDelaySeconds { get; set; }
+    public int? HourlyLimit { get; set; }
+    public int? DailyLimit { get; set; }
+    public string? ActiveFrom { get; set; }
+    public string? ActiveUntil { get; set; }
+    public string? TimeZone { get; set; }
+
+    public int Total { get; set; }
+    public int Pending { get; set; }
+    public int Sent { get; set; }
+    public int Delivered { get; set; }
+    public int Read { get; set; }
+    public int Failed { get; set; }
+    public int Invalid { get; set; }
+    public int Duplicates { get; set; }
+    public int Skipped { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? ScheduledAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public string? PausedReason { get; set; }
+    public DateTimeOffset? NextSendAt { get; set; }
+
+    /// <summary>A runner holds the campaign until this time; another runner may take over only after it.</summary>
+    public DateTimeOffset? RunnerLeaseUntil { get; set; }
+
+    public static string FormatCode(long sequence) => $"WAP-CAM-{sequence:D4}";
+}
+
+public sealed class CampaignRecipient
+{
+    public long Id { get; set; }
+    public long CampaignId { get; set; }
+
+    /// <summary>What the caller sent, kept for invalid rows and exports.</summary>
+    public required string RawInput { get; set; }
+
+    /// <summary>Digits-only E.164; null when invalid.</summary>
+    public string? Number { get; set; }
+
+    /// <summary>JSON object of <c>{{variables}}</c> for this recipient.</summary>
+    public string? Variables { get; set; }
+
+    public string State { get; set; } = RecipientStates.Pending;
+    public long? MessageId { get; set; }
+    public string? Error { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A number that asked not to be messaged by this customer's campaigns again.</summary>
+public sealed class Suppression
+{
+    public long Id { get; set; }
+    public int CustomerId { get; set; }
+    public required string Number { get; set; }
+    public required string Reason { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

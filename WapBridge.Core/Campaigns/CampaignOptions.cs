@@ -1,0 +1,24 @@
+namespace WapBridge.Core.Campaigns;
+
+/// <summary>Section <c>WapBridge:Campaigns</c>: defaults for campaigns that do not set their own throttle.</summary>
+public sealed class CampaignOptions
+{
+    public const string Section = "WapBridge:Campaigns";
+
+    public double MinDelaySeconds { get; set; } = 10;
+    public double MaxDelaySeconds { get; set; } = 30;
+    public int? HourlyLimit { get; set; }
+    public int? DailyLimit { get; set; }
+
+    /// <summary>Inbound messages that are exactly one of these (any case) put the sender on the suppression list.</summary>
+    public string[] OptOutKeywords { get; set; } = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ACHA"];
+
+    /// <summary>Longest stretch a runner job works before handing over to a fresh job (Hangfire jobs stay short).</summary>
+    public TimeSpan RunnerSlice { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long to wait for each message's send before moving on (it stays in the outbox either way).</summary>
+    public TimeSpan SendWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Send a campaign.progress webhook at most this often per campaign.</summary>
+    public TimeSpan ProgressEvery { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,309 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Campaigns;
+
+public sealed record NewCampaign(
+    string? InstanceCode, string? Name, string? Message, JsonNode? Recipients, string? MediaData, string? MimeType, string? Filename,
+    string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle);
+
+public sealed record InvalidRecipient(string Input, string Error);
+
+public sealed record RecipientsAdded(string Campaign, int Added, int Duplicates, IReadOnlyList<InvalidRecipient> Invalid, int Skipped, int Total);
+
+public sealed record CampaignStatus(
+    string Campaign, string CampaignName, string InstanceId, string Status, int Total, int Pending, int Sent, int Delivered, int Read, int Failed,
+    int Invalid, int Duplicates, int Skipped, double Progress, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledAt, DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt, string? PausedReason, DateTimeOffset? NextSendAt, long? EtaSeconds);
+
+public sealed record RecipientView(long Id, string Input, string? Number, string State, string? Error, string? MessageId, int Attempts, DateTimeOffset UpdatedAt, JsonObject? Variables);
+
+/// <summary>Contract §3: create, add recipients, status, pause, resume, cancel, list; every call scoped to the customer.</summary>
+public sealed class CampaignService(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    InstanceService instances,
+    MediaStore media,
+    ICampaignScheduler scheduler,
+    IOptions<CampaignOptions> options,
+    IOptions<MessagingOptions> messaging,
+    TimeProvider time,
+    ILogger<CampaignService> logger)
+{
+    public async Task<(CampaignStatus Status, RecipientsAdded Added)> CreateAsync(int customerId, NewCampaign request, CancellationToken ct = default)
+    {
+        var instance = await instances.FindAsync(customerId, request.InstanceCode, ct);
+        var throttle = CampaignThrottle.Parse(request.Throttle, options.Value);
+        var hasMedia = !string.IsNullOrWhiteSpace(request.MediaData);
+        if (!hasMedia && string.IsNullOrWhiteSpace(request.Message))
+            throw WapBridgeException.Missing("message");
+        if (request.Recipients is null)
+            throw WapBridgeException.Missing("recipients");
+        var now = time.GetUtcNow();
+        if (request.ScheduledAt is { } at && at > now.AddYears(1))
+            throw WapBridgeException.Invalid("scheduled_at", "out_of_range", "scheduled_at must be within a year");
+        var name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
+        if (name is { Length: > 140 })
+            throw WapBridgeException.Invalid("campaign_name", "too_long", "campaign_name must be at most 140 characters");
+        StoredMedia? stored = null;
+        if (hasMedia)
+        {
+            var file = MediaValidator.Validate(request.MediaData!, request.MimeType, request.Filename, messaging.Value.MediaLimits);
+            stored = new StoredMedia(await media.SaveAsync(file.Data, ct), file.MimeType, file.Filename, file.Data.Length, file.Type);
+        }
+        var parsed = ParseRecipients(request.Recipients, instance.DefaultCountry);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var sequence = await SequenceGenerator.NextAsync(db, "campaign", ct);
+        var scheduled = request.ScheduledAt is { } when && when > now;
+        var campaign = new Campaign
+        {
+            Code = Campaign.FormatCode(sequence),
+            CustomerId = customerId,
+            InstanceId = instance.Id,
+            Name = name ?? $"Campaign {sequence}",
+            MessageText = request.Message,
+            MediaHash = stored?.Hash,
+            MimeType = stored?.MimeType,
+            Filename = stored?.Filename,
+            Caption = stored is null ? null : (request.Caption ?? request.Message),
+            State = scheduled ? CampaignStates.Scheduled : CampaignStates.Running,
+            MinDelaySeconds = throttle.MinDelaySeconds,
+            MaxDelaySeconds = throttle.MaxDelaySeconds,
+            HourlyLimit = throttle.HourlyLimit,
+            DailyLimit = throttle.DailyLimit,
+            ActiveFrom = throttle.ActiveFrom,
+            ActiveUntil = throttle.ActiveUntil,
+            TimeZone = throttle.TimeZone,
+            CreatedAt = now,
+            ScheduledAt = request.ScheduledAt,
+            StartedAt = scheduled ? null : now,
+            NextSendAt = scheduled ? request.ScheduledAt : now,
+        };
+        db.Campaigns.Add(campaign);
+        await db.SaveChangesAsync(ct);
+        var added = await AddParsedAsync(db, campaign, parsed, ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Campaign {Campaign} created on {Instance}: {Total} recipients, {Invalid} invalid, {Duplicates} duplicates",
+            campaign.Code, instance.Code, added.Total, added.Invalid.Count, added.Duplicates);
+
+        if (scheduled)
+            scheduler.RunAt(campaign.Id, request.ScheduledAt!.Value);
+        else
+            scheduler.RunNow(campaign.Id);
+        return (await StatusAsync(customerId, campaign.Code, ct), added);
+    }
+
+    public async Task<RecipientsAdded> AddRecipientsAsync(int customerId, string? campaignCode, JsonNode? recipients, CancellationToken ct = default)
+    {
+        if (recipients is null)
+            throw WapBridgeException.Missing("recipients");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var campaign = await FindAsync(db, customerId, campaignCode, ct);
+        if (campaign.State is not (CampaignStates.Running or CampaignStates.Paused or CampaignStates.Scheduled))
+            throw new WapBridgeException(ErrorKind.Conflict, "campaign_finished",
+                $"Campaign {campaign.Code} is {campaign.State}; recipients can be added while it is running, paused or scheduled.", "campaign");
+        var country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleAsync(ct);
+        var parsed = ParseRecipients(recipients, country);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var added = await AddParsedAsync(db, campaign, parsed, ct);
+        await tx.CommitAsync(ct);
+        if (campaign.State == CampaignStates.Running)
+            scheduler.RunNow(campaign.Id);
+        return added;
+    }
+
+    private sealed record ParsedRecipient(string Input, string? Number, string? Error, JsonObject? Variables);
+
+    private static List<ParsedRecipient> ParseRecipients(JsonNode recipients, string? defaultCountry)
+    {
+        var items = recipients is JsonArray array ? array.ToList() : [recipients];
+        if (items.Count == 0)
+            throw WapBridgeException.Invalid("recipients", "no_recipients", "recipients is empty");
+        var parsed = new List<ParsedRecipient>(items.Count);
+        foreach (var item in items)
+        {
+            string? raw;
+            JsonObject? variables = null;
+            if (item is JsonObject obj)
+            {
+                var numberKey = new[] { "phone_number", "to_number", "number", "phone", "mobile" }.FirstOrDefault(k => obj[k] is not null);
+                raw = numberKey is null ? null : obj[numberKey]!.ToString();
+                variables = new JsonObject(obj.Where(p => p.Key != numberKey).Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+                if (raw is null)
+                {
+                    parsed.Add(new ParsedRecipient(obj.ToJsonString(), null, "no phone_number or to_number in this recipient", null));
+                    continue;
+                }
+            }
+            else
+            {
+                raw = item?.ToString();
+            }
+            try
+            {
+                parsed.Add(new ParsedRecipient(raw ?? "", WhatsAppNumbers.Normalize(raw, "recipients", defaultCountry), null, variables));
+            }
+            catch (WapBridgeException e)
+            {
+                parsed.Add(new ParsedRecipient(raw ?? "", null, e.Message, variables));
+            }
+        }
+        return parsed;
+    }
+
+    private async Task<RecipientsAdded> AddParsedAsync(WapBridgeDbContext db, Campaign campaign, List<ParsedRecipient> parsed, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var numbers = parsed.Where(p => p.Number is not null).Select(p => p.Number!).Distinct().ToList();
+        var existing = new HashSet<string>();
+        foreach (var chunk in numbers.Chunk(500))
+            existing.UnionWith(await db.CampaignRecipients.Where(r => r.CampaignId == campaign.Id && r.Number != null && chunk.Contains(r.Number) && r.State != RecipientStates.Duplicate)
+                .Select(r => r.Number!).ToListAsync(ct));
+        var suppressed = new HashSet<string>();
+        foreach (var chunk in numbers.Chunk(500))
+            suppressed.UnionWith(await db.Suppressions.Where(s => s.CustomerId == campaign.CustomerId && chunk.Contains(s.Number)).Select(s => s.Number).ToListAsync(ct));
+
+        int added = 0, duplicates = 0, skipped = 0;
+        var invalid = new List<InvalidRecipient>();
+        var rows = new List<CampaignRecipient>(parsed.Count);
+        foreach (var p in parsed)
+        {
+            var row = new CampaignRecipient { CampaignId = campaign.Id, RawInput = Truncate(p.Input, 200), Number = p.Number, Variables = p.Variables?.ToJsonString(), UpdatedAt = now };
+            if (p.Number is null)
+            {
+                row.State = RecipientStates.Invalid;
+                row.Error = Truncate(p.Error, 300);
+                invalid.Add(new InvalidRecipient(p.Input, p.Error!));
+            }
+            else if (!existing.Add(p.Number))
+            {
+                row.State = RecipientStates.Duplicate;
+                duplicates++;
+            }
+            else if (suppressed.Contains(p.Number))
+            {
+                row.State = RecipientStates.Skipped;
+                row.Error = "opted out";
+                skipped++;
+            }
+            else
+            {
+                added++;
+            }
+            rows.Add(row);
+        }
+        db.CampaignRecipients.AddRange(rows);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        await db.Campaigns.Where(c => c.Id == campaign.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Total, c => c.Total + added + skipped)
+            .SetProperty(c => c.Pending, c => c.Pending + added)
+            .SetProperty(c => c.Skipped, c => c.Skipped + skipped)
+            .SetProperty(c => c.Invalid, c => c.Invalid + invalid.Count)
+            .SetProperty(c => c.Duplicates, c => c.Duplicates + duplicates), ct);
+        var total = await db.Campaigns.Where(c => c.Id == campaign.Id).Select(c => c.Total).SingleAsync(ct);
+        return new RecipientsAdded(campaign.Code, added, duplicates, invalid, skipped, total);
+    }
+
+    public async Task<CampaignStatus> StatusAsync(int customerId, string? campaignCode, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await FindAsync(db, customerId, campaignCode, ct);
+        var instanceCode = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.Code).SingleAsync(ct);
+        return ToStatus(campaign, instanceCode);
+    }
+
+    public async Task<PagedList<CampaignStatus>> ListAsync(int customerId, string? state, Paging paging, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Campaigns.AsNoTracking().Where(c => c.CustomerId == customerId);
+        if (!string.IsNullOrWhiteSpace(state))
+            query = query.Where(c => c.State == state.Trim().ToLowerInvariant());
+        var total = await query.CountAsync(ct);
+        var rows = await (from c in query.OrderByDescending(c => c.Id).Skip(paging.Offset).Take(paging.Limit)
+                          join i in db.Instances on c.InstanceId equals i.Id
+                          select new { c, i.Code }).ToListAsync(ct);
+        return new PagedList<CampaignStatus>(rows.Select(r => ToStatus(r.c, r.Code)).ToList(), total, paging.Limit, paging.Offset);
+    }
+
+    public async Task<PagedList<RecipientView>> RecipientsAsync(int customerId, string? campaignCode, string? state, Paging paging, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await FindAsync(db, customerId, campaignCode, ct);
+        var query = db.CampaignRecipients.AsNoTracking().Where(r => r.CampaignId == campaign.Id);
+        if (!string.IsNullOrWhiteSpace(state))
+            query = query.Where(r => r.State == state.Trim().ToLowerInvariant());
+        var total = await query.CountAsync(ct);
+        var rows = await (from r in query.OrderBy(r => r.Id).Skip(paging.Offset).Take(paging.Limit)
+                          join m in db.Messages on r.MessageId equals m.Id into sent
+                          from m in sent.DefaultIfEmpty()
+                          select new { r, MessageId = m == null ? null : m.SerializedId }).ToListAsync(ct);
+        return new PagedList<RecipientView>(rows.Select(x => new RecipientView(x.r.Id, x.r.RawInput, x.r.Number, x.r.State, x.r.Error, x.MessageId,
+            x.r.Attempts, x.r.UpdatedAt, x.r.Variables is null ? null : JsonNode.Parse(x.r.Variables) as JsonObject)).ToList(), total, paging.Limit, paging.Offset);
+    }
+
+    public async Task<CampaignStatus> PauseAsync(int customerId, string? campaignCode, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await FindAsync(db, customerId, campaignCode, ct);
+        await db.Campaigns.Where(c => c.Id == campaign.Id && (c.State == CampaignStates.Running || c.State == CampaignStates.Scheduled))
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Paused).SetProperty(c => c.PausedReason, "paused by the owner")
+                .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+        return await StatusAsync(customerId, campaign.Code, ct);
+    }
+
+    public async Task<CampaignStatus> ResumeAsync(int customerId, string? campaignCode, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await FindAsync(db, customerId, campaignCode, ct);
+        var now = time.GetUtcNow();
+        var resumed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Paused)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Running).SetProperty(c => c.PausedReason, (string?)null)
+                .SetProperty(c => c.StartedAt, c => c.StartedAt ?? now).SetProperty(c => c.NextSendAt, now), ct);
+        if (resumed > 0 || campaign.State == CampaignStates.Running)
+            scheduler.RunNow(campaign.Id);
+        return await StatusAsync(customerId, campaign.Code, ct);
+    }
+
+    public async Task<CampaignStatus> CancelAsync(int customerId, string? campaignCode, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var campaign = await FindAsync(db, customerId, campaignCode, ct);
+        var now = time.GetUtcNow();
+        await db.Campaigns.Where(c => c.Id == campaign.Id && c.State != CampaignStates.Completed && c.State != CampaignStates.Cancelled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Cancelled).SetProperty(c => c.CompletedAt, now)
+                .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+        return await StatusAsync(customerId, campaign.Code, ct);
+    }
+
+    private static async Task<Campaign> FindAsync(WapBridgeDbContext db, int customerId, string? campaignCode, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(campaignCode))
+            throw WapBridgeException.Missing("campaign");
+        var code = campaignCode.Trim().ToUpperInvariant();
+        return await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Code == code && c.CustomerId == customerId, ct)
+            ?? throw WapBridgeException.NotFound("Campaign", code, "campaign");
+    }
+
+    internal static CampaignStatus ToStatus(Campaign c, string instanceCode)
+    {
+        var done = c.Total - c.Pending;
+        var progress = c.Total == 0 ? (c.State == CampaignStates.Completed ? 100 : 0) : Math.Round(100.0 * done / c.Total, 1);
+        long? eta = c.State is CampaignStates.Running or CampaignStates.Scheduled && c.Pending > 0
+            ? (long)Math.Ceiling(c.Pending * (c.MinDelaySeconds + c.MaxDelaySeconds) / 2)
+            : null;
+        return new CampaignStatus(c.Code, c.Name, instanceCode, c.State, c.Total, c.Pending, c.Sent, c.Delivered, c.Read, c.Failed, c.Invalid,
+            c.Duplicates, c.Skipped, progress, c.CreatedAt, c.ScheduledAt, c.StartedAt, c.CompletedAt, c.PausedReason, c.NextSendAt, eta);
+    }
+
+    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+}

@@ -1,0 +1,43 @@
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+
+namespace WapBridge.Core.Messaging;
+
+/// <summary>Media already in the <see cref="MediaStore"/>.</summary>
+public sealed record StoredMedia(string Hash, string MimeType, string Filename, long Size, string Type);
+
+public static class OutboundMessages
+{
+    /// <summary>
+    /// A new outbound row, queued, with its WhatsApp id chosen now: whoever saves it owns the send,
+    /// and a retry after a crash reuses the id.
+    /// </summary>
+    public static Message New(Instance instance, string to, string? text, StoredMedia? media, string? caption, string source, long? campaignId,
+        DateTimeOffset now, TimeSpan timeToLive)
+    {
+        var waId = WhatsAppIds.NewMessageId();
+        return new Message
+        {
+            CustomerId = instance.CustomerId,
+            InstanceId = instance.Id,
+            Direction = Message.Outbound,
+            WaMessageId = waId,
+            SerializedId = $"true_{to}@c.us_{waId}",
+            FromNumber = instance.PhoneNumber,
+            ToNumber = to,
+            Type = media?.Type ?? "chat",
+            Body = media is null ? text : caption,
+            Caption = media is null ? null : caption,
+            Filename = media?.Filename,
+            MimeType = media?.MimeType,
+            MediaHash = media?.Hash,
+            MediaSize = media?.Size,
+            Status = MessageStatuses.Queued,
+            Source = source,
+            Priority = MessageSources.Priority(source),
+            CampaignId = campaignId,
+            CreatedAt = now,
+            ExpiresAt = now + timeToLive,
+        };
+    }
+}
