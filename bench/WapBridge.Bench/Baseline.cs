@@ -32,8 +32,14 @@ public sealed class Baseline : IAsyncDisposable
         SendUrl = sendUrl;
     }
 
-    public static async Task<Baseline> StartAsync()
+    /// <param name="serializeWrites">
+    /// True (default): writers take an in-process async lock before BEGIN, the usual way to use SQLite's single writer.
+    /// False: writers race for the database lock; Microsoft.Data.Sqlite then answers SQLITE_BUSY by Thread.Sleep(150)
+    /// and retrying, which is what the gateway's concurrent EF Core writers do.
+    /// </param>
+    public static async Task<Baseline> StartAsync(bool serializeWrites)
     {
+        var writeLock = new SemaphoreSlim(1, 1);
         var dir = Path.Combine(Path.GetTempPath(), "wapbridge-bench", "baseline-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         var databasePath = Path.Combine(dir, "baseline.db");
@@ -72,8 +78,11 @@ public sealed class Baseline : IAsyncDisposable
             var waId = Guid.NewGuid().ToString("N")[..20].ToUpperInvariant();
             var id = $"true_{to}@c.us_{waId}";
 
-            await using (var connection = new SqliteConnection(connectionString))
+            if (serializeWrites)
+                await writeLock.WaitAsync(http.RequestAborted);
+            try
             {
+                await using var connection = new SqliteConnection(connectionString);
                 await connection.OpenAsync(http.RequestAborted);
                 await using var tx = connection.BeginTransaction();
                 await using var insert = connection.CreateCommand();
@@ -86,6 +95,11 @@ public sealed class Baseline : IAsyncDisposable
                 insert.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O"));
                 await insert.ExecuteNonQueryAsync(http.RequestAborted);
                 await tx.CommitAsync(http.RequestAborted);
+            }
+            finally
+            {
+                if (serializeWrites)
+                    writeLock.Release();
             }
             http.Response.ContentType = "application/json; charset=utf-8";
             await http.Response.WriteAsync($$$"""{"message":{"ok":true,"id":"{{{id}}}","status":"queued","instance_id":"{{{instance}}}","to":"{{{to}}}"}}""");

@@ -7,6 +7,7 @@ public sealed record BenchOptions
     public int Seconds { get; init; } = 15;
     public int Warmup { get; init; } = 3;
     public bool SkipBaseline { get; init; }
+    public bool BaselineUnlocked { get; init; }
     public double? MemoryMinutes { get; init; }
     public int DrainTimeoutSeconds { get; init; } = 120;
     public string? GatewayDll { get; init; }
@@ -26,6 +27,7 @@ public sealed record BenchOptions
           --memory-minutes N   memory mode: drive the gateway for N minutes (fractions allowed) and print the RSS timeline
           --drain-timeout N    longest wait for the outbox to empty after the load (default 120 s)
           --skip-baseline      do not run the bare minimal-API baseline
+          --baseline-unlocked  baseline without its in-process write lock (writers race; shows Microsoft.Data.Sqlite's busy sleeps)
           --gateway-dll PATH   gateway to start (default WapBridge.Web/bin/<Configuration>/net10.0/WapBridge.Web.dll)
           --keep-data          keep the gateway's temporary data folder (database) for inspection
           -h, --help           this text
@@ -54,6 +56,7 @@ public sealed record BenchOptions
                     break;
                 case "--drain-timeout": o = o with { DrainTimeoutSeconds = NextInt(1) }; break;
                 case "--skip-baseline": o = o with { SkipBaseline = true }; break;
+                case "--baseline-unlocked": o = o with { BaselineUnlocked = true }; break;
                 case "--gateway-dll": o = o with { GatewayDll = Next() }; break;
                 case "--keep-data": o = o with { KeepData = true }; break;
                 case "-h" or "--help": return null;
