@@ -30,6 +30,7 @@ public sealed class InstanceManager(
     private readonly ConcurrentDictionary<string, LiveSession> _live = new();
     private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
     private readonly CancellationTokenSource _stopping = new();
+    private List<IInstanceEventObserver>? _observers;
 
     /// <summary>
     /// Raised with the instance id after its state or QR code changed, so dashboards update live.
@@ -132,19 +133,15 @@ public sealed class InstanceManager(
                     break;
             }
 
-            if (e is not (MessageReceivedEvent or MessageStatusEvent))
-                Changed?.Invoke(live.Code);
+            if (e is QrCodeEvent)
+                RaiseChanged(live.Code);
 
             // Resolved late: observers (the outbox among them) depend on this manager themselves.
-            var observers = services.GetServices<IInstanceEventObserver>().ToList();
-            if (observers.Count > 0)
-            {
-                await using var db = await dbFactory.CreateDbContextAsync();
-                var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == live.InstanceId);
-                if (instance is not null)
-                    foreach (var observer in observers)
-                        await observer.OnEngineEventAsync(instance, e, _stopping.Token);
-            }
+            _observers ??= services.GetServices<IInstanceEventObserver>().ToList();
+            live.Instance ??= await LoadAsync(live.InstanceId);
+            if (live.Instance is { } instance)
+                foreach (var observer in _observers)
+                    await observer.OnEngineEventAsync(instance, e, _stopping.Token);
         }
         catch (Exception ex)
         {
@@ -179,6 +176,27 @@ public sealed class InstanceManager(
         }
     }
 
+    private async Task<Instance?> LoadAsync(int instanceId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        return await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId);
+    }
+
+    private void RaiseChanged(string instanceCode)
+    {
+        foreach (var handler in Changed?.GetInvocationList() ?? [])
+        {
+            try
+            {
+                ((Action<string>)handler)(instanceCode);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "A listener of instance changes failed");
+            }
+        }
+    }
+
     private async Task RecordStateAsync(LiveSession live, string state, string? reason, CancellationToken ct, ConnectedEvent? connected = null)
     {
         var now = time.GetUtcNow();
@@ -199,8 +217,12 @@ public sealed class InstanceManager(
         if (changed || reason is not null)
             db.InstanceStateChanges.Add(new InstanceStateChange { InstanceId = instance.Id, State = state, Reason = reason, At = now });
         await db.SaveChangesAsync(ct);
+        // Observers see the instance as it is now, without a query per engine event.
+        db.Entry(instance).State = EntityState.Detached;
+        live.Instance = instance;
         if (changed)
             logger.LogInformation("Instance {Instance} is {State}{Reason}", live.Code, state, reason is null ? "" : $" ({reason})");
+        RaiseChanged(live.Code);
     }
 
     public async Task StopAsync(CancellationToken ct)
@@ -219,6 +241,7 @@ public sealed class InstanceManager(
         public string Code { get; } = code;
         public IEngineSession? Session { get; set; }
         public QrCodeEvent? Qr { get; set; }
+        public Instance? Instance { get; set; }
         public int ReconnectAttempts { get; set; }
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public CancellationTokenSource Closed { get; } = new();

@@ -95,7 +95,7 @@ public sealed partial class InstanceService(
         var instance = await FindAsync(customerId, instanceCode, ct);
         if (!engines.Get(instance.Engine).SupportsPairingCode)
             throw WapBridgeException.Invalid("instance_id", "pairing_code_unsupported", $"The {instance.Engine} engine cannot pair with a code; scan the QR code.");
-        var phone = WhatsAppNumbers.Normalize(phoneNumber, "phone_number");
+        var phone = WhatsAppNumbers.Normalize(phoneNumber, "phone_number", instance.DefaultCountry);
         var session = manager.Session(instance.Code)
             ?? throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", $"Instance {instance.Code} is not waiting to be paired; restart it first.", "instance_id");
         return await session.RequestPairingCodeAsync(phone, ct);

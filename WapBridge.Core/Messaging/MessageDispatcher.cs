@@ -25,7 +25,7 @@ public sealed class MessageDispatcher(
     TimeProvider time,
     ILogger<MessageDispatcher> logger) : BackgroundService
 {
-    private const int BatchSize = 20;
+    private const int BatchSize = 100;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
@@ -111,31 +111,27 @@ public sealed class MessageDispatcher(
                     continue;
                 }
 
+                // Unthrottled, a batch is claimed and recorded with one write each; throttled, one message at a time.
+                var rate = options.Value.InstanceMessagesPerSecond;
                 var batch = await db.Messages.AsNoTracking()
                     .Where(m => m.InstanceId == worker.InstanceId && m.Direction == Message.Outbound
                         && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
                     .OrderBy(m => m.Priority).ThenBy(m => m.Id)
-                    .Take(BatchSize)
+                    .Take(rate > 0 ? 1 : BatchSize)
                     .ToListAsync(_stopping);
                 if (batch.Count == 0)
                 {
                     await worker.WaitAsync(IdlePoll, time, _stopping);
                     continue;
                 }
-
-                foreach (var message in batch)
+                if (rate > 0)
                 {
-                    var rate = options.Value.InstanceMessagesPerSecond;
-                    if (rate > 0)
-                    {
-                        var wait = nextSendAt - time.GetUtcNow();
-                        if (wait > TimeSpan.Zero)
-                            await Task.Delay(wait, time, _stopping);
-                        nextSendAt = time.GetUtcNow() + TimeSpan.FromSeconds(1 / rate);
-                    }
-                    if (!await SendOneAsync(db, session, message))
-                        break;
+                    var wait = nextSendAt - time.GetUtcNow();
+                    if (wait > TimeSpan.Zero)
+                        await Task.Delay(wait, time, _stopping);
+                    nextSendAt = time.GetUtcNow() + TimeSpan.FromSeconds(1 / rate);
                 }
+                await SendBatchAsync(db, session, batch);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -149,59 +145,75 @@ public sealed class MessageDispatcher(
         }
     }
 
-    /// <summary>Sends one message; false when the instance turned out to be disconnected (stop the batch).</summary>
-    private async Task<bool> SendOneAsync(WapBridgeDbContext db, IEngineSession session, Message message)
+    /// <summary>Sends a batch in order; stops at the first sign that the instance is disconnected (the rest stays queued).</summary>
+    private async Task SendBatchAsync(WapBridgeDbContext db, IEngineSession session, List<Message> batch)
     {
-        // Persist "sending" before the engine sees the message: a crash after this line resends with the same id.
-        var claimed = await db.Messages
-            .Where(m => m.Id == message.Id && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+        // Persist "sending" before the engine sees the messages: a crash after this line resends them with the same ids.
+        var ids = batch.Select(m => m.Id).ToList();
+        await db.Messages
+            .Where(m => ids.Contains(m.Id) && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1), _stopping);
-        if (claimed == 0)
-            return true;
 
+        var sent = new List<long>(batch.Count);
+        var unsent = new List<long>();
+        var failures = new List<(long Id, string Code, string Error)>();
+        foreach (var message in batch)
+        {
+            if (unsent.Count > 0)
+            {
+                unsent.Add(message.Id);
+                continue;
+            }
+            var (outcome, code, error) = await SendAsync(session, message);
+            switch (outcome)
+            {
+                case SendOutcomeKind.Sent: sent.Add(message.Id); break;
+                case SendOutcomeKind.Disconnected: unsent.Add(message.Id); break;
+                default: failures.Add((message.Id, code!, error!)); break;
+            }
+        }
+
+        var now = time.GetUtcNow();
+        if (sent.Count > 0)
+        {
+            await db.Messages.Where(m => sent.Contains(m.Id) && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatuses.Sent)
+                .SetProperty(m => m.Ack, (int)MessageAck.Server)
+                .SetProperty(m => m.SentAt, now), CancellationToken.None);
+            foreach (var id in sent)
+                outcomes.Report(id, MessageStatuses.Sent);
+        }
+        if (unsent.Count > 0)
+            await db.Messages.Where(m => unsent.Contains(m.Id) && m.Status == MessageStatuses.Sending)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
+        foreach (var (id, code, error) in failures)
+            await FailAsync(db, id, code, error);
+    }
+
+    private enum SendOutcomeKind { Sent, Disconnected, Failed }
+
+    private async Task<(SendOutcomeKind Outcome, string? Code, string? Error)> SendAsync(IEngineSession session, Message message)
+    {
         EngineMedia? file = null;
         if (message.MediaHash is not null)
         {
             var bytes = await media.ReadAsync(message.MediaHash, _stopping);
             if (bytes is null)
-            {
-                await FailAsync(db, message.Id, "media_missing", "The stored media file is missing from the media folder.");
-                return true;
-            }
+                return (SendOutcomeKind.Failed, "media_missing", "The stored media file is missing from the media folder.");
             file = new EngineMedia(bytes, message.MimeType!, message.Filename);
         }
-
-        EngineSendResult result;
         try
         {
-            result = await session.SendAsync(new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption), _stopping);
+            var result = await session.SendAsync(new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption), _stopping);
+            if (result.Accepted) return (SendOutcomeKind.Sent, null, null);
+            if (result.ErrorCode == "not_connected") return (SendOutcomeKind.Disconnected, null, null);
+            return (SendOutcomeKind.Failed, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning(e, "Engine send of {MessageId} threw; it stays queued", message.SerializedId);
-            await db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatuses.Sending)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
-            return false;
+            return (SendOutcomeKind.Disconnected, null, null);
         }
-
-        if (result.Accepted)
-        {
-            var now = time.GetUtcNow();
-            await db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.Status, MessageStatuses.Sent)
-                .SetProperty(m => m.Ack, (int)MessageAck.Server)
-                .SetProperty(m => m.SentAt, now), CancellationToken.None);
-            outcomes.Report(message.Id, MessageStatuses.Sent);
-            return true;
-        }
-        if (result.ErrorCode == "not_connected")
-        {
-            await db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatuses.Sending)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
-            return false;
-        }
-        await FailAsync(db, message.Id, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.");
-        return true;
     }
 
     private async Task FailAsync(WapBridgeDbContext db, long messageId, string code, string error)

@@ -11,6 +11,7 @@ namespace WapBridge.Core.Messaging;
 public sealed class MessageEventObserver(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     MessageDispatcher dispatcher,
+    MessageReceipts receipts,
     MediaStore media,
     WebhookOutbox webhooks,
     MediaLinks mediaLinks,
@@ -25,45 +26,12 @@ public sealed class MessageEventObserver(
                 dispatcher.Wake(instance.Id);
                 break;
             case MessageStatusEvent receipt:
-                await ApplyReceiptAsync(instance, receipt, ct);
+                receipts.Enqueue(instance.Id, receipt);
                 break;
             case MessageReceivedEvent received:
                 await RecordInboundAsync(instance, received.Message, ct);
                 break;
         }
-    }
-
-    private async Task ApplyReceiptAsync(Instance instance, MessageStatusEvent receipt, CancellationToken ct)
-    {
-        var status = receipt.Ack switch
-        {
-            MessageAck.Server => MessageStatuses.Sent,
-            MessageAck.Device => MessageStatuses.Delivered,
-            MessageAck.Read => MessageStatuses.Read,
-            MessageAck.Played => MessageStatuses.Played,
-            MessageAck.Error => MessageStatuses.Failed,
-            _ => null,
-        };
-        if (status is null)
-            return;
-        // Only forward: a late "delivered" never overwrites "read".
-        var earlier = new[] { MessageStatuses.Queued, MessageStatuses.Sending, MessageStatuses.Sent, MessageStatuses.Delivered, MessageStatuses.Read }
-            .Where(s => MessageStatuses.Rank(s) < MessageStatuses.Rank(status) || status == MessageStatuses.Failed).ToArray();
-        var at = receipt.At;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.Messages.Where(m => m.InstanceId == instance.Id && m.WaMessageId == receipt.MessageId
-            && m.Direction == Message.Outbound && earlier.Contains(m.Status));
-        await (status switch
-        {
-            MessageStatuses.Sent => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
-                .SetProperty(m => m.SentAt, m => m.SentAt ?? at), ct),
-            MessageStatuses.Delivered => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
-                .SetProperty(m => m.SentAt, m => m.SentAt ?? at).SetProperty(m => m.DeliveredAt, at), ct),
-            MessageStatuses.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
-                .SetProperty(m => m.Error, receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, "whatsapp_error"), ct),
-            _ => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, (int)receipt.Ack)
-                .SetProperty(m => m.DeliveredAt, m => m.DeliveredAt ?? at).SetProperty(m => m.ReadAt, at), ct),
-        });
     }
 
     /// <summary>The inbound message and its webhook delivery are committed in one transaction: neither exists without the other.</summary>

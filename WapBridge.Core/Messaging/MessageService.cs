@@ -29,6 +29,7 @@ public sealed class MessageService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
     MediaStore media,
+    MessageIntake intake,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
     IOptions<MessagingOptions> options,
@@ -63,11 +64,7 @@ public sealed class MessageService(
         var message = OutboundMessages.New(instance, to, file is null ? request.Text : null, stored, caption, request.Source, request.CampaignId,
             time.GetUtcNow(), options.Value.QueuedTimeToLive);
 
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            db.Messages.Add(message);
-            await db.SaveChangesAsync(ct);
-        }
+        await intake.SaveAsync(message);
         logger.LogDebug("Message {MessageId} queued on {Instance} to {To}{Queued}", message.SerializedId, instance.Code, to, queueOnly ? " until it reconnects" : "");
 
         var status = MessageStatuses.Queued;

@@ -33,7 +33,8 @@ public static class DatabaseServiceCollectionExtensions
     {
         // A writer waits for the lock instead of failing at once: SQLite has one writer at a time.
         var csb = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 30, Pooling = true };
-        builder.UseSqlite(csb.ConnectionString, o => o.MigrationsHistoryTable("__EFMigrationsHistory"));
+        builder.UseSqlite(csb.ConnectionString, o => o.MigrationsHistoryTable("__EFMigrationsHistory"))
+            .AddInterceptors(new SqliteConnectionTuning());
     }
 
     internal static void ConfigurePostgres(DbContextOptionsBuilder builder, string connectionString) =>

@@ -28,14 +28,18 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
             case MessageStatusEvent receipt:
                 await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 {
+                    // Receipts are the busiest events: look up the message only for a subscriber.
+                    var endpoint = await WebhookOutbox.ResolveEndpointAsync(db, instance.CustomerId, instance.Id, ct);
+                    if (endpoint is not { Enabled: true } || !endpoint.EventList.Any(e => e is WebhookEvents.MessageAck or WebhookEvents.MessageSent))
+                        return;
                     var message = await db.Messages.AsNoTracking()
                         .Where(m => m.InstanceId == instance.Id && m.WaMessageId == receipt.MessageId && m.Direction == Message.Outbound)
-                        .Select(m => new { m.SerializedId, m.Status, m.ToNumber, m.Source, m.Type })
+                        .Select(m => new { m.SerializedId, m.ToNumber, m.Source, m.Type })
                         .FirstOrDefaultAsync(ct);
                     if (message is null)
                         return;
                     await AddAsync(instance, WebhookEvents.MessageAck, receipt.At,
-                        new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = message.Status }, ct);
+                        new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = MessageReceipts.StatusFor(receipt.Ack) }, ct);
                     if (receipt.Ack == MessageAck.Server)
                         await AddAsync(instance, WebhookEvents.MessageSent, receipt.At,
                             new JsonObject { ["id"] = message.SerializedId, ["to"] = message.ToNumber, ["type"] = message.Type, ["source"] = message.Source }, ct);

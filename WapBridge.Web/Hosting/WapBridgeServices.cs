@@ -70,6 +70,10 @@ public static class WapBridgeServices
         services.Configure<MessagingOptions>(configuration.GetSection(MessagingOptions.Section));
         services.AddSingleton(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
+        services.AddSingleton<MessageIntake>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
+        services.AddSingleton<MessageReceipts>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessageReceipts>());
         services.AddSingleton<MessageDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
         services.AddSingleton<MessageService>();

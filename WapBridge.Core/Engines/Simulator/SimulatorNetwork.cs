@@ -24,7 +24,10 @@ public sealed record SimulatedInbound(
 public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger)
 {
     private readonly ConcurrentDictionary<string, SimulatorSession> _sessions = new();
-    private readonly ConcurrentDictionary<string, byte> _delivered = new();
+    // Remembered for a while only: long enough to collapse a resend after a crash, without growing forever.
+    private static readonly TimeSpan DeliveredMemory = TimeSpan.FromHours(1);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _delivered = new();
+    private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
     private Regex? _notOnWhatsApp;
 
     public SimulatorOptions Options => options.Value;
@@ -60,7 +63,18 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     }
 
     /// <summary>True the first time a sender's message id is delivered; false for a resend of the same id.</summary>
-    internal bool MarkDelivered(string senderInstanceId, string messageId) => _delivered.TryAdd(senderInstanceId + "/" + messageId, 0);
+    internal bool MarkDelivered(string senderInstanceId, string messageId)
+    {
+        var now = time.GetUtcNow();
+        if (now >= _nextPrune)
+        {
+            _nextPrune = now + TimeSpan.FromMinutes(1);
+            foreach (var (key, at) in _delivered)
+                if (now - at > DeliveredMemory)
+                    _delivered.TryRemove(key, out _);
+        }
+        return _delivered.TryAdd(senderInstanceId + "/" + messageId, now);
+    }
 
     /// <summary>The session connected as <paramref name="phone"/>, when that phone is one of ours.</summary>
     internal SimulatorSession? FindByPhone(string phone) =>

@@ -81,6 +81,9 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             if (!_pairing)
                 throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", "The instance is not waiting to be paired.", "instance_id");
             _pairingPhone = phoneNumber;
+            // As on WhatsApp Web: asking for a code replaces the QR code.
+            _qrTimer?.Dispose();
+            _qrTimer = null;
         }
         const string alphabet = "ABCDEFGHJKLMNPQRSTVWXYZ123456789";
         var code = string.Concat(Enumerable.Range(0, 8).Select(_ => alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)]));

@@ -1,0 +1,80 @@
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Messaging;
+
+/// <summary>
+/// Applies delivery receipts to message rows in batches: one UPDATE per (instance, status) per batch
+/// instead of one per receipt. Statuses only move forward, so a late "delivered" never undoes "read".
+/// </summary>
+public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFactory, ILogger<MessageReceipts> logger) : BackgroundService
+{
+    private const int MaxBatch = 1000;
+
+    private readonly Channel<(int InstanceId, MessageStatusEvent Receipt)> _queue =
+        Channel.CreateUnbounded<(int, MessageStatusEvent)>(new UnboundedChannelOptions { SingleReader = true });
+
+    public void Enqueue(int instanceId, MessageStatusEvent receipt) => _queue.Writer.TryWrite((instanceId, receipt));
+
+    public static string? StatusFor(MessageAck ack) => ack switch
+    {
+        MessageAck.Server => MessageStatuses.Sent,
+        MessageAck.Device => MessageStatuses.Delivered,
+        MessageAck.Read => MessageStatuses.Read,
+        MessageAck.Played => MessageStatuses.Played,
+        MessageAck.Error => MessageStatuses.Failed,
+        _ => null,
+    };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<(int InstanceId, MessageStatusEvent Receipt)>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync(stoppingToken).AsTask().ContinueWith(t => !t.IsCanceled && t.Result))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+                batch.Add(item);
+            try
+            {
+                await ApplyAsync(batch);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Applying {Count} receipts failed", batch.Count);
+            }
+        }
+    }
+
+    /// <summary>Applies receipts now; exposed for tests.</summary>
+    public async Task ApplyAsync(IReadOnlyList<(int InstanceId, MessageStatusEvent Receipt)> receipts)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        foreach (var group in receipts.GroupBy(r => (r.InstanceId, Status: StatusFor(r.Receipt.Ack))).Where(g => g.Key.Status is not null))
+        {
+            var instanceId = group.Key.InstanceId;
+            var status = group.Key.Status!;
+            var ids = group.Select(r => r.Receipt.MessageId).Distinct().ToList();
+            var at = group.Max(r => r.Receipt.At);
+            var earlier = new[] { MessageStatuses.Queued, MessageStatuses.Sending, MessageStatuses.Sent, MessageStatuses.Delivered, MessageStatuses.Read }
+                .Where(s => status == MessageStatuses.Failed || MessageStatuses.Rank(s) < MessageStatuses.Rank(status)).ToList();
+            var ack = (int)group.First().Receipt.Ack;
+            var query = db.Messages.Where(m => m.InstanceId == instanceId && ids.Contains(m.WaMessageId)
+                && m.Direction == Message.Outbound && earlier.Contains(m.Status));
+            await (status switch
+            {
+                MessageStatuses.Sent => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                    .SetProperty(m => m.SentAt, m => m.SentAt ?? at)),
+                MessageStatuses.Delivered => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                    .SetProperty(m => m.SentAt, m => m.SentAt ?? at).SetProperty(m => m.DeliveredAt, at)),
+                MessageStatuses.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                    .SetProperty(m => m.Error, group.First().Receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, "whatsapp_error")),
+                _ => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                    .SetProperty(m => m.DeliveredAt, m => m.DeliveredAt ?? at).SetProperty(m => m.ReadAt, at)),
+            });
+        }
+    }
+}
