@@ -28,7 +28,7 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
     public BunitContext Ctx { get; } = new();
     public BunitAuthorizationContext Auth { get; }
 
-    public InstanceDashboardHarness(TimeProvider time, Action<SimulatorOptions>? simulator = null)
+    public InstanceDashboardHarness(TimeProvider time, Action<SimulatorOptions>? simulator = null, Action<IServiceCollection>? configure = null)
     {
         var services = Ctx.Services;
         services.AddWapBridgeDatabase(new DatabaseOptions(), dataDir);
@@ -42,6 +42,7 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
         services.Configure<SimulatorOptions>(o => simulator?.Invoke(o));
         services.AddSingleton<SimulatorNetwork>();
         services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
+        configure?.Invoke(services);
         services.AddSingleton<EngineRegistry>();
         services.AddSingleton<InstanceManager>();
         services.AddSingleton<InstanceService>();
