@@ -83,7 +83,28 @@ public sealed class InstancesPageTests
         await Expect(row.GetByTestId("instance-push-name")).ToHaveTextAsync("Duka");
 
         // A network drop, then the automatic reconnect a second later, which only the live events bring to the page.
+        // A mutation observer records every status the panel shows, so the short disconnected spell cannot be missed.
+        await page.EvaluateAsync("""
+            () => {
+                window.__wbStatuses = [];
+                const record = () => {
+                    const chip = document.querySelector('[data-testid=instance-detail] [data-testid=instance-status]');
+                    const status = chip && chip.getAttribute('data-status');
+                    const seen = window.__wbStatuses;
+                    if (status && seen[seen.length - 1] !== status) seen.push(status);
+                };
+                record();
+                new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+            }
+            """);
         await page.GetByTestId("drop-connection").ClickAsync();
+        await page.WaitForFunctionAsync("""
+            () => {
+                const seen = window.__wbStatuses;
+                const dropped = seen.indexOf('disconnected');
+                return dropped >= 0 && seen.indexOf('connected', dropped) > dropped;
+            }
+            """);
         await Expect(page.GetByTestId("connected-as")).ToHaveTextAsync("Connected as +255700000123");
         await Expect(row.GetByTestId("instance-status")).ToHaveAttributeAsync("data-status", "connected");
 
