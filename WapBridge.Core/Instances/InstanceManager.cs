@@ -41,6 +41,9 @@ public sealed class InstanceManager(
     /// <summary>The QR code an instance shows right now, if it is pairing.</summary>
     public QrCodeEvent? CurrentQr(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Qr : null;
 
+    /// <summary>The instance as this node last recorded it, when its session lives here (no query).</summary>
+    public Instance? Snapshot(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Instance : null;
+
     public IEngineSession? Session(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Session : null;
 
     public async Task StartAsync(CancellationToken ct)

@@ -28,6 +28,7 @@ public sealed record SendOutcome(long MessageId, string Id, string Status, strin
 public sealed class MessageService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
+    InstanceManager manager,
     MediaStore media,
     MessageIntake intake,
     MessageDispatcher dispatcher,
@@ -99,7 +100,13 @@ public sealed class MessageService(
     private async Task<Instance> ResolveInstanceAsync(SendRequest request, CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(request.InstanceCode))
-            return await instances.FindAsync(request.CustomerId, request.InstanceCode, ct);
+        {
+            // The hot path: an instance hosted here is known in memory, state included.
+            var live = manager.Snapshot(request.InstanceCode.Trim().ToUpperInvariant());
+            return live is not null && live.CustomerId == request.CustomerId
+                ? live
+                : await instances.FindAsync(request.CustomerId, request.InstanceCode, ct);
+        }
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!string.IsNullOrWhiteSpace(request.FromNumber))

@@ -30,9 +30,12 @@ public sealed class WebhookDispatcher : BackgroundService
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _concurrency;
 
+    private readonly WebhookOutbox? _outbox;
+
     public WebhookDispatcher(IDbContextFactory<WapBridgeDbContext> dbFactory, IDataProtectionProvider dataProtection, WebhookSignal signal,
-        IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger)
+        IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger, WebhookOutbox? outbox = null)
     {
+        _outbox = outbox;
         _dbFactory = dbFactory;
         _secrets = WebhookSettingsService.SecretProtector(dataProtection);
         _signal = signal;
@@ -141,6 +144,7 @@ public sealed class WebhookDispatcher : BackgroundService
             endpoint.DisabledReason = $"The receiver answered 410 Gone at {after:u}; save the webhook settings again to re-enable it.";
             endpoint.UpdatedAt = after;
             _logger.LogWarning("Webhook endpoint {EndpointId} of customer {CustomerId} answered 410 and is disabled", endpoint.Id, endpoint.CustomerId);
+            _outbox?.Invalidate(endpoint.CustomerId);
         }
         else if (NextDelay(delivery.Attempts, retryAfter) is { } delay)
         {

@@ -29,7 +29,7 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                 await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 {
                     // Receipts are the busiest events: look up the message only for a subscriber.
-                    var endpoint = await WebhookOutbox.ResolveEndpointAsync(db, instance.CustomerId, instance.Id, ct);
+                    var endpoint = await outbox.ResolveEndpointAsync(db, instance.CustomerId, instance.Id, ct);
                     if (endpoint is not { Enabled: true } || !endpoint.EventList.Any(e => e is WebhookEvents.MessageAck or WebhookEvents.MessageSent))
                         return;
                     var message = await db.Messages.AsNoTracking()

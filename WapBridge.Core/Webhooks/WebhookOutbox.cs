@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using WapBridge.Core.Common;
 using WapBridge.Core.Persistence;
 
@@ -8,8 +9,12 @@ namespace WapBridge.Core.Webhooks;
 /// Adds deliveries to the caller's unit of work, so an event and the fact behind it are committed together,
 /// then wakes the dispatcher once the caller has saved.
 /// </summary>
-public sealed class WebhookOutbox(WebhookSignal signal, TimeProvider time)
+public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, TimeProvider time)
 {
+    // Every receipt asks "does anyone want this event?": the answer is cached briefly per customer and
+    // dropped at once when this node changes the settings.
+    private static readonly TimeSpan EndpointCacheLifetime = TimeSpan.FromSeconds(5);
+
     /// <summary>Adds a delivery when the customer (or the instance's override) subscribes to <paramref name="eventType"/>; true if one was added.</summary>
     public async Task<bool> AddAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct)
     {
@@ -35,14 +40,21 @@ public sealed class WebhookOutbox(WebhookSignal signal, TimeProvider time)
     public void Committed() => signal.Wake();
 
     /// <summary>The instance's override when it has one, else the customer's endpoint.</summary>
-    public static async Task<WebhookEndpoint?> ResolveEndpointAsync(WapBridgeDbContext db, int customerId, int? instanceId, CancellationToken ct)
+    public async Task<WebhookEndpoint?> ResolveEndpointAsync(WapBridgeDbContext db, int customerId, int? instanceId, CancellationToken ct)
     {
-        var endpoints = await db.WebhookEndpoints.AsNoTracking()
-            .Where(e => e.CustomerId == customerId && (e.InstanceId == null || e.InstanceId == instanceId))
-            .ToListAsync(ct);
-        endpoints.RemoveAll(e => e.IsRemoved);
-        return endpoints.FirstOrDefault(e => e.InstanceId is not null) ?? endpoints.FirstOrDefault(e => e.InstanceId is null);
+        var endpoints = await cache.GetOrCreateAsync(CacheKey(customerId), async entry =>
+        {
+            entry.AbsoluteExpirationRelativeToNow = EndpointCacheLifetime;
+            return await db.WebhookEndpoints.AsNoTracking().Where(e => e.CustomerId == customerId).ToListAsync(ct);
+        }) ?? [];
+        var live = endpoints.Where(e => !e.IsRemoved).ToList();
+        return live.FirstOrDefault(e => e.InstanceId is not null && e.InstanceId == instanceId) ?? live.FirstOrDefault(e => e.InstanceId is null);
     }
+
+    /// <summary>Forget the cached endpoints of a customer after they changed.</summary>
+    public void Invalidate(int customerId) => cache.Remove(CacheKey(customerId));
+
+    private static string CacheKey(int customerId) => "webhook-endpoints:" + customerId;
 }
 
 /// <summary>Wakes the dispatcher when deliveries are committed, instead of waiting for its next poll.</summary>

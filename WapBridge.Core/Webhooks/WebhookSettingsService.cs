@@ -59,6 +59,7 @@ public sealed class WebhookSettingsService(
                 endpoint.DisabledReason = WebhookEndpoint.RemovedReason;
                 endpoint.UpdatedAt = time.GetUtcNow();
                 await db.SaveChangesAsync(ct);
+                outbox.Invalidate(customerId);
             }
             return View(null, instanceCode);
         }
@@ -94,6 +95,7 @@ public sealed class WebhookSettingsService(
         if (secret is not null)
             endpoint.SecretProtected = secret.Length == 0 ? null : _secrets.Protect(secret);
         await db.SaveChangesAsync(ct);
+        outbox.Invalidate(customerId);
         return View(endpoint, instanceCode) with { Secret = shownSecret };
     }
 
