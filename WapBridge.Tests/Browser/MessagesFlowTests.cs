@@ -129,6 +129,68 @@ public sealed class MessagesFlowTests
         Assert.Equal("Hello from the browser", stored.Body);
     }
 
+    [Fact]
+    public async Task Webhook_panel_saves_a_url_sends_a_test_event_and_lists_the_delivery()
+    {
+        BrowserSession.RequireChromium();
+        await using var receiver = await Dashboard.WebhookReceiver.StartAsync(200);
+        await using var app = new WapBridgeApp(kestrel: true, settings: new Dictionary<string, string?>
+        {
+            ["WapBridge:Webhooks:AllowLoopbackTargets"] = "true",
+        });
+        await app.InitializeAsync();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await BrowserSession.LaunchAsync(playwright);
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.ServerAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+        });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        SetDefaultExpectTimeout(20_000);
+
+        await RegisterAsync(page);
+        await page.Locator(".mud-nav-link[href='/settings']").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/settings$"));
+        var save = page.GetByTestId("save-webhook");
+        await Expect(save).ToBeEnabledAsync();
+
+        await page.Locator("[data-testid=webhook-url] input").FillAsync(receiver.Url);
+        await page.Locator("[data-testid='event-message.ack'] input").CheckAsync();
+        await save.ClickAsync();
+        await Expect(page.GetByTestId("webhook-enabled")).ToBeVisibleAsync();
+
+        await page.GetByTestId("generate-secret").ClickAsync();
+        await Expect(page.GetByTestId("generated-secret")).ToBeVisibleAsync();
+
+        await page.GetByTestId("send-test-event").ClickAsync();
+        await Expect(page.GetByTestId("test-status")).ToHaveTextAsync("200");
+        var row = page.Locator("[data-testid=deliveries-table] tbody tr").First;
+        await Expect(row.GetByTestId("delivery-event")).ToHaveTextAsync("test");
+        await Expect(row.GetByTestId("delivery-state")).ToHaveTextAsync("delivered");
+        Assert.Single(receiver.Requests);
+
+        await row.GetByTestId("replay-delivery").ClickAsync();
+        await Expect(row.GetByTestId("delivery-attempts")).ToHaveTextAsync("2");
+        Assert.Equal(2, receiver.Requests.Count);
+
+        var customer = await app.Services.GetRequiredService<CustomerService>().FindByCodeAsync("CUST-0001");
+        var settings = await app.Services.GetRequiredService<WebhookSettingsService>().GetAsync(customer!.Id, null);
+        Assert.Equal(receiver.Url, settings.Url);
+        Assert.Equal([WebhookEvents.Message, WebhookEvents.MessageAck], settings.Events);
+        Assert.True(settings.SecretSet);
+
+        if (ScreenshotDir is not null)
+        {
+            // A tall viewport rather than a full-page capture, which would paint the fixed app bar mid-page.
+            await page.SetViewportSizeAsync(1400, 1350);
+            await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "settings-webhooks.png") });
+        }
+    }
+
     private static async Task RegisterAsync(IPage page)
     {
         await page.GotoAsync("/Account/Register");
