@@ -27,3 +27,8 @@ window.wapbridge = {
         }
     }
 };
+
+// True while the page is on screen; live lists skip their refresh in background tabs.
+window.wapbridge.isVisible = function () {
+    return document.visibilityState !== "hidden";
+};

@@ -1,0 +1,172 @@
+using Bunit;
+using MudBlazor;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Webhooks;
+using WapBridge.Web.Components.Shared;
+
+namespace WapBridge.Tests.Dashboard;
+
+/// <summary>The webhook panel on the real <see cref="WebhookSettingsService"/>, a real SQLite file and a real receiver.</summary>
+public sealed class WebhookPanelTests : IAsyncLifetime
+{
+    private readonly DashboardComponentContext dash = new();
+
+    private WebhookSettingsService Webhooks => dash.Get<WebhookSettingsService>();
+
+    public async ValueTask InitializeAsync() => await dash.MigrateAsync();
+
+    public ValueTask DisposeAsync() => dash.DisposeAsync();
+
+    [Fact]
+    public async Task Saves_url_and_events_then_shows_a_generated_secret_once()
+    {
+        var customer = await dash.CreateCustomerAsync("Hooks Ltd");
+        dash.LogInAs(customer);
+        var cut = RenderPanel();
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=save-webhook]").HasAttribute("disabled")));
+        // The default subscription is "message".
+        Assert.True(EventBox(cut, WebhookEvents.Message).IsChecked());
+
+        cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.com/wapbridge");
+        EventBox(cut, WebhookEvents.MessageAck).Change(true);
+        cut.Find("[data-testid=save-webhook]").Click();
+
+        cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-enabled]"));
+        var saved = await Webhooks.GetAsync(customer.Id, null);
+        Assert.Equal("https://hooks.example.com/wapbridge", saved.Url);
+        Assert.Equal([WebhookEvents.Message, WebhookEvents.MessageAck], saved.Events);
+        Assert.False(saved.SecretSet);
+        Assert.Empty(cut.FindAll("[data-testid=generated-secret]"));
+
+        cut.Find("[data-testid=generate-secret]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=generated-secret]"));
+        var secret = cut.Find("[data-testid=generated-secret]").TextContent.Trim();
+        Assert.True(secret.Length >= 16, secret);
+        var withSecret = await Webhooks.GetAsync(customer.Id, null);
+        Assert.True(withSecret.SecretSet);
+        Assert.EndsWith(secret[^4..], withSecret.SecretMasked);
+        // Generating kept the URL and events.
+        Assert.Equal("https://hooks.example.com/wapbridge", withSecret.Url);
+        Assert.Equal([WebhookEvents.Message, WebhookEvents.MessageAck], withSecret.Events);
+
+        cut.Find("[data-testid=copy-secret]").Click();
+        var copy = Assert.Single(dash.Ctx.JSInterop.Invocations, i => i.Identifier == "wapbridge.copy");
+        Assert.Equal(secret, copy.Arguments[0]);
+
+        // Shown once: dismissed it is gone, and a fresh visit only shows the masked form.
+        cut.Find("[data-testid=dismiss-generated-secret]").Click();
+        Assert.DoesNotContain(secret, cut.Markup);
+        await dash.Ctx.DisposeComponentsAsync();
+        var again = RenderPanel();
+        again.WaitForAssertion(() => Assert.Equal("https://hooks.example.com/wapbridge", again.Find("[data-testid=webhook-url] input").GetAttribute("value")));
+        Assert.DoesNotContain(secret, again.Markup);
+        Assert.Contains(withSecret.SecretMasked!, again.Markup);
+        Assert.True(EventBox(again, WebhookEvents.MessageAck).IsChecked());
+    }
+
+    [Fact]
+    public async Task Field_errors_show_next_to_their_field_and_nothing_is_saved()
+    {
+        var customer = await dash.CreateCustomerAsync("Typos Ltd");
+        dash.LogInAs(customer);
+        var cut = RenderPanel();
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=save-webhook]").HasAttribute("disabled")));
+
+        cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.com/x");
+        cut.Find("[data-testid=webhook-secret] input").Input("short");
+        cut.Find("[data-testid=save-webhook]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("at least 16 characters", cut.Find("[data-testid=webhook-secret]").TextContent));
+
+        cut.Find("[data-testid=webhook-secret] input").Input("");
+        EventBox(cut, WebhookEvents.Message).Change(false);
+        cut.Find("[data-testid=save-webhook]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("at least one event", cut.Find("[data-testid=events-error]").TextContent));
+
+        Assert.Null((await Webhooks.GetAsync(customer.Id, null)).Url);
+    }
+
+    [Fact]
+    public async Task Replay_sends_the_delivery_again_and_the_log_shows_the_new_state()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(500, 200);
+        var customer = await dash.CreateCustomerAsync("Replay Ltd");
+        await Webhooks.SetAsync(customer.Id, receiver.Url, null, false, [WebhookEvents.Message], null);
+        var first = await Webhooks.SendTestAsync(customer.Id, null);
+        Assert.False(first.Delivered);
+        Assert.Equal(500, first.StatusCode);
+
+        dash.LogInAs(customer);
+        var cut = RenderPanel();
+        cut.WaitForAssertion(() => Assert.Equal("pending", cut.Find("[data-testid=delivery-state]").TextContent.Trim()));
+        Assert.Equal("test", cut.Find("[data-testid=delivery-event]").TextContent.Trim());
+        Assert.Equal("1", cut.Find("[data-testid=delivery-attempts]").TextContent.Trim());
+        Assert.Equal("500", cut.Find("[data-testid=delivery-status-code]").TextContent.Trim());
+        Assert.Contains("receiver answer 1: 500", cut.Find("[data-testid=delivery-response]").TextContent);
+
+        cut.Find("[data-testid=replay-delivery]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("delivered", cut.Find("[data-testid=delivery-state]").TextContent.Trim()), TimeSpan.FromSeconds(10));
+        Assert.Equal("2", cut.Find("[data-testid=delivery-attempts]").TextContent.Trim());
+        Assert.Equal("200", cut.Find("[data-testid=delivery-status-code]").TextContent.Trim());
+        Assert.Equal(2, receiver.Requests.Count);
+        // The same event id both times, so receivers can de-duplicate.
+        Assert.Single(receiver.Requests.Select(r => r.Id).Distinct());
+
+        // The state filter runs on the server (with no instances, the only select on the panel is that filter).
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<string>>().Last().Instance.ValueChanged.InvokeAsync(DeliveryStates.Dead));
+        cut.WaitForAssertion(() => cut.Find("[data-testid=no-deliveries]"));
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<string>>().Last().Instance.ValueChanged.InvokeAsync(DeliveryStates.Delivered));
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=replay-delivery]")));
+    }
+
+    [Fact]
+    public async Task Send_test_event_shows_the_status_and_a_410_disables_the_endpoint_visibly()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(410);
+        var customer = await dash.CreateCustomerAsync("Gone Ltd");
+        await Webhooks.SetAsync(customer.Id, receiver.Url, null, false, null, null);
+        dash.LogInAs(customer);
+        var cut = RenderPanel();
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=send-test-event]").HasAttribute("disabled")));
+        Assert.Empty(cut.FindAll("[data-testid=webhook-disabled]"));
+
+        cut.Find("[data-testid=send-test-event]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("410", cut.Find("[data-testid=test-status]").TextContent.Trim()), TimeSpan.FromSeconds(10));
+        Assert.Contains("410", cut.Find("[data-testid=webhook-disabled]").TextContent);
+        cut.WaitForAssertion(() => Assert.Equal("dead", cut.Find("[data-testid=delivery-state]").TextContent.Trim()));
+        Assert.Single(receiver.Requests);
+
+        // Saving again re-enables it.
+        cut.Find("[data-testid=save-webhook]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-enabled]"));
+        Assert.Empty(cut.FindAll("[data-testid=webhook-disabled]"));
+        Assert.True((await Webhooks.GetAsync(customer.Id, null)).Enabled);
+    }
+
+    [Fact]
+    public void A_login_without_customer_gets_an_explanation()
+    {
+        dash.Auth.SetAuthorized("nobody@example.com");
+        var cut = RenderPanel();
+        cut.WaitForAssertion(() => Assert.Contains("not linked to a customer", cut.Markup));
+        Assert.Empty(cut.FindAll("[data-testid=save-webhook]"));
+    }
+
+    private static AngleSharp.Dom.IElement EventBox(IRenderedComponent<ContainerFragment> cut, string name) =>
+        cut.Find($"[data-testid='event-{name}'] input[type=checkbox]");
+
+    private IRenderedComponent<ContainerFragment> RenderPanel() =>
+        dash.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
+        {
+            b.OpenComponent<MudPopoverProvider>(0);
+            b.CloseComponent();
+            b.OpenComponent<WebhookPanel>(1);
+            b.CloseComponent();
+        }));
+}
+
+internal static class CheckboxExtensions
+{
+    public static bool IsChecked(this AngleSharp.Dom.IElement input) => input is AngleSharp.Html.Dom.IHtmlInputElement { IsChecked: true } || input.HasAttribute("checked");
+}

@@ -1,0 +1,29 @@
+using System.Globalization;
+
+namespace WapBridge.Web.Components.Shared;
+
+/// <summary>How the dashboard prints times and sizes: UTC, invariant, sortable.</summary>
+public static class DashboardFormat
+{
+    public static string Time(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    public static string Time(DateTimeOffset? at, string none = "—") => at is { } value ? Time(value) : none;
+
+    public static string Size(long? bytes) => bytes switch
+    {
+        null => "—",
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => (bytes.Value / 1024d).ToString("0.#", CultureInfo.InvariantCulture) + " KB",
+        _ => (bytes.Value / (1024d * 1024)).ToString("0.##", CultureInfo.InvariantCulture) + " MB",
+    };
+
+    /// <summary>The first <paramref name="max"/> characters, on one line.</summary>
+    public static string Excerpt(string? text, int max = 80)
+    {
+        if (string.IsNullOrEmpty(text))
+            return "";
+        var flat = string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+        return flat.Length <= max ? flat : flat[..max] + "…";
+    }
+}
