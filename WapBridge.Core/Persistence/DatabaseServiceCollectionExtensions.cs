@@ -34,7 +34,7 @@ public static class DatabaseServiceCollectionExtensions
         // A writer waits for the lock instead of failing at once: SQLite has one writer at a time.
         var csb = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 30, Pooling = true };
         builder.UseSqlite(csb.ConnectionString, o => o.MigrationsHistoryTable("__EFMigrationsHistory"))
-            .AddInterceptors(new SqliteConnectionTuning());
+            .AddInterceptors(new SqliteConnectionTuning(), new SqliteWriteGate(csb.DataSource));
     }
 
     internal static void ConfigurePostgres(DbContextOptionsBuilder builder, string connectionString) =>

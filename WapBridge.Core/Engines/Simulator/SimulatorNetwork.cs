@@ -24,8 +24,9 @@ public sealed record SimulatedInbound(
 public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger)
 {
     private readonly ConcurrentDictionary<string, SimulatorSession> _sessions = new();
-    // Remembered for a while only: long enough to collapse a resend after a crash, without growing forever.
-    private static readonly TimeSpan DeliveredMemory = TimeSpan.FromHours(1);
+    // Remembered for a while only: long enough to collapse a resend after a failed batch, without growing with traffic.
+    private static readonly TimeSpan DeliveredMemory = TimeSpan.FromMinutes(2);
+    private const int DeliveredMemoryMax = 200_000;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _delivered = new();
     private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
     private Regex? _notOnWhatsApp;
@@ -66,9 +67,9 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     internal bool MarkDelivered(string senderInstanceId, string messageId)
     {
         var now = time.GetUtcNow();
-        if (now >= _nextPrune)
+        if (now >= _nextPrune || _delivered.Count > DeliveredMemoryMax)
         {
-            _nextPrune = now + TimeSpan.FromMinutes(1);
+            _nextPrune = now + TimeSpan.FromSeconds(10);
             foreach (var (key, at) in _delivered)
                 if (now - at > DeliveredMemory)
                     _delivered.TryRemove(key, out _);
