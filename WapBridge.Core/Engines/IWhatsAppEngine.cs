@@ -48,6 +48,9 @@ public interface IEngineSession : IAsyncDisposable
     /// <summary>Asks for an 8-character code to type on the phone instead of scanning the QR.</summary>
     Task<string> RequestPairingCodeAsync(string phoneNumber, CancellationToken ct = default);
 
+    /// <summary>Shows "typing…" to the recipient for a moment before a send; engines that cannot, do nothing.</summary>
+    Task SendTypingAsync(string toPhone, CancellationToken ct = default) => Task.CompletedTask;
+
     /// <summary>Unlinks the device and forgets the credentials.</summary>
     Task LogoutAsync(CancellationToken ct = default);
 }

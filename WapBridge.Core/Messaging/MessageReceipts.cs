@@ -7,11 +7,18 @@ using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
 
+/// <summary>Told about each batch of receipts once the message rows carry them.</summary>
+public interface IReceiptListener
+{
+    Task OnAppliedAsync(IReadOnlyList<(int InstanceId, string WaMessageId)> receipts, CancellationToken ct);
+}
+
 /// <summary>
 /// Applies delivery receipts to message rows in batches: one UPDATE per (instance, status) per batch
 /// instead of one per receipt. Statuses only move forward, so a late "delivered" never undoes "read".
 /// </summary>
-public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFactory, ILogger<MessageReceipts> logger) : BackgroundService
+public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFactory, IEnumerable<IReceiptListener> listeners, ILogger<MessageReceipts> logger)
+    : BackgroundService
 {
     private const int MaxBatch = 1000;
 
@@ -76,5 +83,8 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
                     .SetProperty(m => m.DeliveredAt, m => m.DeliveredAt ?? at).SetProperty(m => m.ReadAt, at)),
             });
         }
+        var applied = receipts.Select(r => (r.InstanceId, r.Receipt.MessageId)).Distinct().ToList();
+        foreach (var listener in listeners)
+            await listener.OnAppliedAsync(applied, CancellationToken.None);
     }
 }

@@ -11,6 +11,7 @@ public static class ApiEndpoints
         app.MapAdminEndpoints();
         app.MapInstanceEndpoints();
         app.MapMessagingEndpoints();
+        app.MapCampaignEndpoints();
         app.MapSettingsEndpoints();
         app.MapMediaEndpoints();
         if (app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Engines.Simulator.SimulatorOptions>>().Value.Enabled)

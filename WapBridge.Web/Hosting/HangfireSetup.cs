@@ -28,7 +28,7 @@ public static class HangfireSetup
     public const string DashboardPath = "/hangfire";
     public const string DashboardPolicy = "hangfire-dashboard";
 
-    public static IServiceCollection AddWapBridgeHangfire(this IServiceCollection services, DatabaseOptions database, string dataDir, HangfireOptions options)
+    public static IServiceCollection AddWapBridgeHangfire(this IServiceCollection services, DatabaseOptions database, string dataDir, HangfireOptions options, string nodeId)
     {
         services.AddHangfire(config =>
         {
@@ -48,7 +48,11 @@ public static class HangfireSetup
             }
         });
         if (options.ServerEnabled)
-            services.AddHangfireServer(server => server.WorkerCount = Math.Max(1, options.WorkerCount));
+            services.AddHangfireServer(server =>
+            {
+                server.WorkerCount = Math.Max(1, options.WorkerCount);
+                server.Queues = [HangfireCampaignScheduler.QueueFor(nodeId), "default"];
+            });
         return services;
     }
 

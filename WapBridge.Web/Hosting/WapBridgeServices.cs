@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
@@ -91,6 +92,15 @@ public static class WapBridgeServices
         services.AddSingleton<WebhookSettingsService>();
         services.AddSingleton<IInstanceEventObserver, WebhookEventObserver>();
 
+        services.Configure<CampaignOptions>(configuration.GetSection(CampaignOptions.Section));
+        services.AddSingleton<ICampaignScheduler, HangfireCampaignScheduler>();
+        services.AddSingleton<CampaignService>();
+        services.AddTransient<CampaignRunner>();
+        services.AddHostedService<CampaignRecovery>();
+        services.AddSingleton<CampaignEventObserver>();
+        services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<CampaignEventObserver>());
+        services.AddSingleton<IReceiptListener>(sp => sp.GetRequiredService<CampaignEventObserver>());
+
         services.AddIdentityCore<WapBridgeUser>(o =>
             {
                 o.SignIn.RequireConfirmedAccount = false;
@@ -137,7 +147,8 @@ public static class WapBridgeServices
             return Task.CompletedTask;
         }));
 
-        services.AddWapBridgeHangfire(database, dataDir, hangfire);
+        var nodeId = configuration.GetSection(NodeOptions.Section).Get<NodeOptions>()?.Id ?? new NodeOptions().Id;
+        services.AddWapBridgeHangfire(database, dataDir, hangfire, nodeId);
         services.AddWapBridgeDashboard();
         return builder;
     }

@@ -55,6 +55,13 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     public Task UnlinkFromPhoneAsync(string instanceId, CancellationToken ct = default) =>
         Session(instanceId).LogoutAsync(ct, reason: "unlinked_from_phone");
 
+    private readonly ConcurrentDictionary<string, int> _typing = new();
+
+    /// <summary>How many "typing…" indicators the instance showed, for tests and the dashboard.</summary>
+    public int TypingIndicators(string instanceId) => _typing.TryGetValue(instanceId, out var count) ? count : 0;
+
+    internal void RecordTyping(string instanceId, string toPhone) => _typing.AddOrUpdate(instanceId, 1, (_, count) => count + 1);
+
     internal bool IsOnWhatsApp(string phone)
     {
         if (string.IsNullOrEmpty(options.Value.NotOnWhatsAppPattern))

@@ -156,6 +156,12 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         return EngineSendResult.Ok;
     }
 
+    public Task SendTypingAsync(string toPhone, CancellationToken ct = default)
+    {
+        network.RecordTyping(InstanceId, toPhone);
+        return Task.CompletedTask;
+    }
+
     internal async Task<string> ReceiveAsync(SimulatedInbound inbound, CancellationToken ct, string? id = null)
     {
         if (ConnectedPhone is null)

@@ -1,0 +1,79 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Campaigns;
+
+/// <summary>
+/// What campaigns learn from the engine: receipts move recipients to delivered/read, a logged-out
+/// instance pauses its campaigns with that reason, and an inbound opt-out keyword suppresses the sender.
+/// </summary>
+public sealed class CampaignEventObserver(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    IOptions<CampaignOptions> options,
+    TimeProvider time,
+    ILogger<CampaignEventObserver> logger) : IInstanceEventObserver, IReceiptListener
+{
+    public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
+    {
+        switch (engineEvent)
+        {
+            case LoggedOutEvent loggedOut:
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                {
+                    var paused = await db.Campaigns.Where(c => c.InstanceId == instance.Id && (c.State == CampaignStates.Running || c.State == CampaignStates.Scheduled))
+                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Paused)
+                            .SetProperty(c => c.PausedReason, $"instance logged out ({loggedOut.Reason}): pair it again, then resume")
+                            .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+                    if (paused > 0)
+                        logger.LogWarning("Paused {Count} campaigns of instance {Instance}: it logged out", paused, instance.Code);
+                }
+                break;
+            case MessageReceivedEvent { Message: { FromPhone: { } from, GroupId: null, Body: { } body } }
+                when options.Value.OptOutKeywords.Any(k => string.Equals(k, body.Trim().TrimEnd('.', '!'), StringComparison.OrdinalIgnoreCase)):
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                {
+                    if (!await db.Suppressions.AnyAsync(s => s.CustomerId == instance.CustomerId && s.Number == from, ct))
+                    {
+                        db.Suppressions.Add(new Suppression { CustomerId = instance.CustomerId, Number = from, Reason = $"replied {body.Trim()}", CreatedAt = time.GetUtcNow() });
+                        try
+                        {
+                            await db.SaveChangesAsync(ct);
+                            logger.LogInformation("{Number} opted out of customer {CustomerId}'s campaigns", from, instance.CustomerId);
+                        }
+                        catch (DbUpdateException)
+                        {
+                            // Two STOPs at once: the other one recorded it.
+                        }
+                    }
+                }
+                break;
+        }
+    }
+
+    public async Task OnAppliedAsync(IReadOnlyList<(int InstanceId, string WaMessageId)> receipts, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        foreach (var group in receipts.GroupBy(r => r.InstanceId))
+        {
+            var ids = group.Select(r => r.WaMessageId).ToList();
+            var messages = await db.Messages.AsNoTracking()
+                .Where(m => m.InstanceId == group.Key && ids.Contains(m.WaMessageId) && m.CampaignId != null)
+                .Select(m => new { m.Id, m.Status, m.Error }).ToListAsync(ct);
+            if (messages.Count == 0)
+                continue;
+            var messageIds = messages.Select(m => m.Id).ToList();
+            var recipients = await db.CampaignRecipients.AsNoTracking().Where(r => r.MessageId != null && messageIds.Contains(r.MessageId.Value)).ToListAsync(ct);
+            foreach (var recipient in recipients)
+            {
+                var message = messages.Single(m => m.Id == recipient.MessageId);
+                if (CampaignProgress.RecipientStateFor(message.Status) is { } target)
+                    await CampaignProgress.AdvanceAsync(db, recipient, target, target == RecipientStates.Failed ? message.Error : null, time.GetUtcNow(), ct);
+            }
+        }
+    }
+}

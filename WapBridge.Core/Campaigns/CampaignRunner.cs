@@ -1,0 +1,270 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
+using WapBridge.Core.Webhooks;
+
+namespace WapBridge.Core.Campaigns;
+
+/// <summary>
+/// Works one campaign for a bounded slice of time, one recipient at a time: <c>pending → sending</c>
+/// together with its queued message (same transaction, WhatsApp id chosen), then waits for the outbox
+/// to send it, then spaces the next one. Everything it knows is in the rows, so a runner killed at any
+/// line is simply run again; a lease keeps two runners off the same campaign.
+/// </summary>
+public sealed class CampaignRunner(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    InstanceManager instances,
+    MessageDispatcher dispatcher,
+    MessageOutcomes outcomes,
+    WebhookOutbox webhooks,
+    ICampaignScheduler scheduler,
+    IOptions<CampaignOptions> options,
+    IOptions<MessagingOptions> messaging,
+    TimeProvider time,
+    ILogger<CampaignRunner> logger)
+{
+    private static readonly TimeSpan DisconnectedRecheck = TimeSpan.FromSeconds(30);
+
+    public async Task RunAsync(long campaignId, CancellationToken ct)
+    {
+        var start = time.GetUtcNow();
+        var lease = start + options.Value.RunnerSlice + TimeSpan.FromMinutes(1);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var claimed = await db.Campaigns.Where(c => c.Id == campaignId && c.State == CampaignStates.Running
+                    && (c.RunnerLeaseUntil == null || c.RunnerLeaseUntil < start))
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, lease), ct);
+            if (claimed == 0)
+                return;
+        }
+
+        (bool Now, DateTimeOffset? At) next = (false, null);
+        try
+        {
+            next = await WorkAsync(campaignId, start + options.Value.RunnerSlice, ct);
+        }
+        finally
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await db.Campaigns.Where(c => c.Id == campaignId && c.RunnerLeaseUntil == lease)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), CancellationToken.None);
+        }
+        // Only after the lease is released, or the next runner would find the campaign taken.
+        if (next.Now)
+            scheduler.RunNow(campaignId);
+        else if (next.At is { } at)
+            scheduler.RunAt(campaignId, at);
+    }
+
+    private async Task<(bool Now, DateTimeOffset? At)> WorkAsync(long campaignId, DateTimeOffset sliceEnd, CancellationToken ct)
+    {
+        var lastProgress = DateTimeOffset.MinValue;
+        while (!ct.IsCancellationRequested)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == campaignId, ct);
+            if (campaign is null || campaign.State != CampaignStates.Running)
+                return (false, null);
+            var now = time.GetUtcNow();
+
+            var instance = instances.Snapshot(await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.Code).SingleAsync(ct));
+            if (instance is null || instance.State != InstanceStates.Connected)
+            {
+                var state = instance?.State ?? "not open on this node";
+                await WaitingAsync(db, campaign, $"instance {state}: waiting for it to reconnect", now + DisconnectedRecheck, ct);
+                return (false, now + DisconnectedRecheck);
+            }
+            if (CampaignThrottle.NextWindow(campaign.ActiveFrom, campaign.ActiveUntil, campaign.TimeZone, now) is { } opens)
+            {
+                await WaitingAsync(db, campaign, $"outside active hours {campaign.ActiveFrom}–{campaign.ActiveUntil} ({campaign.TimeZone})", opens, ct);
+                return (false, opens);
+            }
+            if (await CapReachedAsync(db, campaign, now, ct) is { } cap)
+            {
+                await WaitingAsync(db, campaign, cap.Reason, cap.Until, ct);
+                return (false, cap.Until);
+            }
+
+            // Unfinished sends first (a crash, or a disconnect, left them in "sending"), then new ones.
+            var recipient = await db.CampaignRecipients.AsNoTracking()
+                .Where(r => r.CampaignId == campaignId && (r.State == RecipientStates.Sending || r.State == RecipientStates.Pending))
+                .OrderBy(r => r.State == RecipientStates.Sending ? 0 : 1).ThenBy(r => r.Id)
+                .FirstOrDefaultAsync(ct);
+            if (recipient is null)
+            {
+                await CompleteAsync(db, campaign, ct);
+                return (false, null);
+            }
+            if (campaign.PausedReason is not null)
+                await db.Campaigns.Where(c => c.Id == campaignId).ExecuteUpdateAsync(s => s.SetProperty(c => c.PausedReason, (string?)null), ct);
+
+            var sent = await ProcessAsync(db, campaign, instance, recipient, ct);
+
+            now = time.GetUtcNow();
+            if (now - lastProgress >= options.Value.ProgressEvery)
+            {
+                lastProgress = now;
+                await ProgressEventAsync(campaign.Id, WebhookEvents.CampaignProgress, ct);
+            }
+
+            var delay = sent ? Spacing(campaign) : TimeSpan.Zero;
+            var nextAt = now + delay;
+            await db.Campaigns.Where(c => c.Id == campaignId).ExecuteUpdateAsync(s => s.SetProperty(c => c.NextSendAt, nextAt), ct);
+            if (nextAt > sliceEnd)
+                return (false, nextAt);
+            if (delay > TimeSpan.Zero)
+                await Task.Delay(delay, time, ct);
+            if (time.GetUtcNow() >= sliceEnd)
+                return (true, null);
+        }
+        return (true, null);
+    }
+
+    /// <summary>One recipient; answers whether a message went to the outbox (and so spacing applies).</summary>
+    private async Task<bool> ProcessAsync(WapBridgeDbContext db, Campaign campaign, Instance instance, CampaignRecipient recipient, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        long messageId;
+        if (recipient.State == RecipientStates.Sending && recipient.MessageId is { } existing)
+        {
+            messageId = existing;
+        }
+        else
+        {
+            if (await db.Suppressions.AnyAsync(s => s.CustomerId == campaign.CustomerId && s.Number == recipient.Number, ct))
+            {
+                await CampaignProgress.AdvanceAsync(db, recipient, RecipientStates.Skipped, "opted out", now, ct);
+                return false;
+            }
+            var variables = recipient.Variables is null ? null : JsonNode.Parse(recipient.Variables) as JsonObject;
+            var (text, missing) = CampaignTemplate.Render(campaign.MediaHash is null ? campaign.MessageText : campaign.Caption, variables, recipient.Number!);
+            if (missing.Count > 0)
+            {
+                await CampaignProgress.AdvanceAsync(db, recipient, RecipientStates.Failed,
+                    $"missing variable {string.Join(", ", missing)}: add it to this recipient", now, ct);
+                return false;
+            }
+
+            if (instances.Session(instance.Code) is { } session)
+                await session.SendTypingAsync(recipient.Number!, ct);
+
+            var media = campaign.MediaHash is null ? null
+                : new StoredMedia(campaign.MediaHash, campaign.MimeType!, campaign.Filename!, 0, Engines.WhatsAppIds.MessageTypeFor(campaign.MimeType));
+            var message = OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
+                messaging.Value.QueuedTimeToLive);
+
+            // The message and the recipient's claim on it commit together: after a crash the recipient
+            // is either still pending (nothing queued) or sending with this message id (resent with it).
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            db.Messages.Add(message);
+            await db.SaveChangesAsync(ct);
+            var claimed = await db.CampaignRecipients.Where(r => r.Id == recipient.Id && r.State == RecipientStates.Pending).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.State, RecipientStates.Sending)
+                .SetProperty(r => r.MessageId, message.Id)
+                .SetProperty(r => r.Attempts, r => r.Attempts + 1)
+                .SetProperty(r => r.UpdatedAt, now), ct);
+            if (claimed == 0)
+            {
+                await tx.RollbackAsync(ct);
+                return false;
+            }
+            await tx.CommitAsync(ct);
+            db.ChangeTracker.Clear();
+            recipient.State = RecipientStates.Sending;
+            recipient.MessageId = message.Id;
+            messageId = message.Id;
+        }
+
+        var outcome = outcomes.WatchAsync(messageId);
+        dispatcher.Wake(instance.Id);
+        try
+        {
+            await outcome.WaitAsync(options.Value.SendWait, time, ct);
+        }
+        catch (TimeoutException)
+        {
+            outcomes.Forget(messageId);
+        }
+        await SyncAsync(db, recipient, messageId, ct);
+        return true;
+    }
+
+    /// <summary>Brings the recipient up to its message's status.</summary>
+    public static async Task SyncAsync(WapBridgeDbContext db, CampaignRecipient recipient, long messageId, CancellationToken ct)
+    {
+        var message = await db.Messages.AsNoTracking().Where(m => m.Id == messageId).Select(m => new { m.Status, m.Error }).SingleOrDefaultAsync(ct);
+        if (message is not null && CampaignProgress.RecipientStateFor(message.Status) is { } target)
+            await CampaignProgress.AdvanceAsync(db, recipient, target, target == RecipientStates.Failed ? message.Error : null, DateTimeOffset.UtcNow, ct);
+    }
+
+    private TimeSpan Spacing(Campaign campaign)
+    {
+        var seconds = campaign.MinDelaySeconds + Random.Shared.NextDouble() * (campaign.MaxDelaySeconds - campaign.MinDelaySeconds);
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static async Task<(string Reason, DateTimeOffset Until)?> CapReachedAsync(WapBridgeDbContext db, Campaign campaign, DateTimeOffset now, CancellationToken ct)
+    {
+        if (campaign.HourlyLimit is null && campaign.DailyLimit is null)
+            return null;
+        var dayAgo = now.AddDays(-1);
+        var recent = await db.Messages.AsNoTracking()
+            .Where(m => m.InstanceId == campaign.InstanceId && m.Source == MessageSources.Campaign && m.CreatedAt > dayAgo)
+            .Select(m => m.CreatedAt).ToListAsync(ct);
+        var hourAgo = now.AddHours(-1);
+        if (campaign.HourlyLimit is { } hourly && recent.Count(t => t > hourAgo) is var lastHour && lastHour >= hourly)
+            return ($"hourly limit of {hourly} reached", recent.Where(t => t > hourAgo).Order().Skip(lastHour - hourly).First().AddHours(1));
+        if (campaign.DailyLimit is { } daily && recent.Count >= daily)
+            return ($"daily limit of {daily} reached", recent.Order().Skip(recent.Count - daily).First().AddDays(1));
+        return null;
+    }
+
+    private static Task WaitingAsync(WapBridgeDbContext db, Campaign campaign, string reason, DateTimeOffset until, CancellationToken ct) =>
+        db.Campaigns.Where(c => c.Id == campaign.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.PausedReason, reason).SetProperty(c => c.NextSendAt, until), ct);
+
+    private async Task CompleteAsync(WapBridgeDbContext db, Campaign campaign, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var completed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.State, CampaignStates.Completed)
+            .SetProperty(c => c.CompletedAt, now)
+            .SetProperty(c => c.PausedReason, (string?)null)
+            .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+        if (completed > 0)
+        {
+            logger.LogInformation("Campaign {Campaign} completed", campaign.Code);
+            await ProgressEventAsync(campaign.Id, WebhookEvents.CampaignCompleted, ct);
+        }
+    }
+
+    private async Task ProgressEventAsync(long campaignId, string eventType, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await (from c in db.Campaigns.AsNoTracking()
+                         join i in db.Instances on c.InstanceId equals i.Id
+                         join cu in db.Customers on c.CustomerId equals cu.Id
+                         where c.Id == campaignId
+                         select new { c, InstanceCode = i.Code, CustomerCode = cu.Code }).SingleAsync(ct);
+        var status = CampaignService.ToStatus(row.c, row.InstanceCode);
+        var data = System.Text.Json.JsonSerializer.SerializeToNode(status, CampaignJson.Options)!.AsObject();
+        if (await webhooks.AddAsync(db, row.c.CustomerId, row.c.InstanceId, eventType,
+                () => WebhookPayloads.Event(eventType, row.InstanceCode, row.CustomerCode, time.GetUtcNow(), data), ct))
+        {
+            await db.SaveChangesAsync(ct);
+            webhooks.Committed();
+        }
+    }
+}
+
+internal static class CampaignJson
+{
+    public static readonly System.Text.Json.JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+}
