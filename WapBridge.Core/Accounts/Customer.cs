@@ -12,5 +12,8 @@ public sealed class Customer
     public required string Email { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>The instance that sends when a request names none (ERPNext's gateway, for one).</summary>
+    public int? DefaultInstanceId { get; set; }
+
     public static string FormatCode(long sequence) => $"CUST-{sequence:D4}";
 }

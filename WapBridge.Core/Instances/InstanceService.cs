@@ -101,6 +101,15 @@ public sealed partial class InstanceService(
         return await session.RequestPairingCodeAsync(phone, ct);
     }
 
+    /// <summary>Makes this instance the one that sends when a request names none.</summary>
+    public async Task<InstanceDetails> SetDefaultAsync(int customerId, string? instanceCode, CancellationToken ct = default)
+    {
+        var instance = await FindAsync(customerId, instanceCode, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Customers.Where(c => c.Id == customerId).ExecuteUpdateAsync(s => s.SetProperty(c => c.DefaultInstanceId, instance.Id), ct);
+        return InstanceDetails.From(instance);
+    }
+
     public async Task<InstanceDetails> LogoutAsync(int customerId, string? instanceCode, CancellationToken ct = default)
     {
         var instance = await FindAsync(customerId, instanceCode, ct);

@@ -96,7 +96,28 @@ public sealed class MessageService(
         return new SendOutcome(message.Id, message.SerializedId, status, instance.Code, to, error);
     }
 
-    /// <summary>By <c>instance_id</c>, else by <c>from_number</c>, else the customer's only instance.</summary>
+    /// <summary>
+    /// Records a message that could not be accepted (a bad number from ERPNext, say) as failed, so the
+    /// owner sees it in the message log while the caller carries on.
+    /// </summary>
+    public async Task<string> RecordRejectedAsync(SendRequest request, WapBridgeException error, CancellationToken ct = default)
+    {
+        var instance = await ResolveInstanceAsync(request, ct);
+        var message = OutboundMessages.New(instance, Truncate(request.ToNumber?.Trim() ?? "", 64), request.Text, null, null, request.Source, null,
+            time.GetUtcNow(), TimeSpan.Zero);
+        message.SerializedId = $"true_{message.ToNumber}_{message.WaMessageId}";
+        message.Status = MessageStatuses.Failed;
+        message.Ack = (int)MessageAck.Error;
+        message.ErrorCode = error.Code;
+        message.Error = Truncate(error.Message, 500);
+        message.ExpiresAt = null;
+        await intake.SaveAsync(message);
+        return message.SerializedId;
+    }
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+
+    /// <summary>By <c>instance_id</c>, else by <c>from_number</c>, else the customer's default, else their only (connected) instance.</summary>
     private async Task<Instance> ResolveInstanceAsync(SendRequest request, CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(request.InstanceCode))
@@ -120,10 +141,15 @@ public sealed class MessageService(
                     $"None of your instances is connected as {from}; check from_number or pass instance_id", "from_number");
         }
 
-        var owned = await db.Instances.AsNoTracking().Where(i => i.CustomerId == request.CustomerId).Take(2).ToListAsync(ct);
-        return owned.Count == 1
-            ? owned[0]
-            : throw WapBridgeException.Invalid("from_number", "missing_argument",
-                owned.Count == 0 ? "You have no instance yet: create one in /instances" : "from_number or instance_id is required when you have several instances");
+        var defaultId = await db.Customers.Where(c => c.Id == request.CustomerId).Select(c => c.DefaultInstanceId).SingleOrDefaultAsync(ct);
+        if (defaultId is not null && await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == defaultId && i.CustomerId == request.CustomerId, ct) is { } chosen)
+            return chosen;
+        var owned = await db.Instances.AsNoTracking().Where(i => i.CustomerId == request.CustomerId).ToListAsync(ct);
+        var connected = owned.Where(i => i.State == InstanceStates.Connected).ToList();
+        return owned.Count == 1 ? owned[0]
+            : connected.Count == 1 ? connected[0]
+            : throw WapBridgeException.Invalid("instance_id", "missing_argument",
+                owned.Count == 0 ? "You have no instance yet: create one in /instances"
+                    : "instance_id (or from_number) is required when you have several instances and no default instance; set one with set_default_instance");
     }
 }

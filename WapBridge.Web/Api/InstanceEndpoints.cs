@@ -57,6 +57,10 @@ public static class InstanceEndpoints
                 return new PairingCodeResult(args.InstanceId!.Trim().ToUpperInvariant(), code);
             });
 
+        api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "set_default_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Make this instance send when a request names none (the ERPNext gateway without instance_id)",
+            async (args, call) => ToStatus(await call.Service<InstanceService>().SetDefaultAsync(call.CustomerId, args.InstanceId, call.Aborted)));
+
         api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "logout_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
             "Unlink the WhatsApp device; a new scan is needed afterwards",
             async (args, call) => ToStatus(await call.Service<InstanceService>().LogoutAsync(call.CustomerId, args.InstanceId, call.Aborted)));

@@ -9,13 +9,19 @@ namespace WapBridge.Web.Api;
 public sealed record SendApiMessageArgs(string? FromNumber, string? ToNumber, string? Message, string? MediaData, string? MimeType,
     string? Filename, string? Caption, string? InstanceId, int? Wait);
 
-public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok, [property: JsonPropertyName("id")] string? Id,
+public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
+    [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
     [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
 public sealed record SendApiMessageResult(bool Ok, string Id, string Status, string InstanceId, string To, ServiceResult Service,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
 public sealed record MessageStatusArgs(string? Id);
+
+public sealed record ErpnextGatewayArgs(string? ToNumber, string? Message, string? InstanceId);
+
+public sealed record ErpnextGatewayResult(bool Ok, ServiceResult Service,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Status);
 
 public sealed record ListMessagesArgs(string? InstanceId, string? Direction, string? Status, string? Number, string? Campaign,
     DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, int? Offset);
@@ -41,6 +47,28 @@ public static class MessagingEndpoints
                 var ok = outcome.Status != MessageStatuses.Failed;
                 return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To,
                     new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error);
+            });
+
+        api.MapFrappeMethod<ErpnextGatewayArgs, ErpnextGatewayResult>(Prefix + "erpnext_notification_gateway", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
+            "ERPNext/Frappe SMS gateway: answers as soon as the message is queued; a bad number answers ok:false with 200 so the other receivers still go out",
+            async (args, call) =>
+            {
+                if (string.IsNullOrWhiteSpace(args.Message))
+                    throw WapBridgeException.Missing("message");
+                var request = new SendRequest(call.CustomerId, args.InstanceId, null, args.ToNumber, ErpnextText.ToPlainText(args.Message),
+                    null, null, null, null, MessageSources.Erpnext, TimeSpan.Zero);
+                var messages = call.Service<MessageService>();
+                try
+                {
+                    var outcome = await messages.SendAsync(request, call.Aborted);
+                    return new ErpnextGatewayResult(true, new ServiceResult(true, outcome.Id), outcome.Status);
+                }
+                catch (WapBridgeException e) when (e.Field == "to_number")
+                {
+                    // ERPNext stops at the first non-2xx and drops the other receivers: a bad number is an answer, not an error.
+                    await messages.RecordRejectedAsync(request, e, call.Aborted);
+                    return new ErpnextGatewayResult(false, new ServiceResult(false, null, e.Message), null);
+                }
             });
 
         api.MapFrappeMethod<MessageStatusArgs, MessageRecord>(Prefix + "message_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
