@@ -6,6 +6,7 @@ using static Microsoft.Playwright.Assertions;
 namespace WapBridge.Tests.Browser;
 
 /// <summary>The first operator's whole path through a real browser: sign up, make a key, use it, log out and back in.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class DashboardFlowTests
 {
     private const string Email = "operator@example.com";

@@ -5,6 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace WapBridge.Tests.Browser;
 
 /// <summary>Pairing an instance from the dashboard in a real browser, with live updates and no page reload.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class InstancesPageTests
 {
     private const string Marker = "window.__wapbridgeNoReload";

@@ -12,6 +12,7 @@ using static Microsoft.Playwright.Assertions;
 namespace WapBridge.Tests.Browser;
 
 /// <summary>The messages page and the webhook panel through a real browser, on a simulator instance.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class MessagesFlowTests
 {
     private const string Email = "sender@example.com";
