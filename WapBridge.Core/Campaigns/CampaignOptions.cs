@@ -16,6 +16,9 @@ public sealed class CampaignOptions
     /// <summary>Longest stretch a runner job works before handing over to a fresh job (Hangfire jobs stay short).</summary>
     public TimeSpan RunnerSlice { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Spacing up to this long is waited out inside the job; longer spacing schedules a new job.</summary>
+    public TimeSpan LongestInJobWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long to wait for each message's send before moving on (it stays in the outbox either way).</summary>
     public TimeSpan SendWait { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -114,7 +114,8 @@ public sealed class CampaignRunner(
             var delay = sent ? Spacing(campaign) : TimeSpan.Zero;
             var nextAt = now + delay;
             await db.Campaigns.Where(c => c.Id == campaignId).ExecuteUpdateAsync(s => s.SetProperty(c => c.NextSendAt, nextAt), ct);
-            if (nextAt > sliceEnd)
+            // Long waits are scheduled, not slept: a sleeping runner would hold a job worker other campaigns need.
+            if (nextAt > sliceEnd || delay > options.Value.LongestInJobWait)
                 return (false, nextAt);
             if (delay > TimeSpan.Zero)
                 await Task.Delay(delay, time, ct);

@@ -177,7 +177,7 @@ public sealed class CampaignService(
         var rows = new List<CampaignRecipient>(parsed.Count);
         foreach (var p in parsed)
         {
-            var row = new CampaignRecipient { CampaignId = campaign.Id, RawInput = Truncate(p.Input, 200), Number = p.Number, Variables = p.Variables?.ToJsonString(), UpdatedAt = now };
+            var row = new CampaignRecipient { CampaignId = campaign.Id, RawInput = Truncate(p.Input, 200)!, Number = p.Number, Variables = p.Variables?.ToJsonString(), UpdatedAt = now };
             if (p.Number is null)
             {
                 row.State = RecipientStates.Invalid;

@@ -17,10 +17,14 @@ public sealed class HangfireOptions
     /// <summary>Run the Hangfire server in this process (campaign runs, schedules, maintenance).</summary>
     public bool ServerEnabled { get; set; } = true;
 
-    public int WorkerCount { get; set; } = 4;
+    /// <summary>Kept small: SQLite job storage is unreliable with many workers; campaign runners are leased, so a duplicate run is harmless.</summary>
+    public int WorkerCount { get; set; } = 2;
 
     /// <summary>How often idle workers poll the queue; SQLite storage is slow with its 15 s default.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often scheduled jobs are checked for being due: campaign spacing relies on it (Hangfire's default is 15 s).</summary>
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public static class HangfireSetup
@@ -51,6 +55,7 @@ public static class HangfireSetup
             services.AddHangfireServer(server =>
             {
                 server.WorkerCount = Math.Max(1, options.WorkerCount);
+                server.SchedulePollingInterval = options.SchedulePollingInterval;
                 server.Queues = [HangfireCampaignScheduler.QueueFor(nodeId), "default"];
             });
         return services;
