@@ -20,20 +20,19 @@ namespace WapBridge.Tests.Dashboard;
 
 /// <summary>
 /// The "Use with ERPNext" panel on a real gateway (SQLite, simulator, running outbox): bunit renders the panel and
-/// falls back to the gateway's own services, so "Send test" goes through the real MessageService.
+/// falls back to the gateway's own services, so "Send test" goes through the real MessageService. One gateway serves
+/// the whole class (each test has its own customer), to keep the parallel suite light.
 /// </summary>
-public sealed class ErpnextPanelTests : IAsyncLifetime
+public sealed class ErpnextPanelTests(SqliteMessagingApp app) : IAsyncLifetime, IClassFixture<SqliteMessagingApp>
 {
     private const string Gateway = "http://localhost/api/method/wap_bridge.api.whatsapp.erpnext_notification_gateway";
 
-    private readonly WapBridgeApp app = new(settings: FastMessaging.Settings());
     private readonly BunitContext ctx = new();
     private BunitAuthorizationContext auth = default!;
     private Customer customer = default!;
 
     public async ValueTask InitializeAsync()
     {
-        await app.InitializeAsync();
         ctx.Services.AddMudServices();
         auth = ctx.AddAuthorization();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
@@ -48,11 +47,7 @@ public sealed class ErpnextPanelTests : IAsyncLifetime
             new Claim(WapBridgeClaims.CustomerCode, customer.Code));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await ctx.DisposeAsync();
-        await app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => ctx.DisposeAsync();
 
     private T Get<T>() where T : notnull => app.Services.GetRequiredService<T>();
 
