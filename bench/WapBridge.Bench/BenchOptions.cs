@@ -1,5 +1,7 @@
 namespace WapBridge.Bench;
 
+public enum BenchMode { Send, Webhooks, Campaigns, Erpnext }
+
 /// <summary>Command-line flags.</summary>
 public sealed record BenchOptions
 {
@@ -12,6 +14,15 @@ public sealed record BenchOptions
     public int DrainTimeoutSeconds { get; init; } = 120;
     public string? GatewayDll { get; init; }
     public bool KeepData { get; init; }
+    public BenchMode Mode { get; init; } = BenchMode.Send;
+    public int WebhookBacklog { get; init; } = 100_000;
+    public int RetrySeconds { get; init; } = 30;
+    public int BacklogDrainTimeoutSeconds { get; init; } = 300;
+    public int CampaignRecipients { get; init; } = 100_000;
+    public int StatusCalls { get; init; } = 2_000;
+    public int RunnerSeconds { get; init; } = 20;
+    public int ErpnextRequests { get; init; } = 2_000;
+    public int ErpnextSenders { get; init; } = 8;
 
     /// <summary>Measured seconds of the gateway run: --seconds, or --memory-minutes × 60 in memory mode.</summary>
     public int GatewaySeconds => MemoryMinutes is { } m ? (int)Math.Max(1, Math.Round(m * 60)) : Seconds;
@@ -30,6 +41,19 @@ public sealed record BenchOptions
           --baseline-unlocked  baseline without its in-process write lock (writers race; shows Microsoft.Data.Sqlite's busy sleeps)
           --gateway-dll PATH   gateway to start (default WapBridge.Web/bin/<Configuration>/net10.0/WapBridge.Web.dll)
           --keep-data          keep the gateway's temporary data folder (database) for inspection
+
+        modes (instead of the default send benchmark; each starts its own gateway):
+          --webhooks           inbound_message at full speed → message webhooks to a loopback receiver (uses --clients, --warmup, --seconds, --drain-timeout)
+            --webhook-backlog N    then N messages while the receiver answers 503, memory while the backlog grows, and the drain (default 100000; 0 skips)
+            --retry-seconds N      webhook retry schedule after the first 5 s retry (default 30)
+            --backlog-drain-timeout N  longest wait for the backlog to drain once the receiver is back (default 300 s)
+          --campaigns          one campaign of --recipients N (default 100000) in one create_and_start_campaign, with Hangfire on
+            --recipients N         campaign size
+            --status-calls N       sequential campaign_status calls for the latency figure (default 2000)
+            --runner-seconds N     how long to watch the runner (default 20)
+          --erpnext            erpnext_notification_gateway as ERPNext sends it (form body, token auth), sequential then concurrent
+            --requests N           requests per phase (default 2000)
+            --senders N            concurrent senders in the second phase (default 8)
           -h, --help           this text
         """;
 
@@ -59,6 +83,17 @@ public sealed record BenchOptions
                 case "--baseline-unlocked": o = o with { BaselineUnlocked = true }; break;
                 case "--gateway-dll": o = o with { GatewayDll = Next() }; break;
                 case "--keep-data": o = o with { KeepData = true }; break;
+                case "--webhooks": o = o with { Mode = BenchMode.Webhooks }; break;
+                case "--webhook-backlog": o = o with { WebhookBacklog = NextInt(0) }; break;
+                case "--retry-seconds": o = o with { RetrySeconds = NextInt(1) }; break;
+                case "--backlog-drain-timeout": o = o with { BacklogDrainTimeoutSeconds = NextInt(1) }; break;
+                case "--campaigns": o = o with { Mode = BenchMode.Campaigns }; break;
+                case "--recipients": o = o with { CampaignRecipients = NextInt(1) }; break;
+                case "--status-calls": o = o with { StatusCalls = NextInt(1) }; break;
+                case "--runner-seconds": o = o with { RunnerSeconds = NextInt(1) }; break;
+                case "--erpnext": o = o with { Mode = BenchMode.Erpnext }; break;
+                case "--requests": o = o with { ErpnextRequests = NextInt(1) }; break;
+                case "--senders": o = o with { ErpnextSenders = NextInt(1) }; break;
                 case "-h" or "--help": return null;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }

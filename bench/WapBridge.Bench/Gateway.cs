@@ -66,7 +66,7 @@ public sealed class Gateway : IAsyncDisposable
         }
     }
 
-    public static async Task<Gateway> StartAsync(string dll, bool keepData)
+    public static async Task<Gateway> StartAsync(string dll, bool keepData, IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
@@ -94,6 +94,8 @@ public sealed class Gateway : IAsyncDisposable
         env["WAPBRIDGE_Hangfire__ServerEnabled"] = "false";
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
         env["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in extraEnvironment ?? new Dictionary<string, string>())
+            env[name] = value;
         env.Remove("ASPNETCORE_URLS");
         env.Remove("DOTNET_URLS");
 
@@ -160,8 +162,17 @@ public sealed class Gateway : IAsyncDisposable
         return (authorization, instanceId);
     }
 
-    private static async Task<JsonNode> CallAsync(HttpClient client, string method, object args) =>
+    /// <summary>POST <c>api/method/{method}</c> with a JSON body; answers the Frappe <c>message</c>, throws on anything but 200.</summary>
+    public static async Task<JsonNode> CallAsync(HttpClient client, string method, object args) =>
         (await CallAsync(client, method, args, allowFailure: false))!;
+
+    /// <summary>An HTTP client for set-up and control calls on the gateway, with the customer's Authorization header.</summary>
+    public HttpClient ApiClient(string authorization, TimeSpan? timeout = null)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = BaseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        return client;
+    }
 
     private static async Task<JsonNode?> CallAsync(HttpClient client, string method, object args, bool allowFailure)
     {
@@ -174,6 +185,9 @@ public sealed class Gateway : IAsyncDisposable
 
     /// <summary>VmRSS of the gateway process, in bytes (0 once it has exited).</summary>
     public long ResidentBytes() => ProcStatus.VmRssBytes(_process.Id);
+
+    /// <summary>utime + stime of the gateway from /proc/&lt;pid&gt;/stat (what <see cref="CpuTime"/> reads too).</summary>
+    public TimeSpan ProcCpuTime() => ProcStatus.CpuTime(_process.Id);
 
     public TimeSpan CpuTime()
     {
@@ -234,5 +248,22 @@ public static class ProcStatus
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return 0;
+    }
+
+    /// <summary>utime + stime from /proc/&lt;pid&gt;/stat (fields 14 and 15, in clock ticks of 1/100 s); zero when unreadable.</summary>
+    public static TimeSpan CpuTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // fields[0] is field 3 (state), so utime (14) is fields[11] and stime (15) fields[12].
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return TimeSpan.Zero;
     }
 }

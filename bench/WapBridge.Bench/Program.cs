@@ -41,17 +41,24 @@ namespace WapBridge.Bench
         /// <summary>"Not growing": less than 1 MB of RSS per 10,000 messages sent (≈100 bytes a message) over the run's second half.</summary>
         private const double TargetMbPer10k = 1.0;
 
-        private static Gateway? _running;
+        /// <summary>The gateway being measured, killed on Ctrl+C.</summary>
+        public static Gateway? Running;
 
         public async Task<int> RunAsync()
         {
             Console.CancelKeyPress += (_, e) =>
             {
                 // Never leave the gateway process behind.
-                _running?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+                Running?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
             };
 
             var dll = Gateway.LocateDll(o.GatewayDll);
+            switch (o.Mode)
+            {
+                case BenchMode.Webhooks: return await new WebhookMode(o).RunAsync(dll);
+                case BenchMode.Campaigns: return await new CampaignMode(o).RunAsync(dll);
+                case BenchMode.Erpnext: return await new ErpnextMode(o).RunAsync(dll);
+            }
             var gatewaySeconds = o.GatewaySeconds;
             Console.WriteLine($"WapBridge benchmark: {o.Clients} clients, {o.Warmup} s warm-up + {gatewaySeconds} s measured"
                 + (o.MemoryMinutes is { } mm ? $" (memory mode, {mm:0.##} min)" : "")
@@ -90,7 +97,7 @@ namespace WapBridge.Bench
             Console.Write("starting gateway… ");
             var startClock = Stopwatch.StartNew();
             await using var gateway = await Gateway.StartAsync(dll, o.KeepData);
-            _running = gateway;
+            Running = gateway;
             var (authorization, instanceId) = await gateway.SetUpSenderAsync();
             Console.WriteLine($"pid {gateway.Pid} on {gateway.BaseAddress}, instance {instanceId} connected ({startClock.Elapsed.TotalSeconds:0.0} s)");
 
@@ -159,7 +166,7 @@ namespace WapBridge.Bench
             var firstSendT = samples.Count > 0 ? samples[0].T : 0;
             var overall = atDrainEnd.Sent / Math.Max(1e-9, clock.Elapsed.TotalSeconds - 1.1 - firstSendT);
 
-            _running = null;
+            Running = null;
             var logTail = Gateway.Tail(gateway.LogPath, 5);
             return new GatewayReport(load, stored.Count, missing, ws, atLoadEnd, atDrainEnd, drained, drainSeconds,
                 duringLoad, drainRate, overall, samples, windowStartT, windowEndT, gatewayCores, benchCores,
