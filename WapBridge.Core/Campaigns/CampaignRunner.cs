@@ -90,10 +90,8 @@ public sealed class CampaignRunner(
             }
 
             // Unfinished sends first (a crash, or a disconnect, left them in "sending"), then new ones.
-            var recipient = await db.CampaignRecipients.AsNoTracking()
-                .Where(r => r.CampaignId == campaignId && (r.State == RecipientStates.Sending || r.State == RecipientStates.Pending))
-                .OrderBy(r => r.State == RecipientStates.Sending ? 0 : 1).ThenBy(r => r.Id)
-                .FirstOrDefaultAsync(ct);
+            // Two index seeks on (CampaignId, State, Id); one query ordering by state would sort every pending row.
+            var recipient = await NextAsync(db, campaignId, RecipientStates.Sending, ct) ?? await NextAsync(db, campaignId, RecipientStates.Pending, ct);
             if (recipient is null)
             {
                 await CompleteAsync(db, campaign, ct);
@@ -193,6 +191,9 @@ public sealed class CampaignRunner(
         await SyncAsync(db, recipient, messageId, ct);
         return true;
     }
+
+    private static Task<CampaignRecipient?> NextAsync(WapBridgeDbContext db, long campaignId, string state, CancellationToken ct) =>
+        db.CampaignRecipients.AsNoTracking().Where(r => r.CampaignId == campaignId && r.State == state).OrderBy(r => r.Id).FirstOrDefaultAsync(ct);
 
     /// <summary>Brings the recipient up to its message's status.</summary>
     public static async Task SyncAsync(WapBridgeDbContext db, CampaignRecipient recipient, long messageId, CancellationToken ct)
