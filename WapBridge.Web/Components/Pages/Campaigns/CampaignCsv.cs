@@ -27,7 +27,7 @@ public static class CampaignCsv
             else if (c == ';') semicolons++;
             else if (c == '\t') tabs++;
         }
-        return tabs > commas && tabs >= semicolons ? '\t' : semicolons > commas ? ';' : ',';
+        return tabs > 0 && tabs >= commas && tabs >= semicolons ? '\t' : semicolons > commas ? ';' : ',';
     }
 
     public static IReadOnlyList<Row> Parse(string? text, char? separator = null)
