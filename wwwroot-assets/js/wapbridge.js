@@ -32,3 +32,17 @@ window.wapbridge = {
 window.wapbridge.isVisible = function () {
     return document.visibilityState !== "hidden";
 };
+
+// Saves text as a file through a temporary link (exports); the Blob URL is released once the click is handled.
+window.wapbridge.download = function (filename, text, mimeType) {
+    const blob = new Blob([text], { type: (mimeType || "text/plain") + ";charset=utf-8" });
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    link.style.display = "none";
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+};
