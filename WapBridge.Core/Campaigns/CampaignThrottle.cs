@@ -14,8 +14,9 @@ public sealed record CampaignThrottle(double MinDelaySeconds, double MaxDelaySec
         {
             var node = json?[name];
             if (node is null) return fallback;
+            // ToJsonString, not GetValue<double>: a node built from an int refuses to be read as a double.
             return node.GetValueKind() == System.Text.Json.JsonValueKind.Number
-                ? node.GetValue<double>()
+                ? double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture)
                 : double.TryParse(node.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
                     ? v : throw WapBridgeException.Invalid($"throttle.{name}", "invalid_type", $"throttle.{name} must be a number");
         }

@@ -12,18 +12,8 @@ using static Microsoft.Playwright.Assertions;
 
 namespace WapBridge.Tests.Browser;
 
-/// <summary>
-/// Runs on its own, after the parallel tests: its real-time campaign is timing-sensitive, and the extra browser and server
-/// it adds made the other browser tests' menu click right after sign-up race the circuit's start.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SerialBrowserCollection
-{
-    public const string Name = "Serial browser tests";
-}
-
 /// <summary>The campaigns page through a real browser: CSV upload and mapping, preview, start, pause, resume, completion, export.</summary>
-[Collection(SerialBrowserCollection.Name)]
+[Collection(BrowserCollection.Name)]
 public sealed class CampaignsFlowTests
 {
     private const string Email = "campaigner@example.com";
