@@ -22,6 +22,9 @@ public sealed class CampaignOptions
     /// <summary>How long to wait for each message's send before moving on (it stays in the outbox either way).</summary>
     public TimeSpan SendWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often overdue running campaigns are looked for and run again.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Send a campaign.progress webhook at most this often per campaign.</summary>
     public TimeSpan ProgressEvery { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -8,27 +8,66 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Campaigns;
 
 /// <summary>
-/// At start-up, picks up the running campaigns of this node's instances: a previous process may have died
-/// mid-run, holding a lease nobody else will release. Only this node runs these campaigns, so its leases are void.
+/// Keeps this node's running campaigns moving whatever happens to their jobs. At start-up it voids the
+/// leases a dead predecessor left (only this node runs these campaigns); afterwards it re-runs any running
+/// campaign that is overdue and unleased, e.g. because its job was lost by the job store or never enqueued.
+/// The lease makes an extra run harmless.
 /// </summary>
 public sealed class CampaignRecovery(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     ICampaignScheduler scheduler,
     IOptions<NodeOptions> node,
-    ILogger<CampaignRecovery> logger) : IHostedService
+    IOptions<CampaignOptions> options,
+    TimeProvider time,
+    ILogger<CampaignRecovery> logger) : BackgroundService
 {
-    public async Task StartAsync(CancellationToken ct)
+    public override async Task StartAsync(CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var nodeId = node.Value.Id;
-        var running = db.Campaigns.Where(c => c.State == CampaignStates.Running && db.Instances.Any(i => i.Id == c.InstanceId && i.NodeId == nodeId));
-        await running.ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
-        var ids = await running.Select(c => c.Id).ToListAsync(ct);
-        foreach (var id in ids)
-            scheduler.RunNow(id);
-        if (ids.Count > 0)
-            logger.LogInformation("Resuming {Count} running campaigns", ids.Count);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var resumed = await Running(db).ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
+            if (resumed > 0)
+                logger.LogInformation("Resuming {Count} running campaigns", resumed);
+        }
+        await base.StartAsync(ct);
     }
 
-    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOverdueAsync(stoppingToken);
+                await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Campaign sweep failed; trying again");
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task RunOverdueAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var overdue = now - options.Value.SweepInterval;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var ids = await Running(db)
+            .Where(c => (c.RunnerLeaseUntil == null || c.RunnerLeaseUntil < now) && (c.NextSendAt == null || c.NextSendAt < overdue))
+            .Select(c => c.Id).ToListAsync(ct);
+        foreach (var id in ids)
+            scheduler.RunNow(id);
+    }
+
+    private IQueryable<Campaign> Running(WapBridgeDbContext db)
+    {
+        var nodeId = node.Value.Id;
+        return db.Campaigns.Where(c => c.State == CampaignStates.Running && db.Instances.Any(i => i.Id == c.InstanceId && i.NodeId == nodeId));
+    }
 }

@@ -94,10 +94,7 @@ public sealed class CampaignService(
         logger.LogInformation("Campaign {Campaign} created on {Instance}: {Total} recipients, {Invalid} invalid, {Duplicates} duplicates",
             campaign.Code, instance.Code, added.Total, added.Invalid.Count, added.Duplicates);
 
-        if (scheduled)
-            scheduler.RunAt(campaign.Id, request.ScheduledAt!.Value);
-        else
-            scheduler.RunNow(campaign.Id);
+        Schedule(campaign.Id, scheduled ? request.ScheduledAt : null);
         return (await StatusAsync(customerId, campaign.Code, ct), added);
     }
 
@@ -117,7 +114,7 @@ public sealed class CampaignService(
         var added = await AddParsedAsync(db, campaign, parsed, ct);
         await tx.CommitAsync(ct);
         if (campaign.State == CampaignStates.Running)
-            scheduler.RunNow(campaign.Id);
+            Schedule(campaign.Id, null);
         return added;
     }
 
@@ -270,7 +267,7 @@ public sealed class CampaignService(
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Running).SetProperty(c => c.PausedReason, (string?)null)
                 .SetProperty(c => c.StartedAt, c => c.StartedAt ?? now).SetProperty(c => c.NextSendAt, now), ct);
         if (resumed > 0 || campaign.State == CampaignStates.Running)
-            scheduler.RunNow(campaign.Id);
+            Schedule(campaign.Id, null);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
 
@@ -283,6 +280,25 @@ public sealed class CampaignService(
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Cancelled).SetProperty(c => c.CompletedAt, now)
                 .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
         return await StatusAsync(customerId, campaign.Code, ct);
+    }
+
+    /// <summary>
+    /// Hands the campaign to the job system. The campaign is already committed: if the job store fails now,
+    /// <see cref="CampaignRecovery"/> runs it on its next sweep, so the caller still gets its answer.
+    /// </summary>
+    private void Schedule(long campaignId, DateTimeOffset? at)
+    {
+        try
+        {
+            if (at is { } when)
+                scheduler.RunAt(campaignId, when);
+            else
+                scheduler.RunNow(campaignId);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not enqueue the runner of campaign {CampaignId}; the recovery sweep will start it", campaignId);
+        }
     }
 
     private static async Task<Campaign> FindAsync(WapBridgeDbContext db, int customerId, string? campaignCode, CancellationToken ct)

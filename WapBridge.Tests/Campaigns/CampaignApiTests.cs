@@ -7,6 +7,7 @@ public sealed class SqliteCampaignApp() : WapBridgeApp("sqlite", FastMessaging.S
 {
     ["WapBridge:Hangfire:QueuePollInterval"] = "00:00:00.100",
     ["WapBridge:Hangfire:WorkerCount"] = "2",
+    ["WapBridge:Campaigns:SweepInterval"] = "00:00:01",
 }));
 
 public sealed class CampaignApiTests(SqliteCampaignApp app) : IClassFixture<SqliteCampaignApp>

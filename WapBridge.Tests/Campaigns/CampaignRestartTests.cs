@@ -8,6 +8,7 @@ public sealed class CampaignRestartTests
     private static Dictionary<string, string?> Settings() => FastMessaging.Settings(new Dictionary<string, string?>
     {
         ["WapBridge:Hangfire:QueuePollInterval"] = "00:00:00.100",
+        ["WapBridge:Campaigns:SweepInterval"] = "00:00:01",
     });
 
     [Fact]
