@@ -37,9 +37,7 @@ public sealed class MessageEventObserver(
     /// <summary>The inbound message and its webhook delivery are committed in one transaction: neither exists without the other.</summary>
     private async Task RecordInboundAsync(Instance instance, InboundEngineMessage inbound, CancellationToken ct)
     {
-        var sender = inbound.FromPhone is not null ? inbound.FromPhone + "@c.us" : inbound.FromLid!;
-        var chat = inbound.GroupId ?? sender;
-        var serialized = $"false_{chat}_{inbound.Id}" + (inbound.GroupId is not null ? "_" + sender : "");
+        var serialized = WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, inbound.Id);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Messages.AnyAsync(m => m.InstanceId == instance.Id && m.SerializedId == serialized, ct))
             return;

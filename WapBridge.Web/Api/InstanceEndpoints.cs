@@ -80,6 +80,6 @@ public static class InstanceEndpoints
             });
     }
 
-    private static InstanceStatus ToStatus(InstanceDetails d) =>
+    internal static InstanceStatus ToStatus(InstanceDetails d) =>
         new(d.InstanceId, d.Name, d.Engine, d.Status, d.PhoneNumber, d.PushName, d.ConnectedAt, d.LastError, d.DefaultCountry, d.CreatedAt, d.StatusChangedAt, d.IsSimulator);
 }

@@ -26,9 +26,7 @@ public static class SimulatorEndpoints
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
                 var phone = WhatsAppNumbers.Normalize(args.PhoneNumber, "phone_number");
                 await call.Service<SimulatorNetwork>().ScanAsync(instance.Code, phone, args.PushName?.Trim(), call.Aborted);
-                var status = await call.Service<InstanceService>().GetAsync(call.CustomerId, instance.Code, call.Aborted);
-                return new InstanceStatus(status.InstanceId, status.Name, status.Engine, status.Status, status.PhoneNumber, status.PushName,
-                    status.ConnectedAt, status.LastError, status.DefaultCountry, status.CreatedAt, status.StatusChangedAt, status.IsSimulator);
+                return InstanceEndpoints.ToStatus(await call.Service<InstanceService>().GetAsync(call.CustomerId, instance.Code, call.Aborted));
             });
 
         api.MapFrappeMethod<InboundMessageArgs, InboundInjected>(Prefix + "inbound_message", FrappeVerbs.PostOnly, ApiPolicies.Customer,
@@ -50,9 +48,7 @@ public static class SimulatorEndpoints
 
                 var id = await call.Service<SimulatorNetwork>().InjectInboundAsync(instance.Code,
                     new SimulatedInbound(fromPhone, fromLid, args.Message, media, args.Caption, args.PushName, groupId, args.QuotedId), call.Aborted);
-                var chat = groupId ?? (fromPhone is not null ? fromPhone + "@c.us" : fromLid!);
-                var serialized = $"false_{chat}_{id}" + (groupId is not null ? "_" + (fromPhone is not null ? fromPhone + "@c.us" : fromLid) : "");
-                return new InboundInjected(serialized, instance.Code);
+                return new InboundInjected(WhatsAppIds.InboundSerializedId(fromPhone, fromLid, groupId, id), instance.Code);
             });
     }
 
