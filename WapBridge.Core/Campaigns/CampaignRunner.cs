@@ -128,9 +128,16 @@ public sealed class CampaignRunner(
     {
         var now = time.GetUtcNow();
         long messageId;
+        Task<string>? outcome = null;
         if (recipient.State == RecipientStates.Sending && recipient.MessageId is { } existing)
         {
+            // Left in "sending" by a crash or a disconnect: wait for its send only if it has not happened yet.
             messageId = existing;
+            var unsent = await db.Messages.AsNoTracking()
+                .Where(m => m.Id == existing && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+                .Select(m => m.WaMessageId).SingleOrDefaultAsync(ct);
+            if (unsent is not null)
+                outcome = outcomes.WatchAsync(unsent);
         }
         else
         {
@@ -158,6 +165,7 @@ public sealed class CampaignRunner(
 
             // The message and the recipient's claim on it commit together: after a crash the recipient
             // is either still pending (nothing queued) or sending with this message id (resent with it).
+            outcome = outcomes.WatchAsync(message.WaMessageId);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             db.Messages.Add(message);
             await db.SaveChangesAsync(ct);
@@ -169,6 +177,7 @@ public sealed class CampaignRunner(
             if (claimed == 0)
             {
                 await tx.RollbackAsync(ct);
+                outcomes.Forget(message.WaMessageId);
                 return false;
             }
             await tx.CommitAsync(ct);
@@ -178,15 +187,18 @@ public sealed class CampaignRunner(
             messageId = message.Id;
         }
 
-        var outcome = outcomes.WatchAsync(messageId);
         dispatcher.Wake(instance.Id);
-        try
+        if (outcome is not null)
         {
-            await outcome.WaitAsync(options.Value.SendWait, time, ct);
-        }
-        catch (TimeoutException)
-        {
-            outcomes.Forget(messageId);
+            try
+            {
+                await outcome.WaitAsync(options.Value.SendWait, time, ct);
+            }
+            catch (TimeoutException)
+            {
+                // Still queued (the instance may be away): the recipient stays "sending" and is looked at again next round.
+                outcomes.Forget(await db.Messages.Where(m => m.Id == messageId).Select(m => m.WaMessageId).SingleAsync(ct));
+            }
         }
         await SyncAsync(db, recipient, messageId, ct);
         return true;

@@ -76,15 +76,16 @@ public sealed class MessageDispatcher(
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var expired = await db.Messages.Where(m => m.Status == MessageStatuses.Queued && m.ExpiresAt < now).Select(m => m.Id).ToListAsync(ct);
-        foreach (var id in expired)
+        var expired = await db.Messages.Where(m => m.Status == MessageStatuses.Queued && m.ExpiresAt < now)
+            .Select(m => new { m.Id, m.WaMessageId }).ToListAsync(ct);
+        foreach (var (id, waId) in expired.Select(e => (e.Id, e.WaMessageId)))
         {
             await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Queued).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatuses.Failed)
                 .SetProperty(m => m.Ack, (int)MessageAck.Error)
                 .SetProperty(m => m.ErrorCode, "expired")
                 .SetProperty(m => m.Error, "The instance stayed disconnected past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive)."), ct);
-            outcomes.Report(id, MessageStatuses.Failed);
+            outcomes.Report(waId, MessageStatuses.Failed);
         }
         if (expired.Count > 0)
             logger.LogWarning("{Count} queued messages expired unsent", expired.Count);
@@ -154,9 +155,9 @@ public sealed class MessageDispatcher(
             .Where(m => ids.Contains(m.Id) && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1), _stopping);
 
-        var sent = new List<long>(batch.Count);
+        var sent = new List<Message>(batch.Count);
         var unsent = new List<long>();
-        var failures = new List<(long Id, string Code, string Error)>();
+        var failures = new List<(Message Message, string Code, string Error)>();
         foreach (var message in batch)
         {
             if (unsent.Count > 0)
@@ -167,27 +168,28 @@ public sealed class MessageDispatcher(
             var (outcome, code, error) = await SendAsync(session, message);
             switch (outcome)
             {
-                case SendOutcomeKind.Sent: sent.Add(message.Id); break;
+                case SendOutcomeKind.Sent: sent.Add(message); break;
                 case SendOutcomeKind.Disconnected: unsent.Add(message.Id); break;
-                default: failures.Add((message.Id, code!, error!)); break;
+                default: failures.Add((message, code!, error!)); break;
             }
         }
 
         var now = time.GetUtcNow();
         if (sent.Count > 0)
         {
-            await db.Messages.Where(m => sent.Contains(m.Id) && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
+            var sentIds = sent.Select(m => m.Id).ToList();
+            await db.Messages.Where(m => sentIds.Contains(m.Id) && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatuses.Sent)
                 .SetProperty(m => m.Ack, (int)MessageAck.Server)
                 .SetProperty(m => m.SentAt, now), CancellationToken.None);
-            foreach (var id in sent)
-                outcomes.Report(id, MessageStatuses.Sent);
+            foreach (var message in sent)
+                outcomes.Report(message.WaMessageId, MessageStatuses.Sent);
         }
         if (unsent.Count > 0)
             await db.Messages.Where(m => unsent.Contains(m.Id) && m.Status == MessageStatuses.Sending)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
-        foreach (var (id, code, error) in failures)
-            await FailAsync(db, id, code, error);
+        foreach (var (message, code, error) in failures)
+            await FailAsync(db, message, code, error);
     }
 
     private enum SendOutcomeKind { Sent, Disconnected, Failed }
@@ -216,14 +218,14 @@ public sealed class MessageDispatcher(
         }
     }
 
-    private async Task FailAsync(WapBridgeDbContext db, long messageId, string code, string error)
+    private async Task FailAsync(WapBridgeDbContext db, Message message, string code, string error)
     {
-        await db.Messages.Where(m => m.Id == messageId).ExecuteUpdateAsync(s => s
+        await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.Status, MessageStatuses.Failed)
             .SetProperty(m => m.Ack, (int)MessageAck.Error)
             .SetProperty(m => m.ErrorCode, code)
             .SetProperty(m => m.Error, error), CancellationToken.None);
-        outcomes.Report(messageId, MessageStatuses.Failed);
+        outcomes.Report(message.WaMessageId, MessageStatuses.Failed);
     }
 
     private sealed class Worker(int instanceId) : AsyncSignal

@@ -2,19 +2,23 @@ using System.Collections.Concurrent;
 
 namespace WapBridge.Core.Messaging;
 
-/// <summary>Lets an API call wait, in memory and bounded, for the send it just queued to be sent or fail.</summary>
+/// <summary>
+/// Lets a caller wait, in memory and bounded, for a queued message to be sent or fail. Keyed by the
+/// WhatsApp id, which exists before the row is saved: the watch starts before the outbox can see the
+/// message, so an outcome can never be reported before anyone listens.
+/// </summary>
 public sealed class MessageOutcomes
 {
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<string>> _waiting = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _waiting = new();
 
-    public Task<string> WatchAsync(long messageId) =>
-        _waiting.GetOrAdd(messageId, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task<string> WatchAsync(string waMessageId) =>
+        _waiting.GetOrAdd(waMessageId, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-    public void Forget(long messageId) => _waiting.TryRemove(messageId, out _);
+    public void Forget(string waMessageId) => _waiting.TryRemove(waMessageId, out _);
 
-    public void Report(long messageId, string status)
+    public void Report(string waMessageId, string status)
     {
-        if (_waiting.TryRemove(messageId, out var waiter))
+        if (_waiting.TryRemove(waMessageId, out var waiter))
             waiter.TrySetResult(status);
     }
 }

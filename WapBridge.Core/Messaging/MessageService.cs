@@ -65,26 +65,31 @@ public sealed class MessageService(
         var message = OutboundMessages.New(instance, to, file is null ? request.Text : null, stored, caption, request.Source, request.CampaignId,
             time.GetUtcNow(), options.Value.QueuedTimeToLive);
 
-        await intake.SaveAsync(message);
+        var waiting = !queueOnly && request.Wait > TimeSpan.Zero;
+        var outcome = waiting ? outcomes.WatchAsync(message.WaMessageId) : null;
+        try
+        {
+            await intake.SaveAsync(message);
+        }
+        catch
+        {
+            outcomes.Forget(message.WaMessageId);
+            throw;
+        }
         logger.LogDebug("Message {MessageId} queued on {Instance} to {To}{Queued}", message.SerializedId, instance.Code, to, queueOnly ? " until it reconnects" : "");
 
         var status = MessageStatuses.Queued;
-        if (!queueOnly && request.Wait > TimeSpan.Zero)
+        dispatcher.Wake(instance.Id);
+        if (outcome is not null)
         {
-            var outcome = outcomes.WatchAsync(message.Id);
-            dispatcher.Wake(instance.Id);
             try
             {
                 status = await outcome.WaitAsync(request.Wait, time, ct);
             }
             catch (TimeoutException)
             {
-                outcomes.Forget(message.Id);
+                outcomes.Forget(message.WaMessageId);
             }
-        }
-        else
-        {
-            dispatcher.Wake(instance.Id);
         }
 
         string? error = null;
