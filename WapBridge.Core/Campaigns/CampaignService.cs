@@ -89,7 +89,7 @@ public sealed class CampaignService(
         };
         db.Campaigns.Add(campaign);
         await db.SaveChangesAsync(ct);
-        var added = await AddParsedAsync(db, campaign, parsed, ct);
+        var added = await AddParsedAsync(db, campaign, parsed, isNew: true, ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Campaign {Campaign} created on {Instance}: {Total} recipients, {Invalid} invalid, {Duplicates} duplicates",
             campaign.Code, instance.Code, added.Total, added.Invalid.Count, added.Duplicates);
@@ -111,7 +111,7 @@ public sealed class CampaignService(
         var country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleAsync(ct);
         var parsed = ParseRecipients(recipients, country);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var added = await AddParsedAsync(db, campaign, parsed, ct);
+        var added = await AddParsedAsync(db, campaign, parsed, isNew: false, ct);
         await tx.CommitAsync(ct);
         if (campaign.State == CampaignStates.Running)
             Schedule(campaign.Id, null);
@@ -157,17 +157,13 @@ public sealed class CampaignService(
         return parsed;
     }
 
-    private async Task<RecipientsAdded> AddParsedAsync(WapBridgeDbContext db, Campaign campaign, List<ParsedRecipient> parsed, CancellationToken ct)
+    private async Task<RecipientsAdded> AddParsedAsync(WapBridgeDbContext db, Campaign campaign, List<ParsedRecipient> parsed, bool isNew, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var numbers = parsed.Where(p => p.Number is not null).Select(p => p.Number!).Distinct().ToList();
-        var existing = new HashSet<string>();
-        foreach (var chunk in numbers.Chunk(500))
-            existing.UnionWith(await db.CampaignRecipients.Where(r => r.CampaignId == campaign.Id && r.Number != null && chunk.Contains(r.Number) && r.State != RecipientStates.Duplicate)
-                .Select(r => r.Number!).ToListAsync(ct));
-        var suppressed = new HashSet<string>();
-        foreach (var chunk in numbers.Chunk(500))
-            suppressed.UnionWith(await db.Suppressions.Where(s => s.CustomerId == campaign.CustomerId && chunk.Contains(s.Number)).Select(s => s.Number).ToListAsync(ct));
+        // A campaign created in this transaction has no recipients yet: nothing to look up.
+        var existing = isNew ? new HashSet<string>(numbers.Count) : await ExistingNumbersAsync(db, campaign.Id, numbers, ct);
+        var suppressed = await SuppressedNumbersAsync(db, campaign.CustomerId, numbers, ct);
 
         int added = 0, duplicates = 0, skipped = 0;
         var invalid = new List<InvalidRecipient>();
@@ -198,9 +194,7 @@ public sealed class CampaignService(
             }
             rows.Add(row);
         }
-        db.CampaignRecipients.AddRange(rows);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        await CampaignRecipientWriter.InsertAsync(db, rows, ct);
         await db.Campaigns.Where(c => c.Id == campaign.Id).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.Total, c => c.Total + added + skipped)
             .SetProperty(c => c.Pending, c => c.Pending + added)
@@ -209,6 +203,30 @@ public sealed class CampaignService(
             .SetProperty(c => c.Duplicates, c => c.Duplicates + duplicates), ct);
         var total = await db.Campaigns.Where(c => c.Id == campaign.Id).Select(c => c.Total).SingleAsync(ct);
         return new RecipientsAdded(campaign.Code, added, duplicates, invalid, skipped, total);
+    }
+
+    private static async Task<HashSet<string>> ExistingNumbersAsync(WapBridgeDbContext db, long campaignId, List<string> numbers, CancellationToken ct)
+    {
+        var existing = new HashSet<string>(numbers.Count);
+        foreach (var chunk in numbers.Chunk(500))
+            existing.UnionWith(await db.CampaignRecipients.Where(r => r.CampaignId == campaignId && r.Number != null && chunk.Contains(r.Number) && r.State != RecipientStates.Duplicate)
+                .Select(r => r.Number!).ToListAsync(ct));
+        return existing;
+    }
+
+    /// <summary>
+    /// A suppression list is usually far shorter than a big recipient list: read it whole when it is,
+    /// rather than asking about the recipients 500 at a time.
+    /// </summary>
+    private static async Task<HashSet<string>> SuppressedNumbersAsync(WapBridgeDbContext db, int customerId, List<string> numbers, CancellationToken ct)
+    {
+        var customerList = db.Suppressions.Where(s => s.CustomerId == customerId);
+        if (await customerList.CountAsync(ct) <= Math.Max(numbers.Count, 1000))
+            return (await customerList.Select(s => s.Number).ToListAsync(ct)).ToHashSet();
+        var suppressed = new HashSet<string>();
+        foreach (var chunk in numbers.Chunk(500))
+            suppressed.UnionWith(await customerList.Where(s => chunk.Contains(s.Number)).Select(s => s.Number).ToListAsync(ct));
+        return suppressed;
     }
 
     public async Task<CampaignStatus> StatusAsync(int customerId, string? campaignCode, CancellationToken ct = default)

@@ -1,6 +1,8 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage.SQLite;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Idempotency;
@@ -34,25 +36,29 @@ public static class HangfireSetup
 
     public static IServiceCollection AddWapBridgeHangfire(this IServiceCollection services, DatabaseOptions database, string dataDir, HangfireOptions options, string nodeId)
     {
-        services.AddHangfire(config =>
+        // AddHangfire keeps its storage in a process-wide static (JobStorage.Current). Our own JobStorage registration,
+        // made first, wins over Hangfire's, so every client, server and dashboard of this host uses this host's database
+        // even when one process runs several hosts (the tests run SQLite and PostgreSQL gateways side by side; before
+        // this, one host's campaign jobs could land in the other's store).
+        services.AddSingleton<JobStorage>(provider =>
         {
-            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-                .UseSimpleAssemblyNameTypeSerializer()
-                .UseRecommendedSerializerSettings();
-            switch (database.ParsedProvider)
+            // Resolving the configuration first points Hangfire's (also global) logging at this host's loggers.
+            _ = provider.GetRequiredService<IGlobalConfiguration>();
+            return database.ParsedProvider switch
             {
-                case DatabaseProvider.Sqlite:
-                    config.UseSQLiteStorage(Path.Combine(dataDir, "hangfire.db"),
-                        new SQLiteStorageOptions { QueuePollInterval = options.QueuePollInterval });
-                    break;
-                case DatabaseProvider.Postgres:
-                    config.UsePostgreSqlStorage(c => c.UseNpgsqlConnection(database.ResolveConnectionString(dataDir)),
-                        new PostgreSqlStorageOptions { QueuePollInterval = options.QueuePollInterval, PrepareSchemaIfNecessary = true });
-                    break;
-            }
+                DatabaseProvider.Postgres => new PostgreSqlStorage(
+                    new NpgsqlConnectionFactory(database.ResolveConnectionString(dataDir), new PostgreSqlStorageOptions()),
+                    new PostgreSqlStorageOptions { QueuePollInterval = options.QueuePollInterval, PrepareSchemaIfNecessary = true }),
+                _ => new SQLiteStorage(Path.Combine(dataDir, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = options.QueuePollInterval }),
+            };
         });
+        // The job activator is global in the same way: without ours, jobs could be built from another host's services.
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire(config => config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
         if (options.ServerEnabled)
-            services.AddHangfireServer(server =>
+            services.AddHangfireServer((_, server) =>
             {
                 server.WorkerCount = Math.Max(1, options.WorkerCount);
                 server.SchedulePollingInterval = options.SchedulePollingInterval;
