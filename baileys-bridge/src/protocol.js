@@ -132,7 +132,6 @@ export class ProtocolChannel {
         this.pendingAuth.delete(id);
         reject(new AuthCallError(op, 'timeout', `no answer within ${this.authTimeoutMs} ms`));
       }, this.authTimeoutMs);
-      timer.unref?.();
       this.pendingAuth.set(id, { op, resolve, reject, timer });
       this.send({ type: 'auth', id, session, op, params });
     });
