@@ -67,10 +67,12 @@ export async function createBridge({
    * closes that session only; anything else is logged and the bridge keeps serving.
    */
   function handleUncaught(error, origin) {
-    const session = sessionContext.getStore();
-    if (session && registry.sessions.get(session.id) === session) {
+    const { session, generation } = sessionContext.getStore() ?? {};
+    if (session && registry.sessions.get(session.id) === session && session.isCurrent(generation)) {
       log.error({ err: error, origin, session: session.id }, 'uncaught error in session');
       session.fail(error);
+    } else if (session) {
+      log.warn({ err: error, origin, session: session.id }, 'uncaught error from a closed or replaced socket; ignoring');
     } else {
       log.error({ err: error, origin }, 'uncaught error outside any session; continuing');
     }

@@ -7,6 +7,7 @@ import { DisconnectReason, jidNormalizedUser, makeCacheableSignalKeyStore } from
 import { AuthCallError, BridgeError } from './protocol.js';
 import { sessionContext } from './context.js';
 import { loadHostAuthState } from './auth-state.js';
+import { KeyCache } from './key-cache.js';
 import { findMedia, downloadWithBaileys } from './media.js';
 import { toNumber, toWire } from './wire.js';
 
@@ -55,6 +56,7 @@ export class Session {
     this.messageQueue = Promise.resolve(); // keeps `message` events in arrival order despite media downloads
     this.reportedMappings = new Set();
     this.auth = null;
+    this.keyCache = new KeyCache(); // shared by the sockets of this session, so a 515 restart keeps it warm
   }
 
   /** Loads the auth state from the host and creates the first socket. */
@@ -86,7 +88,7 @@ export class Session {
   async logout() {
     const socket = this.socket;
     let remoteLogout = false;
-    if (socket) {
+    if (socket && this.state === 'open') {
       try {
         await socket.logout();
         remoteLogout = true;
@@ -162,6 +164,11 @@ export class Session {
     return {};
   }
 
+  /** Whether code started for socket `generation` still belongs to the live socket of this session. */
+  isCurrent(generation) {
+    return !this.stopped && generation === this.generation;
+  }
+
   /** Reports a failure that escaped our handlers (an uncaught error in this session) and ends the socket. */
   fail(error) {
     this.logger.error({ err: error }, 'session failed; closing it');
@@ -182,7 +189,7 @@ export class Session {
     const { creds, keys } = this.auth.state;
     const baileysLogger = this.logger.child({ class: 'baileys' });
     const config = {
-      auth: { creds, keys: makeCacheableSignalKeyStore(keys, baileysLogger) },
+      auth: { creds, keys: makeCacheableSignalKeyStore(keys, baileysLogger, this.keyCache) },
       logger: baileysLogger,
       // A gateway should not keep the phone from getting notifications, nor pull the whole chat history.
       markOnlineOnConnect: false,
@@ -196,7 +203,7 @@ export class Session {
     this.state = 'connecting';
     let socket;
     try {
-      socket = sessionContext.run(this, () => this.makeSocket(config));
+      socket = sessionContext.run({ session: this, generation }, () => this.makeSocket(config));
     } catch (error) {
       this.logger.error({ err: error }, 'could not create socket');
       this.#terminate({ ...INTERNAL_ERROR, error: error.message });
@@ -311,7 +318,8 @@ export class Session {
         if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
           throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
         }
-        const bytes = await sessionContext.run(this, () => this.downloadMedia(message, socket, this.logger));
+        const context = { session: this, generation: this.generation };
+        const bytes = await sessionContext.run(context, () => this.downloadMedia(message, socket, this.logger));
         data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
         if (media.fileName) data.media.fileName = media.fileName;
       } catch (error) {
@@ -373,7 +381,7 @@ export class Session {
   }
 
   #guard(event, handler) {
-    sessionContext.run(this, () => {
+    sessionContext.run({ session: this, generation: this.generation }, () => {
       try {
         const result = handler();
         if (result && typeof result.catch === 'function') {

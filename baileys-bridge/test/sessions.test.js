@@ -109,8 +109,13 @@ test('515 restartRequired recreates the socket with the same creds instead of re
   assert.equal(host.events('S1', 'connection').filter((e) => e.data.state === 'close').length, 0);
   // events of the replaced socket no longer reach the host
   first.qr('2@stale');
+  // an uncaught error from the replaced socket's leftovers is logged, not blamed on the live socket
+  const { sessionContext } = await import('../src/context.js');
+  const session = host.bridge.registry.sessions.get('S1');
+  sessionContext.run({ session, generation: session.generation - 1 }, () => host.bridge.handleUncaught(new Error('stale')));
   await tick(10);
   assert.equal(host.events('S1', 'qr').some((e) => e.data.qr === '2@stale'), false);
+  assert.equal(host.events('S1', 'connection').some((e) => e.data.state === 'close'), false);
   await host.stop();
 });
 
@@ -344,7 +349,7 @@ test('logout logs out on WhatsApp, reports loggedOut once and asks the host to c
   const socket = await openSession(host, factory);
   socket.open();
   const response = await host.request('logout', { session: 'S1' });
-  assert.equal(response.ok, true);
+  assert.deepEqual(response.result, { remoteLogout: true });
   assert.equal(socket.loggedOut, true);
   assert.equal(socket.ended, true);
   assert.ok(host.authStore.calls.some((call) => call.op === 'clear' && call.session === 'S1'));
@@ -354,6 +359,18 @@ test('logout logs out on WhatsApp, reports loggedOut once and asks the host to c
   assert.equal(closes.length, 1);
   assert.equal(closes[0].data.reason.name, 'loggedOut');
   assert.equal((await host.request('send', { session: 'S1', to: 'a@s.whatsapp.net', text: 'x' })).error.code, 'unknown_session');
+  await host.stop();
+});
+
+test('logout of a session that is not connected only clears the local auth state', async () => {
+  const factory = createFakeSocketFactory();
+  const host = await startBridge({ makeSocket: factory.makeSocket });
+  const socket = await openSession(host, factory);
+  const response = await host.request('logout', { session: 'S1' });
+  assert.deepEqual(response.result, { remoteLogout: false });
+  assert.equal(socket.loggedOut, false);
+  assert.equal(socket.ended, true);
+  assert.ok(host.authStore.calls.some((call) => call.op === 'clear'));
   await host.stop();
 });
 
@@ -419,7 +436,9 @@ test('an exception in one session closes only that session; others and the bridg
   // code running for S2 that throws outside our handlers is pinned on S2 by the uncaught handler
   const { sessionContext } = await import('../src/context.js');
   const s2 = host.bridge.registry.sessions.get('S2');
-  sessionContext.run(s2, () => host.bridge.handleUncaught(new Error('escaped'), 'uncaughtException'));
+  sessionContext.run({ session: s2, generation: s2.generation }, () =>
+    host.bridge.handleUncaught(new Error('escaped'), 'uncaughtException'),
+  );
   assert.equal((await host.waitForEvent('S2', 'connection', (d) => d.state === 'close')).data.reason.name, 'internalError');
   host.bridge.handleUncaught(new Error('no session'), 'uncaughtException'); // just logged
 
