@@ -5,6 +5,9 @@ import { FakeSocket } from './fake-socket.js';
 
 export default function makeSocket(config) {
   const socket = new FakeSocket(config);
+  // dependencies such as libsignal print to stdout; none of it may reach the protocol stream
+  console.info('Closing session:', { registrationId: 1 });
+  process.stdout.write('raw stdout noise\n');
   if (config.browser?.[0] === 'crash') {
     setTimeout(() => {
       throw new Error('socket internals exploded');

@@ -21,7 +21,7 @@ test('main.js prints ready, answers ping and exits 0 when stdin closes', async (
 
 test('an uncaught exception thrown inside one session closes that session and the process keeps serving', async (t) => {
   const socketModule = fileURLToPath(new URL('../test-support/crashing-socket.js', import.meta.url));
-  const bridge = spawnBridge({ env: { WAPBRIDGE_BRIDGE_SOCKET_MODULE: socketModule } });
+  const bridge = spawnBridge({ env: { WAPBRIDGE_BRIDGE_SOCKET_MODULE: socketModule, WAPBRIDGE_BRIDGE_LOG_LEVEL: 'info' } });
   t.after(() => bridge.kill());
   await bridge.waitFor((m) => m.type === 'ready', { description: 'ready' });
   assert.equal((await bridge.request('open', { session: 'OK' })).ok, true);
@@ -33,4 +33,9 @@ test('an uncaught exception thrown inside one session closes that session and th
   assert.equal((await bridge.request('ping')).ok, true);
   bridge.child.stdin.end();
   assert.equal((await bridge.exited).code, 0);
+  // spawnBridge parses every stdout line as JSON, so reaching here means no noise leaked into the protocol
+  // …and that it went to stderr as JSON log lines instead
+  const logs = bridge.stderrLines.map((line) => JSON.parse(line));
+  assert.match(logs.find((entry) => entry.source === 'console').msg, /Closing session: \{ registrationId: 1 \}/);
+  assert.equal(logs.find((entry) => entry.source === 'stdout').msg, 'raw stdout noise');
 });
