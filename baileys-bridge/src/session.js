@@ -14,6 +14,10 @@ import { toNumber, toWire } from './wire.js';
 /** How many 515 restartRequired reconnects in a row we do before reporting the close to the host. */
 const MAX_RESTARTS = 3;
 const PAIRING_READY_TIMEOUT_MS = 20000;
+/** A stuck media download must not hold back every later message of the session (events stay in order). */
+const MEDIA_DOWNLOAD_TIMEOUT_MS = 120000;
+/** How many ids of messages sent through `send` we remember, to skip downloading our own media again. */
+const REMEMBERED_SENT_IDS = 1000;
 
 const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
 const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
@@ -41,7 +45,16 @@ export class Session {
    * @param {object} options.logger
    * @param {number} [options.maxMediaBytes]
    */
-  constructor({ id, channel, makeSocket, downloadMedia = downloadWithBaileys, logger, maxMediaBytes = Infinity }) {
+  constructor({
+    id,
+    channel,
+    makeSocket,
+    downloadMedia = downloadWithBaileys,
+    logger,
+    maxMediaBytes = Infinity,
+    mediaTimeoutMs = MEDIA_DOWNLOAD_TIMEOUT_MS,
+  }) {
+    this.mediaTimeoutMs = mediaTimeoutMs;
     this.id = id;
     this.channel = channel;
     this.makeSocket = makeSocket;
@@ -56,6 +69,7 @@ export class Session {
     this.messageQueue = Promise.resolve(); // keeps `message` events in arrival order despite media downloads
     this.reportedMappings = new Set();
     this.auth = null;
+    this.sentMediaIds = new Set();
     this.keyCache = new KeyCache(); // shared by the sockets of this session, so a 515 restart keeps it warm
   }
 
@@ -145,6 +159,7 @@ export class Session {
       this.logger.warn({ err: error, to: params.to }, 'send failed');
       throw new BridgeError('send_failed', error?.message ?? String(error));
     }
+    if (params.media && sent?.key?.id) this.#rememberSentMedia(sent.key.id);
     return {
       messageId: sent?.key?.id ?? params.messageId,
       timestamp: toNumber(sent?.messageTimestamp) ?? Math.floor(Date.now() / 1000),
@@ -313,13 +328,20 @@ export class Session {
     this.#reportKeyMappings(message?.key);
     const data = { upsertType, raw: toWire(message) };
     const media = findMedia(message?.message);
-    if (media) {
+    if (media && message?.key?.fromMe && this.sentMediaIds.has(message.key.id)) {
+      // Baileys echoes what we sent as an `append` upsert; the host has these bytes already.
+      data.mediaSkipped = 'sent_by_bridge';
+    } else if (media) {
       try {
         if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
           throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
         }
         const context = { session: this, generation: this.generation };
-        const bytes = await sessionContext.run(context, () => this.downloadMedia(message, socket, this.logger));
+        const bytes = await withTimeout(
+          sessionContext.run(context, () => this.downloadMedia(message, socket, this.logger)),
+          this.mediaTimeoutMs,
+          'media download timed out',
+        );
         data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
         if (media.fileName) data.media.fileName = media.fileName;
       } catch (error) {
@@ -328,6 +350,11 @@ export class Session {
       }
     }
     this.channel.sendEvent(this.id, 'message', data);
+  }
+
+  #rememberSentMedia(id) {
+    this.sentMediaIds.add(id);
+    if (this.sentMediaIds.size > REMEMBERED_SENT_IDS) this.sentMediaIds.delete(this.sentMediaIds.values().next().value);
   }
 
   #sendReceipt(key, status, participant, timestamp) {
@@ -503,6 +530,14 @@ function isBrowser(value) {
 
 function withoutUndefined(object) {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+}
+
+function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function deferred() {

@@ -205,6 +205,37 @@ test('a failed media download sends mediaError and no media; documents keep thei
   await host.stop();
 });
 
+test('media we sent ourselves is not downloaded again when Baileys echoes it as append', async () => {
+  const factory = createFakeSocketFactory();
+  const downloads = [];
+  const downloadMedia = async (message) => downloads.push(message.key.id) && Buffer.from('x');
+  const host = await startBridge({ makeSocket: factory.makeSocket, downloadMedia });
+  const socket = await openSession(host, factory);
+  socket.open();
+  const sent = await host.request('send', {
+    session: 'S1',
+    to: 'a@s.whatsapp.net',
+    messageId: 'OWN1',
+    media: { kind: 'image', base64: 'AAAA', mimetype: 'image/jpeg' },
+  });
+  assert.equal(sent.ok, true);
+  const image = { url: 'https://mmg/x', directPath: '/x', mediaKey: Buffer.from('k'), mimetype: 'image/jpeg' };
+  socket.ev.emit('messages.upsert', {
+    type: 'append',
+    messages: [
+      { key: { remoteJid: 'a@s.whatsapp.net', fromMe: true, id: 'OWN1' }, message: { imageMessage: image } },
+      { key: { remoteJid: 'a@s.whatsapp.net', fromMe: true, id: 'PHONE1' }, message: { imageMessage: image } },
+    ],
+  });
+  await host.waitFor(() => host.events('S1', 'message').length === 2, { description: 'two messages' });
+  const [own, fromPhone] = host.events('S1', 'message').map((e) => e.data);
+  assert.equal(own.mediaSkipped, 'sent_by_bridge');
+  assert.equal('media' in own, false);
+  assert.ok(fromPhone.media, 'media sent from the phone is still downloaded');
+  assert.deepEqual(downloads, ['PHONE1']);
+  await host.stop();
+});
+
 test('messages.update statuses and message-receipt.update become receipt events', async () => {
   const factory = createFakeSocketFactory();
   const host = await startBridge({ makeSocket: factory.makeSocket });
