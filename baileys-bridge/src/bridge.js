@@ -1,0 +1,104 @@
+// Wires the protocol channel, the session registry and the logger together. Everything the outside world
+// provides (streams, socket factory, media downloader, environment) is injectable so tests can run the bridge
+// in-process against fakes.
+
+import { readFileSync } from 'node:fs';
+import { createLogger } from './logger.js';
+import { PROTOCOL_VERSION, ProtocolChannel } from './protocol.js';
+import { SessionRegistry } from './sessions.js';
+import { sessionContext } from './context.js';
+
+const DEFAULT_MAX_SESSIONS = 50;
+const DEFAULT_MAX_MEDIA_BYTES = 100 * 1024 * 1024;
+const DEFAULT_AUTH_TIMEOUT_MS = 30000;
+
+export function readConfig(env = process.env) {
+  return {
+    maxSessions: positiveInt(env.WAPBRIDGE_BRIDGE_MAX_SESSIONS, DEFAULT_MAX_SESSIONS),
+    logLevel: env.WAPBRIDGE_BRIDGE_LOG_LEVEL || 'info',
+    maxMediaBytes: positiveInt(env.WAPBRIDGE_BRIDGE_MAX_MEDIA_BYTES, DEFAULT_MAX_MEDIA_BYTES),
+    authTimeoutMs: positiveInt(env.WAPBRIDGE_BRIDGE_AUTH_TIMEOUT_MS, DEFAULT_AUTH_TIMEOUT_MS),
+  };
+}
+
+/**
+ * Creates a bridge. `makeSocket` defaults to Baileys' makeWASocket; pass a fake in tests.
+ * Returns { run, handleUncaught, registry, channel, logger }; `run()` prints `ready`, serves requests and
+ * resolves after stdin ended and all sockets were ended.
+ */
+export async function createBridge({
+  stdin = process.stdin,
+  stdout = process.stdout,
+  stderr = process.stderr,
+  env = process.env,
+  makeSocket,
+  downloadMedia,
+  logger,
+} = {}) {
+  const config = readConfig(env);
+  const log = logger ?? createLogger({ level: config.logLevel, stream: stderr, bindings: { component: 'bridge' } });
+  const socketFactory = makeSocket ?? (await import('baileys')).makeWASocket;
+  const channel = new ProtocolChannel({ input: stdin, output: stdout, logger: log, authTimeoutMs: config.authTimeoutMs });
+  const registry = new SessionRegistry({
+    channel,
+    makeSocket: socketFactory,
+    downloadMedia,
+    logger: log,
+    maxSessions: config.maxSessions,
+    maxMediaBytes: config.maxMediaBytes,
+  });
+  channel.onRequest((request) => registry.handle(request));
+
+  async function run() {
+    channel.send({
+      type: 'ready',
+      protocol: PROTOCOL_VERSION,
+      bridgeVersion: packageVersion(new URL('../package.json', import.meta.url)),
+      baileysVersion: baileysVersion(),
+      maxSessions: config.maxSessions,
+    });
+    await channel.start();
+    log.info('stdin closed; ending all sockets');
+    await registry.stopAll();
+  }
+
+  /**
+   * For process-level uncaughtException/unhandledRejection: an error raised by code running for a session
+   * closes that session only; anything else is logged and the bridge keeps serving.
+   */
+  function handleUncaught(error, origin) {
+    const { session, generation } = sessionContext.getStore() ?? {};
+    if (session && registry.sessions.get(session.id) === session && session.isCurrent(generation)) {
+      log.error({ err: error, origin, session: session.id }, 'uncaught error in session');
+      session.fail(error);
+    } else if (session) {
+      log.warn({ err: error, origin, session: session.id }, 'uncaught error from a closed or replaced socket; ignoring');
+    } else {
+      log.error({ err: error, origin }, 'uncaught error outside any session; continuing');
+    }
+  }
+
+  return { run, handleUncaught, registry, channel, logger: log, config };
+}
+
+function positiveInt(text, fallback) {
+  const value = Number.parseInt(text ?? '', 10);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+function packageVersion(url) {
+  try {
+    return JSON.parse(readFileSync(url, 'utf8')).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function baileysVersion() {
+  try {
+    // baileys/lib/index.js → baileys/package.json
+    return packageVersion(new URL('../package.json', import.meta.resolve('baileys')));
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,561 @@
+// One WhatsApp session: its host-backed auth state, its current Baileys socket and the translation of Baileys
+// events into protocol events. A session never throws into the process: failures end up as a `connection`
+// `close` event of this session only.
+
+import { Buffer } from 'node:buffer';
+import { DisconnectReason, jidNormalizedUser, makeCacheableSignalKeyStore } from 'baileys';
+import { AuthCallError, BridgeError } from './protocol.js';
+import { sessionContext } from './context.js';
+import { loadHostAuthState } from './auth-state.js';
+import { KeyCache } from './key-cache.js';
+import { findMedia, downloadWithBaileys } from './media.js';
+import { toNumber, toWire } from './wire.js';
+
+/** How many 515 restartRequired reconnects in a row we do before reporting the close to the host. */
+const MAX_RESTARTS = 3;
+const PAIRING_READY_TIMEOUT_MS = 20000;
+/** A stuck media download must not hold back every later message of the session (events stay in order). */
+const MEDIA_DOWNLOAD_TIMEOUT_MS = 120000;
+/** How many ids of messages sent through `send` we remember, to skip downloading our own media again. */
+const REMEMBERED_SENT_IDS = 1000;
+
+const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
+const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
+
+export const AUTH_STATE_ERROR = { statusCode: 500, name: 'authStateError' };
+export const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
+
+/** Turns Baileys' lastDisconnect.error into the protocol's close reason. */
+export function describeDisconnect(error) {
+  const statusCode = error?.output?.statusCode ?? (error ? 500 : DisconnectReason.connectionClosed);
+  return {
+    statusCode,
+    error: error?.message || error?.output?.payload?.error || 'connection closed',
+    name: DisconnectReason[statusCode] ?? 'unknown',
+  };
+}
+
+export class Session {
+  /**
+   * @param {object} options
+   * @param {string} options.id session id chosen by the host
+   * @param {import('./protocol.js').ProtocolChannel} options.channel
+   * @param {Function} options.makeSocket Baileys' makeWASocket or a test fake
+   * @param {Function} [options.downloadMedia] (message, socket, logger) => Promise<Buffer>
+   * @param {object} options.logger
+   * @param {number} [options.maxMediaBytes]
+   */
+  constructor({
+    id,
+    channel,
+    makeSocket,
+    downloadMedia = downloadWithBaileys,
+    logger,
+    maxMediaBytes = Infinity,
+    mediaTimeoutMs = MEDIA_DOWNLOAD_TIMEOUT_MS,
+  }) {
+    this.mediaTimeoutMs = mediaTimeoutMs;
+    this.id = id;
+    this.channel = channel;
+    this.makeSocket = makeSocket;
+    this.downloadMedia = downloadMedia;
+    this.logger = logger.child({ session: id });
+    this.maxMediaBytes = maxMediaBytes;
+    this.socket = null;
+    this.state = 'close';
+    this.generation = 0; // bumped for every socket; events of older sockets are ignored
+    this.stopped = false;
+    this.restarts = 0;
+    this.messageQueue = Promise.resolve(); // keeps `message` events in arrival order despite media downloads
+    this.reportedMappings = new Set();
+    this.auth = null;
+    this.sentMediaIds = new Set();
+    this.keyCache = new KeyCache(); // shared by the sockets of this session, so a 515 restart keeps it warm
+  }
+
+  /** Loads the auth state from the host and creates the first socket. */
+  async start(params) {
+    this.options = {
+      waVersion: params.waVersion,
+      browser: params.browser,
+      pairingPhone: typeof params.pairingPhone === 'string' && params.pairingPhone ? params.pairingPhone : undefined,
+    };
+    try {
+      this.auth = await loadHostAuthState((op, opParams) => this.#callAuth(op, opParams));
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not load auth state');
+      this.#terminate({ ...AUTH_STATE_ERROR, error: error.message });
+      throw new BridgeError('internal', `auth state unavailable: ${error.message}`);
+    }
+    if (this.stopped) throw new BridgeError('internal', 'session was closed while opening');
+    this.#createSocket();
+  }
+
+  /** Ends the socket without logging out; the host keeps the auth state. */
+  async stop() {
+    const socket = this.socket;
+    this.#detach();
+    await endSocket(socket, this.logger);
+  }
+
+  /** Logs the device out on WhatsApp's side (when connected), then asks the host to forget the auth state. */
+  async logout() {
+    const socket = this.socket;
+    let remoteLogout = false;
+    if (socket && this.state === 'open') {
+      try {
+        await socket.logout();
+        remoteLogout = true;
+      } catch (error) {
+        this.logger.warn({ err: error }, 'logout on WhatsApp failed; clearing the local auth state anyway');
+      }
+    }
+    // Report the close ourselves: Baileys emits its own close asynchronously, after we have detached.
+    const wasStopped = this.stopped;
+    this.#detach();
+    await endSocket(socket, this.logger);
+    if (!wasStopped) {
+      this.#sendConnection({
+        state: 'close',
+        reason: { statusCode: DisconnectReason.loggedOut, error: 'Intentional Logout', name: 'loggedOut' },
+      });
+    }
+    try {
+      await this.channel.callAuth(this.id, 'clear', {});
+    } catch (error) {
+      throw new BridgeError('internal', `logged out, but the host could not clear the auth state: ${error.message}`);
+    }
+    return { remoteLogout };
+  }
+
+  async requestPairingCode(phone) {
+    if (typeof phone !== 'string' || !/^\d{6,20}$/.test(phone)) {
+      throw new BridgeError('invalid_params', 'phone must be digits only');
+    }
+    const socket = this.socket;
+    if (!socket) throw new BridgeError('not_connected', 'session has no socket; call open first');
+    if (this.auth?.state.creds.registered) throw new BridgeError('invalid_params', 'session is already paired');
+    // WhatsApp only accepts the pairing request once the socket reached the QR stage.
+    await this.#waitForPairingStage();
+    try {
+      const code = await socket.requestPairingCode(phone);
+      return { code };
+    } catch (error) {
+      throw new BridgeError('not_connected', `pairing code request failed: ${error.message}`);
+    }
+  }
+
+  async send(params) {
+    const socket = this.#connectedSocket();
+    if (typeof params.to !== 'string' || !params.to.includes('@')) {
+      throw new BridgeError('invalid_params', 'to must be a JID');
+    }
+    const content = buildMessageContent(params);
+    const options = params.messageId ? { messageId: params.messageId } : {};
+    let sent;
+    try {
+      sent = await socket.sendMessage(params.to, content, options);
+    } catch (error) {
+      this.logger.warn({ err: error, to: params.to }, 'send failed');
+      throw new BridgeError('send_failed', error?.message ?? String(error));
+    }
+    if (params.media && sent?.key?.id) this.#rememberSentMedia(sent.key.id);
+    return {
+      messageId: sent?.key?.id ?? params.messageId,
+      timestamp: toNumber(sent?.messageTimestamp) ?? Math.floor(Date.now() / 1000),
+    };
+  }
+
+  async presence(params) {
+    const socket = this.#connectedSocket();
+    if (!PRESENCE_STATES.has(params.state)) {
+      throw new BridgeError('invalid_params', `state must be one of ${[...PRESENCE_STATES].join(', ')}`);
+    }
+    try {
+      await socket.sendPresenceUpdate(params.state, params.to || undefined);
+    } catch (error) {
+      throw new BridgeError('send_failed', error?.message ?? String(error));
+    }
+    return {};
+  }
+
+  /** Whether code started for socket `generation` still belongs to the live socket of this session. */
+  isCurrent(generation) {
+    return !this.stopped && generation === this.generation;
+  }
+
+  /** Reports a failure that escaped our handlers (an uncaught error in this session) and ends the socket. */
+  fail(error) {
+    this.logger.error({ err: error }, 'session failed; closing it');
+    this.#terminate({ ...INTERNAL_ERROR, error: error?.message ?? String(error) });
+  }
+
+  get isActive() {
+    return this.socket !== null;
+  }
+
+  #connectedSocket() {
+    if (!this.socket || this.state !== 'open') throw new BridgeError('not_connected', `session is ${this.state}`);
+    return this.socket;
+  }
+
+  #createSocket() {
+    const generation = ++this.generation;
+    const { creds, keys } = this.auth.state;
+    const baileysLogger = this.logger.child({ class: 'baileys' });
+    const config = {
+      auth: { creds, keys: makeCacheableSignalKeyStore(keys, baileysLogger, this.keyCache) },
+      logger: baileysLogger,
+      // A gateway should not keep the phone from getting notifications, nor pull the whole chat history.
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+    };
+    if (isWaVersion(this.options.waVersion)) config.version = this.options.waVersion;
+    if (isBrowser(this.options.browser)) config.browser = this.options.browser;
+
+    this.pairingStage = deferred();
+    this.pairingRequested = false;
+    this.state = 'connecting';
+    let socket;
+    try {
+      socket = sessionContext.run({ session: this, generation }, () => this.makeSocket(config));
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not create socket');
+      this.#terminate({ ...INTERNAL_ERROR, error: error.message });
+      return;
+    }
+    this.socket = socket;
+    const isCurrent = () => generation === this.generation && !this.stopped;
+    const on = (event, handler) =>
+      socket.ev.on(event, (payload) => {
+        if (!isCurrent()) return;
+        this.#guard(event, () => handler(payload, socket));
+      });
+
+    on('creds.update', () => this.#saveCreds());
+    on('connection.update', (update) => this.#onConnectionUpdate(update, socket));
+    on('messages.upsert', ({ messages = [], type }) => {
+      for (const message of messages) {
+        this.messageQueue = this.messageQueue
+          .then(() => this.#emitMessage(message, type, socket))
+          .catch((error) => this.logger.error({ err: error }, 'could not emit message'));
+      }
+    });
+    on('messages.update', (updates = []) => {
+      for (const { key, update } of updates) {
+        if (typeof update?.status !== 'number') continue; // edits, reactions… are not receipts
+        this.#sendReceipt(key, update.status, key?.participant, toNumber(update.messageTimestamp));
+      }
+    });
+    on('message-receipt.update', (updates = []) => {
+      for (const { key, receipt } of updates) {
+        const status = receiptStatus(receipt);
+        if (status === undefined) continue;
+        this.#sendReceipt(key, status.status, receipt.userJid, status.timestamp);
+      }
+    });
+    on('lid-mapping.update', (mapping) => this.#reportMapping(mapping?.lid, mapping?.pn));
+    on('messaging-history.set', ({ lidPnMappings = [] } = {}) => {
+      for (const mapping of lidPnMappings) this.#reportMapping(mapping?.lid, mapping?.pn);
+    });
+  }
+
+  #onConnectionUpdate(update, socket) {
+    if (update.qr) {
+      this.channel.sendEvent(this.id, 'qr', { qr: update.qr });
+      this.pairingStage.resolve();
+      if (this.options.pairingPhone && !this.pairingRequested && !this.auth.state.creds.registered) {
+        this.pairingRequested = true;
+        void this.#requestPairingForOpen(socket);
+      }
+    }
+    switch (update.connection) {
+      case 'connecting':
+        this.state = 'connecting';
+        this.#sendConnection({ state: 'connecting' });
+        break;
+      case 'open':
+        this.state = 'open';
+        this.restarts = 0;
+        this.pairingStage.resolve();
+        this.#sendConnection({ state: 'open', me: describeMe(socket.user ?? this.auth.state.creds.me) });
+        break;
+      case 'close': {
+        const reason = describeDisconnect(update.lastDisconnect?.error);
+        this.socket = null;
+        this.state = 'close';
+        this.pairingStage.reject(new BridgeError('not_connected', `connection closed (${reason.name})`));
+        if (reason.statusCode === DisconnectReason.restartRequired && this.restarts < MAX_RESTARTS) {
+          // WhatsApp closes the stream right after a successful QR scan/pairing and expects a fresh login.
+          this.restarts += 1;
+          this.logger.info({ restarts: this.restarts }, 'restart required; recreating the socket');
+          this.#createSocket();
+          return;
+        }
+        this.#sendConnection({ state: 'close', reason });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  async #requestPairingForOpen(socket) {
+    try {
+      const code = await socket.requestPairingCode(this.options.pairingPhone);
+      this.channel.sendEvent(this.id, 'pairing_code', { code, phone: this.options.pairingPhone });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'pairing code request for open failed');
+    }
+  }
+
+  async #waitForPairingStage() {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BridgeError('not_connected', 'socket did not reach the pairing stage in time')),
+        PAIRING_READY_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([this.pairingStage.promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #emitMessage(message, upsertType, socket) {
+    this.#reportKeyMappings(message?.key);
+    const data = { upsertType, raw: toWire(message) };
+    const media = findMedia(message?.message);
+    if (media && message?.key?.fromMe && this.sentMediaIds.has(message.key.id)) {
+      // Baileys echoes what we sent as an `append` upsert; the host has these bytes already.
+      data.mediaSkipped = 'sent_by_bridge';
+    } else if (media) {
+      try {
+        if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
+          throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
+        }
+        const context = { session: this, generation: this.generation };
+        const bytes = await withTimeout(
+          sessionContext.run(context, () => this.downloadMedia(message, socket, this.logger)),
+          this.mediaTimeoutMs,
+          'media download timed out',
+        );
+        data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
+        if (media.fileName) data.media.fileName = media.fileName;
+      } catch (error) {
+        this.logger.warn({ err: error, messageId: message?.key?.id }, 'media download failed');
+        data.mediaError = error?.message || String(error);
+      }
+    }
+    this.channel.sendEvent(this.id, 'message', data);
+  }
+
+  #rememberSentMedia(id) {
+    this.sentMediaIds.add(id);
+    if (this.sentMediaIds.size > REMEMBERED_SENT_IDS) this.sentMediaIds.delete(this.sentMediaIds.values().next().value);
+  }
+
+  #sendReceipt(key, status, participant, timestamp) {
+    if (!key?.id) return;
+    const data = { id: key.id, remoteJid: key.remoteJid, fromMe: Boolean(key.fromMe), status };
+    if (participant) data.participant = participant;
+    if (timestamp) data.timestamp = timestamp;
+    this.channel.sendEvent(this.id, 'receipt', data);
+  }
+
+  /** Baileys 7 puts the other addressing of the sender in key.remoteJidAlt (1:1) / key.participantAlt (groups). */
+  #reportKeyMappings(key) {
+    if (!key) return;
+    // For our own 1:1 messages the alt address may be ours, not the chat's, so only trust incoming ones.
+    if (!key.fromMe) this.#reportMapping(key.remoteJid, key.remoteJidAlt);
+    this.#reportMapping(key.participant, key.participantAlt);
+  }
+
+  #reportMapping(first, second) {
+    if (typeof first !== 'string' || typeof second !== 'string') return;
+    const lidJid = [first, second].find(isLidJid);
+    const pnJid = [first, second].find(isPnJid);
+    if (!lidJid || !pnJid) return;
+    const lid = normalizeJid(lidJid);
+    const pn = normalizeJid(pnJid);
+    const mappingKey = `${lid}|${pn}`;
+    if (this.reportedMappings.has(mappingKey)) return;
+    this.reportedMappings.add(mappingKey);
+    this.channel.sendEvent(this.id, 'lid_mapping', { lid, pn });
+  }
+
+  async #saveCreds() {
+    try {
+      await this.auth.saveCreds();
+    } catch (error) {
+      this.logger.error({ err: error }, 'save_creds failed');
+    }
+  }
+
+  /** Every auth call goes through here so a refused call closes the session as the protocol requires. */
+  async #callAuth(op, params) {
+    try {
+      return await this.channel.callAuth(this.id, op, params);
+    } catch (error) {
+      if (error instanceof AuthCallError && op !== 'load_creds') {
+        this.logger.error({ err: error, op }, 'auth call failed; closing session');
+        this.#terminate({ ...AUTH_STATE_ERROR, error: error.message });
+      }
+      throw error;
+    }
+  }
+
+  #guard(event, handler) {
+    sessionContext.run({ session: this, generation: this.generation }, () => {
+      try {
+        const result = handler();
+        if (result && typeof result.catch === 'function') {
+          result.catch((error) => this.#handlerFailed(event, error));
+        }
+      } catch (error) {
+        this.#handlerFailed(event, error);
+      }
+    });
+  }
+
+  #handlerFailed(event, error) {
+    this.logger.error({ err: error, event }, 'event handler failed');
+    this.fail(error);
+  }
+
+  #sendConnection(data) {
+    this.channel.sendEvent(this.id, 'connection', data);
+  }
+
+  /** Stops listening to the current socket; nothing it emits afterwards reaches the host. */
+  #detach() {
+    this.stopped = true;
+    this.generation += 1;
+    this.socket = null;
+    this.state = 'close';
+    this.pairingStage?.reject(new BridgeError('not_connected', 'session closed'));
+  }
+
+  #terminate(reason) {
+    if (this.stopped) return;
+    const socket = this.socket;
+    this.#detach();
+    void endSocket(socket, this.logger);
+    this.#sendConnection({ state: 'close', reason });
+  }
+}
+
+async function endSocket(socket, logger) {
+  if (!socket) return;
+  try {
+    await socket.end(undefined);
+  } catch (error) {
+    logger.warn({ err: error }, 'error while ending socket');
+  }
+}
+
+/** Builds the Baileys AnyMessageContent for a `send` request. */
+export function buildMessageContent(params) {
+  const { text, media, caption } = params;
+  if (media) {
+    if (!MEDIA_KINDS.has(media.kind)) throw new BridgeError('invalid_params', `unknown media kind ${media.kind}`);
+    if (typeof media.base64 !== 'string' || media.base64 === '') {
+      throw new BridgeError('invalid_params', 'media.base64 is required');
+    }
+    const bytes = Buffer.from(media.base64, 'base64');
+    const mimetype = media.mimetype || undefined;
+    const mediaCaption = caption ?? text ?? undefined;
+    switch (media.kind) {
+      case 'image':
+        return withoutUndefined({ image: bytes, caption: mediaCaption, mimetype });
+      case 'video':
+        return withoutUndefined({ video: bytes, caption: mediaCaption, mimetype });
+      case 'audio':
+        return withoutUndefined({ audio: bytes, mimetype });
+      case 'voice':
+        return withoutUndefined({ audio: bytes, mimetype: mimetype ?? 'audio/ogg; codecs=opus', ptt: true });
+      case 'document':
+        return withoutUndefined({
+          document: bytes,
+          mimetype: mimetype ?? 'application/octet-stream',
+          fileName: media.fileName,
+          caption: mediaCaption,
+        });
+      case 'sticker':
+        return withoutUndefined({ sticker: bytes, mimetype });
+    }
+  }
+  if (typeof text === 'string' && text !== '') return { text };
+  throw new BridgeError('invalid_params', 'send needs text or media');
+}
+
+function receiptStatus(receipt) {
+  if (!receipt) return undefined;
+  if (receipt.playedTimestamp) return { status: 5, timestamp: toNumber(receipt.playedTimestamp) };
+  if (receipt.readTimestamp) return { status: 4, timestamp: toNumber(receipt.readTimestamp) };
+  if (receipt.receiptTimestamp) return { status: 3, timestamp: toNumber(receipt.receiptTimestamp) };
+  return undefined;
+}
+
+function describeMe(me) {
+  if (!me?.id) return undefined;
+  return withoutUndefined({ id: me.id, lid: me.lid || undefined, name: me.name || undefined });
+}
+
+function isLidJid(jid) {
+  return jid.endsWith('@lid') || jid.endsWith('@hosted.lid');
+}
+
+function isPnJid(jid) {
+  return jid.endsWith('@s.whatsapp.net') || jid.endsWith('@hosted');
+}
+
+function normalizeJid(jid) {
+  try {
+    return jidNormalizedUser(jid) || jid;
+  } catch {
+    return jid;
+  }
+}
+
+function isWaVersion(value) {
+  return Array.isArray(value) && value.length === 3 && value.every((part) => Number.isInteger(part) && part >= 0);
+}
+
+function isBrowser(value) {
+  return Array.isArray(value) && value.length === 3 && value.every((part) => typeof part === 'string');
+}
+
+function withoutUndefined(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+}
+
+function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function deferred() {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // a pairing wait that nobody awaits must not become an unhandled rejection
+  let settled = false;
+  return {
+    promise,
+    resolve: (value) => {
+      if (!settled) (settled = true), resolve(value);
+    },
+    reject: (error) => {
+      if (!settled) (settled = true), reject(error);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// The registry of sessions and the handlers of host requests (open, close, pairing_code, send, presence, logout, ping).
+
+import { BridgeError } from './protocol.js';
+import { Session } from './session.js';
+
+export class SessionRegistry {
+  constructor({ channel, makeSocket, downloadMedia, logger, maxSessions, maxMediaBytes }) {
+    this.channel = channel;
+    this.makeSocket = makeSocket;
+    this.downloadMedia = downloadMedia;
+    this.logger = logger;
+    this.maxSessions = maxSessions;
+    this.maxMediaBytes = maxMediaBytes;
+    this.sessions = new Map();
+    this.handlers = {
+      ping: async () => ({}),
+      open: (params) => this.open(params),
+      close: (params) => this.close(params),
+      pairing_code: (params) => this.#existing(params).requestPairingCode(params.phone),
+      send: (params) => this.#existing(params).send(params),
+      presence: (params) => this.#existing(params).presence(params),
+      logout: (params) => this.logout(params),
+    };
+  }
+
+  /** Entry point for every host request; unknown methods answer `unknown_method`. */
+  async handle({ method, params }) {
+    const handler = Object.hasOwn(this.handlers, method) ? this.handlers[method] : undefined;
+    if (!handler) throw new BridgeError('unknown_method', `unknown method ${method}`);
+    return handler(params ?? {});
+  }
+
+  async open(params) {
+    const id = sessionId(params);
+    const previous = this.sessions.get(id);
+    if (previous) {
+      // Opening an open session replaces its socket; the auth state stays with the host.
+      this.sessions.delete(id);
+      await previous.stop();
+    }
+    if (this.activeCount() >= this.maxSessions) {
+      throw new BridgeError('session_limit', `at most ${this.maxSessions} sessions can be open`);
+    }
+    const session = new Session({
+      id,
+      channel: this.channel,
+      makeSocket: this.makeSocket,
+      downloadMedia: this.downloadMedia,
+      logger: this.logger,
+      maxMediaBytes: this.maxMediaBytes,
+    });
+    this.sessions.set(id, session);
+    try {
+      await session.start(params);
+    } catch (error) {
+      if (this.sessions.get(id) === session) this.sessions.delete(id);
+      throw error;
+    }
+    return {};
+  }
+
+  /** Idempotent: closing a session that is not open succeeds. */
+  async close(params) {
+    const id = sessionId(params);
+    const session = this.sessions.get(id);
+    if (!session) return {};
+    this.sessions.delete(id);
+    await session.stop();
+    return {};
+  }
+
+  async logout(params) {
+    const session = this.#existing(params);
+    try {
+      return await session.logout();
+    } finally {
+      if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+    }
+  }
+
+  /** Ends every socket without logging out (stdin closed). */
+  async stopAll() {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.allSettled(sessions.map((session) => session.stop()));
+  }
+
+  /** Sessions holding a socket; closed ones wait in the registry for the host to open them again. */
+  activeCount() {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.isActive) count += 1;
+    return count;
+  }
+
+  #existing(params) {
+    const id = sessionId(params);
+    const session = this.sessions.get(id);
+    if (!session) throw new BridgeError('unknown_session', `session ${id} is not open`);
+    return session;
+  }
+}
+
+function sessionId(params) {
+  if (typeof params?.session !== 'string' || params.session === '') {
+    throw new BridgeError('invalid_params', 'session is required');
+  }
+  return params.session;
+}
