@@ -56,7 +56,9 @@ public sealed class CampaignService(
             var file = MediaValidator.Validate(request.MediaData!, request.MimeType, request.Filename, messaging.Value.MediaLimits);
             stored = new StoredMedia(await media.SaveAsync(file.Data, ct), file.MimeType, file.Filename, file.Data.Length, file.Type);
         }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var parsed = ParseRecipients(request.Recipients, instance.DefaultCountry);
+        var parseTime = clock.Elapsed;
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.ChangeTracker.AutoDetectChangesEnabled = false;
@@ -91,8 +93,10 @@ public sealed class CampaignService(
         await db.SaveChangesAsync(ct);
         var added = await AddParsedAsync(db, campaign, parsed, isNew: true, ct);
         await tx.CommitAsync(ct);
-        logger.LogInformation("Campaign {Campaign} created on {Instance}: {Total} recipients, {Invalid} invalid, {Duplicates} duplicates",
-            campaign.Code, instance.Code, added.Total, added.Invalid.Count, added.Duplicates);
+        logger.LogInformation("Campaign {Campaign} created on {Instance}: {Total} recipients, {Invalid} invalid, {Duplicates} duplicates; " +
+            "recipients read in {ParseMs} ms, stored in {StoreMs} ms",
+            campaign.Code, instance.Code, added.Total, added.Invalid.Count, added.Duplicates,
+            (long)parseTime.TotalMilliseconds, (long)(clock.Elapsed - parseTime).TotalMilliseconds);
 
         Schedule(campaign.Id, scheduled ? request.ScheduledAt : null);
         return (await StatusAsync(customerId, campaign.Code, ct), added);
@@ -125,36 +129,36 @@ public sealed class CampaignService(
         var items = recipients is JsonArray array ? array.ToList() : [recipients];
         if (items.Count == 0)
             throw WapBridgeException.Invalid("recipients", "no_recipients", "recipients is empty");
-        var parsed = new List<ParsedRecipient>(items.Count);
-        foreach (var item in items)
+        // Number parsing is most of a big create's time and each item stands alone: use every core, keep the order.
+        return items.Count < 2000
+            ? items.Select(item => ParseRecipient(item, defaultCountry)).ToList()
+            : items.AsParallel().AsOrdered().Select(item => ParseRecipient(item, defaultCountry)).ToList();
+    }
+
+    private static ParsedRecipient ParseRecipient(JsonNode? item, string? defaultCountry)
+    {
+        string? raw;
+        JsonObject? variables = null;
+        if (item is JsonObject obj)
         {
-            string? raw;
-            JsonObject? variables = null;
-            if (item is JsonObject obj)
-            {
-                var numberKey = new[] { "phone_number", "to_number", "number", "phone", "mobile" }.FirstOrDefault(k => obj[k] is not null);
-                raw = numberKey is null ? null : obj[numberKey]!.ToString();
-                variables = new JsonObject(obj.Where(p => p.Key != numberKey).Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
-                if (raw is null)
-                {
-                    parsed.Add(new ParsedRecipient(obj.ToJsonString(), null, "no phone_number or to_number in this recipient", null));
-                    continue;
-                }
-            }
-            else
-            {
-                raw = item?.ToString();
-            }
-            try
-            {
-                parsed.Add(new ParsedRecipient(raw ?? "", WhatsAppNumbers.Normalize(raw, "recipients", defaultCountry), null, variables));
-            }
-            catch (WapBridgeException e)
-            {
-                parsed.Add(new ParsedRecipient(raw ?? "", null, e.Message, variables));
-            }
+            var numberKey = new[] { "phone_number", "to_number", "number", "phone", "mobile" }.FirstOrDefault(k => obj[k] is not null);
+            raw = numberKey is null ? null : obj[numberKey]!.ToString();
+            variables = new JsonObject(obj.Where(p => p.Key != numberKey).Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+            if (raw is null)
+                return new ParsedRecipient(obj.ToJsonString(), null, "no phone_number or to_number in this recipient", null);
         }
-        return parsed;
+        else
+        {
+            raw = item?.ToString();
+        }
+        try
+        {
+            return new ParsedRecipient(raw ?? "", WhatsAppNumbers.Normalize(raw, "recipients", defaultCountry), null, variables);
+        }
+        catch (WapBridgeException e)
+        {
+            return new ParsedRecipient(raw ?? "", null, e.Message, variables);
+        }
     }
 
     private async Task<RecipientsAdded> AddParsedAsync(WapBridgeDbContext db, Campaign campaign, List<ParsedRecipient> parsed, bool isNew, CancellationToken ct)
@@ -231,10 +235,15 @@ public sealed class CampaignService(
 
     public async Task<CampaignStatus> StatusAsync(int customerId, string? campaignCode, CancellationToken ct = default)
     {
+        var code = CampaignCode(campaignCode);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var campaign = await FindAsync(db, customerId, campaignCode, ct);
-        var instanceCode = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.Code).SingleAsync(ct);
-        return ToStatus(campaign, instanceCode);
+        // One round trip: this is what integrators poll.
+        var found = await (from c in db.Campaigns.AsNoTracking()
+                           where c.Code == code && c.CustomerId == customerId
+                           join i in db.Instances on c.InstanceId equals i.Id
+                           select new { c, i.Code }).SingleOrDefaultAsync(ct)
+            ?? throw WapBridgeException.NotFound("Campaign", code, "campaign");
+        return ToStatus(found.c, found.Code);
     }
 
     public async Task<PagedList<CampaignStatus>> ListAsync(int customerId, string? state, Paging paging, CancellationToken ct = default)
@@ -321,12 +330,13 @@ public sealed class CampaignService(
 
     private static async Task<Campaign> FindAsync(WapBridgeDbContext db, int customerId, string? campaignCode, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(campaignCode))
-            throw WapBridgeException.Missing("campaign");
-        var code = campaignCode.Trim().ToUpperInvariant();
+        var code = CampaignCode(campaignCode);
         return await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Code == code && c.CustomerId == customerId, ct)
             ?? throw WapBridgeException.NotFound("Campaign", code, "campaign");
     }
+
+    private static string CampaignCode(string? campaignCode) =>
+        string.IsNullOrWhiteSpace(campaignCode) ? throw WapBridgeException.Missing("campaign") : campaignCode.Trim().ToUpperInvariant();
 
     internal static CampaignStatus ToStatus(Campaign c, string instanceCode)
     {

@@ -94,6 +94,8 @@ public sealed class Gateway : IAsyncDisposable
         env["WAPBRIDGE_Hangfire__ServerEnabled"] = "false";
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
         env["Logging__LogLevel__Default"] = "Warning";
+        // Its one line per campaign tells where a create spent its time.
+        env["Logging__LogLevel__WapBridge.Core.Campaigns.CampaignService"] = "Information";
         foreach (var (name, value) in extraEnvironment ?? new Dictionary<string, string>())
             env[name] = value;
         env.Remove("ASPNETCORE_URLS");
