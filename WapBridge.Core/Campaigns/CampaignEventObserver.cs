@@ -68,12 +68,15 @@ public sealed class CampaignEventObserver(
                 continue;
             var messageIds = messages.Select(m => m.Id).ToList();
             var recipients = await db.CampaignRecipients.AsNoTracking().Where(r => r.MessageId != null && messageIds.Contains(r.MessageId.Value)).ToListAsync(ct);
+            var byId = messages.ToDictionary(m => m.Id);
+            var moves = new List<RecipientMove>(recipients.Count);
             foreach (var recipient in recipients)
             {
-                var message = messages.Single(m => m.Id == recipient.MessageId);
+                var message = byId[recipient.MessageId!.Value];
                 if (CampaignProgress.RecipientStateFor(message.Status) is { } target)
-                    await CampaignProgress.AdvanceAsync(db, recipient, target, target == RecipientStates.Failed ? message.Error : null, time.GetUtcNow(), ct);
+                    moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? message.Error : null));
             }
+            await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
         }
     }
 }

@@ -45,28 +45,58 @@ public static class CampaignProgress
         return false;
     }
 
+    /// <summary>
+    /// Applies many moves with one UPDATE per kind of move (same campaign, from, target and error) and one counter
+    /// update each, instead of a transaction per recipient. A group that a concurrent writer (receipts racing the
+    /// runner) moved in part is rolled back and redone row by row, so counters always match the rows.
+    /// </summary>
+    public static async Task AdvanceManyAsync(WapBridgeDbContext db, IReadOnlyList<RecipientMove> moves, DateTimeOffset now, CancellationToken ct)
+    {
+        var redo = new List<RecipientMove>();
+        foreach (var group in moves.Where(m => IsForward(m.Recipient.State, m.Target))
+                     .GroupBy(m => (m.Recipient.CampaignId, From: m.Recipient.State, m.Target, m.Error)))
+        {
+            var (campaignId, from, target, error) = group.Key;
+            var ids = group.Select(m => m.Recipient.Id).ToList();
+            var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+            try
+            {
+                var moved = await db.CampaignRecipients.Where(r => ids.Contains(r.Id) && r.State == from).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.State, target)
+                    .SetProperty(r => r.Error, r => error ?? r.Error)
+                    .SetProperty(r => r.UpdatedAt, now), ct);
+                if (moved != ids.Count && own is not null)
+                {
+                    await own.RollbackAsync(ct);
+                    redo.AddRange(group);
+                    continue;
+                }
+                await ApplyCountersAsync(db, campaignId, Counters.For(from, target).Times(moved), ct);
+                if (own is not null)
+                    await own.CommitAsync(ct);
+                foreach (var m in group)
+                    m.Recipient.State = target;
+            }
+            finally
+            {
+                if (own is not null)
+                    await own.DisposeAsync();
+            }
+        }
+        foreach (var m in redo)
+            await AdvanceAsync(db, m.Recipient, m.Target, m.Error, now, ct);
+    }
+
+    private static bool IsForward(string from, string target) =>
+        target == RecipientStates.Failed || target == RecipientStates.Skipped
+            ? from is RecipientStates.Pending or RecipientStates.Sending
+            : Rank(target) > Rank(from) && Rank(from) >= 0;
+
     private static async Task<bool> TryAdvanceAsync(WapBridgeDbContext db, CampaignRecipient recipient, string target, string? error, DateTimeOffset now, CancellationToken ct)
     {
         var from = recipient.State;
-        var forward = target == RecipientStates.Failed || target == RecipientStates.Skipped
-            ? from is RecipientStates.Pending or RecipientStates.Sending
-            : Rank(target) > Rank(from) && Rank(from) >= 0;
-        if (!forward)
+        if (!IsForward(from, target))
             return false;
-
-        int pending = 0, sent = 0, delivered = 0, read = 0, failed = 0, skipped = 0;
-        if (from is RecipientStates.Pending or RecipientStates.Sending && target is not RecipientStates.Sending)
-            pending = -1;
-        switch (target)
-        {
-            case RecipientStates.Failed: failed = 1; break;
-            case RecipientStates.Skipped: skipped = 1; break;
-            default:
-                if (Rank(from) < 2 && Rank(target) >= 2) sent = 1;
-                if (Rank(from) < 3 && Rank(target) >= 3) delivered = 1;
-                if (Rank(from) < 4 && Rank(target) >= 4) read = 1;
-                break;
-        }
 
         var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         try
@@ -77,14 +107,7 @@ public static class CampaignProgress
                 .SetProperty(r => r.UpdatedAt, now), ct);
             if (moved == 0)
                 return false;
-            if (pending != 0 || sent != 0 || delivered != 0 || read != 0 || failed != 0 || skipped != 0)
-                await db.Campaigns.Where(c => c.Id == recipient.CampaignId).ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.Pending, c => c.Pending + pending)
-                    .SetProperty(c => c.Sent, c => c.Sent + sent)
-                    .SetProperty(c => c.Delivered, c => c.Delivered + delivered)
-                    .SetProperty(c => c.Read, c => c.Read + read)
-                    .SetProperty(c => c.Failed, c => c.Failed + failed)
-                    .SetProperty(c => c.Skipped, c => c.Skipped + skipped), ct);
+            await ApplyCountersAsync(db, recipient.CampaignId, Counters.For(from, target), ct);
             if (own is not null)
                 await own.CommitAsync(ct);
             recipient.State = target;
@@ -96,4 +119,40 @@ public static class CampaignProgress
                 await own.DisposeAsync();
         }
     }
+
+    private static async Task ApplyCountersAsync(WapBridgeDbContext db, long campaignId, Counters d, CancellationToken ct)
+    {
+        if (d == default)
+            return;
+        await db.Campaigns.Where(c => c.Id == campaignId).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.Pending, c => c.Pending + d.Pending)
+            .SetProperty(c => c.Sent, c => c.Sent + d.Sent)
+            .SetProperty(c => c.Delivered, c => c.Delivered + d.Delivered)
+            .SetProperty(c => c.Read, c => c.Read + d.Read)
+            .SetProperty(c => c.Failed, c => c.Failed + d.Failed)
+            .SetProperty(c => c.Skipped, c => c.Skipped + d.Skipped), ct);
+    }
+
+    /// <summary>How one move changes the campaign's counters.</summary>
+    private readonly record struct Counters(int Pending, int Sent, int Delivered, int Read, int Failed, int Skipped)
+    {
+        public static Counters For(string from, string target)
+        {
+            var pending = from is RecipientStates.Pending or RecipientStates.Sending && target is not RecipientStates.Sending ? -1 : 0;
+            return target switch
+            {
+                RecipientStates.Failed => new Counters(pending, 0, 0, 0, 1, 0),
+                RecipientStates.Skipped => new Counters(pending, 0, 0, 0, 0, 1),
+                _ => new Counters(pending,
+                    Rank(from) < 2 && Rank(target) >= 2 ? 1 : 0,
+                    Rank(from) < 3 && Rank(target) >= 3 ? 1 : 0,
+                    Rank(from) < 4 && Rank(target) >= 4 ? 1 : 0, 0, 0),
+            };
+        }
+
+        public Counters Times(int n) => new(Pending * n, Sent * n, Delivered * n, Read * n, Failed * n, Skipped * n);
+    }
 }
+
+/// <summary>A recipient to move to <paramref name="Target"/>, with the error to record when it fails.</summary>
+public sealed record RecipientMove(CampaignRecipient Recipient, string Target, string? Error);

@@ -90,9 +90,10 @@ public sealed class CampaignRunner(
             }
 
             // Unfinished sends first (a crash, or a disconnect, left them in "sending"), then new ones.
-            // Two index seeks on (CampaignId, State, Id); one query ordering by state would sort every pending row.
-            var recipient = await NextAsync(db, campaignId, RecipientStates.Sending, ct) ?? await NextAsync(db, campaignId, RecipientStates.Pending, ct);
-            if (recipient is null)
+            // Index seeks on (CampaignId, State, Id); one query ordering by state would sort every pending row.
+            var unfinished = await NextAsync(db, campaignId, RecipientStates.Sending, 1, ct);
+            var batch = unfinished.Count > 0 ? unfinished : await NextAsync(db, campaignId, RecipientStates.Pending, BatchSizeFor(campaign), ct);
+            if (batch.Count == 0)
             {
                 await CompleteAsync(db, campaign, ct);
                 return (false, null);
@@ -100,7 +101,9 @@ public sealed class CampaignRunner(
             if (campaign.PausedReason is not null)
                 await db.Campaigns.Where(c => c.Id == campaignId).ExecuteUpdateAsync(s => s.SetProperty(c => c.PausedReason, (string?)null), ct);
 
-            var sent = await ProcessAsync(db, campaign, instance, recipient, ct);
+            var sent = unfinished.Count > 0
+                ? await ResumeSendingAsync(db, unfinished[0], instance, ct)
+                : await SendAsync(db, campaign, instance, batch, ct);
 
             now = time.GetUtcNow();
             if (now - lastProgress >= options.Value.ProgressEvery)
@@ -123,96 +126,128 @@ public sealed class CampaignRunner(
         return (true, null);
     }
 
-    /// <summary>One recipient; answers whether a message went to the outbox (and so spacing applies).</summary>
-    private async Task<bool> ProcessAsync(WapBridgeDbContext db, Campaign campaign, Instance instance, CampaignRecipient recipient, CancellationToken ct)
+    /// <summary>
+    /// Without spacing or caps nothing is gained by sending one at a time: a batch costs one transaction and one
+    /// wait for many recipients. Throttled campaigns go one recipient per round, as their spacing needs.
+    /// </summary>
+    private static int BatchSizeFor(Campaign campaign) =>
+        campaign.MaxDelaySeconds <= 0 && campaign.HourlyLimit is null && campaign.DailyLimit is null ? UnthrottledBatch : 1;
+
+    private const int UnthrottledBatch = 100;
+
+    /// <summary>Left in "sending" by a crash or a disconnect: waits for its send only if it has not happened yet.</summary>
+    private async Task<bool> ResumeSendingAsync(WapBridgeDbContext db, CampaignRecipient recipient, Instance instance, CancellationToken ct)
+    {
+        var messageId = recipient.MessageId!.Value;
+        var unsent = await db.Messages.AsNoTracking()
+            .Where(m => m.Id == messageId && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+            .Select(m => m.WaMessageId).SingleOrDefaultAsync(ct);
+        await AwaitSendsAsync(db, instance, unsent is null ? [] : [unsent], ct);
+        await SyncAsync(db, [recipient], ct);
+        return true;
+    }
+
+    /// <summary>Pending recipients; answers whether a message went to the outbox (and so spacing applies).</summary>
+    private async Task<bool> SendAsync(WapBridgeDbContext db, Campaign campaign, Instance instance, List<CampaignRecipient> recipients, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        long messageId;
-        Task<string>? outcome = null;
-        if (recipient.State == RecipientStates.Sending && recipient.MessageId is { } existing)
+        var numbers = recipients.Select(r => r.Number!).ToList();
+        var suppressed = (await db.Suppressions.AsNoTracking().Where(s => s.CustomerId == campaign.CustomerId && numbers.Contains(s.Number))
+            .Select(s => s.Number).ToListAsync(ct)).ToHashSet();
+        var settled = new List<RecipientMove>();
+        var sends = new List<(CampaignRecipient Recipient, Message Message)>(recipients.Count);
+        var media = campaign.MediaHash is null ? null
+            : new StoredMedia(campaign.MediaHash, campaign.MimeType!, campaign.Filename!, 0, Engines.WhatsAppIds.MessageTypeFor(campaign.MimeType));
+        foreach (var recipient in recipients)
         {
-            // Left in "sending" by a crash or a disconnect: wait for its send only if it has not happened yet.
-            messageId = existing;
-            var unsent = await db.Messages.AsNoTracking()
-                .Where(m => m.Id == existing && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
-                .Select(m => m.WaMessageId).SingleOrDefaultAsync(ct);
-            if (unsent is not null)
-                outcome = outcomes.WatchAsync(unsent);
-        }
-        else
-        {
-            if (await db.Suppressions.AnyAsync(s => s.CustomerId == campaign.CustomerId && s.Number == recipient.Number, ct))
+            if (suppressed.Contains(recipient.Number!))
             {
-                await CampaignProgress.AdvanceAsync(db, recipient, RecipientStates.Skipped, "opted out", now, ct);
-                return false;
+                settled.Add(new RecipientMove(recipient, RecipientStates.Skipped, "opted out"));
+                continue;
             }
             var variables = recipient.Variables is null ? null : JsonNode.Parse(recipient.Variables) as JsonObject;
             var (text, missing) = CampaignTemplate.Render(campaign.MediaHash is null ? campaign.MessageText : campaign.Caption, variables, recipient.Number!);
             if (missing.Count > 0)
             {
-                await CampaignProgress.AdvanceAsync(db, recipient, RecipientStates.Failed,
-                    $"missing variable {string.Join(", ", missing)}: add it to this recipient", now, ct);
-                return false;
+                settled.Add(new RecipientMove(recipient, RecipientStates.Failed, $"missing variable {string.Join(", ", missing)}: add it to this recipient"));
+                continue;
             }
-
             if (instances.Session(instance.Code) is { } session)
                 await session.SendTypingAsync(recipient.Number!, ct);
+            sends.Add((recipient, OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
+                messaging.Value.QueuedTimeToLive)));
+        }
+        await CampaignProgress.AdvanceManyAsync(db, settled, now, ct);
+        if (sends.Count == 0)
+            return false;
 
-            var media = campaign.MediaHash is null ? null
-                : new StoredMedia(campaign.MediaHash, campaign.MimeType!, campaign.Filename!, 0, Engines.WhatsAppIds.MessageTypeFor(campaign.MimeType));
-            var message = OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
-                messaging.Value.QueuedTimeToLive);
-
-            // The message and the recipient's claim on it commit together: after a crash the recipient
-            // is either still pending (nothing queued) or sending with this message id (resent with it).
-            outcome = outcomes.WatchAsync(message.WaMessageId);
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            db.Messages.Add(message);
+        // The messages and the recipients' claims on them commit together: after a crash each recipient is either
+        // still pending (nothing queued) or sending with its message id (resent with it).
+        var watched = sends.Select(x => x.Message.WaMessageId).ToList();
+        foreach (var id in watched)
+            _ = outcomes.WatchAsync(id);
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            db.Messages.AddRange(sends.Select(x => x.Message));
             await db.SaveChangesAsync(ct);
-            var claimed = await db.CampaignRecipients.Where(r => r.Id == recipient.Id && r.State == RecipientStates.Pending).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.State, RecipientStates.Sending)
-                .SetProperty(r => r.MessageId, message.Id)
-                .SetProperty(r => r.Attempts, r => r.Attempts + 1)
-                .SetProperty(r => r.UpdatedAt, now), ct);
-            if (claimed == 0)
+            foreach (var (recipient, message) in sends)
             {
-                await tx.RollbackAsync(ct);
-                outcomes.Forget(message.WaMessageId);
-                return false;
+                var claimed = await db.CampaignRecipients.Where(r => r.Id == recipient.Id && r.State == RecipientStates.Pending).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.State, RecipientStates.Sending)
+                    .SetProperty(r => r.MessageId, message.Id)
+                    .SetProperty(r => r.Attempts, r => r.Attempts + 1)
+                    .SetProperty(r => r.UpdatedAt, now), ct);
+                if (claimed == 0)
+                {
+                    // Another runner got there first (a lease that lapsed): leave the whole batch to it.
+                    await tx.RollbackAsync(ct);
+                    db.ChangeTracker.Clear();
+                    watched.ForEach(outcomes.Forget);
+                    return false;
+                }
             }
             await tx.CommitAsync(ct);
-            db.ChangeTracker.Clear();
+        }
+        db.ChangeTracker.Clear();
+        foreach (var (recipient, message) in sends)
+        {
             recipient.State = RecipientStates.Sending;
             recipient.MessageId = message.Id;
-            messageId = message.Id;
         }
-
-        dispatcher.Wake(instance.Id);
-        if (outcome is not null)
-        {
-            try
-            {
-                await outcome.WaitAsync(options.Value.SendWait, time, ct);
-            }
-            catch (TimeoutException)
-            {
-                // Still queued (the instance may be away): the recipient stays "sending" and is looked at again next round.
-                outcomes.Forget(await db.Messages.Where(m => m.Id == messageId).Select(m => m.WaMessageId).SingleAsync(ct));
-            }
-        }
-        await SyncAsync(db, recipient, messageId, ct);
+        await AwaitSendsAsync(db, instance, watched, ct);
+        await SyncAsync(db, sends.Select(x => x.Recipient).ToList(), ct);
         return true;
     }
 
-    private static Task<CampaignRecipient?> NextAsync(WapBridgeDbContext db, long campaignId, string state, CancellationToken ct) =>
-        db.CampaignRecipients.AsNoTracking().Where(r => r.CampaignId == campaignId && r.State == state).OrderBy(r => r.Id).FirstOrDefaultAsync(ct);
-
-    /// <summary>Brings the recipient up to its message's status.</summary>
-    public static async Task SyncAsync(WapBridgeDbContext db, CampaignRecipient recipient, long messageId, CancellationToken ct)
+    /// <summary>Wakes the outbox and waits, bounded, for these sends; unsent ones stay "sending" and are looked at again next round.</summary>
+    private async Task AwaitSendsAsync(WapBridgeDbContext db, Instance instance, IReadOnlyList<string> waMessageIds, CancellationToken ct)
     {
-        var message = await db.Messages.AsNoTracking().Where(m => m.Id == messageId).Select(m => new { m.Status, m.Error }).SingleOrDefaultAsync(ct);
-        if (message is not null && CampaignProgress.RecipientStateFor(message.Status) is { } target)
-            await CampaignProgress.AdvanceAsync(db, recipient, target, target == RecipientStates.Failed ? message.Error : null, DateTimeOffset.UtcNow, ct);
+        var waits = waMessageIds.Select(outcomes.WatchAsync).ToList();
+        dispatcher.Wake(instance.Id);
+        try
+        {
+            await Task.WhenAll(waits).WaitAsync(options.Value.SendWait, time, ct);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var id in waMessageIds)
+                outcomes.Forget(id);
+        }
+    }
+
+    private static Task<List<CampaignRecipient>> NextAsync(WapBridgeDbContext db, long campaignId, string state, int count, CancellationToken ct) =>
+        db.CampaignRecipients.AsNoTracking().Where(r => r.CampaignId == campaignId && r.State == state).OrderBy(r => r.Id).Take(count).ToListAsync(ct);
+
+    /// <summary>Brings the recipients up to their messages' statuses.</summary>
+    private async Task SyncAsync(WapBridgeDbContext db, IReadOnlyList<CampaignRecipient> recipients, CancellationToken ct)
+    {
+        var ids = recipients.Select(r => r.MessageId!.Value).ToList();
+        var messages = await db.Messages.AsNoTracking().Where(m => ids.Contains(m.Id)).Select(m => new { m.Id, m.Status, m.Error }).ToDictionaryAsync(m => m.Id, ct);
+        var moves = new List<RecipientMove>(recipients.Count);
+        foreach (var recipient in recipients)
+            if (messages.TryGetValue(recipient.MessageId!.Value, out var message) && CampaignProgress.RecipientStateFor(message.Status) is { } target)
+                moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? message.Error : null));
+        await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
     }
 
     private TimeSpan Spacing(Campaign campaign)
