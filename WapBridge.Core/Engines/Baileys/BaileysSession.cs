@@ -24,6 +24,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     private readonly SemaphoreSlim _openGate = new(1, 1);
     private readonly SemaphoreSlim _authGate = new(1, 1);
     private readonly ConcurrentDictionary<string, string> _phoneByLid = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _lifetime = new();
 
     private volatile BridgeProcess? _process;
     private volatile bool _wantOpen;
@@ -50,11 +51,33 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
 
     internal bool IsConnected => _connected;
 
-    public async Task ConnectAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Starts opening and returns: starting a bridge can take seconds, and the outcome arrives as events anyway
+    /// (QR, connected, or a transient disconnect naming why the bridge could not open the session).
+    /// </summary>
+    public Task ConnectAsync(CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _wantOpen = true;
-        await OpenAsync(ct);
+        _ = OpenInBackgroundAsync();
+        return Task.CompletedTask;
+    }
+
+    private async Task OpenInBackgroundAsync()
+    {
+        try
+        {
+            await OpenAsync(_lifetime.Token);
+        }
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning("Opening Baileys session {Instance} failed: {Error}", InstanceId, e.Message);
+            if (!_disposed && _wantOpen)
+                Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, _time.GetUtcNow(), "could not open the WhatsApp session: " + e.Message, Transient: true)));
+        }
     }
 
     /// <summary>Opens the socket on a live bridge process unless it is open already (the supervisor and the host may both ask).</summary>
@@ -112,7 +135,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             return;
         try
         {
-            await OpenAsync(ct);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _lifetime.Token);
+            await OpenAsync(linked.Token);
             _logger.LogInformation("Reopened Baileys session {Instance} on bridge #{Number}", InstanceId, _process?.Number);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -449,6 +473,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         _wantOpen = false;
         _connected = false;
         _outbox.Writer.TryComplete();
+        // An open in flight ends first, so no socket is left open for a session that is gone.
+        await _lifetime.CancelAsync();
+        var gated = await _openGate.WaitAsync(TimeSpan.FromSeconds(10));
         if (_process is { } process)
         {
             _process = null;
@@ -466,6 +493,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             _socketOpen = false;
             await _supervisor.ReleaseAsync(this, process);
         }
+        if (gated)
+            _openGate.Release();
     }
 
     /// <summary>Auth state kept in memory, for hosts that give the session no store.</summary>

@@ -116,11 +116,13 @@ internal sealed class BridgeProcess : IAsyncDisposable
         }
         catch (Exception e)
         {
+            // Decided before the cleanup: stopping the bridge makes it exit, which is not why it failed.
+            var exited = bridge._exited.Task.IsCompleted;
             await bridge.DisposeAsync();
-            if (e is BridgeException) throw;
-            if (bridge._exited.Task.IsCompleted)
-                throw new BridgeException("start_failed", $"the WhatsApp bridge exited with code {bridge._exited.Task.Result} before it was ready (see the logs)");
             if (ct.IsCancellationRequested) throw;
+            if (exited)
+                throw new BridgeException("start_failed", $"the WhatsApp bridge exited with code {bridge._exited.Task.Result} before it was ready (see the logs)");
+            if (e is BridgeException) throw;
             throw new BridgeException("start_timeout", $"the WhatsApp bridge did not report ready within {startupTimeout.TotalSeconds:0} s");
         }
     }

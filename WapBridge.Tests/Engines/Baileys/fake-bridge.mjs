@@ -91,6 +91,7 @@ async function handle(req) {
       }, 20);
       return { messageId: p.messageId, timestamp: Math.floor(Date.now() / 1000) };
     }
+    case 'opened': return { params: sessions.get(p.session)?.params ?? null };
     case 'sent': return { sent: sessions.get(p.session)?.sent ?? [] };
     case 'logout': {
       await auth(p.session, 'clear');
