@@ -63,6 +63,14 @@ public sealed class InstanceManager(
             catch (Exception e)
             {
                 logger.LogError(e, "Could not resume instance {Instance}", instance.Code);
+                // Say why on the instance (e.g. its engine is unavailable on this node) instead of leaving its old state.
+                var reason = "could not resume: " + e.Message;
+                if (reason.Length > 500) reason = reason[..500];
+                await using var failed = await dbFactory.CreateDbContextAsync(ct);
+                await failed.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
+                    .SetProperty(i => i.State, InstanceStates.Disconnected)
+                    .SetProperty(i => i.LastError, reason)
+                    .SetProperty(i => i.StateChangedAt, time.GetUtcNow()), ct);
             }
         }
         if (resumable.Count > 0)
