@@ -273,6 +273,11 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                     Enqueue(() => EmitAsync(new QrCodeEvent(InstanceId, now, qr, expires)));
                 }
                 break;
+            case "pairing_code":
+                // Additive bridge event: the code it requested itself when `open` carried a pairingPhone.
+                if (BridgeProcess.Str(data, "code") is { } code)
+                    Enqueue(() => EmitAsync(new PairingCodeEvent(InstanceId, now, code)));
+                break;
             case "connection":
                 OnConnection(data, now);
                 break;
