@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole WapBridge test suite: unit, API (SQLite and PostgreSQL), bunit and headless-Chromium tests.
+# Runs the whole WapBridge test suite: unit, API (SQLite and PostgreSQL), bunit and headless-Chromium tests,
+# and the Baileys bridge's own Node.js tests (installing its packages with npm ci when they are missing).
 # Installs and starts what the tests need (Debian's chromium and postgresql) when run as root.
 # With CI=true, PostgreSQL and browser tests fail instead of skipping when their dependency is missing.
 set -euo pipefail
@@ -37,11 +38,36 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ -z "${TEST_POSTGRES_CONNECTION:
 fi
 
 if [ "${CI:-}" = "true" ]; then
-  export TEST_REQUIRE_POSTGRES=1 TEST_REQUIRE_BROWSER=1
+  export TEST_REQUIRE_POSTGRES=1 TEST_REQUIRE_BROWSER=1 TEST_REQUIRE_BAILEYS=1
+fi
+
+results=$(mktemp -d)
+node_passed=0; node_failed=0; node_skipped=0; node_status=0
+if [ -f baileys-bridge/package.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    if [ ! -d baileys-bridge/node_modules ]; then
+      log "Installing the Baileys bridge's packages (npm ci)"
+      (cd baileys-bridge && npm ci --no-audit --no-fund) || node_status=$?
+    fi
+    log "Baileys bridge tests (npm test)"
+    set +e
+    npm test --prefix baileys-bridge 2>&1 | tee "$results/node.log"
+    status=${PIPESTATUS[0]}
+    set -e
+    [ "$status" -ne 0 ] && node_status=$status
+    # node --test ends with "# pass N" (TAP) or "ℹ pass N" (spec reporter).
+    count() { grep -E "^(# |ℹ )$1 [0-9]+" "$results/node.log" | tail -1 | grep -oE '[0-9]+$' || echo 0; }
+    node_passed=$(count pass); node_failed=$(count fail); node_skipped=$(( $(count skipped) + $(count todo) ))
+    if [ "$node_status" -ne 0 ] && [ "$node_failed" -eq 0 ]; then node_failed=1; fi
+  elif [ "${CI:-}" = "true" ]; then
+    echo "npm is not installed: cannot run the Baileys bridge tests" >&2
+    node_failed=1; node_status=1
+  else
+    echo "npm is not installed: the Baileys bridge tests and the real-bridge test are skipped." >&2
+  fi
 fi
 
 log "dotnet test"
-results=$(mktemp -d)
 set +e
 dotnet test WapBridge.sln --nologo --logger "trx;LogFilePrefix=wapbridge" --results-directory "$results" 2>&1 | tee "$results/console.log"
 status=${PIPESTATUS[0]}
@@ -57,6 +83,8 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+passed=$((passed + node_passed)); failed=$((failed + node_failed)); skipped=$((skipped + node_skipped))
+[ "$status" -eq 0 ] && status=$node_status
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -25,4 +25,26 @@ public sealed record InboundEngineMessage(
     string? Body,
     EngineMedia? Media,
     string? QuotedId,
-    DateTimeOffset Timestamp);
+    DateTimeOffset Timestamp)
+{
+    /// <summary>Type <c>location</c>: where the sender shared.</summary>
+    public EngineLocation? Location { get; init; }
+
+    /// <summary>Types <c>vcard</c> and <c>multi_vcard</c>: the shared contacts as vCard text.</summary>
+    public IReadOnlyList<string>? VCards { get; init; }
+
+    /// <summary>Type <c>reaction</c>: the emoji (empty when a reaction is removed) and the message it reacts to.</summary>
+    public EngineReaction? Reaction { get; init; }
+
+    /// <summary>Type <c>poll_creation</c>: the question and its options.</summary>
+    public EnginePoll? Poll { get; init; }
+
+    /// <summary>Type <c>revoked</c>: the id of the message the sender deleted for everyone.</summary>
+    public string? RevokedId { get; init; }
+}
+
+public sealed record EngineLocation(double Latitude, double Longitude, string? Name, string? Address, string? Url);
+
+public sealed record EngineReaction(string Emoji, string TargetId);
+
+public sealed record EnginePoll(string Name, IReadOnlyList<string> Options, int SelectableCount);

@@ -13,6 +13,15 @@ public sealed class EngineRegistry(IEnumerable<IWhatsAppEngine> engines)
     public string? DefaultEngine => new[] { "baileys", "cloudapi", "simulator" }
         .FirstOrDefault(n => _byName.TryGetValue(n, out var e) && e.UnavailableReason is null);
 
+    /// <summary>How the dashboard names an engine.</summary>
+    public static string DisplayName(string engine) => engine.ToLowerInvariant() switch
+    {
+        "baileys" => "WhatsApp (QR)",
+        "cloudapi" => "WhatsApp Cloud API",
+        "simulator" => "Simulator",
+        _ => engine,
+    };
+
     public IWhatsAppEngine Get(string name) =>
         _byName.TryGetValue(name, out var engine)
             ? engine

@@ -17,8 +17,12 @@ public interface IWhatsAppEngine
     IEngineSession CreateSession(EngineSessionContext context);
 }
 
-/// <summary>What a session needs from its host: who it is, where events go, where credentials live.</summary>
-public sealed record EngineSessionContext(string InstanceId, IEngineEventSink Events, IEngineCredentialStore Credentials);
+/// <summary>
+/// What a session needs from its host: who it is, where events go, where credentials live. Engines with a
+/// large key-value auth state (Baileys: creds and signal keys) keep it in <see cref="AuthState"/>; a host
+/// that has none leaves it null and the engine keeps its state in memory.
+/// </summary>
+public sealed record EngineSessionContext(string InstanceId, IEngineEventSink Events, IEngineCredentialStore Credentials, IEngineAuthStore? AuthState = null);
 
 public interface IEngineEventSink
 {
@@ -33,6 +37,25 @@ public interface IEngineCredentialStore
 {
     Task<string?> LoadAsync(CancellationToken ct = default);
     Task SaveAsync(string? credentials, CancellationToken ct = default);
+}
+
+/// <summary>A change to an engine's auth state; a null <see cref="Value"/> deletes the entry.</summary>
+public sealed record EngineAuthChange(string Category, string KeyId, string? Value);
+
+/// <summary>
+/// A session's auth state as opaque string values by (category, key id), stored encrypted in the database
+/// so a restart or another node resumes without a new scan.
+/// </summary>
+public interface IEngineAuthStore
+{
+    /// <summary>The values of <paramref name="keyIds"/> in <paramref name="category"/>; missing keys map to null.</summary>
+    Task<IReadOnlyDictionary<string, string?>> GetAsync(string category, IReadOnlyCollection<string> keyIds, CancellationToken ct = default);
+
+    /// <summary>Applies the changes at once (all or none).</summary>
+    Task SetAsync(IReadOnlyCollection<EngineAuthChange> changes, CancellationToken ct = default);
+
+    /// <summary>Forgets everything (logged out).</summary>
+    Task ClearAsync(CancellationToken ct = default);
 }
 
 public interface IEngineSession : IAsyncDisposable

@@ -29,6 +29,7 @@ public sealed class InstanceManager(
 
     private readonly ConcurrentDictionary<string, LiveSession> _live = new();
     private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
+    private readonly IDataProtector _authProtector = dataProtection.CreateProtector("WapBridge.Instances.EngineAuthState");
     private readonly CancellationTokenSource _stopping = new();
     private List<IInstanceEventObserver>? _observers;
 
@@ -62,6 +63,14 @@ public sealed class InstanceManager(
             catch (Exception e)
             {
                 logger.LogError(e, "Could not resume instance {Instance}", instance.Code);
+                // Say why on the instance (e.g. its engine is unavailable on this node) instead of leaving its old state.
+                var reason = "could not resume: " + e.Message;
+                if (reason.Length > 500) reason = reason[..500];
+                await using var failed = await dbFactory.CreateDbContextAsync(ct);
+                await failed.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
+                    .SetProperty(i => i.State, InstanceStates.Disconnected)
+                    .SetProperty(i => i.LastError, reason)
+                    .SetProperty(i => i.StateChangedAt, time.GetUtcNow()), ct);
             }
         }
         if (resumable.Count > 0)
@@ -75,7 +84,8 @@ public sealed class InstanceManager(
         var engine = engines.GetAvailable(instance.Engine);
         var live = new LiveSession(instance.Id, instance.Code);
         live.Session = engine.CreateSession(new EngineSessionContext(instance.Code, new Sink(this, live),
-            new InstanceCredentialStore(dbFactory, _protector, instance.Id)));
+            new InstanceCredentialStore(dbFactory, _protector, instance.Id),
+            new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time)));
         _live[instance.Code] = live;
         var hasCredentials = instance.EngineCredentials is not null;
         await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", ct);
@@ -98,6 +108,15 @@ public sealed class InstanceManager(
         if (_live.TryGetValue(instanceCode, out var live) && live.Session is not null)
             await live.Session.LogoutAsync(ct);
         await CloseAsync(instanceCode);
+        // Logged out means no session can resume: forget the auth state even when no session was open here.
+        var instanceId = live?.InstanceId;
+        if (instanceId is null)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            instanceId = await db.Instances.Where(i => i.Code == instanceCode).Select(i => (int?)i.Id).SingleOrDefaultAsync(ct);
+        }
+        if (instanceId is { } id)
+            await InstanceAuthStore.ClearAsync(dbFactory, id, ct);
     }
 
     private async Task HandleAsync(LiveSession live, EngineEvent e)

@@ -22,6 +22,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Instance> Instances => Set<Instance>();
     public DbSet<InstanceStateChange> InstanceStateChanges => Set<InstanceStateChange>();
+    public DbSet<EngineAuthEntry> EngineAuthEntries => Set<EngineAuthEntry>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
@@ -78,6 +79,14 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(c => c.State).HasMaxLength(20);
             e.Property(c => c.Reason).HasMaxLength(500);
             e.HasOne<Instance>().WithMany().HasForeignKey(c => c.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<EngineAuthEntry>(e =>
+        {
+            e.HasIndex(a => new { a.InstanceId, a.Category, a.KeyId }).IsUnique();
+            e.Property(a => a.Category).HasMaxLength(40);
+            e.Property(a => a.KeyId).HasMaxLength(200);
+            e.HasOne<Instance>().WithMany().HasForeignKey(a => a.InstanceId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Message>(e =>

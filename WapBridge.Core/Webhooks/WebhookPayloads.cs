@@ -48,6 +48,29 @@ public static class WebhookPayloads
         body["author"] = isGroup ? sender : null;
         body["isGroup"] = isGroup;
         body["quotedId"] = message.QuotedId;
+        // Further additive keys, present only on the message types that carry them.
+        if (message.Location is { } location)
+            body["location"] = new JsonObject
+            {
+                ["latitude"] = location.Latitude,
+                ["longitude"] = location.Longitude,
+                ["name"] = location.Name,
+                ["address"] = location.Address,
+                ["url"] = location.Url,
+            };
+        if (message.VCards is { } vcards)
+            body["vCards"] = new JsonArray(vcards.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+        if (message.Reaction is { } reaction)
+            body["reaction"] = new JsonObject { ["emoji"] = reaction.Emoji, ["msgId"] = reaction.TargetId };
+        if (message.Poll is { } poll)
+            body["poll"] = new JsonObject
+            {
+                ["name"] = poll.Name,
+                ["options"] = new JsonArray(poll.Options.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray()),
+                ["selectableCount"] = poll.SelectableCount,
+            };
+        if (message.RevokedId is { } revokedId)
+            body["revokedId"] = revokedId;
 
         var root = new JsonObject
         {

@@ -40,13 +40,15 @@ public sealed class EngineSelectTests : IAsyncLifetime
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
         cut.Find("[data-testid=new-instance]").Click();
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-engine] input"));
-        Assert.Equal("simulator", cut.Find("[data-testid=create-engine] input").GetAttribute("value"));
+        Assert.Equal("Simulator", cut.Find("[data-testid=create-engine] input").GetAttribute("value"));
+        Assert.Contains("API name: simulator", cut.Find("[data-testid=create-engine]").TextContent);
 
         cut.Find("[data-testid=create-engine] .mud-input-control").MouseDown();
 
         cut.WaitForAssertion(() => Assert.Contains(Reason, cut.Markup));
         var items = cut.FindAll(".mud-list-item");
         var baileys = Assert.Single(items, i => i.TextContent.Contains("baileys"));
+        Assert.Contains("WhatsApp (QR)", baileys.TextContent);
         Assert.Contains(Reason, baileys.TextContent);
         Assert.True(baileys.ClassList.Contains("mud-list-item-disabled") || baileys.HasAttribute("disabled") || baileys.GetAttribute("aria-disabled") == "true",
             baileys.OuterHtml);

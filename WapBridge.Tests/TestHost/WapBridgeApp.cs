@@ -42,6 +42,8 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["WapBridge:AdminToken"] = AdminToken,
             ["WapBridge:Database:Provider"] = provider,
             ["WapBridge:Hangfire:WorkerCount"] = "1",
+            // Tests choose their engine; the real WhatsApp engine would otherwise become the default wherever Node.js is installed.
+            ["WapBridge:Engines:Baileys:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;

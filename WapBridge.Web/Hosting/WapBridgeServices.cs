@@ -13,6 +13,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.Baileys;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
@@ -63,6 +64,8 @@ public static class WapBridgeServices
         services.Configure<SimulatorOptions>(configuration.GetSection(SimulatorOptions.Section));
         services.AddSingleton<SimulatorNetwork>();
         services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
+        services.Configure<BaileysOptions>(configuration.GetSection(BaileysOptions.Section));
+        services.AddBaileysEngine();
         services.AddSingleton<EngineRegistry>();
         services.AddSingleton<InstanceManager>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceManager>());

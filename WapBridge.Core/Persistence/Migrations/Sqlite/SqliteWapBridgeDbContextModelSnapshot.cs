@@ -548,6 +548,40 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.ToTable("IdempotencyRecords");
                 });
 
+            modelBuilder.Entity("WapBridge.Core.Instances.EngineAuthEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InstanceId", "Category", "KeyId")
+                        .IsUnique();
+
+                    b.ToTable("EngineAuthEntries");
+                });
+
             modelBuilder.Entity("WapBridge.Core.Instances.Instance", b =>
                 {
                     b.Property<int>("Id")
@@ -1001,6 +1035,15 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.HasOne("WapBridge.Core.Accounts.Customer", null)
                         .WithMany()
                         .HasForeignKey("CustomerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Instances.EngineAuthEntry", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace WapBridge.Core.Engines.Baileys;
+
+/// <summary>Real WhatsApp multi-device (QR code or pairing code) through the Node.js <c>baileys-bridge</c>.</summary>
+internal sealed class BaileysEngine(BaileysRuntime runtime, BaileysSupervisor supervisor, IOptions<BaileysOptions> options, TimeProvider time,
+    ILoggerFactory loggers) : IWhatsAppEngine
+{
+    public const string EngineName = "baileys";
+
+    private readonly ILogger _logger = loggers.CreateLogger<BaileysSession>();
+
+    public string Name => EngineName;
+    public string? UnavailableReason => runtime.UnavailableReason;
+    public bool SupportsPairingCode => true;
+
+    internal BaileysSupervisor Supervisor => supervisor;
+
+    public IEngineSession CreateSession(EngineSessionContext context) => new BaileysSession(supervisor, options.Value, context, time, _logger);
+
+    /// <summary>
+    /// Sends any request to the process that serves <paramref name="instanceId"/> (tests drive a fake bridge with
+    /// <c>script</c> requests this way; the real bridge answers <c>unknown_method</c>).
+    /// </summary>
+    internal async Task<JsonElement> RequestAsync(string instanceId, string method, JsonObject parameters, CancellationToken ct = default)
+    {
+        var process = supervisor.Processes.FirstOrDefault(p => p.IsAlive && p.SessionIds.Contains(instanceId))
+            ?? throw new BridgeException("unknown_session", $"no bridge process serves {instanceId}");
+        parameters["session"] = instanceId;
+        return await process.RequestAsync(method, parameters, ct);
+    }
+}
+
+public static class BaileysServiceCollectionExtensions
+{
+    /// <summary>Registers the Baileys engine; its options come from <see cref="BaileysOptions.Section"/>.</summary>
+    public static IServiceCollection AddBaileysEngine(this IServiceCollection services)
+    {
+        services.AddSingleton<BaileysRuntime>();
+        services.AddSingleton<BaileysSupervisor>();
+        services.AddSingleton<BaileysEngine>();
+        services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<BaileysEngine>());
+        return services;
+    }
+}

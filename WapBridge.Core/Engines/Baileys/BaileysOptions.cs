@@ -1,0 +1,77 @@
+namespace WapBridge.Core.Engines.Baileys;
+
+/// <summary>Section <c>WapBridge:Engines:Baileys</c>: the WhatsApp multi-device engine over the Node.js bridge.</summary>
+public sealed class BaileysOptions
+{
+    public const string Section = "WapBridge:Engines:Baileys";
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The Node.js executable (20 or newer): a name on PATH or a full path.</summary>
+    public string NodePath { get; set; } = "node";
+
+    /// <summary>The <c>baileys-bridge</c> folder; default: found next to the app or above its content root.</summary>
+    public string? BridgeDirectory { get; set; }
+
+    /// <summary>
+    /// The script node runs; default <c>src/main.js</c> in <see cref="BridgeDirectory"/>. When set, the bridge's
+    /// packages are not checked (tests run a fake bridge this way).
+    /// </summary>
+    public string? BridgeScript { get; set; }
+
+    /// <summary>Extra environment variables for the bridge process.</summary>
+    public Dictionary<string, string> Environment { get; set; } = [];
+
+    /// <summary>Sessions one bridge process serves before another is started.</summary>
+    public int SessionsPerProcess { get; set; } = 50;
+
+    /// <summary>
+    /// Pins the WhatsApp Web version Baileys announces, e.g. <c>2.3000.1023223821</c>; default: the one the Baileys
+    /// package ships with. Set it when WhatsApp rejects the connection as outdated (close code 405).
+    /// </summary>
+    public string? WaVersion { get; set; }
+
+    /// <summary>How the linked device appears on the phone: name, browser, version (e.g. <c>WapBridge,Chrome,1.0</c>).</summary>
+    public string? Browser { get; set; } = "WapBridge,Chrome,1.0";
+
+    /// <summary>How long the bridge has to print <c>ready</c> after starting.</summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a request (open, send, …) waits for the bridge's answer.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>First wait before a bridge process that died is started again; doubles per quick crash.</summary>
+    public TimeSpan RestartDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between restarts of a crashing bridge.</summary>
+    public TimeSpan MaxRestartDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A process that ran this long before dying counts as healthy: the next restart waits <see cref="RestartDelay"/> again.</summary>
+    public TimeSpan HealthyRunTime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Lifetime of the first QR code (Baileys rotates it itself; this is what the API reports).</summary>
+    public TimeSpan FirstQrLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan NextQrLifetime { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary><see cref="WaVersion"/> as the bridge wants it: <c>[2, 3000, 1023223821]</c>; null when unset or malformed.</summary>
+    public int[]? ParsedWaVersion()
+    {
+        if (string.IsNullOrWhiteSpace(WaVersion))
+            return null;
+        var parts = WaVersion.Trim().Split('.', ',');
+        var numbers = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i].Trim(), out numbers[i]))
+                return null;
+        return numbers.Length == 3 ? numbers : null;
+    }
+
+    public string[]? ParsedBrowser()
+    {
+        if (string.IsNullOrWhiteSpace(Browser))
+            return null;
+        var parts = Browser.Split(',', StringSplitOptions.TrimEntries);
+        return parts.Length == 3 ? parts : null;
+    }
+}

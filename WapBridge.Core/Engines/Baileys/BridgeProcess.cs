@@ -1,0 +1,425 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+
+namespace WapBridge.Core.Engines.Baileys;
+
+/// <summary>A request the bridge answered with <c>ok:false</c>, or that it could not answer.</summary>
+public sealed class BridgeException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>What a bridge process tells one session: its events and its auth-state calls.</summary>
+internal interface IBridgeSessionHandler
+{
+    void OnBridgeEvent(string eventName, JsonElement data);
+
+    /// <summary>Answers an auth call (<c>load_creds</c>, <c>get_keys</c>, …) with its result object.</summary>
+    Task<JsonObject> OnAuthCallAsync(string op, JsonElement parameters, CancellationToken ct);
+}
+
+/// <summary>
+/// One <c>baileys-bridge</c> child process speaking the NDJSON protocol (PROTOCOL.md) over stdin/stdout:
+/// it waits for <c>ready</c>, correlates requests with responses, routes events and auth calls to the
+/// sessions it serves, and forwards the bridge's stderr to the logger.
+/// </summary>
+internal sealed class BridgeProcess : IAsyncDisposable
+{
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    private readonly Process _process;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _requestTimeout;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly ConcurrentDictionary<string, IBridgeSessionHandler> _sessions = new();
+    private readonly TaskCompletionSource<JsonElement> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private long _nextId;
+    private volatile bool _disposing;
+
+    public int Number { get; }
+    public DateTimeOffset StartedAt { get; }
+    public int ProcessId { get; }
+
+    /// <summary>Completes with the exit code when the process ended, whoever ended it.</summary>
+    public Task<int> Exited => _exited.Task;
+
+    /// <summary>True while the process runs and is not being stopped.</summary>
+    public bool IsAlive => !_exited.Task.IsCompleted && !_disposing;
+
+    /// <summary>True when the process ended without being asked to (a crash).</summary>
+    public bool Crashed { get; private set; }
+
+    public int SessionCount => _sessions.Count;
+    public IReadOnlyCollection<string> SessionIds => _sessions.Keys.ToList();
+
+    /// <summary>The bridge's <c>ready</c> line (protocol, versions).</summary>
+    public JsonElement? ReadyInfo => _ready.Task.IsCompletedSuccessfully ? _ready.Task.Result : null;
+
+    private BridgeProcess(Process process, int number, ILogger logger, TimeSpan requestTimeout, DateTimeOffset startedAt)
+    {
+        _process = process;
+        _logger = logger;
+        _requestTimeout = requestTimeout;
+        Number = number;
+        StartedAt = startedAt;
+        ProcessId = process.Id;
+    }
+
+    /// <summary>Starts the bridge and waits for its <c>ready</c> line; kills it when it does not come in time.</summary>
+    public static async Task<BridgeProcess> StartAsync(BridgeCommand command, int number, ILogger logger, TimeSpan startupTimeout,
+        TimeSpan requestTimeout, DateTimeOffset now, CancellationToken ct)
+    {
+        var info = new ProcessStartInfo(command.FileName)
+        {
+            WorkingDirectory = command.WorkingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardInputEncoding = Utf8,
+            StandardOutputEncoding = Utf8,
+            StandardErrorEncoding = Utf8,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+        };
+        foreach (var argument in command.Arguments)
+            info.ArgumentList.Add(argument);
+        foreach (var (name, value) in command.Environment)
+            info.Environment[name] = value;
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new BridgeException("start_failed", $"could not start {command.FileName}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new BridgeException("start_failed", $"could not start the WhatsApp bridge ({command.FileName}): {e.Message}");
+        }
+
+        var bridge = new BridgeProcess(process, number, logger, requestTimeout, now);
+        bridge.Run();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(startupTimeout);
+        try
+        {
+            var ready = await bridge._ready.Task.WaitAsync(timeout.Token);
+            logger.LogInformation("Baileys bridge #{Number} (pid {Pid}) is ready: protocol {Protocol}, bridge {BridgeVersion}, Baileys {BaileysVersion}",
+                number, bridge.ProcessId, Str(ready, "protocol"), Str(ready, "bridgeVersion"), Str(ready, "baileysVersion"));
+            return bridge;
+        }
+        catch (Exception e)
+        {
+            // Decided before the cleanup: stopping the bridge makes it exit, which is not why it failed.
+            var exited = bridge._exited.Task.IsCompleted;
+            await bridge.DisposeAsync();
+            if (ct.IsCancellationRequested) throw;
+            if (exited)
+                throw new BridgeException("start_failed", $"the WhatsApp bridge exited with code {bridge._exited.Task.Result} before it was ready (see the logs)");
+            if (e is BridgeException) throw;
+            throw new BridgeException("start_timeout", $"the WhatsApp bridge did not report ready within {startupTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    private void Run()
+    {
+        _ = Task.Run(ReadStdoutAsync);
+        _ = Task.Run(ReadStderrAsync);
+    }
+
+    public IBridgeSessionHandler? HandlerOf(string sessionId) => _sessions.GetValueOrDefault(sessionId);
+
+    public void Attach(string sessionId, IBridgeSessionHandler handler) => _sessions[sessionId] = handler;
+
+    public void Detach(string sessionId, IBridgeSessionHandler handler) =>
+        _sessions.TryRemove(new KeyValuePair<string, IBridgeSessionHandler>(sessionId, handler));
+
+    /// <summary>Sends a request and waits for its response; throws <see cref="BridgeException"/> on <c>ok:false</c>, timeout or exit.</summary>
+    public async Task<JsonElement> RequestAsync(string method, JsonObject parameters, CancellationToken ct = default, TimeSpan? timeout = null)
+    {
+        if (!IsAlive)
+            throw new BridgeException("bridge_exited", "the WhatsApp bridge process is not running");
+        var id = "r" + Interlocked.Increment(ref _nextId);
+        var answer = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = answer;
+        try
+        {
+            await WriteAsync(new JsonObject { ["type"] = "request", ["id"] = id, ["method"] = method, ["params"] = parameters }, ct);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(timeout ?? _requestTimeout);
+            try
+            {
+                var response = await answer.Task.WaitAsync(limit.Token);
+                if (response.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True)
+                    return response.TryGetProperty("result", out var result) ? result : default;
+                var error = response.TryGetProperty("error", out var e) ? e : default;
+                throw new BridgeException(Str(error, "code") ?? "internal", Str(error, "message") ?? $"the bridge refused {method}");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new BridgeException("timeout", $"the WhatsApp bridge did not answer {method} within {(timeout ?? _requestTimeout).TotalSeconds:0} s");
+            }
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task WriteAsync(JsonObject message, CancellationToken ct)
+    {
+        var line = message.ToJsonString();
+        await _writeGate.WaitAsync(ct);
+        try
+        {
+            await _process.StandardInput.WriteAsync(line.AsMemory(), ct);
+            await _process.StandardInput.WriteAsync("\n".AsMemory(), ct);
+            await _process.StandardInput.FlushAsync(ct);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            throw new BridgeException("bridge_exited", $"the WhatsApp bridge process is not running ({e.Message})");
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task ReadStdoutAsync()
+    {
+        try
+        {
+            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                if (line.Length == 0)
+                    continue;
+                JsonElement message;
+                try
+                {
+                    message = JsonSerializer.Deserialize<JsonElement>(line);
+                }
+                catch (JsonException)
+                {
+                    _logger.LogWarning("Baileys bridge #{Number} wrote a line that is not JSON: {Line}", Number, Truncate(line));
+                    continue;
+                }
+                Dispatch(message);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        await OnExitedAsync();
+    }
+
+    private void Dispatch(JsonElement message)
+    {
+        switch (Str(message, "type"))
+        {
+            case "ready":
+                _ready.TrySetResult(message);
+                break;
+            case "response":
+                if (Str(message, "id") is { } responseId && _pending.TryGetValue(responseId, out var waiter))
+                    waiter.TrySetResult(message);
+                break;
+            case "event":
+                if (Str(message, "session") is { } session && Str(message, "event") is { } eventName)
+                {
+                    if (_sessions.TryGetValue(session, out var handler))
+                    {
+                        var data = message.TryGetProperty("data", out var d) ? d : default;
+                        try
+                        {
+                            handler.OnBridgeEvent(eventName, data);
+                        }
+                        catch (Exception e)
+                        {
+                            _logger.LogError(e, "Baileys event {Event} of {Session} failed in the host", eventName, session);
+                        }
+                    }
+                    else
+                    {
+                        _logger.LogDebug("Baileys bridge #{Number} reported {Event} for {Session}, which it no longer serves", Number, eventName, session);
+                    }
+                }
+                break;
+            case "auth":
+                _ = AnswerAuthAsync(message);
+                break;
+        }
+    }
+
+    // Answered off the reader loop: the store may touch the database, and responses must keep flowing meanwhile.
+    private async Task AnswerAuthAsync(JsonElement call)
+    {
+        var id = Str(call, "id");
+        var session = Str(call, "session");
+        var op = Str(call, "op");
+        if (id is null)
+            return;
+        JsonObject answer;
+        try
+        {
+            if (session is null || op is null || !_sessions.TryGetValue(session, out var handler))
+                throw new BridgeException("unknown_session", $"the host has no open session {session}");
+            var parameters = call.TryGetProperty("params", out var p) ? p : default;
+            var result = await handler.OnAuthCallAsync(op, parameters, _stopping.Token);
+            answer = new JsonObject { ["type"] = "auth_result", ["id"] = id, ["ok"] = true, ["result"] = result };
+        }
+        catch (Exception e)
+        {
+            if (e is not BridgeException)
+                _logger.LogError(e, "Auth call {Op} of {Session} failed", op, session);
+            var code = e is BridgeException be ? be.Code : "internal";
+            answer = new JsonObject
+            {
+                ["type"] = "auth_result", ["id"] = id, ["ok"] = false,
+                ["error"] = new JsonObject { ["code"] = code, ["message"] = e.Message },
+            };
+        }
+        try
+        {
+            await WriteAsync(answer, CancellationToken.None);
+        }
+        catch (BridgeException)
+        {
+        }
+    }
+
+    private async Task ReadStderrAsync()
+    {
+        try
+        {
+            while (await _process.StandardError.ReadLineAsync() is { } line)
+                if (line.Length > 0)
+                    LogBridgeLine(line);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    /// <summary>The bridge logs one JSON object per line when it can; anything else is logged as it is.</summary>
+    private void LogBridgeLine(string line)
+    {
+        var level = LogLevel.Information;
+        string? text = line;
+        string? session = null;
+        if (line.StartsWith('{'))
+        {
+            try
+            {
+                var entry = JsonSerializer.Deserialize<JsonElement>(line);
+                text = Str(entry, "msg") ?? line;
+                session = Str(entry, "session");
+                level = entry.TryGetProperty("level", out var l) ? ParseLevel(l) : LogLevel.Information;
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        _logger.Log(level, "Baileys bridge #{Number} {BridgeSession}: {BridgeMessage}", Number, session ?? "-", Truncate(text, 2000));
+    }
+
+    private static LogLevel ParseLevel(JsonElement level)
+    {
+        // pino writes numeric levels (10 trace … 60 fatal); others write names.
+        if (level.ValueKind == JsonValueKind.Number && level.TryGetInt32(out var n))
+            return n switch { <= 10 => LogLevel.Trace, <= 20 => LogLevel.Debug, <= 30 => LogLevel.Information, <= 40 => LogLevel.Warning, <= 50 => LogLevel.Error, _ => LogLevel.Critical };
+        return (level.ValueKind == JsonValueKind.String ? level.GetString() : null)?.ToLowerInvariant() switch
+        {
+            "trace" => LogLevel.Trace,
+            "debug" => LogLevel.Debug,
+            "warn" or "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            "fatal" => LogLevel.Critical,
+            _ => LogLevel.Information,
+        };
+    }
+
+    private async Task OnExitedAsync()
+    {
+        int code;
+        try
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(wait.Token);
+            code = _process.ExitCode;
+        }
+        catch (Exception)
+        {
+            code = -1;
+        }
+        Crashed = !_disposing;
+        foreach (var (_, waiter) in _pending)
+            waiter.TrySetException(new BridgeException("bridge_exited", $"the WhatsApp bridge process exited (code {code})"));
+        _ready.TrySetException(new BridgeException("start_failed", $"the WhatsApp bridge exited with code {code} before it was ready"));
+        if (Crashed)
+            _logger.LogWarning("Baileys bridge #{Number} (pid {Pid}) exited with code {Code} serving {Sessions} sessions", Number, ProcessId, code, _sessions.Count);
+        _exited.TrySetResult(code);
+    }
+
+    /// <summary>Closes stdin (the bridge ends its sockets without logging out and exits), then kills it if it lingers.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposing)
+        {
+            await _exited.Task.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
+            return;
+        }
+        _disposing = true;
+        await _stopping.CancelAsync();
+        try
+        {
+            await _writeGate.WaitAsync(TimeSpan.FromSeconds(2));
+            _process.StandardInput.Close();
+        }
+        catch (Exception)
+        {
+        }
+        try
+        {
+            await _exited.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Baileys bridge #{Number} (pid {Pid}) did not exit after stdin closed; killing it", Number, ProcessId);
+            try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await _exited.Task.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
+        }
+        _process.Dispose();
+    }
+
+    /// <summary>Kills the process at once, as a crash would (for tests of the supervisor).</summary>
+    internal void Kill()
+    {
+        try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+
+    internal static string? Str(JsonElement element, string name)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
+            return null;
+        return value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            _ => null,
+        };
+    }
+
+    private static string Truncate(string text, int max = 500) => text.Length <= max ? text : text[..max] + "…";
+}
+
+/// <summary>How to start a bridge process.</summary>
+internal sealed record BridgeCommand(string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory, IReadOnlyDictionary<string, string> Environment);

@@ -1,0 +1,133 @@
+// A stand-in for baileys-bridge in tests: speaks PROTOCOL.md over stdio without WhatsApp.
+// Sessions pair when a test scripts it; creds and a pre-key live in the host's auth store (load_creds/save_creds,
+// set_keys/get_keys), so a restarted bridge (or a new host) proves the round trip by connecting again without a scan.
+// Behaviour: `open` loads creds; unregistered creds show a QR, registered ones connect when their pre-key comes back intact.
+// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, close, exit, auth.
+// Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once.
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+
+if (process.env.FAKE_BRIDGE_EXIT_ON_START) process.exit(Number(process.env.FAKE_BRIDGE_EXIT_ON_START));
+
+const sessions = new Map();
+const pendingAuth = new Map();
+let nextAuth = 0;
+
+const write = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const log = (level, msg, session) => process.stderr.write(JSON.stringify({ level, msg, session }) + '\n');
+const event = (session, name, data) => write({ type: 'event', session, event: name, data });
+
+function auth(session, op, params = {}) {
+  const id = 'a' + ++nextAuth;
+  return new Promise((resolve, reject) => {
+    pendingAuth.set(id, { resolve, reject });
+    write({ type: 'auth', id, session, op, params });
+  });
+}
+
+async function open(session, params) {
+  const state = { params, creds: null };
+  sessions.set(session, state);
+  event(session, 'connection', { state: 'connecting' });
+  const stored = (await auth(session, 'load_creds')).creds;
+  if (stored == null) {
+    state.creds = { noiseKey: randomBytes(8).toString('hex'), registered: false, preKey: 'pk-' + randomBytes(6).toString('hex') };
+    await auth(session, 'save_creds', { creds: JSON.stringify(state.creds) });
+    await auth(session, 'set_keys', { data: { 'pre-key': { '1': state.creds.preKey, '2': null } } });
+    event(session, 'qr', { qr: '2@fake,' + randomBytes(6).toString('hex') });
+    return;
+  }
+  state.creds = JSON.parse(stored);
+  if (!state.creds.registered) {
+    event(session, 'qr', { qr: '2@fake,' + randomBytes(6).toString('hex') });
+    return;
+  }
+  const { values } = await auth(session, 'get_keys', { category: 'pre-key', ids: ['1', '2'] });
+  if (values['1'] !== state.creds.preKey || values['2'] != null) {
+    event(session, 'connection', { state: 'close', reason: { statusCode: 500, name: 'badSession', error: 'pre-key lost: ' + JSON.stringify(values) } });
+    return;
+  }
+  event(session, 'connection', { state: 'open', me: state.creds.me, waVersion: params.waVersion ?? null, browser: params.browser ?? null });
+}
+
+async function step(session, s) {
+  const state = sessions.get(session);
+  switch (s.do) {
+    case 'qr': event(session, 'qr', { qr: s.qr ?? '2@fake,' + randomBytes(6).toString('hex') }); break;
+    case 'pair': {
+      state.creds = { ...state.creds, registered: true, me: { id: `${s.phone}:7@s.whatsapp.net`, lid: s.lid, name: s.name } };
+      await auth(session, 'save_creds', { creds: JSON.stringify(state.creds) });
+      event(session, 'connection', { state: 'open', me: state.creds.me });
+      break;
+    }
+    case 'open': event(session, 'connection', { state: 'open', me: { id: `${s.phone}:3@s.whatsapp.net`, name: s.name } }); break;
+    case 'message': event(session, 'message', { upsertType: s.upsertType ?? 'notify', raw: s.raw, media: s.media, mediaError: s.mediaError }); break;
+    case 'receipt': event(session, 'receipt', { id: s.id, remoteJid: s.remoteJid, fromMe: s.fromMe ?? true, status: s.status }); break;
+    case 'lid_mapping': event(session, 'lid_mapping', { lid: s.lid, pn: s.pn }); break;
+    case 'close': event(session, 'connection', { state: 'close', reason: { statusCode: s.statusCode, name: s.name, error: s.error } }); break;
+    case 'exit': setTimeout(() => process.exit(s.code ?? 1), 10); break;
+    case 'auth': return auth(session, s.op, s.params ?? {});
+    case 'sleep': await new Promise((r) => setTimeout(r, s.ms ?? 100)); break;
+    default: throw new Error('unknown step ' + s.do);
+  }
+  return null;
+}
+
+async function handle(req) {
+  const p = req.params ?? {};
+  switch (req.method) {
+    case 'ping': return {};
+    case 'open': await open(p.session, p); return {};
+    case 'close': sessions.delete(p.session); return {};
+    case 'pairing_code': return { code: 'FAKE1234' };
+    case 'presence': return {};
+    case 'send': {
+      if (!sessions.has(p.session)) throw Object.assign(new Error('no such session'), { code: 'unknown_session' });
+      const sent = (sessions.get(p.session).sent ??= []);
+      sent.push({ to: p.to, messageId: p.messageId, text: p.text, media: p.media ? { kind: p.media.kind, mimetype: p.media.mimetype, fileName: p.media.fileName, bytes: Buffer.from(p.media.base64, 'base64').length } : undefined, caption: p.caption });
+      setTimeout(() => {
+        event(p.session, 'receipt', { id: p.messageId, remoteJid: p.to, fromMe: true, status: 2 });
+        event(p.session, 'receipt', { id: p.messageId, remoteJid: p.to, fromMe: true, status: 3 });
+      }, 20);
+      return { messageId: p.messageId, timestamp: Math.floor(Date.now() / 1000) };
+    }
+    case 'opened': return { params: sessions.get(p.session)?.params ?? null };
+    case 'sent': return { sent: sessions.get(p.session)?.sent ?? [] };
+    case 'logout': {
+      await auth(p.session, 'clear');
+      sessions.delete(p.session);
+      event(p.session, 'connection', { state: 'close', reason: { statusCode: 401, name: 'loggedOut', error: 'Intentional Logout' } });
+      return {};
+    }
+    case 'script': {
+      const results = [];
+      for (const s of p.steps ?? []) results.push(await step(p.session, s));
+      return { results };
+    }
+    default: throw Object.assign(new Error('unknown method ' + req.method), { code: 'unknown_method' });
+  }
+}
+
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  if (!line.trim()) return;
+  const msg = JSON.parse(line);
+  if (msg.type === 'auth_result') {
+    const waiter = pendingAuth.get(msg.id);
+    pendingAuth.delete(msg.id);
+    if (!waiter) return;
+    if (msg.ok) waiter.resolve(msg.result ?? {});
+    else waiter.reject(Object.assign(new Error(msg.error?.message ?? 'auth failed'), { code: 'auth' }));
+    return;
+  }
+  if (msg.type !== 'request') return;
+  handle(msg).then(
+    (result) => write({ type: 'response', id: msg.id, ok: true, result }),
+    (err) => write({ type: 'response', id: msg.id, ok: false, error: { code: err.code ?? 'internal', message: err.message } }),
+  );
+});
+rl.on('close', () => { log('info', 'stdin closed; exiting'); process.exit(0); });
+
+log('info', 'fake bridge starting');
+if (process.env.FAKE_BRIDGE_NO_READY !== '1')
+  write({ type: 'ready', protocol: 1, bridgeVersion: 'fake', baileysVersion: 'none', maxSessions: Number(process.env.WAPBRIDGE_BRIDGE_MAX_SESSIONS ?? 50) });
