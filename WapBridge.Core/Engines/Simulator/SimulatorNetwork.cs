@@ -25,8 +25,10 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
 {
     private readonly ConcurrentDictionary<string, SimulatorSession> _sessions = new();
     // Remembered for a while only: long enough to collapse a resend after a failed batch, without growing with traffic.
+    // Past the size cap (sustained thousands per second) the memory shortens instead of growing.
     private static readonly TimeSpan DeliveredMemory = TimeSpan.FromMinutes(2);
-    private const int DeliveredMemoryMax = 200_000;
+    private static readonly TimeSpan DeliveredMemoryWhenFull = TimeSpan.FromSeconds(10);
+    private const int DeliveredMemoryMax = 50_000;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _delivered = new();
     private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
     private Regex? _notOnWhatsApp;
@@ -77,8 +79,9 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
         if (now >= _nextPrune || _delivered.Count > DeliveredMemoryMax)
         {
             _nextPrune = now + TimeSpan.FromSeconds(10);
+            var memory = _delivered.Count > DeliveredMemoryMax ? DeliveredMemoryWhenFull : DeliveredMemory;
             foreach (var (key, at) in _delivered)
-                if (now - at > DeliveredMemory)
+                if (now - at > memory)
                     _delivered.TryRemove(key, out _);
         }
         return _delivered.TryAdd(senderInstanceId + "/" + messageId, now);
