@@ -23,6 +23,8 @@ public sealed record BenchOptions
     public int RunnerSeconds { get; init; } = 20;
     public int ErpnextRequests { get; init; } = 2_000;
     public int ErpnextSenders { get; init; } = 8;
+    public int OfferedRate { get; init; } = 2_000;
+    public int OfferedSeconds { get; init; } = 10;
 
     /// <summary>Measured seconds of the gateway run: --seconds, or --memory-minutes × 60 in memory mode.</summary>
     public int GatewaySeconds => MemoryMinutes is { } m ? (int)Math.Max(1, Math.Round(m * 60)) : Seconds;
@@ -33,6 +35,8 @@ public sealed record BenchOptions
         usage: dotnet run -c Release --project bench/WapBridge.Bench [-- options]
 
           --clients N          concurrent HTTP clients (default 64)
+          --offered-rate N     then an open-loop phase: N requests a second on a fixed schedule, latency from each scheduled start (default 2000)
+          --offered-seconds N  length of the open-loop phase (default 10; 0 skips it)
           --seconds N          measured seconds (default 15)
           --warmup N           warm-up seconds before measuring (default 3)
           --memory-minutes N   memory mode: drive the gateway for N minutes (fractions allowed) and print the RSS timeline
@@ -72,6 +76,8 @@ public sealed record BenchOptions
             switch (args[i])
             {
                 case "--clients": o = o with { Clients = NextInt(1) }; break;
+                case "--offered-rate": o = o with { OfferedRate = NextInt(1) }; break;
+                case "--offered-seconds": o = o with { OfferedSeconds = NextInt(0) }; break;
                 case "--seconds": o = o with { Seconds = NextInt(1) }; break;
                 case "--warmup": o = o with { Warmup = NextInt(0) }; break;
                 case "--memory-minutes":

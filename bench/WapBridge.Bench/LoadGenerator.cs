@@ -26,6 +26,12 @@ public sealed class LoadResult
     public double Percentile(double p) => Stats.Percentile(LatenciesMs, p);
 }
 
+/// <summary>What an open-loop run measured: latencies from each request's scheduled start.</summary>
+public sealed record OpenLoopResult(double Rate, double OfferedSeconds, long Accepted, long Errors, long Skipped, double[] LatenciesMs, IReadOnlyList<string> AcceptedIds)
+{
+    public double Percentile(double p) => Stats.Percentile(LatenciesMs, p);
+}
+
 /// <summary>
 /// Closed-loop load: N workers, each sending one request at a time for warm-up + duration. Requests that
 /// complete inside the measured window count for throughput and latency; every accepted id is kept.
@@ -91,32 +97,78 @@ public sealed class LoadGenerator(HttpClient client, Uri url, string? authorizat
         };
     }
 
+    /// <summary>
+    /// Open-loop load: requests start on a fixed schedule of <paramref name="rate"/> a second whatever the answers do,
+    /// and each latency is counted from the request's scheduled start, so a stall shows in the figures instead of
+    /// slowing the load down (closed-loop latency is only clients ÷ throughput).
+    /// </summary>
+    public async Task<OpenLoopResult> RunOpenLoopAsync(double rate, TimeSpan duration, int maxInFlight)
+    {
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
+        long errors = 0, skipped = 0;
+        using var inFlight = new SemaphoreSlim(maxInFlight);
+        var requests = new List<Task>();
+        var start = Stopwatch.GetTimestamp();
+        var total = (long)(rate * duration.TotalSeconds);
+        for (long n = 0; n < total; n++)
+        {
+            var scheduled = start + (long)(n / rate * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < scheduled)
+                await Task.Delay(1);
+            if (!inFlight.Wait(0))
+            {
+                // The gateway fell so far behind that every connection is busy: counted, not queued in the client.
+                skipped++;
+                continue;
+            }
+            requests.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var (id, error) = await SendOneAsync();
+                    latencies.Add(Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds);
+                    if (id is not null) ids.Add(id);
+                    else Interlocked.Increment(ref errors);
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+            }));
+        }
+        var offeredSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        await Task.WhenAll(requests);
+        return new OpenLoopResult(rate, offeredSeconds, ids.Count, errors, skipped, latencies.ToArray(), ids.ToList());
+    }
+
+    private async Task<(string? Id, string? Error)> SendOneAsync()
+    {
+        var body = Body(NextNumber());
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = JsonType;
+        if (authorization is not null)
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            if (response.StatusCode != HttpStatusCode.OK)
+                return (null, "HTTP " + (int)response.StatusCode);
+            return AcceptedId(bytes) is { } id ? (id, null) : (null, "200 without ok/id");
+        }
+        catch (Exception e)
+        {
+            return (null, e is TaskCanceledException ? "timeout" : e.GetType().Name);
+        }
+    }
+
     private async Task WorkAsync(Worker w, long windowStart, long windowEnd)
     {
         while (Stopwatch.GetTimestamp() < windowEnd)
         {
-            var body = Body(NextNumber());
-            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = JsonType;
-            if (authorization is not null)
-                request.Headers.TryAddWithoutValidation("Authorization", authorization);
-
             var began = Stopwatch.GetTimestamp();
-            string? id = null;
-            string? error = null;
-            try
-            {
-                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
-                var bytes = await response.Content.ReadAsByteArrayAsync();
-                if (response.StatusCode != HttpStatusCode.OK)
-                    error = "HTTP " + (int)response.StatusCode;
-                else if ((id = AcceptedId(bytes)) is null)
-                    error = "200 without ok/id";
-            }
-            catch (Exception e)
-            {
-                error = e is TaskCanceledException ? "timeout" : e.GetType().Name;
-            }
+            var (id, error) = await SendOneAsync();
             var ended = Stopwatch.GetTimestamp();
             var inWindow = ended >= windowStart && ended <= windowEnd;
 
