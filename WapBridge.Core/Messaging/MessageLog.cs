@@ -57,10 +57,16 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
                 throw WapBridgeException.Invalid("number", "invalid_phone_number", "number must contain digits");
             query = query.Where(m => m.ToNumber == number || m.FromNumber == number);
         }
+        if (!string.IsNullOrWhiteSpace(filter.Campaign))
+        {
+            var campaign = filter.Campaign.Trim().ToUpperInvariant();
+            query = query.Where(m => db.Campaigns.Any(c => c.Id == m.CampaignId && c.Code == campaign && c.CustomerId == customerId));
+        }
         if (!string.IsNullOrWhiteSpace(filter.Search))
         {
-            var term = filter.Search.Trim();
-            query = query.Where(m => (m.Body != null && m.Body.Contains(term)) || m.SerializedId.Contains(term));
+            // lower() on both sides: the same case-insensitive search on SQLite and PostgreSQL.
+            var term = filter.Search.Trim().ToLowerInvariant();
+            query = query.Where(m => (m.Body != null && m.Body.ToLower().Contains(term)) || m.SerializedId.ToLower().Contains(term));
         }
         if (filter.Since is { } since) query = query.Where(m => m.CreatedAt >= since);
         if (filter.Until is { } until) query = query.Where(m => m.CreatedAt <= until);
@@ -73,6 +79,8 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
     private static IQueryable<MessageRecord> Project(WapBridgeDbContext db, IQueryable<Message> query) =>
         from m in query
         join i in db.Instances on m.InstanceId equals i.Id
+        join c in db.Campaigns on m.CampaignId equals c.Id into campaigns
+        from c in campaigns.DefaultIfEmpty()
         select new MessageRecord(m.SerializedId, i.Code, m.Direction, m.FromNumber, m.ToNumber, m.Body, m.Type, m.Caption, m.Filename,
-            m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, null, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash);
+            m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, c == null ? null : c.Code, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash);
 }

@@ -1,4 +1,9 @@
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using WapBridge.Core.Common;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Campaigns;
@@ -74,6 +79,21 @@ public abstract class CampaignStorageTests(WapBridgeApp app)
         Assert.Equal(1, status["failed"]!.GetValue<int>());
         var messages = (await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { direction = "outbound" })).EnsureOk().Message!["data"]!.AsArray();
         Assert.Contains(messages, m => m!["body"]!.GetValue<string>() == "Habari Baraka" && m["to"]!.GetValue<string>() == "255757800002");
+
+        (await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = "255757800004", message = "not part of it" })).EnsureOk();
+        var ofCampaign = (await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { campaign = campaign.ToLowerInvariant() })).EnsureOk().Message!["data"]!.AsArray();
+        Assert.Equal(2, ofCampaign.Count);
+        Assert.All(ofCampaign, m => Assert.Equal(campaign, m!["campaign"]!.GetValue<string>()));
+        var all = (await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { direction = "outbound" })).EnsureOk().Message!["data"]!.AsArray();
+        Assert.Null(all.Single(m => m!["to"]!.GetValue<string>() == "255757800004")!["campaign"]);
+        Assert.Empty((await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { campaign = "WAP-CAM-9999" })).EnsureOk().Message!["data"]!.AsArray());
+
+        // The dashboard's free-text search ignores case on both providers.
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken);
+        var customerId = await db.Customers.Where(c => c.Code == sender.Customer.Code).Select(c => c.Id).SingleAsync(TestContext.Current.CancellationToken);
+        var found = await app.Services.GetRequiredService<MessageLog>().ListAsync(customerId,
+            new MessageFilter(null, null, null, null, null, null, null, Search: "HABARI baraka"), new Paging(50, 0), TestContext.Current.CancellationToken);
+        Assert.Equal("255757800002", Assert.Single(found.Data).To);
     }
 }
 
