@@ -64,6 +64,10 @@ public static class WapBridgeServices
         services.AddSingleton<SimulatorNetwork>();
         services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
         services.AddSingleton<EngineRegistry>();
+        // Before the instance manager: hosted services stop in reverse order, so sessions close first and the
+        // recorder then commits the inbound messages their events are still waiting for.
+        services.AddSingleton<InboundRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
         services.AddSingleton<InstanceManager>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceManager>());
         services.AddSingleton<InstanceService>();
