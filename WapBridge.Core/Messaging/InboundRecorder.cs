@@ -66,9 +66,26 @@ public sealed class InboundRecorder(
             // Stopping: refuse new messages (their events fail, so the engine keeps them), and store those already
             // queued — their events are waiting for the commit. The host's shutdown timeout bounds this.
             _queue.Writer.TryComplete();
-            while (_queue.Reader.Count > 0)
-                await CommitNextBatchAsync(batch);
+            await DrainAsync(batch);
         }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // A host stopped before ExecuteAsync got to run (it starts on the thread pool) never runs it: store what was queued here.
+        if (ExecuteTask is null || ExecuteTask.IsCompleted)
+        {
+            _queue.Writer.TryComplete();
+            await DrainAsync(new List<PendingInbound>(MaxBatch));
+        }
+    }
+
+    private async Task DrainAsync(List<PendingInbound> batch)
+    {
+        // TryPeek, not Count: a single-reader channel cannot count.
+        while (_queue.Reader.TryPeek(out _))
+            await CommitNextBatchAsync(batch);
     }
 
     private async Task CommitNextBatchAsync(List<PendingInbound> batch)
