@@ -121,6 +121,8 @@ public sealed class InboundRecorder(
     private async Task<bool> WriteAsync(List<PendingInbound> batch)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
+        // Only new rows are added here, nothing loaded is changed: no need to scan the tracked entries for changes.
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
 
         // The same message twice (an engine resending it, within the batch or later) is stored once.
         var instanceIds = batch.Select(p => p.Instance.Id).Distinct().ToList();
