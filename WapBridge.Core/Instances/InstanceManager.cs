@@ -121,6 +121,7 @@ public sealed class InstanceManager(
 
     private async Task HandleAsync(LiveSession live, EngineEvent e)
     {
+        List<Task>? uncommitted = null;
         await live.Gate.WaitAsync();
         try
         {
@@ -163,7 +164,18 @@ public sealed class InstanceManager(
             live.Instance ??= await LoadAsync(live.InstanceId);
             if (live.Instance is { } instance)
                 foreach (var observer in _observers)
-                    await observer.OnEngineEventAsync(instance, e, _stopping.Token);
+                {
+                    if (observer is IGroupCommitInstanceEventObserver grouped)
+                    {
+                        var committed = await grouped.StartEngineEventAsync(instance, e, _stopping.Token);
+                        if (!committed.IsCompletedSuccessfully)
+                            (uncommitted ??= []).Add(committed);
+                    }
+                    else
+                    {
+                        await observer.OnEngineEventAsync(instance, e, _stopping.Token);
+                    }
+                }
         }
         catch (Exception ex)
         {
@@ -172,6 +184,20 @@ public sealed class InstanceManager(
         finally
         {
             live.Gate.Release();
+        }
+
+        // Outside the gate, so the instance's next events join the same group commit; the engine's event is
+        // acknowledged (this method returns) only once what it caused is committed.
+        if (uncommitted is not null)
+        {
+            try
+            {
+                await Task.WhenAll(uncommitted);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Committing {Event} for instance {Instance} failed", e.GetType().Name, live.Code);
+            }
         }
     }
 

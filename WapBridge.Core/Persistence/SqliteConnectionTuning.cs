@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace WapBridge.Core.Persistence;
@@ -12,6 +14,10 @@ internal sealed class SqliteConnectionTuning : DbConnectionInterceptor
 {
     private const string Pragmas = "PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
 
+    // Both settings belong to the native connection and survive its trips through the pool, so they are set once
+    // per native connection, not on every Open (which is every DbContext: that was a measurable share of each query).
+    private static readonly ConditionalWeakTable<object, object> Tuned = new();
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 
     public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
@@ -22,8 +28,15 @@ internal sealed class SqliteConnectionTuning : DbConnectionInterceptor
 
     private static void Apply(DbConnection connection)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = Pragmas;
-        command.ExecuteNonQuery();
+        var native = (connection as SqliteConnection)?.Handle;
+        if (native is not null && Tuned.TryGetValue(native, out _))
+            return;
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = Pragmas;
+            command.ExecuteNonQuery();
+        }
+        if (native is not null)
+            Tuned.AddOrUpdate(native, native);
     }
 }

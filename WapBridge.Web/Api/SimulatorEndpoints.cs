@@ -54,7 +54,11 @@ public static class SimulatorEndpoints
 
     private static async Task<Instance> SimulatorInstanceAsync(FrappeCall call, string? instanceId)
     {
-        var instance = await call.Service<InstanceService>().FindAsync(call.CustomerId, instanceId, call.Aborted);
+        // An instance hosted here is known in memory (as on the send path): no query per injected message.
+        var live = string.IsNullOrWhiteSpace(instanceId) ? null : call.Service<InstanceManager>().Snapshot(instanceId.Trim().ToUpperInvariant());
+        var instance = live is not null && live.CustomerId == call.CustomerId
+            ? live
+            : await call.Service<InstanceService>().FindAsync(call.CustomerId, instanceId, call.Aborted);
         if (instance.Engine != SimulatorEngine.EngineName)
             throw WapBridgeException.Invalid("instance_id", "not_a_simulator", $"Instance {instance.Code} uses the {instance.Engine} engine; simulator methods need a simulator instance.");
         return instance;

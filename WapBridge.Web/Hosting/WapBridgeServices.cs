@@ -67,6 +67,10 @@ public static class WapBridgeServices
         services.Configure<BaileysOptions>(configuration.GetSection(BaileysOptions.Section));
         services.AddBaileysEngine();
         services.AddSingleton<EngineRegistry>();
+        // Before the instance manager: hosted services stop in reverse order, so sessions close first and the
+        // recorder then commits the inbound messages their events are still waiting for.
+        services.AddSingleton<InboundRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
         services.AddSingleton<InstanceManager>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceManager>());
         services.AddSingleton<InstanceService>();

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
+using WapBridge.Core.Webhooks;
+
+namespace WapBridge.Core.Messaging;
+
+/// <summary>
+/// Group commit for inbound messages: engine events hand their message to one writer, which stores
+/// everything waiting — the message rows and their <c>message</c> webhook deliveries — in a single
+/// transaction, then answers each event. A message and its delivery still commit together, and an event
+/// is acknowledged only after its commit; the database just syncs once per batch instead of once per message.
+/// </summary>
+public sealed class InboundRecorder(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    WebhookOutbox webhooks,
+    MediaLinks mediaLinks,
+    IOptions<WebhookOptions> webhookOptions,
+    TimeProvider time,
+    ILogger<InboundRecorder> logger) : BackgroundService
+{
+    private const int MaxBatch = 512;
+
+    private readonly Channel<PendingInbound> _queue = Channel.CreateUnbounded<PendingInbound>(new UnboundedChannelOptions { SingleReader = true });
+
+    // Customer codes never change once issued, so one lookup per customer for the life of the process is enough.
+    private readonly ConcurrentDictionary<int, string> _customerCodes = new();
+
+    /// <param name="MediaHash">Set when the message has media: it is saved to disk before the row that points at it.</param>
+    private sealed record PendingInbound(Instance Instance, InboundEngineMessage Inbound, string SerializedId, string? MediaHash,
+        TaskCompletionSource<bool> Committed);
+
+    /// <summary>
+    /// Queues <paramref name="inbound"/> for the next batch. The task completes once the message (and its webhook
+    /// delivery, when the customer subscribes) is committed: true when it was new, false for a duplicate of a
+    /// stored message. It fails when the message could not be stored or WapBridge stopped first.
+    /// </summary>
+    public Task<bool> RecordAsync(Instance instance, InboundEngineMessage inbound, string? mediaHash)
+    {
+        var serialized = WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, inbound.Id);
+        var pending = new PendingInbound(instance, inbound, serialized, mediaHash, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+            throw new InvalidOperationException("WapBridge is shutting down and records no more inbound messages.");
+        return pending.Committed.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingInbound>(MaxBatch);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+                await CommitNextBatchAsync(batch);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Stopping: refuse new messages (their events fail, so the engine keeps them), and store those already
+            // queued — their events are waiting for the commit. The host's shutdown timeout bounds this.
+            _queue.Writer.TryComplete();
+            await DrainAsync(batch);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // A host stopped before ExecuteAsync got to run (it starts on the thread pool) never runs it: store what was queued here.
+        if (ExecuteTask is null || ExecuteTask.IsCompleted)
+        {
+            _queue.Writer.TryComplete();
+            await DrainAsync(new List<PendingInbound>(MaxBatch));
+        }
+    }
+
+    private async Task DrainAsync(List<PendingInbound> batch)
+    {
+        // TryPeek, not Count: a single-reader channel cannot count.
+        while (_queue.Reader.TryPeek(out _))
+            await CommitNextBatchAsync(batch);
+    }
+
+    private async Task CommitNextBatchAsync(List<PendingInbound> batch)
+    {
+        batch.Clear();
+        while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            batch.Add(pending);
+        await CommitAsync(batch);
+    }
+
+    private async Task CommitAsync(List<PendingInbound> batch)
+    {
+        try
+        {
+            var queued = await WriteAsync(batch);
+            if (queued)
+                webhooks.Committed();
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One bad message must not fail its neighbours: retry them one by one.
+            logger.LogWarning(e, "Batch of {Count} inbound messages failed to commit; retrying one by one", batch.Count);
+            foreach (var p in batch)
+                await CommitAsync([p]);
+        }
+        catch (Exception e)
+        {
+            batch[0].Committed.TrySetException(e);
+        }
+    }
+
+    /// <summary>Stores the batch in one transaction and answers its events; true when a webhook delivery was added.</summary>
+    private async Task<bool> WriteAsync(List<PendingInbound> batch)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        // Only new rows are added here, nothing loaded is changed: no need to scan the tracked entries for changes.
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+
+        // The same message twice (an engine resending it, within the batch or later) is stored once.
+        var instanceIds = batch.Select(p => p.Instance.Id).Distinct().ToList();
+        var serializedIds = batch.Select(p => p.SerializedId).Distinct().ToList();
+        var stored = (await db.Messages.AsNoTracking()
+                .Where(m => serializedIds.Contains(m.SerializedId!) && instanceIds.Contains(m.InstanceId))
+                .Select(m => new { m.InstanceId, m.SerializedId })
+                .ToListAsync())
+            .Select(m => (m.InstanceId, m.SerializedId!)).ToHashSet();
+
+        await LoadCustomerCodesAsync(db, batch);
+        var now = time.GetUtcNow();
+        var fresh = new HashSet<PendingInbound>(batch.Count, ReferenceEqualityComparer.Instance);
+        var queued = false;
+        foreach (var p in batch)
+        {
+            if (!stored.Add((p.Instance.Id, p.SerializedId)))
+                continue;
+            fresh.Add(p);
+            db.Messages.Add(NewMessage(p, now));
+            queued |= await webhooks.AddAsync(db, p.Instance.CustomerId, p.Instance.Id, WebhookEvents.Message, () => Payload(p), CancellationToken.None);
+        }
+        if (fresh.Count > 0)
+            await db.SaveChangesAsync();
+        foreach (var p in batch)
+            p.Committed.TrySetResult(fresh.Contains(p));
+        return queued;
+    }
+
+    private async Task LoadCustomerCodesAsync(WapBridgeDbContext db, List<PendingInbound> batch)
+    {
+        var missing = batch.Select(p => p.Instance.CustomerId).Distinct().Where(id => !_customerCodes.ContainsKey(id)).ToList();
+        if (missing.Count == 0)
+            return;
+        foreach (var c in await db.Customers.AsNoTracking().Where(c => missing.Contains(c.Id)).Select(c => new { c.Id, c.Code }).ToListAsync())
+            _customerCodes[c.Id] = c.Code;
+    }
+
+    private static Message NewMessage(PendingInbound p, DateTimeOffset now)
+    {
+        var (instance, inbound) = (p.Instance, p.Inbound);
+        return new Message
+        {
+            CustomerId = instance.CustomerId,
+            InstanceId = instance.Id,
+            Direction = Message.Inbound,
+            WaMessageId = inbound.Id,
+            SerializedId = p.SerializedId,
+            FromNumber = inbound.FromPhone ?? inbound.FromLid,
+            ToNumber = instance.PhoneNumber,
+            Type = inbound.Type,
+            Body = inbound.Body,
+            Caption = inbound.Media is null ? null : inbound.Body,
+            Filename = inbound.Media?.FileName,
+            MimeType = inbound.Media?.MimeType,
+            MediaHash = p.MediaHash,
+            MediaSize = inbound.Media?.Data.Length,
+            Status = MessageStatuses.Received,
+            Source = MessageSources.Inbound,
+            CreatedAt = now,
+        };
+    }
+
+    private string Payload(PendingInbound p)
+    {
+        PayloadMedia? payloadMedia = null;
+        if (p.Inbound.Media is { } file)
+        {
+            var inline = file.Data.Length <= webhookOptions.Value.InlineMediaBytes ? file.Data : null;
+            payloadMedia = new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, inline,
+                mediaLinks.Create(new MediaLinkTarget(p.MediaHash!, file.MimeType, file.FileName)));
+        }
+        return WebhookPayloads.InboundMessage(p.Instance.Code, _customerCodes[p.Instance.CustomerId], p.Instance.PhoneNumber, p.SerializedId, p.Inbound, payloadMedia);
+    }
+}
