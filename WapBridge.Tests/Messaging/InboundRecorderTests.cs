@@ -53,6 +53,39 @@ public sealed class InboundRecorderTests
     }
 
     [Fact]
+    public async Task The_simulator_injects_a_batch_in_one_call_and_refuses_a_bad_item_naming_it()
+    {
+        await using var app = new WapBridgeApp(settings: FastWebhooks.Settings());
+        await app.InitializeAsync();
+        var sender = await app.CreateConnectedAsync(defaultCountry: "TZ");
+        await using var receiver = await WebhookReceiver.StartAsync();
+        (await sender.Client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = receiver.Url })).EnsureOk();
+
+        var bad = await sender.Client.CallAsync("wap_bridge.api.simulator.inbound_messages", new
+        {
+            instance_id = sender.InstanceId,
+            messages = new object[] { new { from_number = "255755300001", message = "fine" }, new { from_number = "255755300002" } },
+        });
+        Assert.Equal(417, bad.Status);
+        Assert.Equal("messages[1].message", bad.Body!["error"]!["field"]!.GetValue<string>());
+
+        var batch = (await sender.Client.CallAsync("wap_bridge.api.simulator.inbound_messages", new
+        {
+            instance_id = sender.InstanceId,
+            messages = Enumerable.Range(0, 50).Select(i => new { from_number = "0755 30" + i.ToString("0000"), message = $"batch {i}", push_name = "Bulk" }).ToArray(),
+        })).EnsureOk().Message!;
+        var ids = batch["ids"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        Assert.Equal(50, ids.Distinct().Count());
+        Assert.StartsWith("false_255755300007@c.us_", ids[7]);
+
+        var hooks = await receiver.WaitForAsync(r => r.Count >= 50, seconds: 30);
+        var bodies = hooks.Select(h => JsonNode.Parse(h.Body)!["message"]!).ToList();
+        Assert.Equal(ids.Order(), bodies.Select(b => b["id"]!.GetValue<string>()).Order());
+        Assert.Equal("batch 7", bodies.Single(b => b["id"]!.GetValue<string>() == ids[7])["body"]!.GetValue<string>());
+        Assert.DoesNotContain(bodies, b => b["body"]!.GetValue<string>() == "fine");
+    }
+
+    [Fact]
     public async Task A_duplicate_inbound_within_one_batch_is_recorded_once()
     {
         await using var world = await World.CreateAsync();

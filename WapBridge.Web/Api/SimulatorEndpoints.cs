@@ -11,6 +11,8 @@ public sealed record ScanQrArgs(string? InstanceId, string? PhoneNumber, string?
 public sealed record InboundMessageArgs(string? InstanceId, string? FromNumber, string? Message, string? MediaData, string? MimeType,
     string? Filename, string? Caption, string? PushName, string? FromLid, string? GroupId, string? QuotedId);
 public sealed record InboundInjected(string Id, string InstanceId);
+public sealed record InboundMessagesArgs(string? InstanceId, List<InboundMessageArgs?>? Messages);
+public sealed record InboundBatchInjected(string InstanceId, IReadOnlyList<string> Ids);
 
 /// <summary>Contract §6 simulator methods: stand-ins for a phone, only on simulator instances.</summary>
 public static class SimulatorEndpoints
@@ -34,22 +36,56 @@ public static class SimulatorEndpoints
             async (args, call) =>
             {
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
-                var fromPhone = string.IsNullOrWhiteSpace(args.FromNumber) ? null : WhatsAppNumbers.Normalize(args.FromNumber, "from_number", instance.DefaultCountry);
-                var fromLid = string.IsNullOrWhiteSpace(args.FromLid) ? null : args.FromLid.Trim();
-                if (fromPhone is null && fromLid is null)
-                    throw WapBridgeException.Missing("from_number");
-                if (fromLid is not null && !fromLid.EndsWith("@lid", StringComparison.Ordinal))
-                    fromLid += "@lid";
-                var media = ReadMedia(args);
-                if (media is null && string.IsNullOrWhiteSpace(args.Message))
-                    throw WapBridgeException.Missing("message");
-                var groupId = string.IsNullOrWhiteSpace(args.GroupId) ? null
-                    : args.GroupId.Trim().EndsWith("@g.us", StringComparison.Ordinal) ? args.GroupId.Trim() : args.GroupId.Trim() + "@g.us";
-
-                var id = await call.Service<SimulatorNetwork>().InjectInboundAsync(instance.Code,
-                    new SimulatedInbound(fromPhone, fromLid, args.Message, media, args.Caption, args.PushName, groupId, args.QuotedId), call.Aborted);
-                return new InboundInjected(WhatsAppIds.InboundSerializedId(fromPhone, fromLid, groupId, id), instance.Code);
+                var inbound = ToSimulated(args, instance);
+                var id = await call.Service<SimulatorNetwork>().InjectInboundAsync(instance.Code, inbound, call.Aborted);
+                return new InboundInjected(WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, id), instance.Code);
             });
+
+        api.MapFrappeMethod<InboundMessagesArgs, InboundBatchInjected>(Prefix + "inbound_messages", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            $"Simulator: up to {MaxBatch} people message the instance at the same moment (demos and load tests); answers the ids in the order given",
+            async (args, call) =>
+            {
+                var instance = await SimulatorInstanceAsync(call, args.InstanceId);
+                if (args.Messages is null || args.Messages.Count == 0)
+                    throw WapBridgeException.Missing("messages");
+                if (args.Messages.Count > MaxBatch)
+                    throw WapBridgeException.Invalid("messages", "too_many", $"messages holds {args.Messages.Count} messages; send at most {MaxBatch} per call");
+                // Every item is checked before any is injected: a bad item refuses the whole call, naming itself.
+                var items = args.Messages.Select((item, i) =>
+                {
+                    try
+                    {
+                        return ToSimulated(item ?? throw WapBridgeException.Missing("message"), instance);
+                    }
+                    catch (WapBridgeException e)
+                    {
+                        throw new WapBridgeException(e.Kind, e.Code, $"messages[{i}]: {e.Message}", $"messages[{i}].{e.Field}");
+                    }
+                }).ToList();
+                // Injected together, as simultaneous arrivals: the recorder commits them as one batch.
+                var network = call.Service<SimulatorNetwork>();
+                var ids = await Task.WhenAll(items.Select(item => network.InjectInboundAsync(instance.Code, item, call.Aborted)));
+                return new InboundBatchInjected(instance.Code,
+                    items.Select((item, i) => WhatsAppIds.InboundSerializedId(item.FromPhone, item.FromLid, item.GroupId, ids[i])).ToList());
+            });
+    }
+
+    private const int MaxBatch = 1000;
+
+    private static SimulatedInbound ToSimulated(InboundMessageArgs args, Instance instance)
+    {
+        var fromPhone = string.IsNullOrWhiteSpace(args.FromNumber) ? null : WhatsAppNumbers.Normalize(args.FromNumber, "from_number", instance.DefaultCountry);
+        var fromLid = string.IsNullOrWhiteSpace(args.FromLid) ? null : args.FromLid.Trim();
+        if (fromPhone is null && fromLid is null)
+            throw WapBridgeException.Missing("from_number");
+        if (fromLid is not null && !fromLid.EndsWith("@lid", StringComparison.Ordinal))
+            fromLid += "@lid";
+        var media = ReadMedia(args);
+        if (media is null && string.IsNullOrWhiteSpace(args.Message))
+            throw WapBridgeException.Missing("message");
+        var groupId = string.IsNullOrWhiteSpace(args.GroupId) ? null
+            : args.GroupId.Trim().EndsWith("@g.us", StringComparison.Ordinal) ? args.GroupId.Trim() : args.GroupId.Trim() + "@g.us";
+        return new SimulatedInbound(fromPhone, fromLid, args.Message, media, args.Caption, args.PushName, groupId, args.QuotedId);
     }
 
     private static async Task<Instance> SimulatorInstanceAsync(FrappeCall call, string? instanceId)

@@ -24,6 +24,7 @@ public sealed record BenchOptions
     public int ErpnextRequests { get; init; } = 2_000;
     public int ErpnextSenders { get; init; } = 8;
     public int OfferedRate { get; init; } = 2_000;
+    public int InjectBatch { get; init; } = 20;
     public int OfferedSeconds { get; init; } = 10;
 
     /// <summary>Measured seconds of the gateway run: --seconds, or --memory-minutes × 60 in memory mode.</summary>
@@ -48,6 +49,7 @@ public sealed record BenchOptions
 
         modes (instead of the default send benchmark; each starts its own gateway):
           --webhooks           inbound_message at full speed → message webhooks to a loopback receiver (uses --clients, --warmup, --seconds, --drain-timeout)
+            --inject-batch N       messages per simulator call (default 20, through inbound_messages; 1 = one inbound_message call each)
             --webhook-backlog N    then N messages while the receiver answers 503, memory while the backlog grows, and the drain (default 100000; 0 skips)
             --retry-seconds N      webhook retry schedule after the first 5 s retry (default 30)
             --backlog-drain-timeout N  longest wait for the backlog to drain once the receiver is back (default 300 s)
@@ -77,6 +79,7 @@ public sealed record BenchOptions
             {
                 case "--clients": o = o with { Clients = NextInt(1) }; break;
                 case "--offered-rate": o = o with { OfferedRate = NextInt(1) }; break;
+                case "--inject-batch": o = o with { InjectBatch = NextInt(1) }; break;
                 case "--offered-seconds": o = o with { OfferedSeconds = NextInt(0) }; break;
                 case "--seconds": o = o with { Seconds = NextInt(1) }; break;
                 case "--warmup": o = o with { Warmup = NextInt(0) }; break;

@@ -25,8 +25,10 @@ public sealed class LoopResult
 /// Closed-loop driver for any request: N workers, each sending one request at a time until a total count is
 /// reached or a deadline passes. <c>check</c> answers (value, null) for a success — the value (an id) is kept —
 /// or (null, error kind) for a failure. Successes so far are readable while it runs, for per-second samplers.
+/// A request may carry several items (<paramref name="itemsPerRequest"/>): successes count items, latencies and errors count requests.
 /// </summary>
-public sealed class RequestLoop(HttpClient client, Func<long, HttpRequestMessage> request, Func<HttpStatusCode, byte[], (string? Value, string? Error)> check)
+public sealed class RequestLoop(HttpClient client, Func<long, HttpRequestMessage> request, Func<HttpStatusCode, byte[], (string? Value, string? Error)> check,
+    int itemsPerRequest = 1)
 {
     private long _next = -1;
     private long _ok;
@@ -63,8 +65,8 @@ public sealed class RequestLoop(HttpClient client, Func<long, HttpRequestMessage
                 w.Latencies.Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
                 if (error is null)
                 {
-                    w.Ok++;
-                    Interlocked.Increment(ref _ok);
+                    w.Ok += itemsPerRequest;
+                    Interlocked.Add(ref _ok, itemsPerRequest);
                     if (keepValues && value is not null)
                         w.Values.Add(value);
                 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -19,7 +20,7 @@ public sealed class WebhookMode(BenchOptions o)
 
     public async Task<int> RunAsync(string dll)
     {
-        Console.WriteLine($"WapBridge benchmark, webhooks: {o.Clients} injecting clients, {o.Warmup} s warm-up + {o.Seconds} s; backlog {o.WebhookBacklog:N0} "
+        Console.WriteLine($"WapBridge benchmark, webhooks: {o.Clients} injecting clients, {o.InjectBatch} message(s) per call, {o.Warmup} s warm-up + {o.Seconds} s; backlog {o.WebhookBacklog:N0} "
             + $"(retry every {o.RetrySeconds} s after the first 5 s); {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Report.Load()}");
         await using var receiver = await WebhookReceiver.StartAsync();
         var env = new Dictionary<string, string> { ["WAPBRIDGE_Webhooks__AllowLoopbackTargets"] = "true", ["WAPBRIDGE_Webhooks__RetrySchedule__0"] = "00:00:05" };
@@ -37,19 +38,22 @@ public sealed class WebhookMode(BenchOptions o)
         Console.WriteLine($"pid {gateway.Pid} on {gateway.BaseAddress}, instance {instanceId}, webhook {receiver.HookUrl} ({startClock.Elapsed.TotalSeconds:0.0} s)");
 
         using var client = LoadGenerator.CreateClient(o.Clients);
-        var url = new Uri(gateway.BaseAddress, "api/method/wap_bridge.api.simulator.inbound_message");
+        // One message per call, or --inject-batch messages per simulator.inbound_messages call: the injection stands in for
+        // WhatsApp's socket, which hands the gateway many messages without an HTTP request each.
+        var batch = o.InjectBatch;
+        var url = new Uri(gateway.BaseAddress, batch == 1 ? "api/method/wap_bridge.api.simulator.inbound_message" : "api/method/wap_bridge.api.simulator.inbound_messages");
         long numbers = 0;
+        string NextNumber() => (255_755_100_000 + Interlocked.Increment(ref numbers) % 100_000).ToString(CultureInfo.InvariantCulture);
         RequestLoop NewLoop() => new(client, _ =>
         {
-            var n = 255_755_100_000 + Interlocked.Increment(ref numbers) % 100_000;
-            var request = new HttpRequestMessage(HttpMethod.Post, url)
-            {
-                Content = new ByteArrayContent(Encoding.UTF8.GetBytes($$"""{"instance_id":"{{instanceId}}","from_number":"{{n}}","message":"bench"}""")),
-            };
+            var body = batch == 1
+                ? $$"""{"instance_id":"{{instanceId}}","from_number":"{{NextNumber()}}","message":"bench"}"""
+                : $$"""{"instance_id":"{{instanceId}}","messages":[{{string.Join(",", Enumerable.Range(0, batch).Select(_ => $$"""{"from_number":"{{NextNumber()}}","message":"bench"}"""))}}]}""";
+            var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
             request.Content.Headers.ContentType = JsonType;
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
             return request;
-        }, (status, body) => RequestLoop.FrappeField(status, body, "id"));
+        }, (status, body) => batch == 1 ? RequestLoop.FrappeField(status, body, "id") : RequestLoop.FrappeField(status, body, "instance_id"), batch);
 
         using var probe = new DeliveryProbe(gateway.DatabasePath);
         var clock = Stopwatch.StartNew();
@@ -95,7 +99,7 @@ public sealed class WebhookMode(BenchOptions o)
         if (o.WebhookBacklog > 0)
             backlog = await BacklogAsync(gateway, receiver, api, probe, NewLoop(), resultA.Ok);
 
-        Report.Header($"WEBHOOKS  inbound_message → message webhook → loopback receiver ({Report.Load()})");
+        Report.Header($"WEBHOOKS  simulator inbound ({(batch == 1 ? "inbound_message, one per call" : $"inbound_messages, {batch} per call")}) → message webhook → loopback receiver ({Report.Load()})");
         Console.WriteLine("1 THROUGHPUT  receiver answers 200");
         Report.Row("injected/s (measured window)", $"{injectedPerSecond:N0} ({resultA.Ok:N0} in all)");
         Report.Row("inject latency p50 / p99", $"{resultA.Percentile(50):0.0} / {resultA.Percentile(99):0.0} ms");
@@ -145,7 +149,7 @@ public sealed class WebhookMode(BenchOptions o)
         var clock = Stopwatch.StartNew();
         var sampler = new Sampler<Sample>(() => new Sample(clock.Elapsed.TotalSeconds, loop.OkSoFar, receiver.DistinctDelivered, receiver.Answered503, gateway.ResidentBytes()));
         Console.Write($"backlog: receiver down, injecting {o.WebhookBacklog:N0}… ");
-        var inject = await loop.RunAsync(o.Clients, o.WebhookBacklog, null);
+        var inject = await loop.RunAsync(o.Clients, (o.WebhookBacklog + o.InjectBatch - 1) / o.InjectBatch, null);
         var injectEndT = clock.Elapsed.TotalSeconds;
         await Task.Delay(TimeSpan.FromSeconds(5)); // the backlog held a few seconds, retries running
         var pendingAtEnd = probe.Pending();
