@@ -19,11 +19,19 @@ public static class DashboardAccount
         await page.Locator("[id='Input.ConfirmPassword']").FillAsync(password);
         await page.Locator("#register-submit").ClickAsync();
         await Expect(page.GetByTestId("user-email")).ToHaveTextAsync(email);
+        await WaitForInteractiveAsync(page);
     }
+
+    /// <summary>
+    /// Waits for the Blazor circuit: a navigation clicked while the page is still only prerendered can be undone when
+    /// the circuit starts on the URL the page was loaded with.
+    /// </summary>
+    public static Task WaitForInteractiveAsync(IPage page) => Expect(page.GetByTestId("interactive")).ToBeAttachedAsync();
 
     /// <summary>Follows a link of the navigation menu (client-side routing, no page load).</summary>
     public static async Task NavigateAsync(IPage page, string href)
     {
+        await WaitForInteractiveAsync(page);
         await page.Locator($".mud-nav-link[href='{href}']").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex(Regex.Escape(href) + "$"));
     }
