@@ -44,7 +44,7 @@ public sealed class MessagesFlowTests
         page.SetDefaultTimeout(20_000);
         SetDefaultExpectTimeout(20_000);
 
-        await RegisterAsync(page);
+        await DashboardAccount.RegisterAsync(page, Email, Password, "Messages Test Ltd");
         var customer = await app.Services.GetRequiredService<CustomerService>().FindByCodeAsync("CUST-0001");
         Assert.NotNull(customer);
 
@@ -58,8 +58,7 @@ public sealed class MessagesFlowTests
         await app.Services.GetRequiredService<MessageService>().SendAsync(new SendRequest(customer.Id, instance.InstanceId, null, "+255755000001",
             "Earlier message", null, null, null, null, MessageSources.Api, TimeSpan.FromSeconds(5)));
 
-        await page.Locator(".mud-nav-link[href='/messages']").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/messages$"));
+        await DashboardAccount.NavigateAsync(page, "/messages");
         await Expect(page.GetByTestId("messages-table")).ToContainTextAsync("Earlier message");
         // A marker that a reload would wipe.
         await page.EvaluateAsync("() => window.__noReload = true");
@@ -152,9 +151,8 @@ public sealed class MessagesFlowTests
         page.SetDefaultTimeout(20_000);
         SetDefaultExpectTimeout(20_000);
 
-        await RegisterAsync(page);
-        await page.Locator(".mud-nav-link[href='/settings']").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/settings$"));
+        await DashboardAccount.RegisterAsync(page, Email, Password, "Messages Test Ltd");
+        await DashboardAccount.NavigateAsync(page, "/settings");
         var save = page.GetByTestId("save-webhook");
         await Expect(save).ToBeEnabledAsync();
 
@@ -190,18 +188,6 @@ public sealed class MessagesFlowTests
             await page.EvaluateAsync("() => window.scrollTo(0, 0)");
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "settings-webhooks.png") });
         }
-    }
-
-    private static async Task RegisterAsync(IPage page)
-    {
-        await page.GotoAsync("/Account/Register");
-        await Expect(page.Locator("[id='Input.Organisation']")).ToBeVisibleAsync();
-        await page.Locator("[id='Input.Email']").FillAsync(Email);
-        await page.Locator("[id='Input.Organisation']").FillAsync("Messages Test Ltd");
-        await page.Locator("[id='Input.Password']").FillAsync(Password);
-        await page.Locator("[id='Input.ConfirmPassword']").FillAsync(Password);
-        await page.Locator("#register-submit").ClickAsync();
-        await Expect(page.GetByTestId("customer-code")).ToHaveTextAsync("CUST-0001");
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, int seconds = 10)
