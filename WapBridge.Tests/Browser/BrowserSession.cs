@@ -1,4 +1,6 @@
 using Microsoft.Playwright;
+using WapBridge.Tests.TestHost;
+using static Microsoft.Playwright.Assertions;
 
 namespace WapBridge.Tests.Browser;
 
@@ -28,4 +30,36 @@ public static class BrowserSession
                 "--disable-sync", "--no-first-run",
             ],
         });
+
+    /// <summary>
+    /// A page on <paramref name="app"/> (started with <c>kestrel: true</c>) in a fresh browser, with the 20 s timeouts every
+    /// browser test uses; disposing it closes the browser.
+    /// </summary>
+    public static async Task<BrowserPage> OpenAsync(WapBridgeApp app, ViewportSize? viewport = null, bool? acceptDownloads = null)
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await LaunchAsync(playwright);
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.ServerAddress.ToString(),
+            ViewportSize = viewport,
+            AcceptDownloads = acceptDownloads,
+        });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        SetDefaultExpectTimeout(20_000);
+        return new BrowserPage(playwright, browser, page);
+    }
+}
+
+/// <summary>A browser page and what it needs to stay open.</summary>
+public sealed class BrowserPage(IPlaywright playwright, IBrowser browser, IPage page) : IAsyncDisposable
+{
+    public IPage Page { get; } = page;
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
 }

@@ -29,17 +29,8 @@ public sealed class CampaignsFlowTests
         await using var app = new WapBridgeApp(kestrel: true, settings: FastMessaging.Settings());
         await app.InitializeAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSession.LaunchAsync(playwright);
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.ServerAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1500, Height = 950 },
-            AcceptDownloads = true,
-        });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
+        await using var browserPage = await BrowserSession.OpenAsync(app, new ViewportSize { Width = 1500, Height = 950 }, acceptDownloads: true);
+        var page = browserPage.Page;
 
         await DashboardAccount.RegisterAsync(page, Email, Password, "Campaign Test Ltd");
         var customer = await app.Services.GetRequiredService<CustomerService>().FindByCodeAsync("CUST-0001");

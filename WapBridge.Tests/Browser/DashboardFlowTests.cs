@@ -19,12 +19,8 @@ public sealed class DashboardFlowTests
         await using var app = new WapBridgeApp(kestrel: true);
         await app.InitializeAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSession.LaunchAsync(playwright);
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.ServerAddress.ToString() });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
+        await using var browserPage = await BrowserSession.OpenAsync(app);
+        var page = browserPage.Page;
 
         // Anonymous visitors land on the login page.
         await page.GotoAsync("/");

@@ -17,16 +17,8 @@ public sealed class InstancesPageTests
         await using var app = new WapBridgeApp(kestrel: true);
         await app.InitializeAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSession.LaunchAsync(playwright);
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.ServerAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1440, Height = 960 },
-        });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
+        await using var browserPage = await BrowserSession.OpenAsync(app, new ViewportSize { Width = 1440, Height = 960 });
+        var page = browserPage.Page;
         var screenshots = Environment.GetEnvironmentVariable("INSTANCES_SCREENSHOT_DIR");
 
         await DashboardAccount.RegisterAsync(page, "pairing@example.com", "Correct-Horse-42", "Pairing Ltd");

@@ -33,16 +33,8 @@ public sealed class MessagesFlowTests
         }));
         await app.InitializeAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSession.LaunchAsync(playwright);
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.ServerAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
+        await using var browserPage = await BrowserSession.OpenAsync(app, new ViewportSize { Width = 1400, Height = 900 });
+        var page = browserPage.Page;
 
         await DashboardAccount.RegisterAsync(page, Email, Password, "Messages Test Ltd");
         var customer = await app.Services.GetRequiredService<CustomerService>().FindByCodeAsync("CUST-0001");
@@ -140,16 +132,8 @@ public sealed class MessagesFlowTests
         });
         await app.InitializeAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await BrowserSession.LaunchAsync(playwright);
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.ServerAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(20_000);
-        SetDefaultExpectTimeout(20_000);
+        await using var browserPage = await BrowserSession.OpenAsync(app, new ViewportSize { Width = 1400, Height = 900 });
+        var page = browserPage.Page;
 
         await DashboardAccount.RegisterAsync(page, Email, Password, "Messages Test Ltd");
         await DashboardAccount.NavigateAsync(page, "/settings");
