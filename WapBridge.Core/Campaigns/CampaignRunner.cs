@@ -142,7 +142,7 @@ public sealed class CampaignRunner(
         var unsent = await db.Messages.AsNoTracking()
             .Where(m => m.Id == messageId && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
             .Select(m => m.WaMessageId).SingleOrDefaultAsync(ct);
-        await AwaitSendsAsync(db, instance, unsent is null ? [] : [unsent], ct);
+        await AwaitSendsAsync(instance, unsent is null ? [] : [unsent], unsent is null ? [] : [outcomes.WatchAsync(unsent)], ct);
         await SyncAsync(db, [recipient], ct);
         return true;
     }
@@ -183,9 +183,9 @@ public sealed class CampaignRunner(
 
         // The messages and the recipients' claims on them commit together: after a crash each recipient is either
         // still pending (nothing queued) or sending with its message id (resent with it).
+        // Watched before they are saved: the outbox may report a send before this method looks again.
         var watched = sends.Select(x => x.Message.WaMessageId).ToList();
-        foreach (var id in watched)
-            _ = outcomes.WatchAsync(id);
+        var sendOutcomes = watched.Select(outcomes.WatchAsync).ToList();
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             db.Messages.AddRange(sends.Select(x => x.Message));
@@ -214,19 +214,18 @@ public sealed class CampaignRunner(
             recipient.State = RecipientStates.Sending;
             recipient.MessageId = message.Id;
         }
-        await AwaitSendsAsync(db, instance, watched, ct);
+        await AwaitSendsAsync(instance, watched, sendOutcomes, ct);
         await SyncAsync(db, sends.Select(x => x.Recipient).ToList(), ct);
         return true;
     }
 
     /// <summary>Wakes the outbox and waits, bounded, for these sends; unsent ones stay "sending" and are looked at again next round.</summary>
-    private async Task AwaitSendsAsync(WapBridgeDbContext db, Instance instance, IReadOnlyList<string> waMessageIds, CancellationToken ct)
+    private async Task AwaitSendsAsync(Instance instance, IReadOnlyList<string> waMessageIds, IReadOnlyList<Task<string>> sendOutcomes, CancellationToken ct)
     {
-        var waits = waMessageIds.Select(outcomes.WatchAsync).ToList();
         dispatcher.Wake(instance.Id);
         try
         {
-            await Task.WhenAll(waits).WaitAsync(options.Value.SendWait, time, ct);
+            await Task.WhenAll(sendOutcomes).WaitAsync(options.Value.SendWait, time, ct);
         }
         catch (TimeoutException)
         {
