@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 
@@ -32,26 +33,9 @@ public sealed class CampaignRecovery(
         await base.StartAsync(ct);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunOverdueAsync(stoppingToken);
-                await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Campaign sweep failed; trying again");
-                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Sweeps.RunAsync(RunOverdueAsync, () => options.Value.SweepInterval, time, logger, LogLevel.Warning,
+            "Campaign sweep failed; trying again", stoppingToken);
 
     private async Task RunOverdueAsync(CancellationToken ct)
     {

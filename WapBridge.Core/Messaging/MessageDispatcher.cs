@@ -46,29 +46,19 @@ public sealed class MessageDispatcher(
     {
         _stopping = stoppingToken;
         _started = true;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await ExpireAsync(stoppingToken);
-                await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
-                var pending = await db.Messages.Where(m => m.Direction == Message.Outbound
-                        && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
-                    .Select(m => m.InstanceId).Distinct().ToListAsync(stoppingToken);
-                foreach (var instanceId in pending)
-                    Wake(instanceId);
-                await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Outbox sweep failed");
-                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
+        await Sweeps.RunAsync(SweepAsync, () => options.Value.SweepInterval, time, logger, LogLevel.Error, "Outbox sweep failed", stoppingToken);
+    }
+
+    /// <summary>Expires what waited too long, then wakes the worker of every instance with queued or unfinished sends.</summary>
+    private async Task SweepAsync(CancellationToken ct)
+    {
+        await ExpireAsync(ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var pending = await db.Messages.Where(m => m.Direction == Message.Outbound
+                && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+            .Select(m => m.InstanceId).Distinct().ToListAsync(ct);
+        foreach (var instanceId in pending)
+            Wake(instanceId);
     }
 
     /// <summary>Queued messages past their time-to-live fail with <c>expired</c>, visibly.</summary>
