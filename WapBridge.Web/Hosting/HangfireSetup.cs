@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
+using Hangfire.Logging;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage.SQLite;
@@ -54,9 +55,10 @@ public static class HangfireSetup
         });
         // The job activator is global in the same way: without ours, jobs could be built from another host's services.
         services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire(config => config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+        services.AddHangfire((provider, config) => config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new SurvivingLogProvider(new AspNetCoreLogProvider(provider.GetRequiredService<ILoggerFactory>()))));
         if (options.ServerEnabled)
             services.AddHangfireServer((_, server) =>
             {
@@ -82,6 +84,32 @@ public static class HangfireSetup
             DashboardTitle = "WapBridge jobs",
             AppPath = "/",
         }).RequireAuthorization(DashboardPolicy);
+
+    /// <summary>
+    /// Hangfire's log provider is process-wide too: the last host to configure Hangfire owns it. When that host stops
+    /// and disposes its loggers while another host in the process still runs (the tests), asking it for a logger
+    /// throws; this answers a silent logger instead, so the surviving host keeps working.
+    /// </summary>
+    private sealed class SurvivingLogProvider(ILogProvider inner) : ILogProvider
+    {
+        public ILog GetLogger(string name)
+        {
+            try
+            {
+                return inner.GetLogger(name);
+            }
+            catch (ObjectDisposedException)
+            {
+                return SilentLog.Instance;
+            }
+        }
+    }
+
+    private sealed class SilentLog : ILog
+    {
+        public static readonly SilentLog Instance = new();
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+    }
 
     private sealed class AdminOnlyDashboardFilter : IDashboardAuthorizationFilter
     {
