@@ -5,9 +5,14 @@ public class AsyncSignal
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 
+    // 1 while a wake is waiting to be taken: the outbox is woken once per accepted message, and only the
+    // first wake since the last wait needs to release (a release on a full semaphore throws).
+    private int _woken;
+
     public void Wake()
     {
-        try { _signal.Release(); } catch (SemaphoreFullException) { }
+        if (Interlocked.Exchange(ref _woken, 1) == 0)
+            _signal.Release();
     }
 
     /// <summary>Returns when woken or after <paramref name="timeout"/>; throws only when <paramref name="ct"/> is cancelled.</summary>
@@ -18,6 +23,7 @@ public class AsyncSignal
         try
         {
             await _signal.WaitAsync(linked.Token);
+            Volatile.Write(ref _woken, 0);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

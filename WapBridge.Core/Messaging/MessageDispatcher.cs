@@ -26,6 +26,12 @@ public sealed class MessageDispatcher(
     ILogger<MessageDispatcher> logger) : BackgroundService
 {
     private const int BatchSize = 100;
+
+    // Under load an unthrottled outbox that took a partial batch waits this long for the next one to fill: each
+    // batch is two write transactions, and every write holds SQLite's one writer lock that accepting a message
+    // waits for. A lone message (batch of one or a few) never waits.
+    private const int CoalesceAbove = 4;
+    private static readonly TimeSpan CoalesceWait = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
@@ -123,6 +129,8 @@ public sealed class MessageDispatcher(
                     nextSendAt = time.GetUtcNow() + TimeSpan.FromSeconds(1 / rate);
                 }
                 await SendBatchAsync(db, session, batch);
+                if (rate <= 0 && batch.Count > CoalesceAbove && batch.Count < BatchSize)
+                    await Task.Delay(CoalesceWait, _stopping);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {

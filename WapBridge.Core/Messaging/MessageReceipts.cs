@@ -22,6 +22,10 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
 {
     private const int MaxBatch = 1000;
 
+    // Receipts are not urgent: gathering them for a moment turns hundreds of small UPDATEs a second (each holding
+    // SQLite's one writer lock that accepting a message waits for) into a few large ones.
+    private static readonly TimeSpan CoalesceWait = TimeSpan.FromMilliseconds(100);
+
     private readonly Channel<(int InstanceId, MessageStatusEvent Receipt)> _queue =
         Channel.CreateUnbounded<(int, MessageStatusEvent)>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -53,6 +57,8 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
             {
                 logger.LogError(e, "Applying {Count} receipts failed", batch.Count);
             }
+            if (batch.Count < MaxBatch)
+                await Task.Delay(CoalesceWait, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 

@@ -8,7 +8,9 @@ public static class DatabaseServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="WapBridgeDbContext"/> (scoped) and <see cref="IDbContextFactory{WapBridgeDbContext}"/>
-    /// (for hosted services and Blazor components) on the configured provider.
+    /// (for hosted services and Blazor components) on the configured provider. Contexts are pooled: a new context
+    /// rebuilt its options key and EF's internal services on every creation, which was a fifth of everything the
+    /// send path allocated at 2,000 messages a second.
     /// </summary>
     public static IServiceCollection AddWapBridgeDatabase(this IServiceCollection services, DatabaseOptions options, string dataDir)
     {
@@ -17,11 +19,11 @@ public static class DatabaseServiceCollectionExtensions
         {
             case DatabaseProvider.Sqlite:
                 Directory.CreateDirectory(dataDir);
-                services.AddDbContextFactory<SqliteWapBridgeDbContext>(o => ConfigureSqlite(o, connectionString));
+                services.AddPooledDbContextFactory<SqliteWapBridgeDbContext>(o => ConfigureSqlite(o, connectionString));
                 services.AddSingleton<IDbContextFactory<WapBridgeDbContext>, ProviderDbContextFactory<SqliteWapBridgeDbContext>>();
                 break;
             case DatabaseProvider.Postgres:
-                services.AddDbContextFactory<PostgresWapBridgeDbContext>(o => ConfigurePostgres(o, connectionString));
+                services.AddPooledDbContextFactory<PostgresWapBridgeDbContext>(o => ConfigurePostgres(o, connectionString));
                 services.AddSingleton<IDbContextFactory<WapBridgeDbContext>, ProviderDbContextFactory<PostgresWapBridgeDbContext>>();
                 break;
         }

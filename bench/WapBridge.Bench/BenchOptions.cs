@@ -7,7 +7,7 @@ public sealed record BenchOptions
 {
     public int Clients { get; init; } = 64;
     public int Seconds { get; init; } = 15;
-    public int Warmup { get; init; } = 3;
+    public int Warmup { get; init; } = 20;
     public bool SkipBaseline { get; init; }
     public bool BaselineUnlocked { get; init; }
     public double? MemoryMinutes { get; init; }
@@ -26,6 +26,7 @@ public sealed record BenchOptions
     public int OfferedRate { get; init; } = 2_000;
     public int InjectBatch { get; init; } = 20;
     public int OfferedSeconds { get; init; } = 10;
+    public int OfferedWarmup { get; init; } = 3;
 
     /// <summary>Measured seconds of the gateway run: --seconds, or --memory-minutes × 60 in memory mode.</summary>
     public int GatewaySeconds => MemoryMinutes is { } m ? (int)Math.Max(1, Math.Round(m * 60)) : Seconds;
@@ -38,8 +39,9 @@ public sealed record BenchOptions
           --clients N          concurrent HTTP clients (default 64)
           --offered-rate N     then an open-loop phase: N requests a second on a fixed schedule, latency from each scheduled start (default 2000)
           --offered-seconds N  length of the open-loop phase (default 10; 0 skips it)
+          --offered-warmup N   seconds of that schedule run first and not counted (default 3)
           --seconds N          measured seconds (default 15)
-          --warmup N           warm-up seconds before measuring (default 3)
+          --warmup N           warm-up seconds before measuring (default 20: the JIT tiers the hot paths up for that long under load)
           --memory-minutes N   memory mode: drive the gateway for N minutes (fractions allowed) and print the RSS timeline
           --drain-timeout N    longest wait for the outbox to empty after the load (default 120 s)
           --skip-baseline      do not run the bare minimal-API baseline
@@ -81,6 +83,7 @@ public sealed record BenchOptions
                 case "--offered-rate": o = o with { OfferedRate = NextInt(1) }; break;
                 case "--inject-batch": o = o with { InjectBatch = NextInt(1) }; break;
                 case "--offered-seconds": o = o with { OfferedSeconds = NextInt(0) }; break;
+                case "--offered-warmup": o = o with { OfferedWarmup = NextInt(0) }; break;
                 case "--seconds": o = o with { Seconds = NextInt(1) }; break;
                 case "--warmup": o = o with { Warmup = NextInt(0) }; break;
                 case "--memory-minutes":

@@ -100,26 +100,30 @@ public sealed class LoadGenerator(HttpClient client, Uri url, string? authorizat
     /// <summary>
     /// Open-loop load: requests start on a fixed schedule of <paramref name="rate"/> a second whatever the answers do,
     /// and each latency is counted from the request's scheduled start, so a stall shows in the figures instead of
-    /// slowing the load down (closed-loop latency is only clients ÷ throughput).
+    /// slowing the load down (closed-loop latency is only clients ÷ throughput). The schedule runs for
+    /// <paramref name="warmup"/> first without being counted: the client opens its connections then, as a
+    /// long-running integrator's client already has.
     /// </summary>
-    public async Task<OpenLoopResult> RunOpenLoopAsync(double rate, TimeSpan duration, int maxInFlight)
+    public async Task<OpenLoopResult> RunOpenLoopAsync(double rate, TimeSpan warmup, TimeSpan duration, int maxInFlight)
     {
         var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
         var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
-        long errors = 0, skipped = 0;
+        long accepted = 0, errors = 0, skipped = 0;
         using var inFlight = new SemaphoreSlim(maxInFlight);
         var requests = new List<Task>();
         var start = Stopwatch.GetTimestamp();
-        var total = (long)(rate * duration.TotalSeconds);
+        var firstMeasured = (long)(rate * warmup.TotalSeconds);
+        var total = firstMeasured + (long)(rate * duration.TotalSeconds);
         for (long n = 0; n < total; n++)
         {
             var scheduled = start + (long)(n / rate * Stopwatch.Frequency);
+            var measured = n >= firstMeasured;
             while (Stopwatch.GetTimestamp() < scheduled)
                 await Task.Delay(1);
             if (!inFlight.Wait(0))
             {
                 // The gateway fell so far behind that every connection is busy: counted, not queued in the client.
-                skipped++;
+                if (measured) skipped++;
                 continue;
             }
             requests.Add(Task.Run(async () =>
@@ -127,8 +131,10 @@ public sealed class LoadGenerator(HttpClient client, Uri url, string? authorizat
                 try
                 {
                     var (id, error) = await SendOneAsync();
-                    latencies.Add(Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds);
                     if (id is not null) ids.Add(id);
+                    if (!measured) return;
+                    latencies.Add(Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds);
+                    if (id is not null) Interlocked.Increment(ref accepted);
                     else Interlocked.Increment(ref errors);
                 }
                 finally
@@ -137,9 +143,9 @@ public sealed class LoadGenerator(HttpClient client, Uri url, string? authorizat
                 }
             }));
         }
-        var offeredSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var offeredSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds - warmup.TotalSeconds;
         await Task.WhenAll(requests);
-        return new OpenLoopResult(rate, offeredSeconds, ids.Count, errors, skipped, latencies.ToArray(), ids.ToList());
+        return new OpenLoopResult(rate, offeredSeconds, accepted, errors, skipped, latencies.ToArray(), ids.ToList());
     }
 
     private async Task<(string? Id, string? Error)> SendOneAsync()

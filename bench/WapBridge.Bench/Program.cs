@@ -157,11 +157,11 @@ namespace WapBridge.Bench
             OpenLoopResult? openLoop = null;
             if (o.OfferedSeconds > 0)
             {
-                Console.Write($"open loop: {o.OfferedRate:N0}/s offered for {o.OfferedSeconds} s… ");
+                Console.Write($"open loop: {o.OfferedRate:N0}/s offered for {o.OfferedWarmup} s warm-up + {o.OfferedSeconds} s… ");
                 const int maxInFlight = 512;
                 using var openClient = LoadGenerator.CreateClient(maxInFlight);
                 var openGenerator = new LoadGenerator(openClient, new Uri(gateway.BaseAddress, "api/method/wap_bridge.api.whatsapp.send_api_message"), authorization, instanceId);
-                openLoop = await openGenerator.RunOpenLoopAsync(o.OfferedRate, TimeSpan.FromSeconds(o.OfferedSeconds), maxInFlight);
+                openLoop = await openGenerator.RunOpenLoopAsync(o.OfferedRate, TimeSpan.FromSeconds(o.OfferedWarmup), TimeSpan.FromSeconds(o.OfferedSeconds), maxInFlight);
                 Console.WriteLine($"{openLoop.Accepted:N0} accepted, {openLoop.Errors:N0} errors, {openLoop.Skipped:N0} not started (all connections busy)");
             }
 
@@ -270,7 +270,7 @@ namespace WapBridge.Bench
             Row("latency p50 / p95 / p99", $"{p50:0.0} / {p95:0.0} / {p99:0.0} ms", "p99 < 50 ms", Verdict(p99 < TargetP99Ms));
             Row("latency max", $"{load.LatenciesMs.DefaultIfEmpty(double.NaN).Max():0.0} ms", "", "");
             Row("errors window / whole run", $"{load.Errors:N0} / {load.TotalErrors:N0}" + ErrorKinds(load), "0", Verdict(load.TotalErrors == 0));
-            var acceptedInAll = load.TotalAccepted + (g.OpenLoop?.Accepted ?? 0);
+            var acceptedInAll = load.TotalAccepted + (g.OpenLoop?.AcceptedIds.Count ?? 0);
             Row("durable: accepted ids in DB", $"{acceptedInAll - g.MissingIds:N0} of {acceptedInAll:N0} ({g.RowsInDb:N0} rows)", "all", Verdict(g.MissingIds == 0 && load.TotalAccepted > 0));
             if (g.OpenLoop is { } open)
             {
