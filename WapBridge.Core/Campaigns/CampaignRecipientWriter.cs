@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
+using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Campaigns;
@@ -35,6 +36,51 @@ internal static class CampaignRecipientWriter
         var entity = db.Model.FindEntityType(typeof(CampaignRecipient))!;
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         await CopyAsync(npgsql, table.Name, Columns.Select(c => entity.FindProperty(c)!.GetColumnName(table)!).ToArray(), rows, ct);
+    }
+
+    /// <summary>
+    /// Claims pending recipients for their messages (sending, the message's id, one more attempt) with one prepared
+    /// UPDATE inside the caller's transaction; false as soon as one was no longer pending (another runner took it).
+    /// </summary>
+    public static async Task<bool> ClaimAsync(WapBridgeDbContext db, IReadOnlyList<(CampaignRecipient Recipient, Message Message)> sends, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Recipients are claimed inside the campaign's transaction.");
+        var entity = db.Model.FindEntityType(typeof(CampaignRecipient))!;
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        string Column(string property) => $"\"{entity.FindProperty(property)!.GetColumnName(table)}\"";
+        var updatedAt = entity.FindProperty(nameof(CampaignRecipient.UpdatedAt))!.GetTypeMapping().Converter;
+
+        await using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        var state = Column(nameof(CampaignRecipient.State));
+        var attempts = Column(nameof(CampaignRecipient.Attempts));
+        command.CommandText = $"UPDATE \"{table.Name}\" SET {state} = @sending, {Column(nameof(CampaignRecipient.MessageId))} = @message, " +
+            $"{attempts} = {attempts} + 1, {Column(nameof(CampaignRecipient.UpdatedAt))} = @now " +
+            $"WHERE {Column(nameof(CampaignRecipient.Id))} = @id AND {state} = @pending";
+        DbParameter Add(string name, object? value)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }
+        Add("@sending", RecipientStates.Sending);
+        Add("@pending", RecipientStates.Pending);
+        Add("@now", updatedAt is null ? now : updatedAt.ConvertToProvider(now));
+        var message = Add("@message", null);
+        var id = Add("@id", null);
+        await command.PrepareAsync(ct);
+        foreach (var (recipient, sent) in sends)
+        {
+            message.Value = sent.Id;
+            id.Value = recipient.Id;
+            if (await command.ExecuteNonQueryAsync(ct) == 0)
+                return false;
+        }
+        return true;
     }
 
     private static async Task CopyAsync(NpgsqlConnection connection, string table, string[] columns, IReadOnlyList<CampaignRecipient> rows, CancellationToken ct)

@@ -188,23 +188,14 @@ public sealed class CampaignRunner(
         var sendOutcomes = watched.Select(outcomes.WatchAsync).ToList();
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
-            db.Messages.AddRange(sends.Select(x => x.Message));
-            await db.SaveChangesAsync(ct);
-            foreach (var (recipient, message) in sends)
+            await OutboundMessages.InsertAsync(db, sends.ConvertAll(x => x.Message), ct);
+            if (!await CampaignRecipientWriter.ClaimAsync(db, sends, now, ct))
             {
-                var claimed = await db.CampaignRecipients.Where(r => r.Id == recipient.Id && r.State == RecipientStates.Pending).ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.State, RecipientStates.Sending)
-                    .SetProperty(r => r.MessageId, message.Id)
-                    .SetProperty(r => r.Attempts, r => r.Attempts + 1)
-                    .SetProperty(r => r.UpdatedAt, now), ct);
-                if (claimed == 0)
-                {
-                    // Another runner got there first (a lease that lapsed): leave the whole batch to it.
-                    await tx.RollbackAsync(ct);
-                    db.ChangeTracker.Clear();
-                    watched.ForEach(outcomes.Forget);
-                    return false;
-                }
+                // Another runner got there first (a lease that lapsed): leave the whole batch to it.
+                await tx.RollbackAsync(ct);
+                db.ChangeTracker.Clear();
+                watched.ForEach(outcomes.Forget);
+                return false;
             }
             await tx.CommitAsync(ct);
         }

@@ -58,18 +58,9 @@ public sealed class MessageIntake(IDbContextFactory<WapBridgeDbContext> dbFactor
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync();
-            if (db.Database.IsSqlite())
-            {
-                // The writer lock is held for the whole transaction: the cheaper the insert, the shorter every other writer waits.
-                await using var transaction = await db.Database.BeginTransactionAsync();
-                SqlitePreparedInsert.Insert(db, batch.Select(p => p.Message));
-                await transaction.CommitAsync();
-            }
-            else
-            {
-                db.Messages.AddRange(batch.Select(p => p.Message));
-                await db.SaveChangesAsync();
-            }
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await OutboundMessages.InsertAsync(db, batch.ConvertAll(p => p.Message));
+            await transaction.CommitAsync();
             foreach (var p in batch)
                 p.Committed.TrySetResult();
         }

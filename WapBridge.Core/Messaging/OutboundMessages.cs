@@ -1,5 +1,7 @@
+using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
 
@@ -8,6 +10,21 @@ public sealed record StoredMedia(string Hash, string MimeType, string Filename, 
 
 public static class OutboundMessages
 {
+    /// <summary>
+    /// Inserts new rows inside the caller's transaction and sets their ids: on SQLite with one prepared statement
+    /// (<see cref="SqlitePreparedInsert"/>), which keeps SQLite's one writer lock short; on PostgreSQL through EF.
+    /// </summary>
+    public static async Task InsertAsync(WapBridgeDbContext db, IReadOnlyCollection<Message> messages, CancellationToken ct = default)
+    {
+        if (db.Database.IsSqlite())
+        {
+            SqlitePreparedInsert.Insert(db, messages, ct);
+            return;
+        }
+        db.Messages.AddRange(messages);
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>
     /// A new outbound row, queued, with its WhatsApp id chosen now: whoever saves it owns the send,
     /// and a retry after a crash reuses the id.

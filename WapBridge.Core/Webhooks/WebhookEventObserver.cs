@@ -26,12 +26,13 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                     new JsonObject { ["status"] = instance.State, ["phone_number"] = instance.PhoneNumber, ["reason"] = reason }, ct);
                 break;
             case MessageStatusEvent receipt:
+                // Receipts are the busiest events: the cached endpoint answers whether anyone subscribes before a
+                // context is opened to look up the message.
+                var endpoint = await outbox.ResolveEndpointAsync(instance.CustomerId, instance.Id, ct);
+                if (endpoint is not { Enabled: true } || !endpoint.EventList.Any(e => e is WebhookEvents.MessageAck or WebhookEvents.MessageSent))
+                    return;
                 await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 {
-                    // Receipts are the busiest events: look up the message only for a subscriber.
-                    var endpoint = await outbox.ResolveEndpointAsync(db, instance.CustomerId, instance.Id, ct);
-                    if (endpoint is not { Enabled: true } || !endpoint.EventList.Any(e => e is WebhookEvents.MessageAck or WebhookEvents.MessageSent))
-                        return;
                     var message = await db.Messages.AsNoTracking()
                         .Where(m => m.InstanceId == instance.Id && m.WaMessageId == receipt.MessageId && m.Direction == Message.Outbound)
                         .Select(m => new { m.SerializedId, m.ToNumber, m.Source, m.Type })

@@ -9,7 +9,7 @@ namespace WapBridge.Core.Webhooks;
 /// Adds deliveries to the caller's unit of work, so an event and the fact behind it are committed together,
 /// then wakes the dispatcher once the caller has saved.
 /// </summary>
-public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, TimeProvider time)
+public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbContextFactory<WapBridgeDbContext> dbFactory, TimeProvider time)
 {
     // Every receipt asks "does anyone want this event?": the answer is cached briefly per customer and
     // dropped at once when this node changes the settings.
@@ -18,7 +18,7 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, Time
     /// <summary>Adds a delivery when the customer (or the instance's override) subscribes to <paramref name="eventType"/>; true if one was added.</summary>
     public async Task<bool> AddAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct)
     {
-        var endpoint = await ResolveEndpointAsync(db, customerId, instanceId, ct);
+        var endpoint = await ResolveEndpointAsync(customerId, instanceId, ct);
         if (endpoint is null || !endpoint.Enabled || (eventType != WebhookEvents.Test && !endpoint.EventList.Contains(eventType)))
             return false;
         var now = time.GetUtcNow();
@@ -40,11 +40,12 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, Time
     public void Committed() => signal.Wake();
 
     /// <summary>The instance's override when it has one, else the customer's endpoint.</summary>
-    public async Task<WebhookEndpoint?> ResolveEndpointAsync(WapBridgeDbContext db, int customerId, int? instanceId, CancellationToken ct)
+    public async Task<WebhookEndpoint?> ResolveEndpointAsync(int customerId, int? instanceId, CancellationToken ct)
     {
         var endpoints = await cache.GetOrCreateAsync(CacheKey(customerId), async entry =>
         {
             entry.AbsoluteExpirationRelativeToNow = EndpointCacheLifetime;
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
             return await db.WebhookEndpoints.AsNoTracking().Where(e => e.CustomerId == customerId).ToListAsync(ct);
         }) ?? [];
         var live = endpoints.Where(e => !e.IsRemoved).ToList();

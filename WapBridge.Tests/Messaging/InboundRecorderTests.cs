@@ -233,7 +233,7 @@ public sealed class InboundRecorderTests
         public InboundRecorder NewRecorder(IDbContextFactory<WapBridgeDbContext> dbFactory)
         {
             var options = Options.Create(new WebhookOptions());
-            var outbox = new WebhookOutbox(new WebhookSignal(), new MemoryCache(new MemoryCacheOptions()), Time);
+            var outbox = new WebhookOutbox(new WebhookSignal(), new MemoryCache(new MemoryCacheOptions()), DbFactory, Time);
             var links = new MediaLinks(_services.GetRequiredService<IDataProtectionProvider>(), new FixedPublicUrls(), options, Time);
             return new InboundRecorder(dbFactory, outbox, links, options, Time, NullLogger<InboundRecorder>.Instance);
         }
