@@ -12,6 +12,13 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
 
     private readonly Lock _gate = new();
     private readonly List<ITimer> _timers = [];
+
+    // Receipts due later wait in one heap behind one timer. A timer, its closures and a list entry per receipt kept
+    // thousands of objects alive for seconds at a few thousand sends a second (every GC copied them) and made
+    // each removal a scan of that list.
+    private readonly PriorityQueue<(string MessageId, MessageAck Ack), DateTimeOffset> _receipts = new();
+    private ITimer? _receiptTimer;
+    private DateTimeOffset? _receiptTimerDue;
     private ITimer? _qrTimer;
     private int _qrCount;
     private string? _pairingPhone;
@@ -142,11 +149,11 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
                 await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName), ct, message.Id);
             }
             await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Server), ct);
-            Schedule(network.Options.DeliveredAfter, () => EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Device)).AsTask());
+            ScheduleReceipt(network.Options.DeliveredAfter, message.Id, MessageAck.Device);
             if (network.Options.ReadAfter is { } readAfter)
             {
                 var ack = message.Media?.MimeType.StartsWith("audio/", StringComparison.OrdinalIgnoreCase) == true ? MessageAck.Played : MessageAck.Read;
-                Schedule(readAfter, () => EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, ack)).AsTask());
+                ScheduleReceipt(readAfter, message.Id, ack);
             }
         }
         else
@@ -213,6 +220,55 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         }
     }
 
+    private void ScheduleReceipt(TimeSpan after, string messageId, MessageAck ack)
+    {
+        if (after <= TimeSpan.Zero)
+        {
+            _ = EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), messageId, ack)).AsTask();
+            return;
+        }
+        lock (_gate)
+        {
+            if (_disposed) return;
+            var due = Time.GetUtcNow() + after;
+            _receipts.Enqueue((messageId, ack), due);
+            if (_receiptTimerDue is null || due < _receiptTimerDue)
+                ArmReceiptTimer(due);
+        }
+    }
+
+    /// <summary>Called under <see cref="_gate"/>.</summary>
+    private void ArmReceiptTimer(DateTimeOffset due)
+    {
+        _receiptTimer ??= Time.CreateTimer(_ => EmitDueReceipts(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _receiptTimerDue = due;
+        var wait = due - Time.GetUtcNow();
+        _receiptTimer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    private void EmitDueReceipts()
+    {
+        var due = new List<(string MessageId, MessageAck Ack)>();
+        lock (_gate)
+        {
+            _receiptTimerDue = null;
+            if (_disposed) return;
+            var now = Time.GetUtcNow();
+            while (_receipts.TryPeek(out var receipt, out var at) && at <= now)
+                due.Add(_receipts.Dequeue());
+            if (_receipts.TryPeek(out _, out var next))
+                ArmReceiptTimer(next);
+        }
+        if (due.Count > 0)
+            _ = EmitReceiptsAsync(due);
+    }
+
+    private async Task EmitReceiptsAsync(List<(string MessageId, MessageAck Ack)> receipts)
+    {
+        foreach (var (messageId, ack) in receipts)
+            await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), messageId, ack));
+    }
+
     private async ValueTask EmitAsync(EngineEvent e, CancellationToken ct = default)
     {
         if (_disposed) return;
@@ -234,6 +290,8 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             _qrTimer?.Dispose();
             foreach (var timer in _timers) timer.Dispose();
             _timers.Clear();
+            _receiptTimer?.Dispose();
+            _receipts.Clear();
         }
         ConnectedPhone = null;
         network.Unregister(this);
