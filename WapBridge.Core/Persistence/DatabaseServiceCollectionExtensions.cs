@@ -35,12 +35,17 @@ public static class DatabaseServiceCollectionExtensions
     {
         // A writer waits for the lock instead of failing at once: SQLite has one writer at a time.
         var csb = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 30, Pooling = true };
-        builder.UseSqlite(csb.ConnectionString, o => o.MigrationsHistoryTable("__EFMigrationsHistory"))
+        builder.UseSqlite(csb.ConnectionString, o => o.MigrationsHistoryTable("__EFMigrationsHistory").UseParameterizedCollectionMode(CollectionMode))
             .AddInterceptors(new SqliteConnectionTuning(), new SqliteWriteGate(csb.DataSource));
     }
 
     internal static void ConfigurePostgres(DbContextOptionsBuilder builder, string connectionString) =>
-        builder.UseNpgsql(connectionString);
+        builder.UseNpgsql(connectionString, o => o.UseParameterizedCollectionMode(CollectionMode));
+
+    // `ids.Contains(x)` as one array parameter (json_each on SQLite, = ANY on PostgreSQL). EF's default, one parameter
+    // per element, gives every batch size its own SQL, which EF then generates again on each execution: in the outbox,
+    // receipt and campaign loops that was the largest single share of everything allocated.
+    private const ParameterTranslationMode CollectionMode = ParameterTranslationMode.Parameter;
 
     /// <summary>Lets services ask for the abstract context whatever the provider.</summary>
     private sealed class ProviderDbContextFactory<TContext>(IDbContextFactory<TContext> inner)
