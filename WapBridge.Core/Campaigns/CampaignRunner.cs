@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -65,6 +66,7 @@ public sealed class CampaignRunner(
         var lastProgress = DateTimeOffset.MinValue;
         while (!ct.IsCancellationRequested)
         {
+            var roundStarted = Stopwatch.GetTimestamp();
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == campaignId, ct);
             if (campaign is null || campaign.State != CampaignStates.Running)
@@ -120,6 +122,8 @@ public sealed class CampaignRunner(
                 return (false, nextAt);
             if (delay > TimeSpan.Zero)
                 await Task.Delay(delay, time, ct);
+            else if (sent)
+                await Task.Delay(Stopwatch.GetElapsedTime(roundStarted) * UnthrottledRest, ct);
             if (time.GetUtcNow() >= sliceEnd)
                 return (true, null);
         }
@@ -134,6 +138,11 @@ public sealed class CampaignRunner(
         campaign.MaxDelaySeconds <= 0 && campaign.HourlyLimit is null && campaign.DailyLimit is null ? UnthrottledBatch : 1;
 
     private const int UnthrottledBatch = 100;
+
+    // An unthrottled campaign would otherwise run flat out, and with its outbox and receipts keep a small host's cores
+    // busy: after each round it rests half as long as the round took, leaving a third of the time to the API and the
+    // dashboard (campaign_status stayed under 10 ms at p99 only then). Wall-clock pacing, not campaign time.
+    private const double UnthrottledRest = 0.5;
 
     /// <summary>Left in "sending" by a crash or a disconnect: waits for its send only if it has not happened yet.</summary>
     private async Task<bool> ResumeSendingAsync(WapBridgeDbContext db, CampaignRecipient recipient, Instance instance, CancellationToken ct)
