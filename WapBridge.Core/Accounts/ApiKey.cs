@@ -20,8 +20,14 @@ public sealed class ApiKey
     public int CustomerId { get; set; }
     public Customer? Customer { get; set; }
 
-    /// <summary>The dashboard user who created it; an Admin user's keys may call the admin API.</summary>
+    /// <summary>The dashboard user who created it.</summary>
     public string? CreatedByUserId { get; set; }
+
+    /// <summary>
+    /// Created explicitly as an admin key. It may call the admin API only while its creator is still an Admin,
+    /// so demoting a user disarms their keys without revoking them.
+    /// </summary>
+    public bool IsAdmin { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }

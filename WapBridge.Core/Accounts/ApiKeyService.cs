@@ -98,12 +98,12 @@ public sealed class ApiKeyService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var row = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Key == key && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.SecretHash, k.CustomerId, CustomerCode = k.Customer!.Code, k.CreatedByUserId, k.LastUsedAt })
+            .Select(k => new { k.Id, k.SecretHash, k.CustomerId, CustomerCode = k.Customer!.Code, k.CreatedByUserId, k.IsAdmin, k.LastUsedAt })
             .SingleOrDefaultAsync(ct);
         if (row is null)
             return null;
 
-        var isAdmin = row.CreatedByUserId is not null && await (
+        var isAdmin = row.IsAdmin && row.CreatedByUserId is not null && await (
             from ur in db.UserRoles
             join r in db.Roles on ur.RoleId equals r.Id
             where ur.UserId == row.CreatedByUserId && r.Name == Roles.Admin

@@ -15,5 +15,12 @@ public sealed class Customer
     /// <summary>The instance that sends when a request names none (ERPNext's gateway, for one).</summary>
     public int? DefaultInstanceId { get; set; }
 
+    /// <summary>Per-customer quotas set by an operator; null takes the server-wide default (<c>Accounts:Quotas</c>).</summary>
+    public int? MaxInstances { get; set; }
+
+    public int? MaxRecipientsPerCampaign { get; set; }
+
+    public long? MaxMediaBytesPerMessage { get; set; }
+
     public static string FormatCode(long sequence) => $"CUST-{sequence:D4}";
 }

@@ -171,6 +171,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<int>("CustomerId")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Key")
                         .IsRequired()
                         .HasMaxLength(15)
@@ -229,6 +232,15 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<int?>("MaxInstances")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("MaxMediaBytesPerMessage")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("MaxRecipientsPerCampaign")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Name")
                         .IsRequired()

@@ -159,6 +159,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("CustomerId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Key")
                         .IsRequired()
                         .HasMaxLength(15)
@@ -215,6 +218,15 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("MaxInstances")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MaxMediaBytesPerMessage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MaxRecipientsPerCampaign")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
                         .IsRequired()
