@@ -76,6 +76,7 @@ export class Session {
   /** Loads the auth state from the host and creates the first socket. */
   async start(params) {
     this.options = {
+      webSocketUrl: parseWebSocketUrl(params.webSocketUrl),
       waVersion: params.waVersion,
       browser: params.browser,
       pairingPhone: typeof params.pairingPhone === 'string' && params.pairingPhone ? params.pairingPhone : undefined,
@@ -210,6 +211,8 @@ export class Session {
       markOnlineOnConnect: false,
       syncFullHistory: false,
     };
+    // A string, so Baileys makes a fresh URL per socket (it appends routing info to the one it gets).
+    if (this.options.webSocketUrl) config.waWebSocketUrl = this.options.webSocketUrl;
     if (isWaVersion(this.options.waVersion)) config.version = this.options.waVersion;
     if (isBrowser(this.options.browser)) config.browser = this.options.browser;
 
@@ -518,6 +521,21 @@ function normalizeJid(jid) {
   } catch {
     return jid;
   }
+}
+
+/** Where Baileys connects instead of WhatsApp's own address (tests, a proxy); absent means Baileys' default. */
+function parseWebSocketUrl(value) {
+  if (value === undefined || value === null || value === '') return undefined;
+  let url;
+  try {
+    url = typeof value === 'string' ? new URL(value) : null;
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
+    throw new BridgeError('invalid_params', 'webSocketUrl must be an absolute ws:// or wss:// URL');
+  }
+  return url.href;
 }
 
 function isWaVersion(value) {

@@ -6,6 +6,9 @@ import { FakeHostAuthStore } from './harness.js';
 
 const bridgeDir = fileURLToPath(new URL('..', import.meta.url));
 
+/** Where tests point Baileys (`open`'s webSocketUrl): a closed loopback port, so a connect fails at once. */
+export const CLOSED_LOOPBACK_WS = 'ws://127.0.0.1:9/ws';
+
 export function spawnBridge({ env = {}, authStore = new FakeHostAuthStore() } = {}) {
   const child = spawn(process.execPath, ['src/main.js'], {
     cwd: bridgeDir,

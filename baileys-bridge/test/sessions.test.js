@@ -56,6 +56,21 @@ test('open loads creds first, passes waVersion/browser and the host-backed auth 
   await host.stop();
 });
 
+test('open passes webSocketUrl to makeSocket as waWebSocketUrl, and leaves Baileys\' default alone without it', async () => {
+  const factory = createFakeSocketFactory();
+  const host = await startBridge({ makeSocket: factory.makeSocket });
+  await openSession(host, factory, 'S1', { webSocketUrl: 'ws://127.0.0.1:9/ws' });
+  assert.equal(factory.last().config.waWebSocketUrl, 'ws://127.0.0.1:9/ws');
+  await openSession(host, factory, 'S2', { webSocketUrl: 'wss://wa.proxy.invalid/ws/chat' });
+  assert.equal(factory.last().config.waWebSocketUrl, 'wss://wa.proxy.invalid/ws/chat');
+  await openSession(host, factory, 'S3');
+  assert.equal('waWebSocketUrl' in factory.last().config, false);
+  const refused = await host.request('open', { session: 'S4', webSocketUrl: 'https://127.0.0.1:9/ws' });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, 'invalid_params');
+  await host.stop();
+});
+
 test('qr, open with me, and creds.update → save_creds', async () => {
   const factory = createFakeSocketFactory();
   const host = await startBridge({ makeSocket: factory.makeSocket });
@@ -140,13 +155,13 @@ test('messages.upsert: text, extended text and image with caption (media downloa
       },
       {
         key: { remoteJid: '491701111111@s.whatsapp.net', fromMe: false, id: 'M2' },
-        message: { extendedTextMessage: { text: 'see https://example.com', contextInfo: { stanzaId: 'M1' } } },
+        message: { extendedTextMessage: { text: 'see https://example.invalid', contextInfo: { stanzaId: 'M1' } } },
       },
       {
         key: { remoteJid: '491701111111@s.whatsapp.net', fromMe: false, id: 'M3' },
         message: {
           imageMessage: {
-            url: 'https://mmg.whatsapp.net/x',
+            url: 'https://mmg.whatsapp.invalid/x',
             directPath: '/x',
             mimetype: 'image/jpeg',
             caption: 'look',
@@ -181,7 +196,7 @@ test('a failed media download sends mediaError and no media; documents keep thei
   const host = await startBridge({ makeSocket: factory.makeSocket, downloadMedia });
   const socket = await openSession(host, factory);
   socket.open();
-  const media = { url: 'https://mmg/x', directPath: '/x', mediaKey: Buffer.from('k') };
+  const media = { url: 'https://mmg.invalid/x', directPath: '/x', mediaKey: Buffer.from('k') };
   socket.ev.emit('messages.upsert', {
     type: 'append',
     messages: [
@@ -219,7 +234,7 @@ test('media we sent ourselves is not downloaded again when Baileys echoes it as 
     media: { kind: 'image', base64: 'AAAA', mimetype: 'image/jpeg' },
   });
   assert.equal(sent.ok, true);
-  const image = { url: 'https://mmg/x', directPath: '/x', mediaKey: Buffer.from('k'), mimetype: 'image/jpeg' };
+  const image = { url: 'https://mmg.invalid/x', directPath: '/x', mediaKey: Buffer.from('k'), mimetype: 'image/jpeg' };
   socket.ev.emit('messages.upsert', {
     type: 'append',
     messages: [
