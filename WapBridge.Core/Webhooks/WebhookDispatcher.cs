@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Webhooks;
@@ -35,7 +36,7 @@ public sealed class WebhookDispatcher : BackgroundService
     private readonly WebhookOutbox? _outbox;
 
     public WebhookDispatcher(IDbContextFactory<WapBridgeDbContext> dbFactory, IDataProtectionProvider dataProtection, WebhookSignal signal,
-        IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger, WebhookOutbox? outbox = null)
+        IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger, OutboundConnector connector, WebhookOutbox? outbox = null)
     {
         _outbox = outbox;
         _dbFactory = dbFactory;
@@ -47,7 +48,7 @@ public sealed class WebhookDispatcher : BackgroundService
         _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
-            ConnectCallback = WebhookTargets.ConnectCallback(() => _options.Value),
+            ConnectCallback = WebhookTargets.ConnectCallback(() => _options.Value, connector),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxConnectionsPerServer = Math.Max(1, options.Value.MaxConcurrency),
         })

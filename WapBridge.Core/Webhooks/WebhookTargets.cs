@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 
 namespace WapBridge.Core.Webhooks;
 
@@ -42,23 +43,13 @@ public static class WebhookTargets
         options.AllowPrivateTargets || IsPublic(address) || (options.AllowLoopbackTargets && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
 
     /// <summary>A connect callback for SocketsHttpHandler that refuses addresses the options do not allow.</summary>
-    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(Func<WebhookOptions> options) =>
+    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(Func<WebhookOptions> options, OutboundConnector connector) =>
         async (context, ct) =>
         {
-            var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct);
+            var addresses = await connector.ResolveAsync(context.DnsEndPoint.Host, ct);
             var allowed = addresses.Where(a => IsAllowed(a, options())).ToArray();
             if (allowed.Length == 0)
                 throw new HttpRequestException($"webhook target {context.DnsEndPoint.Host} resolves only to private or loopback addresses (WapBridge:Webhooks:AllowPrivateTargets / AllowLoopbackTargets allow them)");
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            return await connector.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
         };
 }

@@ -69,7 +69,7 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
 
         var src = cut.Find("[data-testid=media-image]").GetAttribute("src")!;
         Assert.StartsWith(MediaLinks.PathPrefix, src);
-        Assert.DoesNotContain("gateway.example", src);
+        Assert.DoesNotContain("gateway.invalid", src);
         Assert.Equal(src, cut.Find("[data-testid=media-download]").GetAttribute("href"));
         var target = dash.Get<MediaLinks>().Resolve(src[MediaLinks.PathPrefix.Length..]);
         Assert.Equal(new MediaLinkTarget("abc123hash", "image/png", "invoice.png"), target);

@@ -27,13 +27,13 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         // The default subscription is "message".
         Assert.True(EventBox(cut, WebhookEvents.Message).IsChecked());
 
-        cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.com/wapbridge");
+        cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.invalid/wapbridge");
         EventBox(cut, WebhookEvents.MessageAck).Change(true);
         cut.Find("[data-testid=save-webhook]").Click();
 
         cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-enabled]"));
         var saved = await Webhooks.GetAsync(customer.Id, null);
-        Assert.Equal("https://hooks.example.com/wapbridge", saved.Url);
+        Assert.Equal("https://hooks.example.invalid/wapbridge", saved.Url);
         Assert.Equal([WebhookEvents.Message, WebhookEvents.MessageAck], saved.Events);
         Assert.False(saved.SecretSet);
         Assert.Empty(cut.FindAll("[data-testid=generated-secret]"));
@@ -46,7 +46,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         Assert.True(withSecret.SecretSet);
         Assert.EndsWith(secret[^4..], withSecret.SecretMasked);
         // Generating kept the URL and events.
-        Assert.Equal("https://hooks.example.com/wapbridge", withSecret.Url);
+        Assert.Equal("https://hooks.example.invalid/wapbridge", withSecret.Url);
         Assert.Equal([WebhookEvents.Message, WebhookEvents.MessageAck], withSecret.Events);
 
         cut.Find("[data-testid=copy-secret]").Click();
@@ -58,7 +58,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         Assert.DoesNotContain(secret, cut.Markup);
         await dash.Ctx.DisposeComponentsAsync();
         var again = RenderPanel();
-        again.WaitForAssertion(() => Assert.Equal("https://hooks.example.com/wapbridge", again.Find("[data-testid=webhook-url] input").GetAttribute("value")));
+        again.WaitForAssertion(() => Assert.Equal("https://hooks.example.invalid/wapbridge", again.Find("[data-testid=webhook-url] input").GetAttribute("value")));
         Assert.DoesNotContain(secret, again.Markup);
         Assert.Contains(withSecret.SecretMasked!, again.Markup);
         Assert.True(EventBox(again, WebhookEvents.MessageAck).IsChecked());
@@ -72,7 +72,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         var cut = RenderPanel();
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=save-webhook]").HasAttribute("disabled")));
 
-        cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.com/x");
+        cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.invalid/x");
         cut.Find("[data-testid=webhook-secret] input").Input("short");
         cut.Find("[data-testid=save-webhook]").Click();
         cut.WaitForAssertion(() => Assert.Contains("at least 16 characters", cut.Find("[data-testid=webhook-secret]").TextContent));

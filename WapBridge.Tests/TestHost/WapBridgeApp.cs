@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using WapBridge.Core.Common.Networking;
 
 namespace WapBridge.Tests.TestHost;
 
@@ -45,6 +47,8 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
             // Tests choose their engine; the real WhatsApp engine would otherwise become the default wherever Node.js is installed.
             ["WapBridge:Engines:Baileys:Enabled"] = "false",
         };
+        foreach (var (key, value) in HermeticDefaults.Settings())
+            _settings[key] = value;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;
     }
@@ -80,6 +84,7 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services => services.AddSingleton<OutboundConnector>(new LoopbackOnlyConnector()));
     }
 
     /// <summary>The loopback address when started with Kestrel.</summary>

@@ -286,7 +286,7 @@ public abstract class WebhookDeliveryTests(WapBridgeApp app)
     }
 
     [Theory]
-    [InlineData("ftp://example.com/hook", "invalid_url")]
+    [InlineData("ftp://example.invalid/hook", "invalid_url")]
     [InlineData("not a url", "invalid_url")]
     [InlineData("http://10.0.0.5/hook", "private_target")]
     [InlineData("http://192.168.1.10/hook", "private_target")]

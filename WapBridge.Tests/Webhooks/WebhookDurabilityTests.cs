@@ -30,7 +30,7 @@ public sealed class WebhookDurabilityTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true });
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options, time,
-            NullLogger<WebhookDispatcher>.Instance);
+            NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
 
         long deliveryId;
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))

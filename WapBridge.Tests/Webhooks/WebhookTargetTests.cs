@@ -1,6 +1,7 @@
 using System.Net;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Webhooks;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Webhooks;
 
@@ -36,7 +37,7 @@ public sealed class WebhookTargetTests
     [Fact]
     public async Task A_name_that_resolves_to_loopback_is_refused_at_connect_time()
     {
-        var connect = WebhookTargets.ConnectCallback(() => new WebhookOptions());
+        var connect = WebhookTargets.ConnectCallback(() => new WebhookOptions(), new LoopbackOnlyConnector());
         using var handler = new SocketsHttpHandler { ConnectCallback = connect };
         using var client = new HttpClient(handler);
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("http://localhost:9/", TestContext.Current.CancellationToken));

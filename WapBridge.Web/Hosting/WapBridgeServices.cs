@@ -12,6 +12,7 @@ using Scalar.AspNetCore;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Baileys;
 using WapBridge.Core.Engines.Simulator;
@@ -94,6 +95,7 @@ public static class WapBridgeServices
         services.AddSingleton<MediaLinks>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<OutboundConnector>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddSingleton<WebhookSettingsService>();

@@ -26,6 +26,12 @@ public sealed class BaileysOptions
     public int SessionsPerProcess { get; set; } = 50;
 
     /// <summary>
+    /// Where Baileys opens its WebSocket (a <c>ws://</c> or <c>wss://</c> URL); default: WhatsApp's own address.
+    /// Tests point it at a closed loopback port so that no test ever reaches WhatsApp.
+    /// </summary>
+    public string? WebSocketUrl { get; set; }
+
+    /// <summary>
     /// Pins the WhatsApp Web version Baileys announces, e.g. <c>2.3000.1023223821</c>; default: the one the Baileys
     /// package ships with. Set it when WhatsApp rejects the connection as outdated (close code 405).
     /// </summary>

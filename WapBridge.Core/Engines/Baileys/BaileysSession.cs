@@ -94,6 +94,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             _process = process;
             Interlocked.Exchange(ref _qrCount, 0);
             var parameters = new JsonObject { ["session"] = InstanceId };
+            if (!string.IsNullOrWhiteSpace(_options.WebSocketUrl))
+                parameters["webSocketUrl"] = _options.WebSocketUrl.Trim();
             if (_options.ParsedWaVersion() is { } version)
                 parameters["waVersion"] = new JsonArray(version.Select(v => (JsonNode?)v).ToArray());
             if (_options.ParsedBrowser() is { } browser)

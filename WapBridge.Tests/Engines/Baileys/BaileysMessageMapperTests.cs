@@ -31,7 +31,7 @@ public sealed class BaileysMessageMapperTests
     /// <summary>The <c>message</c> object of the webhook payload, built as the inbound recorder builds it.</summary>
     private static JsonNode Payload(InboundEngineMessage message)
     {
-        var media = message.Media is { } file ? new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, file.Data, "https://gw.example/media/x") : null;
+        var media = message.Media is { } file ? new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, file.Data, "https://gw.invalid/media/x") : null;
         var serialized = WhatsAppIds.InboundSerializedId(message.FromPhone, message.FromLid, message.GroupId, message.Id);
         var json = WebhookPayloads.InboundMessage("INST-01-0000142", "CUST-0143", InstancePhone, serialized, message, media);
         var root = JsonNode.Parse(json)!;
