@@ -5,18 +5,21 @@
 
 import { EventEmitter, once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { WebSocketServer } from 'ws';
 import { proto } from 'baileys';
 import { createTestCertificateAuthority, trustTestRoot } from './fake-wa/cert.js';
 import { FakeConnection } from './fake-wa/connection.js';
-import { decodeBigEndian, generateKeyPair } from './fake-wa/crypto.js';
+import { decodeBigEndian, encodeBigEndian, generateKeyPair } from './fake-wa/crypto.js';
 import { Directory, parseJid, SERVER_JID } from './fake-wa/directory.js';
 import { child, childBytes, children, describe, bytes } from './fake-wa/nodes.js';
 import { acceptPairingCode, createSignedDeviceIdentity, finishPairingCode, parseQr, verifyDeviceSignature } from './fake-wa/pairing.js';
 import { randomMessageId } from './fake-wa/signal-party.js';
 
 export { parseJid } from './fake-wa/directory.js';
+/** Absolute path of the `--import` preload that makes a child process trust a FakeWa root (see childEnv). */
+export const TRUST_TEST_ROOT_PRELOAD = fileURLToPath(new URL('./fake-wa/trust-test-root.js', import.meta.url));
 export { describe as describeNode } from './fake-wa/nodes.js';
 
 const DEFAULT_WAIT_MS = 5000;
@@ -74,6 +77,19 @@ export class FakeWa extends EventEmitter {
     return this.directory.account;
   }
 
+  /**
+   * Environment for a child process that runs Baileys against this server with
+   * `--import <TRUST_TEST_ROOT_PRELOAD>` (see fake-wa/trust-test-root.js).
+   */
+  get childEnv() {
+    return { WAPBRIDGE_FAKE_WA_ROOT: `${this.authority.serial}:${Buffer.from(this.authority.root.public).toString('hex')}` };
+  }
+
+  /** Puts a number on WhatsApp (or gives it a LID) while the server runs. */
+  register(entry) {
+    return this.directory.addContact(entry);
+  }
+
   async listen() {
     this.wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/ws/chat' });
     await once(this.wss, 'listening');
@@ -101,7 +117,7 @@ export class FakeWa extends EventEmitter {
 
   /** Closes every client socket and the listener, and gives Baileys its real root back. */
   async stop() {
-    for (const connection of this.connections) connection.terminate();
+    for (const connection of this.connections) connection.dispose();
     await new Promise((resolve) => this.wss.close(resolve));
     this.restoreRoot();
   }
@@ -381,8 +397,9 @@ export class FakeWa extends EventEmitter {
    * @param {string|string[]} options.id message id(s)
    * @param {string} [options.type]
    * @param {number} [options.count=1] retry count for `retry`
+   * @param {boolean} [options.keys] include the recipient's key bundle in a `retry` (default: when count > 1)
    */
-  sendReceipt({ from, id, type, count = 1, connection = this.liveConnection() }) {
+  sendReceipt({ from, id, type, count = 1, keys, connection = this.liveConnection() }) {
     const ids = Array.isArray(id) ? id : [id];
     const contact = this.directory.contact(from);
     const fromJid = contact ? contact.jid : from;
@@ -392,12 +409,12 @@ export class FakeWa extends EventEmitter {
     if (type === 'retry') {
       const party = contact?.party;
       content.push({ tag: 'retry', attrs: { count: String(count), id: ids[0], t: attrs.t, v: '1' } });
-      content.push({
-        tag: 'registration',
-        attrs: {},
-        content: Buffer.from(party ? [party.registrationId >> 24, party.registrationId >> 16, party.registrationId >> 8, party.registrationId].map((b) => b & 0xff) : [0, 0, 0, 0]),
-      });
-    } else if (ids.length > 1) {
+      content.push({ tag: 'registration', attrs: {}, content: encodeBigEndian(party?.registrationId ?? 0, 4) });
+      // From the second attempt on, a device sends a fresh key bundle so the sender can start a new session.
+      if (party && (keys ?? count > 1)) {
+        const bundle = party.keyBundleNode(fromJid).content.filter((node) => node.tag !== 'registration');
+        content.push({ tag: 'keys', attrs: {}, content: bundle });
+      }    } else if (ids.length > 1) {
       content.push({ tag: 'list', attrs: {}, content: ids.slice(1).map((itemId) => ({ tag: 'item', attrs: { id: itemId } })) });
     }
     connection.sendNode({ tag: 'receipt', attrs, content: content.length ? content : undefined });

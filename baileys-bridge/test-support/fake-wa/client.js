@@ -106,6 +106,20 @@ export function connectClient(wa, auth, config = {}) {
         ...options,
       }),
     waitForMessageUpdate: (predicate, options) => waitUntil(() => messageUpdates, predicate, { description: 'messages.update', ...options }),
+    /**
+     * The first status `predicate` accepts for message `id`, from `messages.update` or from the message's
+     * own upsert: Baileys folds an update into a still-buffered upsert (its event buffer flushes ~100 ms
+     * after a send), so a fast ack or receipt shows up as the upserted message's `status` instead.
+     */
+    waitForStatus: (id, predicate, options) =>
+      waitUntil(
+        () => [
+          ...messageUpdates.filter((u) => u.key.id === id && u.update.status !== undefined).map((u) => ({ ...u.update, source: 'messages.update' })),
+          ...upserts.flatMap((upsert) => upsert.messages).filter((m) => m.key.id === id && m.status !== undefined).map((m) => ({ status: m.status, messageStubParameters: m.messageStubParameters, source: 'messages.upsert' })),
+        ],
+        predicate,
+        { description: `status of ${id}`, ...options },
+      ),
     end: () => sock.end(undefined),
   };
 }

@@ -34,11 +34,7 @@ export class FakeConnection {
     ws.on('message', (data) => this.#onData(Buffer.from(data)));
     ws.on('close', () => {
       this.closed = true;
-      for (const { reject, timer } of this.pendingQueries.values()) {
-        clearTimeout(timer);
-        reject(new Error('connection closed'));
-      }
-      this.pendingQueries.clear();
+      this.#failPending();
       onClose(this);
     });
     ws.on('error', (error) => onError(this, error));
@@ -124,5 +120,19 @@ export class FakeConnection {
 
   terminate() {
     this.ws.terminate();
+  }
+
+  /** Drops the socket and fails what still waits on it (the server is stopping). */
+  dispose() {
+    this.#failPending();
+    this.terminate();
+  }
+
+  #failPending() {
+    for (const { reject, timer } of this.pendingQueries.values()) {
+      clearTimeout(timer);
+      reject(new Error('connection closed'));
+    }
+    this.pendingQueries.clear();
   }
 }

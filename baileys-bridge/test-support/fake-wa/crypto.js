@@ -27,10 +27,10 @@ export function sign(privateKey, message) {
   return Buffer.from(curve.calculateSignature(privateKey, message));
 }
 
+/** Whether `signature` is valid (libsignal's verifySignature returns the result; it throws only on bad input). */
 export function verify(publicKey, message, signature) {
   try {
-    curve.verifySignature(signalPublicKey(publicKey), message, signature);
-    return true;
+    return curve.verifySignature(signalPublicKey(publicKey), message, signature) === true;
   } catch {
     return false;
   }

@@ -43,6 +43,7 @@ export class SignalParty {
     this.registrationId = keyhelper.generateRegistrationId();
     this.signedPreKey = keyhelper.generateSignedPreKey(this.identity, randomInt(1, 0xffffff));
     this.preKeys = new Map();
+    this.servedPreKeyIds = new Set();
     this.nextPreKeyId = randomInt(1, 0x7fffff);
     this.sessions = new Map(); // address → serialized SessionRecord
     this.#addPreKeys(preKeyCount);
@@ -74,8 +75,14 @@ export class SignalParty {
 
   /** The `<user>` node of an `encrypt` IQ result: identity, signed pre-key and one one-time pre-key. */
   keyBundleNode(jid = this.jid) {
-    if (this.preKeys.size === 0) this.#addPreKeys(10);
-    const [preKey] = this.preKeys.values(); // handed out once: the server forgets what it served
+    // Each one-time pre-key is handed out once, as WhatsApp's server does; the party keeps the private half
+    // until a pre-key message uses it.
+    let preKey = [...this.preKeys.values()].find((candidate) => !this.servedPreKeyIds.has(candidate.keyId));
+    if (!preKey) {
+      this.#addPreKeys(10);
+      preKey = [...this.preKeys.values()].find((candidate) => !this.servedPreKeyIds.has(candidate.keyId));
+    }
+    this.servedPreKeyIds.add(preKey.keyId);
     return {
       tag: 'user',
       attrs: { jid },
