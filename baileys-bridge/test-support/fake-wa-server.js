@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { proto } from 'baileys';
 import { createTestCertificateAuthority, trustTestRoot } from './fake-wa/cert.js';
 import { FakeConnection } from './fake-wa/connection.js';
+import { decryptMedia, encryptMedia, MediaHost, MEDIA_FIELDS } from './fake-wa/media.js';
 import { decodeBigEndian, encodeBigEndian, generateKeyPair } from './fake-wa/crypto.js';
 import { Directory, parseJid, SERVER_JID } from './fake-wa/directory.js';
 import { child, childBytes, children, describe, bytes } from './fake-wa/nodes.js';
@@ -38,7 +39,9 @@ const FAILURE_CODES = new Set([402, 403, 405, 406, 409, 411, 419]);
  * @param {boolean} [options.historySync=true] the phone sends an (empty, inline) initial history sync after
  *   a device's first login, as the real phone does; without it Baileys holds events back for 20 s
  * @param {number} [options.qrRefs=5] QR references in `pair-device`
- * @param {{privKey?: never, private: Buffer, public: Buffer}} [options.rootKeyPair] a fixed test root
+ * @param {{private: Buffer, public: Buffer}} [options.rootKeyPair] a fixed test root
+ * @param {boolean|{keepUploads?: boolean}} [options.media] run a loopback media host (HTTPS uploads, see
+ *   fake-wa/media.js); the client then needs `fetchAgent: wa.media.agent` (or NODE_EXTRA_CA_CERTS)
  */
 export async function startFakeWa(options = {}) {
   const wa = new FakeWa(options);
@@ -47,8 +50,10 @@ export async function startFakeWa(options = {}) {
 }
 
 export class FakeWa extends EventEmitter {
-  constructor({ registered = [], account, trustRoot = true, historySync = true, qrRefs = 5, rootKeyPair } = {}) {
+  constructor({ registered = [], account, trustRoot = true, historySync = true, qrRefs = 5, rootKeyPair, media = false } = {}) {
     super();
+    this.mediaOptions = media;
+    this.media = null;
     this.directory = new Directory({ account, registered });
     this.authority = createTestCertificateAuthority(rootKeyPair);
     this.staticKeyPair = generateKeyPair();
@@ -82,7 +87,10 @@ export class FakeWa extends EventEmitter {
    * `--import <TRUST_TEST_ROOT_PRELOAD>` (see fake-wa/trust-test-root.js).
    */
   get childEnv() {
-    return { WAPBRIDGE_FAKE_WA_ROOT: `${this.authority.serial}:${Buffer.from(this.authority.root.public).toString('hex')}` };
+    return {
+      WAPBRIDGE_FAKE_WA_ROOT: `${this.authority.serial}:${Buffer.from(this.authority.root.public).toString('hex')}`,
+      ...(this.media ? { NODE_EXTRA_CA_CERTS: this.media.caFile } : {}),
+    };
   }
 
   /** Puts a number on WhatsApp (or gives it a LID) while the server runs. */
@@ -91,6 +99,7 @@ export class FakeWa extends EventEmitter {
   }
 
   async listen() {
+    if (this.mediaOptions) this.media = await new MediaHost(this.mediaOptions === true ? {} : this.mediaOptions).start();
     this.wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/ws/chat' });
     await once(this.wss, 'listening');
     this.port = this.wss.address().port;
@@ -119,6 +128,7 @@ export class FakeWa extends EventEmitter {
   async stop() {
     for (const connection of this.connections) connection.dispose();
     await new Promise((resolve) => this.wss.close(resolve));
+    await this.media?.stop();
     this.restoreRoot();
   }
 
@@ -357,6 +367,36 @@ export class FakeWa extends EventEmitter {
 
   sendText(from, text, options = {}) {
     return this.sendMessage(from, { conversation: text }, options);
+  }
+
+  /**
+   * A contact sends media: encrypted as WhatsApp does, stored on the media host and referenced by a plain
+   * HTTP `url` (no `directPath`), so Baileys downloads it from loopback without TLS.
+   * @param {string} from
+   * @param {object} media
+   * @param {'image'|'video'|'audio'|'document'|'sticker'} media.type
+   * @param {Buffer} media.bytes
+   * @param {string} [media.mimetype]
+   * @param {boolean} [media.missing] reference a file the host does not have (downloads get 404)
+   * @param {object} [media.fields] extra fields of the media message (caption, fileName, ptt, seconds, …)
+   */
+  async sendMedia(from, { type, bytes, mimetype = 'application/octet-stream', missing = false, fields = {} }, options = {}) {
+    if (!this.media) throw new Error('fake WhatsApp: start it with { media: true } to send media');
+    const field = Object.keys(MEDIA_FIELDS).find((name) => MEDIA_FIELDS[name] === type);
+    if (!field) throw new Error(`fake WhatsApp: unknown media type ${type}`);
+    const encrypted = encryptMedia(bytes, type);
+    const { url } = missing ? { url: `${this.media.httpBase}/v/t62.7114-24/missing-${newId()}.enc` } : this.media.put(encrypted.file);
+    const content = {
+      url,
+      mimetype,
+      mediaKey: encrypted.mediaKey,
+      fileSha256: encrypted.fileSha256,
+      fileEncSha256: encrypted.fileEncSha256,
+      fileLength: encrypted.fileLength,
+      mediaKeyTimestamp: nowSeconds(),
+      ...fields,
+    };
+    return this.sendMessage(from, { [field]: content }, { type: 'media', ...options });
   }
 
   /** The encrypted `message` stanza a contact's phone sends to `device` (a linked companion record). */
@@ -704,7 +744,12 @@ export class FakeWa extends EventEmitter {
         return this.#result(connection, iq, [{ tag: 'tokens', attrs: {} }]);
       case 'w:m:media_conn':
         return this.#result(connection, iq, [
-          { tag: 'media_conn', attrs: { auth: 'fake-media-auth', ttl: '300' }, content: [{ tag: 'host', attrs: { hostname: 'media.fake-wa.invalid' } }] },
+          {
+            tag: 'media_conn',
+            attrs: { auth: 'fake-media-auth', ttl: '300' },
+            // Without a media host, a name that cannot resolve: uploads fail fast instead of leaving loopback.
+            content: [{ tag: 'host', attrs: { hostname: this.media?.host ?? 'media.fake-wa.invalid' } }],
+          },
         ]);
       case 'w:sync:app:state:sync':
         // Empty collections at version 0: there is no app state to restore.
@@ -766,6 +811,28 @@ export class FakeWa extends EventEmitter {
       return;
     }
     this.#iqError(connection, iq, 400, 'bad-request');
+  }
+
+  /** Downloads and decrypts the media of a message the client sent, as its recipient would. */
+  #attachMedia(record, content) {
+    const field = Object.keys(MEDIA_FIELDS).find((name) => content[name]);
+    if (!field) return;
+    const media = content[field];
+    record.mediaType = MEDIA_FIELDS[field];
+    if (!this.media) {
+      record.mediaError = new Error('no media host');
+      return;
+    }
+    const file = this.media.get(media.directPath || media.url || '');
+    if (!file) {
+      record.mediaError = new Error(this.media.keepUploads ? `no uploaded file at ${media.directPath}` : 'uploads are not kept');
+      return;
+    }
+    try {
+      record.media = decryptMedia(file, media.mediaKey, record.mediaType);
+    } catch (error) {
+      record.mediaError = error;
+    }
   }
 
   /** One `<user>` of an `encrypt` key fetch: a contact's or the phone's bundle, or a companion's. */
@@ -873,6 +940,7 @@ export class FakeWa extends EventEmitter {
         record.message = message;
         const content = message.deviceSentMessage?.message ?? message;
         record.text = content.conversation ?? content.extendedTextMessage?.text ?? undefined;
+        this.#attachMedia(record, content);
       } catch (error) {
         record.decryptError = error;
       }

@@ -8,7 +8,8 @@ import '../test-support/fake-wa/quiet-libsignal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { DisconnectReason, proto, WA_CERT_DETAILS } from 'baileys';
+import { DisconnectReason, downloadMediaMessage, proto, WA_CERT_DETAILS } from 'baileys';
+import { randomBytes } from 'node:crypto';
 import { startFakeWa, TRUST_TEST_ROOT_PRELOAD } from '../test-support/fake-wa-server.js';
 import { connectClient, createMemoryAuthState } from '../test-support/fake-wa/client.js';
 
@@ -17,14 +18,14 @@ const CONTACT_JID = `${CONTACT}@s.whatsapp.net`;
 const NOT_ON_WHATSAPP = '255799999999';
 const TEST_TIMEOUT = { timeout: 30000 };
 
-/** A fake server, a client linked to it by QR, and a second (logged-in) socket that reached `open`. */
-async function linkedClient(t, { registered = [CONTACT], config = {}, serverOptions = {} } = {}) {
-  const wa = await startFakeWa({ registered, ...serverOptions });
+/** A fake server (or `wa`), a client linked to it by QR, and a second (logged-in) socket that reached `open`. */
+async function linkedClient(t, { registered = [CONTACT], config = {}, wa: givenServer } = {}) {
+  const wa = givenServer ?? (await startFakeWa({ registered }));
   const auth = createMemoryAuthState();
   const clients = [];
   t.after(async () => {
     for (const client of clients) client.end();
-    await wa.stop();
+    if (!givenServer) await wa.stop();
   });
   const connect = (extra = {}) => {
     const client = connectClient(wa, auth, { ...config, ...extra });
@@ -361,6 +362,32 @@ test('a contact without a LID: Baileys cannot start a session to it, but can ans
   const seen = await wa.nextDecryptedMessage({ id: reply.key.id });
   assert.equal(seen.encType, 'msg');
   assert.equal(seen.text, 'on the session it started');
+});
+
+test('media both ways through the loopback media host: upload over TLS, download, a missing file fails', TEST_TIMEOUT, async (t) => {
+  const wa = await startFakeWa({ registered: [CONTACT], media: true });
+  t.after(() => wa.stop());
+  const { client } = await linkedClient(t, { wa, config: { fetchAgent: wa.media.agent } });
+
+  const outbound = randomBytes(300_000);
+  const sent = await client.sock.sendMessage(CONTACT_JID, { document: outbound, mimetype: 'application/pdf', fileName: 'report.pdf' });
+  const seen = await wa.nextDecryptedMessage({ id: sent.key.id });
+  assert.equal(seen.mediaType, 'document');
+  assert.equal(seen.mediaError, undefined);
+  assert.equal(seen.media.equals(outbound), true, 'the recipient decrypts what the client uploaded');
+  assert.equal(seen.message.documentMessage.fileName, 'report.pdf');
+  assert.equal(wa.media.uploads.at(-1).path.startsWith('/mms/document/'), true);
+
+  const inbound = randomBytes(120_000);
+  const { id } = await wa.sendMedia(CONTACT, { type: 'document', bytes: inbound, mimetype: 'application/pdf', fields: { fileName: 'in.pdf' } });
+  const { message } = await client.waitForUpsert(({ message }) => message.key.id === id);
+  assert.equal(message.message.documentMessage.fileName, 'in.pdf');
+  const downloaded = await downloadMediaMessage(message, 'buffer', {});
+  assert.equal(downloaded.equals(inbound), true);
+
+  const missing = await wa.sendMedia(CONTACT, { type: 'image', bytes: randomBytes(1000), mimetype: 'image/jpeg', missing: true });
+  const { message: missingMessage } = await client.waitForUpsert(({ message }) => message.key.id === missing.id);
+  await assert.rejects(downloadMediaMessage(missingMessage, 'buffer', {}), (error) => error.output?.statusCode === 404);
 });
 
 test('an offline batch is delivered at login as messages.upsert append, then pending notifications are done', TEST_TIMEOUT, async (t) => {
