@@ -5,7 +5,8 @@
 // as its issuer, and the leaf must be signed by the intermediate's key. `WA_CERT_DETAILS` is an exported,
 // unfrozen object that the noise handler reads at every handshake, so a test process can point Baileys at
 // a test root by overwriting its fields before connecting (`trustTestRoot`). It is per process: a bridge
-// running in a child process needs the same done there (see trust-test-root.js).
+// running in a child process needs the same done there (see trust-test-root.js). (rc14 effectively checks
+// only the serial: its Curve.verify ignores libsignal's result; see README.md.)
 
 import { proto, WA_CERT_DETAILS } from 'baileys';
 import { generateKeyPair, sign } from './crypto.js';
@@ -13,11 +14,19 @@ import { generateKeyPair, sign } from './crypto.js';
 const ROOT_SERIAL = 4242;
 const INTERMEDIATE_SERIAL = 4243;
 
+let processRoot;
+
+/** One test root per process, so several fake servers can run side by side under the same trust. */
+function sharedRoot() {
+  processRoot ??= generateKeyPair();
+  return processRoot;
+}
+
 /**
- * @param {object} [root] a fixed root ({ private, public }, 32-byte keys), e.g. to share with a child process
+ * @param {object} [root] a fixed root ({ private, public }, 32-byte keys); by default this process's test root
  * @returns a root key pair, its serial, and `certChainFor(serverStaticPublicKey)` → encoded proto.CertChain
  */
-export function createTestCertificateAuthority(root = generateKeyPair(), serial = ROOT_SERIAL) {
+export function createTestCertificateAuthority(root = sharedRoot(), serial = ROOT_SERIAL) {
   const intermediate = generateKeyPair();
   const now = Math.floor(Date.now() / 1000);
   const intermediateDetails = proto.CertChain.NoiseCertificate.Details.encode({
@@ -48,13 +57,29 @@ export function createTestCertificateAuthority(root = generateKeyPair(), serial 
   };
 }
 
+let trusted = null; // { saved, root, serial, holders }
+
 /**
- * Makes the Baileys loaded in this process trust `authority` instead of WhatsApp's root.
- * @returns a function restoring WhatsApp's root
+ * Makes the Baileys loaded in this process trust `authority` instead of WhatsApp's root, until every
+ * holder called the returned function (servers sharing the process root may overlap).
+ * @returns a function giving the trust back; the last one restores WhatsApp's root
  */
 export function trustTestRoot(authority) {
-  const saved = { PUBLIC_KEY: WA_CERT_DETAILS.PUBLIC_KEY, SERIAL: WA_CERT_DETAILS.SERIAL };
-  WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(authority.root.public);
+  const root = Buffer.from(authority.root.public);
+  if (trusted && !(trusted.root.equals(root) && trusted.serial === authority.serial)) {
+    throw new Error('another fake WhatsApp server with a different root is trusted in this process; stop it first');
+  }
+  trusted ??= { saved: { PUBLIC_KEY: WA_CERT_DETAILS.PUBLIC_KEY, SERIAL: WA_CERT_DETAILS.SERIAL }, root, serial: authority.serial, holders: 0 };
+  trusted.holders++;
+  WA_CERT_DETAILS.PUBLIC_KEY = root;
   WA_CERT_DETAILS.SERIAL = authority.serial;
-  return () => Object.assign(WA_CERT_DETAILS, saved);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--trusted.holders === 0) {
+      Object.assign(WA_CERT_DETAILS, trusted.saved);
+      trusted = null;
+    }
+  };
 }

@@ -2,7 +2,7 @@
 // registered on WhatsApp (each a Signal party on device 0), and the companion devices linked so far.
 
 import { randomInt } from 'node:crypto';
-import { decodeBigEndian, encodeBigEndian } from './crypto.js';
+import { encodeBigEndian } from './crypto.js';
 import { SignalParty } from './signal-party.js';
 
 export const SERVER_JID = 's.whatsapp.net';
@@ -173,5 +173,3 @@ export class Directory {
     };
   }
 }
-
-export { decodeBigEndian };
