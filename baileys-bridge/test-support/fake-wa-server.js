@@ -197,7 +197,7 @@ export class FakeWa extends EventEmitter {
 
   /**
    * The next message decrypted by a contact (own-device copies excluded unless `recipient` asks for them).
-   * Past messages count when `after` (a message record or index) is given: those after it.
+   * `since`: index into `wa.decrypted` from which already decrypted records count (default: only new ones).
    */
   nextDecryptedMessage({ recipient, id, timeoutMs = DEFAULT_WAIT_MS, since = this.decrypted.length } = {}) {
     const matches = (record) =>
@@ -230,11 +230,16 @@ export class FakeWa extends EventEmitter {
 
   /**
    * The phone's user types the pairing code the client got from `requestPairingCode`. Resolves once the
-   * device is linked and the stream ended with 515. A wrong code leaves the client waiting, as WhatsApp does.
+   * device is linked and the stream ended with 515. With a wrong code the phone cannot read the companion's
+   * key bundle: this rejects and no pair-success follows.
    */
   async enterPairingCode(code, { timeoutMs = DEFAULT_WAIT_MS } = {}) {
-    const request = this.pairingCodeRequests.at(-1);
-    if (!request || !request.connection.isOpen) throw new Error('fake WhatsApp: no pending pairing code request');
+    // requestPairingCode does not wait for the server's answer: its request may still be on the wire.
+    const request = this.pairingCodeRequests.at(-1) ?? (await this.waitForPairingCodeRequest({ timeoutMs }));
+    if (!request.connection.isOpen) throw new Error('fake WhatsApp: the connection that asked for the code is closed');
+    if (request.foreignNumber) {
+      throw new Error(`fake WhatsApp: the code was requested for ${request.phone}, not for the account's phone ${this.account.phone}`);
+    }
     const { companionEphemeral, primaryEphemeral, wrappedPrimaryEphemeral } = acceptPairingCode({
       code,
       wrappedCompanionEphemeral: request.wrappedCompanionEphemeral,

@@ -18,6 +18,14 @@ const CONTACT_JID = `${CONTACT}@s.whatsapp.net`;
 const NOT_ON_WHATSAPP = '255799999999';
 const TEST_TIMEOUT = { timeout: 30000 };
 
+async function eventually(condition, description, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A fake server (or `wa`), a client linked to it by QR, and a second (logged-in) socket that reached `open`. */
 async function linkedClient(t, { registered = [CONTACT], config = {}, wa: givenServer } = {}) {
   const wa = givenServer ?? (await startFakeWa({ registered }));
@@ -466,6 +474,31 @@ test('pairing code: the code entered on the phone links the device, 515 restarts
   await client.waitForOpen();
   const sent = await client.sock.sendMessage(CONTACT_JID, { text: 'linked by code' });
   assert.equal((await wa.nextDecryptedMessage({ id: sent.key.id })).text, 'linked by code');
+});
+
+test('a wrong pairing code links nothing, yet Baileys marks the creds registered and the next login is refused', TEST_TIMEOUT, async (t) => {
+  const wa = await startFakeWa();
+  const auth = createMemoryAuthState();
+  const clients = [];
+  t.after(async () => {
+    for (const client of clients) client.end();
+    await wa.stop();
+  });
+  const pairing = connectClient(wa, auth);
+  clients.push(pairing);
+  await pairing.waitForQr();
+  const code = await pairing.sock.requestPairingCode(wa.account.phone);
+  const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
+  await assert.rejects(wa.enterPairingCode(wrong), /unable to authenticate|bad decrypt|key bundle/i);
+  await wa.waitForNode((node) => node.tag === 'iq' && node.content?.[0]?.attrs?.stage === 'companion_finish');
+  assert.equal(wa.directory.devices.size, 0);
+  await eventually(() => auth.state.creds.registered === true, 'Baileys sets registered once companion_finish is answered');
+  pairing.end();
+  await pairing.waitForClose();
+
+  const retry = connectClient(wa, auth);
+  clients.push(retry);
+  assert.equal((await retry.waitForClose()).statusCode, DisconnectReason.loggedOut);
 });
 
 test('an abandoned pairing code leaves a half-registered creds.me that WhatsApp refuses (401); fresh creds get a fresh QR', TEST_TIMEOUT, async (t) => {
