@@ -29,6 +29,10 @@ public static class ProxySetup
             // ASP.NET trusts loopback by default; a WapBridge without a listed proxy trusts no one.
             o.KnownProxies.Clear();
             o.KnownIPNetworks.Clear();
+            // The obsolete list is still consulted and holds 127.0.0.0/8 by default.
+#pragma warning disable ASPDEPR005
+            o.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
             // Walk back through every listed proxy of a chain (CDN, then nginx), stopping at the first unlisted sender.
             o.ForwardLimit = null;
             foreach (var proxy in proxies)
@@ -41,6 +45,16 @@ public static class ProxySetup
         services.PostConfigureAll<CookieAuthenticationOptions>(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.PostConfigure<AntiforgeryOptions>(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         return services;
+    }
+
+    /// <summary>Honours forwarded headers from the listed proxies only.</summary>
+    public static WebApplication UseWapBridgeForwardedHeaders(this WebApplication app)
+    {
+        // With both lists empty the middleware believes every sender, so without a listed proxy it must not run at all.
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
+        if (options.KnownProxies.Count > 0 || options.KnownIPNetworks.Count > 0)
+            app.UseForwardedHeaders();
+        return app;
     }
 
     /// <summary>A list (<c>KnownProxies:0</c>, …) or one comma-separated value, as an environment variable is easier to write.</summary>

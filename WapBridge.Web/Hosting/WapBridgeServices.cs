@@ -176,7 +176,7 @@ public static class WapBridgeServices
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Database"));
         HangfireSetup.ScheduleMaintenanceJobs(app.Services.GetRequiredService<IRecurringJobManager>());
 
-        app.UseForwardedHeaders();
+        app.UseWapBridgeForwardedHeaders();
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
