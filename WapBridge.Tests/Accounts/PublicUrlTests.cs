@@ -88,6 +88,18 @@ public sealed class PublicUrlTests
         Assert.Contains("secure", antiforgery, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    [InlineData("WapBridge:PublicBaseUrl", "wapbridge.example.com", "WAPBRIDGE_PublicBaseUrl")]
+    [InlineData("WapBridge:ForwardedHeaders:KnownProxies", "10.0.0.5,proxy.example", "WAPBRIDGE_ForwardedHeaders__KnownProxies")]
+    public async Task A_malformed_setting_refuses_the_start_naming_its_variable(string key, string value, string variable)
+    {
+        await using var app = new WapBridgeApp(settings: new Dictionary<string, string?> { [key] = value });
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () => await app.InitializeAsync());
+
+        Assert.Contains(variable, string.Join("\n", Api.AuthFailureLimitTests.Flatten(error).Select(e => e.Message)));
+    }
+
     [Fact]
     public async Task An_unlisted_sender_cannot_claim_https_and_plain_http_cookies_are_not_Secure()
     {

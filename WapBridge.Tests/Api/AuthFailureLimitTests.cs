@@ -78,7 +78,16 @@ public sealed class AuthFailureLimitTests
         Assert.DoesNotContain(shortToken, messages);
     }
 
-    private static IEnumerable<Exception> Flatten(Exception e)
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2::1", "2001:db8:1:2::/64")]
+    [InlineData("::1", "::1")]
+    public void Clients_are_counted_per_address_and_IPv6_per_64_prefix(string address, string counted) =>
+        Assert.Equal(counted, WapBridge.Web.Api.AuthFailureLimiter.ClientKey(System.Net.IPAddress.Parse(address)));
+
+    internal static IEnumerable<Exception> Flatten(Exception e)
     {
         for (Exception? current = e; current is not null; current = current.InnerException)
         {

@@ -51,10 +51,11 @@ public sealed class ApiTokenAuthenticationHandler(
         var space = header.IndexOf(' ');
         var scheme = space < 0 ? header : header[..space];
         var value = space < 0 ? "" : header[(space + 1)..].Trim();
+        var name = SchemeName(scheme);
         if (value.Length == 0)
-            return Refuse(Malformed(space < 0
+            return Refuse(Malformed(name is null
                 ? "it needs a scheme and credentials separated by one space"
-                : $"there are no credentials after the scheme {Named(scheme)}"));
+                : $"there are no credentials after the scheme {name}"));
 
         string credentials;
         switch (scheme.ToLowerInvariant())
@@ -78,7 +79,7 @@ public sealed class ApiTokenAuthenticationHandler(
                 }
                 break;
             default:
-                return Refuse(Malformed($"the scheme {Named(scheme)} is not supported (use token, Bearer or Basic)"));
+                return Refuse(Malformed($"{(name is null ? "this scheme" : "the scheme " + name)} is not supported (use token, Bearer or Basic)"));
         }
 
         var colon = credentials.IndexOf(':');
@@ -122,13 +123,13 @@ public sealed class ApiTokenAuthenticationHandler(
     }
 
     /// <summary>
-    /// A scheme name is repeated only when it looks like one (Digest, NTLM, …): anything longer or with other
-    /// characters may be a credential sent without a scheme.
+    /// The scheme, quoted for an error message, only when it looks like one (token, Digest, NTLM, …); null for anything
+    /// longer or with other characters, which may be a credential sent without a scheme.
     /// </summary>
-    private static string Named(string scheme) =>
+    private static string? SchemeName(string scheme) =>
         scheme.Length is > 0 and <= 20 && char.IsAsciiLetter(scheme[0]) && scheme.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
             ? $"'{scheme}'"
-            : "(not shown)";
+            : null;
 
     /// <summary>A failed attempt: counted for the client's address, and 429 once that address failed too often.</summary>
     private AuthenticateResult Refuse(FrappeError error)

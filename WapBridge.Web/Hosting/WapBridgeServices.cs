@@ -43,6 +43,10 @@ public static class WapBridgeServices
             throw new InvalidOperationException(
                 $"WAPBRIDGE_ADMIN_TOKEN (WapBridge:AdminToken) is {adminToken.Length} characters long; it must be at least {WapBridgeOptions.MinAdminTokenLength} "
                 + "(e.g. the output of `openssl rand -hex 32`), or be unset. WapBridge does not start with a guessable admin token.");
+        if (root.PublicBaseUrl is { Length: > 0 } publicBase
+            && !(Uri.TryCreate(publicBase, UriKind.Absolute, out var publicUri) && publicUri.Scheme is "http" or "https"))
+            throw new InvalidOperationException(
+                $"WAPBRIDGE_PublicBaseUrl (WapBridge:PublicBaseUrl) '{publicBase}' is not an absolute http or https URL, e.g. https://wapbridge.example.com");
         var dataDir = root.ResolvedDataDir;
         Directory.CreateDirectory(dataDir);
 
