@@ -18,7 +18,7 @@ namespace WapBridge.Tests.TestHost;
 /// </summary>
 public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
-    public const string AdminToken = "test-admin-token-0123456789";
+    public const string AdminToken = "test-admin-token-0123456789-abcdef-0123456789";
 
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _kestrel;

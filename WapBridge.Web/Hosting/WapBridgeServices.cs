@@ -40,6 +40,14 @@ public static class WapBridgeServices
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var api = configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         var hangfire = configuration.GetSection(HangfireOptions.Section).Get<HangfireOptions>() ?? new HangfireOptions();
+        if (root.AdminToken is { Length: > 0 and < WapBridgeOptions.MinAdminTokenLength } adminToken)
+            throw new InvalidOperationException(
+                $"WAPBRIDGE_ADMIN_TOKEN (WapBridge:AdminToken) is {adminToken.Length} characters long; it must be at least {WapBridgeOptions.MinAdminTokenLength} "
+                + "(e.g. the output of `openssl rand -hex 32`), or be unset. WapBridge does not start with a guessable admin token.");
+        if (root.PublicBaseUrl is { Length: > 0 } publicBase
+            && !(Uri.TryCreate(publicBase, UriKind.Absolute, out var publicUri) && publicUri.Scheme is "http" or "https"))
+            throw new InvalidOperationException(
+                $"WAPBRIDGE_PublicBaseUrl (WapBridge:PublicBaseUrl) '{publicBase}' is not an absolute http or https URL, e.g. https://wapbridge.example.com");
         var dataDir = root.ResolvedDataDir;
         Directory.CreateDirectory(dataDir);
 
@@ -60,6 +68,8 @@ public static class WapBridgeServices
         services.AddSingleton<CustomerService>();
         services.AddSingleton<IdempotencyStore>();
         services.AddScoped<RegistrationService>();
+        services.AddSingleton<SetupTokens>();
+        services.AddHostedService<SetupTokenAnnouncer>();
 
         services.Configure<NodeOptions>(configuration.GetSection(NodeOptions.Section));
         services.Configure<SimulatorOptions>(configuration.GetSection(SimulatorOptions.Section));
@@ -91,7 +101,8 @@ public static class WapBridgeServices
         services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();
 
         services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
-        services.AddSingleton<IPublicUrls, ServerPublicUrls>();
+        services.AddSingleton<ServerPublicUrls>();
+        services.AddSingleton<IPublicUrls>(sp => sp.GetRequiredService<ServerPublicUrls>());
         services.AddSingleton<MediaLinks>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookOutbox>();
@@ -139,7 +150,9 @@ public static class WapBridgeServices
             .AddPolicy(ApiPolicies.Admin, p => p.AddAuthenticationSchemes(ApiPolicies.Scheme).RequireRole(Roles.Admin))
             .AddPolicy(HangfireSetup.DashboardPolicy, p => p.RequireRole(Roles.Admin));
 
+        services.AddWapBridgeProxySupport(configuration);
         services.AddApiRateLimiting(api.RateLimit);
+        services.AddSingleton<AuthFailureLimiter>();
         services.Configure<FormOptions>(o =>
         {
             o.ValueLengthLimit = (int)Math.Min(int.MaxValue, api.MaxRequestBodyBytes);
@@ -169,6 +182,7 @@ public static class WapBridgeServices
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Database"));
         HangfireSetup.ScheduleMaintenanceJobs(app.Services.GetRequiredService<IRecurringJobManager>());
 
+        app.UseWapBridgeForwardedHeaders();
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);

@@ -102,6 +102,7 @@ public static class FrappeMethods
         }
 
         long? idempotencyRecord = null;
+        FrappeCall? call = null;
         var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
         int status;
         string body;
@@ -128,7 +129,7 @@ public static class FrappeMethods
                 throw WapBridgeException.Invalid("body", "unreadable_body", $"The form body cannot be read: {e.Message}");
             }
 
-            var call = new FrappeCall(context);
+            call = new FrappeCall(context);
             if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers[IdempotencyHeader].ToString() is { Length: > 0 } key)
             {
                 if (key.Length > 255)
@@ -181,7 +182,7 @@ public static class FrappeMethods
         if (idempotencyRecord is { } id)
         {
             if (status < 500)
-                await store.CompleteAsync(id, status, body, CancellationToken.None);
+                await store.CompleteAsync(id, status, ShownOnceSecrets.Mask(body, call?.ShownOnceSecrets ?? []), CancellationToken.None);
             else
                 await store.ReleaseAsync(id, CancellationToken.None);
         }
