@@ -45,7 +45,8 @@ public static class SecurityHeaders
                 policy = null; // the media endpoint sets its own sandbox
             else
             {
-                var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+                // Hex, so that no HTML encoding of the attribute ever differs from the header.
+                var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
                 context.Items[NonceKey] = nonce;
                 policy = DashboardPolicy(nonce);
             }
