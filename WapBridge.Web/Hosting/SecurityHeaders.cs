@@ -12,6 +12,7 @@ namespace WapBridge.Web.Hosting;
 public static class SecurityHeaders
 {
     private const string NonceKey = "WapBridge.CspNonce";
+    private static readonly PathString MediaPath = MediaLinks.PathPrefix.TrimEnd('/');
 
     // Scalar's reference page starts itself with an inline module script it writes without a nonce; it shows only
     // our own OpenAPI document.
@@ -41,7 +42,7 @@ public static class SecurityHeaders
                 policy = ApiReferencePolicy;
             else if (path.StartsWithSegments("/hangfire"))
                 policy = HangfirePolicy;
-            else if (path.StartsWithSegments(MediaLinks.PathPrefix.TrimEnd('/')))
+            else if (path.StartsWithSegments(MediaPath))
                 policy = null; // the media endpoint sets its own sandbox
             else
             {
