@@ -20,9 +20,11 @@ public interface IWhatsAppEngine
 /// <summary>
 /// What a session needs from its host: who it is, where events go, where credentials live. Engines with a
 /// large key-value auth state (Baileys: creds and signal keys) keep it in <see cref="AuthState"/>; a host
-/// that has none leaves it null and the engine keeps its state in memory.
+/// that has none leaves it null and the engine keeps its state in memory. <see cref="CustomerId"/> is the customer
+/// owning the instance: the simulator keeps one network per customer, so one tenant never reaches another's numbers.
 /// </summary>
-public sealed record EngineSessionContext(string InstanceId, IEngineEventSink Events, IEngineCredentialStore Credentials, IEngineAuthStore? AuthState = null);
+public sealed record EngineSessionContext(string InstanceId, IEngineEventSink Events, IEngineCredentialStore Credentials, IEngineAuthStore? AuthState = null,
+    int CustomerId = 0);
 
 public interface IEngineEventSink
 {

@@ -85,7 +85,7 @@ public sealed class InstanceManager(
         var live = new LiveSession(instance.Id, instance.Code);
         live.Session = engine.CreateSession(new EngineSessionContext(instance.Code, new Sink(this, live),
             new InstanceCredentialStore(dbFactory, _protector, instance.Id),
-            new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time)));
+            new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time), instance.CustomerId));
         _live[instance.Code] = live;
         var hasCredentials = instance.EngineCredentials is not null;
         await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", ct);

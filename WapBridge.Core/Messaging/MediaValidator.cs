@@ -10,27 +10,9 @@ public static class MediaValidator
 {
     public static ValidatedMedia Validate(string mediaData, string? mimeType, string? filename, MediaLimits limits)
     {
-        if (string.IsNullOrWhiteSpace(mimeType))
-            throw WapBridgeException.Missing("mime_type");
-        var mime = mimeType.Trim().ToLowerInvariant();
-        if (!mime.Contains('/') || mime.Any(char.IsWhiteSpace) && !mime.Contains(';'))
-            throw WapBridgeException.Invalid("mime_type", "invalid_mime_type", $"mime_type '{mimeType}' is not a MIME type such as image/jpeg or application/pdf");
-
-        var data = Decode(mediaData);
-        if (data.Length == 0)
-            throw WapBridgeException.Invalid("media_data", "empty_media", "media_data decodes to an empty file");
-
+        var data = DecodeWithinLimit(mediaData, mimeType, limits);
+        var mime = mimeType!.Trim().ToLowerInvariant();
         var type = Engines.WhatsAppIds.MessageTypeFor(mime);
-        var (limit, kind) = type switch
-        {
-            "image" or "sticker" => (limits.ImageBytes, "image"),
-            "video" => (limits.VideoBytes, "video"),
-            "audio" or "ptt" => (limits.AudioBytes, "audio"),
-            _ => (limits.DocumentBytes, "document"),
-        };
-        if (data.Length > limit)
-            throw WapBridgeException.Invalid("media_data", "media_too_large",
-                $"media_data is {data.Length:N0} bytes; a {kind} may be at most {limit:N0} bytes");
 
         var sniffed = Sniff(data);
         if (sniffed is not null && !Compatible(mime, sniffed))
@@ -45,6 +27,36 @@ public static class MediaValidator
             throw WapBridgeException.Invalid("filename", "invalid_filename", $"filename '{filename}' must be a plain file name without folders");
 
         return new ValidatedMedia(data, mimeType.Trim(), filename, type == "sticker" ? "image" : type);
+    }
+
+    /// <summary>
+    /// What every media argument needs: a MIME type, real base64 and a non-empty file within the size limit of its
+    /// kind. Media as a phone sends it (the simulator's inbound messages) is checked this far only: its type is what
+    /// the sender says.
+    /// </summary>
+    public static byte[] DecodeWithinLimit(string mediaData, string? mimeType, MediaLimits limits)
+    {
+        if (string.IsNullOrWhiteSpace(mimeType))
+            throw WapBridgeException.Missing("mime_type");
+        var mime = mimeType.Trim().ToLowerInvariant();
+        if (!mime.Contains('/') || mime.Any(char.IsControl) || mime.Any(char.IsWhiteSpace) && !mime.Contains(';'))
+            throw WapBridgeException.Invalid("mime_type", "invalid_mime_type", $"mime_type '{mimeType}' is not a MIME type such as image/jpeg or application/pdf");
+
+        var data = Decode(mediaData);
+        if (data.Length == 0)
+            throw WapBridgeException.Invalid("media_data", "empty_media", "media_data decodes to an empty file");
+
+        var (limit, kind) = Engines.WhatsAppIds.MessageTypeFor(mime) switch
+        {
+            "image" or "sticker" => (limits.ImageBytes, "image"),
+            "video" => (limits.VideoBytes, "video"),
+            "audio" or "ptt" => (limits.AudioBytes, "audio"),
+            _ => (limits.DocumentBytes, "document"),
+        };
+        if (data.Length > limit)
+            throw WapBridgeException.Invalid("media_data", "media_too_large",
+                $"media_data is {data.Length:N0} bytes; a {kind} may be at most {limit:N0} bytes");
+        return data;
     }
 
     private static byte[] Decode(string mediaData)

@@ -98,6 +98,19 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Svg_and_html_media_get_no_preview_only_a_download_link()
+    {
+        foreach (var mime in new[] { "image/svg+xml", "text/html" })
+        {
+            var cut = Render(Failed() with { MimeType = mime, Filename = null, Error = null, ErrorCode = null });
+            Assert.Empty(cut.FindAll("[data-testid=media-image], [data-testid=media-video], [data-testid=media-audio]"));
+            var download = cut.Find("[data-testid=media-download]");
+            Assert.StartsWith(MediaLinks.PathPrefix, download.GetAttribute("href"));
+            Assert.True(download.HasAttribute("download"));
+        }
+    }
+
+    [Fact]
     public void Closed_it_renders_nothing_and_the_close_button_reports_closed()
     {
         bool? reported = null;
