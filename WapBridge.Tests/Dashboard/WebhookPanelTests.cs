@@ -101,7 +101,8 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         Assert.Equal("test", cut.Find("[data-testid=delivery-event]").TextContent.Trim());
         Assert.Equal("1", cut.Find("[data-testid=delivery-attempts]").TextContent.Trim());
         Assert.Equal("500", cut.Find("[data-testid=delivery-status-code]").TextContent.Trim());
-        Assert.Contains("receiver answer 1: 500", cut.Find("[data-testid=delivery-response]").TextContent);
+        // The receiver is on loopback: its reply could be an internal service's, so only the status is shown.
+        Assert.Equal("HTTP 500", cut.Find("[data-testid=delivery-response]").TextContent.Trim());
 
         cut.Find("[data-testid=replay-delivery]").Click();
 
