@@ -27,8 +27,9 @@ public sealed record AttemptResult(bool Delivered, int? StatusCode, string? Resp
 /// </remarks>
 public sealed class WebhookDispatcher : BackgroundService
 {
-    // A quick lane holds this many waves of its endpoint's attempts: enough that a claim brings in dozens of rows,
-    // few enough that the lease (one attempt timeout per wave) stays short if this node dies.
+    // A receiver is quick when it answers within this share of the attempt timeout: then this many waves of its
+    // attempts take about one timeout, and its lane may hold that many (at least) without a long lease. A claim so
+    // brings in dozens of rows, and a node that dies leaves them leased for a few timeouts at most.
     private const int BatchWaves = 8;
 
     // Claims read due rows in pages of (id, endpoint) from where the last claim stopped, a few pages per claim, so
@@ -42,9 +43,6 @@ public sealed class WebhookDispatcher : BackgroundService
 
     // Outcomes are committed together: after one commit, those of this long are gathered for the next.
     private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(50);
-
-    // Settings changes reach deliveries already held on this node within this long.
-    private static readonly TimeSpan EndpointRefresh = TimeSpan.FromSeconds(1);
 
     private const string PreparationFailed = "The request could not be built from the stored webhook URL or secret; save the webhook settings again.";
     private const string SecretUnreadable = "The stored webhook secret can no longer be decrypted (the server's keys changed); set the secret again.";
@@ -87,6 +85,8 @@ public sealed class WebhookDispatcher : BackgroundService
         _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
+            // Through a proxy the callback would check the proxy's address, not the target's.
+            UseProxy = false,
             ConnectCallback = WebhookTargets.ConnectCallback(() => _options.Value),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxConnectionsPerServer = Math.Max(1, options.Value.MaxConcurrency),
@@ -101,8 +101,18 @@ public sealed class WebhookDispatcher : BackgroundService
     // Rows held on this node: one waiting behind each slot.
     private int NodeCapacity => Slots * 2;
 
-    /// <summary>How many of its endpoint's deliveries a lane may hold: several waves while its receiver answers quickly, one otherwise.</summary>
-    private int LaneCapacity(Lane lane) => lane.Quick ? SlotsPerEndpoint * BatchWaves : SlotsPerEndpoint;
+    /// <summary>
+    /// How many of its endpoint's deliveries a lane may hold: while its receiver answers quickly, several waves, up to half
+    /// the node's room (the rest stays for other endpoints); otherwise only what it can attempt at once.
+    /// </summary>
+    private int LaneCapacity(bool quick) => quick ? Math.Max(SlotsPerEndpoint * BatchWaves, NodeCapacity / 2) : SlotsPerEndpoint;
+
+    /// <summary>How many attempt timeouts a lane needs for what it holds, when each attempt takes as long as its receiver is known to.</summary>
+    private int Waves(int held, bool quick)
+    {
+        var perTimeout = SlotsPerEndpoint * (quick ? BatchWaves : 1);
+        return Math.Max(1, (held + perTimeout - 1) / perTimeout);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -221,12 +231,11 @@ public sealed class WebhookDispatcher : BackgroundService
     private sealed record DueRow(long Id, int EndpointId, DateTimeOffset At);
 
     /// <summary>An endpoint as this node last read it; <c>GoneAt</c> is set when one of its deliveries got 410, so the rest are not sent.</summary>
-    private sealed class ClaimedEndpoint(WebhookEndpoint endpoint, string? secret, bool secretUnreadable, DateTimeOffset readAt)
+    private sealed class ClaimedEndpoint(WebhookEndpoint endpoint, string? secret, bool secretUnreadable)
     {
         public WebhookEndpoint Endpoint { get; } = endpoint;
         public string? Secret { get; } = secret;
         public bool SecretUnreadable { get; } = secretUnreadable;
-        public DateTimeOffset ReadAt { get; } = readAt;
         public DateTimeOffset? GoneAt;
     }
 
@@ -257,19 +266,19 @@ public sealed class WebhookDispatcher : BackgroundService
     /// </summary>
     private async Task<(int Taken, bool More)> ClaimAsync(CancellationToken ct)
     {
-        var perEndpoint = SlotsPerEndpoint;
-        Dictionary<int, (int Held, int Capacity)> lanes;
+        Dictionary<int, (int Held, bool Quick)> lanes;
         int room;
         lock (_gate)
         {
             room = NodeCapacity - _inFlight - _waiting;
-            lanes = _lanes.Values.ToDictionary(l => l.EndpointId, l => (l.Held, LaneCapacity(l)));
+            lanes = _lanes.Values.ToDictionary(l => l.EndpointId, l => (l.Held, l.Quick));
         }
         if (room <= 0)
             return (0, false);
 
         var now = _time.GetUtcNow();
         var taken = new List<long>();
+        var takenBy = new HashSet<int>();
         var more = true;
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var fromStart = _cursor is null;
@@ -285,11 +294,12 @@ public sealed class WebhookDispatcher : BackgroundService
                 _cursor = (row.At, row.Id);
                 if (taken.Contains(row.Id))
                     continue;
-                var (held, capacity) = lanes.GetValueOrDefault(row.EndpointId, (0, perEndpoint * BatchWaves));
-                if (held >= capacity)
+                var (held, quick) = lanes.GetValueOrDefault(row.EndpointId, (0, true));
+                if (held >= LaneCapacity(quick))
                     continue;
-                lanes[row.EndpointId] = (held + 1, capacity);
+                lanes[row.EndpointId] = (held + 1, quick);
                 taken.Add(row.Id);
+                takenBy.Add(row.EndpointId);
                 if (taken.Count == room)
                     break;
             }
@@ -305,8 +315,9 @@ public sealed class WebhookDispatcher : BackgroundService
         if (taken.Count == 0)
             return (0, more);
 
-        // Long enough for the fullest lane's waves and for the node's, each wave bounded by one attempt timeout.
-        var waves = Math.Max(lanes.Values.Max(l => (l.Held + perEndpoint - 1) / perEndpoint), (NodeCapacity + Slots - 1) / Slots);
+        // Long enough for the fullest lane to get through what it holds, plus one timeout for waiting on the node's slots.
+        // Should a quick receiver turn slow, its lane gives back what it cannot attempt in time (see RunAttemptAsync).
+        var waves = takenBy.Max(e => Waves(lanes[e].Held, lanes[e].Quick));
         var lease = now + _options.Value.AttemptTimeout * (waves + 1);
         await db.WebhookDeliveries.Where(d => taken.Contains(d.Id) && d.State == DeliveryStates.Pending && d.NextAttemptAt <= now)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.NextAttemptAt, lease), ct);
@@ -316,14 +327,9 @@ public sealed class WebhookDispatcher : BackgroundService
         foreach (var d in ours)
             d.NextAttemptAt = lease;
 
-        var stale = new List<int>();
-        lock (_gate)
-        {
-            foreach (var endpointId in ours.Select(d => d.EndpointId).Distinct())
-                if (!_lanes.TryGetValue(endpointId, out var lane) || lane.Endpoint is null || now - lane.Endpoint.ReadAt >= EndpointRefresh)
-                    stale.Add(endpointId);
-        }
-        var fresh = stale.Count == 0 ? [] : await db.WebhookEndpoints.AsNoTracking().Where(e => stale.Contains(e.Id)).ToListAsync(ct);
+        // Read with every claim, so settings saved meanwhile reach deliveries already held here.
+        var endpointIds = ours.Select(d => d.EndpointId).Distinct().ToList();
+        var endpoints = await db.WebhookEndpoints.AsNoTracking().Where(e => endpointIds.Contains(e.Id)).ToDictionaryAsync(e => e.Id, ct);
         lock (_gate)
         {
             foreach (var d in ours)
@@ -333,8 +339,8 @@ public sealed class WebhookDispatcher : BackgroundService
                 lane.Waiting.Enqueue(d);
                 _waiting++;
             }
-            foreach (var endpoint in fresh)
-                _lanes[endpoint.Id].Endpoint = Claimed(_lanes[endpoint.Id].Endpoint, endpoint);
+            foreach (var endpointId in endpointIds)
+                _lanes[endpointId].Endpoint = endpoints.TryGetValue(endpointId, out var endpoint) ? Claimed(_lanes[endpointId].Endpoint, endpoint) : null;
         }
         Pump();
         return (ours.Count, more);
@@ -358,7 +364,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 unreadable = true;
             }
         }
-        return new ClaimedEndpoint(endpoint, secret, unreadable, _time.GetUtcNow())
+        return new ClaimedEndpoint(endpoint, secret, unreadable)
         {
             GoneAt = previous?.GoneAt is { } gone && endpoint.UpdatedAt <= gone ? gone : null,
         };
@@ -421,15 +427,42 @@ public sealed class WebhookDispatcher : BackgroundService
                 lane.InFlight--;
                 _inFlight--;
                 lane.Unrecorded++;
-                if (outcome is { Posted: true })
-                    lane.Quick = Stopwatch.GetElapsedTime(started) < _options.Value.AttemptTimeout / BatchWaves;
                 _finished.Add(new Finished(delivery, lane, outcome));
-                hungry = lane.Held == LaneCapacity(lane) / 2 || lane.Held == 0;
+                if (outcome is { Posted: true })
+                {
+                    var wasQuick = lane.Quick;
+                    lane.Quick = Stopwatch.GetElapsedTime(started) < _options.Value.AttemptTimeout / BatchWaves;
+                    if (wasQuick && !lane.Quick)
+                        GiveBackExcess(lane);
+                }
+                hungry = lane.Held == LaneCapacity(lane.Quick) / 2 || lane.Held == 0;
             }
             _outcomes.Wake();
             if (hungry)
                 _signal.Wake();
             Pump();
+        }
+    }
+
+    /// <summary>
+    /// A receiver that turned slow would keep what its lane holds for many timeouts, past the lease: the lane keeps one
+    /// wave and gives the rest back to be due at once, for this node or another to claim again.
+    /// </summary>
+    private void GiveBackExcess(Lane lane)
+    {
+        var keep = Math.Max(0, LaneCapacity(quick: false) - lane.InFlight);
+        if (lane.Waiting.Count <= keep)
+            return;
+        // Queue order is claim order: the ones claimed last go back.
+        var waiting = lane.Waiting.ToList();
+        lane.Waiting.Clear();
+        foreach (var delivery in waiting.Take(keep))
+            lane.Waiting.Enqueue(delivery);
+        foreach (var delivery in waiting.Skip(keep))
+        {
+            _finished.Add(new Finished(delivery, lane, null));
+            lane.Unrecorded++;
+            _waiting--;
         }
     }
 

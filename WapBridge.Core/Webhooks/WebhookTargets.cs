@@ -142,7 +142,7 @@ public static class WebhookTargets
             return TargetKind.Reserved;
         if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
             return TargetKind.Reserved;
-        if (a[0] == 0x3f && (a[1] & 0xf0) == 0xf0)
+        if (a[0] == 0x3f && a[1] == 0xff && (a[2] & 0xf0) == 0)
             return TargetKind.Reserved;
         return TargetKind.Public;
     }

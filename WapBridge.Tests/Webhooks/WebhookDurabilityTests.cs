@@ -82,6 +82,56 @@ public sealed class WebhookDurabilityTests
     }
 
     [Fact]
+    public async Task A_receiver_that_turns_slow_gives_back_what_its_lane_cannot_attempt_in_time()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddWapBridgeDatabase(new DatabaseOptions(), dir)
+            .AddDataProtection().Services
+            .BuildServiceProvider();
+        var dbFactory = services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
+        await DatabaseMigrator.MigrateAsync(dbFactory, NullLogger.Instance, TestContext.Current.CancellationToken);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = _ => (200, TimeSpan.FromSeconds(5), null);
+        var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true, AttemptTimeout = TimeSpan.FromSeconds(1) });
+        using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options,
+            TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var customer = new Customer { Code = "CUST-0001", Name = "Slow Poke", Email = "s@example.com", CreatedAt = DateTimeOffset.UtcNow };
+            db.Customers.Add(customer);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var endpoint = new WebhookEndpoint { CustomerId = customer.Id, Url = receiver.Url, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+            db.WebhookEndpoints.Add(endpoint);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            for (var i = 0; i < 40; i++)
+                db.WebhookDeliveries.Add(new WebhookDelivery
+                {
+                    CustomerId = customer.Id, EndpointId = endpoint.Id, EventId = $"evt_slow_{i}", EventType = "message", Payload = "{}",
+                    CreatedAt = DateTimeOffset.UtcNow, NextAttemptAt = DateTimeOffset.UtcNow,
+                });
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        // A receiver nobody knows yet counts as quick: its lane takes all 40, then every attempt runs into the timeout.
+        Assert.Equal(40, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var rows = await db.WebhookDeliveries.AsNoTracking().ToListAsync(TestContext.Current.CancellationToken);
+            var attempted = rows.Where(d => d.Attempts > 0).ToList();
+            // At most the per-endpoint limit in flight, plus one wave kept once the first timeouts showed it slow.
+            Assert.InRange(attempted.Count, 4, 8);
+            Assert.All(attempted, d => Assert.Equal("No answer within 1 s", d.LastError));
+            var givenBack = rows.Where(d => d.Attempts == 0).ToList();
+            Assert.All(givenBack, d => Assert.True(d.NextAttemptAt <= DateTimeOffset.UtcNow, "given back to be due at once"));
+            Assert.All(rows, d => Assert.Equal(DeliveryStates.Pending, d.State));
+        }
+        Assert.InRange(receiver.Received.Count, 4, 8);
+    }
+
+    [Fact]
     public async Task Deliveries_pending_when_the_host_dies_are_delivered_by_the_next_host()
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));

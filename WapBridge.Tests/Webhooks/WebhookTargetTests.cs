@@ -53,6 +53,8 @@ public sealed class WebhookTargetTests
     [InlineData("2001:1ff::1", TargetKind.Reserved)]
     [InlineData("2001:db8::1", TargetKind.Reserved)]
     [InlineData("3fff::1", TargetKind.Reserved)]
+    [InlineData("3fff:fff::1", TargetKind.Reserved)]
+    [InlineData("5f00::1", TargetKind.Reserved)]
     [InlineData("2002:7f00:1::1", TargetKind.Reserved)]
     [InlineData("2002:a00:1::1", TargetKind.Reserved)]
     [InlineData("2002:808:808::1", TargetKind.Public)]
@@ -78,6 +80,7 @@ public sealed class WebhookTargetTests
     [InlineData("2606:4700:4700::1111", TargetKind.Public)]
     [InlineData("2001:200::1", TargetKind.Public)]
     [InlineData("2a00:1450:4001::1", TargetKind.Public)]
+    [InlineData("3ffe:1000::1", TargetKind.Public)]
     public void Every_special_purpose_range_is_classified(string address, TargetKind kind) =>
         Assert.Equal(kind, WebhookTargets.Classify(IPAddress.Parse(address)));
 
