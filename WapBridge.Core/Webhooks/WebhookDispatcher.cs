@@ -27,10 +27,17 @@ public sealed record AttemptResult(bool Delivered, int? StatusCode, string? Resp
 /// </remarks>
 public sealed class WebhookDispatcher : BackgroundService
 {
-    // A receiver is quick when it answers within this share of the attempt timeout: then this many waves of its
-    // attempts take about one timeout, and its lane may hold that many (at least) without a long lease. A claim so
-    // brings in dozens of rows, and a node that dies leaves them leased for a few timeouts at most.
+    // A receiver is quick when it answers within this share of the attempt timeout, so this many waves of its attempts
+    // fit in one timeout: its lane can hold dozens of rows (one claim for all of them) on a lease of a few timeouts.
     private const int BatchWaves = 8;
+
+    // A quick receiver may get this many times its share of slots while at least half the node's slots are free:
+    // one busy endpoint is delivered to as fast as before, and a receiver that stops answering holds a quarter of the
+    // node at most, until its first timeouts show it slow.
+    private const int BurstFactor = 4;
+
+    // How long a receiver counts as quick after its last quick answer, across its lane coming and going.
+    private static readonly TimeSpan QuickMemory = TimeSpan.FromMinutes(1);
 
     // Claims read due rows in pages of (id, endpoint) from where the last claim stopped, a few pages per claim, so
     // rows of lanes that are full (a hanging receiver's backlog) cost a bounded read and never hide the rows behind them.
@@ -61,6 +68,7 @@ public sealed class WebhookDispatcher : BackgroundService
     private readonly Lock _gate = new();
     private readonly Dictionary<int, Lane> _lanes = [];
     private readonly Dictionary<int, long> _customerTurns = [];
+    private readonly Dictionary<int, DateTimeOffset> _quickAt = [];
     private readonly List<Finished> _finished = [];
     private long _turn;
     private int _inFlight, _waiting;
@@ -102,10 +110,10 @@ public sealed class WebhookDispatcher : BackgroundService
     private int NodeCapacity => Slots * 2;
 
     /// <summary>
-    /// How many of its endpoint's deliveries a lane may hold: while its receiver answers quickly, several waves, up to half
-    /// the node's room (the rest stays for other endpoints); otherwise only what it can attempt at once.
+    /// How many of its endpoint's deliveries a lane may hold: while its receiver answers quickly, half the node's room
+    /// (the rest stays for other endpoints); otherwise only what it can attempt at once.
     /// </summary>
-    private int LaneCapacity(bool quick) => quick ? Math.Max(SlotsPerEndpoint * BatchWaves, NodeCapacity / 2) : SlotsPerEndpoint;
+    private int LaneCapacity(bool quick) => quick ? Math.Max(SlotsPerEndpoint, NodeCapacity / 2) : SlotsPerEndpoint;
 
     /// <summary>How many attempt timeouts a lane needs for what it holds, when each attempt takes as long as its receiver is known to.</summary>
     private int Waves(int held, bool quick)
@@ -254,8 +262,8 @@ public sealed class WebhookDispatcher : BackgroundService
         /// <summary>When the lane last got a slot, for round-robin.</summary>
         public long Turn;
 
-        /// <summary>Its receiver answered the last attempt quickly, so holding several waves costs others nothing.</summary>
-        public bool Quick = true;
+        /// <summary>Its receiver answered the last attempt quickly, so the lane may hold many deliveries and burst.</summary>
+        public bool Quick;
 
         public int Held => Waiting.Count + InFlight;
     }
@@ -266,17 +274,20 @@ public sealed class WebhookDispatcher : BackgroundService
     /// </summary>
     private async Task<(int Taken, bool More)> ClaimAsync(CancellationToken ct)
     {
+        var now = _time.GetUtcNow();
         Dictionary<int, (int Held, bool Quick)> lanes;
         int room;
         lock (_gate)
         {
             room = NodeCapacity - _inFlight - _waiting;
             lanes = _lanes.Values.ToDictionary(l => l.EndpointId, l => (l.Held, l.Quick));
+            foreach (var (endpointId, quickAt) in _quickAt)
+                if (now - quickAt < QuickMemory)
+                    lanes.TryAdd(endpointId, (0, true));
         }
         if (room <= 0)
             return (0, false);
 
-        var now = _time.GetUtcNow();
         var taken = new List<long>();
         var takenBy = new HashSet<int>();
         var more = true;
@@ -294,7 +305,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 _cursor = (row.At, row.Id);
                 if (taken.Contains(row.Id))
                     continue;
-                var (held, quick) = lanes.GetValueOrDefault(row.EndpointId, (0, true));
+                var (held, quick) = lanes.GetValueOrDefault(row.EndpointId);
                 if (held >= LaneCapacity(quick))
                     continue;
                 lanes[row.EndpointId] = (held + 1, quick);
@@ -335,7 +346,7 @@ public sealed class WebhookDispatcher : BackgroundService
             foreach (var d in ours)
             {
                 if (!_lanes.TryGetValue(d.EndpointId, out var lane))
-                    _lanes[d.EndpointId] = lane = new Lane(d.EndpointId, d.CustomerId);
+                    _lanes[d.EndpointId] = lane = new Lane(d.EndpointId, d.CustomerId) { Quick = lanes[d.EndpointId].Quick };
                 lane.Waiting.Enqueue(d);
                 _waiting++;
             }
@@ -370,18 +381,24 @@ public sealed class WebhookDispatcher : BackgroundService
         };
     }
 
-    /// <summary>Starts waiting deliveries while slots are free: the customer served longest ago first, then its endpoint served longest ago.</summary>
+    /// <summary>
+    /// Starts waiting deliveries while slots are free: the customer served longest ago first, then its endpoint served
+    /// longest ago; past its share only a quick receiver, and only while half the node's slots are free.
+    /// </summary>
     private void Pump()
     {
         List<(WebhookDelivery Delivery, Lane Lane)> starts = [];
         lock (_gate)
         {
             var perEndpoint = SlotsPerEndpoint;
+            var burst = Math.Min(Slots, perEndpoint * BurstFactor);
             while (_inFlight < Slots)
             {
                 Lane? next = null;
                 foreach (var lane in _lanes.Values)
-                    if (lane.Waiting.Count > 0 && lane.InFlight < perEndpoint && (next is null || Before(lane, next)))
+                    if (lane.Waiting.Count > 0
+                        && (lane.InFlight < perEndpoint || (lane.Quick && lane.InFlight < burst && _inFlight < Slots / 2))
+                        && (next is null || Before(lane, next)))
                         next = lane;
                 if (next is null)
                     break;
@@ -432,6 +449,10 @@ public sealed class WebhookDispatcher : BackgroundService
                 {
                     var wasQuick = lane.Quick;
                     lane.Quick = Stopwatch.GetElapsedTime(started) < _options.Value.AttemptTimeout / BatchWaves;
+                    if (lane.Quick)
+                        _quickAt[lane.EndpointId] = outcome.At;
+                    else
+                        _quickAt.Remove(lane.EndpointId);
                     if (wasQuick && !lane.Quick)
                         GiveBackExcess(lane);
                 }
@@ -497,6 +518,9 @@ public sealed class WebhookDispatcher : BackgroundService
             {
                 foreach (var finished in batch)
                     finished.Lane.Unrecorded--;
+                var forgotten = _time.GetUtcNow() - QuickMemory;
+                foreach (var endpointId in _quickAt.Where(q => q.Value < forgotten).Select(q => q.Key).ToList())
+                    _quickAt.Remove(endpointId);
                 foreach (var lane in batch.Select(f => f.Lane).Distinct().Where(l => l.Held == 0 && l.Unrecorded == 0).ToList())
                 {
                     _lanes.Remove(lane.EndpointId);
