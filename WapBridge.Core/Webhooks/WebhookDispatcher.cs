@@ -731,11 +731,19 @@ public sealed class WebhookDispatcher : BackgroundService
         return WebhookTargets.LiteralAddress(uri) is { } address && WebhookTargets.Classify(address, HostAddresses.Current) == TargetKind.Public;
     }
 
-    private static async Task<string> ReadExcerptAsync(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>The start of a reply, as text any database stores.</summary>
+    internal static async Task<string> ReadExcerptAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var buffer = new char[500];
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
         var read = await reader.ReadBlockAsync(buffer, ct);
+        // PostgreSQL refuses NUL and half a character (cut off at the end of the excerpt), and one such row would fail
+        // the group commit of every tenant's outcomes with it.
+        for (var i = 0; i < read; i++)
+            if (buffer[i] == '\0'
+                || (char.IsHighSurrogate(buffer[i]) && (i + 1 == read || !char.IsLowSurrogate(buffer[i + 1])))
+                || (char.IsLowSurrogate(buffer[i]) && (i == 0 || !char.IsHighSurrogate(buffer[i - 1]))))
+                buffer[i] = '\uFFFD';
         return new string(buffer, 0, read);
     }
 

@@ -19,7 +19,10 @@ public sealed class WebhookOptions
     /// <summary>Attempts in flight at once on this node, over all endpoints: room for many slow receivers besides the quick ones.</summary>
     public int MaxConcurrency { get; set; } = 64;
 
-    /// <summary>Attempts in flight at once to one endpoint on this node, so a slow or hanging receiver holds up only its own deliveries.</summary>
+    /// <summary>
+    /// Attempts in flight at once to one endpoint on this node, so a slow or hanging receiver holds up only its own deliveries.
+    /// A receiver that answers quickly may get four times as many while half of <see cref="MaxConcurrency"/> is free.
+    /// </summary>
     public int MaxConcurrencyPerEndpoint { get; set; } = 4;
 
     public static readonly TimeSpan[] DefaultRetrySchedule =

@@ -213,6 +213,22 @@ public sealed class WebhookTargetTests
     }
 
     [Fact]
+    public async Task Reply_excerpts_are_text_every_database_stores()
+    {
+        // NUL inside, and an emoji whose two halves straddle the 500-character cut.
+        var body = "a\0b" + new string('x', 495) + "\U0001F600 and more";
+        using var response = new HttpResponseMessage { Content = new StringContent(body) };
+
+        var excerpt = await WebhookDispatcher.ReadExcerptAsync(response, TestContext.Current.CancellationToken);
+
+        Assert.Equal(500, excerpt.Length);
+        Assert.Equal("a\uFFFDb", excerpt[..3]);
+        Assert.Equal('\uFFFD', excerpt[^1]);
+        Assert.Equal(excerpt, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(
+            new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(excerpt)));
+    }
+
+    [Fact]
     public async Task Media_older_than_the_retention_is_purged_and_fresh_media_kept()
     {
         var store = new MediaStore(Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N")));
