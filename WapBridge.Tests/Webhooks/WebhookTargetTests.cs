@@ -216,7 +216,7 @@ public sealed class WebhookTargetTests
     public async Task Reply_excerpts_are_text_every_database_stores()
     {
         // NUL inside, and an emoji whose two halves straddle the 500-character cut.
-        var body = "a\0b" + new string('x', 495) + "\U0001F600 and more";
+        var body = "a\0b" + new string('x', 496) + "\U0001F600 and more";
         using var response = new HttpResponseMessage { Content = new StringContent(body) };
 
         var excerpt = await WebhookDispatcher.ReadExcerptAsync(response, TestContext.Current.CancellationToken);
