@@ -46,6 +46,8 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["WapBridge:Hangfire:WorkerCount"] = "1",
             // Tests choose their engine; the real WhatsApp engine would otherwise become the default wherever Node.js is installed.
             ["WapBridge:Engines:Baileys:Enabled"] = "false",
+            // Tests run their webhook receivers on loopback, which the shipped configuration refuses.
+            ["WapBridge:Webhooks:AllowLoopbackTargets"] = "true",
         };
         foreach (var (key, value) in HermeticDefaults.Settings())
             _settings[key] = value;
