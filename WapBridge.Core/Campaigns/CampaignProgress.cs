@@ -20,6 +20,10 @@ public static class CampaignProgress
         _ => -1,
     };
 
+    /// <summary>A failed recipient's reason: the message's error code first (<c>not_on_whatsapp</c>, <c>463</c>, …), then its text.</summary>
+    public static string? FailureReason(string? errorCode, string? error) =>
+        errorCode is null ? error : error is null ? errorCode : $"{errorCode}: {error}";
+
     public static string? RecipientStateFor(string messageStatus) => messageStatus switch
     {
         MessageStatuses.Sent => RecipientStates.Sent,
