@@ -478,7 +478,8 @@ export class Session {
 
   #sendReceipt(key, status, participant, timestamp) {
     if (!key?.id) return;
-    if (status === 0 && this.refusedSendIds.has(key.id)) return; // the send's response carried the refusal
+    // A refused send is answered with the refusal (Baileys emits its ERROR status before our ack listener runs).
+    if (status === 0 && (this.pendingAcks.has(key.id) || this.refusedSendIds.has(key.id))) return;
     const data = { id: key.id, remoteJid: key.remoteJid, fromMe: Boolean(key.fromMe), status };
     if (participant) data.participant = participant;
     if (timestamp) data.timestamp = timestamp;

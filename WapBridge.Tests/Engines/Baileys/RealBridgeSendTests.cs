@@ -15,11 +15,8 @@ public sealed class RealBridgeSendTests
 {
     private const string Contact = "255712345678";
 
-    [Fact]
-    public async Task A_resend_asked_for_after_a_WapBridge_restart_is_served_from_the_database_and_decrypts()
+    private static Dictionary<string, string?> Settings(string bridgeDir, FakeWhatsApp wa)
     {
-        var bridgeDir = RealBridgeTests.RequireBridge();
-        await using var wa = await FakeWhatsApp.StartAsync(bridgeDir, Contact);
         var settings = new Dictionary<string, string?>
         {
             ["WapBridge:Engines:Baileys:Enabled"] = "true",
@@ -30,6 +27,26 @@ public sealed class RealBridgeSendTests
         };
         foreach (var (name, value) in wa.ChildEnv)
             settings["WapBridge:Engines:Baileys:Environment:" + name] = value;
+        return settings;
+    }
+
+    private static async Task<(HttpClient Client, string InstanceId)> LinkAsync(WapBridgeApp app, TestCustomer customer, FakeWhatsApp wa)
+    {
+        var client = app.CreateApiClient(customer.TokenHeader);
+        var instance = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
+        await client.WaitForStatusAsync(instance, "qr", 60);
+        var qr = (await client.CallAsync("wap_bridge.api.instances.get_qr", new { instance_id = instance })).EnsureOk().Message!["qr"]!.GetValue<string>();
+        await wa.CommandAsync(new { @do = "scan", qr });
+        await client.WaitForStatusAsync(instance, "connected", 60);
+        return (client, instance);
+    }
+
+    [Fact]
+    public async Task A_resend_asked_for_after_a_WapBridge_restart_is_served_from_the_database_and_decrypts()
+    {
+        var bridgeDir = RealBridgeTests.RequireBridge();
+        await using var wa = await FakeWhatsApp.StartAsync(bridgeDir, Contact);
+        var settings = Settings(bridgeDir, wa);
         var dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
 
         TestCustomer customer;
@@ -38,12 +55,9 @@ public sealed class RealBridgeSendTests
         {
             await first.InitializeAsync();
             customer = await first.CreateCustomerAsync();
-            using var client = first.CreateApiClient(customer.TokenHeader);
-            instance = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
-            await client.WaitForStatusAsync(instance, "qr", 60);
-            var qr = (await client.CallAsync("wap_bridge.api.instances.get_qr", new { instance_id = instance })).EnsureOk().Message!["qr"]!.GetValue<string>();
-            await wa.CommandAsync(new { @do = "scan", qr });
-            await client.WaitForStatusAsync(instance, "connected", 60);
+            var (client, linked) = await LinkAsync(first, customer, wa);
+            using var _ = client;
+            instance = linked;
 
             var sent = (await client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = instance, to_number = Contact, message = "please resend me" }))
                 .EnsureOk().Message!["id"]!.GetValue<string>();
@@ -65,6 +79,37 @@ public sealed class RealBridgeSendTests
         var resent = await wa.CommandAsync(new { @do = "decrypted", id = waId, since });
         Assert.Equal("please resend me", resent["text"]!.GetValue<string>());
         Assert.Null(resent["decryptError"]);
+    }
+
+    [Fact]
+    public async Task An_unregistered_number_fails_not_on_whatsapp_and_a_463_holds_the_send_until_the_timelock_ends()
+    {
+        var bridgeDir = RealBridgeTests.RequireBridge();
+        await using var wa = await FakeWhatsApp.StartAsync(bridgeDir, Contact);
+        await using var app = new WapBridgeApp(settings: FastMessaging.Settings(Settings(bridgeDir, wa)));
+        await app.InitializeAsync();
+        var (client, instance) = await LinkAsync(app, await app.CreateCustomerAsync(), wa);
+        using var _ = client;
+
+        var nobody = (await client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = instance, to_number = "255799999999", message = "Uko?" }))
+            .EnsureOk().Message!["id"]!.GetValue<string>();
+        var failed = await client.WaitForMessageAsync(nobody, r => r["status"]!.GetValue<string>() == "failed", 30);
+        Assert.Equal("not_on_whatsapp", failed["error_code"]!.GetValue<string>());
+
+        var until = DateTimeOffset.UtcNow.AddHours(3);
+        await wa.CommandAsync(new { @do = "timelock", until = until.ToString("O") });
+        await wa.CommandAsync(new { @do = "fail_sends", code = 463, to = Contact });
+        var refused = (await client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = instance, to_number = Contact, message = "Karibu" }))
+            .EnsureOk().Message!["id"]!.GetValue<string>();
+        var status = await client.WaitForStatusAsync(instance, s => s["restriction"] is JsonObject, 30);
+        Assert.Equal("connected", status["status"]!.GetValue<string>());
+        Assert.Equal(until.ToUnixTimeSeconds(), status["restriction"]!["until"]!.GetValue<DateTimeOffset>().ToUnixTimeSeconds());
+        var record = await client.WaitForMessageAsync(refused, _ => true);
+        Assert.Equal("queued", record["status"]!.GetValue<string>());
+        await using var scope = app.Services.CreateAsyncScope();
+        var held = await scope.ServiceProvider.GetRequiredService<WapBridgeDbContext>().Messages.AsNoTracking().SingleAsync(m => m.SerializedId == refused);
+        Assert.Equal("account_restricted", held.HoldReason);
+        Assert.Equal(until.ToUnixTimeSeconds(), held.NextSendAt!.Value.ToUnixTimeSeconds());
     }
 
     /// <summary>The fake WhatsApp server in its own Node process, driven one JSON line at a time.</summary>

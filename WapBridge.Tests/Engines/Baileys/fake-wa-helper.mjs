@@ -1,7 +1,9 @@
 // Runs the fake WhatsApp server (baileys-bridge/test-support/fake-wa-server.js) for a C# test: prints
 // {"url","childEnv","preload"} once, then answers one JSON command per stdin line with one JSON line on stdout:
 // {"do":"scan","qr"} links the device; {"do":"decrypted","id","since"?} waits for a message the contact decrypted;
-// {"do":"retry","from","id"} sends a retry receipt; {"do":"count"} is how many messages were decrypted so far.
+// {"do":"retry","from","id"} sends a retry receipt; {"do":"count"} is how many messages were decrypted so far;
+// {"do":"fail_sends","code","to"} refuses the next send to `to` with that error ack; {"do":"timelock","until"} sets
+// the answer to the reach-out timelock query.
 // argv[2]: the baileys-bridge folder.
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -29,6 +31,12 @@ async function handle(command) {
     }
     case 'retry':
       wa.sendRetryReceipt(command.from, command.id);
+      return {};
+    case 'fail_sends':
+      wa.failSendsWith(command.code, { to: command.to });
+      return {};
+    case 'timelock':
+      wa.setReachoutTimelock({ isActive: true, enforcementEnds: command.until });
       return {};
     case 'count':
       return { count: wa.decrypted.length };
