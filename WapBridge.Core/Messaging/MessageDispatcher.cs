@@ -262,7 +262,17 @@ public sealed class MessageDispatcher(
         }
         try
         {
-            var check = await CheckNumberAsync(instanceId, session, message.ToNumber!);
+            NumberCheck? check;
+            try
+            {
+                check = await CheckNumberAsync(instanceId, session, message.ToNumber!);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Retried with backoff: asking again at once would hammer WhatsApp with look-ups.
+                logger.LogWarning("Checking whether {Number} is on WhatsApp failed: {Error}", message.ToNumber, e.Message);
+                return (SendOutcomeKind.Failed, SendFailurePolicy.NumberCheckFailed, e.Message, null);
+            }
             if (check is { OnWhatsApp: false })
                 return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
             var outgoing = new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption) { ToJid = check?.Jid };

@@ -25,6 +25,9 @@ public static class SendFailurePolicy
     /// <summary>WhatsApp's reach-out timelock: sends to new contacts are refused while it lasts.</summary>
     public const string ReachoutTimelock = "463";
 
+    /// <summary>WhatsApp could not be asked whether the number is registered (the send was not tried).</summary>
+    public const string NumberCheckFailed = "number_check_failed";
+
     /// <summary>How long a restriction is assumed to last when WhatsApp does not say.</summary>
     public static readonly TimeSpan DefaultRestriction = TimeSpan.FromHours(24);
 
@@ -34,7 +37,7 @@ public static class SendFailurePolicy
     public static SendFailureDecision Decide(string? errorCode) => errorCode switch
     {
         // 408 timed out, 428 connection closed, 503 service unavailable; a socket that is not open.
-        "not_connected" or "timeout" or "408" or "428" or "503" => new(SendFailureAction.Retry),
+        "not_connected" or "timeout" or NumberCheckFailed or "408" or "428" or "503" => new(SendFailureAction.Retry),
         ReachoutTimelock => new(SendFailureAction.Hold, AccountRestricted),
         _ => new(SendFailureAction.Fail),
     };

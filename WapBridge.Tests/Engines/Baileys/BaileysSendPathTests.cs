@@ -180,6 +180,22 @@ public sealed class BaileysSendPathTests
     }
 
     [Fact]
+    public async Task A_number_check_that_fails_leaves_the_message_queued_and_it_is_sent_after_asking_again()
+    {
+        FakeBridge.SkipWithoutNode();
+        await using var app = FakeBridge.App();
+        await app.InitializeAsync();
+        var (client, id) = await PairedInstanceAsync(app);
+        await app.ScriptAsync(id, new { @do = "fail_checks", count = 1 });
+
+        var message = await SendAsync(client, id, Customer, "Habari");
+        await client.WaitForMessageAsync(message, r => r["status"]!.GetValue<string>() is "sent" or "delivered", 20);
+        var checks = (await app.Engine().RequestAsync(id, "number_checks", new JsonObject())).GetProperty("phones").EnumerateArray().Select(p => p.GetString());
+        Assert.Equal([Customer, Customer], checks);
+        Assert.Single(await SentAtBridgeAsync(app, id));
+    }
+
+    [Fact]
     public async Task A_temporary_ban_disconnects_with_reason_banned_and_banned_until_and_does_not_reconnect()
     {
         FakeBridge.SkipWithoutNode();

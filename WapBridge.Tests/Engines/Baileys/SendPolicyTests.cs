@@ -54,6 +54,7 @@ public sealed class SendPolicyTests
     [InlineData("503", SendFailureAction.Retry)]
     [InlineData("not_connected", SendFailureAction.Retry)]
     [InlineData("timeout", SendFailureAction.Retry)]
+    [InlineData("number_check_failed", SendFailureAction.Retry)]
     [InlineData("479", SendFailureAction.Fail)]
     [InlineData("not_on_whatsapp", SendFailureAction.Fail)]
     [InlineData("send_failed", SendFailureAction.Fail)]

@@ -15,6 +15,7 @@ const sessions = new Map();
 let registered = null;
 const numberChecks = [];
 const sendFailures = [];
+let failingChecks = 0;
 const pendingAuth = new Map();
 let nextAuth = 0;
 
@@ -74,6 +75,7 @@ async function step(session, s) {
     case 'auth': return auth(session, s.op, s.params ?? {});
     case 'sleep': await new Promise((r) => setTimeout(r, s.ms ?? 100)); break;
     case 'registered': registered = s.numbers ?? null; break;
+    case 'fail_checks': failingChecks = s.count ?? 1; break;
     case 'fail_sends': for (let i = 0; i < (s.count ?? 1); i++) sendFailures.push(s.error); break;
     default: throw new Error('unknown step ' + s.do);
   }
@@ -105,6 +107,7 @@ async function handle(req) {
     }
     case 'check_number': {
       numberChecks.push(p.phone);
+      if (failingChecks > 0 && failingChecks--) throw Object.assign(new Error('usync timed out'), { code: 'send_failed', details: { statusCode: 408 } });
       if (registered === null) return { exists: true, jid: `${p.phone}@s.whatsapp.net` };
       return registered[p.phone] ? { exists: true, jid: registered[p.phone] } : { exists: false };
     }
