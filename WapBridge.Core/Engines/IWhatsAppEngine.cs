@@ -93,6 +93,9 @@ public interface IEngineSession : IAsyncDisposable
     /// </summary>
     Task<NumberCheckResult?> CheckNumberAsync(string phone, CancellationToken ct = default) => Task.FromResult<NumberCheckResult?>(null);
 
+    /// <summary>Whether <see cref="CheckNumberAsync"/> asks WhatsApp (then the outbox checks and caches numbers before sends).</summary>
+    bool ChecksNumbers => false;
+
     /// <summary>Shows "typing…" to the recipient for a moment before a send; engines that cannot, do nothing.</summary>
     Task SendTypingAsync(string toPhone, CancellationToken ct = default) => Task.CompletedTask;
 

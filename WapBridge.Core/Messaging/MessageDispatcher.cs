@@ -296,6 +296,8 @@ public sealed class MessageDispatcher(
     /// </summary>
     private async Task<NumberCheck?> CheckNumberAsync(int instanceId, IEngineSession session, string number)
     {
+        if (!session.ChecksNumbers)
+            return null;
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(_stopping);
         var cached = await db.NumberChecks.AsNoTracking().FirstOrDefaultAsync(c => c.InstanceId == instanceId && c.Number == number, _stopping);

@@ -206,6 +206,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         return EngineSendResult.Failed(status.ToString(CultureInfo.InvariantCulture), e.Message) with { RestrictedUntil = until };
     }
 
+    public bool ChecksNumbers => true;
+
     public async Task<NumberCheckResult?> CheckNumberAsync(string phone, CancellationToken ct = default)
     {
         if (_process is not { IsAlive: true } process || !_connected)
