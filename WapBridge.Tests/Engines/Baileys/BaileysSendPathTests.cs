@@ -156,6 +156,34 @@ public sealed class BaileysSendPathTests
         Assert.Equal("queued", (await client.WaitForMessageAsync(another, _ => true))["status"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task A_463_pauses_the_instances_running_campaigns_with_that_reason()
+    {
+        FakeBridge.SkipWithoutNode();
+        await using var app = FakeBridge.App();
+        await app.InitializeAsync();
+        var (client, id) = await PairedInstanceAsync(app);
+        await app.ScriptAsync(id, new { @do = "fail_sends", error = new { statusCode = 463, message = "restricted" } });
+
+        var campaign = (await client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
+        {
+            instance_id = id,
+            message = "Habari {{name}}",
+            recipients = new object[] { new { phone_number = "255757400011", name = "A" }, new { phone_number = "255757400012", name = "B" } },
+            throttle = new { min_delay_seconds = 0, max_delay_seconds = 0 },
+        })).EnsureOk().Message!["campaign"]!.GetValue<string>();
+
+        JsonNode status = new JsonObject();
+        await EventuallyAsync(async () =>
+        {
+            status = (await client.CallAsync("wap_bridge.api.campaigns.campaign_status", new { campaign })).EnsureOk().Message!;
+            return status["status"]!.GetValue<string>() == "paused";
+        }, "the campaign pauses", 20);
+        Assert.StartsWith("account_restricted", status["paused_reason"]!.GetValue<string>());
+        // Only the refused send reached WhatsApp.
+        Assert.Single(await SentAtBridgeAsync(app, id));
+    }
+
     [Theory]
     [InlineData(428)]
     [InlineData(408)]
