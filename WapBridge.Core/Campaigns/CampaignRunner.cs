@@ -241,11 +241,11 @@ public sealed class CampaignRunner(
     private async Task SyncAsync(WapBridgeDbContext db, IReadOnlyList<CampaignRecipient> recipients, CancellationToken ct)
     {
         var ids = recipients.Select(r => r.MessageId!.Value).ToList();
-        var messages = await db.Messages.AsNoTracking().Where(m => ids.Contains(m.Id)).Select(m => new { m.Id, m.Status, m.Error }).ToDictionaryAsync(m => m.Id, ct);
+        var messages = await db.Messages.AsNoTracking().Where(m => ids.Contains(m.Id)).Select(m => new { m.Id, m.Status, m.Error, m.ErrorCode }).ToDictionaryAsync(m => m.Id, ct);
         var moves = new List<RecipientMove>(recipients.Count);
         foreach (var recipient in recipients)
             if (messages.TryGetValue(recipient.MessageId!.Value, out var message) && CampaignProgress.RecipientStateFor(message.Status) is { } target)
-                moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? message.Error : null));
+                moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? CampaignProgress.FailureReason(message.ErrorCode, message.Error) : null));
         await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
     }
 

@@ -3,12 +3,22 @@ namespace WapBridge.Core.Engines;
 public sealed record EngineMedia(byte[] Data, string MimeType, string? FileName);
 
 /// <summary>A message to send; <see cref="Id"/> is chosen and stored by the caller before the send.</summary>
-public sealed record OutgoingMessage(string Id, string ToPhone, string? Text, EngineMedia? Media = null, string? Caption = null);
+public sealed record OutgoingMessage(string Id, string ToPhone, string? Text, EngineMedia? Media = null, string? Caption = null)
+{
+    /// <summary>Where WhatsApp said the number lives (a number check's answer); engines address the phone number otherwise.</summary>
+    public string? ToJid { get; init; }
+}
+
+/// <summary>WhatsApp's answer to "is this number on WhatsApp?": the JID to send to when it is.</summary>
+public sealed record NumberCheckResult(bool OnWhatsApp, string? Jid, string? Lid = null);
 
 public sealed record EngineSendResult(bool Accepted, string? Error = null, string? ErrorCode = null)
 {
     public static readonly EngineSendResult Ok = new(true);
     public static EngineSendResult Failed(string code, string error) => new(false, error, code);
+
+    /// <summary>With error 463: until when WhatsApp restricts the account, when it said.</summary>
+    public DateTimeOffset? RestrictedUntil { get; init; }
 }
 
 /// <summary>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Instances;
@@ -27,9 +28,13 @@ public sealed class InstanceManager(
     private static readonly TimeSpan[] ReconnectBackoff =
         [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60)];
 
+    // Task.Delay takes at most ~24.8 days; a longer ban is waited out in steps (WhatsApp answers 402 again meanwhile).
+    private static readonly TimeSpan MaxReconnectWait = TimeSpan.FromDays(24);
+
     private readonly ConcurrentDictionary<string, LiveSession> _live = new();
     private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
     private readonly IDataProtector _authProtector = dataProtection.CreateProtector("WapBridge.Instances.EngineAuthState");
+    private readonly IDataProtector _sentProtector = dataProtection.CreateProtector(SentMessageStore.Purpose);
     private readonly CancellationTokenSource _stopping = new();
     private List<IInstanceEventObserver>? _observers;
 
@@ -85,7 +90,10 @@ public sealed class InstanceManager(
         var live = new LiveSession(instance.Id, instance.Code);
         live.Session = engine.CreateSession(new EngineSessionContext(instance.Code, new Sink(this, live),
             new InstanceCredentialStore(dbFactory, _protector, instance.Id),
-            new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time), instance.CustomerId));
+            new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time), instance.CustomerId)
+        {
+            SentMessages = new SentMessageStore(dbFactory, _sentProtector, instance.Id, time),
+        });
         _live[instance.Code] = live;
         var hasCredentials = instance.EngineCredentials is not null;
         await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", ct);
@@ -144,11 +152,26 @@ public sealed class InstanceManager(
                     live.Qr = null;
                     live.ReconnectAttempts = 0;
                     await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, connected);
+                    if (live.Instance?.BannedUntil is not null)
+                        await RecordAccountAsync(live, i => i.BannedUntil = null);
                     break;
                 case DisconnectedEvent disconnected:
                     await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None);
-                    if (disconnected.Transient)
+                    if (disconnected.BannedUntil is { } bannedUntil)
+                    {
+                        await RecordAccountAsync(live, i => i.BannedUntil = bannedUntil);
+                        _ = ReconnectAsync(live, bannedUntil - time.GetUtcNow());
+                    }
+                    else if (disconnected.Transient)
                         _ = ReconnectAsync(live);
+                    break;
+                case AccountRestrictedEvent restricted:
+                    await RecordAccountAsync(live, i =>
+                    {
+                        i.RestrictedUntil = restricted.Until;
+                        i.RestrictionDetail = restricted.Detail.Length > 500 ? restricted.Detail[..500] : restricted.Detail;
+                    });
+                    logger.LogWarning("Instance {Instance} is restricted by WhatsApp until {Until}: {Detail}", live.Code, restricted.Until, restricted.Detail);
                     break;
                 case LoggedOutEvent loggedOut:
                     live.Qr = null;
@@ -201,14 +224,38 @@ public sealed class InstanceManager(
         }
     }
 
-    private async Task ReconnectAsync(LiveSession live)
+    /// <summary>
+    /// Records that WhatsApp restricted the instance (a send got 463): it stays connected, the outbox holds sends to new
+    /// contacts until <paramref name="until"/>, observers pause its campaigns and tell the customer's webhook.
+    /// </summary>
+    public Task ReportRestrictionAsync(string instanceCode, DateTimeOffset until, string detail) =>
+        _live.TryGetValue(instanceCode, out var live)
+            ? HandleAsync(live, new AccountRestrictedEvent(instanceCode, time.GetUtcNow(), until, detail))
+            : Task.CompletedTask;
+
+    /// <summary>Changes account facts (restriction, ban) that are not a state change, and keeps the snapshot current.</summary>
+    private async Task RecordAccountAsync(LiveSession live, Action<Instance> change)
     {
-        var delay = ReconnectBackoff[Math.Min(live.ReconnectAttempts, ReconnectBackoff.Length - 1)];
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == live.InstanceId);
+        if (instance is null)
+            return;
+        change(instance);
+        await db.SaveChangesAsync();
+        db.Entry(instance).State = EntityState.Detached;
+        live.Instance = instance;
+        RaiseChanged(live.Code);
+    }
+
+    private async Task ReconnectAsync(LiveSession live, TimeSpan? after = null)
+    {
+        var delay = after is { } wait ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero)
+            : ReconnectBackoff[Math.Min(live.ReconnectAttempts, ReconnectBackoff.Length - 1)];
         live.ReconnectAttempts++;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
         try
         {
-            await Task.Delay(delay, time, linked.Token);
+            await Task.Delay(delay < MaxReconnectWait ? delay : MaxReconnectWait, time, linked.Token);
             logger.LogInformation("Reconnecting instance {Instance} (attempt {Attempt})", live.Code, live.ReconnectAttempts);
             await RecordStateAsync(live, InstanceStates.Connecting, $"reconnect attempt {live.ReconnectAttempts}", linked.Token);
             await live.Session!.ConnectAsync(linked.Token);

@@ -14,8 +14,20 @@ public sealed record InstanceDetails(
 {
     public bool IsSimulator => Engine == Engines.Simulator.SimulatorEngine.EngineName;
 
+    /// <summary>WhatsApp's reach-out timelock (463), contract §12; null when WhatsApp never restricted the number.</summary>
+    public DateTimeOffset? RestrictedUntil { get; init; }
+    public string? RestrictionDetail { get; init; }
+
+    /// <summary>A temporary ban (402): the instance does not reconnect before then.</summary>
+    public DateTimeOffset? BannedUntil { get; init; }
+
     internal static InstanceDetails From(Instance i) =>
-        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt);
+        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt)
+        {
+            RestrictedUntil = i.RestrictedUntil,
+            RestrictionDetail = i.RestrictionDetail,
+            BannedUntil = i.BannedUntil,
+        };
 }
 
 public sealed record PendingQr(string Qr, string QrImage, DateTimeOffset ExpiresAt);

@@ -3,7 +3,7 @@
 // `close` event of this session only.
 
 import { Buffer } from 'node:buffer';
-import { DisconnectReason, jidNormalizedUser, makeCacheableSignalKeyStore } from 'baileys';
+import { DisconnectReason, jidNormalizedUser, makeCacheableSignalKeyStore, proto } from 'baileys';
 import { AuthCallError, BridgeError } from './protocol.js';
 import { sessionContext } from './context.js';
 import { loadHostAuthState } from './auth-state.js';
@@ -18,6 +18,11 @@ const PAIRING_READY_TIMEOUT_MS = 20000;
 const MEDIA_DOWNLOAD_TIMEOUT_MS = 120000;
 /** How many ids of messages sent through `send` we remember, to skip downloading our own media again. */
 const REMEMBERED_SENT_IDS = 1000;
+/** How long a send waits for WhatsApp's ack, which carries its error code when it refuses the message. */
+const SEND_ACK_TIMEOUT_MS = 10000;
+const REACHOUT_TIMELOCK_TIMEOUT_MS = 5000;
+/** WhatsApp's error ack for a message to a contact the account may not reach out to (restricted account). */
+const ACCOUNT_RESTRICTED = 463;
 
 const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
 const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
@@ -28,11 +33,14 @@ export const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
 /** Turns Baileys' lastDisconnect.error into the protocol's close reason. */
 export function describeDisconnect(error) {
   const statusCode = error?.output?.statusCode ?? (error ? 500 : DisconnectReason.connectionClosed);
-  return {
+  const reason = {
     statusCode,
     error: error?.message || error?.output?.payload?.error || 'connection closed',
     name: DisconnectReason[statusCode] ?? 'unknown',
   };
+  // A login `failure` keeps its attributes there (a 402 temporary ban says how long in `expire`).
+  if (error?.data && typeof error.data === 'object' && !Array.isArray(error.data)) reason.data = { ...error.data };
+  return reason;
 }
 
 export class Session {
@@ -70,6 +78,8 @@ export class Session {
     this.reportedMappings = new Set();
     this.auth = null;
     this.sentMediaIds = new Set();
+    this.pendingAcks = new Map(); // message id → resolve of a send waiting for WhatsApp's ack
+    this.refusedSendIds = new Set(); // sends answered with an error: their ERROR status update is not a receipt
     this.keyCache = new KeyCache(); // shared by the sockets of this session, so a 515 restart keeps it warm
   }
 
@@ -153,18 +163,39 @@ export class Session {
     }
     const content = buildMessageContent(params);
     const options = params.messageId ? { messageId: params.messageId } : {};
+    const ack = params.messageId && this.acksWatched ? this.#expectAck(params.messageId) : undefined;
     let sent;
     try {
       sent = await socket.sendMessage(params.to, content, options);
     } catch (error) {
+      ack?.cancel();
       this.logger.warn({ err: error, to: params.to }, 'send failed');
-      throw new BridgeError('send_failed', error?.message ?? String(error));
+      throw sendFailed(error);
     }
     if (params.media && sent?.key?.id) this.#rememberSentMedia(sent.key.id);
+    await this.#storeSent(sent);
+    const acked = await ack?.promise;
+    if (acked?.error) throw await this.#refusedSend(socket, sent?.key?.id ?? params.messageId, acked.error);
     return {
       messageId: sent?.key?.id ?? params.messageId,
       timestamp: toNumber(sent?.messageTimestamp) ?? Math.floor(Date.now() / 1000),
     };
+  }
+
+  /** Asks WhatsApp whether a phone number is registered, and under which JID sends should go. */
+  async checkNumber(phone) {
+    if (typeof phone !== 'string' || !/^\d{6,20}$/.test(phone)) {
+      throw new BridgeError('invalid_params', 'phone must be digits only');
+    }
+    const socket = this.#connectedSocket();
+    let results;
+    try {
+      results = await socket.onWhatsApp(`${phone}@s.whatsapp.net`);
+    } catch (error) {
+      throw sendFailed(error);
+    }
+    const found = (results ?? []).find((result) => result?.exists);
+    return found ? { exists: true, jid: found.jid } : { exists: false };
   }
 
   async presence(params) {
@@ -210,6 +241,8 @@ export class Session {
       // A gateway should not keep the phone from getting notifications, nor pull the whole chat history.
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      // Resends after a retry receipt: Baileys' own cache is gone after a restart, the host keeps every sent message.
+      getMessage: (key) => this.#loadSentMessage(key),
     };
     // A string, so Baileys makes a fresh URL per socket (it appends routing info to the one it gets).
     if (this.options.webSocketUrl) config.waWebSocketUrl = this.options.webSocketUrl;
@@ -229,6 +262,7 @@ export class Session {
     }
     this.socket = socket;
     const isCurrent = () => generation === this.generation && !this.stopped;
+    this.#watchAcks(socket, isCurrent);
     const on = (event, handler) =>
       socket.ev.on(event, (payload) => {
         if (!isCurrent()) return;
@@ -355,6 +389,88 @@ export class Session {
     this.channel.sendEvent(this.id, 'message', data);
   }
 
+  /** WhatsApp acks every message stanza; a refused one carries `error` (463, 479, …), which Baileys only logs. */
+  #watchAcks(socket, isCurrent) {
+    // Test doubles without a websocket send no acks: their sends are not held up waiting for one.
+    this.acksWatched = typeof socket.ws?.on === 'function';
+    if (!this.acksWatched) return;
+    socket.ws.on('CB:ack,class:message', (node) => {
+      if (!isCurrent()) return;
+      const resolve = this.pendingAcks.get(node?.attrs?.id);
+      if (resolve) resolve({ error: node.attrs.error });
+    });
+  }
+
+  #expectAck(id) {
+    let timer;
+    const promise = new Promise((resolve) => {
+      const done = (value) => {
+        clearTimeout(timer);
+        if (this.pendingAcks.get(id) === done) this.pendingAcks.delete(id);
+        resolve(value);
+      };
+      // No ack in time: the message is on the wire, and is reported sent as before.
+      timer = setTimeout(() => done(undefined), SEND_ACK_TIMEOUT_MS);
+      this.pendingAcks.set(id, done);
+    });
+    return { promise, cancel: () => this.pendingAcks.get(id)?.(undefined) };
+  }
+
+  async #refusedSend(socket, id, errorCode) {
+    const statusCode = Number(errorCode);
+    this.refusedSendIds.add(id);
+    if (this.refusedSendIds.size > REMEMBERED_SENT_IDS) this.refusedSendIds.delete(this.refusedSendIds.values().next().value);
+    if (statusCode !== ACCOUNT_RESTRICTED) {
+      return new BridgeError('send_failed', `WhatsApp refused the message (error ${errorCode})`, { statusCode });
+    }
+    const restriction = await this.#reachoutTimelock(socket);
+    this.logger.warn({ messageId: id, restriction }, 'WhatsApp restricted this account from reaching new contacts (463)');
+    return new BridgeError('send_failed', 'WhatsApp restricted this account from messaging new contacts (463)', {
+      statusCode,
+      ...(restriction ? { restriction } : {}),
+    });
+  }
+
+  /** Until when WhatsApp keeps the account from reaching out (Baileys does not ask by itself on a 463). */
+  async #reachoutTimelock(socket) {
+    if (typeof socket.fetchAccountReachoutTimelock !== 'function') return undefined;
+    try {
+      const lock = await withTimeout(socket.fetchAccountReachoutTimelock(), REACHOUT_TIMELOCK_TIMEOUT_MS, 'reach-out timelock query timed out');
+      return withoutUndefined({
+        active: Boolean(lock?.isActive),
+        until: lock?.timeEnforcementEnds instanceof Date ? lock.timeEnforcementEnds.toISOString() : undefined,
+        type: lock?.enforcementType,
+      });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reach-out timelock query failed');
+      return undefined;
+    }
+  }
+
+  /** Hands the message as sent (media keys included) to the host, which keeps it for resends. */
+  async #storeSent(sent) {
+    if (!sent?.key?.id || !sent.message) return;
+    const content = Buffer.from(proto.Message.encode(sent.message).finish()).toString('base64');
+    try {
+      await this.channel.callAuth(this.id, 'store_message', { id: sent.key.id, remoteJid: sent.key.remoteJid, content });
+    } catch (error) {
+      // The message is out; only a later resend of it would fail.
+      this.logger.warn({ err: error, messageId: sent.key.id }, 'the host could not store the sent message');
+    }
+  }
+
+  /** Baileys' getMessage: the content the host stored when the message was sent. */
+  async #loadSentMessage(key) {
+    if (!key?.id) return undefined;
+    try {
+      const { content } = await this.channel.callAuth(this.id, 'get_message', { id: key.id, remoteJid: key.remoteJid });
+      return typeof content === 'string' && content ? proto.Message.decode(Buffer.from(content, 'base64')) : undefined;
+    } catch (error) {
+      this.logger.warn({ err: error, messageId: key.id }, 'the host could not serve a sent message for a resend');
+      return undefined;
+    }
+  }
+
   #rememberSentMedia(id) {
     this.sentMediaIds.add(id);
     if (this.sentMediaIds.size > REMEMBERED_SENT_IDS) this.sentMediaIds.delete(this.sentMediaIds.values().next().value);
@@ -362,6 +478,8 @@ export class Session {
 
   #sendReceipt(key, status, participant, timestamp) {
     if (!key?.id) return;
+    // A refused send is answered with the refusal (Baileys emits its ERROR status before our ack listener runs).
+    if (status === 0 && (this.pendingAcks.has(key.id) || this.refusedSendIds.has(key.id))) return;
     const data = { id: key.id, remoteJid: key.remoteJid, fromMe: Boolean(key.fromMe), status };
     if (participant) data.participant = participant;
     if (timestamp) data.timestamp = timestamp;
@@ -457,6 +575,16 @@ async function endSocket(socket, logger) {
   } catch (error) {
     logger.warn({ err: error }, 'error while ending socket');
   }
+}
+
+/** A failed Baileys call as a `send_failed` error, with Baileys' status code (428 connection closed, 408, …) when it has one. */
+function sendFailed(error) {
+  const statusCode = error?.output?.statusCode;
+  return new BridgeError(
+    'send_failed',
+    error?.message ?? String(error),
+    Number.isInteger(statusCode) ? { statusCode } : undefined,
+  );
 }
 
 /** Builds the Baileys AnyMessageContent for a `send` request. */

@@ -60,6 +60,9 @@ public sealed class BaileysOptions
 
     public TimeSpan NextQrLifetime { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long the content of sent messages is kept to answer resend requests (WhatsApp's <c>getMessage</c>).</summary>
+    public TimeSpan SentMessageRetention { get; set; } = TimeSpan.FromDays(14);
+
     /// <summary><see cref="WaVersion"/> as the bridge wants it: <c>[2, 3000, 1023223821]</c>; null when unset or malformed.</summary>
     public int[]? ParsedWaVersion()
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -158,7 +159,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         var parameters = new JsonObject
         {
             ["session"] = InstanceId,
-            ["to"] = message.ToPhone + "@s.whatsapp.net",
+            ["to"] = message.ToJid ?? message.ToPhone + "@s.whatsapp.net",
             ["messageId"] = message.Id,
         };
         if (message.Media is { } media)
@@ -184,10 +185,44 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         }
         catch (BridgeException e)
         {
-            // The bridge went away or did not answer: the send is retried with the same id once the session is back.
-            var code = e.Code is "bridge_exited" or "timeout" or "unknown_session" or "not_connected" ? "not_connected" : e.Code;
-            return EngineSendResult.Failed(code, e.Message);
+            return SendFailure(e);
         }
+    }
+
+    /// <summary>
+    /// A refused send as the outbox decides on it: WhatsApp's code when it gave one (463, 428, …); the bridge gone, not
+    /// answering or its socket not open is <c>not_connected</c>, retried with the same id once the session is back.
+    /// </summary>
+    internal static EngineSendResult SendFailure(BridgeException e)
+    {
+        if (e.Code is "bridge_exited" or "timeout" or "unknown_session" or "not_connected")
+            return EngineSendResult.Failed("not_connected", e.Message);
+        if (e.StatusCode is not { } status)
+            return EngineSendResult.Failed(e.Code, e.Message);
+        DateTimeOffset? until = null;
+        if (e.Error.ValueKind == JsonValueKind.Object && e.Error.TryGetProperty("restriction", out var restriction)
+            && BridgeProcess.Str(restriction, "until") is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            until = parsed;
+        return EngineSendResult.Failed(status.ToString(CultureInfo.InvariantCulture), e.Message) with { RestrictedUntil = until };
+    }
+
+    public bool ChecksNumbers => true;
+
+    public async Task<NumberCheckResult?> CheckNumberAsync(string phone, CancellationToken ct = default)
+    {
+        if (_process is not { IsAlive: true } process || !_connected)
+            throw new BridgeException("not_connected", "The WhatsApp session is not connected.");
+        JsonElement result;
+        try
+        {
+            result = await process.RequestAsync("check_number", new JsonObject { ["session"] = InstanceId, ["phone"] = phone }, ct);
+        }
+        catch (BridgeException e) when (e.Code == "unknown_method")
+        {
+            return null; // a bridge that cannot ask: the send goes to the phone number as before
+        }
+        var exists = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("exists", out var x) && x.ValueKind == JsonValueKind.True;
+        return new NumberCheckResult(exists, exists ? BridgeProcess.Str(result, "jid") : null, BridgeProcess.Str(result, "lid"));
     }
 
     /// <summary>The bridge's media kind for a MIME type: an Opus voice note is <c>voice</c>, WebP is a sticker.</summary>
@@ -342,7 +377,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                 {
                     if (!outcome.Transient)
                         _wantOpen = false;
-                    Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, outcome.Reason, outcome.Transient)));
+                    var bannedUntil = outcome.BannedFor is { } bannedFor ? now + bannedFor : (DateTimeOffset?)null;
+                    Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, outcome.Reason, outcome.Transient) { BannedUntil = bannedUntil }));
                 }
                 break;
             }
@@ -374,6 +410,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
 
     public async Task<JsonObject> OnAuthCallAsync(string op, JsonElement parameters, CancellationToken ct)
     {
+        // Sent message content is not auth state: it needs no ordering with key writes.
+        if (op is "store_message" or "get_message")
+            return await OnSentMessageCallAsync(op, parameters, ct);
         await _authGate.WaitAsync(ct);
         try
         {
@@ -421,6 +460,23 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         {
             _authGate.Release();
         }
+    }
+
+    /// <summary><c>store_message</c> keeps what a send encoded (before the send is reported done); <c>get_message</c> serves resends.</summary>
+    private async Task<JsonObject> OnSentMessageCallAsync(string op, JsonElement parameters, CancellationToken ct)
+    {
+        var id = BridgeProcess.Str(parameters, "id") ?? throw new BridgeException("invalid_params", $"{op} needs an id");
+        if (op == "store_message")
+        {
+            var content = BridgeProcess.Str(parameters, "content") ?? throw new BridgeException("invalid_params", "store_message needs the content");
+            if (_context.SentMessages is { } store)
+                await store.SaveAsync(id, BridgeProcess.Str(parameters, "remoteJid") ?? "", Convert.FromBase64String(content), ct);
+            return [];
+        }
+        var stored = _context.SentMessages is { } source ? await source.GetAsync(id, ct) : null;
+        if (stored is null)
+            _logger.LogInformation("A resend of {MessageId} on {Instance} was asked for, but its content is not stored (any more)", id, InstanceId);
+        return new JsonObject { ["content"] = stored is null ? null : Convert.ToBase64String(stored) };
     }
 
     // Values are opaque strings; anything else is kept as its JSON text rather than refused.

@@ -251,7 +251,10 @@ public sealed class BaileysMessageMapperTests
     [InlineData("""{"statusCode":401,"name":"loggedOut","error":"Connection Failure"}""", false, true, "logged out from the phone")]
     [InlineData("""{"statusCode":440,"name":"connectionReplaced","error":"Stream Errored (conflict)"}""", false, false, "conflict")]
     [InlineData("""{"statusCode":405,"error":"Connection Failure"}""", false, false, "WapBridge:Engines:Baileys:WaVersion")]
-    [InlineData("""{"statusCode":403,"name":"forbidden"}""", false, false, "forbidden")]
+    [InlineData("""{"statusCode":403,"name":"forbidden"}""", false, true, "forbidden")]
+    [InlineData("""{"statusCode":406,"name":"unknown","error":"Connection Failure"}""", false, true, "pair again")]
+    [InlineData("""{"statusCode":411,"name":"multideviceMismatch"}""", false, false, "multi-device mismatch")]
+    [InlineData("""{"statusCode":402,"name":"unknown","error":"Connection Failure","data":{"reason":"402","expire":"600"}}""", false, false, "banned")]
     [InlineData("""{"statusCode":408,"name":"timedOut"}""", true, false, "reconnecting")]
     [InlineData("""{"statusCode":428,"name":"connectionClosed"}""", true, false, "reconnecting")]
     [InlineData("""{"statusCode":500,"name":"badSession"}""", true, false, "reconnecting")]
@@ -264,6 +267,7 @@ public sealed class BaileysMessageMapperTests
         Assert.Equal(transient, outcome.Transient);
         Assert.Equal(loggedOut, outcome.LoggedOut);
         Assert.Contains(says, outcome.Reason);
+        Assert.Equal(outcome.StatusCode == 402 ? TimeSpan.FromMinutes(10) : null, outcome.BannedFor);
     }
 
     [Theory]

@@ -11,7 +11,7 @@ namespace WapBridge.Tests.Engines.Baileys;
 /// </summary>
 public sealed class RealBridgeTests
 {
-    private static string RequireBridge()
+    internal static string RequireBridge()
     {
         var directory = HermeticDefaults.BridgeDirectory();
         var missing = directory is null ? "the baileys-bridge folder (with src/main.js) was not found; set WAPBRIDGE_BRIDGE_DIR"
