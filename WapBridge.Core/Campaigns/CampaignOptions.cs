@@ -10,8 +10,16 @@ public sealed class CampaignOptions
     public int? HourlyLimit { get; set; }
     public int? DailyLimit { get; set; }
 
-    /// <summary>Inbound messages that are exactly one of these (any case) put the sender on the suppression list.</summary>
-    public string[] OptOutKeywords { get; set; } = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ACHA"];
+    public static readonly string[] DefaultOptOutKeywords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ACHA"];
+
+    /// <summary>
+    /// Inbound messages that are exactly one of these (any case) put the sender on the suppression list. Unset means
+    /// <see cref="DefaultOptOutKeywords"/>: a default array here would be appended to, not replaced, by
+    /// <c>WAPBRIDGE_Campaigns__OptOutKeywords__0</c> (the configuration binder adds configured items to an array's).
+    /// </summary>
+    public string[]? OptOutKeywords { get; set; }
+
+    public string[] EffectiveOptOutKeywords => OptOutKeywords is { Length: > 0 } custom ? custom : DefaultOptOutKeywords;
 
     /// <summary>Longest stretch a runner job works before handing over to a fresh job (Hangfire jobs stay short).</summary>
     public TimeSpan RunnerSlice { get; set; } = TimeSpan.FromMinutes(2);
