@@ -21,6 +21,18 @@ public sealed class CampaignOptions
 
     public string[] EffectiveOptOutKeywords => OptOutKeywords is { Length: > 0 } custom ? custom : DefaultOptOutKeywords;
 
+    /// <summary>Most recipients one create or add request may carry (417 above); a bigger list goes in with add_campaign_recipients.</summary>
+    public int MaxRecipientsPerRequest { get; set; } = 100_000;
+
+    /// <summary>
+    /// Recipients stored per transaction. SQLite has one writer: between chunks it is let go, so other customers'
+    /// sends get in while a big list is stored.
+    /// </summary>
+    public int InsertChunkSize { get; set; } = 5_000;
+
+    /// <summary>A campaign still being created that stored no chunk for this long was abandoned (its process died) and is deleted.</summary>
+    public TimeSpan CreationLease { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Longest stretch a runner job works before handing over to a fresh job (Hangfire jobs stay short).</summary>
     public TimeSpan RunnerSlice { get; set; } = TimeSpan.FromMinutes(2);
 
