@@ -12,7 +12,7 @@ public sealed record CustomerSummary(int Id, string Code, string Name, string Em
 public sealed class CustomerService(IDbContextFactory<WapBridgeDbContext> dbFactory, TimeProvider time, ILogger<CustomerService> logger)
 {
     public Task<Customer> CreateAsync(string? name, string? email, CancellationToken ct = default) =>
-        CreateAsync(name, email, new QuotaArguments(null, null, null), ct);
+        CreateAsync(name, email, QuotaArguments.None, ct);
 
     /// <summary>A new customer with the quotas an operator gave (the others follow the server's defaults).</summary>
     public async Task<Customer> CreateAsync(string? name, string? email, QuotaArguments quotas, CancellationToken ct)

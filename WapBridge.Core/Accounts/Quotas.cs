@@ -62,7 +62,10 @@ public sealed record QuotaArguments(string? MaxInstances, string? MaxRecipientsP
 {
     public const string Default = "default";
 
-    public bool Any => MaxInstances is not null || MaxRecipientsPerCampaign is not null || MaxMediaBytesPerMessage is not null;
+    public static readonly QuotaArguments None = new(null, null, null);
+
+    public bool Any => !string.IsNullOrWhiteSpace(MaxInstances) || !string.IsNullOrWhiteSpace(MaxRecipientsPerCampaign)
+        || !string.IsNullOrWhiteSpace(MaxMediaBytesPerMessage);
 
     /// <summary>Checks every argument before anything is changed; then sets them on <paramref name="customer"/>.</summary>
     internal Action<Customer> Parse()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -94,6 +95,45 @@ public sealed class CampaignCreationTests(ChunkedCampaignApp app) : IClassFixtur
         Assert.Equal(50_000, status["total"]!.GetValue<int>());
         Assert.Equal(1, (await sender.Client.CallAsync(P + "list_campaigns")).EnsureOk().Message!["total"]!.GetValue<int>());
         (await sender.Client.CallAsync(P + "cancel_campaign", new { campaign = code })).EnsureOk();
+    }
+
+    [Fact]
+    public async Task A_create_abandoned_by_its_caller_part_way_leaves_nothing_behind()
+    {
+        var sender = await app.CreateConnectedAsync();
+        using var abandon = new CancellationTokenSource();
+        (await sender.Client.CallAsync(P + "list_campaigns")).EnsureOk();
+        var create = CreateAsync();
+        async Task<ApiAnswer> CreateAsync()
+        {
+            var response = await sender.Client.PostAsJsonAsync("/api/method/" + P + "create_and_start_campaign",
+                new { instance_id = sender.InstanceId, message = "hi", recipients = Numbers(30_000, 14) }, abandon.Token);
+            return new ApiAnswer((int)response.StatusCode, null, response);
+        }
+        var (id, _) = await WaitForRecipientsAsync(app.DataDir, sender, create);
+
+        var factory = app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
+        await using (var holder = await factory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        await using (var hold = await holder.Database.BeginTransactionAsync(TestContext.Current.CancellationToken))
+        {
+            await abandon.CancelAsync();
+            // Given up while its next chunk waits for the writer; the writer is let go before the caller's end is awaited.
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            await hold.RollbackAsync(TestContext.Current.CancellationToken);
+        }
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => create);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        await using var read = Open(app.DataDir, readOnly: true);
+        while (CampaignRow(read, id) is var (state, stored) && state != "(gone)")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the abandoned campaign is still there: {state}, {stored} recipients");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        using var orphans = read.CreateCommand();
+        orphans.CommandText = "SELECT count(*) FROM \"CampaignRecipients\" WHERE \"CampaignId\" = $id";
+        orphans.Parameters.AddWithValue("$id", id);
+        Assert.Equal(0L, (long)orphans.ExecuteScalar()!);
     }
 
     [Fact]
