@@ -21,7 +21,7 @@ public sealed class ChaosCollection
 /// Issue 13 item 15: crash safety under <c>kill -9</c>. The shipped gateway runs as its own process on a SQLite data
 /// folder with the simulator engine; an unthrottled 2,000-recipient campaign runs while inbound messages are injected,
 /// and the process is killed at seeded random moments and started again on the same folder and port. Replay a
-/// failure with <c>WAPBRIDGE_CHAOS_SEED=&lt;seed printed in the output&gt;</c>.
+/// failure with <c>TEST_CHAOS_SEED=&lt;seed printed in the output&gt;</c>.
 /// </summary>
 [Collection(ChaosCollection.Name)]
 public sealed class ChaosTests
@@ -33,11 +33,11 @@ public sealed class ChaosTests
     [Fact]
     public async Task Kill_9_during_a_campaign_and_inbound_traffic_loses_nothing_and_sends_nothing_twice()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("WAPBRIDGE_CHAOS_SEED"), CultureInfo.InvariantCulture, out var given)
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("TEST_CHAOS_SEED"), CultureInfo.InvariantCulture, out var given)
             ? given : Random.Shared.Next(1, int.MaxValue);
         var random = new Random(seed);
         var kills = random.Next(5, 8);
-        Log($"chaos seed {seed} (replay: WAPBRIDGE_CHAOS_SEED={seed}); {kills} kills planned");
+        Log($"chaos seed {seed} (replay: TEST_CHAOS_SEED={seed}); {kills} kills planned");
         var ct = TestContext.Current.CancellationToken;
         var clock = Stopwatch.StartNew();
 
