@@ -148,7 +148,7 @@ public sealed class ChaosTests
         {
             await stopInjecting.CancelAsync();
             if (injector is not null)
-                await injector.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await injector.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             await gateway.DisposeAsync();
             SqliteConnection.ClearAllPools();
             try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
