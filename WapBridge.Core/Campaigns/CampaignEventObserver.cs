@@ -46,7 +46,7 @@ public sealed class CampaignEventObserver(
                 }
                 break;
             case MessageReceivedEvent { Message: { FromPhone: { } from, GroupId: null, Body: { } body } }
-                when options.Value.OptOutKeywords.Any(k => string.Equals(k, body.Trim().TrimEnd('.', '!'), StringComparison.OrdinalIgnoreCase)):
+                when options.Value.EffectiveOptOutKeywords.Any(k => string.Equals(k, body.Trim().TrimEnd('.', '!'), StringComparison.OrdinalIgnoreCase)):
                 await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 {
                     if (!await db.Suppressions.AnyAsync(s => s.CustomerId == instance.CustomerId && s.Number == from, ct))

@@ -277,7 +277,9 @@ public sealed class CampaignRunner(
     private async Task CompleteAsync(WapBridgeDbContext db, Campaign campaign, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var completed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running).ExecuteUpdateAsync(s => s
+        // Pending (kept with the rows in each transaction) guards against recipients added after this runner found none:
+        // the add schedules a runner for them once its last chunk is stored.
+        var completed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running && c.Pending == 0).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.State, CampaignStates.Completed)
             .SetProperty(c => c.CompletedAt, now)
             .SetProperty(c => c.PausedReason, (string?)null)

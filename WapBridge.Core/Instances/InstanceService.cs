@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Messaging;
@@ -38,6 +39,7 @@ public sealed partial class InstanceService(
     InstanceManager manager,
     EngineRegistry engines,
     IOptions<NodeOptions> node,
+    IOptions<AccountOptions> accounts,
     TimeProvider time)
 {
     public async Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, CancellationToken ct = default)
@@ -55,6 +57,8 @@ public sealed partial class InstanceService(
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var quotas = await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct);
+        quotas.EnsureInstanceAllowed(await db.Instances.CountAsync(i => i.CustomerId == customerId, ct));
         var now = time.GetUtcNow();
         var sequence = await SequenceGenerator.NextAsync(db, "instance", ct);
         var instance = new Instance

@@ -30,10 +30,26 @@ namespace WapBridge.Web.Hosting;
 /// <summary>The composition root, split from Program.cs so tests and tools build the same host.</summary>
 public static class WapBridgeServices
 {
+    public const string DefaultUrls = "http://localhost:5080";
+
+    /// <summary>
+    /// True when neither <c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>DOTNET_URLS</c>, <c>URLS</c> nor a <c>urls</c> key chose
+    /// where to listen (all of them land on the <c>urls</c> key), and no <c>HTTP_PORTS</c>/<c>HTTPS_PORTS</c> either
+    /// (container images set <c>ASPNETCORE_HTTP_PORTS</c>).
+    /// </summary>
+    private static bool ListenAddressUnset(IConfiguration configuration) =>
+        string.IsNullOrWhiteSpace(configuration[WebHostDefaults.ServerUrlsKey])
+        && string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpPortsKey])
+        && string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey]);
+
     public static WebApplicationBuilder AddWapBridge(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddWapBridgeEnvironmentVariables();
         var configuration = builder.Configuration;
+        // The default listen address lives here, not in appsettings.json: app configuration is read after host
+        // configuration, so a Urls key there outranked ASPNETCORE_URLS. Any way of choosing one wins over it.
+        if (ListenAddressUnset(configuration))
+            builder.WebHost.UseUrls(DefaultUrls);
         var services = builder.Services;
 
         var root = configuration.GetSection(WapBridgeOptions.Section).Get<WapBridgeOptions>() ?? new WapBridgeOptions();
@@ -208,7 +224,6 @@ public static class WapBridgeServices
         app.MapWapBridgeHangfireDashboard();
         app.MapWapBridgeDashboard();
 
-        var urls = app.Urls.Count > 0 ? string.Join(", ", app.Urls) : app.Configuration["urls"] ?? "http://localhost:5080";
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("WapBridge is listening on {Urls}; data in {DataDir}",
                 string.Join(", ", app.Urls), app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WapBridgeOptions>>().Value.ResolvedDataDir));
