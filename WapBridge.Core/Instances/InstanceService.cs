@@ -14,8 +14,14 @@ public sealed record InstanceDetails(
 {
     public bool IsSimulator => Engine == Engines.Simulator.SimulatorEngine.EngineName;
 
+    /// <summary>Messages that reached the instance but could not be decrypted (lost, unless the sender resends).</summary>
+    public int UndecryptableMessages { get; init; }
+
     internal static InstanceDetails From(Instance i) =>
-        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt);
+        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt)
+        {
+            UndecryptableMessages = i.UndecryptableMessages,
+        };
 }
 
 public sealed record PendingQr(string Qr, string QrImage, DateTimeOffset ExpiresAt);
