@@ -226,6 +226,7 @@ public sealed class InstanceManager(
     {
         for (var attempt = 1; ; attempt++)
         {
+            var delay = CommitRetryBackoff[Math.Min(attempt - 1, CommitRetryBackoff.Length - 1)];
             try
             {
                 await committed;
@@ -240,14 +241,13 @@ public sealed class InstanceManager(
                     logger.LogError(ex, "Committing {Event} for instance {Instance} failed while closing; not retried", e.GetType().Name, live.Code);
                     return;
                 }
-                var delay = CommitRetryBackoff[Math.Min(attempt - 1, CommitRetryBackoff.Length - 1)];
                 logger.LogError(ex, "Committing {Event} for instance {Instance} failed (attempt {Attempt}); retrying in {Delay}",
                     e.GetType().Name, live.Code, attempt, delay);
             }
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
             try
             {
-                await Task.Delay(CommitRetryBackoff[Math.Min(attempt - 1, CommitRetryBackoff.Length - 1)], time, linked.Token);
+                await Task.Delay(delay, time, linked.Token);
             }
             catch (OperationCanceledException)
             {

@@ -38,6 +38,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     private volatile bool _disposed;
     private volatile bool _credentialsUnreadable;
     private int _qrCount;
+    private int _unreadableReported;
 
     public BaileysSession(BaileysSupervisor supervisor, BaileysOptions options, EngineSessionContext context, TimeProvider time, ILogger logger)
     {
@@ -82,10 +83,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         {
             _logger.LogWarning("Opening Baileys session {Instance} failed: {Error}", InstanceId, e.Message);
             if (_credentialsUnreadable)
-            {
-                // The bridge's own close (authStateError) reports it; reconnecting would fail the same way forever.
-                _wantOpen = false;
-            }
+                ReportCredentialsUnreadable(_time.GetUtcNow());
             else if (!_disposed && _wantOpen)
                 Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, _time.GetUtcNow(), "could not open the WhatsApp session: " + e.Message, Transient: true)));
         }
@@ -354,11 +352,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                 var outcome = BaileysMessageMapper.MapClose(data.TryGetProperty("reason", out var r) ? r : default);
                 var qrShown = Volatile.Read(ref _qrCount) > 0;
                 if (_credentialsUnreadable)
-                {
-                    // Not logged out: the credentials are intact, only unreadable until the key ring comes back.
-                    _wantOpen = false;
-                    Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, CredentialsUnreadable, Transient: false)));
-                }
+                    ReportCredentialsUnreadable(now);
                 else if (outcome.LoggedOut)
                 {
                     _wantOpen = false;
@@ -388,6 +382,17 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     /// <param name="followUp">
     /// A <c>message_media</c> event: the media (or its download error) of a message handed over earlier with <c>mediaPending</c>.
     /// </param>
+    /// <summary>
+    /// A final state, reported once (the bridge's close and the failed open both lead here): not logged out, since the
+    /// credentials are intact and readable again once the key ring is restored; reconnecting would fail the same way.
+    /// </summary>
+    private void ReportCredentialsUnreadable(DateTimeOffset now)
+    {
+        _wantOpen = false;
+        if (Interlocked.Exchange(ref _unreadableReported, 1) == 0)
+            Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, CredentialsUnreadable, Transient: false)));
+    }
+
     private void OnMessage(JsonElement data, DateTimeOffset now, bool followUp)
     {
         if (!data.TryGetProperty("raw", out var raw))
