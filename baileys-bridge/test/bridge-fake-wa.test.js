@@ -11,7 +11,7 @@ import { FakeHostAuthStore } from '../test-support/harness.js';
 
 const CONTACT = '255755000001';
 const SESSION = 'INST-01-0000001';
-const TEST_TIMEOUT = { timeout: 60000 };
+const TEST_TIMEOUT = { timeout: 90000 };
 
 function bridgeFor(t, wa, authStore) {
   const bridge = spawnBridge({ authStore, nodeArgs: ['--import', TRUST_TEST_ROOT_PRELOAD], env: wa.childEnv });
@@ -80,6 +80,12 @@ test('an offline batch reaches the host as append messages, in order, after a re
   const wa = await startFakeWa({ registered: [CONTACT] });
   t.after(() => wa.stop());
   const bridge = await linkedBridge(t, wa, new FakeHostAuthStore());
+  // Let the first login settle (its history sync is stored in creds): a session closed before that would make
+  // Baileys wait up to 20 s for that sync again at the next login.
+  await bridge.waitFor(() => bridge.authStore.calls.filter((c) => c.op === 'save_creds').some((c) => c.params.creds.includes('"processedHistoryMessages":[{')), {
+    timeoutMs: 25000,
+    description: 'the initial history sync stored in creds',
+  }).catch(() => {});
   await bridge.request('close', { session: SESSION });
 
   await wa.queueOffline([
@@ -90,7 +96,7 @@ test('an offline batch reaches the host as append messages, in order, after a re
   const since = bridge.messages.length;
   await open(bridge, wa);
   await bridge.waitFor((m) => m.type === 'event' && m.event === 'message' && m.data.raw.message?.conversation === 'offline three', {
-    timeoutMs: 20000,
+    timeoutMs: 40000,
     description: 'the last offline message',
   });
   const offline = messageEvents(bridge)
