@@ -60,12 +60,21 @@ public sealed class BaileysInboundTests
         }
     }
 
-    [Fact]
-    public async Task The_same_message_by_lid_then_by_phone_is_one_row_and_one_webhook_and_later_lids_resolve_from_the_stored_map()
+    private static async Task<WapBridgeApp> AppAsync(string provider)
     {
         FakeBridge.SkipWithoutNode();
-        await using var app = FakeBridge.App();
+        var app = new WapBridgeApp(provider, FakeBridge.Settings());
         await app.InitializeAsync();
+        app.SkipIfUnavailable();
+        return app;
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task The_same_message_by_lid_then_by_phone_is_one_row_and_one_webhook_and_later_lids_resolve_from_the_stored_map(string provider)
+    {
+        await using var app = await AppAsync(provider);
         await using var receiver = await WebhookReceiver.StartAsync();
         var (client, id) = await PairedInstanceAsync(app, receiver);
 
@@ -106,12 +115,12 @@ public sealed class BaileysInboundTests
         Assert.Equal(Phone + "@c.us", after["from"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task A_message_whose_commit_fails_is_stored_later_never_lost()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_message_whose_commit_fails_is_stored_later_never_lost(string provider)
     {
-        FakeBridge.SkipWithoutNode();
-        await using var app = FakeBridge.App();
-        await app.InitializeAsync();
+        await using var app = await AppAsync(provider);
         await using var receiver = await WebhookReceiver.StartAsync();
         var (_, id) = await PairedInstanceAsync(app, receiver);
         var dbFactory = app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
