@@ -379,9 +379,6 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         }
     }
 
-    /// <param name="followUp">
-    /// A <c>message_media</c> event: the media (or its download error) of a message handed over earlier with <c>mediaPending</c>.
-    /// </param>
     /// <summary>
     /// A final state, reported once (the bridge's close and the failed open both lead here): not logged out, since the
     /// credentials are intact and readable again once the key ring is restored; reconnecting would fail the same way.
@@ -393,6 +390,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, CredentialsUnreadable, Transient: false)));
     }
 
+    /// <param name="followUp">
+    /// A <c>message_media</c> event: the media (or its download error) of a message handed over earlier with <c>mediaPending</c>.
+    /// </param>
     private void OnMessage(JsonElement data, DateTimeOffset now, bool followUp)
     {
         if (!data.TryGetProperty("raw", out var raw))
