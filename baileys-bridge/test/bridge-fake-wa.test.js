@@ -47,7 +47,6 @@ test('a message addressed by LID alone is preceded by its phone from Baileys\' p
   const wa = await startFakeWa({ registered: [CONTACT] });
   t.after(() => wa.stop());
   const authStore = new FakeHostAuthStore();
-  const contact = wa.directory.byPhone?.(CONTACT) ?? null;
   const first = await linkedBridge(t, wa, authStore);
 
   // WhatsApp tells the phone number once (sender_pn on a LID-addressed message); Baileys stores the pair in its keys.
@@ -73,7 +72,6 @@ test('a message addressed by LID alone is preceded by its phone from Baileys\' p
   assert.ok(mapping, 'the bridge resolved the LID through Baileys\' LID map');
   assert.deepEqual(mapping.data, { lid, pn: `${CONTACT}@s.whatsapp.net` });
   assert.ok(second.messages.indexOf(mapping) < second.messages.indexOf(message), 'the mapping comes before the message');
-  void contact;
 });
 
 test('an offline batch reaches the host as append messages, in order, after a reconnect', TEST_TIMEOUT, async (t) => {
