@@ -30,6 +30,12 @@ public sealed record LoggedOutEvent(string InstanceId, DateTimeOffset At, string
 
 public sealed record MessageReceivedEvent(string InstanceId, DateTimeOffset At, InboundEngineMessage Message) : EngineEvent(InstanceId, At);
 
+/// <summary>A message arrived that the engine could not decrypt; the host counts them on the instance.</summary>
+public sealed record UndecryptableMessageEvent(string InstanceId, DateTimeOffset At, string? MessageId, string? Error) : EngineEvent(InstanceId, At);
+
+/// <summary>WhatsApp told the engine which phone number (digits) a LID (its user part) belongs to.</summary>
+public sealed record LidMappingEvent(string InstanceId, DateTimeOffset At, string Lid, string PhoneNumber) : EngineEvent(InstanceId, At);
+
 public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At);
 
 /// <summary>whatsapp-web.js ack levels, which the contract exposes as <c>ack</c>.</summary>

@@ -51,6 +51,18 @@ public sealed record InboundEngineMessage(
 
     /// <summary>Type <c>revoked</c>: the id of the message the sender deleted for everyone.</summary>
     public string? RevokedId { get; init; }
+
+    /// <summary>
+    /// The message has media the engine is still downloading: the host stores it now and sends its webhook once
+    /// the same message comes again as a <see cref="MediaFollowUp"/>, so <c>hasMedia</c> never arrives without media.
+    /// </summary>
+    public bool MediaPending { get; init; }
+
+    /// <summary>The media of a message handed over earlier as <see cref="MediaPending"/>: <see cref="Media"/> or <see cref="MediaError"/>.</summary>
+    public bool MediaFollowUp { get; init; }
+
+    /// <summary>Why the media could not be downloaded (the webhook then says <c>media.error</c>).</summary>
+    public string? MediaError { get; init; }
 }
 
 public sealed record EngineLocation(double Latitude, double Longitude, string? Name, string? Address, string? Url);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -30,6 +31,10 @@ public sealed class InstanceManager(
 
     // Task.Delay takes at most ~24.8 days; a longer ban is waited out in steps (WhatsApp answers 402 again meanwhile).
     private static readonly TimeSpan MaxReconnectWait = TimeSpan.FromDays(24);
+
+    // An engine event whose commit failed is retried until stored, never acknowledged and dropped.
+    private static readonly TimeSpan[] CommitRetryBackoff =
+        [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
 
     private readonly ConcurrentDictionary<string, LiveSession> _live = new();
     private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
@@ -129,7 +134,7 @@ public sealed class InstanceManager(
 
     private async Task HandleAsync(LiveSession live, EngineEvent e)
     {
-        List<Task>? uncommitted = null;
+        List<(IGroupCommitInstanceEventObserver Observer, Instance Instance, Task Committed)>? uncommitted = null;
         await live.Gate.WaitAsync();
         try
         {
@@ -177,6 +182,12 @@ public sealed class InstanceManager(
                     live.Qr = null;
                     await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
                     break;
+                case UndecryptableMessageEvent:
+                    await CountUndecryptableAsync(live);
+                    break;
+                case LidMappingEvent mapping:
+                    await LidMappings.SaveAsync(dbFactory, live.InstanceId, mapping.Lid, mapping.PhoneNumber, time.GetUtcNow(), CancellationToken.None);
+                    break;
             }
 
             if (e is QrCodeEvent)
@@ -190,9 +201,9 @@ public sealed class InstanceManager(
                 {
                     if (observer is IGroupCommitInstanceEventObserver grouped)
                     {
-                        var committed = await grouped.StartEngineEventAsync(instance, e, _stopping.Token);
+                        var committed = await StartCommitAsync(grouped, instance, e);
                         if (!committed.IsCompletedSuccessfully)
-                            (uncommitted ??= []).Add(committed);
+                            (uncommitted ??= []).Add((grouped, instance, committed));
                     }
                     else
                     {
@@ -212,16 +223,72 @@ public sealed class InstanceManager(
         // Outside the gate, so the instance's next events join the same group commit; the engine's event is
         // acknowledged (this method returns) only once what it caused is committed.
         if (uncommitted is not null)
+            foreach (var (observer, instance, committed) in uncommitted)
+                await CommitWithRetryAsync(live, observer, instance, e, committed);
+    }
+
+    private async Task<Task> StartCommitAsync(IGroupCommitInstanceEventObserver observer, Instance instance, EngineEvent e)
+    {
+        try
         {
+            return await observer.StartEngineEventAsync(instance, e, _stopping.Token);
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            // E.g. the media file could not be written: retried like a failed commit.
+            return Task.FromException(ex);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the event's commit and starts it again (with backoff) while it fails, so the engine's event is not
+    /// acknowledged before what it brought is stored. Observers recognise what a failed attempt stored after all.
+    /// Only closing the session or stopping WapBridge ends the retries.
+    /// </summary>
+    private async Task CommitWithRetryAsync(LiveSession live, IGroupCommitInstanceEventObserver observer, Instance instance, EngineEvent e, Task committed)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var delay = CommitRetryBackoff[Math.Min(attempt - 1, CommitRetryBackoff.Length - 1)];
             try
             {
-                await Task.WhenAll(uncommitted);
+                await committed;
+                if (attempt > 1)
+                    logger.LogInformation("{Event} for instance {Instance} stored after {Attempts} attempts", e.GetType().Name, live.Code, attempt);
+                return;
             }
             catch (Exception ex)
             {
-                logger.LogError(ex, "Committing {Event} for instance {Instance} failed", e.GetType().Name, live.Code);
+                if (live.Closed.IsCancellationRequested || _stopping.IsCancellationRequested)
+                {
+                    logger.LogError(ex, "Committing {Event} for instance {Instance} failed while closing; not retried", e.GetType().Name, live.Code);
+                    return;
+                }
+                logger.LogError(ex, "Committing {Event} for instance {Instance} failed (attempt {Attempt}); retrying in {Delay}",
+                    e.GetType().Name, live.Code, attempt, delay);
             }
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
+            try
+            {
+                await Task.Delay(delay, time, linked.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogError("{Event} for instance {Instance} was not stored: the session closed while retrying", e.GetType().Name, live.Code);
+                return;
+            }
+            committed = await StartCommitAsync(observer, instance, e);
         }
+    }
+
+    private async Task CountUndecryptableAsync(LiveSession live)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        await db.Instances.Where(i => i.Id == live.InstanceId)
+            .ExecuteUpdateAsync(u => u.SetProperty(i => i.UndecryptableMessages, i => i.UndecryptableMessages + 1));
+        if (live.Instance is { } snapshot)
+            snapshot.UndecryptableMessages++;
+        RaiseChanged(live.Code);
     }
 
     /// <summary>

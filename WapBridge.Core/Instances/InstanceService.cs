@@ -22,12 +22,16 @@ public sealed record InstanceDetails(
     /// <summary>A temporary ban (402): the instance does not reconnect before then.</summary>
     public DateTimeOffset? BannedUntil { get; init; }
 
+    /// <summary>Messages that reached the instance but could not be decrypted (lost, unless the sender resends).</summary>
+    public int UndecryptableMessages { get; init; }
+
     internal static InstanceDetails From(Instance i) =>
         new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt)
         {
             RestrictedUntil = i.RestrictedUntil,
             RestrictionDetail = i.RestrictionDetail,
             BannedUntil = i.BannedUntil,
+            UndecryptableMessages = i.UndecryptableMessages,
         };
 }
 

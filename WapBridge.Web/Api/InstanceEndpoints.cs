@@ -15,6 +15,8 @@ public sealed record InstanceStatus(string InstanceId, string Name, string Engin
     public InstanceRestriction? Restriction { get; init; }
 
     public DateTimeOffset? BannedUntil { get; init; }
+
+    public int UndecryptableMessages { get; init; }
 }
 
 public sealed record InstanceRestriction(DateTimeOffset Until, string? Detail);

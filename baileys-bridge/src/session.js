@@ -3,11 +3,12 @@
 // `close` event of this session only.
 
 import { Buffer } from 'node:buffer';
-import { DisconnectReason, jidNormalizedUser, makeCacheableSignalKeyStore, proto } from 'baileys';
+import { DisconnectReason, initAuthCreds, jidNormalizedUser, makeCacheableSignalKeyStore, proto } from 'baileys';
 import { AuthCallError, BridgeError } from './protocol.js';
 import { sessionContext } from './context.js';
 import { loadHostAuthState } from './auth-state.js';
 import { KeyCache } from './key-cache.js';
+import { BoundedSet } from './bounded.js';
 import { findMedia, downloadWithBaileys } from './media.js';
 import { toNumber, toWire } from './wire.js';
 
@@ -23,9 +24,13 @@ const SEND_ACK_TIMEOUT_MS = 10000;
 const REACHOUT_TIMELOCK_TIMEOUT_MS = 5000;
 /** WhatsApp's error ack for a message to a contact the account may not reach out to (restricted account). */
 const ACCOUNT_RESTRICTED = 463;
+/** How many LID ↔ phone pairs we remember as already reported to the host (a repeat costs one extra event). */
+const REMEMBERED_MAPPINGS = 5000;
 
 const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
 const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
+
+const WRITE_OPS = new Set(['save_creds', 'set_keys', 'clear']);
 
 export const AUTH_STATE_ERROR = { statusCode: 500, name: 'authStateError' };
 export const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
@@ -75,7 +80,9 @@ export class Session {
     this.stopped = false;
     this.restarts = 0;
     this.messageQueue = Promise.resolve(); // keeps `message` events in arrival order despite media downloads
-    this.reportedMappings = new Set();
+    this.reportedMappings = new BoundedSet(REMEMBERED_MAPPINGS);
+    this.undecryptableIds = new BoundedSet(REMEMBERED_MAPPINGS); // Baileys may upsert the stub of one message again on a retry
+    this.mediaQueue = Promise.resolve(); // downloads run one at a time, after their message was handed over
     this.auth = null;
     this.sentMediaIds = new Set();
     this.pendingAcks = new Map(); // message id → resolve of a send waiting for WhatsApp's ack
@@ -93,6 +100,7 @@ export class Session {
     };
     try {
       this.auth = await loadHostAuthState((op, opParams) => this.#callAuth(op, opParams));
+      await this.#forgetAbandonedPairing();
     } catch (error) {
       this.logger.error({ err: error }, 'could not load auth state');
       this.#terminate({ ...AUTH_STATE_ERROR, error: error.message });
@@ -145,7 +153,7 @@ export class Session {
     }
     const socket = this.socket;
     if (!socket) throw new BridgeError('not_connected', 'session has no socket; call open first');
-    if (this.auth?.state.creds.registered) throw new BridgeError('invalid_params', 'session is already paired');
+    if (isPaired(this.auth?.state.creds)) throw new BridgeError('invalid_params', 'session is already paired');
     // WhatsApp only accepts the pairing request once the socket reached the QR stage.
     await this.#waitForPairingStage();
     try {
@@ -274,7 +282,7 @@ export class Session {
     on('messages.upsert', ({ messages = [], type }) => {
       for (const message of messages) {
         this.messageQueue = this.messageQueue
-          .then(() => this.#emitMessage(message, type, socket))
+          .then(() => this.#onUpsert(message, type, socket))
           .catch((error) => this.logger.error({ err: error }, 'could not emit message'));
       }
     });
@@ -301,7 +309,7 @@ export class Session {
     if (update.qr) {
       this.channel.sendEvent(this.id, 'qr', { qr: update.qr });
       this.pairingStage.resolve();
-      if (this.options.pairingPhone && !this.pairingRequested && !this.auth.state.creds.registered) {
+      if (this.options.pairingPhone && !this.pairingRequested && !isPaired(this.auth.state.creds)) {
         this.pairingRequested = true;
         void this.#requestPairingForOpen(socket);
       }
@@ -337,6 +345,22 @@ export class Session {
     }
   }
 
+  /**
+   * `requestPairingCode` stores `creds.me` (a wrong code even sets `registered`) before anything is linked; only a
+   * completed pairing sets `creds.account`. WhatsApp refuses the next login of such creds with 401, which would read
+   * as "logged out": start over with fresh creds instead, so the user gets a fresh QR or can ask for a new code.
+   */
+  async #forgetAbandonedPairing() {
+    const { creds } = this.auth.state;
+    if (!creds.me || creds.account) return;
+    this.logger.warn({ me: creds.me.id }, 'pairing was never completed; starting over with fresh credentials');
+    await this.#callAuth('clear', {});
+    // In place: the auth state's saveCreds serialises this very object.
+    for (const key of Object.keys(creds)) delete creds[key];
+    Object.assign(creds, initAuthCreds());
+    await this.auth.saveCreds();
+  }
+
   async #requestPairingForOpen(socket) {
     try {
       const code = await socket.requestPairingCode(this.options.pairingPhone);
@@ -361,32 +385,93 @@ export class Session {
     }
   }
 
-  async #emitMessage(message, upsertType, socket) {
-    this.#reportKeyMappings(message?.key);
+  /**
+   * Hands one upserted message to the host at once: the message first, its media afterwards as `message_media`,
+   * so a slow or failing download never holds back or loses the message itself.
+   */
+  async #onUpsert(message, upsertType, socket) {
+    const key = message?.key;
+    if (isIgnoredChat(key?.remoteJid)) return; // status updates and channels: nobody asked us to relay them
+    if (message?.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT) {
+      this.#reportUndecryptable(message);
+      return;
+    }
+    this.#reportKeyMappings(key);
+    await this.#resolveSenderLid(key, socket);
     const data = { upsertType, raw: toWire(message) };
     const media = findMedia(message?.message);
-    if (media && message?.key?.fromMe && this.sentMediaIds.has(message.key.id)) {
+    if (media && key?.fromMe && this.sentMediaIds.has(key.id)) {
       // Baileys echoes what we sent as an `append` upsert; the host has these bytes already.
       data.mediaSkipped = 'sent_by_bridge';
     } else if (media) {
-      try {
-        if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
-          throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
-        }
-        const context = { session: this, generation: this.generation };
-        const bytes = await withTimeout(
-          sessionContext.run(context, () => this.downloadMedia(message, socket, this.logger)),
-          this.mediaTimeoutMs,
-          'media download timed out',
-        );
-        data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
-        if (media.fileName) data.media.fileName = media.fileName;
-      } catch (error) {
-        this.logger.warn({ err: error, messageId: message?.key?.id }, 'media download failed');
-        data.mediaError = error?.message || String(error);
-      }
+      data.mediaPending = true;
     }
     this.channel.sendEvent(this.id, 'message', data);
+    if (data.mediaPending) {
+      this.mediaQueue = this.mediaQueue
+        .then(() => this.#emitMedia(message, upsertType, media, socket))
+        .catch((error) => this.logger.error({ err: error }, 'could not emit media'));
+    }
+  }
+
+  async #emitMedia(message, upsertType, media, socket) {
+    const generation = this.generation;
+    const data = { upsertType, raw: toWire(message) };
+    try {
+      if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
+        throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
+      }
+      const bytes = await withTimeout(
+        sessionContext.run({ session: this, generation }, () => this.downloadMedia(message, socket, this.logger)),
+        this.mediaTimeoutMs,
+        'media download timed out',
+      );
+      data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
+      if (media.fileName) data.media.fileName = media.fileName;
+    } catch (error) {
+      this.logger.warn({ err: error, messageId: message?.key?.id }, 'media download failed');
+      data.mediaError = error?.message || String(error);
+    }
+    // A session closed meanwhile still reports: the host has the message and waits for its media to send the webhook.
+    this.channel.sendEvent(this.id, 'message_media', data);
+  }
+
+  /** A message Baileys could not decrypt (no session with the sender, a lost key): counted by the host. */
+  #reportUndecryptable(message) {
+    const key = message.key ?? {};
+    const seenKey = `${key.remoteJid}|${key.participant ?? ''}|${key.id}`;
+    if (this.undecryptableIds.has(seenKey)) return;
+    this.undecryptableIds.add(seenKey);
+    const error = message.messageStubParameters?.[0];
+    this.logger.warn({ messageId: key.id, remoteJid: key.remoteJid, error }, 'message could not be decrypted');
+    this.channel.sendEvent(this.id, 'undecryptable', withoutUndefined({
+      id: key.id ?? undefined,
+      remoteJid: key.remoteJid ?? undefined,
+      participant: key.participant ?? undefined,
+      error: typeof error === 'string' ? error : undefined,
+    }));
+  }
+
+  /**
+   * A sender known only by LID: Baileys' own persisted LID map (the `lid-mapping` keys) may know its phone number,
+   * learned earlier from another message, a history sync or a usync. Reported before the message, so the host can
+   * resolve it.
+   */
+  async #resolveSenderLid(key, socket) {
+    if (!key) return;
+    const candidates = [];
+    if (!key.fromMe && typeof key.remoteJid === 'string' && isLidJid(key.remoteJid) && !key.remoteJidAlt) candidates.push(key.remoteJid);
+    if (typeof key.participant === 'string' && isLidJid(key.participant) && !key.participantAlt) candidates.push(key.participant);
+    const store = socket?.signalRepository?.lidMapping;
+    if (candidates.length === 0 || typeof store?.getPNForLID !== 'function') return;
+    for (const lid of candidates) {
+      try {
+        const pn = await store.getPNForLID(lid);
+        if (typeof pn === 'string') this.#reportMapping(lid, pn);
+      } catch (error) {
+        this.logger.debug({ err: error, lid }, 'LID lookup failed');
+      }
+    }
   }
 
   /** WhatsApp acks every message stanza; a refused one carries `error` (463, 479, …), which Baileys only logs. */
@@ -517,6 +602,9 @@ export class Session {
 
   /** Every auth call goes through here so a refused call closes the session as the protocol requires. */
   async #callAuth(op, params) {
+    // A stopped session's socket may still flush keys or creds (Baileys ends asynchronously); writing them could
+    // overwrite what a newer socket of the same instance stored since.
+    if (this.stopped && WRITE_OPS.has(op)) throw new BridgeError('not_connected', `session is closed; ${op} refused`);
     try {
       return await this.channel.callAuth(this.id, op, params);
     } catch (error) {
@@ -633,6 +721,16 @@ function receiptStatus(receipt) {
 function describeMe(me) {
   if (!me?.id) return undefined;
   return withoutUndefined({ id: me.id, lid: me.lid || undefined, name: me.name || undefined });
+}
+
+/** A completed pairing (QR or code) stores the signed device identity; an abandoned code only `me`. */
+function isPaired(creds) {
+  return Boolean(creds?.account);
+}
+
+/** Status broadcasts and newsletters (channels). */
+function isIgnoredChat(jid) {
+  return typeof jid === 'string' && (jid === 'status@broadcast' || jid.endsWith('@newsletter'));
 }
 
 function isLidJid(jid) {

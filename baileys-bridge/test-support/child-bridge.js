@@ -9,8 +9,9 @@ const bridgeDir = fileURLToPath(new URL('..', import.meta.url));
 /** Where tests point Baileys (`open`'s webSocketUrl): a closed loopback port, so a connect fails at once. */
 export const CLOSED_LOOPBACK_WS = 'ws://127.0.0.1:9/ws';
 
-export function spawnBridge({ env = {}, authStore = new FakeHostAuthStore(), execArgv = [] } = {}) {
-  const child = spawn(process.execPath, [...execArgv, 'src/main.js'], {
+/** `nodeArgs` / `execArgv`: extra node options before the script, e.g. `['--import', TRUST_TEST_ROOT_PRELOAD]` for a fake WhatsApp. */
+export function spawnBridge({ env = {}, authStore = new FakeHostAuthStore(), execArgv = [], nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...execArgv, ...nodeArgs, 'src/main.js'], {
     cwd: bridgeDir,
     env: { ...process.env, WAPBRIDGE_BRIDGE_LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -15,6 +15,11 @@ namespace WapBridge.Core.Engines.Baileys;
 /// </summary>
 internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
 {
+    /// <summary>The final reason when the auth state cannot be decrypted (a lost Data Protection key ring).</summary>
+    internal const string CredentialsUnreadable = "credentials unreadable: restore the key ring or pair again";
+
+    private const int MaxCachedLids = 10_000;
+
     private readonly BaileysSupervisor _supervisor;
     private readonly BaileysOptions _options;
     private readonly EngineSessionContext _context;
@@ -32,7 +37,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     private volatile bool _socketOpen;
     private volatile bool _connected;
     private volatile bool _disposed;
+    private volatile bool _credentialsUnreadable;
     private int _qrCount;
+    private int _unreadableReported;
 
     public BaileysSession(BaileysSupervisor supervisor, BaileysOptions options, EngineSessionContext context, TimeProvider time, ILogger logger)
     {
@@ -76,7 +83,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         catch (Exception e)
         {
             _logger.LogWarning("Opening Baileys session {Instance} failed: {Error}", InstanceId, e.Message);
-            if (!_disposed && _wantOpen)
+            if (_credentialsUnreadable)
+                ReportCredentialsUnreadable(_time.GetUtcNow());
+            else if (!_disposed && _wantOpen)
                 Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, _time.GetUtcNow(), "could not open the WhatsApp session: " + e.Message, Transient: true)));
         }
     }
@@ -319,15 +328,34 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                 OnConnection(data, now);
                 break;
             case "message":
-                OnMessage(data, now);
+                OnMessage(data, now, followUp: false);
                 break;
+            case "message_media":
+                OnMessage(data, now, followUp: true);
+                break;
+            case "undecryptable":
+            {
+                var messageId = BridgeProcess.Str(data, "id");
+                var error = BridgeProcess.Str(data, "error");
+                _logger.LogWarning("A message {MessageId} to {Instance} could not be decrypted: {Error}", messageId, InstanceId, error);
+                Enqueue(() => EmitAsync(new UndecryptableMessageEvent(InstanceId, now, messageId, error)));
+                break;
+            }
             case "receipt":
                 if (BaileysMessageMapper.MapReceipt(InstanceId, now, data) is { } receipt)
                     Enqueue(() => EmitAsync(receipt));
                 break;
             case "lid_mapping":
-                if (BridgeProcess.Str(data, "lid") is { } lid && BaileysMessageMapper.PhoneOf(BridgeProcess.Str(data, "pn")) is { } phone)
-                    _phoneByLid[BaileysMessageMapper.BareLid(lid)] = phone;
+                if (BridgeProcess.Str(data, "lid") is { } lid && BaileysMessageMapper.IsLid(lid)
+                    && BaileysMessageMapper.PhoneOf(BridgeProcess.Str(data, "pn")) is { } phone)
+                {
+                    var bare = BaileysMessageMapper.BareLid(lid);
+                    // A fast path only: every mapping is stored (LidMappingEvent) and inbound senders are resolved from there too.
+                    if (_phoneByLid.Count >= MaxCachedLids)
+                        _phoneByLid.Clear();
+                    _phoneByLid[bare] = phone;
+                    Enqueue(() => EmitAsync(new LidMappingEvent(InstanceId, now, bare[..^"@lid".Length], phone)));
+                }
                 break;
         }
     }
@@ -358,7 +386,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                 _socketOpen = false;
                 var outcome = BaileysMessageMapper.MapClose(data.TryGetProperty("reason", out var r) ? r : default);
                 var qrShown = Volatile.Read(ref _qrCount) > 0;
-                if (outcome.LoggedOut)
+                if (_credentialsUnreadable)
+                    ReportCredentialsUnreadable(now);
+                else if (outcome.LoggedOut)
                 {
                     _wantOpen = false;
                     Enqueue(async () =>
@@ -385,14 +415,29 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         }
     }
 
-    private void OnMessage(JsonElement data, DateTimeOffset now)
+    /// <summary>
+    /// A final state, reported once (the bridge's close and the failed open both lead here): not logged out, since the
+    /// credentials are intact and readable again once the key ring is restored; reconnecting would fail the same way.
+    /// </summary>
+    private void ReportCredentialsUnreadable(DateTimeOffset now)
+    {
+        _wantOpen = false;
+        if (Interlocked.Exchange(ref _unreadableReported, 1) == 0)
+            Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, CredentialsUnreadable, Transient: false)));
+    }
+
+    /// <param name="followUp">
+    /// A <c>message_media</c> event: the media (or its download error) of a message handed over earlier with <c>mediaPending</c>.
+    /// </param>
+    private void OnMessage(JsonElement data, DateTimeOffset now, bool followUp)
     {
         if (!data.TryGetProperty("raw", out var raw))
             return;
         BridgeMedia? media = null;
         if (data.TryGetProperty("media", out var m) && BridgeProcess.Str(m, "base64") is { } base64)
             media = new BridgeMedia(base64, BridgeProcess.Str(m, "mimetype"), BridgeProcess.Str(m, "fileName"));
-        if (BridgeProcess.Str(data, "mediaError") is { } mediaError)
+        var mediaError = BridgeProcess.Str(data, "mediaError");
+        if (mediaError is not null)
             _logger.LogWarning("Media of a message to {Instance} could not be downloaded: {Error}", InstanceId, mediaError);
         InboundEngineMessage? message;
         try
@@ -404,8 +449,15 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             _logger.LogError(e, "A Baileys message to {Instance} could not be mapped", InstanceId);
             return;
         }
-        if (message is not null)
-            Enqueue(() => EmitAsync(new MessageReceivedEvent(InstanceId, now, message)));
+        if (message is null)
+            return;
+        if (followUp)
+            message = message with { MediaFollowUp = true, MediaError = message.Media is null ? mediaError ?? "the media could not be downloaded" : null };
+        else if (data.TryGetProperty("mediaPending", out var pending) && pending.ValueKind == JsonValueKind.True)
+            message = message with { MediaPending = true };
+        else if (mediaError is not null)
+            message = message with { MediaError = mediaError };
+        Enqueue(() => EmitAsync(new MessageReceivedEvent(InstanceId, now, message)));
     }
 
     public async Task<JsonObject> OnAuthCallAsync(string op, JsonElement parameters, CancellationToken ct)
@@ -413,48 +465,20 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         // Sent message content is not auth state: it needs no ordering with key writes.
         if (op is "store_message" or "get_message")
             return await OnSentMessageCallAsync(op, parameters, ct);
+        // A closed session's socket may still flush keys while it ends; the instance may be open elsewhere by now.
+        if (_disposed && op is not "load_creds" and not "get_keys")
+            throw new BridgeException("session_closed", $"the session is closed; {op} refused");
         await _authGate.WaitAsync(ct);
         try
         {
-            switch (op)
-            {
-                case "load_creds":
-                {
-                    var values = await _auth.GetAsync(BaileysAuthCategories.Creds, [BaileysAuthCategories.CredsKey], ct);
-                    return new JsonObject { ["creds"] = values.GetValueOrDefault(BaileysAuthCategories.CredsKey) };
-                }
-                case "save_creds":
-                    await _auth.SetAsync([new EngineAuthChange(BaileysAuthCategories.Creds, BaileysAuthCategories.CredsKey, Opaque(parameters, "creds"))], ct);
-                    return [];
-                case "get_keys":
-                {
-                    var category = BridgeProcess.Str(parameters, "category") ?? throw new BridgeException("invalid_params", "get_keys needs a category");
-                    var ids = parameters.TryGetProperty("ids", out var list) && list.ValueKind == JsonValueKind.Array
-                        ? list.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.String ? i.GetString()! : i.GetRawText()).ToList()
-                        : [];
-                    var values = await _auth.GetAsync(category, ids, ct);
-                    var result = new JsonObject();
-                    foreach (var id in ids)
-                        result[id] = values.GetValueOrDefault(id);
-                    return new JsonObject { ["values"] = result };
-                }
-                case "set_keys":
-                {
-                    var changes = new List<EngineAuthChange>();
-                    if (parameters.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
-                        foreach (var category in data.EnumerateObject())
-                            if (category.Value.ValueKind == JsonValueKind.Object)
-                                foreach (var entry in category.Value.EnumerateObject())
-                                    changes.Add(new EngineAuthChange(category.Name, entry.Name, OpaqueValue(entry.Value)));
-                    await _auth.SetAsync(changes, ct);
-                    return [];
-                }
-                case "clear":
-                    await ForgetAuthStateAsync(ct);
-                    return [];
-                default:
-                    throw new BridgeException("unknown_op", $"the host does not know the auth operation '{op}'");
-            }
+            return await AnswerAuthCallAsync(op, parameters, ct);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            // The Data Protection key ring that encrypted the auth state is gone: retrying cannot help.
+            _credentialsUnreadable = true;
+            _logger.LogError("The auth state of {Instance} cannot be decrypted ({Error}); restore the key ring or pair again", InstanceId, e.Message);
+            throw new BridgeException("credentials_unreadable", CredentialsUnreadable);
         }
         finally
         {
@@ -477,6 +501,49 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         if (stored is null)
             _logger.LogInformation("A resend of {MessageId} on {Instance} was asked for, but its content is not stored (any more)", id, InstanceId);
         return new JsonObject { ["content"] = stored is null ? null : Convert.ToBase64String(stored) };
+    }
+
+    private async Task<JsonObject> AnswerAuthCallAsync(string op, JsonElement parameters, CancellationToken ct)
+    {
+        switch (op)
+        {
+            case "load_creds":
+            {
+                var values = await _auth.GetAsync(BaileysAuthCategories.Creds, [BaileysAuthCategories.CredsKey], ct);
+                return new JsonObject { ["creds"] = values.GetValueOrDefault(BaileysAuthCategories.CredsKey) };
+            }
+            case "save_creds":
+                await _auth.SetAsync([new EngineAuthChange(BaileysAuthCategories.Creds, BaileysAuthCategories.CredsKey, Opaque(parameters, "creds"))], ct);
+                return [];
+            case "get_keys":
+            {
+                var category = BridgeProcess.Str(parameters, "category") ?? throw new BridgeException("invalid_params", "get_keys needs a category");
+                var ids = parameters.TryGetProperty("ids", out var list) && list.ValueKind == JsonValueKind.Array
+                    ? list.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.String ? i.GetString()! : i.GetRawText()).ToList()
+                    : [];
+                var values = await _auth.GetAsync(category, ids, ct);
+                var result = new JsonObject();
+                foreach (var id in ids)
+                    result[id] = values.GetValueOrDefault(id);
+                return new JsonObject { ["values"] = result };
+            }
+            case "set_keys":
+            {
+                var changes = new List<EngineAuthChange>();
+                if (parameters.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
+                    foreach (var category in data.EnumerateObject())
+                        if (category.Value.ValueKind == JsonValueKind.Object)
+                            foreach (var entry in category.Value.EnumerateObject())
+                                changes.Add(new EngineAuthChange(category.Name, entry.Name, OpaqueValue(entry.Value)));
+                await _auth.SetAsync(changes, ct);
+                return [];
+            }
+            case "clear":
+                await ForgetAuthStateAsync(ct);
+                return [];
+            default:
+                throw new BridgeException("unknown_op", $"the host does not know the auth operation '{op}'");
+        }
     }
 
     // Values are opaque strings; anything else is kept as its JSON text rather than refused.

@@ -2,7 +2,7 @@
 // Sessions pair when a test scripts it; creds and a pre-key live in the host's auth store (load_creds/save_creds,
 // set_keys/get_keys), so a restarted bridge (or a new host) proves the round trip by connecting again without a scan.
 // Behaviour: `open` loads creds; unregistered creds show a QR, registered ones connect when their pre-key comes back intact.
-// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, close, exit, auth.
+// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth.
 // Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once.
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -70,6 +70,7 @@ async function step(session, s) {
     case 'message': event(session, 'message', { upsertType: s.upsertType ?? 'notify', raw: s.raw, media: s.media, mediaError: s.mediaError }); break;
     case 'receipt': event(session, 'receipt', { id: s.id, remoteJid: s.remoteJid, fromMe: s.fromMe ?? true, status: s.status }); break;
     case 'lid_mapping': event(session, 'lid_mapping', { lid: s.lid, pn: s.pn }); break;
+    case 'event': event(session, s.name, s.data ?? {}); break;
     case 'close': event(session, 'connection', { state: 'close', reason: { statusCode: s.statusCode, name: s.name, error: s.error, data: s.data } }); break;
     case 'exit': setTimeout(() => process.exit(s.code ?? 1), 10); break;
     case 'auth': return auth(session, s.op, s.params ?? {});
