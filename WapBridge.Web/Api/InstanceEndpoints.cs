@@ -95,5 +95,6 @@ public static class InstanceEndpoints
         {
             Restriction = d.RestrictedUntil is { } until ? new InstanceRestriction(until, d.RestrictionDetail) : null,
             BannedUntil = d.BannedUntil,
+            UndecryptableMessages = d.UndecryptableMessages,
         };
 }
