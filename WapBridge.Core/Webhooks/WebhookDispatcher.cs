@@ -49,7 +49,7 @@ public sealed class WebhookDispatcher : BackgroundService
     private static readonly TimeSpan FullLanesPause = TimeSpan.FromMilliseconds(100);
 
     // Outcomes are committed together: after one commit, those of this long are gathered for the next.
-    private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(200);
 
     private const string PreparationFailed = "The request could not be built from the stored webhook URL or secret; save the webhook settings again.";
     private const string SecretUnreadable = "The stored webhook secret can no longer be decrypted (the server's keys changed); set the secret again.";
@@ -106,14 +106,12 @@ public sealed class WebhookDispatcher : BackgroundService
     private int Slots => Math.Max(1, _options.Value.MaxConcurrency);
     private int SlotsPerEndpoint => Math.Max(1, Math.Min(Slots, _options.Value.MaxConcurrencyPerEndpoint));
 
-    // Rows held on this node: one waiting behind each slot.
+    // Rows held on this node: one waiting behind each slot. Lanes below their share may take as many again, so an
+    // endpoint gets its first deliveries at once however much quick receivers hold.
     private int NodeCapacity => Slots * 2;
 
-    /// <summary>
-    /// How many of its endpoint's deliveries a lane may hold: while its receiver answers quickly, half the node's room
-    /// (the rest stays for other endpoints); otherwise only what it can attempt at once.
-    /// </summary>
-    private int LaneCapacity(bool quick) => quick ? Math.Max(SlotsPerEndpoint, NodeCapacity / 2) : SlotsPerEndpoint;
+    /// <summary>How many of its endpoint's deliveries a lane may hold: all the node's room while its receiver answers quickly, else its share.</summary>
+    private int LaneCapacity(bool quick) => quick ? Math.Max(SlotsPerEndpoint, NodeCapacity) : SlotsPerEndpoint;
 
     /// <summary>How many attempt timeouts a lane needs for what it holds, when each attempt takes as long as its receiver is known to.</summary>
     private int Waves(int held, bool quick)
@@ -270,22 +268,23 @@ public sealed class WebhookDispatcher : BackgroundService
 
     /// <summary>
     /// Claims due deliveries for lanes with room, reading on from where the last claim stopped; answers how many were
-    /// taken and whether due rows are left unread although there is room.
+    /// taken and whether due rows are left unread although some lane might take them.
     /// </summary>
     private async Task<(int Taken, bool More)> ClaimAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
+        var hardCapacity = NodeCapacity * 2;
         Dictionary<int, (int Held, bool Quick)> lanes;
-        int room;
+        int held;
         lock (_gate)
         {
-            room = NodeCapacity - _inFlight - _waiting;
+            held = _inFlight + _waiting;
             lanes = _lanes.Values.ToDictionary(l => l.EndpointId, l => (l.Held, l.Quick));
             foreach (var (endpointId, quickAt) in _quickAt)
                 if (now - quickAt < QuickMemory)
                     lanes.TryAdd(endpointId, (0, true));
         }
-        if (room <= 0)
+        if (held >= hardCapacity)
             return (0, false);
 
         var taken = new List<long>();
@@ -293,7 +292,7 @@ public sealed class WebhookDispatcher : BackgroundService
         var more = true;
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var fromStart = _cursor is null;
-        for (var page = 0; page < ClaimPagesPerCycle && taken.Count < room && more; page++)
+        for (var page = 0; page < ClaimPagesPerCycle && held < hardCapacity && more; page++)
         {
             var due = db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending && d.NextAttemptAt <= now);
             if (_cursor is { } after)
@@ -305,16 +304,17 @@ public sealed class WebhookDispatcher : BackgroundService
                 _cursor = (row.At, row.Id);
                 if (taken.Contains(row.Id))
                     continue;
-                var (held, quick) = lanes.GetValueOrDefault(row.EndpointId);
-                if (held >= LaneCapacity(quick))
+                var (laneHeld, quick) = lanes.GetValueOrDefault(row.EndpointId);
+                if (laneHeld >= SlotsPerEndpoint && (laneHeld >= LaneCapacity(quick) || held >= NodeCapacity))
                     continue;
-                lanes[row.EndpointId] = (held + 1, quick);
+                lanes[row.EndpointId] = (laneHeld + 1, quick);
+                held++;
                 taken.Add(row.Id);
                 takenBy.Add(row.EndpointId);
-                if (taken.Count == room)
+                if (held == hardCapacity)
                     break;
             }
-            if (rows.Count < ClaimPage && taken.Count < room)
+            if (rows.Count < ClaimPage && held < hardCapacity)
             {
                 // The end of what is due: the next read starts from the oldest again (once per claim).
                 _cursor = null;
@@ -322,7 +322,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 fromStart = true;
             }
         }
-        more &= taken.Count < room;
+        more &= held < hardCapacity;
         if (taken.Count == 0)
             return (0, more);
 
@@ -456,7 +456,8 @@ public sealed class WebhookDispatcher : BackgroundService
                     if (wasQuick && !lane.Quick)
                         GiveBackExcess(lane);
                 }
-                hungry = lane.Held == LaneCapacity(lane.Quick) / 2 || lane.Held == 0;
+                // Claims are worth it when half the node's room is free again, or a lane has room for its share.
+                hungry = lane.Held == 0 || !lane.Quick || _inFlight + _waiting == NodeCapacity / 2;
             }
             _outcomes.Wake();
             if (hungry)
