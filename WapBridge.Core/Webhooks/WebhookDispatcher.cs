@@ -267,8 +267,9 @@ public sealed class WebhookDispatcher : BackgroundService
     }
 
     /// <summary>
-    /// Claims due deliveries for lanes with room, reading on from where the last claim stopped; answers how many were
-    /// taken and whether due rows are left unread although some lane might take them.
+    /// Claims due deliveries for lanes with room, reading on from where the last claim stopped, until the node's room is
+    /// filled; when it is full already, one page for lanes below their share. Answers how many were taken and whether
+    /// due rows are left unread that some lane might take.
     /// </summary>
     private async Task<(int Taken, bool More)> ClaimAsync(CancellationToken ct)
     {
@@ -286,13 +287,14 @@ public sealed class WebhookDispatcher : BackgroundService
         }
         if (held >= hardCapacity)
             return (0, false);
+        var startedFull = held >= NodeCapacity;
 
         var taken = new List<long>();
         var takenBy = new HashSet<int>();
-        var more = true;
+        var (more, filled) = (true, false);
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var fromStart = _cursor is null;
-        for (var page = 0; page < ClaimPagesPerCycle && held < hardCapacity && more; page++)
+        for (var page = 0; page < (startedFull ? 1 : ClaimPagesPerCycle) && more && !filled; page++)
         {
             var due = db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending && d.NextAttemptAt <= now);
             if (_cursor is { } after)
@@ -311,10 +313,13 @@ public sealed class WebhookDispatcher : BackgroundService
                 held++;
                 taken.Add(row.Id);
                 takenBy.Add(row.EndpointId);
-                if (held == hardCapacity)
+                if (held == hardCapacity || (!startedFull && held == NodeCapacity))
+                {
+                    filled = true;
                     break;
+                }
             }
-            if (rows.Count < ClaimPage && held < hardCapacity)
+            if (rows.Count < ClaimPage && !filled)
             {
                 // The end of what is due: the next read starts from the oldest again (once per claim).
                 _cursor = null;
@@ -322,7 +327,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 fromStart = true;
             }
         }
-        more &= held < hardCapacity;
+        more &= !filled && !startedFull;
         if (taken.Count == 0)
             return (0, more);
 
