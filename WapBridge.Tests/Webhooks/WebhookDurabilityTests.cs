@@ -122,6 +122,7 @@ public sealed class WebhookDurabilityTests
         // An unknown receiver gets only its share; once it answered quickly, its lane takes many at once.
         await AddDeliveriesAsync("first", 10);
         Assert.Equal(new WebhookOptions().MaxConcurrencyPerEndpoint, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+        // The rest, until the receiver's last answers (on warm connections) have shown it quick.
         while (await dispatcher.RunDueAsync(TestContext.Current.CancellationToken) > 0)
         {
         }
