@@ -50,7 +50,7 @@ public sealed class WebhookDispatcher : BackgroundService
     private static readonly TimeSpan FullLanesPause = TimeSpan.FromMilliseconds(100);
 
     // Outcomes are committed together: after one commit, those of this long are gathered for the next.
-    private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(200);
 
     private const string PreparationFailed = "The request could not be built from the stored webhook URL or secret; save the webhook settings again.";
     private const string SecretUnreadable = "The stored webhook secret can no longer be decrypted (the server's keys changed); set the secret again.";
@@ -107,14 +107,12 @@ public sealed class WebhookDispatcher : BackgroundService
     private int Slots => Math.Max(1, _options.Value.MaxConcurrency);
     private int SlotsPerEndpoint => Math.Max(1, Math.Min(Slots, _options.Value.MaxConcurrencyPerEndpoint));
 
-    // Rows held on this node: one waiting behind each slot.
+    // Rows held on this node: one waiting behind each slot. Lanes below their share may take as many again, so an
+    // endpoint gets its first deliveries at once however much quick receivers hold.
     private int NodeCapacity => Slots * 2;
 
-    /// <summary>
-    /// How many of its endpoint's deliveries a lane may hold: while its receiver answers quickly, half the node's room
-    /// (the rest stays for other endpoints); otherwise only what it can attempt at once.
-    /// </summary>
-    private int LaneCapacity(bool quick) => quick ? Math.Max(SlotsPerEndpoint, NodeCapacity / 2) : SlotsPerEndpoint;
+    /// <summary>How many of its endpoint's deliveries a lane may hold: all the node's room while its receiver answers quickly, else its share.</summary>
+    private int LaneCapacity(bool quick) => quick ? Math.Max(SlotsPerEndpoint, NodeCapacity) : SlotsPerEndpoint;
 
     /// <summary>How many attempt timeouts a lane needs for what it holds, when each attempt takes as long as its receiver is known to.</summary>
     private int Waves(int held, bool quick)
@@ -270,31 +268,34 @@ public sealed class WebhookDispatcher : BackgroundService
     }
 
     /// <summary>
-    /// Claims due deliveries for lanes with room, reading on from where the last claim stopped; answers how many were
-    /// taken and whether due rows are left unread although there is room.
+    /// Claims due deliveries for lanes with room, reading on from where the last claim stopped, until the node's room is
+    /// filled; when it is full already, one page for lanes below their share. Answers how many were taken and whether
+    /// due rows are left unread that some lane might take.
     /// </summary>
     private async Task<(int Taken, bool More)> ClaimAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
+        var hardCapacity = NodeCapacity * 2;
         Dictionary<int, (int Held, bool Quick)> lanes;
-        int room;
+        int held;
         lock (_gate)
         {
-            room = NodeCapacity - _inFlight - _waiting;
+            held = _inFlight + _waiting;
             lanes = _lanes.Values.ToDictionary(l => l.EndpointId, l => (l.Held, l.Quick));
             foreach (var (endpointId, quickAt) in _quickAt)
                 if (now - quickAt < QuickMemory)
                     lanes.TryAdd(endpointId, (0, true));
         }
-        if (room <= 0)
+        if (held >= hardCapacity)
             return (0, false);
+        var startedFull = held >= NodeCapacity;
 
         var taken = new List<long>();
         var takenBy = new HashSet<int>();
-        var more = true;
+        var (more, filled) = (true, false);
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var fromStart = _cursor is null;
-        for (var page = 0; page < ClaimPagesPerCycle && taken.Count < room && more; page++)
+        for (var page = 0; page < (startedFull ? 1 : ClaimPagesPerCycle) && more && !filled; page++)
         {
             var due = db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending && d.NextAttemptAt <= now);
             if (_cursor is { } after)
@@ -306,16 +307,20 @@ public sealed class WebhookDispatcher : BackgroundService
                 _cursor = (row.At, row.Id);
                 if (taken.Contains(row.Id))
                     continue;
-                var (held, quick) = lanes.GetValueOrDefault(row.EndpointId);
-                if (held >= LaneCapacity(quick))
+                var (laneHeld, quick) = lanes.GetValueOrDefault(row.EndpointId);
+                if (laneHeld >= SlotsPerEndpoint && (laneHeld >= LaneCapacity(quick) || held >= NodeCapacity))
                     continue;
-                lanes[row.EndpointId] = (held + 1, quick);
+                lanes[row.EndpointId] = (laneHeld + 1, quick);
+                held++;
                 taken.Add(row.Id);
                 takenBy.Add(row.EndpointId);
-                if (taken.Count == room)
+                if (held == hardCapacity || (!startedFull && held == NodeCapacity))
+                {
+                    filled = true;
                     break;
+                }
             }
-            if (rows.Count < ClaimPage && taken.Count < room)
+            if (rows.Count < ClaimPage && !filled)
             {
                 // The end of what is due: the next read starts from the oldest again (once per claim).
                 _cursor = null;
@@ -323,7 +328,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 fromStart = true;
             }
         }
-        more &= taken.Count < room;
+        more &= !filled && !startedFull;
         if (taken.Count == 0)
             return (0, more);
 
@@ -457,7 +462,8 @@ public sealed class WebhookDispatcher : BackgroundService
                     if (wasQuick && !lane.Quick)
                         GiveBackExcess(lane);
                 }
-                hungry = lane.Held == LaneCapacity(lane.Quick) / 2 || lane.Held == 0;
+                // Claims are worth it when half the node's room is free again, or a lane has room for its share.
+                hungry = lane.Held == 0 || !lane.Quick || _inFlight + _waiting == NodeCapacity / 2;
             }
             _outcomes.Wake();
             if (hungry)

@@ -93,7 +93,7 @@ public sealed class WebhookDurabilityTests
         var dbFactory = services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
         await DatabaseMigrator.MigrateAsync(dbFactory, NullLogger.Instance, TestContext.Current.CancellationToken);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true, AttemptTimeout = TimeSpan.FromSeconds(1) });
+        var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true, AttemptTimeout = TimeSpan.FromSeconds(2) });
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options,
             TimeProvider.System, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
         int endpointId, customerId;
@@ -122,21 +122,26 @@ public sealed class WebhookDurabilityTests
         // An unknown receiver gets only its share; once it answered quickly, its lane takes many at once.
         await AddDeliveriesAsync("first", 10);
         Assert.Equal(new WebhookOptions().MaxConcurrencyPerEndpoint, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+        // The rest, until the receiver's last answers (on warm connections) have shown it quick.
+        while (await dispatcher.RunDueAsync(TestContext.Current.CancellationToken) > 0)
+        {
+        }
+        Assert.Equal(10, receiver.Received.Count);
         await AddDeliveriesAsync("slow", 40);
-        receiver.Respond = _ => (200, TimeSpan.FromSeconds(5), null);
-        Assert.Equal(46, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+        receiver.Respond = _ => (200, TimeSpan.FromSeconds(10), null);
+        Assert.Equal(40, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
 
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
         {
             var rows = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending).ToListAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(46, rows.Count);
+            Assert.Equal(40, rows.Count);
             var attempted = rows.Where(d => d.Attempts > 0).ToList();
             // A burst while the node was idle, then the first timeouts showed the receiver slow and the lane gave the rest back.
             Assert.InRange(attempted.Count, 4, 16);
-            Assert.All(attempted, d => Assert.Equal("No answer within 1 s", d.LastError));
+            Assert.All(attempted, d => Assert.Equal("No answer within 2 s", d.LastError));
             Assert.All(rows.Where(d => d.Attempts == 0), d => Assert.True(d.NextAttemptAt <= DateTimeOffset.UtcNow, "given back to be due at once"));
         }
-        Assert.InRange(receiver.Received.Count, 4 + 4, 4 + 16);
+        Assert.InRange(receiver.Received.Count, 10 + 4, 10 + 16);
     }
 
     [Fact]
