@@ -10,7 +10,7 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Campaigns;
 
 public sealed record NewCampaign(
-    string? InstanceCode, string? Name, string? Message, JsonNode? Recipients, string? MediaData, string? MimeType, string? Filename,
+    string? InstanceCode, string? Name, string? Message, JsonNode? Recipients, MediaUpload? MediaData, string? MimeType, string? Filename,
     string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle);
 
 public sealed record InvalidRecipient(string Input, string Error);
@@ -28,7 +28,6 @@ public sealed record RecipientView(long Id, string Input, string? Number, string
 public sealed class CampaignService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
-    MediaStore media,
     ICampaignScheduler scheduler,
     IOptions<CampaignOptions> options,
     IOptions<MessagingOptions> messaging,
@@ -39,8 +38,7 @@ public sealed class CampaignService(
     {
         var instance = await instances.FindAsync(customerId, request.InstanceCode, ct);
         var throttle = CampaignThrottle.Parse(request.Throttle, options.Value);
-        var hasMedia = !string.IsNullOrWhiteSpace(request.MediaData);
-        if (!hasMedia && string.IsNullOrWhiteSpace(request.Message))
+        if (request.MediaData is null && string.IsNullOrWhiteSpace(request.Message))
             throw WapBridgeException.Missing("message");
         if (request.Recipients is null)
             throw WapBridgeException.Missing("recipients");
@@ -51,10 +49,10 @@ public sealed class CampaignService(
         if (name is { Length: > 140 })
             throw WapBridgeException.Invalid("campaign_name", "too_long", "campaign_name must be at most 140 characters");
         StoredMedia? stored = null;
-        if (hasMedia)
+        if (request.MediaData is { } upload)
         {
-            var file = MediaValidator.Validate(request.MediaData!, request.MimeType, request.Filename, messaging.Value.MediaLimits);
-            stored = new StoredMedia(await media.SaveAsync(file.Data, ct), file.MimeType, file.Filename, file.Data.Length, file.Type);
+            var file = MediaValidator.Validate(upload, request.MimeType, request.Filename, messaging.Value.MediaLimits);
+            stored = new StoredMedia((await file.Upload.CommitAsync(ct)).Hash, file.MimeType, file.Filename, file.Size, file.Type);
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var parsed = ParseRecipients(request.Recipients, instance.DefaultCountry);

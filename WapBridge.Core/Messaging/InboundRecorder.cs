@@ -179,7 +179,7 @@ public sealed class InboundRecorder(
             Filename = inbound.Media?.FileName,
             MimeType = inbound.Media?.MimeType,
             MediaHash = p.MediaHash,
-            MediaSize = inbound.Media?.Data.Length,
+            MediaSize = inbound.Media?.Length,
             Status = MessageStatuses.Received,
             Source = MessageSources.Inbound,
             CreatedAt = now,
@@ -191,8 +191,8 @@ public sealed class InboundRecorder(
         PayloadMedia? payloadMedia = null;
         if (p.Inbound.Media is { } file)
         {
-            var inline = file.Data.Length <= webhookOptions.Value.InlineMediaBytes ? file.Data : null;
-            payloadMedia = new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, inline,
+            var inline = file.Length <= webhookOptions.Value.InlineMediaBytes ? file.Data : null;
+            payloadMedia = new PayloadMedia(file.MimeType, file.FileName, file.Length, inline,
                 mediaLinks.Create(new MediaLinkTarget(p.MediaHash!, file.MimeType, file.FileName)));
         }
         return WebhookPayloads.InboundMessage(p.Instance.Code, _customerCodes[p.Instance.CustomerId], p.Instance.PhoneNumber, p.SerializedId, p.Inbound, payloadMedia);

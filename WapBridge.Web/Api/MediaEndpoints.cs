@@ -7,14 +7,14 @@ namespace WapBridge.Web.Api;
 public static class MediaEndpoints
 {
     public static void MapMediaEndpoints(this IEndpointRouteBuilder app) =>
-        app.MapGet(MediaLinks.PathPrefix + "{token}", async (string token, MediaLinks links, MediaStore store, CancellationToken ct) =>
+        app.MapGet(MediaLinks.PathPrefix + "{token}", (string token, MediaLinks links, IMediaStore store) =>
         {
             var target = links.Resolve(token);
             if (target is null)
                 return Results.Json(new { error = "This media link is invalid or has expired." }, statusCode: StatusCodes.Status404NotFound);
-            var bytes = await store.ReadAsync(target.Hash, ct);
-            return bytes is null
+            var content = store.OpenRead(target.Hash);
+            return content is null
                 ? Results.Json(new { error = "This media file is no longer kept." }, statusCode: StatusCodes.Status410Gone)
-                : Results.File(bytes, target.MimeType, target.FileName);
+                : Results.File(content, target.MimeType, target.FileName);
         }).ExcludeFromDescription();
 }

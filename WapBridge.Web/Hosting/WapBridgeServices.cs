@@ -76,7 +76,7 @@ public static class WapBridgeServices
         services.AddSingleton<InstanceService>();
 
         services.Configure<MessagingOptions>(configuration.GetSection(MessagingOptions.Section));
-        services.AddSingleton(new MediaStore(Path.Combine(dataDir, "media")));
+        services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<MessageIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
@@ -138,6 +138,7 @@ public static class WapBridgeServices
             .AddPolicy(HangfireSetup.DashboardPolicy, p => p.RequireRole(Roles.Admin));
 
         services.AddApiRateLimiting(api.RateLimit);
+        services.AddSingleton<LargeBodyGate>();
         services.Configure<FormOptions>(o =>
         {
             o.ValueLengthLimit = (int)Math.Min(int.MaxValue, api.MaxRequestBodyBytes);
@@ -152,7 +153,7 @@ public static class WapBridgeServices
             doc.Info.Description = "Frappe-style WhatsApp gateway API. Authenticate with 'Authorization: token <api_key>:<api_secret>'. "
                 + "Every method answers under /api/method/ and /api/v1/method/; success is {\"message\": …}; errors carry exc_type, exception, _server_messages and error.";
             return Task.CompletedTask;
-        }));
+        }).AddSchemaTransformer(MediaArgumentSchema.Describe));
 
         var nodeId = configuration.GetSection(NodeOptions.Section).Get<NodeOptions>()?.Id ?? new NodeOptions().Id;
         services.AddWapBridgeHangfire(database, dataDir, hangfire, nodeId);
