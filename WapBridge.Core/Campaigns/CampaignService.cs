@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -110,11 +111,24 @@ public sealed class CampaignService(
         if (campaign.State is not (CampaignStates.Running or CampaignStates.Paused or CampaignStates.Scheduled))
             throw new WapBridgeException(ErrorKind.Conflict, "campaign_finished",
                 $"Campaign {campaign.Code} is {campaign.State}; recipients can be added while it is running, paused or scheduled.", "campaign");
-        var country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleAsync(ct);
-        var parsed = ParseRecipients(recipients, country);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var added = await AddParsedAsync(db, campaign, parsed, isNew: false, ct);
-        await tx.CommitAsync(ct);
+        RecipientsAdded added;
+        try
+        {
+            var country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleAsync(ct);
+            var parsed = ParseRecipients(recipients, country);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            added = await AddParsedAsync(db, campaign, parsed, isNew: false, ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException)
+        {
+            // Deleting the instance deletes its campaigns: one deleted while its recipients were being added is a 404, as if
+            // the delete had come first.
+            await using var check = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            if (await check.Campaigns.AnyAsync(c => c.Id == campaign.Id, CancellationToken.None))
+                throw;
+            throw WapBridgeException.NotFound("Campaign", campaign.Code, "campaign");
+        }
         if (campaign.State == CampaignStates.Running)
             Schedule(campaign.Id, null);
         return added;
