@@ -47,23 +47,6 @@ public static class MediaStoreExtensions
         }
         return await upload.CommitAsync(ct);
     }
-
-    public static async Task<string> SaveAsync(this IMediaStore store, byte[] data, CancellationToken ct = default)
-    {
-        await using var upload = store.BeginUpload(long.MaxValue);
-        await upload.WriteAsync(data, ct);
-        return (await upload.CommitAsync(ct)).Hash;
-    }
-
-    public static async Task<byte[]?> ReadAsync(this IMediaStore store, string hash, CancellationToken ct = default)
-    {
-        await using var stream = store.OpenRead(hash);
-        if (stream is null)
-            return null;
-        var data = new MemoryStream();
-        await stream.CopyToAsync(data, ct);
-        return data.ToArray();
-    }
 }
 
 /// <summary>Media files under <c>&lt;DataDir&gt;/media</c>, named by their SHA-256: the same file is stored once.</summary>
@@ -228,14 +211,6 @@ public sealed class MediaUpload : IAsyncDisposable
         var file = await _commit(this, _path);
         _committed = true;
         return file;
-    }
-
-    /// <summary>Reads the staged bytes (before the upload is committed).</summary>
-    public Stream OpenRead()
-    {
-        if (_file is not null)
-            throw new InvalidOperationException("Complete the upload before reading it.");
-        return File.Exists(_path) ? new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous) : new MemoryStream([], false);
     }
 
     public async ValueTask DisposeAsync()
