@@ -177,6 +177,28 @@ public abstract class BadInputTests(WapBridgeApp app)
                 AssertErrorBody(added, 404, "campaign");
         }
     }
+
+    [Fact]
+    public async Task Restarting_an_instance_while_it_is_deleted_never_answers_500()
+    {
+        app.SkipIfUnavailable();
+        var customer = await app.CreateCustomerAsync();
+        using var client = app.CreateApiClient(customer.TokenHeader);
+        for (var round = 0; round < 10; round++)
+        {
+            var instance = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "simulator" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
+            var restart = client.CallAsync("wap_bridge.api.instances.restart_instance", new { instance_id = instance });
+            var again = client.CallAsync("wap_bridge.api.instances.restart_instance", new { instance_id = instance });
+            var delete = client.CallAsync("wap_bridge.api.instances.delete_instance", new { instance_id = instance });
+            foreach (var answer in await Task.WhenAll(restart, again, delete))
+            {
+                Assert.True(answer.Status is 200 or 404, $"expected 200 or 404, got {answer.Status}: {answer.Body?.ToJsonString()}");
+                if (answer.Status == 404)
+                    AssertErrorBody(answer, 404, "instance_id");
+            }
+            BadInputTests.AssertErrorBody(await client.CallAsync("wap_bridge.api.instances.instance_status", new { instance_id = instance }), 404, "instance_id");
+        }
+    }
 }
 
 public sealed class SqliteBadInputTests(SqliteMessagingApp app) : BadInputTests(app), IClassFixture<SqliteMessagingApp>;

@@ -159,7 +159,7 @@ public static class FrappeBinder
     private static object? ReadScalar(string text, Type type, string field)
     {
         if (type == typeof(string))
-            return text;
+            return Checked(text, field);
         var trimmed = text.Trim();
         if (type == typeof(bool))
         {
@@ -288,7 +288,7 @@ public static class FrappeBinder
         JsonNode? node;
         if (raw.Source == ArgumentSource.Text && raw.Text.Count > 1)
         {
-            node = new JsonArray(raw.Text.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            node = new JsonArray(raw.Text.Select((v, i) => (JsonNode?)JsonValue.Create(Checked(v ?? "", $"{field}[{i}]"))).ToArray());
         }
         else if (raw.Source == ArgumentSource.Json && raw.Json.ValueKind != JsonValueKind.String)
         {
@@ -305,7 +305,7 @@ public static class FrappeBinder
             }
             else
             {
-                node = JsonValue.Create(text);
+                node = JsonValue.Create(Checked(text, field));
             }
         }
         if (type == typeof(JsonObject) && node is not JsonObject)
@@ -333,7 +333,7 @@ public static class FrappeBinder
                         throw Invalid(field, $"{field} holds a name that is not valid text (an unpaired surrogate or invalid UTF-8)");
                     }
                     // The last duplicate wins, as at the top level.
-                    obj[name] = ToNode(property.Value, $"{field}.{name}");
+                    obj[Checked(name, field)] = ToNode(property.Value, $"{field}.{name}");
                 }
                 return obj;
             case JsonValueKind.Array:
@@ -361,13 +361,19 @@ public static class FrappeBinder
     {
         try
         {
-            return json.GetString()!;
+            return Checked(json.GetString()!, field);
         }
         catch (InvalidOperationException)
         {
             throw WapBridgeException.Invalid(field, "invalid_text", $"{field} is not valid text: it holds an unpaired surrogate (\\ud800…\\udfff) or invalid UTF-8");
         }
     }
+
+    /// <summary>Text as it can be stored: PostgreSQL's text holds no NUL character, so none is accepted anywhere.</summary>
+    private static string Checked(string text, string field) =>
+        text.Contains('\0')
+            ? throw WapBridgeException.Invalid(field, "invalid_text", $"{field} contains a NUL character (\\u0000); remove it")
+            : text;
 
     private static JsonDocument ParseJson(string text, string field)
     {

@@ -6,6 +6,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 
 namespace WapBridge.Web.Api.Frappe;
 
@@ -211,6 +212,12 @@ public static class FrappeMethods
         {
             context.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             (status, responseBody) = Render(FrappeError.Busy(api.MaxConcurrentLargeBodies));
+        }
+        catch (Exception e) when (DatabaseErrors.IsMissingReference(e))
+        {
+            logger.LogInformation("{Method} referred to a record deleted while it ran", method);
+            (status, responseBody) = Render(FrappeError.From(new WapBridgeException(ErrorKind.NotFound, "deleted_meanwhile",
+                "A record this request refers to (its instance or campaign) was deleted while the request ran; check the ids and retry.")));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
