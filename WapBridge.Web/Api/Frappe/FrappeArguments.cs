@@ -67,11 +67,10 @@ public static partial class FrappeArguments
     private static async Task ReadBodyAsync(HttpRequest request, FrappeArgumentSet set, FrappeReadOptions options, CancellationToken ct)
     {
         var body = request.Body;
-        // A body of known length is read into one buffer of its size (its limit was checked before); a media method's
-        // first buffer is only a window on the stream.
-        var initial = options.MediaArguments.Count == 0 && request.ContentLength is > 0 and < int.MaxValue and var declared
-            ? (int)declared + 1
-            : ChunkBytes;
+        // A body of known length is read into one buffer of its size (its limit was checked before). A large body of a
+        // media method is streamed instead, and its first buffer is only a window on the stream.
+        var streamed = options.MediaArguments.Count > 0 && request.ContentLength is not (>= 0 and <= ChunkBytes);
+        var initial = !streamed && request.ContentLength is > 0 and < int.MaxValue and var declared ? (int)declared + 1 : ChunkBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));
         var filled = 0;
         try
@@ -83,7 +82,7 @@ public static partial class FrappeArguments
                 filled += read;
 
             var first = FirstSignificant(buffer.AsSpan(0, filled));
-            if (options.MediaArguments.Count > 0 && first >= 0 && buffer[first] == (byte)'{')
+            if (streamed && first >= 0 && buffer[first] == (byte)'{')
             {
                 await SplitJsonAsync(body, buffer, first, filled, set, options, ct);
                 return;
@@ -313,18 +312,49 @@ public static partial class FrappeArguments
         return (Decode(data.WrittenSpan), data.WrittenCount);
     }
 
-    /// <summary>Media arguments that arrived as text (a form field, the query string) are decoded into the media store too.</summary>
+    /// <summary>
+    /// Media arguments that arrived as text (a form field, the query string, a small JSON body read whole) are decoded
+    /// into the media store too.
+    /// </summary>
     private static async Task StageMediaTextAsync(FrappeArgumentSet set, FrappeReadOptions options, CancellationToken ct)
     {
         foreach (var name in options.MediaArguments)
         {
-            if (!set.TryGetExact(name, out var value) || value.Source != ArgumentSource.Text || value.Text.Count != 1)
+            if (!set.TryGetExact(name, out var value))
+                continue;
+            string? text;
+            if (value.Source == ArgumentSource.Text && value.Text.Count == 1)
+                text = value.Text[0] ?? "";
+            else if (value.Source == ArgumentSource.Json && value.Json.ValueKind == JsonValueKind.String)
+                text = JsonText(value.Json);
+            else
                 continue;
             var upload = options.Store!.BeginUpload(options.KeepMediaBytes);
             upload.Field = name;
             set.Own(upload);
-            await Base64MediaDecoder.DecodeAsync(value.Text[0] ?? "", upload, ct);
+            if (text is null)
+            {
+                upload.Problem = Base64MediaDecoder.InvalidBase64;
+                await upload.CompleteAsync(ct);
+            }
+            else
+            {
+                await Base64MediaDecoder.DecodeAsync(text, upload, ct);
+            }
             set.Set(name, RawArgument.FromMedia(upload));
+        }
+    }
+
+    /// <summary>A JSON string's text, or null when it is not valid text (then it is not base64 either).</summary>
+    private static string? JsonText(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 
