@@ -58,6 +58,7 @@ public sealed class MediaStreamingTests : IDisposable
     public static TheoryData<string, int> Encodings() => new()
     {
         { "plain", 0 }, { "plain", 1 }, { "plain", 2 }, { "plain", 1000 }, { "plain", 20_000 },
+        { "plain", 12286 }, { "plain", 12287 }, { "plain", 12288 }, { "unpadded", 12287 },
         { "lines", 5000 }, { "url-safe", 4099 }, { "unpadded", 4097 }, { "unpadded", 4098 },
         { "data-url", 3000 }, { "escaped", 7000 }, { "unicode-escaped", 300 },
     };

@@ -46,8 +46,6 @@ public sealed class FrappeArgumentSet : IAsyncDisposable
     private readonly List<MediaUpload> _uploads = [];
     private byte[]? _rented;
 
-    public int Count => _arguments.Count;
-
     internal void Set(string name, RawArgument value) => _arguments[name] = value;
 
     internal bool TryGetExact(string name, out RawArgument value) => _arguments.TryGetValue(name, out value);

@@ -387,7 +387,7 @@ public static partial class FrappeArguments
                 set.Set(key, RawArgument.FromText(value));
     }
 
-    internal static WapBridgeException NotAnObject() =>
+    private static WapBridgeException NotAnObject() =>
         WapBridgeException.Invalid("body", "invalid_json", "The JSON body must be an object of named arguments, e.g. {\"to_number\": \"…\"}");
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = true };
