@@ -11,7 +11,7 @@ public sealed record CampaignThrottle(double MinDelaySeconds, double MaxDelaySec
     /// <summary>The longest spacing between two sends: a day (a campaign that waits longer should be scheduled).</summary>
     public const double MaxDelayAllowed = 86_400;
 
-    /// <summary>More sends per hour or day than any number could make.</summary>
+    /// <summary>The largest hourly or daily cap: far above what one number can send, and far from overflowing an int.</summary>
     public const int MaxLimitAllowed = 10_000_000;
 
     public static CampaignThrottle Parse(JsonObject? json, CampaignOptions defaults)

@@ -182,8 +182,15 @@ public sealed class MediaUpload : IAsyncDisposable
         if (keep == 0)
             return;
         _sha.AppendData(data.Span[..keep]);
-        _file ??= new FileStream(_path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 0, FileOptions.Asynchronous);
-        await _file.WriteAsync(data[..keep], ct);
+        try
+        {
+            _file ??= new FileStream(_path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 0, FileOptions.Asynchronous);
+            await _file.WriteAsync(data[..keep], ct);
+        }
+        catch (IOException e)
+        {
+            throw new MediaStoreException(e);
+        }
     }
 
     /// <summary>No more bytes: the file is flushed and its hash known.</summary>
@@ -193,8 +200,15 @@ public sealed class MediaUpload : IAsyncDisposable
             return;
         if (_file is not null)
         {
-            await _file.FlushAsync(ct);
-            await _file.DisposeAsync();
+            try
+            {
+                await _file.FlushAsync(ct);
+                await _file.DisposeAsync();
+            }
+            catch (IOException e)
+            {
+                throw new MediaStoreException(e);
+            }
             _file = null;
         }
         _hash = Convert.ToHexStringLower(_sha.GetHashAndReset());
@@ -222,3 +236,9 @@ public sealed class MediaUpload : IAsyncDisposable
             try { File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>
+/// The media store could not write a file (a full disk, say): the server's fault, never reported as a bad request body
+/// (request bodies that break off are IOExceptions too).
+/// </summary>
+public sealed class MediaStoreException(IOException inner) : Exception("The media store could not write a file: " + inner.Message, inner);
