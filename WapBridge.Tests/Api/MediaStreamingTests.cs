@@ -99,6 +99,21 @@ public sealed class MediaStreamingTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Other_arguments_pass_through_the_split_exactly()
+    {
+        const string names = """["a\"b", "c\\", "{[", "]}", {"x": [1, {"y": "\"}"}], "z": null}, -1.5e3, true]""";
+        for (var seed = 0; seed < 5; seed++)
+        {
+            await using var set = await ReadAsync($$"""{"names": {{names}}, "media_data": "QUJD", "wait": 0}""", seed);
+
+            Assert.True(set.TryGet("names", out var value));
+            Assert.Equal(names, value.Json.GetRawText());
+            Assert.True(set.TryGet("wait", out var wait));
+            Assert.Equal(0, wait.Json.GetInt32());
+        }
+    }
+
     [Theory]
     [InlineData("QUJD!")]
     [InlineData("QUJDR")]

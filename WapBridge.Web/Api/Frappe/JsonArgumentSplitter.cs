@@ -48,13 +48,22 @@ internal sealed class JsonArgumentSplitter(Func<string, bool> isMediaArgument, F
         var i = 0;
         while (i < chunk.Length)
         {
-            if (_state == State.InMedia)
+            // The bulk of a large body is the inside of strings and lists: whole runs up to the next byte that matters
+            // go to the decoder (media) or the rewritten object at once.
+            var rest = chunk[i..];
+            var stop = _state switch
             {
-                // The bulk of a large body: hand whole runs of base64 to the decoder.
-                var rest = chunk[i..];
-                var stop = rest.IndexOfAny((byte)'"', (byte)'\\');
+                State.InMedia or State.InValueString => rest.IndexOfAny((byte)'"', (byte)'\\'),
+                State.InValue when _depth > 0 => rest.IndexOfAny(Structural),
+                _ => 0,
+            };
+            if (stop != 0)
+            {
                 var run = stop < 0 ? rest : rest[..stop];
-                _media!.Append(run);
+                if (_state == State.InMedia)
+                    _media!.Append(run);
+                else
+                    Write(run);
                 i += run.Length;
                 if (stop < 0)
                     return;
@@ -62,6 +71,8 @@ internal sealed class JsonArgumentSplitter(Func<string, bool> isMediaArgument, F
             Step(chunk[i++]);
         }
     }
+
+    private static readonly SearchValues<byte> Structural = SearchValues.Create("\"{}[]"u8);
 
     private void Step(byte c)
     {
