@@ -23,7 +23,7 @@ internal sealed class LengthLimitedStream(Stream inner, long limit, string setti
         var read = inner.Read(buffer, offset, count);
         Count(read);
         if (!_holdsTurn && _read > gate.Threshold)
-            _holdsTurn = gate.WaitTurnAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            _holdsTurn = gate.WaitTurn();
         return read;
     }
 
@@ -68,7 +68,7 @@ internal sealed class BodyTooLargeException(long limit, string setting) : Except
     public string Setting { get; } = setting;
 }
 
-/// <summary>Every large body in the process had to wait longer than its patience for a turn.</summary>
+/// <summary>A large body waited longer than <see cref="ApiOptions.LargeBodyWait"/> for a turn.</summary>
 internal sealed class ServerBusyException(TimeSpan retryAfter) : Exception("Too many large request bodies at once")
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
@@ -92,6 +92,8 @@ public sealed class LargeBodyGate(IOptions<ApiOptions> options)
             throw new ServerBusyException(wait);
         return true;
     }
+
+    internal bool WaitTurn() => _turns.Wait(options.Value.LargeBodyWait) ? true : throw new ServerBusyException(options.Value.LargeBodyWait);
 
     internal void Leave() => _turns.Release();
 }
