@@ -10,6 +10,8 @@ log() { printf '\n== %s\n' "$*"; }
 
 need_packages=()
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
+# The fake WhatsApp server's media host makes a throwaway TLS certificate with openssl.
+command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_packages+=(postgresql)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

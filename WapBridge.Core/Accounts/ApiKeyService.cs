@@ -6,7 +6,8 @@ using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Accounts;
 
-public sealed record ApiKeySummary(int Id, string Key, string Label, string SecretHint, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+public sealed record ApiKeySummary(int Id, string Key, string Label, string SecretHint, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt,
+    bool IsAdmin = false);
 
 /// <summary>The only moment a secret exists in clear: returned once from <see cref="ApiKeyService.CreateAsync"/>.</summary>
 public sealed record NewApiKey(ApiKeySummary Summary, string Secret)
@@ -27,7 +28,14 @@ public sealed class ApiKeyService(
     // last_used_at is written at most this often per key, so reads never turn into a write per request.
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
-    public async Task<NewApiKey> CreateAsync(int customerId, string? label, string? createdByUserId, CancellationToken ct = default)
+    public Task<NewApiKey> CreateAsync(int customerId, string? label, string? createdByUserId, CancellationToken ct = default) =>
+        CreateAsync(customerId, label, createdByUserId, isAdmin: false, ct);
+
+    /// <summary>
+    /// <paramref name="isAdmin"/> makes a key that may call the admin API. Only an Admin user makes one, for their own
+    /// customer, and it stays tied to them: it stops being an admin key when they stop being an Admin.
+    /// </summary>
+    public async Task<NewApiKey> CreateAsync(int customerId, string? label, string? createdByUserId, bool isAdmin, CancellationToken ct = default)
     {
         label = string.IsNullOrWhiteSpace(label) ? "API key" : label.Trim();
         if (label.Length > 100)
@@ -36,6 +44,17 @@ public sealed class ApiKeyService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct))
             throw WapBridgeException.NotFound("Customer", customerId.ToString(), "customer");
+        if (isAdmin)
+        {
+            var creator = createdByUserId is null ? null
+                : await db.Users.Where(u => u.Id == createdByUserId).Select(u => new { u.CustomerId }).SingleOrDefaultAsync(ct);
+            if (creator is null || !await IsAdminUserAsync(db, createdByUserId!, ct))
+                throw WapBridgeException.Invalid("is_admin", "admin_key_not_allowed",
+                    "is_admin: only an Admin user can create an admin key (from the dashboard, or with their own admin key)");
+            if (creator.CustomerId != customerId)
+                throw WapBridgeException.Invalid("is_admin", "admin_key_not_allowed",
+                    "is_admin: an admin key can only be created for the Admin's own customer, never for another customer");
+        }
 
         var secret = ApiKeyCredentials.NewSecret();
         var entity = new ApiKey
@@ -46,11 +65,12 @@ public sealed class ApiKeyService(
             Label = label,
             CustomerId = customerId,
             CreatedByUserId = createdByUserId,
+            IsAdmin = isAdmin,
             CreatedAt = time.GetUtcNow(),
         };
         db.ApiKeys.Add(entity);
         await db.SaveChangesAsync(ct);
-        logger.LogInformation("API key {ApiKey} '{Label}' created for customer {CustomerId}", entity.Key, label, customerId);
+        logger.LogInformation("API key {ApiKey} '{Label}' created for customer {CustomerId}{Admin}", entity.Key, label, customerId, isAdmin ? " as an admin key" : "");
         return new NewApiKey(ToSummary(entity), secret);
     }
 
@@ -75,6 +95,13 @@ public sealed class ApiKeyService(
         cache.Remove(CacheKey(key.Key));
     }
 
+    /// <summary>The dashboard user who created a key, if one did.</summary>
+    public async Task<string?> CreatorOfAsync(int apiKeyId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ApiKeys.Where(k => k.Id == apiKeyId).Select(k => k.CreatedByUserId).SingleOrDefaultAsync(ct);
+    }
+
     /// <summary>The caller behind <paramref name="key"/>:<paramref name="secret"/>, or null when unknown, revoked or wrong.</summary>
     public async Task<ApiCaller?> VerifyAsync(string key, string secret, CancellationToken ct = default)
     {
@@ -90,6 +117,13 @@ public sealed class ApiKeyService(
             return null;
 
         await TouchAsync(entry, ct);
+        // Not cached: demoting the creator must disarm the key at once, on every node. Admin keys are few
+        // (an operator's automation), so this costs one indexed query on those keys' requests only.
+        if (entry.AdminCreatorId is { } creator)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            return entry.Caller with { IsAdmin = await IsAdminUserAsync(db, creator, ct) };
+        }
         return entry.Caller;
     }
 
@@ -103,13 +137,15 @@ public sealed class ApiKeyService(
         if (row is null)
             return null;
 
-        var isAdmin = row.IsAdmin && row.CreatedByUserId is not null && await (
-            from ur in db.UserRoles
-            join r in db.Roles on ur.RoleId equals r.Id
-            where ur.UserId == row.CreatedByUserId && r.Name == Roles.Admin
-            select ur).AnyAsync(ct);
-        return new VerifiedKey(row.SecretHash, new ApiCaller(row.CustomerId, row.CustomerCode, row.Id, key, isAdmin), row.LastUsedAt);
+        var adminCreator = row.IsAdmin ? row.CreatedByUserId : null;
+        return new VerifiedKey(row.SecretHash, new ApiCaller(row.CustomerId, row.CustomerCode, row.Id, key, false), adminCreator, row.LastUsedAt);
     }
+
+    private static Task<bool> IsAdminUserAsync(WapBridgeDbContext db, string userId, CancellationToken ct) => (
+        from ur in db.UserRoles
+        join r in db.Roles on ur.RoleId equals r.Id
+        where ur.UserId == userId && r.Name == Roles.Admin
+        select ur).AnyAsync(ct);
 
     private async Task TouchAsync(VerifiedKey entry, CancellationToken ct)
     {
@@ -124,12 +160,15 @@ public sealed class ApiKeyService(
 
     private static string CacheKey(string key) => "apikey:" + key;
 
-    private static ApiKeySummary ToSummary(ApiKey k) => new(k.Id, k.Key, k.Label, k.SecretHint, k.CreatedAt, k.LastUsedAt, k.RevokedAt);
+    private static ApiKeySummary ToSummary(ApiKey k) => new(k.Id, k.Key, k.Label, k.SecretHint, k.CreatedAt, k.LastUsedAt, k.RevokedAt, k.IsAdmin);
 
-    private sealed class VerifiedKey(byte[] secretHash, ApiCaller caller, DateTimeOffset? lastUsedAt)
+    private sealed class VerifiedKey(byte[] secretHash, ApiCaller caller, string? adminCreatorId, DateTimeOffset? lastUsedAt)
     {
         public byte[] SecretHash { get; } = secretHash;
         public ApiCaller Caller { get; } = caller;
+
+        /// <summary>The creator of a key flagged admin: the key is admin while this user is.</summary>
+        public string? AdminCreatorId { get; } = adminCreatorId;
         public DateTimeOffset? LastUsedAt { get; set; } = lastUsedAt;
     }
 }

@@ -2,6 +2,11 @@ namespace WapBridge.Core.Campaigns;
 
 public static class CampaignStates
 {
+    /// <summary>
+    /// Hidden while its recipients are stored chunk by chunk: not listed, not runnable, not found by its code.
+    /// One left behind by a dead process is deleted by <see cref="CampaignRecovery"/>.
+    /// </summary>
+    public const string Creating = "creating";
     public const string Scheduled = "scheduled";
     public const string Running = "running";
     public const string Paused = "paused";

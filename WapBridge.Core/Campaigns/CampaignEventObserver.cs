@@ -33,8 +33,20 @@ public sealed class CampaignEventObserver(
                         logger.LogWarning("Paused {Count} campaigns of instance {Instance}: it logged out", paused, instance.Code);
                 }
                 break;
+            case AccountRestrictedEvent restricted:
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                {
+                    // Campaigns reach new contacts: each send would be refused and deepen the restriction.
+                    var paused = await db.Campaigns.Where(c => c.InstanceId == instance.Id && c.State == CampaignStates.Running)
+                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Paused)
+                            .SetProperty(c => c.PausedReason, $"{SendFailurePolicy.AccountRestricted}: WhatsApp restricts this number from messaging new contacts until {restricted.Until:u}; resume after that")
+                            .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+                    if (paused > 0)
+                        logger.LogWarning("Paused {Count} campaigns of instance {Instance}: WhatsApp restricted it until {Until}", paused, instance.Code, restricted.Until);
+                }
+                break;
             case MessageReceivedEvent { Message: { FromPhone: { } from, GroupId: null, Body: { } body } }
-                when options.Value.OptOutKeywords.Any(k => string.Equals(k, body.Trim().TrimEnd('.', '!'), StringComparison.OrdinalIgnoreCase)):
+                when options.Value.EffectiveOptOutKeywords.Any(k => string.Equals(k, body.Trim().TrimEnd('.', '!'), StringComparison.OrdinalIgnoreCase)):
                 await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 {
                     if (!await db.Suppressions.AnyAsync(s => s.CustomerId == instance.CustomerId && s.Number == from, ct))
@@ -63,7 +75,7 @@ public sealed class CampaignEventObserver(
             var ids = group.Select(r => r.WaMessageId).ToList();
             var messages = await db.Messages.AsNoTracking()
                 .Where(m => m.InstanceId == group.Key && ids.Contains(m.WaMessageId) && m.CampaignId != null)
-                .Select(m => new { m.Id, m.Status, m.Error }).ToListAsync(ct);
+                .Select(m => new { m.Id, m.Status, m.Error, m.ErrorCode }).ToListAsync(ct);
             if (messages.Count == 0)
                 continue;
             var messageIds = messages.Select(m => m.Id).ToList();
@@ -74,7 +86,7 @@ public sealed class CampaignEventObserver(
             {
                 var message = byId[recipient.MessageId!.Value];
                 if (CampaignProgress.RecipientStateFor(message.Status) is { } target)
-                    moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? message.Error : null));
+                    moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? CampaignProgress.FailureReason(message.ErrorCode, message.Error) : null));
             }
             await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
         }

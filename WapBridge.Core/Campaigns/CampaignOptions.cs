@@ -10,8 +10,28 @@ public sealed class CampaignOptions
     public int? HourlyLimit { get; set; }
     public int? DailyLimit { get; set; }
 
-    /// <summary>Inbound messages that are exactly one of these (any case) put the sender on the suppression list.</summary>
-    public string[] OptOutKeywords { get; set; } = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ACHA"];
+    public static readonly string[] DefaultOptOutKeywords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ACHA"];
+
+    /// <summary>
+    /// Inbound messages that are exactly one of these (any case) put the sender on the suppression list. Unset means
+    /// <see cref="DefaultOptOutKeywords"/>: a default array here would be appended to, not replaced, by
+    /// <c>WAPBRIDGE_Campaigns__OptOutKeywords__0</c> (the configuration binder adds configured items to an array's).
+    /// </summary>
+    public string[]? OptOutKeywords { get; set; }
+
+    public string[] EffectiveOptOutKeywords => OptOutKeywords is { Length: > 0 } custom ? custom : DefaultOptOutKeywords;
+
+    /// <summary>Most recipients one create or add request may carry (417 above); a bigger list goes in with add_campaign_recipients.</summary>
+    public int MaxRecipientsPerRequest { get; set; } = 100_000;
+
+    /// <summary>
+    /// Recipients stored per transaction. SQLite has one writer: between chunks it is let go, so other customers'
+    /// sends get in while a big list is stored.
+    /// </summary>
+    public int InsertChunkSize { get; set; } = 5_000;
+
+    /// <summary>A campaign still being created that stored no chunk for this long was abandoned (its process died) and is deleted.</summary>
+    public TimeSpan CreationLease { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Longest stretch a runner job works before handing over to a fresh job (Hangfire jobs stay short).</summary>
     public TimeSpan RunnerSlice { get; set; } = TimeSpan.FromMinutes(2);

@@ -241,11 +241,11 @@ public sealed class CampaignRunner(
     private async Task SyncAsync(WapBridgeDbContext db, IReadOnlyList<CampaignRecipient> recipients, CancellationToken ct)
     {
         var ids = recipients.Select(r => r.MessageId!.Value).ToList();
-        var messages = await db.Messages.AsNoTracking().Where(m => ids.Contains(m.Id)).Select(m => new { m.Id, m.Status, m.Error }).ToDictionaryAsync(m => m.Id, ct);
+        var messages = await db.Messages.AsNoTracking().Where(m => ids.Contains(m.Id)).Select(m => new { m.Id, m.Status, m.Error, m.ErrorCode }).ToDictionaryAsync(m => m.Id, ct);
         var moves = new List<RecipientMove>(recipients.Count);
         foreach (var recipient in recipients)
             if (messages.TryGetValue(recipient.MessageId!.Value, out var message) && CampaignProgress.RecipientStateFor(message.Status) is { } target)
-                moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? message.Error : null));
+                moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? CampaignProgress.FailureReason(message.ErrorCode, message.Error) : null));
         await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
     }
 
@@ -278,7 +278,9 @@ public sealed class CampaignRunner(
     private async Task CompleteAsync(WapBridgeDbContext db, Campaign campaign, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var completed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running).ExecuteUpdateAsync(s => s
+        // Pending (kept with the rows in each transaction) guards against recipients added after this runner found none:
+        // the add schedules a runner for them once its last chunk is stored.
+        var completed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running && c.Pending == 0).ExecuteUpdateAsync(s => s
             .SetProperty(c => c.State, CampaignStates.Completed)
             .SetProperty(c => c.CompletedAt, now)
             .SetProperty(c => c.PausedReason, (string?)null)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -32,9 +33,15 @@ public sealed class CampaignService(
     ICampaignScheduler scheduler,
     IOptions<CampaignOptions> options,
     IOptions<MessagingOptions> messaging,
+    IOptions<AccountOptions> accounts,
     TimeProvider time,
     ILogger<CampaignService> logger)
 {
+    /// <summary>
+    /// Stores the campaign hidden (<see cref="CampaignStates.Creating"/>), its recipients chunk by chunk in their own
+    /// transactions, and only then shows it as running or scheduled: a big list never holds the database's writer for
+    /// long, and nobody sees, runs or counts half a campaign. A failure removes what was stored.
+    /// </summary>
     public async Task<(CampaignStatus Status, RecipientsAdded Added)> CreateAsync(int customerId, NewCampaign request, CancellationToken ct = default)
     {
         var instance = await instances.FindAsync(customerId, request.InstanceCode, ct);
@@ -49,49 +56,85 @@ public sealed class CampaignService(
         var name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
         if (name is { Length: > 140 })
             throw WapBridgeException.Invalid("campaign_name", "too_long", "campaign_name must be at most 140 characters");
+        var items = RecipientItems(request.Recipients);
+        CustomerQuotas quotas;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            quotas = await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct);
+        quotas.EnsureRecipientsAllowed(0, items.Count);
         StoredMedia? stored = null;
         if (request.MediaData is { } upload)
         {
             var file = MediaValidator.Validate(upload, request.MimeType, request.Filename, messaging.Value.MediaLimits);
+            quotas.EnsureMediaAllowed(file.Size);
             stored = new StoredMedia((await file.Upload.CommitAsync(ct)).Hash, file.MimeType, file.Filename, file.Size, file.Type);
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var parsed = ParseRecipients(request.Recipients, instance.DefaultCountry);
+        var parsed = ParseRecipients(items, instance.DefaultCountry);
         var parseTime = clock.Elapsed;
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var sequence = await SequenceGenerator.NextAsync(db, "campaign", ct);
-        var scheduled = request.ScheduledAt is { } when && when > now;
-        var campaign = new Campaign
+        Campaign campaign;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            Code = Campaign.FormatCode(sequence),
-            CustomerId = customerId,
-            InstanceId = instance.Id,
-            Name = name ?? $"Campaign {sequence}",
-            MessageText = request.Message,
-            MediaHash = stored?.Hash,
-            MimeType = stored?.MimeType,
-            Filename = stored?.Filename,
-            Caption = stored is null ? null : (request.Caption ?? request.Message),
-            State = scheduled ? CampaignStates.Scheduled : CampaignStates.Running,
-            MinDelaySeconds = throttle.MinDelaySeconds,
-            MaxDelaySeconds = throttle.MaxDelaySeconds,
-            HourlyLimit = throttle.HourlyLimit,
-            DailyLimit = throttle.DailyLimit,
-            ActiveFrom = throttle.ActiveFrom,
-            ActiveUntil = throttle.ActiveUntil,
-            TimeZone = throttle.TimeZone,
-            CreatedAt = now,
-            ScheduledAt = request.ScheduledAt,
-            StartedAt = scheduled ? null : now,
-            NextSendAt = scheduled ? request.ScheduledAt : now,
-        };
-        db.Campaigns.Add(campaign);
-        await db.SaveChangesAsync(ct);
-        var added = await AddParsedAsync(db, campaign, parsed, isNew: true, ct);
-        await tx.CommitAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var sequence = await SequenceGenerator.NextAsync(db, "campaign", ct);
+            campaign = new Campaign
+            {
+                Code = Campaign.FormatCode(sequence),
+                CustomerId = customerId,
+                InstanceId = instance.Id,
+                Name = name ?? $"Campaign {sequence}",
+                MessageText = request.Message,
+                MediaHash = stored?.Hash,
+                MimeType = stored?.MimeType,
+                Filename = stored?.Filename,
+                Caption = stored is null ? null : (request.Caption ?? request.Message),
+                State = CampaignStates.Creating,
+                MinDelaySeconds = throttle.MinDelaySeconds,
+                MaxDelaySeconds = throttle.MaxDelaySeconds,
+                HourlyLimit = throttle.HourlyLimit,
+                DailyLimit = throttle.DailyLimit,
+                ActiveFrom = throttle.ActiveFrom,
+                ActiveUntil = throttle.ActiveUntil,
+                TimeZone = throttle.TimeZone,
+                CreatedAt = now,
+                ScheduledAt = request.ScheduledAt,
+                RunnerLeaseUntil = now + options.Value.CreationLease,
+            };
+            db.Campaigns.Add(campaign);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+
+        bool scheduled;
+        RecipientsAdded added;
+        try
+        {
+            added = await StoreRecipientsAsync(campaign, parsed, creating: true, ct);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            now = time.GetUtcNow();
+            scheduled = request.ScheduledAt is { } when && when > now;
+            var state = scheduled ? CampaignStates.Scheduled : CampaignStates.Running;
+            DateTimeOffset? startedAt = scheduled ? null : now;
+            var nextSendAt = scheduled ? request.ScheduledAt : now;
+            var shown = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Creating)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, state).SetProperty(c => c.StartedAt, startedAt)
+                    .SetProperty(c => c.NextSendAt, nextSendAt).SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
+            if (shown == 0)
+                throw CreationInterrupted(campaign.Code);
+        }
+        catch
+        {
+            try
+            {
+                await DiscardUnfinishedAsync(campaign.Id, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // The original failure is the caller's answer; the recovery sweep deletes the rest once its lease runs out.
+                logger.LogWarning(e, "Could not delete the unfinished campaign {Campaign}; the recovery sweep will", campaign.Code);
+            }
+            throw;
+        }
         logger.LogInformation("Campaign {Campaign} created on {Instance}: {Total} recipients, {Invalid} invalid, {Duplicates} duplicates; " +
             "recipients read in {ParseMs} ms, stored in {StoreMs} ms",
             campaign.Code, instance.Code, added.Total, added.Invalid.Count, added.Duplicates,
@@ -105,22 +148,26 @@ public sealed class CampaignService(
     {
         if (recipients is null)
             throw WapBridgeException.Missing("recipients");
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        var campaign = await FindAsync(db, customerId, campaignCode, ct);
-        if (campaign.State is not (CampaignStates.Running or CampaignStates.Paused or CampaignStates.Scheduled))
-            throw new WapBridgeException(ErrorKind.Conflict, "campaign_finished",
-                $"Campaign {campaign.Code} is {campaign.State}; recipients can be added while it is running, paused or scheduled.", "campaign");
+        var items = RecipientItems(recipients);
+        Campaign campaign;
+        string? country;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            campaign = await FindAsync(db, customerId, campaignCode, ct);
+            if (campaign.State is not (CampaignStates.Running or CampaignStates.Paused or CampaignStates.Scheduled))
+                throw new WapBridgeException(ErrorKind.Conflict, "campaign_finished",
+                    $"Campaign {campaign.Code} is {campaign.State}; recipients can be added while it is running, paused or scheduled.", "campaign");
+            // Every entry counts, invalid and duplicate ones too: each is a stored row.
+            (await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct))
+                .EnsureRecipientsAllowed((long)campaign.Total + campaign.Invalid + campaign.Duplicates, items.Count);
+            country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleOrDefaultAsync(ct);
+        }
         RecipientsAdded added;
         try
         {
-            var country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleAsync(ct);
-            var parsed = ParseRecipients(recipients, country);
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            added = await AddParsedAsync(db, campaign, parsed, isNew: false, ct);
-            await tx.CommitAsync(ct);
+            added = await StoreRecipientsAsync(campaign, ParseRecipients(items, country), creating: false, ct);
         }
-        catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException)
+        catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or WapBridgeException { Code: "campaign_finished" })
         {
             // Deleting the instance deletes its campaigns: one deleted while its recipients were being added is a 404, as if
             // the delete had come first.
@@ -134,18 +181,50 @@ public sealed class CampaignService(
         return added;
     }
 
+    /// <summary>
+    /// Deletes a campaign that never finished being created, and its recipients, a chunk at a time (a big delete would
+    /// hold SQLite's writer as long as the big insert did). A campaign that made it out of <see cref="CampaignStates.Creating"/> stays.
+    /// </summary>
+    public async Task DiscardUnfinishedAsync(long campaignId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId && c.State == CampaignStates.Creating, ct))
+            return;
+        var chunk = Math.Max(1, options.Value.InsertChunkSize);
+        while (true)
+        {
+            var ids = await db.CampaignRecipients.Where(r => r.CampaignId == campaignId).Select(r => r.Id).Take(chunk).ToListAsync(ct);
+            if (ids.Count == 0)
+                break;
+            await db.CampaignRecipients.Where(r => ids.Contains(r.Id)).ExecuteDeleteAsync(ct);
+        }
+        await db.Campaigns.Where(c => c.Id == campaignId && c.State == CampaignStates.Creating).ExecuteDeleteAsync(ct);
+    }
+
+    private static WapBridgeException CreationInterrupted(string code) =>
+        new(ErrorKind.Conflict, "campaign_interrupted",
+            $"Creating campaign {code} was interrupted (its instance was deleted, or the server restarted); create it again.");
+
     private sealed record ParsedRecipient(string Input, string? Number, string? Error, JsonObject? Variables);
 
-    private static List<ParsedRecipient> ParseRecipients(JsonNode recipients, string? defaultCountry)
+    /// <summary>The entries of <c>recipients</c>, at most <see cref="CampaignOptions.MaxRecipientsPerRequest"/> of them.</summary>
+    private List<JsonNode?> RecipientItems(JsonNode recipients)
     {
         var items = recipients is JsonArray array ? array.ToList() : [recipients];
         if (items.Count == 0)
             throw WapBridgeException.Invalid("recipients", "no_recipients", "recipients is empty");
+        var cap = options.Value.MaxRecipientsPerRequest;
+        if (items.Count > cap)
+            throw WapBridgeException.Invalid("recipients", "too_many_recipients",
+                $"recipients has {items.Count:N0} entries; one request may carry at most {cap:N0}: send the first {cap:N0} here and the rest with add_campaign_recipients, up to {cap:N0} per call.");
+        return items;
+    }
+
+    private static List<ParsedRecipient> ParseRecipients(List<JsonNode?> items, string? defaultCountry) =>
         // Number parsing is most of a big create's time and each item stands alone: use every core, keep the order.
-        return items.Count < 2000
+        items.Count < 2000
             ? items.Select(item => ParseRecipient(item, defaultCountry)).ToList()
             : items.AsParallel().AsOrdered().Select(item => ParseRecipient(item, defaultCountry)).ToList();
-    }
 
     private static ParsedRecipient ParseRecipient(JsonNode? item, string? defaultCountry)
     {
@@ -173,52 +252,88 @@ public sealed class CampaignService(
         }
     }
 
-    private async Task<RecipientsAdded> AddParsedAsync(WapBridgeDbContext db, Campaign campaign, List<ParsedRecipient> parsed, bool isNew, CancellationToken ct)
+    /// <summary>
+    /// Stores recipients <see cref="CampaignOptions.InsertChunkSize"/> at a time, each chunk in its own transaction
+    /// with the campaign's counters, so the writer is free between chunks and the counters always match the rows.
+    /// </summary>
+    private async Task<RecipientsAdded> StoreRecipientsAsync(Campaign campaign, List<ParsedRecipient> parsed, bool creating, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
         var numbers = parsed.Where(p => p.Number is not null).Select(p => p.Number!).Distinct().ToList();
-        // A campaign created in this transaction has no recipients yet: nothing to look up.
-        var existing = isNew ? new HashSet<string>(numbers.Count) : await ExistingNumbersAsync(db, campaign.Id, numbers, ct);
-        var suppressed = await SuppressedNumbersAsync(db, campaign.CustomerId, numbers, ct);
+        HashSet<string> suppressed;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            suppressed = await SuppressedNumbersAsync(db, campaign.CustomerId, numbers, ct);
 
+        // Numbers this request stored, so a number repeated in another chunk is a duplicate too.
+        var stored = new HashSet<string>(numbers.Count);
         int added = 0, duplicates = 0, skipped = 0;
         var invalid = new List<InvalidRecipient>();
-        var rows = new List<CampaignRecipient>(parsed.Count);
-        foreach (var p in parsed)
+        foreach (var chunk in parsed.Chunk(Math.Max(1, options.Value.InsertChunkSize)))
         {
-            var row = new CampaignRecipient { CampaignId = campaign.Id, RawInput = Truncate(p.Input, 200)!, Number = p.Number, Variables = p.Variables?.ToJsonString(), UpdatedAt = now };
-            if (p.Number is null)
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var now = time.GetUtcNow();
+            // First, so the campaign is known to exist (and, on PostgreSQL, its row is locked against concurrent adds)
+            // before anything is looked up or written; a creating campaign's lease is renewed with it.
+            var lease = now + options.Value.CreationLease;
+            var row = db.Campaigns.Where(c => c.Id == campaign.Id);
+            var present = creating
+                ? await row.Where(c => c.State == CampaignStates.Creating).ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, lease), ct)
+                : await row.Where(c => c.State == CampaignStates.Running || c.State == CampaignStates.Paused || c.State == CampaignStates.Scheduled)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, c => c.RunnerLeaseUntil), ct);
+            if (present == 0)
+                throw creating ? CreationInterrupted(campaign.Code) : new WapBridgeException(ErrorKind.Conflict, "campaign_finished",
+                    $"Campaign {campaign.Code} was cancelled, completed or deleted while recipients were being added; {added + duplicates + skipped + invalid.Count:N0} of them were stored.", "campaign");
+            // A hidden campaign has only the rows this request stored; a visible one may have gained numbers from another request.
+            var existing = creating ? new HashSet<string>() : await ExistingNumbersAsync(db, campaign.Id,
+                chunk.Where(p => p.Number is not null && !stored.Contains(p.Number)).Select(p => p.Number!).Distinct().ToList(), ct);
+
+            int chunkAdded = 0, chunkDuplicates = 0, chunkSkipped = 0, chunkInvalid = 0;
+            var rows = new List<CampaignRecipient>(chunk.Length);
+            foreach (var p in chunk)
             {
-                row.State = RecipientStates.Invalid;
-                row.Error = Truncate(p.Error, 300);
-                invalid.Add(new InvalidRecipient(p.Input, p.Error!));
+                var recipient = new CampaignRecipient { CampaignId = campaign.Id, RawInput = Truncate(p.Input, 200)!, Number = p.Number, Variables = p.Variables?.ToJsonString(), UpdatedAt = now };
+                if (p.Number is null)
+                {
+                    recipient.State = RecipientStates.Invalid;
+                    recipient.Error = Truncate(p.Error, 300);
+                    invalid.Add(new InvalidRecipient(p.Input, p.Error!));
+                    chunkInvalid++;
+                }
+                else if (existing.Contains(p.Number) || !stored.Add(p.Number))
+                {
+                    recipient.State = RecipientStates.Duplicate;
+                    chunkDuplicates++;
+                }
+                else if (suppressed.Contains(p.Number))
+                {
+                    recipient.State = RecipientStates.Skipped;
+                    recipient.Error = "opted out";
+                    chunkSkipped++;
+                }
+                else
+                {
+                    chunkAdded++;
+                }
+                rows.Add(recipient);
             }
-            else if (!existing.Add(p.Number))
-            {
-                row.State = RecipientStates.Duplicate;
-                duplicates++;
-            }
-            else if (suppressed.Contains(p.Number))
-            {
-                row.State = RecipientStates.Skipped;
-                row.Error = "opted out";
-                skipped++;
-            }
-            else
-            {
-                added++;
-            }
-            rows.Add(row);
+            await CampaignRecipientWriter.InsertAsync(db, rows, ct);
+            await db.Campaigns.Where(c => c.Id == campaign.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Total, c => c.Total + chunkAdded + chunkSkipped)
+                .SetProperty(c => c.Pending, c => c.Pending + chunkAdded)
+                .SetProperty(c => c.Skipped, c => c.Skipped + chunkSkipped)
+                .SetProperty(c => c.Invalid, c => c.Invalid + chunkInvalid)
+                .SetProperty(c => c.Duplicates, c => c.Duplicates + chunkDuplicates), ct);
+            await tx.CommitAsync(ct);
+            added += chunkAdded;
+            duplicates += chunkDuplicates;
+            skipped += chunkSkipped;
         }
-        await CampaignRecipientWriter.InsertAsync(db, rows, ct);
-        await db.Campaigns.Where(c => c.Id == campaign.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(c => c.Total, c => c.Total + added + skipped)
-            .SetProperty(c => c.Pending, c => c.Pending + added)
-            .SetProperty(c => c.Skipped, c => c.Skipped + skipped)
-            .SetProperty(c => c.Invalid, c => c.Invalid + invalid.Count)
-            .SetProperty(c => c.Duplicates, c => c.Duplicates + duplicates), ct);
-        var total = await db.Campaigns.Where(c => c.Id == campaign.Id).Select(c => c.Total).SingleAsync(ct);
-        return new RecipientsAdded(campaign.Code, added, duplicates, invalid, skipped, total);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var total = await db.Campaigns.Where(c => c.Id == campaign.Id).Select(c => c.Total).SingleAsync(ct);
+            return new RecipientsAdded(campaign.Code, added, duplicates, invalid, skipped, total);
+        }
     }
 
     private static async Task<HashSet<string>> ExistingNumbersAsync(WapBridgeDbContext db, long campaignId, List<string> numbers, CancellationToken ct)
@@ -251,7 +366,7 @@ public sealed class CampaignService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // One round trip: this is what integrators poll.
         var found = await (from c in db.Campaigns.AsNoTracking()
-                           where c.Code == code && c.CustomerId == customerId
+                           where c.Code == code && c.CustomerId == customerId && c.State != CampaignStates.Creating
                            join i in db.Instances on c.InstanceId equals i.Id
                            select new { c, i.Code }).SingleOrDefaultAsync(ct)
             ?? throw WapBridgeException.NotFound("Campaign", code, "campaign");
@@ -261,7 +376,7 @@ public sealed class CampaignService(
     public async Task<PagedList<CampaignStatus>> ListAsync(int customerId, string? state, Paging paging, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.Campaigns.AsNoTracking().Where(c => c.CustomerId == customerId);
+        var query = db.Campaigns.AsNoTracking().Where(c => c.CustomerId == customerId && c.State != CampaignStates.Creating);
         if (!string.IsNullOrWhiteSpace(state))
             query = query.Where(c => c.State == state.Trim().ToLowerInvariant());
         var total = await query.CountAsync(ct);
@@ -343,7 +458,7 @@ public sealed class CampaignService(
     private static async Task<Campaign> FindAsync(WapBridgeDbContext db, int customerId, string? campaignCode, CancellationToken ct)
     {
         var code = CampaignCode(campaignCode);
-        return await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Code == code && c.CustomerId == customerId, ct)
+        return await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Code == code && c.CustomerId == customerId && c.State != CampaignStates.Creating, ct)
             ?? throw WapBridgeException.NotFound("Campaign", code, "campaign");
     }
 

@@ -13,12 +13,28 @@ public sealed record PairingExpiredEvent(string InstanceId, DateTimeOffset At, s
 public sealed record ConnectedEvent(string InstanceId, DateTimeOffset At, string PhoneNumber, string? PushName) : EngineEvent(InstanceId, At);
 
 /// <summary>The connection dropped; <see cref="Transient"/> sessions are reconnected by the host.</summary>
-public sealed record DisconnectedEvent(string InstanceId, DateTimeOffset At, string Reason, bool Transient) : EngineEvent(InstanceId, At);
+public sealed record DisconnectedEvent(string InstanceId, DateTimeOffset At, string Reason, bool Transient) : EngineEvent(InstanceId, At)
+{
+    /// <summary>A temporary ban (402): the host reconnects once, at this time, and not before.</summary>
+    public DateTimeOffset? BannedUntil { get; init; }
+}
+
+/// <summary>
+/// WhatsApp restricts the account (463, reach-out timelock): it stays connected, but sends to contacts it never
+/// talked with are held until <see cref="Until"/>.
+/// </summary>
+public sealed record AccountRestrictedEvent(string InstanceId, DateTimeOffset At, DateTimeOffset Until, string Detail) : EngineEvent(InstanceId, At);
 
 /// <summary>The phone unlinked this device: the credentials are void and a new scan is needed.</summary>
 public sealed record LoggedOutEvent(string InstanceId, DateTimeOffset At, string Reason) : EngineEvent(InstanceId, At);
 
 public sealed record MessageReceivedEvent(string InstanceId, DateTimeOffset At, InboundEngineMessage Message) : EngineEvent(InstanceId, At);
+
+/// <summary>A message arrived that the engine could not decrypt; the host counts them on the instance.</summary>
+public sealed record UndecryptableMessageEvent(string InstanceId, DateTimeOffset At, string? MessageId, string? Error) : EngineEvent(InstanceId, At);
+
+/// <summary>WhatsApp told the engine which phone number (digits) a LID (its user part) belongs to.</summary>
+public sealed record LidMappingEvent(string InstanceId, DateTimeOffset At, string Lid, string PhoneNumber) : EngineEvent(InstanceId, At);
 
 public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At);
 

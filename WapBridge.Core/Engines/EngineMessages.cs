@@ -42,12 +42,22 @@ public sealed class EngineMedia
 }
 
 /// <summary>A message to send; <see cref="Id"/> is chosen and stored by the caller before the send.</summary>
-public sealed record OutgoingMessage(string Id, string ToPhone, string? Text, EngineMedia? Media = null, string? Caption = null);
+public sealed record OutgoingMessage(string Id, string ToPhone, string? Text, EngineMedia? Media = null, string? Caption = null)
+{
+    /// <summary>Where WhatsApp said the number lives (a number check's answer); engines address the phone number otherwise.</summary>
+    public string? ToJid { get; init; }
+}
+
+/// <summary>WhatsApp's answer to "is this number on WhatsApp?": the JID to send to when it is.</summary>
+public sealed record NumberCheckResult(bool OnWhatsApp, string? Jid, string? Lid = null);
 
 public sealed record EngineSendResult(bool Accepted, string? Error = null, string? ErrorCode = null)
 {
     public static readonly EngineSendResult Ok = new(true);
     public static EngineSendResult Failed(string code, string error) => new(false, error, code);
+
+    /// <summary>With error 463: until when WhatsApp restricts the account, when it said.</summary>
+    public DateTimeOffset? RestrictedUntil { get; init; }
 }
 
 /// <summary>
@@ -80,6 +90,18 @@ public sealed record InboundEngineMessage(
 
     /// <summary>Type <c>revoked</c>: the id of the message the sender deleted for everyone.</summary>
     public string? RevokedId { get; init; }
+
+    /// <summary>
+    /// The message has media the engine is still downloading: the host stores it now and sends its webhook once
+    /// the same message comes again as a <see cref="MediaFollowUp"/>, so <c>hasMedia</c> never arrives without media.
+    /// </summary>
+    public bool MediaPending { get; init; }
+
+    /// <summary>The media of a message handed over earlier as <see cref="MediaPending"/>: <see cref="Media"/> or <see cref="MediaError"/>.</summary>
+    public bool MediaFollowUp { get; init; }
+
+    /// <summary>Why the media could not be downloaded (the webhook then says <c>media.error</c>).</summary>
+    public string? MediaError { get; init; }
 }
 
 public sealed record EngineLocation(double Latitude, double Longitude, string? Name, string? Address, string? Url);

@@ -20,9 +20,27 @@ public interface IWhatsAppEngine
 /// <summary>
 /// What a session needs from its host: who it is, where events go, where credentials live. Engines with a
 /// large key-value auth state (Baileys: creds and signal keys) keep it in <see cref="AuthState"/>; a host
-/// that has none leaves it null and the engine keeps its state in memory.
+/// that has none leaves it null and the engine keeps its state in memory. <see cref="CustomerId"/> is the customer
+/// owning the instance: the simulator keeps one network per customer, so one tenant never reaches another's numbers.
 /// </summary>
-public sealed record EngineSessionContext(string InstanceId, IEngineEventSink Events, IEngineCredentialStore Credentials, IEngineAuthStore? AuthState = null);
+public sealed record EngineSessionContext(string InstanceId, IEngineEventSink Events, IEngineCredentialStore Credentials, IEngineAuthStore? AuthState = null,
+    int CustomerId = 0)
+{
+    /// <summary>Where the content of sent messages is kept for resends; null keeps nothing (no resend after a restart).</summary>
+    public ISentMessageStore? SentMessages { get; init; }
+}
+
+/// <summary>
+/// The content of sent messages as the engine encoded them, stored encrypted in the database so a recipient that
+/// could not decrypt gets a resend after a reconnect, an engine or host restart, or from another node.
+/// </summary>
+public interface ISentMessageStore
+{
+    Task SaveAsync(string waMessageId, string remoteJid, byte[] content, CancellationToken ct = default);
+
+    /// <summary>The stored content, or null when it is unknown or past its retention.</summary>
+    Task<byte[]?> GetAsync(string waMessageId, CancellationToken ct = default);
+}
 
 public interface IEngineEventSink
 {
@@ -70,6 +88,15 @@ public interface IEngineSession : IAsyncDisposable
 
     /// <summary>Asks for an 8-character code to type on the phone instead of scanning the QR.</summary>
     Task<string> RequestPairingCodeAsync(string phoneNumber, CancellationToken ct = default);
+
+    /// <summary>
+    /// Asks WhatsApp whether a number is registered; null when the engine cannot tell (the send itself then
+    /// reports <c>not_on_whatsapp</c>, or nothing). Throws when the session cannot ask right now.
+    /// </summary>
+    Task<NumberCheckResult?> CheckNumberAsync(string phone, CancellationToken ct = default) => Task.FromResult<NumberCheckResult?>(null);
+
+    /// <summary>Whether <see cref="CheckNumberAsync"/> asks WhatsApp (then the outbox checks and caches numbers before sends).</summary>
+    bool ChecksNumbers => false;
 
     /// <summary>Shows "typing…" to the recipient for a moment before a send; engines that cannot, do nothing.</summary>
     Task SendTypingAsync(string toPhone, CancellationToken ct = default) => Task.CompletedTask;

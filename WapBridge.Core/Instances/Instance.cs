@@ -40,6 +40,16 @@ public sealed class Instance
     public DateTimeOffset StateChangedAt { get; set; }
     public DateTimeOffset? ConnectedAt { get; set; }
 
+    /// <summary>WhatsApp's reach-out timelock (463): sends to new contacts wait until then (contract §12).</summary>
+    public DateTimeOffset? RestrictedUntil { get; set; }
+    public string? RestrictionDetail { get; set; }
+
+    /// <summary>A temporary ban (402): no reconnect before this time.</summary>
+    public DateTimeOffset? BannedUntil { get; set; }
+
+    /// <summary>Inbound messages the engine could not decrypt, shown on the instance.</summary>
+    public int UndecryptableMessages { get; set; }
+
     public static string FormatCode(string nodeId, long sequence) => $"INST-{nodeId}-{sequence:D7}";
 }
 

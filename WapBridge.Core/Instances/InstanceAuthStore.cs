@@ -14,6 +14,12 @@ namespace WapBridge.Core.Instances;
 internal sealed class InstanceAuthStore(IDbContextFactory<WapBridgeDbContext> dbFactory, IDataProtector protector, int instanceId, TimeProvider time)
     : IEngineAuthStore
 {
+    /// <summary>
+    /// Cached values per session. Baileys keeps a signal session and sender keys per contact and group, so a busy
+    /// account would otherwise cache its whole key store; past this the cache starts over (the store has it all).
+    /// </summary>
+    internal const int MaxCachedEntries = 20_000;
+
     // Values by (category, key id); a null value is a known-missing key, so a miss is not asked again.
     private readonly ConcurrentDictionary<(string Category, string KeyId), string?> _cache = new();
 
@@ -40,7 +46,7 @@ internal sealed class InstanceAuthStore(IDbContextFactory<WapBridgeDbContext> db
         foreach (var id in missing)
         {
             var value = found.GetValueOrDefault(id);
-            _cache[(category, id)] = value;
+            Cache(category, id, value);
             result[id] = value;
         }
         return result;
@@ -89,7 +95,17 @@ internal sealed class InstanceAuthStore(IDbContextFactory<WapBridgeDbContext> db
         // One SaveChanges: one transaction, so a crash never leaves half of a key update.
         await db.SaveChangesAsync(ct);
         foreach (var change in latest.Values)
-            _cache[(change.Category, change.KeyId)] = change.Value;
+            Cache(change.Category, change.KeyId, change.Value);
+    }
+
+    /// <summary>Entries in the cache now (tests).</summary>
+    internal int CachedCount => _cache.Count;
+
+    private void Cache(string category, string keyId, string? value)
+    {
+        if (_cache.Count >= MaxCachedEntries && !_cache.ContainsKey((category, keyId)))
+            _cache.Clear();
+        _cache[(category, keyId)] = value;
     }
 
     public async Task ClearAsync(CancellationToken ct = default)

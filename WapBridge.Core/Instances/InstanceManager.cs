@@ -6,7 +6,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Instances;
@@ -27,9 +29,17 @@ public sealed class InstanceManager(
     private static readonly TimeSpan[] ReconnectBackoff =
         [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60)];
 
+    // Task.Delay takes at most ~24.8 days; a longer ban is waited out in steps (WhatsApp answers 402 again meanwhile).
+    private static readonly TimeSpan MaxReconnectWait = TimeSpan.FromDays(24);
+
+    // An engine event whose commit failed is retried until stored, never acknowledged and dropped.
+    private static readonly TimeSpan[] CommitRetryBackoff =
+        [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
+
     private readonly ConcurrentDictionary<string, LiveSession> _live = new();
     private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
     private readonly IDataProtector _authProtector = dataProtection.CreateProtector("WapBridge.Instances.EngineAuthState");
+    private readonly IDataProtector _sentProtector = dataProtection.CreateProtector(SentMessageStore.Purpose);
     private readonly CancellationTokenSource _stopping = new();
     private List<IInstanceEventObserver>? _observers;
 
@@ -85,7 +95,10 @@ public sealed class InstanceManager(
         var live = new LiveSession(instance.Id, instance.Code);
         live.Session = engine.CreateSession(new EngineSessionContext(instance.Code, new Sink(this, live),
             new InstanceCredentialStore(dbFactory, _protector, instance.Id),
-            new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time)));
+            new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time), instance.CustomerId)
+        {
+            SentMessages = new SentMessageStore(dbFactory, _sentProtector, instance.Id, time),
+        });
         _live[instance.Code] = live;
         var hasCredentials = instance.EngineCredentials is not null;
         await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", ct);
@@ -121,7 +134,7 @@ public sealed class InstanceManager(
 
     private async Task HandleAsync(LiveSession live, EngineEvent e)
     {
-        List<Task>? uncommitted = null;
+        List<(IGroupCommitInstanceEventObserver Observer, Instance Instance, Task Committed)>? uncommitted = null;
         await live.Gate.WaitAsync();
         try
         {
@@ -144,15 +157,36 @@ public sealed class InstanceManager(
                     live.Qr = null;
                     live.ReconnectAttempts = 0;
                     await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, connected);
+                    if (live.Instance?.BannedUntil is not null)
+                        await RecordAccountAsync(live, i => i.BannedUntil = null);
                     break;
                 case DisconnectedEvent disconnected:
                     await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None);
-                    if (disconnected.Transient)
+                    if (disconnected.BannedUntil is { } bannedUntil)
+                    {
+                        await RecordAccountAsync(live, i => i.BannedUntil = bannedUntil);
+                        _ = ReconnectAsync(live, bannedUntil - time.GetUtcNow());
+                    }
+                    else if (disconnected.Transient)
                         _ = ReconnectAsync(live);
+                    break;
+                case AccountRestrictedEvent restricted:
+                    await RecordAccountAsync(live, i =>
+                    {
+                        i.RestrictedUntil = restricted.Until;
+                        i.RestrictionDetail = restricted.Detail.Length > 500 ? restricted.Detail[..500] : restricted.Detail;
+                    });
+                    logger.LogWarning("Instance {Instance} is restricted by WhatsApp until {Until}: {Detail}", live.Code, restricted.Until, restricted.Detail);
                     break;
                 case LoggedOutEvent loggedOut:
                     live.Qr = null;
                     await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
+                    break;
+                case UndecryptableMessageEvent:
+                    await CountUndecryptableAsync(live);
+                    break;
+                case LidMappingEvent mapping:
+                    await LidMappings.SaveAsync(dbFactory, live.InstanceId, mapping.Lid, mapping.PhoneNumber, time.GetUtcNow(), CancellationToken.None);
                     break;
             }
 
@@ -167,9 +201,9 @@ public sealed class InstanceManager(
                 {
                     if (observer is IGroupCommitInstanceEventObserver grouped)
                     {
-                        var committed = await grouped.StartEngineEventAsync(instance, e, _stopping.Token);
+                        var committed = await StartCommitAsync(grouped, instance, e);
                         if (!committed.IsCompletedSuccessfully)
-                            (uncommitted ??= []).Add(committed);
+                            (uncommitted ??= []).Add((grouped, instance, committed));
                     }
                     else
                     {
@@ -189,26 +223,106 @@ public sealed class InstanceManager(
         // Outside the gate, so the instance's next events join the same group commit; the engine's event is
         // acknowledged (this method returns) only once what it caused is committed.
         if (uncommitted is not null)
+            foreach (var (observer, instance, committed) in uncommitted)
+                await CommitWithRetryAsync(live, observer, instance, e, committed);
+    }
+
+    private async Task<Task> StartCommitAsync(IGroupCommitInstanceEventObserver observer, Instance instance, EngineEvent e)
+    {
+        try
         {
-            try
-            {
-                await Task.WhenAll(uncommitted);
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Committing {Event} for instance {Instance} failed", e.GetType().Name, live.Code);
-            }
+            return await observer.StartEngineEventAsync(instance, e, _stopping.Token);
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            // E.g. the media file could not be written: retried like a failed commit.
+            return Task.FromException(ex);
         }
     }
 
-    private async Task ReconnectAsync(LiveSession live)
+    /// <summary>
+    /// Waits for the event's commit and starts it again (with backoff) while it fails, so the engine's event is not
+    /// acknowledged before what it brought is stored. Observers recognise what a failed attempt stored after all.
+    /// Only closing the session or stopping WapBridge ends the retries.
+    /// </summary>
+    private async Task CommitWithRetryAsync(LiveSession live, IGroupCommitInstanceEventObserver observer, Instance instance, EngineEvent e, Task committed)
     {
-        var delay = ReconnectBackoff[Math.Min(live.ReconnectAttempts, ReconnectBackoff.Length - 1)];
+        for (var attempt = 1; ; attempt++)
+        {
+            var delay = CommitRetryBackoff[Math.Min(attempt - 1, CommitRetryBackoff.Length - 1)];
+            try
+            {
+                await committed;
+                if (attempt > 1)
+                    logger.LogInformation("{Event} for instance {Instance} stored after {Attempts} attempts", e.GetType().Name, live.Code, attempt);
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (live.Closed.IsCancellationRequested || _stopping.IsCancellationRequested)
+                {
+                    logger.LogError(ex, "Committing {Event} for instance {Instance} failed while closing; not retried", e.GetType().Name, live.Code);
+                    return;
+                }
+                logger.LogError(ex, "Committing {Event} for instance {Instance} failed (attempt {Attempt}); retrying in {Delay}",
+                    e.GetType().Name, live.Code, attempt, delay);
+            }
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
+            try
+            {
+                await Task.Delay(delay, time, linked.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogError("{Event} for instance {Instance} was not stored: the session closed while retrying", e.GetType().Name, live.Code);
+                return;
+            }
+            committed = await StartCommitAsync(observer, instance, e);
+        }
+    }
+
+    private async Task CountUndecryptableAsync(LiveSession live)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        await db.Instances.Where(i => i.Id == live.InstanceId)
+            .ExecuteUpdateAsync(u => u.SetProperty(i => i.UndecryptableMessages, i => i.UndecryptableMessages + 1));
+        if (live.Instance is { } snapshot)
+            snapshot.UndecryptableMessages++;
+        RaiseChanged(live.Code);
+    }
+
+    /// <summary>
+    /// Records that WhatsApp restricted the instance (a send got 463): it stays connected, the outbox holds sends to new
+    /// contacts until <paramref name="until"/>, observers pause its campaigns and tell the customer's webhook.
+    /// </summary>
+    public Task ReportRestrictionAsync(string instanceCode, DateTimeOffset until, string detail) =>
+        _live.TryGetValue(instanceCode, out var live)
+            ? HandleAsync(live, new AccountRestrictedEvent(instanceCode, time.GetUtcNow(), until, detail))
+            : Task.CompletedTask;
+
+    /// <summary>Changes account facts (restriction, ban) that are not a state change, and keeps the snapshot current.</summary>
+    private async Task RecordAccountAsync(LiveSession live, Action<Instance> change)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == live.InstanceId);
+        if (instance is null)
+            return;
+        change(instance);
+        await db.SaveChangesAsync();
+        db.Entry(instance).State = EntityState.Detached;
+        live.Instance = instance;
+        RaiseChanged(live.Code);
+    }
+
+    private async Task ReconnectAsync(LiveSession live, TimeSpan? after = null)
+    {
+        var delay = after is { } wait ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero)
+            : ReconnectBackoff[Math.Min(live.ReconnectAttempts, ReconnectBackoff.Length - 1)];
         live.ReconnectAttempts++;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
         try
         {
-            await Task.Delay(delay, time, linked.Token);
+            await Task.Delay(delay < MaxReconnectWait ? delay : MaxReconnectWait, time, linked.Token);
             logger.LogInformation("Reconnecting instance {Instance} (attempt {Attempt})", live.Code, live.ReconnectAttempts);
             await RecordStateAsync(live, InstanceStates.Connecting, $"reconnect attempt {live.ReconnectAttempts}", linked.Token);
             await live.Session!.ConnectAsync(linked.Token);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Messaging;
@@ -15,8 +16,24 @@ public sealed record InstanceDetails(
 {
     public bool IsSimulator => Engine == Engines.Simulator.SimulatorEngine.EngineName;
 
+    /// <summary>WhatsApp's reach-out timelock (463), contract §12; null when WhatsApp never restricted the number.</summary>
+    public DateTimeOffset? RestrictedUntil { get; init; }
+    public string? RestrictionDetail { get; init; }
+
+    /// <summary>A temporary ban (402): the instance does not reconnect before then.</summary>
+    public DateTimeOffset? BannedUntil { get; init; }
+
+    /// <summary>Messages that reached the instance but could not be decrypted (lost, unless the sender resends).</summary>
+    public int UndecryptableMessages { get; init; }
+
     internal static InstanceDetails From(Instance i) =>
-        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt);
+        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt)
+        {
+            RestrictedUntil = i.RestrictedUntil,
+            RestrictionDetail = i.RestrictionDetail,
+            BannedUntil = i.BannedUntil,
+            UndecryptableMessages = i.UndecryptableMessages,
+        };
 }
 
 public sealed record PendingQr(string Qr, string QrImage, DateTimeOffset ExpiresAt);
@@ -27,6 +44,7 @@ public sealed partial class InstanceService(
     InstanceManager manager,
     EngineRegistry engines,
     IOptions<NodeOptions> node,
+    IOptions<AccountOptions> accounts,
     TimeProvider time)
 {
     public async Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, CancellationToken ct = default)
@@ -44,6 +62,8 @@ public sealed partial class InstanceService(
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var quotas = await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct);
+        quotas.EnsureInstanceAllowed(await db.Instances.CountAsync(i => i.CustomerId == customerId, ct));
         var now = time.GetUtcNow();
         var sequence = await SequenceGenerator.NextAsync(db, "instance", ct);
         var instance = new Instance

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
@@ -16,6 +17,9 @@ namespace WapBridge.Core.Messaging;
 /// everything waiting — the message rows and their <c>message</c> webhook deliveries — in a single
 /// transaction, then answers each event. A message and its delivery still commit together, and an event
 /// is acknowledged only after its commit; the database just syncs once per batch instead of once per message.
+/// A sender known by LID gets the phone number the instance learned for it (<see cref="LidMapping"/>); the same
+/// message seen twice — redelivered, or once by LID and once by phone number — is stored once. A message whose
+/// media is still downloading is stored at once and gets its webhook when the media (or its failure) follows.
 /// </summary>
 public sealed class InboundRecorder(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
@@ -27,14 +31,23 @@ public sealed class InboundRecorder(
 {
     private const int MaxBatch = 512;
 
+    /// <summary><see cref="Message.HoldReason"/> of an inbound row whose media is still downloading (its webhook waits for it).</summary>
+    public const string MediaPendingHold = "media_pending";
+
     private readonly Channel<PendingInbound> _queue = Channel.CreateUnbounded<PendingInbound>(new UnboundedChannelOptions { SingleReader = true });
 
     // Customer codes never change once issued, so one lookup per customer for the life of the process is enough.
     private readonly ConcurrentDictionary<int, string> _customerCodes = new();
 
     /// <param name="MediaHash">Set when the message has media: it is saved to disk before the row that points at it.</param>
-    private sealed record PendingInbound(Instance Instance, InboundEngineMessage Inbound, string SerializedId, string? MediaHash,
-        TaskCompletionSource<bool> Committed);
+    private sealed class PendingInbound(Instance instance, InboundEngineMessage inbound, string? mediaHash)
+    {
+        public Instance Instance { get; } = instance;
+        public InboundEngineMessage Inbound { get; set; } = inbound;
+        public string SerializedId { get; set; } = "";
+        public string? MediaHash { get; } = mediaHash;
+        public TaskCompletionSource<bool> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     /// <summary>
     /// Queues <paramref name="inbound"/> for the next batch. The task completes once the message (and its webhook
@@ -43,8 +56,7 @@ public sealed class InboundRecorder(
     /// </summary>
     public Task<bool> RecordAsync(Instance instance, InboundEngineMessage inbound, string? mediaHash)
     {
-        var serialized = WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, inbound.Id);
-        var pending = new PendingInbound(instance, inbound, serialized, mediaHash, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingInbound(instance, inbound, mediaHash);
         if (!_queue.Writer.TryWrite(pending))
             throw new InvalidOperationException("WapBridge is shutting down and records no more inbound messages.");
         return pending.Committed.Task;
@@ -121,17 +133,18 @@ public sealed class InboundRecorder(
     private async Task<bool> WriteAsync(List<PendingInbound> batch)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        // Only new rows are added here, nothing loaded is changed: no need to scan the tracked entries for changes.
+        // Only new rows are added and a few loaded ones changed: changes are detected once, before saving.
         db.ChangeTracker.AutoDetectChangesEnabled = false;
 
-        // The same message twice (an engine resending it, within the batch or later) is stored once.
         var instanceIds = batch.Select(p => p.Instance.Id).Distinct().ToList();
-        var serializedIds = batch.Select(p => p.SerializedId).Distinct().ToList();
-        var stored = (await db.Messages.AsNoTracking()
-                .Where(m => serializedIds.Contains(m.SerializedId!) && instanceIds.Contains(m.InstanceId))
-                .Select(m => new { m.InstanceId, m.SerializedId })
-                .ToListAsync())
-            .Select(m => (m.InstanceId, m.SerializedId!)).ToHashSet();
+        await ResolveSendersAsync(db, batch, instanceIds);
+
+        // The same message twice (an engine resending it, by LID once and by phone once, within the batch or later)
+        // is stored once: same instance, WhatsApp id and sender (inbound rows are never our own messages).
+        var waIds = batch.Select(p => p.Inbound.Id).Distinct().ToList();
+        var known = await db.Messages
+            .Where(m => m.Direction == Message.Inbound && instanceIds.Contains(m.InstanceId) && waIds.Contains(m.WaMessageId))
+            .ToListAsync();
 
         await LoadCustomerCodesAsync(db, batch);
         var now = time.GetUtcNow();
@@ -139,17 +152,81 @@ public sealed class InboundRecorder(
         var queued = false;
         foreach (var p in batch)
         {
-            if (!stored.Add((p.Instance.Id, p.SerializedId)))
+            var row = known.FirstOrDefault(m => m.InstanceId == p.Instance.Id && m.WaMessageId == p.Inbound.Id && IsSender(p.Inbound, m.FromNumber));
+            if (row is null)
+            {
+                row = NewMessage(p, now);
+                known.Add(row);
+                db.Messages.Add(row);
+                if (p.Inbound.MediaPending)
+                    row.HoldReason = MediaPendingHold;
+            }
+            else if (p.Inbound.MediaFollowUp && row.HoldReason == MediaPendingHold)
+            {
+                p.SerializedId = row.SerializedId;
+                AttachMedia(row, p);
+            }
+            else
+            {
                 continue;
+            }
             fresh.Add(p);
-            db.Messages.Add(NewMessage(p, now));
-            queued |= await webhooks.AddAsync(db, p.Instance.CustomerId, p.Instance.Id, WebhookEvents.Message, () => Payload(p), CancellationToken.None);
+            if (row.HoldReason != MediaPendingHold)
+                queued |= await webhooks.AddAsync(db, p.Instance.CustomerId, p.Instance.Id, WebhookEvents.Message, () => Payload(p), CancellationToken.None);
         }
         if (fresh.Count > 0)
+        {
+            db.ChangeTracker.DetectChanges();
             await db.SaveChangesAsync();
+        }
         foreach (var p in batch)
             p.Committed.TrySetResult(fresh.Contains(p));
         return queued;
+    }
+
+    /// <summary>Fills in the phone number of LID senders (and the LID of phone senders) from what the instance learned.</summary>
+    private static async Task ResolveSendersAsync(WapBridgeDbContext db, List<PendingInbound> batch, List<int> instanceIds)
+    {
+        var lids = batch.Select(p => LidUser(p.Inbound.FromLid)).OfType<string>().Distinct().ToList();
+        var phones = batch.Select(p => p.Inbound.FromPhone).OfType<string>().Distinct().ToList();
+        var (phoneByLid, lidByPhone) = await LidMappings.LoadAsync(db, instanceIds, lids, phones);
+        foreach (var p in batch)
+        {
+            var inbound = p.Inbound;
+            if (inbound.FromPhone is null && LidUser(inbound.FromLid) is { } lid && phoneByLid.TryGetValue((p.Instance.Id, lid), out var phone))
+                inbound = inbound with { FromPhone = phone };
+            else if (inbound.FromLid is null && inbound.FromPhone is { } number && lidByPhone.TryGetValue((p.Instance.Id, number), out var knownLid))
+                inbound = inbound with { FromLid = knownLid + LidSuffix };
+            p.Inbound = inbound;
+            p.SerializedId = WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, inbound.Id);
+        }
+    }
+
+    private const string LidSuffix = "@lid";
+
+    private static string Truncate(string text) => text.Length > 500 ? text[..500] : text;
+
+    private static string? LidUser(string? lid) =>
+        lid is not null && lid.EndsWith(LidSuffix, StringComparison.Ordinal) ? lid[..^LidSuffix.Length] : null;
+
+    // A stored row names its sender by phone when it was known, else by LID.
+    private static bool IsSender(InboundEngineMessage inbound, string? fromNumber) =>
+        fromNumber is not null && (fromNumber == inbound.FromPhone || fromNumber == inbound.FromLid);
+
+    private static void AttachMedia(Message row, PendingInbound p)
+    {
+        row.HoldReason = null;
+        if (p.Inbound.Media is { } media)
+        {
+            row.MediaHash = p.MediaHash;
+            row.MimeType = media.MimeType;
+            row.Filename = media.FileName;
+            row.MediaSize = media.Length;
+        }
+        else
+        {
+            row.Error = Truncate("media could not be downloaded: " + p.Inbound.MediaError);
+        }
     }
 
     private async Task LoadCustomerCodesAsync(WapBridgeDbContext db, List<PendingInbound> batch)
@@ -175,11 +252,12 @@ public sealed class InboundRecorder(
             ToNumber = instance.PhoneNumber,
             Type = inbound.Type,
             Body = inbound.Body,
-            Caption = inbound.Media is null ? null : inbound.Body,
+            Caption = inbound.Media is null && inbound.MediaError is null && !inbound.MediaPending ? null : inbound.Body,
             Filename = inbound.Media?.FileName,
             MimeType = inbound.Media?.MimeType,
             MediaHash = p.MediaHash,
             MediaSize = inbound.Media?.Length,
+            Error = inbound.Media is null && inbound.MediaError is not null ? Truncate("media could not be downloaded: " + inbound.MediaError) : null,
             Status = MessageStatuses.Received,
             Source = MessageSources.Inbound,
             CreatedAt = now,

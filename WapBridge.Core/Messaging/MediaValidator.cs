@@ -23,7 +23,7 @@ public static class MediaValidator
         if (string.IsNullOrWhiteSpace(mimeType))
             throw WapBridgeException.Missing("mime_type");
         var mime = mimeType.Trim().ToLowerInvariant();
-        if (!mime.Contains('/') || mime.Any(char.IsWhiteSpace) && !mime.Contains(';'))
+        if (!mime.Contains('/') || mime.Any(char.IsControl) || mime.Any(char.IsWhiteSpace) && !mime.Contains(';'))
             throw WapBridgeException.Invalid("mime_type", "invalid_mime_type", $"mime_type '{mimeType}' is not a MIME type such as image/jpeg or application/pdf");
 
         if (upload.Length == 0)
@@ -54,6 +54,56 @@ public static class MediaValidator
             throw WapBridgeException.Invalid("filename", "invalid_filename", $"filename '{filename}' must be a plain file name without folders");
 
         return new ValidatedMedia(upload, mimeType.Trim(), filename, type == "sticker" ? "image" : type);
+    }
+
+    /// <summary>
+    /// What every media argument needs: a MIME type, real base64 and a non-empty file within the size limit of its
+    /// kind. Media as a phone sends it (the simulator's inbound messages) is checked this far only: its type is what
+    /// the sender says.
+    /// </summary>
+    public static byte[] DecodeWithinLimit(string mediaData, string? mimeType, MediaLimits limits)
+    {
+        if (string.IsNullOrWhiteSpace(mimeType))
+            throw WapBridgeException.Missing("mime_type");
+        var mime = mimeType.Trim().ToLowerInvariant();
+        if (!mime.Contains('/') || mime.Any(char.IsControl) || mime.Any(char.IsWhiteSpace) && !mime.Contains(';'))
+            throw WapBridgeException.Invalid("mime_type", "invalid_mime_type", $"mime_type '{mimeType}' is not a MIME type such as image/jpeg or application/pdf");
+
+        var data = Decode(mediaData);
+        if (data.Length == 0)
+            throw WapBridgeException.Invalid("media_data", "empty_media", "media_data decodes to an empty file");
+
+        var (limit, kind) = Engines.WhatsAppIds.MessageTypeFor(mime) switch
+        {
+            "image" or "sticker" => (limits.ImageBytes, "image"),
+            "video" => (limits.VideoBytes, "video"),
+            "audio" or "ptt" => (limits.AudioBytes, "audio"),
+            _ => (limits.DocumentBytes, "document"),
+        };
+        if (data.Length > limit)
+            throw WapBridgeException.Invalid("media_data", "media_too_large",
+                $"media_data is {data.Length:N0} bytes; a {kind} may be at most {limit:N0} bytes");
+        return data;
+    }
+
+    private static byte[] Decode(string mediaData)
+    {
+        var text = mediaData.Trim();
+        if (text.StartsWith("data:", StringComparison.OrdinalIgnoreCase) && text.IndexOf(',') is > 0 and var comma)
+            text = text[(comma + 1)..];
+        text = text.Replace("\r", "").Replace("\n", "").Replace(" ", "");
+        // Accept the URL-safe alphabet too; some clients send it.
+        text = text.Replace('-', '+').Replace('_', '/');
+        if (text.Length % 4 != 0)
+            text = text.PadRight(text.Length + (4 - text.Length % 4) % 4, '=');
+        try
+        {
+            return Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            throw WapBridgeException.Invalid("media_data", "invalid_base64", "media_data is not valid base64 (send the file's bytes base64-encoded, without a data: prefix)");
+        }
     }
 
     /// <summary>The MIME type the bytes announce, when they carry a signature we know.</summary>

@@ -83,6 +83,10 @@ public sealed class Message
     /// <summary>A queued message still unsent at this time fails with <c>expired</c>.</summary>
     public DateTimeOffset? ExpiresAt { get; set; }
 
+    /// <summary>Why a queued message is held back (<c>account_restricted</c>, <c>new_contact_budget</c>), and until when.</summary>
+    public string? HoldReason { get; set; }
+    public DateTimeOffset? NextSendAt { get; set; }
+
     public DateTimeOffset? SentAt { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
     public DateTimeOffset? ReadAt { get; set; }

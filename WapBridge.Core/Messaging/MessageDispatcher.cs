@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
@@ -33,6 +34,9 @@ public sealed class MessageDispatcher(
     private const int CoalesceAbove = 4;
     private static readonly TimeSpan CoalesceWait = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long WhatsApp's answer to "is this number on WhatsApp?" is trusted (mass look-ups are a ban signal).</summary>
+    public static readonly TimeSpan NumberCheckLifetime = TimeSpan.FromHours(24);
 
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
     private CancellationToken _stopping = CancellationToken.None;
@@ -73,14 +77,18 @@ public sealed class MessageDispatcher(
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var expired = await db.Messages.Where(m => m.Status == MessageStatuses.Queued && m.ExpiresAt < now)
-            .Select(m => new { m.Id, m.WaMessageId }).ToListAsync(ct);
-        foreach (var (id, waId) in expired.Select(e => (e.Id, e.WaMessageId)))
+            .Select(m => new { m.Id, m.WaMessageId, m.HoldReason }).ToListAsync(ct);
+        foreach (var (id, waId, hold) in expired.Select(e => (e.Id, e.WaMessageId, e.HoldReason)))
         {
+            // A held send fails with the reason it was held for, never silently (contract §12).
+            var (code, error) = hold is null
+                ? ("expired", "The instance stayed disconnected past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive).")
+                : (hold, $"The send was held ({hold}) past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive).");
             await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Queued).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatuses.Failed)
                 .SetProperty(m => m.Ack, (int)MessageAck.Error)
-                .SetProperty(m => m.ErrorCode, "expired")
-                .SetProperty(m => m.Error, "The instance stayed disconnected past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive)."), ct);
+                .SetProperty(m => m.ErrorCode, code)
+                .SetProperty(m => m.Error, error), ct);
             outcomes.Report(waId, MessageStatuses.Failed);
         }
         if (expired.Count > 0)
@@ -110,9 +118,11 @@ public sealed class MessageDispatcher(
 
                 // Unthrottled, a batch is claimed and recorded with one write each; throttled, one message at a time.
                 var rate = options.Value.InstanceMessagesPerSecond;
+                var due = time.GetUtcNow();
                 var batch = await db.Messages.AsNoTracking()
                     .Where(m => m.InstanceId == worker.InstanceId && m.Direction == Message.Outbound
-                        && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+                        && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending)
+                        && (m.NextSendAt == null || m.NextSendAt <= due))
                     .OrderBy(m => m.Priority).ThenBy(m => m.Id)
                     .Take(rate > 0 ? 1 : BatchSize)
                     .ToListAsync(_stopping);
@@ -128,7 +138,7 @@ public sealed class MessageDispatcher(
                         await Task.Delay(wait, time, _stopping);
                     nextSendAt = time.GetUtcNow() + TimeSpan.FromSeconds(1 / rate);
                 }
-                await SendBatchAsync(db, session, batch);
+                await SendBatchAsync(db, instance, session, batch);
                 if (rate <= 0 && batch.Count > CoalesceAbove && batch.Count < BatchSize)
                     await Task.Delay(CoalesceWait, _stopping);
             }
@@ -145,7 +155,7 @@ public sealed class MessageDispatcher(
     }
 
     /// <summary>Sends a batch in order; stops at the first sign that the instance is disconnected (the rest stays queued).</summary>
-    private async Task SendBatchAsync(WapBridgeDbContext db, IEngineSession session, List<Message> batch)
+    private async Task SendBatchAsync(WapBridgeDbContext db, Instance instance, IEngineSession session, List<Message> batch)
     {
         // Persist "sending" before the engine sees the messages: a crash after this line resends them with the same ids.
         var ids = batch.Select(m => m.Id).ToList();
@@ -155,65 +165,166 @@ public sealed class MessageDispatcher(
 
         var sent = new List<Message>(batch.Count);
         var unsent = new List<long>();
+        var retried = new List<(long Id, DateTimeOffset At)>();
+        var held = new List<(long Id, string Reason, DateTimeOffset Until)>();
         var failures = new List<(Message Message, string Code, string Error)>();
+        var restrictedUntil = instance.RestrictedUntil;
+        var stopped = false;
         foreach (var message in batch)
         {
-            if (unsent.Count > 0)
+            if (stopped)
             {
                 unsent.Add(message.Id);
                 continue;
             }
-            var (outcome, code, error) = await SendAsync(session, message);
+            var now = time.GetUtcNow();
+            // While WhatsApp restricts the account, only contacts who wrote first get messages: any other send
+            // would be refused and deepen the restriction.
+            if (restrictedUntil > now && !await HasWrittenAsync(db, instance.Id, message.ToNumber))
+            {
+                held.Add((message.Id, SendFailurePolicy.AccountRestricted, restrictedUntil.Value));
+                continue;
+            }
+            var (outcome, code, error, until) = await SendAsync(instance.Id, session, message);
             switch (outcome)
             {
                 case SendOutcomeKind.Sent: sent.Add(message); break;
-                case SendOutcomeKind.Disconnected: unsent.Add(message.Id); break;
-                default: failures.Add((message, code!, error!)); break;
+                case SendOutcomeKind.Disconnected: unsent.Add(message.Id); stopped = true; break;
+                default:
+                    var decision = SendFailurePolicy.Decide(code);
+                    if (decision.Action == SendFailureAction.Retry)
+                    {
+                        logger.LogInformation("Send of {MessageId} hit a transient failure ({Code}); it is retried", message.SerializedId, code);
+                        retried.Add((message.Id, now + SendFailurePolicy.RetryDelay(message.Attempts + 1)));
+                        stopped = true; // the rest of the batch waits for the next round
+                    }
+                    else if (decision.Action == SendFailureAction.Hold)
+                    {
+                        restrictedUntil = until ?? now + SendFailurePolicy.DefaultRestriction;
+                        held.Add((message.Id, decision.HoldReason!, restrictedUntil.Value));
+                        await manager.ReportRestrictionAsync(instance.Code, restrictedUntil.Value, $"WhatsApp refused a message to a new contact ({code}: {error})");
+                    }
+                    else
+                    {
+                        failures.Add((message, code!, error!));
+                    }
+                    break;
             }
         }
 
-        var now = time.GetUtcNow();
+        var sentAt = time.GetUtcNow();
         if (sent.Count > 0)
         {
             var sentIds = sent.Select(m => m.Id).ToList();
             await db.Messages.Where(m => sentIds.Contains(m.Id) && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatuses.Sent)
                 .SetProperty(m => m.Ack, (int)MessageAck.Server)
-                .SetProperty(m => m.SentAt, now), CancellationToken.None);
+                .SetProperty(m => m.HoldReason, (string?)null)
+                .SetProperty(m => m.NextSendAt, (DateTimeOffset?)null)
+                .SetProperty(m => m.SentAt, sentAt), CancellationToken.None);
             foreach (var message in sent)
                 outcomes.Report(message.WaMessageId, MessageStatuses.Sent);
         }
         if (unsent.Count > 0)
             await db.Messages.Where(m => unsent.Contains(m.Id) && m.Status == MessageStatuses.Sending)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
+        foreach (var (id, at) in retried)
+            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatuses.Queued)
+                .SetProperty(m => m.NextSendAt, at), CancellationToken.None);
+        foreach (var (id, reason, until) in held)
+            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatuses.Queued)
+                .SetProperty(m => m.HoldReason, reason)
+                .SetProperty(m => m.NextSendAt, until), CancellationToken.None);
         foreach (var (message, code, error) in failures)
             await FailAsync(db, message, code, error);
     }
 
     private enum SendOutcomeKind { Sent, Disconnected, Failed }
 
-    private async Task<(SendOutcomeKind Outcome, string? Code, string? Error)> SendAsync(IEngineSession session, Message message)
+    /// <summary>A contact who wrote to this instance: sends to them are replies, which a restriction lets through.</summary>
+    private Task<bool> HasWrittenAsync(WapBridgeDbContext db, int instanceId, string? number) =>
+        number is null
+            ? Task.FromResult(false)
+            : db.Messages.AnyAsync(m => m.InstanceId == instanceId && m.Direction == Message.Inbound && m.FromNumber == number, _stopping);
+
+    private async Task<(SendOutcomeKind Outcome, string? Code, string? Error, DateTimeOffset? RestrictedUntil)> SendAsync(
+        int instanceId, IEngineSession session, Message message)
     {
         EngineMedia? file = null;
         if (message.MediaHash is not null)
         {
             var path = await media.GetLocalPathAsync(message.MediaHash, _stopping);
             if (path is null)
-                return (SendOutcomeKind.Failed, "media_missing", "The stored media file is missing from the media folder.");
+                return (SendOutcomeKind.Failed, "media_missing", "The stored media file is missing from the media folder.", null);
             file = EngineMedia.FromFile(path, message.MediaSize ?? new FileInfo(path).Length, message.MimeType!, message.Filename);
         }
         try
         {
-            var result = await session.SendAsync(new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption), _stopping);
-            if (result.Accepted) return (SendOutcomeKind.Sent, null, null);
-            if (result.ErrorCode == "not_connected") return (SendOutcomeKind.Disconnected, null, null);
-            return (SendOutcomeKind.Failed, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.");
+            NumberCheck? check;
+            try
+            {
+                check = await CheckNumberAsync(instanceId, session, message.ToNumber!);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Retried with backoff: asking again at once would hammer WhatsApp with look-ups.
+                logger.LogWarning("Checking whether {Number} is on WhatsApp failed: {Error}", message.ToNumber, e.Message);
+                return (SendOutcomeKind.Failed, SendFailurePolicy.NumberCheckFailed, e.Message, null);
+            }
+            if (check is { OnWhatsApp: false })
+                return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
+            var outgoing = new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption) { ToJid = check?.Jid };
+            var result = await session.SendAsync(outgoing, _stopping);
+            if (result.Accepted) return (SendOutcomeKind.Sent, null, null, null);
+            if (check is not null)
+                await ForgetNumberCheckAsync(instanceId, message.ToNumber!); // WhatsApp's answer may be stale: ask again next time
+            if (result.ErrorCode == "not_connected") return (SendOutcomeKind.Disconnected, null, null, null);
+            return (SendOutcomeKind.Failed, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.", result.RestrictedUntil);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning(e, "Engine send of {MessageId} threw; it stays queued", message.SerializedId);
-            return (SendOutcomeKind.Disconnected, null, null);
+            return (SendOutcomeKind.Disconnected, null, null, null);
         }
+    }
+
+    /// <summary>
+    /// WhatsApp's answer for a number, from the instance's cache when younger than <see cref="NumberCheckLifetime"/>,
+    /// else asked (and cached); null when the engine cannot tell.
+    /// </summary>
+    private async Task<NumberCheck?> CheckNumberAsync(int instanceId, IEngineSession session, string number)
+    {
+        if (!session.ChecksNumbers)
+            return null;
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(_stopping);
+        var cached = await db.NumberChecks.AsNoTracking().FirstOrDefaultAsync(c => c.InstanceId == instanceId && c.Number == number, _stopping);
+        if (cached is not null && cached.CheckedAt > now - NumberCheckLifetime)
+            return cached;
+        var answer = await session.CheckNumberAsync(number, _stopping);
+        if (answer is null)
+            return null;
+        var check = new NumberCheck
+        {
+            InstanceId = instanceId,
+            Number = number,
+            OnWhatsApp = answer.OnWhatsApp,
+            Jid = answer.Jid,
+            Lid = answer.Lid,
+            CheckedAt = now,
+        };
+        await db.NumberChecks.Where(c => c.InstanceId == instanceId && c.Number == number).ExecuteDeleteAsync(_stopping);
+        db.NumberChecks.Add(check);
+        await db.SaveChangesAsync(_stopping);
+        return check;
+    }
+
+    private async Task ForgetNumberCheckAsync(int instanceId, string number)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await db.NumberChecks.Where(c => c.InstanceId == instanceId && c.Number == number).ExecuteDeleteAsync(CancellationToken.None);
     }
 
     private async Task FailAsync(WapBridgeDbContext db, Message message, string code, string error)

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
@@ -33,6 +34,7 @@ public sealed class MessageService(
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
     IOptions<MessagingOptions> options,
+    IOptions<AccountOptions> accounts,
     TimeProvider time,
     ILogger<MessageService> logger)
 {
@@ -52,7 +54,10 @@ public sealed class MessageService(
         var to = WhatsAppNumbers.Normalize(request.ToNumber, "to_number", instance.DefaultCountry);
         ValidatedMedia? file = null;
         if (request.MediaData is { } upload)
+        {
             file = MediaValidator.Validate(upload, request.MimeType, request.Filename, options.Value.MediaLimits);
+            await EnsureMediaQuotaAsync(request.CustomerId, file.Size, ct);
+        }
         else if (string.IsNullOrWhiteSpace(request.Text))
             throw string.IsNullOrEmpty(request.Text) ? WapBridgeException.Missing("message")
                 : WapBridgeException.Invalid("message", "empty_message", "message is empty; send some text or media_data");
@@ -117,6 +122,12 @@ public sealed class MessageService(
         message.ExpiresAt = null;
         await intake.SaveAsync(message);
         return message.SerializedId;
+    }
+
+    private async Task EnsureMediaQuotaAsync(int customerId, long bytes, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        (await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct)).EnsureMediaAllowed(bytes);
     }
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];

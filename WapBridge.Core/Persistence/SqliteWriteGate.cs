@@ -25,20 +25,23 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
 
     public SqliteWriteGate(string databaseFile) => _gate = Gates.GetOrAdd(Path.GetFullPath(databaseFile), _ => new SemaphoreSlim(1, 1));
 
-    private async ValueTask AcquireAsync(DbConnection connection, CancellationToken ct)
+    /// <summary>True when this call took the gate (false: the connection already held it).</summary>
+    private async ValueTask<bool> AcquireAsync(DbConnection connection, CancellationToken ct)
     {
         var holder = _holders.GetValue(connection, _ => new Holder());
-        if (holder.Held) return;
+        if (holder.Held) return false;
         await _gate.WaitAsync(ct);
         holder.Held = true;
+        return true;
     }
 
-    private void Acquire(DbConnection connection)
+    private bool Acquire(DbConnection connection)
     {
         var holder = _holders.GetValue(connection, _ => new Holder());
-        if (holder.Held) return;
+        if (holder.Held) return false;
         _gate.Wait();
         holder.Held = true;
+        return true;
     }
 
     private void Release(DbConnection? connection)
@@ -59,33 +62,70 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
             || sql.StartsWith("WITH", StringComparison.OrdinalIgnoreCase) && sql.Contains("UPDATE", StringComparison.OrdinalIgnoreCase);
     }
 
-    // Transactions: held from begin to commit / rollback / failure.
+    // Transactions: held from begin to commit / rollback / failure, or until the connection closes. The transaction is
+    // begun here, and neither the wait nor the begin heeds the caller's token: EF has opened the connection by now, and
+    // when starting a transaction fails it leaves that connection open in its pooled context, which then never closes,
+    // so the gate it took next would never come back (every other writer waited for good). A cancelled caller stops
+    // at its next statement instead, inside the transaction, whose end gives the gate back.
     public async ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(DbConnection connection, TransactionStartingEventData eventData,
         InterceptionResult<DbTransaction> result, CancellationToken ct = default)
     {
-        await AcquireAsync(connection, ct);
-        return result;
+        if (result.HasResult)
+            return result;
+        var acquired = await AcquireAsync(connection, CancellationToken.None);
+        try
+        {
+            return InterceptionResult<DbTransaction>.SuppressWithResult(Track(await connection.BeginTransactionAsync(eventData.IsolationLevel, CancellationToken.None), connection));
+        }
+        catch
+        {
+            if (acquired) Release(connection);
+            throw;
+        }
     }
 
     public InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
     {
-        Acquire(connection);
-        return result;
+        if (result.HasResult)
+            return result;
+        var acquired = Acquire(connection);
+        try
+        {
+            return InterceptionResult<DbTransaction>.SuppressWithResult(Track(connection.BeginTransaction(eventData.IsolationLevel), connection));
+        }
+        catch
+        {
+            if (acquired) Release(connection);
+            throw;
+        }
     }
 
-    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Release(eventData.Transaction.Connection ?? transaction.Connection);
+    // A finished SqliteTransaction no longer knows its connection: remember it, so the end of the transaction gives the gate
+    // back itself instead of waiting for the connection to close.
+    private readonly ConditionalWeakTable<DbTransaction, DbConnection> _connections = new();
+
+    private DbTransaction Track(DbTransaction transaction, DbConnection connection)
+    {
+        _connections.AddOrUpdate(transaction, connection);
+        return transaction;
+    }
+
+    private DbConnection? ConnectionOf(DbTransaction transaction) =>
+        _connections.TryGetValue(transaction, out var connection) ? connection : transaction.Connection;
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Release(ConnectionOf(transaction));
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
     {
         TransactionCommitted(transaction, eventData);
         return Task.CompletedTask;
     }
-    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Release(eventData.Transaction.Connection ?? transaction.Connection);
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Release(ConnectionOf(transaction));
     public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
     {
         TransactionRolledBack(transaction, eventData);
         return Task.CompletedTask;
     }
-    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Release(transaction.Connection);
+    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Release(ConnectionOf(transaction));
     public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken ct = default)
     {
         TransactionFailed(transaction, eventData);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -29,6 +30,9 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<Campaign> Campaigns => Set<Campaign>();
     public DbSet<CampaignRecipient> CampaignRecipients => Set<CampaignRecipient>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<SentMessageContent> SentMessageContents => Set<SentMessageContent>();
+    public DbSet<LidMapping> LidMappings => Set<LidMapping>();
+    public DbSet<NumberCheck> NumberChecks => Set<NumberCheck>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -70,6 +74,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(i => i.DefaultCountry).HasMaxLength(2);
             e.Property(i => i.NodeId).HasMaxLength(8);
             e.Property(i => i.LastError).HasMaxLength(500);
+            e.Property(i => i.RestrictionDetail).HasMaxLength(500);
             e.HasOne<Customer>().WithMany().HasForeignKey(i => i.CustomerId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -100,6 +105,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(m => m.Direction).HasMaxLength(10);
             e.Property(m => m.WaMessageId).HasMaxLength(64);
             e.Property(m => m.SerializedId).HasMaxLength(200);
+            e.Property(m => m.HoldReason).HasMaxLength(32);
             e.Property(m => m.FromNumber).HasMaxLength(64);
             e.Property(m => m.ToNumber).HasMaxLength(64);
             e.Property(m => m.Type).HasMaxLength(20);
@@ -176,6 +182,33 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(s => s.Number).HasMaxLength(20);
             e.Property(s => s.Reason).HasMaxLength(100);
             e.HasOne<Customer>().WithMany().HasForeignKey(s => s.CustomerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SentMessageContent>(e =>
+        {
+            e.HasIndex(c => new { c.InstanceId, c.WaMessageId });
+            e.HasIndex(c => c.CreatedAt);
+            e.Property(c => c.WaMessageId).HasMaxLength(64);
+            e.Property(c => c.RemoteJid).HasMaxLength(128);
+            e.HasOne<Instance>().WithMany().HasForeignKey(c => c.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<LidMapping>(e =>
+        {
+            e.HasIndex(m => new { m.InstanceId, m.Lid }).IsUnique();
+            e.HasIndex(m => new { m.InstanceId, m.PhoneNumber });
+            e.Property(m => m.Lid).HasMaxLength(32);
+            e.Property(m => m.PhoneNumber).HasMaxLength(20);
+            e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<NumberCheck>(e =>
+        {
+            e.HasIndex(c => new { c.InstanceId, c.Number }).IsUnique();
+            e.Property(c => c.Number).HasMaxLength(20);
+            e.Property(c => c.Jid).HasMaxLength(64);
+            e.Property(c => c.Lid).HasMaxLength(32);
+            e.HasOne<Instance>().WithMany().HasForeignKey(c => c.InstanceId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Sequence>(e =>

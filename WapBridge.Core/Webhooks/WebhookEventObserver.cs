@@ -25,6 +25,15 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                 await AddAsync(instance, WebhookEvents.InstanceStatus, engineEvent.At,
                     new JsonObject { ["status"] = instance.State, ["phone_number"] = instance.PhoneNumber, ["reason"] = reason }, ct);
                 break;
+            case AccountRestrictedEvent restricted:
+                await AddAsync(instance, WebhookEvents.InstanceStatus, restricted.At, new JsonObject
+                {
+                    ["status"] = instance.State,
+                    ["phone_number"] = instance.PhoneNumber,
+                    ["reason"] = SendFailurePolicy.AccountRestricted,
+                    ["restriction"] = new JsonObject { ["until"] = restricted.Until, ["detail"] = restricted.Detail },
+                }, ct);
+                break;
             case MessageStatusEvent receipt:
                 // Receipts are the busiest events: the cached endpoint answers whether anyone subscribes before a
                 // context is opened to look up the message.

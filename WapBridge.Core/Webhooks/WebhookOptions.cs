@@ -5,15 +5,25 @@ public sealed class WebhookOptions
 {
     public const string Section = "WapBridge:Webhooks";
 
-    /// <summary>Allow private and link-local targets (10.x, 192.168.x, 169.254.x, fc00::/7 …), and loopback too.</summary>
+    /// <summary>
+    /// Allow private and link-local targets (10.x, 172.16–31.x, 192.168.x, 100.64/10, 169.254.x, fc00::/7, fe80::/10), and loopback too.
+    /// Off by default: a tenant's webhook could otherwise reach the server's own network. Reserved ranges stay refused.
+    /// </summary>
     public bool AllowPrivateTargets { get; set; }
 
-    /// <summary>Allow loopback targets (127.0.0.0/8, ::1): on for the embedded single-machine setup.</summary>
+    /// <summary>Allow targets on this machine (127.0.0.0/8, ::1, the host's own addresses); off by default, on for tests and single-machine demos.</summary>
     public bool AllowLoopbackTargets { get; set; }
 
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    public int MaxConcurrency { get; set; } = 16;
+    /// <summary>Attempts in flight at once on this node, over all endpoints: room for many slow receivers besides the quick ones.</summary>
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>
+    /// Attempts in flight at once to one endpoint on this node, so a slow or hanging receiver holds up only its own deliveries.
+    /// A receiver that answers quickly may get four times as many while half of <see cref="MaxConcurrency"/> is free.
+    /// </summary>
+    public int MaxConcurrencyPerEndpoint { get; set; } = 4;
 
     public static readonly TimeSpan[] DefaultRetrySchedule =
     [

@@ -30,7 +30,7 @@ public static class WebhookPayloads
             ["fromMe"] = false,
             ["timestamp"] = message.Timestamp.ToUnixTimeSeconds(),
             ["type"] = message.Type,
-            ["hasMedia"] = media is not null,
+            ["hasMedia"] = media is not null || message.MediaError is not null,
         };
         if (media is not null)
         {
@@ -41,6 +41,12 @@ public static class WebhookPayloads
             mediaNode["filesize"] = media.Size;
             mediaNode["url"] = media.Url;
             body["media"] = mediaNode;
+        }
+        else if (message.MediaError is { } mediaError)
+        {
+            // The media finally could not be downloaded: the webhook says so instead of promising a file.
+            body["caption"] = message.Body;
+            body["media"] = new JsonObject { ["error"] = mediaError };
         }
         body["fromLid"] = message.FromLid;
         body["fromPhone"] = message.FromPhone;

@@ -66,28 +66,24 @@ public sealed class WebhookSettingsService(
 
         var uri = WebhookTargets.ParseUrl(url ?? endpoint?.Url);
         // Names are checked again on the resolved address at connect time; literal addresses and "localhost" can be refused now.
-        var literal = uri.IsLoopback && !System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _)
-            ? System.Net.IPAddress.Loopback
-            : System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var parsed) ? parsed : null;
-        if (literal is not null && !WebhookTargets.IsAllowed(literal, options.Value))
-            throw WapBridgeException.Invalid("url", "private_target", $"url points at a private or loopback address ({uri.Host}); webhooks must reach a public server");
+        if (WebhookTargets.LiteralAddress(uri) is { } literal && !WebhookTargets.IsAllowed(literal, options.Value, HostAddresses.Current))
+            throw WapBridgeException.Invalid("url", "private_target",
+                $"url points at a loopback, private or reserved address ({uri.Host}); webhooks must reach a public server");
         var eventList = ValidateEvents(events) ?? endpoint?.EventList.ToList() ?? [WebhookEvents.Message];
 
         string? shownSecret = null;
         if (generateSecret)
             secret = shownSecret = WebhookSignature.NewSecret();
-        if (secret is { Length: > 0 and < 16 })
-            throw WapBridgeException.Invalid("secret", "secret_too_short", "secret must be at least 16 characters (or ask for a generated one)");
-        if (secret is { Length: > 256 })
-            throw WapBridgeException.Invalid("secret", "too_long", "secret must be at most 256 characters");
+        if (secret is { Length: > 0 })
+            WebhookTargets.ValidateSecret(secret);
 
         var now = time.GetUtcNow();
         if (endpoint is null)
         {
-            endpoint = new WebhookEndpoint { CustomerId = customerId, InstanceId = instanceId, Url = uri.ToString(), CreatedAt = now };
+            endpoint = new WebhookEndpoint { CustomerId = customerId, InstanceId = instanceId, Url = uri.AbsoluteUri, CreatedAt = now };
             db.WebhookEndpoints.Add(endpoint);
         }
-        endpoint.Url = uri.ToString();
+        endpoint.Url = uri.AbsoluteUri;
         endpoint.Events = string.Join(',', eventList);
         endpoint.Enabled = true;
         endpoint.DisabledReason = null;
@@ -178,8 +174,16 @@ public sealed class WebhookSettingsService(
         string? masked = null;
         if (endpoint.SecretProtected is not null)
         {
-            var secret = _secrets.Unprotect(endpoint.SecretProtected);
-            masked = new string('•', 8) + secret[^Math.Min(4, secret.Length)..];
+            try
+            {
+                var secret = _secrets.Unprotect(endpoint.SecretProtected);
+                masked = new string('•', 8) + secret[^Math.Min(4, secret.Length)..];
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                // The keys it was encrypted with are gone: deliveries say so, and setting the secret again fixes both.
+                masked = "(unreadable: set it again)";
+            }
         }
         return new WebhookSettingsView(endpoint.Url, endpoint.SecretProtected is not null, masked, endpoint.EventList, endpoint.Enabled,
             endpoint.DisabledReason, code, endpoint.UpdatedAt);

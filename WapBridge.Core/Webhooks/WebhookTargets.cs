@@ -1,64 +1,225 @@
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 
 namespace WapBridge.Core.Webhooks;
 
+/// <summary>What an address reaches, for deciding whether a webhook may be sent there.</summary>
+public enum TargetKind
+{
+    /// <summary>A globally reachable unicast address.</summary>
+    Public,
+
+    /// <summary>This machine: 127.0.0.0/8, ::1, or one of the host's own interface addresses.</summary>
+    Loopback,
+
+    /// <summary>A private network: 10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16, fc00::/7, fe80::/10, fec0::/10.</summary>
+    Private,
+
+    /// <summary>Any other special-purpose address (documentation, benchmarking, multicast, translation prefixes …): never a webhook target.</summary>
+    Reserved,
+}
+
 /// <summary>
-/// Keeps webhooks from being aimed at the server's own network: loopback, private, link-local and
-/// other non-public addresses are refused unless configuration allows them. Checked on the address
-/// actually connected to, so a DNS name that later resolves inwards is caught too.
+/// Keeps webhooks from being aimed at the server's own network: loopback, private and every other special-purpose
+/// address (the IANA IPv4 and IPv6 special-purpose registries, IPv4 inside IPv6, the host's own addresses) are refused
+/// unless configuration allows them. Checked on the address actually connected to, so a DNS name that resolves
+/// inwards, now or later, is caught too.
 /// </summary>
 public static class WebhookTargets
 {
+    /// <summary>The stored URL's column size.</summary>
+    public const int MaxUrlLength = 2000;
+
+    public const int MinSecretLength = 16, MaxSecretLength = 256;
+
+    /// <summary>What a tenant is told when the target's address is refused; the same whatever the address, so it reveals nothing about the network.</summary>
+    public const string RefusedMessage = "The webhook target was refused: it is not a public address (loopback, private and reserved addresses are blocked).";
+
     public static Uri ParseUrl(string? url, string field = "url")
     {
         if (string.IsNullOrWhiteSpace(url))
             throw WapBridgeException.Missing(field);
-        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        url = url.Trim();
+        if (url.Length > MaxUrlLength)
+            throw WapBridgeException.Invalid(field, "too_long", $"{field} must be at most {MaxUrlLength} characters");
+        // Uri would quietly drop or escape these; a URL that needs them is a typo or an attempt to smuggle something.
+        if (url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            throw WapBridgeException.Invalid(field, "invalid_url", $"{field} must not contain spaces or control characters; percent-encode them");
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(uri.Host))
             throw WapBridgeException.Invalid(field, "invalid_url", $"{field} must be an absolute http:// or https:// URL");
         if (!string.IsNullOrEmpty(uri.UserInfo))
             throw WapBridgeException.Invalid(field, "invalid_url", $"{field} must not carry credentials; use the webhook secret instead");
+        if (uri.AbsoluteUri.Length > MaxUrlLength)
+            throw WapBridgeException.Invalid(field, "too_long", $"{field} must be at most {MaxUrlLength} characters once encoded");
         return uri;
     }
 
-    public static bool IsPublic(IPAddress address)
+    /// <summary>
+    /// A secret travels in the <c>X-Wapbridge-Secret</c> header, so it must be a header value that survives intact:
+    /// printable ASCII, spaces only inside. Generated secrets (<c>whsec_</c> + base64) always are.
+    /// </summary>
+    public static void ValidateSecret(string secret, string field = "secret")
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.None))
-            return false;
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast);
-        var b = address.GetAddressBytes();
-        return !(b[0] == 10 || b[0] == 127 || b[0] == 0
-            || (b[0] == 172 && b[1] >= 16 && b[1] <= 31)
-            || (b[0] == 192 && b[1] == 168)
-            || (b[0] == 169 && b[1] == 254)
-            || (b[0] == 100 && b[1] >= 64 && b[1] <= 127)
-            || b[0] >= 224);
+        if (secret.Length < MinSecretLength)
+            throw WapBridgeException.Invalid(field, "secret_too_short", $"{field} must be at least {MinSecretLength} characters (or ask for a generated one)");
+        if (secret.Length > MaxSecretLength)
+            throw WapBridgeException.Invalid(field, "too_long", $"{field} must be at most {MaxSecretLength} characters");
+        if (secret.Any(c => c is < ' ' or > '~'))
+            throw WapBridgeException.Invalid(field, "invalid_secret",
+                $"{field} may contain only printable ASCII characters (letters, digits, punctuation, inner spaces): no line breaks, tabs, control or non-ASCII characters");
+        if (secret[0] == ' ' || secret[^1] == ' ')
+            throw WapBridgeException.Invalid(field, "invalid_secret", $"{field} must not start or end with a space (HTTP drops it from the header)");
     }
 
-    public static bool IsAllowed(IPAddress address, WebhookOptions options) =>
-        options.AllowPrivateTargets || IsPublic(address) || (options.AllowLoopbackTargets && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
+    /// <summary>True when <paramref name="secret"/> can be sent as a header value at all (legacy secrets were stored unchecked).</summary>
+    public static bool IsSendable(string secret) => secret.All(c => c is (>= ' ' and <= '~') or '\t');
 
-    /// <summary>A connect callback for SocketsHttpHandler that refuses addresses the options do not allow.</summary>
-    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(Func<WebhookOptions> options) =>
+    /// <summary>Classifies an address; <paramref name="ownAddresses"/> are the host's interface addresses (see <see cref="HostAddresses"/>).</summary>
+    public static TargetKind Classify(IPAddress address, IReadOnlySet<IPAddress>? ownAddresses = null)
+    {
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            if (address.IsIPv4MappedToIPv6)
+                return Classify(address.MapToIPv4(), ownAddresses);
+            address = new IPAddress(address.GetAddressBytes());  // without its scope id, to compare with the host's own
+        }
+        if (ownAddresses is not null && ownAddresses.Contains(address))
+            return TargetKind.Loopback;
+        return address.AddressFamily switch
+        {
+            AddressFamily.InterNetwork => ClassifyV4(address.GetAddressBytes()),
+            AddressFamily.InterNetworkV6 => ClassifyV6(address.GetAddressBytes()),
+            _ => TargetKind.Reserved,
+        };
+    }
+
+    public static bool IsAllowed(IPAddress address, WebhookOptions options, IReadOnlySet<IPAddress>? ownAddresses = null) =>
+        Classify(address, ownAddresses) switch
+        {
+            TargetKind.Public => true,
+            TargetKind.Loopback => options.AllowLoopbackTargets || options.AllowPrivateTargets,
+            TargetKind.Private => options.AllowPrivateTargets,
+            _ => false,
+        };
+
+    private static TargetKind ClassifyV4(byte[] b) => b switch
+    {
+        [127, ..] => TargetKind.Loopback,
+        [10, ..] or [172, >= 16 and <= 31, ..] or [192, 168, ..] => TargetKind.Private,
+        [100, >= 64 and <= 127, ..] => TargetKind.Private,  // shared address space (carrier-grade NAT)
+        [169, 254, ..] => TargetKind.Private,  // link-local
+        [0, ..] => TargetKind.Reserved,  // "this network"
+        [192, 0, 0, _] or [192, 0, 2, _] or [192, 88, 99, _] or [198, 18 or 19, ..] or [198, 51, 100, _] or [203, 0, 113, _] => TargetKind.Reserved,
+        [>= 224, ..] => TargetKind.Reserved,  // multicast, 240/4 and the broadcast address
+        _ => TargetKind.Public,
+    };
+
+    private static TargetKind ClassifyV6(byte[] b)
+    {
+        ReadOnlySpan<byte> a = b;
+        if (a[..15].IndexOfAnyExcept((byte)0) < 0)
+            return a[15] == 1 ? TargetKind.Loopback : TargetKind.Reserved;  // ::1, and :: itself
+        // NAT64 well-known prefix 64:ff9b::/96: the IPv4 address it stands for decides.
+        if (a[..12].SequenceEqual(Nat64Prefix))
+            return ClassifyV4(b[12..]) == TargetKind.Public ? TargetKind.Public : TargetKind.Reserved;
+        // 6to4 2002::/16 carries the IPv4 address of the relay-side host in bits 16–47.
+        if (a[0] == 0x20 && a[1] == 0x02)
+            return ClassifyV4(b[2..6]) == TargetKind.Public ? TargetKind.Public : TargetKind.Reserved;
+        if ((a[0] & 0xfe) == 0xfc)
+            return TargetKind.Private;  // unique local fc00::/7
+        if (a[0] == 0xfe && (a[1] & 0xc0) is 0x80 or 0xc0)
+            return TargetKind.Private;  // link-local fe80::/10 and the old site-local fec0::/10
+        // Everything outside global unicast 2000::/3 is special: ::/8 (IPv4-compatible and -translated forms),
+        // 64:ff9b:1::/48 (local NAT64), 100::/64 (discard), ff00::/8 (multicast) …
+        if ((a[0] & 0xe0) != 0x20)
+            return TargetKind.Reserved;
+        // Inside 2000::/3: 2001::/23 (IETF protocol assignments, Teredo 2001::/32 among them), 2001:db8::/32 and
+        // 3fff::/20 (documentation).
+        if (a[0] == 0x20 && a[1] == 0x01 && a[2] <= 0x01)
+            return TargetKind.Reserved;
+        if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
+            return TargetKind.Reserved;
+        if (a[0] == 0x3f && a[1] == 0xff && (a[2] & 0xf0) == 0)
+            return TargetKind.Reserved;
+        return TargetKind.Public;
+    }
+
+    private static readonly byte[] Nat64Prefix = [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    /// <summary>The address a URL's host is written as, without any DNS lookup; "localhost" names count as loopback.</summary>
+    public static IPAddress? LiteralAddress(Uri uri)
+    {
+        if (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 && IPAddress.TryParse(uri.DnsSafeHost, out var literal))
+            return literal;
+        var host = uri.IdnHost.TrimEnd('.');
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+            ? IPAddress.Loopback : null;
+    }
+
+    /// <summary>
+    /// A connect callback for SocketsHttpHandler: resolves the host through <paramref name="connector"/> (a literal
+    /// address needs no lookup), keeps the addresses the options allow, and connects only to those, so what was
+    /// checked is what is connected to.
+    /// </summary>
+    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectCallback(Func<WebhookOptions> options,
+        OutboundConnector connector) =>
         async (context, ct) =>
         {
-            var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct);
-            var allowed = addresses.Where(a => IsAllowed(a, options())).ToArray();
+            var host = context.DnsEndPoint.Host;
+            var addresses = IPAddress.TryParse(host.TrimStart('[').TrimEnd(']'), out var literal) ? [literal]
+                : await connector.ResolveAsync(host, ct);
+            var own = HostAddresses.Current;
+            var current = options();
+            var allowed = addresses.Where(a => IsAllowed(a, current, own)).ToArray();
             if (allowed.Length == 0)
-                throw new HttpRequestException($"webhook target {context.DnsEndPoint.Host} resolves only to private or loopback addresses (WapBridge:Webhooks:AllowPrivateTargets / AllowLoopbackTargets allow them)");
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+                throw new WebhookTargetRefusedException(host);
+            return await connector.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
         };
+}
+
+/// <summary>A webhook target whose addresses are all refused; thrown before any connection is attempted.</summary>
+public sealed class WebhookTargetRefusedException(string host)
+    : IOException($"webhook target {host} resolves only to addresses that are not allowed (WapBridge:Webhooks:AllowPrivateTargets / AllowLoopbackTargets allow private and loopback ones)");
+
+/// <summary>
+/// The host's own interface addresses: reaching them is reaching this machine, whatever range they are in.
+/// Read again now and then, since interfaces come and go.
+/// </summary>
+public static class HostAddresses
+{
+    private static readonly TimeSpan RefreshAfter = TimeSpan.FromSeconds(30);
+    private static volatile Snapshot? _snapshot;
+
+    private sealed record Snapshot(IReadOnlySet<IPAddress> Addresses, long ReadAt);
+
+    public static IReadOnlySet<IPAddress> Current
+    {
+        get
+        {
+            var snapshot = _snapshot;
+            if (snapshot is null || Environment.TickCount64 - snapshot.ReadAt > RefreshAfter.TotalMilliseconds)
+                _snapshot = snapshot = new Snapshot(Read(), Environment.TickCount64);
+            return snapshot.Addresses;
+        }
+    }
+
+    private static HashSet<IPAddress> Read()
+    {
+        var addresses = new HashSet<IPAddress>();
+        try
+        {
+            foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+                foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+                    addresses.Add(unicast.Address.AddressFamily == AddressFamily.InterNetworkV6 ? new IPAddress(unicast.Address.GetAddressBytes()) : unicast.Address);
+        }
+        catch (NetworkInformationException)
+        {
+            // Without the list, the range checks still refuse loopback and private addresses.
+        }
+        return addresses;
+    }
 }

@@ -45,17 +45,27 @@ public static class BrowserSession
             ViewportSize = viewport,
             AcceptDownloads = acceptDownloads,
         });
+        var violations = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // Chromium reports every blocked script, style, image or connection on the console.
+        context.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+                violations.Enqueue($"{message.Page?.Url}: {message.Text}");
+        };
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(20_000);
         SetDefaultExpectTimeout(20_000);
-        return new BrowserPage(playwright, browser, page);
+        return new BrowserPage(playwright, browser, page, violations);
     }
 }
 
 /// <summary>A browser page and what it needs to stay open.</summary>
-public sealed class BrowserPage(IPlaywright playwright, IBrowser browser, IPage page) : IAsyncDisposable
+public sealed class BrowserPage(IPlaywright playwright, IBrowser browser, IPage page, IReadOnlyCollection<string> cspViolations) : IAsyncDisposable
 {
     public IPage Page { get; } = page;
+
+    /// <summary>What the Content-Security-Policy blocked so far, on any page of this browser: "url: console message".</summary>
+    public IReadOnlyCollection<string> CspViolations { get; } = cspViolations;
 
     public async ValueTask DisposeAsync()
     {

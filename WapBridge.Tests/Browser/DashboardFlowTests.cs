@@ -47,6 +47,8 @@ public sealed class DashboardFlowTests
         var generate = page.GetByTestId("generate-key");
         await Expect(generate).ToBeEnabledAsync();
         await page.Locator("[data-testid=key-label] input").FillAsync("browser test");
+        // The first user is the Admin, who alone is offered an admin key; ticked, this key may call the admin API.
+        await page.Locator("[data-testid=key-admin] input[type=checkbox]").CheckAsync();
         await generate.ClickAsync();
 
         await Expect(page.GetByTestId("shown-once")).ToBeVisibleAsync();
@@ -58,8 +60,9 @@ public sealed class DashboardFlowTests
         var row = page.Locator($"[data-testid=key-row][data-key='{key}']");
         await Expect(row).ToContainTextAsync("browser test");
         await Expect(row.GetByTestId("key-status")).ToHaveTextAsync("active");
+        await Expect(row.GetByTestId("key-admin-badge")).ToHaveTextAsync("admin key");
 
-        // The key speaks for the Admin who made it.
+        // The Admin chose an admin key: it may call the admin API.
         using (var api = app.CreateApiClient($"token {key}:{secret}"))
         {
             var account = (await api.CallAsync("wap_bridge.api.accounts.get_account")).EnsureOk();

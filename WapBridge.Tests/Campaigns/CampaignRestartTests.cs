@@ -22,7 +22,7 @@ public sealed class CampaignRestartTests
         {
             await first.InitializeAsync();
             sender = await first.CreateConnectedAsync();
-            receiver = await first.CreateConnectedAsync();
+            receiver = await first.ConnectInstanceAsync(sender.Customer);
             campaign = (await sender.Client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
             {
                 instance_id = sender.InstanceId,
@@ -59,7 +59,7 @@ public sealed class CampaignRestartTests
         Assert.Equal(5, outbound.Count);
         Assert.Equal(5, outbound.Select(m => m!["to"]!.GetValue<string>()).Distinct().Count());
         using var receiverClient = second.CreateApiClient(receiver.Customer.TokenHeader);
-        var inbox = (await receiverClient.CallAsync("wap_bridge.api.whatsapp.list_messages", new { direction = "inbound" })).EnsureOk().Message!["data"]!.AsArray();
+        var inbox = (await receiverClient.CallAsync("wap_bridge.api.whatsapp.list_messages", new { instance_id = receiver.InstanceId, direction = "inbound" })).EnsureOk().Message!["data"]!.AsArray();
         Assert.Equal("Hello copy 1", Assert.Single(inbox)!["body"]!.GetValue<string>());
     }
 }

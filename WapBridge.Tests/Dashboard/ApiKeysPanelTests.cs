@@ -4,6 +4,7 @@ using Bunit;
 using Bunit.TestDoubles;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Rendering;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -185,14 +186,76 @@ public sealed class ApiKeysPanelTests : IAsyncLifetime
         Assert.Empty(cut.FindAll("[data-testid=generate-key]"));
     }
 
+    [Fact]
+    public async Task The_admin_key_checkbox_is_offered_to_Admins_only()
+    {
+        var customer = await CreateCustomerAsync("Owners Only");
+        LogInAs(customer);
+        var owner = RenderPanel();
+        owner.WaitForAssertion(() => owner.Find("[data-testid=generate-key]"));
+        Assert.Empty(owner.FindAll("[data-testid=key-admin]"));
+        Assert.DoesNotContain("Admin key", owner.Markup);
+
+        await ctx.DisposeComponentsAsync();
+        LogInAs(customer, Roles.Admin);
+        var admin = RenderPanel();
+        admin.WaitForAssertion(() => Assert.Contains("Admin key (may call the admin API)", admin.Find("[data-testid=key-admin]").TextContent));
+        Assert.False(admin.Find("[data-testid=key-admin] input[type=checkbox]").HasAttribute("checked"));
+    }
+
+    [Fact]
+    public async Task An_Admin_ticking_the_checkbox_makes_an_admin_key_and_the_list_shows_it()
+    {
+        var customer = await CreateCustomerAsync("Operators");
+        var adminId = await CreateAdminUserAsync(customer);
+        LogInAs(customer, Roles.Admin, adminId);
+        var cut = RenderPanel();
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=generate-key]").HasAttribute("disabled")));
+
+        cut.Find("[data-testid=key-label] input").Input("automation");
+        cut.Find("[data-testid=key-admin] input[type=checkbox]").Change(true);
+        cut.Find("[data-testid=generate-key]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=api-secret]"));
+        var adminKey = cut.Find("[data-testid=api-key]").TextContent.Trim();
+        var adminSecret = cut.Find("[data-testid=api-secret]").TextContent.Trim();
+
+        // Unticked again for the next key: an admin key is never made by accident.
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=key-admin] input[type=checkbox]").HasAttribute("checked")));
+        cut.Find("[data-testid=key-label] input").Input("sending");
+        cut.Find("[data-testid=generate-key]").Click();
+        cut.WaitForAssertion(() => Assert.NotEqual(adminKey, cut.Find("[data-testid=api-key]").TextContent.Trim()));
+        var plainKey = cut.Find("[data-testid=api-key]").TextContent.Trim();
+        var plainSecret = cut.Find("[data-testid=api-secret]").TextContent.Trim();
+
+        Assert.True((await ApiKeys.VerifyAsync(adminKey, adminSecret))!.IsAdmin);
+        Assert.False((await ApiKeys.VerifyAsync(plainKey, plainSecret))!.IsAdmin);
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll($"[data-testid=key-row][data-key='{adminKey}'] [data-testid=key-admin-badge]")));
+        Assert.Empty(cut.FindAll($"[data-testid=key-row][data-key='{plainKey}'] [data-testid=key-admin-badge]"));
+    }
+
+    /// <summary>A dashboard user in the Admin role, as registration stores one.</summary>
+    private async Task<string> CreateAdminUserAsync(Customer customer)
+    {
+        await using var db = await ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync();
+        var role = new IdentityRole(Roles.Admin) { NormalizedName = Roles.Admin.ToUpperInvariant() };
+        var user = new WapBridgeUser { UserName = "admin@example.com", NormalizedUserName = "ADMIN@EXAMPLE.COM", Email = "admin@example.com", CustomerId = customer.Id };
+        db.Roles.Add(role);
+        db.Users.Add(user);
+        db.UserRoles.Add(new IdentityUserRole<string> { UserId = user.Id, RoleId = role.Id });
+        await db.SaveChangesAsync();
+        return user.Id;
+    }
+
     private async Task<Customer> CreateCustomerAsync(string name) =>
         await ctx.Services.GetRequiredService<CustomerService>().CreateAsync(name, $"{Guid.NewGuid():N}@example.com");
 
-    private void LogInAs(Customer customer)
+    private void LogInAs(Customer customer, string? role = null, string? userId = null)
     {
         auth.SetAuthorized("owner@example.com");
+        if (role is not null)
+            auth.SetRoles(role);
         auth.SetClaims(
-            new Claim(ClaimTypes.NameIdentifier, "user-" + customer.Id),
+            new Claim(ClaimTypes.NameIdentifier, userId ?? "user-" + customer.Id),
             new Claim(WapBridgeClaims.CustomerId, customer.Id.ToString(CultureInfo.InvariantCulture)),
             new Claim(WapBridgeClaims.CustomerCode, customer.Code));
     }

@@ -16,11 +16,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor.Services;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Webhooks;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -30,7 +32,7 @@ namespace WapBridge.Tests.Dashboard;
 /// </summary>
 public sealed class DashboardComponentContext : IAsyncDisposable
 {
-    public const string PublicBaseUrl = "http://gateway.example:8080";
+    public const string PublicBaseUrl = "http://gateway.invalid:8080";
 
     private readonly string dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", "components-" + Guid.NewGuid().ToString("N"));
 
@@ -63,6 +65,7 @@ public sealed class DashboardComponentContext : IAsyncDisposable
         services.AddSingleton<MediaLinks>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<OutboundConnector>(new LoopbackOnlyConnector());
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<WebhookSettingsService>();
         Auth = Ctx.AddAuthorization();

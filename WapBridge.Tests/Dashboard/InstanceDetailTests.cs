@@ -1,4 +1,7 @@
 using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using WapBridge.Core.Persistence;
 using Microsoft.Extensions.Time.Testing;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Engines.Simulator;
@@ -53,6 +56,21 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         Assert.NotEmpty(cut.FindAll("[data-testid=use-pairing-code]"));
         Assert.Empty(cut.FindAll("[data-testid=connected-as]"));
         Assert.Empty(cut.FindAll("[data-testid=inject-form]"));
+    }
+
+    [Fact]
+    public async Task Messages_that_could_not_be_decrypted_are_counted_on_the_detail()
+    {
+        var instance = await NewInstanceAsync();
+        var cut = Render(instance.InstanceId);
+        cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"));
+        Assert.Empty(cut.FindAll("[data-testid=undecryptable]"));
+
+        var dbFactory = h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
+        await using (var db = await dbFactory.CreateDbContextAsync())
+            await db.Instances.Where(i => i.Code == instance.InstanceId).ExecuteUpdateAsync(u => u.SetProperty(i => i.UndecryptableMessages, 3));
+        var again = Render(instance.InstanceId);
+        again.WaitForAssertion(() => Assert.Equal("3 messages could not be decrypted", again.Find("[data-testid=undecryptable]").TextContent.Trim()));
     }
 
     [Fact]

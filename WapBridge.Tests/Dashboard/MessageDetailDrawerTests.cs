@@ -69,7 +69,7 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
 
         var src = cut.Find("[data-testid=media-image]").GetAttribute("src")!;
         Assert.StartsWith(MediaLinks.PathPrefix, src);
-        Assert.DoesNotContain("gateway.example", src);
+        Assert.DoesNotContain("gateway.invalid", src);
         Assert.Equal(src, cut.Find("[data-testid=media-download]").GetAttribute("href"));
         var target = dash.Get<MediaLinks>().Resolve(src[MediaLinks.PathPrefix.Length..]);
         Assert.Equal(new MediaLinkTarget("abc123hash", "image/png", "invoice.png"), target);
@@ -95,6 +95,19 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
         var voice = Failed() with { Type = "ptt", MimeType = "audio/ogg", Filename = null, Error = null, ErrorCode = null };
         cut.Render(p => p.Add(d => d.Message, voice));
         Assert.StartsWith(MediaLinks.PathPrefix, cut.Find("[data-testid=media-audio]").GetAttribute("src"));
+    }
+
+    [Fact]
+    public void Svg_and_html_media_get_no_preview_only_a_download_link()
+    {
+        foreach (var mime in new[] { "image/svg+xml", "text/html" })
+        {
+            var cut = Render(Failed() with { MimeType = mime, Filename = null, Error = null, ErrorCode = null });
+            Assert.Empty(cut.FindAll("[data-testid=media-image], [data-testid=media-video], [data-testid=media-audio]"));
+            var download = cut.Find("[data-testid=media-download]");
+            Assert.StartsWith(MediaLinks.PathPrefix, download.GetAttribute("href"));
+            Assert.True(download.HasAttribute("download"));
+        }
     }
 
     [Fact]

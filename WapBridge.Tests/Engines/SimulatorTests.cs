@@ -39,16 +39,16 @@ public sealed class SimulatorTests
         public Task SaveAsync(string? credentials, CancellationToken ct = default) { Value = credentials; return Task.CompletedTask; }
     }
 
-    private (IEngineSession Session, RecordingSink Sink, MemoryCredentials Credentials) Open(string instanceId, MemoryCredentials? credentials = null)
+    private (IEngineSession Session, RecordingSink Sink, MemoryCredentials Credentials) Open(string instanceId, MemoryCredentials? credentials = null, int customerId = 0)
     {
         var sink = new RecordingSink();
         credentials ??= new MemoryCredentials();
-        return (_engine.CreateSession(new EngineSessionContext(instanceId, sink, credentials)), sink, credentials);
+        return (_engine.CreateSession(new EngineSessionContext(instanceId, sink, credentials, CustomerId: customerId)), sink, credentials);
     }
 
-    private async Task<(IEngineSession Session, RecordingSink Sink)> ConnectedAsync(string instanceId, string phone)
+    private async Task<(IEngineSession Session, RecordingSink Sink)> ConnectedAsync(string instanceId, string phone, int customerId = 0)
     {
-        var (session, sink, _) = Open(instanceId);
+        var (session, sink, _) = Open(instanceId, customerId: customerId);
         await session.ConnectAsync(TestContext.Current.CancellationToken);
         await _network.ScanAsync(instanceId, phone, "Shop " + phone, TestContext.Current.CancellationToken);
         return (session, sink);
@@ -167,6 +167,19 @@ public sealed class SimulatorTests
         Assert.Equal("Habari", received.Body);
         Assert.Equal("chat", received.Type);
         Assert.Equal("Shop 255700000007", received.PushName);
+    }
+
+    [Fact]
+    public async Task Another_customers_instance_is_an_outside_number_that_receives_nothing()
+    {
+        var (alice, aliceSink) = await ConnectedAsync("INST-01-0000017", "255700000017", customerId: 1);
+        var (_, bobSink) = await ConnectedAsync("INST-01-0000018", "255700000018", customerId: 2);
+
+        var result = await alice.SendAsync(new OutgoingMessage(WhatsAppIds.NewMessageId(), "255700000018", "Habari"), TestContext.Current.CancellationToken);
+
+        Assert.True(result.Accepted);
+        Assert.Equal([MessageAck.Server], aliceSink.Of<MessageStatusEvent>().Select(e => e.Ack));
+        Assert.Empty(bobSink.Of<MessageReceivedEvent>());
     }
 
     [Fact]

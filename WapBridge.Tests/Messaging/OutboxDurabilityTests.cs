@@ -30,7 +30,7 @@ public sealed class OutboxDurabilityTests
         {
             await first.InitializeAsync();
             alice = await first.CreateConnectedAsync();
-            bob = await first.CreateConnectedAsync();
+            bob = await first.ConnectInstanceAsync(alice.Customer);
             delivered = await SendAsync(alice, bob.Phone, "one", wait: 10);
             queued = await SendAsync(alice, bob.Phone, "two", wait: 0);
             midSend = await SendAsync(alice, bob.Phone, "three", wait: 0);

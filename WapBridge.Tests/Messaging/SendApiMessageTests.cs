@@ -111,11 +111,11 @@ public abstract class SendApiMessageTests(WapBridgeApp app)
     {
         app.SkipIfUnavailable();
         var alice = await app.CreateConnectedAsync();
-        var bob = await app.CreateConnectedAsync();
+        var bob = await app.ConnectInstanceAsync(alice.Customer);
         (await alice.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message",
             new { instance_id = alice.InstanceId, to_number = bob.Phone, message = "Habari Bob" })).EnsureOk();
 
-        var inbox = (await bob.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { direction = "inbound" })).EnsureOk().Message!;
+        var inbox = (await bob.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { instance_id = bob.InstanceId, direction = "inbound" })).EnsureOk().Message!;
         var received = Assert.Single(inbox["data"]!.AsArray())!;
         Assert.Equal("Habari Bob", received["body"]!.GetValue<string>());
         Assert.Equal(alice.Phone, received["from"]!.GetValue<string>());

@@ -31,9 +31,15 @@ public sealed record SendingCustomer(TestCustomer Customer, HttpClient Client, s
 
 public static class SendingCustomers
 {
-    public static async Task<SendingCustomer> CreateConnectedAsync(this WapBridgeApp app, string? phone = null, string? defaultCountry = null)
+    public static async Task<SendingCustomer> CreateConnectedAsync(this WapBridgeApp app, string? phone = null, string? defaultCountry = null) =>
+        await app.ConnectInstanceAsync(await app.CreateCustomerAsync(), phone, defaultCountry);
+
+    /// <summary>
+    /// Another connected simulator instance of <paramref name="customer"/>. The simulator network is per customer: only
+    /// instances of one customer message each other.
+    /// </summary>
+    public static async Task<SendingCustomer> ConnectInstanceAsync(this WapBridgeApp app, TestCustomer customer, string? phone = null, string? defaultCountry = null)
     {
-        var customer = await app.CreateCustomerAsync();
         var client = app.CreateApiClient(customer.TokenHeader);
         phone ??= "2557" + Random.Shared.Next(10_000_000, 99_999_999);
         var instanceId = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "simulator", default_country = defaultCountry }))

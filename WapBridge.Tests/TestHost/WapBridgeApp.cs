@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using WapBridge.Core.Common.Networking;
 
 namespace WapBridge.Tests.TestHost;
 
@@ -16,7 +18,7 @@ namespace WapBridge.Tests.TestHost;
 /// </summary>
 public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
-    public const string AdminToken = "test-admin-token-0123456789";
+    public const string AdminToken = "test-admin-token-0123456789-abcdef-0123456789";
 
     private readonly Dictionary<string, string?> _settings;
     private readonly bool _kestrel;
@@ -44,7 +46,11 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["WapBridge:Hangfire:WorkerCount"] = "1",
             // Tests choose their engine; the real WhatsApp engine would otherwise become the default wherever Node.js is installed.
             ["WapBridge:Engines:Baileys:Enabled"] = "false",
+            // Tests run their webhook receivers on loopback, which the shipped configuration refuses.
+            ["WapBridge:Webhooks:AllowLoopbackTargets"] = "true",
         };
+        foreach (var (key, value) in HermeticDefaults.Settings())
+            _settings[key] = value;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;
     }
@@ -80,6 +86,7 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services => services.AddSingleton<OutboundConnector>(new LoopbackOnlyConnector()));
     }
 
     /// <summary>The loopback address when started with Kestrel.</summary>

@@ -71,3 +71,45 @@ public sealed class WebhookReceiver : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>
+/// A TCP listener on 127.0.0.1 that accepts connections and never answers: a receiver that hangs. It counts the
+/// connections it got, so a test can also show that nothing connected at all.
+/// </summary>
+public sealed class HangingReceiver : IAsyncDisposable
+{
+    private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly ConcurrentBag<System.Net.Sockets.Socket> _accepted = [];
+    private readonly Task _accepting;
+
+    public HangingReceiver()
+    {
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+    public string Url => $"http://127.0.0.1:{Port}/hook";
+    public int Connections => _accepted.Count;
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+                _accepted.Add(await _listener.AcceptSocketAsync());
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        await _accepting;
+        foreach (var socket in _accepted)
+            socket.Dispose();
+    }
+}

@@ -286,10 +286,15 @@ public abstract class WebhookDeliveryTests(WapBridgeApp app)
     }
 
     [Theory]
-    [InlineData("ftp://example.com/hook", "invalid_url")]
+    [InlineData("ftp://example.invalid/hook", "invalid_url")]
     [InlineData("not a url", "invalid_url")]
     [InlineData("http://10.0.0.5/hook", "private_target")]
     [InlineData("http://192.168.1.10/hook", "private_target")]
+    [InlineData("http://192.0.2.1/hook", "private_target")]
+    [InlineData("http://[64:ff9b::7f00:1]/hook", "private_target")]
+    [InlineData("http://[::127.0.0.1]/hook", "private_target")]
+    [InlineData("https://user:secret@hooks.example.com/hook", "invalid_url")]
+    [InlineData("https://hooks.example.com/a b", "invalid_url")]
     public async Task Bad_webhook_urls_are_refused(string url, string code)
     {
         app.SkipIfUnavailable();
@@ -299,6 +304,63 @@ public abstract class WebhookDeliveryTests(WapBridgeApp app)
         Assert.Equal(417, answer.Status);
         Assert.Equal("url", answer.ErrorField);
         Assert.Equal(code, answer.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData("legacy-secret\r\nInjected: yes", "invalid_secret")]
+    [InlineData("secret-with-a-nul-\u0000-inside", "invalid_secret")]
+    [InlineData("secret\twith-a-tab-inside", "invalid_secret")]
+    [InlineData("s\u00e9cret-not-ascii-at-all", "invalid_secret")]
+    [InlineData(" secret-with-a-leading-space", "invalid_secret")]
+    [InlineData("too-short", "secret_too_short")]
+    public async Task Bad_webhook_secrets_are_refused(string secret, string code)
+    {
+        app.SkipIfUnavailable();
+        var customer = await app.CreateCustomerAsync();
+        using var client = app.CreateApiClient(customer.TokenHeader);
+        secret = System.Text.RegularExpressions.Regex.Unescape(secret);
+        var answer = await client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = "https://hooks.invalid/x", secret });
+        Assert.Equal(417, answer.Status);
+        Assert.Equal(("secret", code), (answer.ErrorField, answer.ErrorCode));
+        Assert.DoesNotContain(secret, answer.Body!.ToJsonString());
+        Assert.Null((await client.CallAsync("wap_bridge.api.settings.get_webhook")).EnsureOk().Message!["url"]);
+    }
+
+    [Fact]
+    public async Task Replies_of_receivers_on_loopback_are_not_shown_only_their_status()
+    {
+        app.SkipIfUnavailable();
+        var (sender, receiver) = await SubscribedAsync();
+        await using var _ = receiver;
+        receiver.Respond = _ => (500, TimeSpan.Zero, null);
+
+        var test = (await sender.Client.CallAsync("wap_bridge.api.settings.test_webhook")).EnsureOk().Message!;
+
+        Assert.Equal(500, test["status_code"]!.GetValue<int>());
+        var delivery = (await sender.Client.CallAsync("wap_bridge.api.settings.list_webhook_deliveries")).EnsureOk().Message!["data"]![0]!;
+        Assert.Equal(500, delivery["last_status_code"]!.GetValue<int>());
+        Assert.Equal("HTTP 500", delivery["last_error"]!.GetValue<string>());
+        Assert.Null(delivery["last_response"]);
+        Assert.DoesNotContain("receiver says no", delivery.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_failed_connection_says_only_that()
+    {
+        app.SkipIfUnavailable();
+        var sender = await app.CreateConnectedAsync();
+        // A loopback port nobody listens on: the socket error would name the address and tell closed from filtered ports.
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        (await sender.Client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = $"http://127.0.0.1:{port}/hook" })).EnsureOk();
+
+        var test = (await sender.Client.CallAsync("wap_bridge.api.settings.test_webhook")).EnsureOk().Message!;
+
+        Assert.False(test["delivered"]!.GetValue<bool>());
+        Assert.Equal("Connection failed: the receiver could not be reached.", test["error"]!.GetValue<string>());
+        Assert.Null(test["status_code"]);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class WebhookDurabilityTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true });
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options, time,
-            NullLogger<WebhookDispatcher>.Instance);
+            NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
 
         long deliveryId;
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
@@ -79,6 +79,64 @@ public sealed class WebhookDurabilityTests
             Assert.InRange(gaps[i], schedule[i] * 0.8, schedule[i] * 1.2);
         var total = time.GetUtcNow() - start;
         Assert.InRange(total, TimeSpan.FromHours(33), TimeSpan.FromHours(50));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_turns_slow_gives_back_what_its_lane_cannot_attempt_in_time()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddWapBridgeDatabase(new DatabaseOptions(), dir)
+            .AddDataProtection().Services
+            .BuildServiceProvider();
+        var dbFactory = services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
+        await DatabaseMigrator.MigrateAsync(dbFactory, NullLogger.Instance, TestContext.Current.CancellationToken);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true, AttemptTimeout = TimeSpan.FromSeconds(1) });
+        using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options,
+            TimeProvider.System, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
+        int endpointId, customerId;
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var customer = new Customer { Code = "CUST-0001", Name = "Slow Poke", Email = "s@example.com", CreatedAt = DateTimeOffset.UtcNow };
+            db.Customers.Add(customer);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var endpoint = new WebhookEndpoint { CustomerId = customer.Id, Url = receiver.Url, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+            db.WebhookEndpoints.Add(endpoint);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            (endpointId, customerId) = (endpoint.Id, customer.Id);
+        }
+        async Task AddDeliveriesAsync(string prefix, int count)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken);
+            for (var i = 0; i < count; i++)
+                db.WebhookDeliveries.Add(new WebhookDelivery
+                {
+                    CustomerId = customerId, EndpointId = endpointId, EventId = $"evt_{prefix}_{i}", EventType = "message", Payload = "{}",
+                    CreatedAt = DateTimeOffset.UtcNow, NextAttemptAt = DateTimeOffset.UtcNow,
+                });
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        // An unknown receiver gets only its share; once it answered quickly, its lane takes many at once.
+        await AddDeliveriesAsync("first", 10);
+        Assert.Equal(new WebhookOptions().MaxConcurrencyPerEndpoint, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+        await AddDeliveriesAsync("slow", 40);
+        receiver.Respond = _ => (200, TimeSpan.FromSeconds(5), null);
+        Assert.Equal(46, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var rows = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending).ToListAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(46, rows.Count);
+            var attempted = rows.Where(d => d.Attempts > 0).ToList();
+            // A burst while the node was idle, then the first timeouts showed the receiver slow and the lane gave the rest back.
+            Assert.InRange(attempted.Count, 4, 16);
+            Assert.All(attempted, d => Assert.Equal("No answer within 1 s", d.LastError));
+            Assert.All(rows.Where(d => d.Attempts == 0), d => Assert.True(d.NextAttemptAt <= DateTimeOffset.UtcNow, "given back to be due at once"));
+        }
+        Assert.InRange(receiver.Received.Count, 4 + 4, 4 + 16);
     }
 
     [Fact]

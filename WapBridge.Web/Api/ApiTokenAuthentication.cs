@@ -24,18 +24,23 @@ public static class ApiPolicies
 /// <summary>
 /// <c>Authorization: token key:secret</c>, <c>Bearer key:secret</c> or <c>Basic base64(key:secret)</c>
 /// (scheme names case-insensitive), plus <c>Bearer &lt;WAPBRIDGE_ADMIN_TOKEN&gt;</c> for the admin API.
-/// A header that cannot be read is 400; unknown or wrong credentials are 401 (contract §1).
+/// A header that cannot be read is 400; unknown or wrong credentials are 401 (contract §1); too many of either from
+/// one address are 429 (<see cref="AuthFailureLimiter"/>).
+/// Nothing of the header's value reaches an error message or the log: a header mangled by a client (no scheme, a tab,
+/// a colon) usually still carries the secret or the admin token.
 /// </summary>
 public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ApiKeyService apiKeys,
+    AuthFailureLimiter failures,
     IOptions<WapBridgeOptions> wapBridgeOptions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     private const string HowTo = "send 'Authorization: token <api_key>:<api_secret>' with a key from /settings";
     private static readonly object ErrorItem = new();
+    private static readonly object RetryAfterItem = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -46,8 +51,11 @@ public sealed class ApiTokenAuthenticationHandler(
         var space = header.IndexOf(' ');
         var scheme = space < 0 ? header : header[..space];
         var value = space < 0 ? "" : header[(space + 1)..].Trim();
+        var name = SchemeName(scheme);
         if (value.Length == 0)
-            return Fail(Malformed($"the Authorization header has no credentials after '{scheme}'"));
+            return Refuse(Malformed(name is null
+                ? "it needs a scheme and credentials separated by one space"
+                : $"there are no credentials after the scheme {name}"));
 
         string credentials;
         switch (scheme.ToLowerInvariant())
@@ -67,22 +75,27 @@ public sealed class ApiTokenAuthenticationHandler(
                 }
                 catch (FormatException)
                 {
-                    return Fail(Malformed("the Basic credentials are not valid base64"));
+                    return Refuse(Malformed("the Basic credentials are not valid base64"));
                 }
                 break;
             default:
-                return Fail(Malformed($"the Authorization scheme '{scheme}' is not supported"));
+                return Refuse(Malformed($"{(name is null ? "this scheme" : "the scheme " + name)} is not supported (use token, Bearer or Basic)"));
         }
 
         var colon = credentials.IndexOf(':');
         if (colon <= 0 || colon == credentials.Length - 1)
-            return Fail(Malformed("the credentials must have the form <api_key>:<api_secret>"));
+            return Refuse(Malformed("the credentials must have the form <api_key>:<api_secret>"));
 
-        var caller = await apiKeys.VerifyAsync(credentials[..colon], credentials[(colon + 1)..], Context.RequestAborted);
+        var key = credentials[..colon];
+        var caller = await apiKeys.VerifyAsync(key, credentials[(colon + 1)..], Context.RequestAborted);
         if (caller is null)
         {
-            Logger.LogInformation("API authentication failed for key {ApiKey}", credentials[..Math.Min(colon, 15)]);
-            return Fail(new FrappeError(401, "AuthenticationError", "invalid_credentials",
+            // Only a well-formed key id is public; anything else in that place may be a secret pasted the wrong way round.
+            if (ApiKeyCredentials.IsWellFormedKey(key))
+                Logger.LogInformation("API authentication failed for key {ApiKey}", key);
+            else
+                Logger.LogInformation("API authentication failed: the key part is not a 15-character key id");
+            return Refuse(new FrappeError(401, "AuthenticationError", "invalid_credentials",
                 "Invalid API key or secret, or the key was revoked: check both halves in /settings", "Authorization"));
         }
 
@@ -103,10 +116,32 @@ public sealed class ApiTokenAuthenticationHandler(
     {
         var expected = wapBridgeOptions.Value.AdminToken;
         if (string.IsNullOrEmpty(expected))
-            return Fail(Malformed("Bearer credentials must have the form <api_key>:<api_secret> (no admin token is configured)"));
+            return Refuse(Malformed("Bearer credentials must have the form <api_key>:<api_secret> (no admin token is configured)"));
         if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
-            return Fail(new FrappeError(401, "AuthenticationError", "invalid_credentials", "Invalid admin token (WAPBRIDGE_ADMIN_TOKEN)", "Authorization"));
+            return Refuse(new FrappeError(401, "AuthenticationError", "invalid_credentials", "Invalid admin token (WAPBRIDGE_ADMIN_TOKEN)", "Authorization"));
         return Success([new Claim(ClaimTypes.Name, "admin-token"), new Claim(ClaimTypes.Role, Roles.Admin)]);
+    }
+
+    /// <summary>
+    /// The scheme, quoted for an error message, only when it looks like one (token, Digest, NTLM, …); null for anything
+    /// longer or with other characters, which may be a credential sent without a scheme.
+    /// </summary>
+    private static string? SchemeName(string scheme) =>
+        scheme.Length is > 0 and <= 20 && char.IsAsciiLetter(scheme[0]) && scheme.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            ? $"'{scheme}'"
+            : null;
+
+    /// <summary>A failed attempt: counted for the client's address, and 429 once that address failed too often.</summary>
+    private AuthenticateResult Refuse(FrappeError error)
+    {
+        if (failures.RecordFailure(Context.Connection.RemoteIpAddress) is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            Context.Items[RetryAfterItem] = seconds;
+            error = new FrappeError(StatusCodes.Status429TooManyRequests, "TooManyRequestsError", "too_many_failed_authentications",
+                $"Too many failed authentications from your address; retry after {seconds} s. This attempt failed too: {error.Message}", "Authorization");
+        }
+        return Fail(error);
     }
 
     private AuthenticateResult Success(IEnumerable<Claim> claims) =>
@@ -126,6 +161,8 @@ public sealed class ApiTokenAuthenticationHandler(
         var error = Context.Items[ErrorItem] as FrappeError
             ?? new FrappeError(401, "AuthenticationError", "missing_credentials", $"Missing Authorization header: {HowTo}", "Authorization");
         Response.Headers.WWWAuthenticate = "token";
+        if (Context.Items[RetryAfterItem] is int seconds)
+            Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return error.WriteAsync(Context);
     }
 

@@ -9,7 +9,17 @@ public sealed record InstanceArgs(string? InstanceId);
 public sealed record PairingCodeArgs(string? InstanceId, string? PhoneNumber);
 public sealed record InstanceCreated(string InstanceId, string Status, string Name, string Engine);
 public sealed record InstanceStatus(string InstanceId, string Name, string Engine, string Status, string? PhoneNumber, string? PushName,
-    DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt, bool IsSimulator);
+    DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt, bool IsSimulator)
+{
+    /// <summary>Contract §12: WhatsApp's restriction of sends to new contacts (463), when it ever restricted the number.</summary>
+    public InstanceRestriction? Restriction { get; init; }
+
+    public DateTimeOffset? BannedUntil { get; init; }
+
+    public int UndecryptableMessages { get; init; }
+}
+
+public sealed record InstanceRestriction(DateTimeOffset Until, string? Detail);
 public sealed record QrResult(string Qr, string QrImage, DateTimeOffset ExpiresAt);
 public sealed record PairingCodeResult(string InstanceId, string Code);
 public sealed record DeletedResult(string InstanceId, bool Deleted);
@@ -81,5 +91,9 @@ public static class InstanceEndpoints
     }
 
     internal static InstanceStatus ToStatus(InstanceDetails d) =>
-        new(d.InstanceId, d.Name, d.Engine, d.Status, d.PhoneNumber, d.PushName, d.ConnectedAt, d.LastError, d.DefaultCountry, d.CreatedAt, d.StatusChangedAt, d.IsSimulator);
+        new(d.InstanceId, d.Name, d.Engine, d.Status, d.PhoneNumber, d.PushName, d.ConnectedAt, d.LastError, d.DefaultCountry, d.CreatedAt, d.StatusChangedAt, d.IsSimulator)
+        {
+            Restriction = d.RestrictedUntil is { } until ? new InstanceRestriction(until, d.RestrictionDetail) : null,
+            BannedUntil = d.BannedUntil,
+        };
 }

@@ -22,8 +22,14 @@ public static class SettingsEndpoints
 
         api.MapFrappeMethod<SetWebhookArgs, WebhookSettingsView>(Prefix + "set_webhook", FrappeVerbs.PostOnly, ApiPolicies.Customer,
             "Set the webhook URL, secret (typed, or generate_secret=true to get one shown once) and events; an empty url removes it",
-            (args, call) => call.Service<WebhookSettingsService>().SetAsync(call.CustomerId, args.Url, args.Secret, args.GenerateSecret == true,
-                args.Events, args.InstanceId, call.Aborted));
+            async (args, call) =>
+            {
+                var view = await call.Service<WebhookSettingsService>().SetAsync(call.CustomerId, args.Url, args.Secret, args.GenerateSecret == true,
+                    args.Events, args.InstanceId, call.Aborted);
+                if (view.Secret is { } generated)
+                    call.ShownOnce(generated);
+                return view;
+            });
 
         api.MapFrappeMethod<GetWebhookArgs, TestResult>(Prefix + "test_webhook", FrappeVerbs.PostOnly, ApiPolicies.Customer,
             "Send a test event now and answer what the receiver said",

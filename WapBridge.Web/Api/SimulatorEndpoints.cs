@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
@@ -36,7 +37,7 @@ public static class SimulatorEndpoints
             async (args, call) =>
             {
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
-                var inbound = ToSimulated(args, instance);
+                var inbound = ToSimulated(args, instance, call.Service<IOptions<MessagingOptions>>().Value.MediaLimits);
                 var id = await call.Service<SimulatorNetwork>().InjectInboundAsync(instance.Code, inbound, call.Aborted);
                 return new InboundInjected(WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, id), instance.Code);
             }, FrappeBody.Bulk);
@@ -51,11 +52,12 @@ public static class SimulatorEndpoints
                 if (args.Messages.Count > MaxBatch)
                     throw WapBridgeException.Invalid("messages", "too_many", $"messages holds {args.Messages.Count} messages; send at most {MaxBatch} per call");
                 // Every item is checked before any is injected: a bad item refuses the whole call, naming itself.
+                var limits = call.Service<IOptions<MessagingOptions>>().Value.MediaLimits;
                 var items = args.Messages.Select((item, i) =>
                 {
                     try
                     {
-                        return ToSimulated(item ?? throw WapBridgeException.Missing("message"), instance);
+                        return ToSimulated(item ?? throw WapBridgeException.Missing("message"), instance, limits);
                     }
                     catch (WapBridgeException e)
                     {
@@ -72,7 +74,7 @@ public static class SimulatorEndpoints
 
     private const int MaxBatch = 1000;
 
-    private static SimulatedInbound ToSimulated(InboundMessageArgs args, Instance instance)
+    private static SimulatedInbound ToSimulated(InboundMessageArgs args, Instance instance, MediaLimits limits)
     {
         var fromPhone = string.IsNullOrWhiteSpace(args.FromNumber) ? null : WhatsAppNumbers.Normalize(args.FromNumber, "from_number", instance.DefaultCountry);
         var fromLid = string.IsNullOrWhiteSpace(args.FromLid) ? null : args.FromLid.Trim();
@@ -80,7 +82,7 @@ public static class SimulatorEndpoints
             throw WapBridgeException.Missing("from_number");
         if (fromLid is not null && !fromLid.EndsWith("@lid", StringComparison.Ordinal))
             fromLid += "@lid";
-        var media = ReadMedia(args);
+        var media = ReadMedia(args, limits);
         if (media is null && string.IsNullOrWhiteSpace(args.Message))
             throw WapBridgeException.Missing("message");
         var groupId = string.IsNullOrWhiteSpace(args.GroupId) ? null
@@ -100,23 +102,9 @@ public static class SimulatorEndpoints
         return instance;
     }
 
-    private static EngineMedia? ReadMedia(InboundMessageArgs args)
-    {
-        if (string.IsNullOrWhiteSpace(args.MediaData))
-            return null;
-        if (string.IsNullOrWhiteSpace(args.MimeType))
-            throw WapBridgeException.Missing("mime_type");
-        var data = args.MediaData.Trim();
-        var comma = data.IndexOf(',');
-        if (data.StartsWith("data:", StringComparison.OrdinalIgnoreCase) && comma > 0)
-            data = data[(comma + 1)..];
-        try
-        {
-            return new EngineMedia(Convert.FromBase64String(data), args.MimeType.Trim(), args.Filename);
-        }
-        catch (FormatException)
-        {
-            throw WapBridgeException.Invalid("media_data", "invalid_base64", "media_data is not valid base64");
-        }
-    }
+    // A phone's media is what its sender says it is, but no larger than WapBridge accepts for sending.
+    private static EngineMedia? ReadMedia(InboundMessageArgs args, MediaLimits limits) =>
+        string.IsNullOrWhiteSpace(args.MediaData)
+            ? null
+            : new EngineMedia(MediaValidator.DecodeWithinLimit(args.MediaData, args.MimeType, limits), args.MimeType!.Trim(), args.Filename);
 }

@@ -12,10 +12,11 @@ public static class WapBridgeEnvironmentVariables
 {
     private const string Prefix = "WAPBRIDGE_";
 
-    public static IConfigurationBuilder AddWapBridgeEnvironmentVariables(this IConfigurationBuilder builder)
+    /// <param name="variables">The process environment unless given (tests pass their own, leaving the process's alone).</param>
+    public static IConfigurationBuilder AddWapBridgeEnvironmentVariables(this IConfigurationBuilder builder, IDictionary? variables = null)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        foreach (DictionaryEntry entry in variables ?? Environment.GetEnvironmentVariables())
         {
             var name = (string)entry.Key;
             if (name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))

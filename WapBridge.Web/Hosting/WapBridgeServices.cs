@@ -12,6 +12,7 @@ using Scalar.AspNetCore;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Baileys;
 using WapBridge.Core.Engines.Simulator;
@@ -29,16 +30,40 @@ namespace WapBridge.Web.Hosting;
 /// <summary>The composition root, split from Program.cs so tests and tools build the same host.</summary>
 public static class WapBridgeServices
 {
+    public const string DefaultUrls = "http://localhost:5080";
+
+    /// <summary>
+    /// True when neither <c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>DOTNET_URLS</c>, <c>URLS</c> nor a <c>urls</c> key chose
+    /// where to listen (all of them land on the <c>urls</c> key), and no <c>HTTP_PORTS</c>/<c>HTTPS_PORTS</c> either
+    /// (container images set <c>ASPNETCORE_HTTP_PORTS</c>).
+    /// </summary>
+    private static bool ListenAddressUnset(IConfiguration configuration) =>
+        string.IsNullOrWhiteSpace(configuration[WebHostDefaults.ServerUrlsKey])
+        && string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpPortsKey])
+        && string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey]);
+
     public static WebApplicationBuilder AddWapBridge(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddWapBridgeEnvironmentVariables();
         var configuration = builder.Configuration;
+        // The default listen address lives here, not in appsettings.json: app configuration is read after host
+        // configuration, so a Urls key there outranked ASPNETCORE_URLS. Any way of choosing one wins over it.
+        if (ListenAddressUnset(configuration))
+            builder.WebHost.UseUrls(DefaultUrls);
         var services = builder.Services;
 
         var root = configuration.GetSection(WapBridgeOptions.Section).Get<WapBridgeOptions>() ?? new WapBridgeOptions();
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var api = configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         var hangfire = configuration.GetSection(HangfireOptions.Section).Get<HangfireOptions>() ?? new HangfireOptions();
+        if (root.AdminToken is { Length: > 0 and < WapBridgeOptions.MinAdminTokenLength } adminToken)
+            throw new InvalidOperationException(
+                $"WAPBRIDGE_ADMIN_TOKEN (WapBridge:AdminToken) is {adminToken.Length} characters long; it must be at least {WapBridgeOptions.MinAdminTokenLength} "
+                + "(e.g. the output of `openssl rand -hex 32`), or be unset. WapBridge does not start with a guessable admin token.");
+        if (root.PublicBaseUrl is { Length: > 0 } publicBase
+            && !(Uri.TryCreate(publicBase, UriKind.Absolute, out var publicUri) && publicUri.Scheme is "http" or "https"))
+            throw new InvalidOperationException(
+                $"WAPBRIDGE_PublicBaseUrl (WapBridge:PublicBaseUrl) '{publicBase}' is not an absolute http or https URL, e.g. https://wapbridge.example.com");
         var dataDir = root.ResolvedDataDir;
         Directory.CreateDirectory(dataDir);
 
@@ -59,6 +84,8 @@ public static class WapBridgeServices
         services.AddSingleton<CustomerService>();
         services.AddSingleton<IdempotencyStore>();
         services.AddScoped<RegistrationService>();
+        services.AddSingleton<SetupTokens>();
+        services.AddHostedService<SetupTokenAnnouncer>();
 
         services.Configure<NodeOptions>(configuration.GetSection(NodeOptions.Section));
         services.Configure<SimulatorOptions>(configuration.GetSection(SimulatorOptions.Section));
@@ -90,10 +117,12 @@ public static class WapBridgeServices
         services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();
 
         services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
-        services.AddSingleton<IPublicUrls, ServerPublicUrls>();
+        services.AddSingleton<ServerPublicUrls>();
+        services.AddSingleton<IPublicUrls>(sp => sp.GetRequiredService<ServerPublicUrls>());
         services.AddSingleton<MediaLinks>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<OutboundConnector>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddSingleton<WebhookSettingsService>();
@@ -137,8 +166,10 @@ public static class WapBridgeServices
             .AddPolicy(ApiPolicies.Admin, p => p.AddAuthenticationSchemes(ApiPolicies.Scheme).RequireRole(Roles.Admin))
             .AddPolicy(HangfireSetup.DashboardPolicy, p => p.RequireRole(Roles.Admin));
 
+        services.AddWapBridgeProxySupport(configuration);
         services.AddApiRateLimiting(api.RateLimit);
         services.AddSingleton<LargeBodyGate>();
+        services.AddSingleton<AuthFailureLimiter>();
         services.Configure<FormOptions>(o =>
         {
             o.ValueLengthLimit = (int)Math.Min(int.MaxValue, api.MaxRequestBodyBytes);
@@ -168,6 +199,8 @@ public static class WapBridgeServices
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Database"));
         HangfireSetup.ScheduleMaintenanceJobs(app.Services.GetRequiredService<IRecurringJobManager>());
 
+        app.UseWapBridgeForwardedHeaders();
+        app.UseWapBridgeSecurityHeaders();
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
@@ -187,12 +220,11 @@ public static class WapBridgeServices
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/api-reference", o => o.WithTitle("WapBridge API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapScalarApiReference("/api-reference", o => o.WithTitle("WapBridge API").WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
         app.MapWapBridgeApi();
         app.MapWapBridgeHangfireDashboard();
         app.MapWapBridgeDashboard();
 
-        var urls = app.Urls.Count > 0 ? string.Join(", ", app.Urls) : app.Configuration["urls"] ?? "http://localhost:5080";
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("WapBridge is listening on {Urls}; data in {DataDir}",
                 string.Join(", ", app.Urls), app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WapBridgeOptions>>().Value.ResolvedDataDir));

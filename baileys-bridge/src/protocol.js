@@ -7,10 +7,12 @@ export const PROTOCOL_VERSION = 1;
 
 /** An error with a protocol error code (`unknown_session`, `not_connected`, …) sent back in a response. */
 export class BridgeError extends Error {
-  constructor(code, message) {
+  /** @param {object} [details] extra fields of the response's `error` (e.g. `statusCode`, `restriction`) */
+  constructor(code, message, details = undefined) {
     super(message);
     this.name = 'BridgeError';
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -166,7 +168,11 @@ export class ProtocolChannel {
         type: 'response',
         id,
         ok: false,
-        error: { code: isBridgeError ? error.code : 'internal', message: String(error?.message ?? error) },
+        error: {
+          ...(isBridgeError ? error.details : undefined),
+          code: isBridgeError ? error.code : 'internal',
+          message: String(error?.message ?? error),
+        },
       });
     }
   }

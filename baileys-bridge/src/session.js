@@ -3,11 +3,12 @@
 // `close` event of this session only.
 
 import { Buffer } from 'node:buffer';
-import { DisconnectReason, jidNormalizedUser, makeCacheableSignalKeyStore } from 'baileys';
+import { DisconnectReason, initAuthCreds, jidNormalizedUser, makeCacheableSignalKeyStore, proto } from 'baileys';
 import { AuthCallError, BridgeError } from './protocol.js';
 import { sessionContext } from './context.js';
 import { loadHostAuthState } from './auth-state.js';
 import { KeyCache } from './key-cache.js';
+import { BoundedSet } from './bounded.js';
 import { findMedia, downloadWithBaileys } from './media.js';
 import { toNumber, toWire } from './wire.js';
 
@@ -18,9 +19,18 @@ const PAIRING_READY_TIMEOUT_MS = 20000;
 const MEDIA_DOWNLOAD_TIMEOUT_MS = 120000;
 /** How many ids of messages sent through `send` we remember, to skip downloading our own media again. */
 const REMEMBERED_SENT_IDS = 1000;
+/** How long a send waits for WhatsApp's ack, which carries its error code when it refuses the message. */
+const SEND_ACK_TIMEOUT_MS = 10000;
+const REACHOUT_TIMELOCK_TIMEOUT_MS = 5000;
+/** WhatsApp's error ack for a message to a contact the account may not reach out to (restricted account). */
+const ACCOUNT_RESTRICTED = 463;
+/** How many LID ↔ phone pairs we remember as already reported to the host (a repeat costs one extra event). */
+const REMEMBERED_MAPPINGS = 5000;
 
 const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
 const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
+
+const WRITE_OPS = new Set(['save_creds', 'set_keys', 'clear']);
 
 export const AUTH_STATE_ERROR = { statusCode: 500, name: 'authStateError' };
 export const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
@@ -28,11 +38,14 @@ export const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
 /** Turns Baileys' lastDisconnect.error into the protocol's close reason. */
 export function describeDisconnect(error) {
   const statusCode = error?.output?.statusCode ?? (error ? 500 : DisconnectReason.connectionClosed);
-  return {
+  const reason = {
     statusCode,
     error: error?.message || error?.output?.payload?.error || 'connection closed',
     name: DisconnectReason[statusCode] ?? 'unknown',
   };
+  // A login `failure` keeps its attributes there (a 402 temporary ban says how long in `expire`).
+  if (error?.data && typeof error.data === 'object' && !Array.isArray(error.data)) reason.data = { ...error.data };
+  return reason;
 }
 
 export class Session {
@@ -67,21 +80,27 @@ export class Session {
     this.stopped = false;
     this.restarts = 0;
     this.messageQueue = Promise.resolve(); // keeps `message` events in arrival order despite media downloads
-    this.reportedMappings = new Set();
+    this.reportedMappings = new BoundedSet(REMEMBERED_MAPPINGS);
+    this.undecryptableIds = new BoundedSet(REMEMBERED_MAPPINGS); // Baileys may upsert the stub of one message again on a retry
+    this.mediaQueue = Promise.resolve(); // downloads run one at a time, after their message was handed over
     this.auth = null;
     this.sentMediaIds = new Set();
+    this.pendingAcks = new Map(); // message id → resolve of a send waiting for WhatsApp's ack
+    this.refusedSendIds = new Set(); // sends answered with an error: their ERROR status update is not a receipt
     this.keyCache = new KeyCache(); // shared by the sockets of this session, so a 515 restart keeps it warm
   }
 
   /** Loads the auth state from the host and creates the first socket. */
   async start(params) {
     this.options = {
+      webSocketUrl: parseWebSocketUrl(params.webSocketUrl),
       waVersion: params.waVersion,
       browser: params.browser,
       pairingPhone: typeof params.pairingPhone === 'string' && params.pairingPhone ? params.pairingPhone : undefined,
     };
     try {
       this.auth = await loadHostAuthState((op, opParams) => this.#callAuth(op, opParams));
+      await this.#forgetAbandonedPairing();
     } catch (error) {
       this.logger.error({ err: error }, 'could not load auth state');
       this.#terminate({ ...AUTH_STATE_ERROR, error: error.message });
@@ -134,7 +153,7 @@ export class Session {
     }
     const socket = this.socket;
     if (!socket) throw new BridgeError('not_connected', 'session has no socket; call open first');
-    if (this.auth?.state.creds.registered) throw new BridgeError('invalid_params', 'session is already paired');
+    if (isPaired(this.auth?.state.creds)) throw new BridgeError('invalid_params', 'session is already paired');
     // WhatsApp only accepts the pairing request once the socket reached the QR stage.
     await this.#waitForPairingStage();
     try {
@@ -152,18 +171,39 @@ export class Session {
     }
     const content = buildMessageContent(params);
     const options = params.messageId ? { messageId: params.messageId } : {};
+    const ack = params.messageId && this.acksWatched ? this.#expectAck(params.messageId) : undefined;
     let sent;
     try {
       sent = await socket.sendMessage(params.to, content, options);
     } catch (error) {
+      ack?.cancel();
       this.logger.warn({ err: error, to: params.to }, 'send failed');
-      throw new BridgeError('send_failed', error?.message ?? String(error));
+      throw sendFailed(error);
     }
     if (params.media && sent?.key?.id) this.#rememberSentMedia(sent.key.id);
+    await this.#storeSent(sent);
+    const acked = await ack?.promise;
+    if (acked?.error) throw await this.#refusedSend(socket, sent?.key?.id ?? params.messageId, acked.error);
     return {
       messageId: sent?.key?.id ?? params.messageId,
       timestamp: toNumber(sent?.messageTimestamp) ?? Math.floor(Date.now() / 1000),
     };
+  }
+
+  /** Asks WhatsApp whether a phone number is registered, and under which JID sends should go. */
+  async checkNumber(phone) {
+    if (typeof phone !== 'string' || !/^\d{6,20}$/.test(phone)) {
+      throw new BridgeError('invalid_params', 'phone must be digits only');
+    }
+    const socket = this.#connectedSocket();
+    let results;
+    try {
+      results = await socket.onWhatsApp(`${phone}@s.whatsapp.net`);
+    } catch (error) {
+      throw sendFailed(error);
+    }
+    const found = (results ?? []).find((result) => result?.exists);
+    return found ? { exists: true, jid: found.jid } : { exists: false };
   }
 
   async presence(params) {
@@ -209,7 +249,11 @@ export class Session {
       // A gateway should not keep the phone from getting notifications, nor pull the whole chat history.
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      // Resends after a retry receipt: Baileys' own cache is gone after a restart, the host keeps every sent message.
+      getMessage: (key) => this.#loadSentMessage(key),
     };
+    // A string, so Baileys makes a fresh URL per socket (it appends routing info to the one it gets).
+    if (this.options.webSocketUrl) config.waWebSocketUrl = this.options.webSocketUrl;
     if (isWaVersion(this.options.waVersion)) config.version = this.options.waVersion;
     if (isBrowser(this.options.browser)) config.browser = this.options.browser;
 
@@ -226,6 +270,7 @@ export class Session {
     }
     this.socket = socket;
     const isCurrent = () => generation === this.generation && !this.stopped;
+    this.#watchAcks(socket, isCurrent);
     const on = (event, handler) =>
       socket.ev.on(event, (payload) => {
         if (!isCurrent()) return;
@@ -237,7 +282,7 @@ export class Session {
     on('messages.upsert', ({ messages = [], type }) => {
       for (const message of messages) {
         this.messageQueue = this.messageQueue
-          .then(() => this.#emitMessage(message, type, socket))
+          .then(() => this.#onUpsert(message, type, socket))
           .catch((error) => this.logger.error({ err: error }, 'could not emit message'));
       }
     });
@@ -264,7 +309,7 @@ export class Session {
     if (update.qr) {
       this.channel.sendEvent(this.id, 'qr', { qr: update.qr });
       this.pairingStage.resolve();
-      if (this.options.pairingPhone && !this.pairingRequested && !this.auth.state.creds.registered) {
+      if (this.options.pairingPhone && !this.pairingRequested && !isPaired(this.auth.state.creds)) {
         this.pairingRequested = true;
         void this.#requestPairingForOpen(socket);
       }
@@ -300,6 +345,22 @@ export class Session {
     }
   }
 
+  /**
+   * `requestPairingCode` stores `creds.me` (a wrong code even sets `registered`) before anything is linked; only a
+   * completed pairing sets `creds.account`. WhatsApp refuses the next login of such creds with 401, which would read
+   * as "logged out": start over with fresh creds instead, so the user gets a fresh QR or can ask for a new code.
+   */
+  async #forgetAbandonedPairing() {
+    const { creds } = this.auth.state;
+    if (!creds.me || creds.account) return;
+    this.logger.warn({ me: creds.me.id }, 'pairing was never completed; starting over with fresh credentials');
+    await this.#callAuth('clear', {});
+    // In place: the auth state's saveCreds serialises this very object.
+    for (const key of Object.keys(creds)) delete creds[key];
+    Object.assign(creds, initAuthCreds());
+    await this.auth.saveCreds();
+  }
+
   async #requestPairingForOpen(socket) {
     try {
       const code = await socket.requestPairingCode(this.options.pairingPhone);
@@ -324,32 +385,175 @@ export class Session {
     }
   }
 
-  async #emitMessage(message, upsertType, socket) {
-    this.#reportKeyMappings(message?.key);
+  /**
+   * Hands one upserted message to the host at once: the message first, its media afterwards as `message_media`,
+   * so a slow or failing download never holds back or loses the message itself.
+   */
+  async #onUpsert(message, upsertType, socket) {
+    const key = message?.key;
+    if (isIgnoredChat(key?.remoteJid)) return; // status updates and channels: nobody asked us to relay them
+    if (message?.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT) {
+      this.#reportUndecryptable(message);
+      return;
+    }
+    this.#reportKeyMappings(key);
+    await this.#resolveSenderLid(key, socket);
     const data = { upsertType, raw: toWire(message) };
     const media = findMedia(message?.message);
-    if (media && message?.key?.fromMe && this.sentMediaIds.has(message.key.id)) {
+    if (media && key?.fromMe && this.sentMediaIds.has(key.id)) {
       // Baileys echoes what we sent as an `append` upsert; the host has these bytes already.
       data.mediaSkipped = 'sent_by_bridge';
     } else if (media) {
-      try {
-        if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
-          throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
-        }
-        const context = { session: this, generation: this.generation };
-        const bytes = await withTimeout(
-          sessionContext.run(context, () => this.downloadMedia(message, socket, this.logger)),
-          this.mediaTimeoutMs,
-          'media download timed out',
-        );
-        data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
-        if (media.fileName) data.media.fileName = media.fileName;
-      } catch (error) {
-        this.logger.warn({ err: error, messageId: message?.key?.id }, 'media download failed');
-        data.mediaError = error?.message || String(error);
-      }
+      data.mediaPending = true;
     }
     this.channel.sendEvent(this.id, 'message', data);
+    if (data.mediaPending) {
+      this.mediaQueue = this.mediaQueue
+        .then(() => this.#emitMedia(message, upsertType, media, socket))
+        .catch((error) => this.logger.error({ err: error }, 'could not emit media'));
+    }
+  }
+
+  async #emitMedia(message, upsertType, media, socket) {
+    const generation = this.generation;
+    const data = { upsertType, raw: toWire(message) };
+    try {
+      if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
+        throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
+      }
+      const bytes = await withTimeout(
+        sessionContext.run({ session: this, generation }, () => this.downloadMedia(message, socket, this.logger)),
+        this.mediaTimeoutMs,
+        'media download timed out',
+      );
+      data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
+      if (media.fileName) data.media.fileName = media.fileName;
+    } catch (error) {
+      this.logger.warn({ err: error, messageId: message?.key?.id }, 'media download failed');
+      data.mediaError = error?.message || String(error);
+    }
+    // A session closed meanwhile still reports: the host has the message and waits for its media to send the webhook.
+    this.channel.sendEvent(this.id, 'message_media', data);
+  }
+
+  /** A message Baileys could not decrypt (no session with the sender, a lost key): counted by the host. */
+  #reportUndecryptable(message) {
+    const key = message.key ?? {};
+    const seenKey = `${key.remoteJid}|${key.participant ?? ''}|${key.id}`;
+    if (this.undecryptableIds.has(seenKey)) return;
+    this.undecryptableIds.add(seenKey);
+    const error = message.messageStubParameters?.[0];
+    this.logger.warn({ messageId: key.id, remoteJid: key.remoteJid, error }, 'message could not be decrypted');
+    this.channel.sendEvent(this.id, 'undecryptable', withoutUndefined({
+      id: key.id ?? undefined,
+      remoteJid: key.remoteJid ?? undefined,
+      participant: key.participant ?? undefined,
+      error: typeof error === 'string' ? error : undefined,
+    }));
+  }
+
+  /**
+   * A sender known only by LID: Baileys' own persisted LID map (the `lid-mapping` keys) may know its phone number,
+   * learned earlier from another message, a history sync or a usync. Reported before the message, so the host can
+   * resolve it.
+   */
+  async #resolveSenderLid(key, socket) {
+    if (!key) return;
+    const candidates = [];
+    if (!key.fromMe && typeof key.remoteJid === 'string' && isLidJid(key.remoteJid) && !key.remoteJidAlt) candidates.push(key.remoteJid);
+    if (typeof key.participant === 'string' && isLidJid(key.participant) && !key.participantAlt) candidates.push(key.participant);
+    const store = socket?.signalRepository?.lidMapping;
+    if (candidates.length === 0 || typeof store?.getPNForLID !== 'function') return;
+    for (const lid of candidates) {
+      try {
+        const pn = await store.getPNForLID(lid);
+        if (typeof pn === 'string') this.#reportMapping(lid, pn);
+      } catch (error) {
+        this.logger.debug({ err: error, lid }, 'LID lookup failed');
+      }
+    }
+  }
+
+  /** WhatsApp acks every message stanza; a refused one carries `error` (463, 479, …), which Baileys only logs. */
+  #watchAcks(socket, isCurrent) {
+    // Test doubles without a websocket send no acks: their sends are not held up waiting for one.
+    this.acksWatched = typeof socket.ws?.on === 'function';
+    if (!this.acksWatched) return;
+    socket.ws.on('CB:ack,class:message', (node) => {
+      if (!isCurrent()) return;
+      const resolve = this.pendingAcks.get(node?.attrs?.id);
+      if (resolve) resolve({ error: node.attrs.error });
+    });
+  }
+
+  #expectAck(id) {
+    let timer;
+    const promise = new Promise((resolve) => {
+      const done = (value) => {
+        clearTimeout(timer);
+        if (this.pendingAcks.get(id) === done) this.pendingAcks.delete(id);
+        resolve(value);
+      };
+      // No ack in time: the message is on the wire, and is reported sent as before.
+      timer = setTimeout(() => done(undefined), SEND_ACK_TIMEOUT_MS);
+      this.pendingAcks.set(id, done);
+    });
+    return { promise, cancel: () => this.pendingAcks.get(id)?.(undefined) };
+  }
+
+  async #refusedSend(socket, id, errorCode) {
+    const statusCode = Number(errorCode);
+    this.refusedSendIds.add(id);
+    if (this.refusedSendIds.size > REMEMBERED_SENT_IDS) this.refusedSendIds.delete(this.refusedSendIds.values().next().value);
+    if (statusCode !== ACCOUNT_RESTRICTED) {
+      return new BridgeError('send_failed', `WhatsApp refused the message (error ${errorCode})`, { statusCode });
+    }
+    const restriction = await this.#reachoutTimelock(socket);
+    this.logger.warn({ messageId: id, restriction }, 'WhatsApp restricted this account from reaching new contacts (463)');
+    return new BridgeError('send_failed', 'WhatsApp restricted this account from messaging new contacts (463)', {
+      statusCode,
+      ...(restriction ? { restriction } : {}),
+    });
+  }
+
+  /** Until when WhatsApp keeps the account from reaching out (Baileys does not ask by itself on a 463). */
+  async #reachoutTimelock(socket) {
+    if (typeof socket.fetchAccountReachoutTimelock !== 'function') return undefined;
+    try {
+      const lock = await withTimeout(socket.fetchAccountReachoutTimelock(), REACHOUT_TIMELOCK_TIMEOUT_MS, 'reach-out timelock query timed out');
+      return withoutUndefined({
+        active: Boolean(lock?.isActive),
+        until: lock?.timeEnforcementEnds instanceof Date ? lock.timeEnforcementEnds.toISOString() : undefined,
+        type: lock?.enforcementType,
+      });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reach-out timelock query failed');
+      return undefined;
+    }
+  }
+
+  /** Hands the message as sent (media keys included) to the host, which keeps it for resends. */
+  async #storeSent(sent) {
+    if (!sent?.key?.id || !sent.message) return;
+    const content = Buffer.from(proto.Message.encode(sent.message).finish()).toString('base64');
+    try {
+      await this.channel.callAuth(this.id, 'store_message', { id: sent.key.id, remoteJid: sent.key.remoteJid, content });
+    } catch (error) {
+      // The message is out; only a later resend of it would fail.
+      this.logger.warn({ err: error, messageId: sent.key.id }, 'the host could not store the sent message');
+    }
+  }
+
+  /** Baileys' getMessage: the content the host stored when the message was sent. */
+  async #loadSentMessage(key) {
+    if (!key?.id) return undefined;
+    try {
+      const { content } = await this.channel.callAuth(this.id, 'get_message', { id: key.id, remoteJid: key.remoteJid });
+      return typeof content === 'string' && content ? proto.Message.decode(Buffer.from(content, 'base64')) : undefined;
+    } catch (error) {
+      this.logger.warn({ err: error, messageId: key.id }, 'the host could not serve a sent message for a resend');
+      return undefined;
+    }
   }
 
   #rememberSentMedia(id) {
@@ -359,6 +563,8 @@ export class Session {
 
   #sendReceipt(key, status, participant, timestamp) {
     if (!key?.id) return;
+    // A refused send is answered with the refusal (Baileys emits its ERROR status before our ack listener runs).
+    if (status === 0 && (this.pendingAcks.has(key.id) || this.refusedSendIds.has(key.id))) return;
     const data = { id: key.id, remoteJid: key.remoteJid, fromMe: Boolean(key.fromMe), status };
     if (participant) data.participant = participant;
     if (timestamp) data.timestamp = timestamp;
@@ -396,6 +602,9 @@ export class Session {
 
   /** Every auth call goes through here so a refused call closes the session as the protocol requires. */
   async #callAuth(op, params) {
+    // A stopped session's socket may still flush keys or creds (Baileys ends asynchronously); writing them could
+    // overwrite what a newer socket of the same instance stored since.
+    if (this.stopped && WRITE_OPS.has(op)) throw new BridgeError('not_connected', `session is closed; ${op} refused`);
     try {
       return await this.channel.callAuth(this.id, op, params);
     } catch (error) {
@@ -456,6 +665,16 @@ async function endSocket(socket, logger) {
   }
 }
 
+/** A failed Baileys call as a `send_failed` error, with Baileys' status code (428 connection closed, 408, …) when it has one. */
+function sendFailed(error) {
+  const statusCode = error?.output?.statusCode;
+  return new BridgeError(
+    'send_failed',
+    error?.message ?? String(error),
+    Number.isInteger(statusCode) ? { statusCode } : undefined,
+  );
+}
+
 /** Builds the Baileys AnyMessageContent for a `send` request. */
 export function buildMessageContent(params) {
   const { text, media, caption } = params;
@@ -504,6 +723,16 @@ function describeMe(me) {
   return withoutUndefined({ id: me.id, lid: me.lid || undefined, name: me.name || undefined });
 }
 
+/** A completed pairing (QR or code) stores the signed device identity; an abandoned code only `me`. */
+function isPaired(creds) {
+  return Boolean(creds?.account);
+}
+
+/** Status broadcasts and newsletters (channels). */
+function isIgnoredChat(jid) {
+  return typeof jid === 'string' && (jid === 'status@broadcast' || jid.endsWith('@newsletter'));
+}
+
 function isLidJid(jid) {
   return jid.endsWith('@lid') || jid.endsWith('@hosted.lid');
 }
@@ -518,6 +747,21 @@ function normalizeJid(jid) {
   } catch {
     return jid;
   }
+}
+
+/** Where Baileys connects instead of WhatsApp's own address (tests, a proxy); absent means Baileys' default. */
+function parseWebSocketUrl(value) {
+  if (value === undefined || value === null || value === '') return undefined;
+  let url;
+  try {
+    url = typeof value === 'string' ? new URL(value) : null;
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
+    throw new BridgeError('invalid_params', 'webSocketUrl must be an absolute ws:// or wss:// URL');
+  }
+  return url.href;
 }
 
 function isWaVersion(value) {

@@ -18,6 +18,7 @@ export class SessionRegistry {
       close: (params) => this.close(params),
       pairing_code: (params) => this.#existing(params).requestPairingCode(params.phone),
       send: (params) => this.#existing(params).send(params),
+      check_number: (params) => this.#existing(params).checkNumber(params.phone),
       presence: (params) => this.#existing(params).presence(params),
       logout: (params) => this.logout(params),
     };

@@ -6,8 +6,12 @@ import { FakeHostAuthStore } from './harness.js';
 
 const bridgeDir = fileURLToPath(new URL('..', import.meta.url));
 
-export function spawnBridge({ env = {}, authStore = new FakeHostAuthStore() } = {}) {
-  const child = spawn(process.execPath, ['src/main.js'], {
+/** Where tests point Baileys (`open`'s webSocketUrl): a closed loopback port, so a connect fails at once. */
+export const CLOSED_LOOPBACK_WS = 'ws://127.0.0.1:9/ws';
+
+/** `nodeArgs` / `execArgv`: extra node options before the script, e.g. `['--import', TRUST_TEST_ROOT_PRELOAD]` for a fake WhatsApp. */
+export function spawnBridge({ env = {}, authStore = new FakeHostAuthStore(), execArgv = [], nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...execArgv, ...nodeArgs, 'src/main.js'], {
     cwd: bridgeDir,
     env: { ...process.env, WAPBRIDGE_BRIDGE_LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -19,6 +23,8 @@ export function spawnBridge({ env = {}, authStore = new FakeHostAuthStore() } = 
   let nextId = 1;
 
   const send = (message) => child.stdin.write(JSON.stringify(message) + '\n');
+  // A killed bridge may still have auth calls in flight: answering them hits a closed pipe, which is expected.
+  child.stdin.on('error', () => {});
 
   child.stdout.on('data', (chunk) => {
     pending += chunk.toString('utf8');

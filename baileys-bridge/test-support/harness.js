@@ -8,6 +8,7 @@ export class FakeHostAuthStore {
   constructor() {
     this.creds = new Map(); // session → serialized creds
     this.keys = new Map(); // `${session}/${category}/${id}` → serialized value
+    this.sentMessages = new Map(); // `${session}/${id}` → base64 proto.Message, as the host keeps them
     this.calls = [];
     this.failOps = new Set();
   }
@@ -36,6 +37,11 @@ export class FakeHostAuthStore {
           }
         }
         return { ok: true, result: {} };
+      case 'store_message':
+        this.sentMessages.set(`${session}/${params.id}`, params.content);
+        return { ok: true, result: {} };
+      case 'get_message':
+        return { ok: true, result: { content: this.sentMessages.get(`${session}/${params.id}`) ?? null } };
       case 'clear':
         this.creds.delete(session);
         for (const key of [...this.keys.keys()]) if (key.startsWith(`${session}/`)) this.keys.delete(key);

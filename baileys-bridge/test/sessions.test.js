@@ -56,6 +56,21 @@ test('open loads creds first, passes waVersion/browser and the host-backed auth 
   await host.stop();
 });
 
+test('open passes webSocketUrl to makeSocket as waWebSocketUrl, and leaves Baileys\' default alone without it', async () => {
+  const factory = createFakeSocketFactory();
+  const host = await startBridge({ makeSocket: factory.makeSocket });
+  await openSession(host, factory, 'S1', { webSocketUrl: 'ws://127.0.0.1:9/ws' });
+  assert.equal(factory.last().config.waWebSocketUrl, 'ws://127.0.0.1:9/ws');
+  await openSession(host, factory, 'S2', { webSocketUrl: 'wss://wa.proxy.invalid/ws/chat' });
+  assert.equal(factory.last().config.waWebSocketUrl, 'wss://wa.proxy.invalid/ws/chat');
+  await openSession(host, factory, 'S3');
+  assert.equal('waWebSocketUrl' in factory.last().config, false);
+  const refused = await host.request('open', { session: 'S4', webSocketUrl: 'https://127.0.0.1:9/ws' });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, 'invalid_params');
+  await host.stop();
+});
+
 test('qr, open with me, and creds.update → save_creds', async () => {
   const factory = createFakeSocketFactory();
   const host = await startBridge({ makeSocket: factory.makeSocket });
@@ -119,7 +134,7 @@ test('515 restartRequired recreates the socket with the same creds instead of re
   await host.stop();
 });
 
-test('messages.upsert: text, extended text and image with caption (media downloaded), one event per message', async () => {
+test('messages.upsert: text, extended text and image with caption, one event per message; media follows as message_media', async () => {
   const factory = createFakeSocketFactory();
   const downloads = [];
   const downloadMedia = async (message) => {
@@ -140,13 +155,13 @@ test('messages.upsert: text, extended text and image with caption (media downloa
       },
       {
         key: { remoteJid: '491701111111@s.whatsapp.net', fromMe: false, id: 'M2' },
-        message: { extendedTextMessage: { text: 'see https://example.com', contextInfo: { stanzaId: 'M1' } } },
+        message: { extendedTextMessage: { text: 'see https://example.invalid', contextInfo: { stanzaId: 'M1' } } },
       },
       {
         key: { remoteJid: '491701111111@s.whatsapp.net', fromMe: false, id: 'M3' },
         message: {
           imageMessage: {
-            url: 'https://mmg.whatsapp.net/x',
+            url: 'https://mmg.whatsapp.invalid/x',
             directPath: '/x',
             mimetype: 'image/jpeg',
             caption: 'look',
@@ -167,7 +182,12 @@ test('messages.upsert: text, extended text and image with caption (media downloa
   assert.equal(extended.raw.message.extendedTextMessage.contextInfo.stanzaId, 'M1');
   assert.equal(image.raw.message.imageMessage.caption, 'look');
   assert.deepEqual(image.raw.message.imageMessage.mediaKey, { type: 'Buffer', data: 'aw==' });
-  assert.deepEqual(image.media, { base64: Buffer.from('jpeg-bytes').toString('base64'), mimetype: 'image/jpeg' });
+  assert.equal(image.mediaPending, true);
+  assert.equal('media' in image, false);
+  assert.equal('mediaPending' in text, false);
+  const media = (await host.waitForEvent('S1', 'message_media')).data;
+  assert.equal(media.raw.key.id, 'M3');
+  assert.deepEqual(media.media, { base64: Buffer.from('jpeg-bytes').toString('base64'), mimetype: 'image/jpeg' });
   assert.deepEqual(downloads, ['M3']);
   await host.stop();
 });
@@ -181,7 +201,7 @@ test('a failed media download sends mediaError and no media; documents keep thei
   const host = await startBridge({ makeSocket: factory.makeSocket, downloadMedia });
   const socket = await openSession(host, factory);
   socket.open();
-  const media = { url: 'https://mmg/x', directPath: '/x', mediaKey: Buffer.from('k') };
+  const media = { url: 'https://mmg.invalid/x', directPath: '/x', mediaKey: Buffer.from('k') };
   socket.ev.emit('messages.upsert', {
     type: 'append',
     messages: [
@@ -196,9 +216,10 @@ test('a failed media download sends mediaError and no media; documents keep thei
       },
     ],
   });
-  await host.waitFor(() => host.events('S1', 'message').length === 2, { description: 'two messages' });
-  const [bad, doc] = host.events('S1', 'message').map((e) => e.data);
+  await host.waitFor(() => host.events('S1', 'message_media').length === 2, { description: 'two media' });
+  const [bad, doc] = host.events('S1', 'message_media').map((e) => e.data);
   assert.equal(bad.upsertType, 'append');
+  assert.equal(bad.raw.key.id, 'BAD');
   assert.equal(bad.mediaError, 'media expired (410)');
   assert.equal('media' in bad, false);
   assert.deepEqual(doc.media, { base64: Buffer.from('%PDF').toString('base64'), mimetype: 'application/pdf', fileName: 'invoice.pdf' });
@@ -219,7 +240,7 @@ test('media we sent ourselves is not downloaded again when Baileys echoes it as 
     media: { kind: 'image', base64: 'AAAA', mimetype: 'image/jpeg' },
   });
   assert.equal(sent.ok, true);
-  const image = { url: 'https://mmg/x', directPath: '/x', mediaKey: Buffer.from('k'), mimetype: 'image/jpeg' };
+  const image = { url: 'https://mmg.invalid/x', directPath: '/x', mediaKey: Buffer.from('k'), mimetype: 'image/jpeg' };
   socket.ev.emit('messages.upsert', {
     type: 'append',
     messages: [
@@ -227,11 +248,13 @@ test('media we sent ourselves is not downloaded again when Baileys echoes it as 
       { key: { remoteJid: 'a@s.whatsapp.net', fromMe: true, id: 'PHONE1' }, message: { imageMessage: image } },
     ],
   });
-  await host.waitFor(() => host.events('S1', 'message').length === 2, { description: 'two messages' });
+  await host.waitFor(() => host.events('S1', 'message_media').length === 1, { description: 'the phone\'s media' });
   const [own, fromPhone] = host.events('S1', 'message').map((e) => e.data);
   assert.equal(own.mediaSkipped, 'sent_by_bridge');
   assert.equal('media' in own, false);
-  assert.ok(fromPhone.media, 'media sent from the phone is still downloaded');
+  assert.equal('mediaPending' in own, false);
+  assert.equal(fromPhone.mediaPending, true);
+  assert.ok(host.events('S1', 'message_media')[0].data.media, 'media sent from the phone is still downloaded');
   assert.deepEqual(downloads, ['PHONE1']);
   await host.stop();
 });

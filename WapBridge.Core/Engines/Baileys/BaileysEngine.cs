@@ -44,6 +44,8 @@ public static class BaileysServiceCollectionExtensions
         services.AddSingleton<BaileysSupervisor>();
         services.AddSingleton<BaileysEngine>();
         services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<BaileysEngine>());
+        services.AddSingleton<SentMessageRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<SentMessageRetention>());
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Engines.Baileys;
 
@@ -7,7 +8,11 @@ namespace WapBridge.Core.Engines.Baileys;
 public sealed record BridgeMedia(string Base64, string? MimeType, string? FileName);
 
 /// <summary>How a Baileys connection close is shown: the instance event and whether the host reconnects.</summary>
-public sealed record BaileysCloseOutcome(int? StatusCode, string Reason, bool Transient, bool LoggedOut);
+public sealed record BaileysCloseOutcome(int? StatusCode, string Reason, bool Transient, bool LoggedOut)
+{
+    /// <summary>A temporary ban: no reconnect before this much time passed.</summary>
+    public TimeSpan? BannedFor { get; init; }
+}
 
 /// <summary>
 /// Maps what Baileys reports (the raw <c>WAMessage</c> JSON, receipts, close reasons) to our engine model, in one
@@ -311,23 +316,18 @@ public static class BaileysMessageMapper
             && sc.TryGetInt32(out var c) ? c : null;
         var name = Str(reason, "name");
         var error = Str(reason, "error") ?? Str(reason, "message");
-        var detail = string.Join(", ", new[] { code?.ToString(CultureInfo.InvariantCulture), name, error }.Where(s => !string.IsNullOrEmpty(s)).Distinct());
-        var suffix = detail.Length > 0 ? $" ({detail})" : "";
-
-        if (code == 401 || name == "loggedOut")
-            return new BaileysCloseOutcome(code, "logged out from the phone", Transient: false, LoggedOut: true);
-        if (code == 440 || name == "connectionReplaced")
-            return new BaileysCloseOutcome(code, "another WhatsApp Web client took over this session (conflict); restart the instance to take it back", false, false);
         if (code == 405 || name is "versionOutdated" or "clientOutdated"
             || error?.Contains("version", StringComparison.OrdinalIgnoreCase) == true && code is null or 400 or 405)
+        {
+            var detail = string.Join(", ", new[] { code?.ToString(CultureInfo.InvariantCulture), name, error }.Where(s => !string.IsNullOrEmpty(s)).Distinct());
             return new BaileysCloseOutcome(code,
-                $"WhatsApp refused the connection, most likely because the WhatsApp Web version is outdated{suffix}; set {BaileysOptions.Section}:WaVersion to a current version (or update the bridge) and restart the instance",
+                $"WhatsApp refused the connection, most likely because the WhatsApp Web version is outdated ({detail}); set {BaileysOptions.Section}:WaVersion to a current version (or update the bridge) and restart the instance",
                 false, false);
-        if (code == 403 || name == "forbidden")
-            return new BaileysCloseOutcome(code, $"WhatsApp refused this account (forbidden{(error is null ? "" : ": " + error)}); check the phone, then restart the instance", false, false);
-        if (code == 411 || name == "multideviceMismatch")
-            return new BaileysCloseOutcome(code, $"WhatsApp reported a multi-device mismatch{suffix}; reconnecting", true, false);
-        return new BaileysCloseOutcome(code, $"connection closed{suffix}; reconnecting", true, false);
+        }
+        // The failure node's attributes: a temporary ban (402) says how long it lasts in `expire` (seconds).
+        long? expire = Obj(reason, "data") is { } data && Num(data, "expire") is > 0 and var seconds ? (long)seconds : null;
+        var decision = CloseCodePolicy.Decide(code, name, error, expire);
+        return new BaileysCloseOutcome(code, decision.Reason, decision.Reconnect, decision.LoggedOut) { BannedFor = decision.BannedFor };
     }
 
     private static JsonElement? Obj(JsonElement element, string name) =>

@@ -26,6 +26,12 @@ public sealed class BaileysOptions
     public int SessionsPerProcess { get; set; } = 50;
 
     /// <summary>
+    /// Where Baileys opens its WebSocket (a <c>ws://</c> or <c>wss://</c> URL); default: WhatsApp's own address.
+    /// Tests point it at a closed loopback port so that no test ever reaches WhatsApp.
+    /// </summary>
+    public string? WebSocketUrl { get; set; }
+
+    /// <summary>
     /// Pins the WhatsApp Web version Baileys announces, e.g. <c>2.3000.1023223821</c>; default: the one the Baileys
     /// package ships with. Set it when WhatsApp rejects the connection as outdated (close code 405).
     /// </summary>
@@ -53,6 +59,9 @@ public sealed class BaileysOptions
     public TimeSpan FirstQrLifetime { get; set; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan NextQrLifetime { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long the content of sent messages is kept to answer resend requests (WhatsApp's <c>getMessage</c>).</summary>
+    public TimeSpan SentMessageRetention { get; set; } = TimeSpan.FromDays(14);
 
     /// <summary><see cref="WaVersion"/> as the bridge wants it: <c>[2, 3000, 1023223821]</c>; null when unset or malformed.</summary>
     public int[]? ParsedWaVersion()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -14,6 +15,11 @@ namespace WapBridge.Core.Engines.Baileys;
 /// </summary>
 internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
 {
+    /// <summary>The final reason when the auth state cannot be decrypted (a lost Data Protection key ring).</summary>
+    internal const string CredentialsUnreadable = "credentials unreadable: restore the key ring or pair again";
+
+    private const int MaxCachedLids = 10_000;
+
     private readonly BaileysSupervisor _supervisor;
     private readonly BaileysOptions _options;
     private readonly EngineSessionContext _context;
@@ -31,7 +37,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     private volatile bool _socketOpen;
     private volatile bool _connected;
     private volatile bool _disposed;
+    private volatile bool _credentialsUnreadable;
     private int _qrCount;
+    private int _unreadableReported;
 
     public BaileysSession(BaileysSupervisor supervisor, BaileysOptions options, EngineSessionContext context, TimeProvider time, ILogger logger)
     {
@@ -75,7 +83,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         catch (Exception e)
         {
             _logger.LogWarning("Opening Baileys session {Instance} failed: {Error}", InstanceId, e.Message);
-            if (!_disposed && _wantOpen)
+            if (_credentialsUnreadable)
+                ReportCredentialsUnreadable(_time.GetUtcNow());
+            else if (!_disposed && _wantOpen)
                 Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, _time.GetUtcNow(), "could not open the WhatsApp session: " + e.Message, Transient: true)));
         }
     }
@@ -94,6 +104,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             _process = process;
             Interlocked.Exchange(ref _qrCount, 0);
             var parameters = new JsonObject { ["session"] = InstanceId };
+            if (!string.IsNullOrWhiteSpace(_options.WebSocketUrl))
+                parameters["webSocketUrl"] = _options.WebSocketUrl.Trim();
             if (_options.ParsedWaVersion() is { } version)
                 parameters["waVersion"] = new JsonArray(version.Select(v => (JsonNode?)v).ToArray());
             if (_options.ParsedBrowser() is { } browser)
@@ -156,7 +168,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         var parameters = new JsonObject
         {
             ["session"] = InstanceId,
-            ["to"] = message.ToPhone + "@s.whatsapp.net",
+            ["to"] = message.ToJid ?? message.ToPhone + "@s.whatsapp.net",
             ["messageId"] = message.Id,
         };
         if (message.Media is { } media)
@@ -182,10 +194,44 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         }
         catch (BridgeException e)
         {
-            // The bridge went away or did not answer: the send is retried with the same id once the session is back.
-            var code = e.Code is "bridge_exited" or "timeout" or "unknown_session" or "not_connected" ? "not_connected" : e.Code;
-            return EngineSendResult.Failed(code, e.Message);
+            return SendFailure(e);
         }
+    }
+
+    /// <summary>
+    /// A refused send as the outbox decides on it: WhatsApp's code when it gave one (463, 428, …); the bridge gone, not
+    /// answering or its socket not open is <c>not_connected</c>, retried with the same id once the session is back.
+    /// </summary>
+    internal static EngineSendResult SendFailure(BridgeException e)
+    {
+        if (e.Code is "bridge_exited" or "timeout" or "unknown_session" or "not_connected")
+            return EngineSendResult.Failed("not_connected", e.Message);
+        if (e.StatusCode is not { } status)
+            return EngineSendResult.Failed(e.Code, e.Message);
+        DateTimeOffset? until = null;
+        if (e.Error.ValueKind == JsonValueKind.Object && e.Error.TryGetProperty("restriction", out var restriction)
+            && BridgeProcess.Str(restriction, "until") is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            until = parsed;
+        return EngineSendResult.Failed(status.ToString(CultureInfo.InvariantCulture), e.Message) with { RestrictedUntil = until };
+    }
+
+    public bool ChecksNumbers => true;
+
+    public async Task<NumberCheckResult?> CheckNumberAsync(string phone, CancellationToken ct = default)
+    {
+        if (_process is not { IsAlive: true } process || !_connected)
+            throw new BridgeException("not_connected", "The WhatsApp session is not connected.");
+        JsonElement result;
+        try
+        {
+            result = await process.RequestAsync("check_number", new JsonObject { ["session"] = InstanceId, ["phone"] = phone }, ct);
+        }
+        catch (BridgeException e) when (e.Code == "unknown_method")
+        {
+            return null; // a bridge that cannot ask: the send goes to the phone number as before
+        }
+        var exists = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("exists", out var x) && x.ValueKind == JsonValueKind.True;
+        return new NumberCheckResult(exists, exists ? BridgeProcess.Str(result, "jid") : null, BridgeProcess.Str(result, "lid"));
     }
 
     /// <summary>The bridge's media kind for a MIME type: an Opus voice note is <c>voice</c>, WebP is a sticker.</summary>
@@ -282,15 +328,34 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                 OnConnection(data, now);
                 break;
             case "message":
-                OnMessage(data, now);
+                OnMessage(data, now, followUp: false);
                 break;
+            case "message_media":
+                OnMessage(data, now, followUp: true);
+                break;
+            case "undecryptable":
+            {
+                var messageId = BridgeProcess.Str(data, "id");
+                var error = BridgeProcess.Str(data, "error");
+                _logger.LogWarning("A message {MessageId} to {Instance} could not be decrypted: {Error}", messageId, InstanceId, error);
+                Enqueue(() => EmitAsync(new UndecryptableMessageEvent(InstanceId, now, messageId, error)));
+                break;
+            }
             case "receipt":
                 if (BaileysMessageMapper.MapReceipt(InstanceId, now, data) is { } receipt)
                     Enqueue(() => EmitAsync(receipt));
                 break;
             case "lid_mapping":
-                if (BridgeProcess.Str(data, "lid") is { } lid && BaileysMessageMapper.PhoneOf(BridgeProcess.Str(data, "pn")) is { } phone)
-                    _phoneByLid[BaileysMessageMapper.BareLid(lid)] = phone;
+                if (BridgeProcess.Str(data, "lid") is { } lid && BaileysMessageMapper.IsLid(lid)
+                    && BaileysMessageMapper.PhoneOf(BridgeProcess.Str(data, "pn")) is { } phone)
+                {
+                    var bare = BaileysMessageMapper.BareLid(lid);
+                    // A fast path only: every mapping is stored (LidMappingEvent) and inbound senders are resolved from there too.
+                    if (_phoneByLid.Count >= MaxCachedLids)
+                        _phoneByLid.Clear();
+                    _phoneByLid[bare] = phone;
+                    Enqueue(() => EmitAsync(new LidMappingEvent(InstanceId, now, bare[..^"@lid".Length], phone)));
+                }
                 break;
         }
     }
@@ -321,7 +386,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                 _socketOpen = false;
                 var outcome = BaileysMessageMapper.MapClose(data.TryGetProperty("reason", out var r) ? r : default);
                 var qrShown = Volatile.Read(ref _qrCount) > 0;
-                if (outcome.LoggedOut)
+                if (_credentialsUnreadable)
+                    ReportCredentialsUnreadable(now);
+                else if (outcome.LoggedOut)
                 {
                     _wantOpen = false;
                     Enqueue(async () =>
@@ -340,21 +407,37 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                 {
                     if (!outcome.Transient)
                         _wantOpen = false;
-                    Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, outcome.Reason, outcome.Transient)));
+                    var bannedUntil = outcome.BannedFor is { } bannedFor ? now + bannedFor : (DateTimeOffset?)null;
+                    Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, outcome.Reason, outcome.Transient) { BannedUntil = bannedUntil }));
                 }
                 break;
             }
         }
     }
 
-    private void OnMessage(JsonElement data, DateTimeOffset now)
+    /// <summary>
+    /// A final state, reported once (the bridge's close and the failed open both lead here): not logged out, since the
+    /// credentials are intact and readable again once the key ring is restored; reconnecting would fail the same way.
+    /// </summary>
+    private void ReportCredentialsUnreadable(DateTimeOffset now)
+    {
+        _wantOpen = false;
+        if (Interlocked.Exchange(ref _unreadableReported, 1) == 0)
+            Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, CredentialsUnreadable, Transient: false)));
+    }
+
+    /// <param name="followUp">
+    /// A <c>message_media</c> event: the media (or its download error) of a message handed over earlier with <c>mediaPending</c>.
+    /// </param>
+    private void OnMessage(JsonElement data, DateTimeOffset now, bool followUp)
     {
         if (!data.TryGetProperty("raw", out var raw))
             return;
         BridgeMedia? media = null;
         if (data.TryGetProperty("media", out var m) && BridgeProcess.Str(m, "base64") is { } base64)
             media = new BridgeMedia(base64, BridgeProcess.Str(m, "mimetype"), BridgeProcess.Str(m, "fileName"));
-        if (BridgeProcess.Str(data, "mediaError") is { } mediaError)
+        var mediaError = BridgeProcess.Str(data, "mediaError");
+        if (mediaError is not null)
             _logger.LogWarning("Media of a message to {Instance} could not be downloaded: {Error}", InstanceId, mediaError);
         InboundEngineMessage? message;
         try
@@ -366,58 +449,100 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             _logger.LogError(e, "A Baileys message to {Instance} could not be mapped", InstanceId);
             return;
         }
-        if (message is not null)
-            Enqueue(() => EmitAsync(new MessageReceivedEvent(InstanceId, now, message)));
+        if (message is null)
+            return;
+        if (followUp)
+            message = message with { MediaFollowUp = true, MediaError = message.Media is null ? mediaError ?? "the media could not be downloaded" : null };
+        else if (data.TryGetProperty("mediaPending", out var pending) && pending.ValueKind == JsonValueKind.True)
+            message = message with { MediaPending = true };
+        else if (mediaError is not null)
+            message = message with { MediaError = mediaError };
+        Enqueue(() => EmitAsync(new MessageReceivedEvent(InstanceId, now, message)));
     }
 
     public async Task<JsonObject> OnAuthCallAsync(string op, JsonElement parameters, CancellationToken ct)
     {
+        // Sent message content is not auth state: it needs no ordering with key writes.
+        if (op is "store_message" or "get_message")
+            return await OnSentMessageCallAsync(op, parameters, ct);
+        // A closed session's socket may still flush keys while it ends; the instance may be open elsewhere by now.
+        if (_disposed && op is not "load_creds" and not "get_keys")
+            throw new BridgeException("session_closed", $"the session is closed; {op} refused");
         await _authGate.WaitAsync(ct);
         try
         {
-            switch (op)
-            {
-                case "load_creds":
-                {
-                    var values = await _auth.GetAsync(BaileysAuthCategories.Creds, [BaileysAuthCategories.CredsKey], ct);
-                    return new JsonObject { ["creds"] = values.GetValueOrDefault(BaileysAuthCategories.CredsKey) };
-                }
-                case "save_creds":
-                    await _auth.SetAsync([new EngineAuthChange(BaileysAuthCategories.Creds, BaileysAuthCategories.CredsKey, Opaque(parameters, "creds"))], ct);
-                    return [];
-                case "get_keys":
-                {
-                    var category = BridgeProcess.Str(parameters, "category") ?? throw new BridgeException("invalid_params", "get_keys needs a category");
-                    var ids = parameters.TryGetProperty("ids", out var list) && list.ValueKind == JsonValueKind.Array
-                        ? list.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.String ? i.GetString()! : i.GetRawText()).ToList()
-                        : [];
-                    var values = await _auth.GetAsync(category, ids, ct);
-                    var result = new JsonObject();
-                    foreach (var id in ids)
-                        result[id] = values.GetValueOrDefault(id);
-                    return new JsonObject { ["values"] = result };
-                }
-                case "set_keys":
-                {
-                    var changes = new List<EngineAuthChange>();
-                    if (parameters.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
-                        foreach (var category in data.EnumerateObject())
-                            if (category.Value.ValueKind == JsonValueKind.Object)
-                                foreach (var entry in category.Value.EnumerateObject())
-                                    changes.Add(new EngineAuthChange(category.Name, entry.Name, OpaqueValue(entry.Value)));
-                    await _auth.SetAsync(changes, ct);
-                    return [];
-                }
-                case "clear":
-                    await ForgetAuthStateAsync(ct);
-                    return [];
-                default:
-                    throw new BridgeException("unknown_op", $"the host does not know the auth operation '{op}'");
-            }
+            return await AnswerAuthCallAsync(op, parameters, ct);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            // The Data Protection key ring that encrypted the auth state is gone: retrying cannot help.
+            _credentialsUnreadable = true;
+            _logger.LogError("The auth state of {Instance} cannot be decrypted ({Error}); restore the key ring or pair again", InstanceId, e.Message);
+            throw new BridgeException("credentials_unreadable", CredentialsUnreadable);
         }
         finally
         {
             _authGate.Release();
+        }
+    }
+
+    /// <summary><c>store_message</c> keeps what a send encoded (before the send is reported done); <c>get_message</c> serves resends.</summary>
+    private async Task<JsonObject> OnSentMessageCallAsync(string op, JsonElement parameters, CancellationToken ct)
+    {
+        var id = BridgeProcess.Str(parameters, "id") ?? throw new BridgeException("invalid_params", $"{op} needs an id");
+        if (op == "store_message")
+        {
+            var content = BridgeProcess.Str(parameters, "content") ?? throw new BridgeException("invalid_params", "store_message needs the content");
+            if (_context.SentMessages is { } store)
+                await store.SaveAsync(id, BridgeProcess.Str(parameters, "remoteJid") ?? "", Convert.FromBase64String(content), ct);
+            return [];
+        }
+        var stored = _context.SentMessages is { } source ? await source.GetAsync(id, ct) : null;
+        if (stored is null)
+            _logger.LogInformation("A resend of {MessageId} on {Instance} was asked for, but its content is not stored (any more)", id, InstanceId);
+        return new JsonObject { ["content"] = stored is null ? null : Convert.ToBase64String(stored) };
+    }
+
+    private async Task<JsonObject> AnswerAuthCallAsync(string op, JsonElement parameters, CancellationToken ct)
+    {
+        switch (op)
+        {
+            case "load_creds":
+            {
+                var values = await _auth.GetAsync(BaileysAuthCategories.Creds, [BaileysAuthCategories.CredsKey], ct);
+                return new JsonObject { ["creds"] = values.GetValueOrDefault(BaileysAuthCategories.CredsKey) };
+            }
+            case "save_creds":
+                await _auth.SetAsync([new EngineAuthChange(BaileysAuthCategories.Creds, BaileysAuthCategories.CredsKey, Opaque(parameters, "creds"))], ct);
+                return [];
+            case "get_keys":
+            {
+                var category = BridgeProcess.Str(parameters, "category") ?? throw new BridgeException("invalid_params", "get_keys needs a category");
+                var ids = parameters.TryGetProperty("ids", out var list) && list.ValueKind == JsonValueKind.Array
+                    ? list.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.String ? i.GetString()! : i.GetRawText()).ToList()
+                    : [];
+                var values = await _auth.GetAsync(category, ids, ct);
+                var result = new JsonObject();
+                foreach (var id in ids)
+                    result[id] = values.GetValueOrDefault(id);
+                return new JsonObject { ["values"] = result };
+            }
+            case "set_keys":
+            {
+                var changes = new List<EngineAuthChange>();
+                if (parameters.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object)
+                    foreach (var category in data.EnumerateObject())
+                        if (category.Value.ValueKind == JsonValueKind.Object)
+                            foreach (var entry in category.Value.EnumerateObject())
+                                changes.Add(new EngineAuthChange(category.Name, entry.Name, OpaqueValue(entry.Value)));
+                await _auth.SetAsync(changes, ct);
+                return [];
+            }
+            case "clear":
+                await ForgetAuthStateAsync(ct);
+                return [];
+            default:
+                throw new BridgeException("unknown_op", $"the host does not know the auth operation '{op}'");
         }
     }
 

@@ -11,6 +11,12 @@ namespace WapBridge.Core.Engines.Baileys;
 public sealed class BridgeException(string code, string message) : Exception(message)
 {
     public string Code { get; } = code;
+
+    /// <summary>WhatsApp's own code behind a refused request (a send's error ack or Baileys' status code), when the bridge gave one.</summary>
+    public int? StatusCode { get; init; }
+
+    /// <summary>The response's whole <c>error</c> object (extra fields such as <c>restriction</c>).</summary>
+    public JsonElement Error { get; init; }
 }
 
 /// <summary>What a bridge process tells one session: its events and its auth-state calls.</summary>
@@ -159,7 +165,12 @@ internal sealed class BridgeProcess : IAsyncDisposable
                 if (response.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True)
                     return response.TryGetProperty("result", out var result) ? result : default;
                 var error = response.TryGetProperty("error", out var e) ? e : default;
-                throw new BridgeException(Str(error, "code") ?? "internal", Str(error, "message") ?? $"the bridge refused {method}");
+                throw new BridgeException(Str(error, "code") ?? "internal", Str(error, "message") ?? $"the bridge refused {method}")
+                {
+                    StatusCode = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("statusCode", out var sc) && sc.ValueKind == JsonValueKind.Number
+                        && sc.TryGetInt32(out var statusCode) ? statusCode : null,
+                    Error = error.ValueKind == JsonValueKind.Undefined ? default : error.Clone(),
+                };
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {

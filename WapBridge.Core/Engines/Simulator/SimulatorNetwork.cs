@@ -19,7 +19,8 @@ public sealed record SimulatedInbound(
 
 /// <summary>
 /// The simulated WhatsApp world: which sessions are open, which phone each is connected as, and the
-/// message ids already delivered (a resend with the same id is collapsed, as WhatsApp does).
+/// message ids already delivered (a resend with the same id is collapsed, as WhatsApp does). Each customer has a
+/// world of its own (contract §9): its instances reach each other, never another customer's.
 /// </summary>
 public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger)
 {
@@ -87,9 +88,9 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
         return _delivered.TryAdd(senderInstanceId + "/" + messageId, now);
     }
 
-    /// <summary>The session connected as <paramref name="phone"/>, when that phone is one of ours.</summary>
-    internal SimulatorSession? FindByPhone(string phone) =>
-        _sessions.Values.FirstOrDefault(s => s.ConnectedPhone == phone);
+    /// <summary>The session of <paramref name="customerId"/> connected as <paramref name="phone"/>, when that phone is one of its instances.</summary>
+    internal SimulatorSession? FindByPhone(int customerId, string phone) =>
+        _sessions.Values.FirstOrDefault(s => s.CustomerId == customerId && s.ConnectedPhone == phone);
 
     private SimulatorSession Session(string instanceId) =>
         _sessions.TryGetValue(instanceId, out var session)

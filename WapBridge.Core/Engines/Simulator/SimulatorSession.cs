@@ -26,6 +26,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
     private bool _disposed;
 
     public string InstanceId => context.InstanceId;
+    public int CustomerId => context.CustomerId;
     public string? ConnectedPhone { get; private set; }
     private string? PushName { get; set; }
     private TimeProvider Time => network.Time;
@@ -144,7 +145,9 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
 
         if (network.MarkDelivered(InstanceId, message.Id))
         {
-            if (network.FindByPhone(message.ToPhone) is { } recipient && recipient != this)
+            // Only the sender's own customer's instances are reachable; any other number, another customer's simulated
+            // one included, is an ordinary contact: sent with receipts, delivered nowhere, indistinguishable from the rest.
+            if (network.FindByPhone(CustomerId, message.ToPhone) is { } recipient && recipient != this)
             {
                 await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName), ct, message.Id);
             }

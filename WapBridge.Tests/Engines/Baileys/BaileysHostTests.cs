@@ -50,8 +50,10 @@ public sealed class BaileysHostTests
         Assert.Equal("Duka", status["push_name"]!.GetValue<string>());
         Assert.Equal("baileys", status["engine"]!.GetValue<string>());
 
-        // The configured WhatsApp Web version and browser reached the bridge's open request.
+        // The configured WebSocket URL (the test host's closed loopback port), WhatsApp Web version and browser
+        // reached the bridge's open request.
         var opened = (await app.Engine().RequestAsync(id, "opened", new JsonObject())).GetProperty("params");
+        Assert.Equal(HermeticDefaults.BaileysWebSocketUrl, opened.GetProperty("webSocketUrl").GetString());
         Assert.Equal("[2,3000,1023223821]", opened.GetProperty("waVersion").GetRawText());
         Assert.Equal("""["WapBridge","Chrome","1.0"]""", opened.GetProperty("browser").GetRawText());
     }

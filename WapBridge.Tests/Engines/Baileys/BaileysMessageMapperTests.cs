@@ -31,7 +31,7 @@ public sealed class BaileysMessageMapperTests
     /// <summary>The <c>message</c> object of the webhook payload, built as the inbound recorder builds it.</summary>
     private static JsonNode Payload(InboundEngineMessage message)
     {
-        var media = message.Media is { } file ? new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, file.Data, "https://gw.example/media/x") : null;
+        var media = message.Media is { } file ? new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, file.Data, "https://gw.invalid/media/x") : null;
         var serialized = WhatsAppIds.InboundSerializedId(message.FromPhone, message.FromLid, message.GroupId, message.Id);
         var json = WebhookPayloads.InboundMessage("INST-01-0000142", "CUST-0143", InstancePhone, serialized, message, media);
         var root = JsonNode.Parse(json)!;
@@ -251,7 +251,10 @@ public sealed class BaileysMessageMapperTests
     [InlineData("""{"statusCode":401,"name":"loggedOut","error":"Connection Failure"}""", false, true, "logged out from the phone")]
     [InlineData("""{"statusCode":440,"name":"connectionReplaced","error":"Stream Errored (conflict)"}""", false, false, "conflict")]
     [InlineData("""{"statusCode":405,"error":"Connection Failure"}""", false, false, "WapBridge:Engines:Baileys:WaVersion")]
-    [InlineData("""{"statusCode":403,"name":"forbidden"}""", false, false, "forbidden")]
+    [InlineData("""{"statusCode":403,"name":"forbidden"}""", false, true, "forbidden")]
+    [InlineData("""{"statusCode":406,"name":"unknown","error":"Connection Failure"}""", false, true, "pair again")]
+    [InlineData("""{"statusCode":411,"name":"multideviceMismatch"}""", false, false, "multi-device mismatch")]
+    [InlineData("""{"statusCode":402,"name":"unknown","error":"Connection Failure","data":{"reason":"402","expire":"600"}}""", false, false, "banned")]
     [InlineData("""{"statusCode":408,"name":"timedOut"}""", true, false, "reconnecting")]
     [InlineData("""{"statusCode":428,"name":"connectionClosed"}""", true, false, "reconnecting")]
     [InlineData("""{"statusCode":500,"name":"badSession"}""", true, false, "reconnecting")]
@@ -264,6 +267,7 @@ public sealed class BaileysMessageMapperTests
         Assert.Equal(transient, outcome.Transient);
         Assert.Equal(loggedOut, outcome.LoggedOut);
         Assert.Contains(says, outcome.Reason);
+        Assert.Equal(outcome.StatusCode == 402 ? TimeSpan.FromMinutes(10) : null, outcome.BannedFor);
     }
 
     [Theory]

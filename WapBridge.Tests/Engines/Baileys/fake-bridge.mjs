@@ -2,7 +2,7 @@
 // Sessions pair when a test scripts it; creds and a pre-key live in the host's auth store (load_creds/save_creds,
 // set_keys/get_keys), so a restarted bridge (or a new host) proves the round trip by connecting again without a scan.
 // Behaviour: `open` loads creds; unregistered creds show a QR, registered ones connect when their pre-key comes back intact.
-// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, close, exit, auth.
+// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth.
 // Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once.
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +10,12 @@ import { randomBytes } from 'node:crypto';
 if (process.env.FAKE_BRIDGE_EXIT_ON_START) process.exit(Number(process.env.FAKE_BRIDGE_EXIT_ON_START));
 
 const sessions = new Map();
+// Send path: numbers WhatsApp knows (phone → JID; null = every number is registered under its phone JID), the
+// check_number calls seen, and the refusals scripted for the next sends ({statusCode, message, restriction?}).
+let registered = null;
+const numberChecks = [];
+const sendFailures = [];
+let failingChecks = 0;
 const pendingAuth = new Map();
 let nextAuth = 0;
 
@@ -64,10 +70,14 @@ async function step(session, s) {
     case 'message': event(session, 'message', { upsertType: s.upsertType ?? 'notify', raw: s.raw, media: s.media, mediaError: s.mediaError }); break;
     case 'receipt': event(session, 'receipt', { id: s.id, remoteJid: s.remoteJid, fromMe: s.fromMe ?? true, status: s.status }); break;
     case 'lid_mapping': event(session, 'lid_mapping', { lid: s.lid, pn: s.pn }); break;
-    case 'close': event(session, 'connection', { state: 'close', reason: { statusCode: s.statusCode, name: s.name, error: s.error } }); break;
+    case 'event': event(session, s.name, s.data ?? {}); break;
+    case 'close': event(session, 'connection', { state: 'close', reason: { statusCode: s.statusCode, name: s.name, error: s.error, data: s.data } }); break;
     case 'exit': setTimeout(() => process.exit(s.code ?? 1), 10); break;
     case 'auth': return auth(session, s.op, s.params ?? {});
     case 'sleep': await new Promise((r) => setTimeout(r, s.ms ?? 100)); break;
+    case 'registered': registered = s.numbers ?? null; break;
+    case 'fail_checks': failingChecks = s.count ?? 1; break;
+    case 'fail_sends': for (let i = 0; i < (s.count ?? 1); i++) sendFailures.push(s.error); break;
     default: throw new Error('unknown step ' + s.do);
   }
   return null;
@@ -84,6 +94,11 @@ async function handle(req) {
     case 'send': {
       if (!sessions.has(p.session)) throw Object.assign(new Error('no such session'), { code: 'unknown_session' });
       const sent = (sessions.get(p.session).sent ??= []);
+      const refusal = sendFailures.shift();
+      if (refusal) {
+        sent.push({ to: p.to, messageId: p.messageId, refused: refusal.statusCode });
+        throw Object.assign(new Error(refusal.message ?? 'refused'), { code: refusal.code ?? 'send_failed', details: refusal });
+      }
       sent.push({ to: p.to, messageId: p.messageId, text: p.text, media: p.media ? { kind: p.media.kind, mimetype: p.media.mimetype, fileName: p.media.fileName, bytes: Buffer.from(p.media.base64, 'base64').length } : undefined, caption: p.caption });
       setTimeout(() => {
         event(p.session, 'receipt', { id: p.messageId, remoteJid: p.to, fromMe: true, status: 2 });
@@ -91,6 +106,13 @@ async function handle(req) {
       }, 20);
       return { messageId: p.messageId, timestamp: Math.floor(Date.now() / 1000) };
     }
+    case 'check_number': {
+      numberChecks.push(p.phone);
+      if (failingChecks > 0 && failingChecks--) throw Object.assign(new Error('usync timed out'), { code: 'send_failed', details: { statusCode: 408 } });
+      if (registered === null) return { exists: true, jid: `${p.phone}@s.whatsapp.net` };
+      return registered[p.phone] ? { exists: true, jid: registered[p.phone] } : { exists: false };
+    }
+    case 'number_checks': return { phones: numberChecks };
     case 'opened': return { params: sessions.get(p.session)?.params ?? null };
     case 'sent': return { sent: sessions.get(p.session)?.sent ?? [] };
     case 'logout': {
@@ -123,7 +145,7 @@ rl.on('line', (line) => {
   if (msg.type !== 'request') return;
   handle(msg).then(
     (result) => write({ type: 'response', id: msg.id, ok: true, result }),
-    (err) => write({ type: 'response', id: msg.id, ok: false, error: { code: err.code ?? 'internal', message: err.message } }),
+    (err) => write({ type: 'response', id: msg.id, ok: false, error: { ...err.details, code: err.code ?? 'internal', message: err.message } }),
   );
 });
 rl.on('close', () => { log('info', 'stdin closed; exiting'); process.exit(0); });

@@ -21,6 +21,16 @@ public sealed class FrappeCall(HttpContext http)
 
     public T Service<T>() where T : notnull => Http.RequestServices.GetRequiredService<T>();
 
+    private List<string>? _shownOnce;
+
+    /// <summary>
+    /// Marks a secret this answer shows for the only time (a new API secret, a generated webhook secret): the answer
+    /// kept for Idempotency-Key retries has it masked, so it is never stored (contract §1).
+    /// </summary>
+    public void ShownOnce(string secret) => (_shownOnce ??= []).Add(secret);
+
+    internal IReadOnlyList<string> ShownOnceSecrets => _shownOnce ?? [];
+
     internal static ApiCaller? FromPrincipal(ClaimsPrincipal user)
     {
         var id = user.FindFirstValue(WapBridgeClaims.CustomerId);

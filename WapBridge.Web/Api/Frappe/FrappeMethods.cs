@@ -146,6 +146,7 @@ public static class FrappeMethods
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Api");
         var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
         long? idempotencyRecord = null;
+        FrappeCall? call = null;
         int status;
         string responseBody;
         try
@@ -171,7 +172,7 @@ public static class FrappeMethods
                 throw WapBridgeException.Invalid("body", "unreadable_body", $"The request body cannot be read: {e.Message}");
             }
 
-            var call = new FrappeCall(context);
+            call = new FrappeCall(context);
             if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers[IdempotencyHeader].ToString() is { Length: > 0 } key)
             {
                 if (key.Length > 255)
@@ -235,7 +236,7 @@ public static class FrappeMethods
         if (idempotencyRecord is { } id)
         {
             if (status < 500)
-                await store.CompleteAsync(id, status, responseBody, CancellationToken.None);
+                await store.CompleteAsync(id, status, ShownOnceSecrets.Mask(responseBody, call?.ShownOnceSecrets ?? []), CancellationToken.None);
             else
                 await store.ReleaseAsync(id, CancellationToken.None);
         }
