@@ -252,7 +252,8 @@ public sealed class CampaignRunner(
     private TimeSpan Spacing(Campaign campaign)
     {
         var seconds = campaign.MinDelaySeconds + Random.Shared.NextDouble() * (campaign.MaxDelaySeconds - campaign.MinDelaySeconds);
-        return TimeSpan.FromSeconds(seconds);
+        // Rows stored before the throttle was range-checked may hold NaN or 1e308: wait at most a day, never overflow.
+        return TimeSpan.FromSeconds(double.IsNaN(seconds) ? 0 : Math.Clamp(seconds, 0, CampaignThrottle.MaxDelayAllowed));
     }
 
     private static async Task<(string Reason, DateTimeOffset Until)?> CapReachedAsync(WapBridgeDbContext db, Campaign campaign, DateTimeOffset now, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,7 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Campaigns;
 
 public sealed record NewCampaign(
-    string? InstanceCode, string? Name, string? Message, JsonNode? Recipients, string? MediaData, string? MimeType, string? Filename,
+    string? InstanceCode, string? Name, string? Message, JsonNode? Recipients, MediaUpload? MediaData, string? MimeType, string? Filename,
     string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle);
 
 public sealed record InvalidRecipient(string Input, string Error);
@@ -29,7 +30,6 @@ public sealed record RecipientView(long Id, string Input, string? Number, string
 public sealed class CampaignService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
-    MediaStore media,
     ICampaignScheduler scheduler,
     IOptions<CampaignOptions> options,
     IOptions<MessagingOptions> messaging,
@@ -46,8 +46,7 @@ public sealed class CampaignService(
     {
         var instance = await instances.FindAsync(customerId, request.InstanceCode, ct);
         var throttle = CampaignThrottle.Parse(request.Throttle, options.Value);
-        var hasMedia = !string.IsNullOrWhiteSpace(request.MediaData);
-        if (!hasMedia && string.IsNullOrWhiteSpace(request.Message))
+        if (request.MediaData is null && string.IsNullOrWhiteSpace(request.Message))
             throw WapBridgeException.Missing("message");
         if (request.Recipients is null)
             throw WapBridgeException.Missing("recipients");
@@ -63,11 +62,11 @@ public sealed class CampaignService(
             quotas = await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct);
         quotas.EnsureRecipientsAllowed(0, items.Count);
         StoredMedia? stored = null;
-        if (hasMedia)
+        if (request.MediaData is { } upload)
         {
-            var file = MediaValidator.Validate(request.MediaData!, request.MimeType, request.Filename, messaging.Value.MediaLimits);
-            quotas.EnsureMediaAllowed(file.Data.Length);
-            stored = new StoredMedia(await media.SaveAsync(file.Data, ct), file.MimeType, file.Filename, file.Data.Length, file.Type);
+            var file = MediaValidator.Validate(upload, request.MimeType, request.Filename, messaging.Value.MediaLimits);
+            quotas.EnsureMediaAllowed(file.Size);
+            stored = new StoredMedia((await file.Upload.CommitAsync(ct)).Hash, file.MimeType, file.Filename, file.Size, file.Type);
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var parsed = ParseRecipients(items, instance.DefaultCountry);
@@ -163,8 +162,20 @@ public sealed class CampaignService(
                 .EnsureRecipientsAllowed((long)campaign.Total + campaign.Invalid + campaign.Duplicates, items.Count);
             country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleOrDefaultAsync(ct);
         }
-        var parsed = ParseRecipients(items, country);
-        var added = await StoreRecipientsAsync(campaign, parsed, creating: false, ct);
+        RecipientsAdded added;
+        try
+        {
+            added = await StoreRecipientsAsync(campaign, ParseRecipients(items, country), creating: false, ct);
+        }
+        catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or WapBridgeException { Code: "campaign_finished" })
+        {
+            // Deleting the instance deletes its campaigns: one deleted while its recipients were being added is a 404, as if
+            // the delete had come first.
+            await using var check = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            if (await check.Campaigns.AnyAsync(c => c.Id == campaign.Id, CancellationToken.None))
+                throw;
+            throw WapBridgeException.NotFound("Campaign", campaign.Code, "campaign");
+        }
         if (campaign.State == CampaignStates.Running)
             Schedule(campaign.Id, null);
         return added;

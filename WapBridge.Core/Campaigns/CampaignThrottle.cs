@@ -8,28 +8,39 @@ namespace WapBridge.Core.Campaigns;
 public sealed record CampaignThrottle(double MinDelaySeconds, double MaxDelaySeconds, int? HourlyLimit, int? DailyLimit,
     string? ActiveFrom, string? ActiveUntil, string? TimeZone)
 {
+    /// <summary>The longest spacing between two sends: a day (a campaign that waits longer should be scheduled).</summary>
+    public const double MaxDelayAllowed = 86_400;
+
+    /// <summary>The largest hourly or daily cap: far above what one number can send, and far from overflowing an int.</summary>
+    public const int MaxLimitAllowed = 10_000_000;
+
     public static CampaignThrottle Parse(JsonObject? json, CampaignOptions defaults)
     {
-        double Number(string name, double fallback)
+        double Number(string name, double fallback, double most)
         {
             var node = json?[name];
             if (node is null) return fallback;
+            var field = $"throttle.{name}";
             // ToJsonString, not GetValue<double>: a node built from an int refuses to be read as a double.
-            return node.GetValueKind() == System.Text.Json.JsonValueKind.Number
-                ? double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture)
-                : double.TryParse(node.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                    ? v : throw WapBridgeException.Invalid($"throttle.{name}", "invalid_type", $"throttle.{name} must be a number");
+            var text = node.GetValueKind() == System.Text.Json.JsonValueKind.Number ? node.ToJsonString()
+                : node.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>()
+                : throw WapBridgeException.Invalid(field, "invalid_type", $"{field} must be a number");
+            // NaN, Infinity and 1e308 parse as doubles, and the runner cannot wait that long: refuse them here.
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+                throw WapBridgeException.Invalid(field, "invalid_type", $"{field} must be a finite number");
+            return v < 0 || v > most
+                ? throw WapBridgeException.Invalid(field, "out_of_range", $"{field} must be between 0 and {most.ToString(CultureInfo.InvariantCulture)}")
+                : v;
         }
         int? Limit(string name, int? fallback)
         {
             if (json?[name] is null) return fallback;
-            var v = Number(name, 0);
+            var v = Number(name, 0, MaxLimitAllowed);
             return v < 1 || v != Math.Floor(v) ? throw WapBridgeException.Invalid($"throttle.{name}", "out_of_range", $"throttle.{name} must be a whole number of at least 1") : (int)v;
         }
 
-        var min = Number("min_delay_seconds", defaults.MinDelaySeconds);
-        var max = Number("max_delay_seconds", Math.Max(defaults.MaxDelaySeconds, min));
-        if (min < 0) throw WapBridgeException.Invalid("throttle.min_delay_seconds", "out_of_range", "throttle.min_delay_seconds must be 0 or more");
+        var min = Number("min_delay_seconds", defaults.MinDelaySeconds, MaxDelayAllowed);
+        var max = Number("max_delay_seconds", Math.Max(defaults.MaxDelaySeconds, min), MaxDelayAllowed);
         if (max < min) throw WapBridgeException.Invalid("throttle.max_delay_seconds", "out_of_range", "throttle.max_delay_seconds must be at least min_delay_seconds");
 
         string? from = null, until = null, zone = null;

@@ -1,6 +1,45 @@
 namespace WapBridge.Core.Engines;
 
-public sealed record EngineMedia(byte[] Data, string MimeType, string? FileName);
+/// <summary>
+/// A media file an engine sends or received: bytes in memory (what engines receive), or a file on this machine (what
+/// the outbox sends from the media store, so that a large file is read only by an engine that needs its bytes).
+/// </summary>
+public sealed class EngineMedia
+{
+    private readonly byte[]? _data;
+
+    public EngineMedia(byte[] data, string mimeType, string? fileName)
+    {
+        _data = data;
+        Length = data.Length;
+        MimeType = mimeType;
+        FileName = fileName;
+    }
+
+    private EngineMedia(string localPath, long length, string mimeType, string? fileName)
+    {
+        LocalPath = localPath;
+        Length = length;
+        MimeType = mimeType;
+        FileName = fileName;
+    }
+
+    public static EngineMedia FromFile(string localPath, long length, string mimeType, string? fileName) => new(localPath, length, mimeType, fileName);
+
+    public string MimeType { get; }
+    public string? FileName { get; }
+    public long Length { get; }
+
+    /// <summary>Where the bytes are on this machine when they are not in memory.</summary>
+    public string? LocalPath { get; }
+
+    /// <summary>The bytes; for a file, read now (each use reads it again: prefer <see cref="OpenRead"/>).</summary>
+    public byte[] Data => _data ?? File.ReadAllBytes(LocalPath!);
+
+    public Stream OpenRead() => _data is not null
+        ? new MemoryStream(_data, writable: false)
+        : new FileStream(LocalPath!, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+}
 
 /// <summary>A message to send; <see cref="Id"/> is chosen and stored by the caller before the send.</summary>
 public sealed record OutgoingMessage(string Id, string ToPhone, string? Text, EngineMedia? Media = null, string? Caption = null)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -130,29 +131,51 @@ public sealed partial class InstanceService(
         return InstanceDetails.From(instance);
     }
 
-    public async Task<InstanceDetails> LogoutAsync(int customerId, string? instanceCode, CancellationToken ct = default)
-    {
-        var instance = await FindAsync(customerId, instanceCode, ct);
-        await manager.LogoutAsync(instance.Code, ct);
-        return await GetAsync(customerId, instance.Code, ct);
-    }
-
-    public async Task<InstanceDetails> RestartAsync(int customerId, string? instanceCode, CancellationToken ct = default)
-    {
-        var instance = await FindAsync(customerId, instanceCode, ct);
-        await manager.OpenAsync(instance, ct);
-        return await GetAsync(customerId, instance.Code, ct);
-    }
-
-    public async Task DeleteAsync(int customerId, string? instanceCode, CancellationToken ct = default)
-    {
-        var instance = await FindAsync(customerId, instanceCode, ct);
-        if (instance.State == InstanceStates.Connected)
+    public Task<InstanceDetails> LogoutAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
+        OneAtATimeAsync(customerId, instanceCode, async instance =>
+        {
             await manager.LogoutAsync(instance.Code, ct);
-        else
-            await manager.CloseAsync(instance.Code);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Instances.Where(i => i.Id == instance.Id).ExecuteDeleteAsync(ct);
+            return await GetAsync(customerId, instance.Code, ct);
+        }, ct);
+
+    public Task<InstanceDetails> RestartAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
+        OneAtATimeAsync(customerId, instanceCode, async instance =>
+        {
+            await manager.OpenAsync(instance, ct);
+            return await GetAsync(customerId, instance.Code, ct);
+        }, ct);
+
+    public Task DeleteAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
+        OneAtATimeAsync(customerId, instanceCode, async instance =>
+        {
+            if (instance.State == InstanceStates.Connected)
+                await manager.LogoutAsync(instance.Code, ct);
+            else
+                await manager.CloseAsync(instance.Code);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await db.Instances.Where(i => i.Id == instance.Id).ExecuteDeleteAsync(ct);
+            _lifecycle.TryRemove(instance.Code, out _);
+            return true;
+        }, ct);
+
+    // Restart, logout and delete of one instance take turns: a restart racing a delete reopened a session for a row
+    // being deleted, and two restarts connected a session the other had just closed.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _lifecycle = new(StringComparer.Ordinal);
+
+    private async Task<T> OneAtATimeAsync<T>(int customerId, string? instanceCode, Func<Instance, Task<T>> action, CancellationToken ct)
+    {
+        var found = await FindAsync(customerId, instanceCode, ct);
+        var turn = _lifecycle.GetOrAdd(found.Code, _ => new SemaphoreSlim(1, 1));
+        await turn.WaitAsync(ct);
+        try
+        {
+            // Found again in turn: the operation before this one may have deleted it (then this is a 404).
+            return await action(await FindAsync(customerId, found.Code, ct));
+        }
+        finally
+        {
+            turn.Release();
+        }
     }
 
     /// <summary>The caller's instance; an unknown id and another customer's id are the same 404.</summary>

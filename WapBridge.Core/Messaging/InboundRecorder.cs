@@ -221,7 +221,7 @@ public sealed class InboundRecorder(
             row.MediaHash = p.MediaHash;
             row.MimeType = media.MimeType;
             row.Filename = media.FileName;
-            row.MediaSize = media.Data.Length;
+            row.MediaSize = media.Length;
         }
         else
         {
@@ -256,7 +256,7 @@ public sealed class InboundRecorder(
             Filename = inbound.Media?.FileName,
             MimeType = inbound.Media?.MimeType,
             MediaHash = p.MediaHash,
-            MediaSize = inbound.Media?.Data.Length,
+            MediaSize = inbound.Media?.Length,
             Error = inbound.Media is null && inbound.MediaError is not null ? Truncate("media could not be downloaded: " + inbound.MediaError) : null,
             Status = MessageStatuses.Received,
             Source = MessageSources.Inbound,
@@ -269,8 +269,8 @@ public sealed class InboundRecorder(
         PayloadMedia? payloadMedia = null;
         if (p.Inbound.Media is { } file)
         {
-            var inline = file.Data.Length <= webhookOptions.Value.InlineMediaBytes ? file.Data : null;
-            payloadMedia = new PayloadMedia(file.MimeType, file.FileName, file.Data.Length, inline,
+            var inline = file.Length <= webhookOptions.Value.InlineMediaBytes ? file.Data : null;
+            payloadMedia = new PayloadMedia(file.MimeType, file.FileName, file.Length, inline,
                 mediaLinks.Create(new MediaLinkTarget(p.MediaHash!, file.MimeType, file.FileName)));
         }
         return WebhookPayloads.InboundMessage(p.Instance.Code, _customerCodes[p.Instance.CustomerId], p.Instance.PhoneNumber, p.SerializedId, p.Inbound, payloadMedia);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WapBridge.Core.Messaging;
 
 /// <summary>The maintenance job that forgets media past <see cref="MessagingOptions.MediaRetention"/>.</summary>
-public sealed class MediaRetention(MediaStore store, IOptions<MessagingOptions> options, TimeProvider time, ILogger<MediaRetention> logger)
+public sealed class MediaRetention(IMediaStore store, IOptions<MessagingOptions> options, TimeProvider time, ILogger<MediaRetention> logger)
 {
     public int Purge()
     {

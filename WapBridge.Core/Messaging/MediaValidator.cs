@@ -1,32 +1,59 @@
-using System.Text;
 using WapBridge.Core.Common;
 
 namespace WapBridge.Core.Messaging;
 
-public sealed record ValidatedMedia(byte[] Data, string MimeType, string Filename, string Type);
+/// <summary>Media that passed <see cref="MediaValidator"/>, still in its upload until the caller commits it.</summary>
+public sealed record ValidatedMedia(MediaUpload Upload, string MimeType, string Filename, string Type)
+{
+    public long Size => Upload.Length;
+}
 
 /// <summary>Checks media as contract §2 asks: real base64, a MIME type the bytes do not contradict, size per kind, a safe file name.</summary>
 public static class MediaValidator
 {
-    public static ValidatedMedia Validate(string mediaData, string? mimeType, string? filename, MediaLimits limits)
-    {
-        var data = DecodeWithinLimit(mediaData, mimeType, limits);
-        var mime = mimeType!.Trim().ToLowerInvariant();
-        var type = Engines.WhatsAppIds.MessageTypeFor(mime);
+    /// <summary>The largest file any kind allows: an upload keeps no more than this.</summary>
+    public static long Largest(MediaLimits limits) =>
+        Math.Max(Math.Max(limits.ImageBytes, limits.DocumentBytes), Math.Max(limits.VideoBytes, limits.AudioBytes));
 
-        var sniffed = Sniff(data);
+    public static ValidatedMedia Validate(MediaUpload upload, string? mimeType, string? filename, MediaLimits limits)
+    {
+        var field = upload.Field;
+        if (upload.Problem == Base64MediaDecoder.InvalidBase64)
+            throw WapBridgeException.Invalid(field, "invalid_base64", $"{field} is not valid base64 (send the file's bytes base64-encoded, without a data: prefix)");
+        if (string.IsNullOrWhiteSpace(mimeType))
+            throw WapBridgeException.Missing("mime_type");
+        var mime = mimeType.Trim().ToLowerInvariant();
+        if (!mime.Contains('/') || mime.Any(char.IsControl) || mime.Any(char.IsWhiteSpace) && !mime.Contains(';'))
+            throw WapBridgeException.Invalid("mime_type", "invalid_mime_type", $"mime_type '{mimeType}' is not a MIME type such as image/jpeg or application/pdf");
+
+        if (upload.Length == 0)
+            throw WapBridgeException.Invalid(field, "empty_media", $"{field} decodes to an empty file");
+
+        var type = Engines.WhatsAppIds.MessageTypeFor(mime);
+        var (limit, kind) = type switch
+        {
+            "image" or "sticker" => (limits.ImageBytes, "image"),
+            "video" => (limits.VideoBytes, "video"),
+            "audio" or "ptt" => (limits.AudioBytes, "audio"),
+            _ => (limits.DocumentBytes, "document"),
+        };
+        if (upload.Length > limit || upload.OverLimit)
+            throw WapBridgeException.Invalid(field, "media_too_large",
+                $"{field} is {upload.Length:N0} bytes; a {kind} may be at most {limit:N0} bytes");
+
+        var sniffed = Sniff(upload.Head);
         if (sniffed is not null && !Compatible(mime, sniffed))
             throw WapBridgeException.Invalid("mime_type", "mime_type_mismatch",
-                $"mime_type says {mime} but the bytes of media_data are {sniffed}; send the matching mime_type");
+                $"mime_type says {mime} but the bytes of {field} are {sniffed}; send the matching mime_type");
         if (sniffed is null && KnownSignature(mime))
             throw WapBridgeException.Invalid("mime_type", "mime_type_mismatch",
-                $"media_data is not a {mime} file (its first bytes do not match); check mime_type and the encoding");
+                $"{field} is not a {mime} file (its first bytes do not match); check mime_type and the encoding");
 
         filename = string.IsNullOrWhiteSpace(filename) ? DefaultName(type, mime) : filename.Trim();
         if (filename.IndexOfAny(['/', '\\', '\0']) >= 0 || filename is "." or ".." || filename.Length > 255)
             throw WapBridgeException.Invalid("filename", "invalid_filename", $"filename '{filename}' must be a plain file name without folders");
 
-        return new ValidatedMedia(data, mimeType.Trim(), filename, type == "sticker" ? "image" : type);
+        return new ValidatedMedia(upload, mimeType.Trim(), filename, type == "sticker" ? "image" : type);
     }
 
     /// <summary>
@@ -80,25 +107,25 @@ public static class MediaValidator
     }
 
     /// <summary>The MIME type the bytes announce, when they carry a signature we know.</summary>
-    internal static string? Sniff(byte[] d)
+    internal static string? Sniff(ReadOnlySpan<byte> d)
     {
-        bool At(int offset, params byte[] sig) => d.Length >= offset + sig.Length && d.AsSpan(offset, sig.Length).SequenceEqual(sig);
-        bool Ascii(int offset, string s) => At(offset, Encoding.ASCII.GetBytes(s));
-
-        if (At(0, 0xFF, 0xD8, 0xFF)) return "image/jpeg";
-        if (At(0, 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A)) return "image/png";
-        if (Ascii(0, "GIF87a") || Ascii(0, "GIF89a")) return "image/gif";
-        if (Ascii(0, "RIFF") && Ascii(8, "WEBP")) return "image/webp";
-        if (Ascii(0, "%PDF-")) return "application/pdf";
-        if (Ascii(0, "OggS")) return "audio/ogg";
-        if (Ascii(0, "ID3") || At(0, 0xFF, 0xFB) || At(0, 0xFF, 0xF3) || At(0, 0xFF, 0xF2)) return "audio/mpeg";
-        if (Ascii(4, "ftyp"))
-            return Ascii(8, "M4A ") ? "audio/mp4" : Ascii(8, "3gp") ? "video/3gpp" : "video/mp4";
-        if (Ascii(0, "RIFF") && Ascii(8, "WAVE")) return "audio/wav";
-        if (At(0, 0x1A, 0x45, 0xDF, 0xA3)) return "video/webm";
-        if (At(0, 0x50, 0x4B, 0x03, 0x04)) return "application/zip";
+        if (At(d, 0, 0xFF, 0xD8, 0xFF)) return "image/jpeg";
+        if (At(d, 0, 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A)) return "image/png";
+        if (At(d, 0, "GIF87a"u8) || At(d, 0, "GIF89a"u8)) return "image/gif";
+        if (At(d, 0, "RIFF"u8) && At(d, 8, "WEBP"u8)) return "image/webp";
+        if (At(d, 0, "%PDF-"u8)) return "application/pdf";
+        if (At(d, 0, "OggS"u8)) return "audio/ogg";
+        if (At(d, 0, "ID3"u8) || At(d, 0, 0xFF, 0xFB) || At(d, 0, 0xFF, 0xF3) || At(d, 0, 0xFF, 0xF2)) return "audio/mpeg";
+        if (At(d, 4, "ftyp"u8))
+            return At(d, 8, "M4A "u8) ? "audio/mp4" : At(d, 8, "3gp"u8) ? "video/3gpp" : "video/mp4";
+        if (At(d, 0, "RIFF"u8) && At(d, 8, "WAVE"u8)) return "audio/wav";
+        if (At(d, 0, 0x1A, 0x45, 0xDF, 0xA3)) return "video/webm";
+        if (At(d, 0, 0x50, 0x4B, 0x03, 0x04)) return "application/zip";
         return null;
     }
+
+    private static bool At(ReadOnlySpan<byte> d, int offset, params ReadOnlySpan<byte> signature) =>
+        d.Length >= offset + signature.Length && d.Slice(offset, signature.Length).SequenceEqual(signature);
 
     private static bool KnownSignature(string mime) =>
         mime.Split(';')[0] is "image/jpeg" or "image/jpg" or "image/png" or "image/gif" or "image/webp" or "application/pdf";

@@ -20,7 +20,7 @@ namespace WapBridge.Core.Messaging;
 public sealed class MessageDispatcher(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceManager manager,
-    MediaStore media,
+    IMediaStore media,
     MessageOutcomes outcomes,
     IOptions<MessagingOptions> options,
     TimeProvider time,
@@ -255,10 +255,10 @@ public sealed class MessageDispatcher(
         EngineMedia? file = null;
         if (message.MediaHash is not null)
         {
-            var bytes = await media.ReadAsync(message.MediaHash, _stopping);
-            if (bytes is null)
+            var path = await media.GetLocalPathAsync(message.MediaHash, _stopping);
+            if (path is null)
                 return (SendOutcomeKind.Failed, "media_missing", "The stored media file is missing from the media folder.", null);
-            file = new EngineMedia(bytes, message.MimeType!, message.Filename);
+            file = EngineMedia.FromFile(path, message.MediaSize ?? new FileInfo(path).Length, message.MimeType!, message.Filename);
         }
         try
         {

@@ -7,7 +7,7 @@ namespace WapBridge.Core.Messaging;
 public sealed class MessageEventObserver(
     MessageDispatcher dispatcher,
     MessageReceipts receipts,
-    MediaStore media,
+    IMediaStore media,
     InboundRecorder inboundRecorder) : IGroupCommitInstanceEventObserver
 {
     public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct) =>
@@ -27,7 +27,12 @@ public sealed class MessageEventObserver(
                 // The message and its webhook delivery are committed in one transaction, with other inbound
                 // messages' (InboundRecorder); the media file is on disk (by hash) before the row that points at it.
                 var inbound = received.Message;
-                var mediaHash = inbound.Media is null ? null : await media.SaveAsync(inbound.Media.Data, ct);
+                string? mediaHash = null;
+                if (inbound.Media is { } file)
+                {
+                    await using var content = file.OpenRead();
+                    mediaHash = (await media.SaveAsync(content, ct)).Hash;
+                }
                 return inboundRecorder.RecordAsync(instance, inbound, mediaHash);
         }
         return Task.CompletedTask;

@@ -15,7 +15,7 @@ public sealed record SendRequest(
     string? FromNumber,
     string? ToNumber,
     string? Text,
-    string? MediaData,
+    MediaUpload? MediaData,
     string? MimeType,
     string? Filename,
     string? Caption,
@@ -30,7 +30,6 @@ public sealed class MessageService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
     InstanceManager manager,
-    MediaStore media,
     MessageIntake intake,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
@@ -54,10 +53,10 @@ public sealed class MessageService(
 
         var to = WhatsAppNumbers.Normalize(request.ToNumber, "to_number", instance.DefaultCountry);
         ValidatedMedia? file = null;
-        if (!string.IsNullOrWhiteSpace(request.MediaData))
+        if (request.MediaData is { } upload)
         {
-            file = MediaValidator.Validate(request.MediaData, request.MimeType, request.Filename, options.Value.MediaLimits);
-            await EnsureMediaQuotaAsync(request.CustomerId, file.Data.Length, ct);
+            file = MediaValidator.Validate(upload, request.MimeType, request.Filename, options.Value.MediaLimits);
+            await EnsureMediaQuotaAsync(request.CustomerId, file.Size, ct);
         }
         else if (string.IsNullOrWhiteSpace(request.Text))
             throw string.IsNullOrEmpty(request.Text) ? WapBridgeException.Missing("message")
@@ -66,7 +65,7 @@ public sealed class MessageService(
             throw WapBridgeException.Invalid("message", "too_long", $"message is longer than {MaxTextLength} characters");
         var caption = file is null ? null : (string.IsNullOrWhiteSpace(request.Caption) ? request.Text : request.Caption);
 
-        var stored = file is null ? null : new StoredMedia(await media.SaveAsync(file.Data, ct), file.MimeType, file.Filename, file.Data.Length, file.Type);
+        var stored = file is null ? null : new StoredMedia((await file.Upload.CommitAsync(ct)).Hash, file.MimeType, file.Filename, file.Size, file.Type);
         var message = OutboundMessages.New(instance, to, file is null ? request.Text : null, stored, caption, request.Source, request.CampaignId,
             time.GetUtcNow(), options.Value.QueuedTimeToLive);
 

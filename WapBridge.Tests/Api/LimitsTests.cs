@@ -8,6 +8,7 @@ public sealed class TightLimitsApp() : WapBridgeApp(settings: new Dictionary<str
     ["WapBridge:Api:RateLimit:PermitsPerSecond"] = "1",
     ["WapBridge:Api:RateLimit:Burst"] = "3",
     ["WapBridge:Api:MaxRequestBodyBytes"] = "2048",
+    ["WapBridge:Api:MaxArgumentBodyBytes"] = "2048",
 });
 
 public sealed class LimitsTests(TightLimitsApp app) : IClassFixture<TightLimitsApp>

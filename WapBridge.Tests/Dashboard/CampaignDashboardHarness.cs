@@ -23,7 +23,6 @@ public static class CampaignDashboardHarness
         {
             services.Configure<CampaignOptions>(_ => { });
             services.Configure<MessagingOptions>(_ => { });
-            services.AddSingleton(new MediaStore(Path.Combine(Path.GetTempPath(), "wapbridge-tests", "campaign-media-" + Guid.NewGuid().ToString("N"))));
             services.AddSingleton<ICampaignScheduler>(scheduler);
             services.AddSingleton<CampaignService>();
         });

@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
+using WapBridge.Core.Messaging;
 using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record CreateCampaignArgs(string? InstanceId, string? CampaignName, string? Message, JsonNode? Recipients, string? MediaData,
+public sealed record CreateCampaignArgs(string? InstanceId, string? CampaignName, string? Message, JsonNode? Recipients, MediaUpload? MediaData,
     string? MimeType, string? Filename, string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle);
 public sealed record CampaignCreated(bool Ok, string Campaign, string Status, int Total, IReadOnlyList<InvalidRecipient> Invalid, int Duplicates, int Skipped);
 public sealed record CampaignArgs(string? Campaign);
@@ -25,13 +26,15 @@ public static class CampaignEndpoints
             async (args, call) =>
             {
                 var (status, added) = await call.Service<CampaignService>().CreateAsync(call.CustomerId, new NewCampaign(args.InstanceId, args.CampaignName,
-                    args.Message, args.Recipients, args.MediaData, args.MimeType, args.Filename, args.Caption, args.ScheduledAt, args.Throttle), call.Aborted);
+                    args.Message, args.Recipients, args.MediaData, args.MimeType ?? args.MediaData?.DeclaredType, args.Filename ?? args.MediaData?.DeclaredName,
+                    args.Caption, args.ScheduledAt, args.Throttle), call.Aborted);
                 return new CampaignCreated(true, status.Campaign, status.Status, status.Total, added.Invalid, added.Duplicates, added.Skipped);
             });
 
         api.MapFrappeMethod<AddRecipientsArgs, RecipientsAdded>(Prefix + "add_campaign_recipients", FrappeVerbs.PostOnly, ApiPolicies.Customer,
             "Add recipients to a running, paused or scheduled campaign",
-            (args, call) => call.Service<CampaignService>().AddRecipientsAsync(call.CustomerId, args.Campaign, args.Recipients, call.Aborted));
+            (args, call) => call.Service<CampaignService>().AddRecipientsAsync(call.CustomerId, args.Campaign, args.Recipients, call.Aborted),
+            FrappeBody.Bulk);
 
         api.MapFrappeMethod<CampaignArgs, CampaignStatus>(Prefix + "campaign_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "Counters, progress, and why it is waiting",

@@ -17,7 +17,7 @@ public static class MediaEndpoints
     private const string Sandbox = "sandbox; default-src 'none'";
 
     public static void MapMediaEndpoints(this IEndpointRouteBuilder app) =>
-        app.MapGet(MediaLinks.PathPrefix + "{token}", async (string token, HttpContext context, MediaLinks links, MediaStore store, CancellationToken ct) =>
+        app.MapGet(MediaLinks.PathPrefix + "{token}", (string token, HttpContext context, MediaLinks links, IMediaStore store) =>
         {
             var headers = context.Response.Headers;
             headers.ContentSecurityPolicy = Sandbox;
@@ -25,14 +25,14 @@ public static class MediaEndpoints
             var target = links.Resolve(token);
             if (target is null)
                 return Results.Json(new { error = "This media link is invalid or has expired." }, statusCode: StatusCodes.Status404NotFound);
-            var bytes = await store.ReadAsync(target.Hash, ct);
-            if (bytes is null)
+            var content = store.OpenRead(target.Hash);
+            if (content is null)
                 return Results.Json(new { error = "This media file is no longer kept." }, statusCode: StatusCodes.Status410Gone);
             var inline = InlineType(target.MimeType);
             var disposition = new ContentDispositionHeaderValue(inline is null ? "attachment" : "inline");
             disposition.SetHttpFileName(SafeFileName(target.FileName));
             headers.ContentDisposition = disposition.ToString();
-            return Results.Bytes(bytes, inline ?? "application/octet-stream");
+            return Results.Stream(content, inline ?? "application/octet-stream");
         }).ExcludeFromDescription();
 
     /// <summary>

@@ -6,7 +6,7 @@ using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record SendApiMessageArgs(string? FromNumber, string? ToNumber, string? Message, string? MediaData, string? MimeType,
+public sealed record SendApiMessageArgs(string? FromNumber, string? ToNumber, string? Message, MediaUpload? MediaData, string? MimeType,
     string? Filename, string? Caption, string? InstanceId, int? Wait);
 
 public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
@@ -42,8 +42,9 @@ public static class MessagingEndpoints
                 if (wait < 0 || wait > options.MaxWaitSeconds)
                     throw WapBridgeException.Invalid("wait", "out_of_range", $"wait must be between 0 and {options.MaxWaitSeconds} seconds");
                 var outcome = await call.Service<MessageService>().SendAsync(new SendRequest(
-                    call.CustomerId, args.InstanceId, args.FromNumber, args.ToNumber, args.Message, args.MediaData, args.MimeType,
-                    args.Filename, args.Caption, MessageSources.Api, TimeSpan.FromSeconds(wait)), call.Aborted);
+                    call.CustomerId, args.InstanceId, args.FromNumber, args.ToNumber, args.Message, args.MediaData,
+                    args.MimeType ?? args.MediaData?.DeclaredType, args.Filename ?? args.MediaData?.DeclaredName, args.Caption, MessageSources.Api,
+                    TimeSpan.FromSeconds(wait)), call.Aborted);
                 var ok = outcome.Status != MessageStatuses.Failed;
                 return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To,
                     new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error);

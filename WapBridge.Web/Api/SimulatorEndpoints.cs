@@ -40,7 +40,7 @@ public static class SimulatorEndpoints
                 var inbound = ToSimulated(args, instance, call.Service<IOptions<MessagingOptions>>().Value.MediaLimits);
                 var id = await call.Service<SimulatorNetwork>().InjectInboundAsync(instance.Code, inbound, call.Aborted);
                 return new InboundInjected(WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, id), instance.Code);
-            });
+            }, FrappeBody.Bulk);
 
         api.MapFrappeMethod<InboundMessagesArgs, InboundBatchInjected>(Prefix + "inbound_messages", FrappeVerbs.PostOnly, ApiPolicies.Customer,
             $"Simulator: up to {MaxBatch} people message the instance at the same moment (demos and load tests); answers the ids in the order given",
@@ -69,7 +69,7 @@ public static class SimulatorEndpoints
                 var ids = await Task.WhenAll(items.Select(item => network.InjectInboundAsync(instance.Code, item, call.Aborted)));
                 return new InboundBatchInjected(instance.Code,
                     items.Select((item, i) => WhatsAppIds.InboundSerializedId(item.FromPhone, item.FromLid, item.GroupId, ids[i])).ToList());
-            });
+            }, FrappeBody.Bulk);
     }
 
     private const int MaxBatch = 1000;

@@ -103,7 +103,7 @@ public static class WapBridgeServices
         services.AddSingleton<InstanceService>();
 
         services.Configure<MessagingOptions>(configuration.GetSection(MessagingOptions.Section));
-        services.AddSingleton(new MediaStore(Path.Combine(dataDir, "media")));
+        services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<MessageIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
@@ -168,6 +168,7 @@ public static class WapBridgeServices
 
         services.AddWapBridgeProxySupport(configuration);
         services.AddApiRateLimiting(api.RateLimit);
+        services.AddSingleton<LargeBodyGate>();
         services.AddSingleton<AuthFailureLimiter>();
         services.Configure<FormOptions>(o =>
         {
@@ -183,7 +184,7 @@ public static class WapBridgeServices
             doc.Info.Description = "Frappe-style WhatsApp gateway API. Authenticate with 'Authorization: token <api_key>:<api_secret>'. "
                 + "Every method answers under /api/method/ and /api/v1/method/; success is {\"message\": …}; errors carry exc_type, exception, _server_messages and error.";
             return Task.CompletedTask;
-        }));
+        }).AddSchemaTransformer(MediaArgumentSchema.Describe));
 
         var nodeId = configuration.GetSection(NodeOptions.Section).Get<NodeOptions>()?.Id ?? new NodeOptions().Id;
         services.AddWapBridgeHangfire(database, dataDir, hangfire, nodeId);

@@ -1,6 +1,6 @@
 namespace WapBridge.Bench;
 
-public enum BenchMode { Send, Webhooks, Campaigns, Erpnext }
+public enum BenchMode { Send, Webhooks, Campaigns, Erpnext, LargeBody }
 
 /// <summary>Command-line flags.</summary>
 public sealed record BenchOptions
@@ -27,6 +27,8 @@ public sealed record BenchOptions
     public int InjectBatch { get; init; } = 20;
     public int OfferedSeconds { get; init; } = 10;
     public int OfferedWarmup { get; init; } = 3;
+    public int MediaMegabytes { get; init; } = 100;
+    public int Concurrent { get; init; } = 1;
 
     /// <summary>Measured seconds of the gateway run: --seconds, or --memory-minutes × 60 in memory mode.</summary>
     public int GatewaySeconds => MemoryMinutes is { } m ? (int)Math.Max(1, Math.Round(m * 60)) : Seconds;
@@ -62,6 +64,9 @@ public sealed record BenchOptions
           --erpnext            erpnext_notification_gateway as ERPNext sends it (form body, token auth), sequential then concurrent
             --requests N           requests per phase (default 2000)
             --senders N            concurrent senders in the second phase (default 8)
+          --large-body         gateway memory for one big media send (base64 document in JSON send_api_message)
+            --media-mb N           document size in MB (default 100)
+            --concurrent N         sends at once (default 1)
           -h, --help           this text
         """;
 
@@ -106,6 +111,9 @@ public sealed record BenchOptions
                 case "--erpnext": o = o with { Mode = BenchMode.Erpnext }; break;
                 case "--requests": o = o with { ErpnextRequests = NextInt(1) }; break;
                 case "--senders": o = o with { ErpnextSenders = NextInt(1) }; break;
+                case "--large-body": o = o with { Mode = BenchMode.LargeBody }; break;
+                case "--media-mb": o = o with { MediaMegabytes = NextInt(1) }; break;
+                case "--concurrent": o = o with { Concurrent = NextInt(1) }; break;
                 case "-h" or "--help": return null;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }

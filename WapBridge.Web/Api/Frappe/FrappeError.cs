@@ -43,9 +43,13 @@ public sealed record FrappeError(int Status, string ExcType, string Code, string
         new(StatusCodes.Status404NotFound, "DoesNotExistError", "method_not_found",
             $"Method {method} does not exist. Methods live under /api/method/wap_bridge.api.<module>.<function>; see /openapi/v1.json.");
 
-    public static FrappeError BodyTooLarge(long limit) =>
+    public static FrappeError BodyTooLarge(long limit, string setting) =>
         new(StatusCodes.Status413PayloadTooLarge, "RequestEntityTooLarge", "body_too_large",
-            $"The request body is larger than the {limit:N0}-byte limit (WapBridge:Api:MaxRequestBodyBytes).");
+            $"The request body is larger than the {limit:N0}-byte limit of this method (WapBridge:Api:{setting}).");
+
+    public static FrappeError Busy(int concurrent) =>
+        new(StatusCodes.Status429TooManyRequests, "TooManyRequestsError", "server_busy",
+            $"The server is already reading {concurrent} large request bodies (WapBridge:Api:MaxConcurrentLargeBodies); retry after the Retry-After delay.");
 
     public static FrappeError Internal(string errorId) =>
         new(StatusCodes.Status500InternalServerError, "Exception", "internal_error",

@@ -27,6 +27,8 @@ public static class FrappeJson
         options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         if (!options.Converters.OfType<JsonStringEnumConverter>().Any())
             options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        if (!options.Converters.OfType<MediaArgumentSchema.OpaqueConverter>().Any())
+            options.Converters.Add(new MediaArgumentSchema.OpaqueConverter());
         return options;
     }
 }

@@ -1,13 +1,12 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Idempotency;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 
 namespace WapBridge.Web.Api.Frappe;
 
@@ -18,6 +17,16 @@ public enum FrappeVerbs
 
     /// <summary>Methods that change state: GET is 403 "Not permitted", as in Frappe.</summary>
     PostOnly,
+}
+
+/// <summary>What a method's body may hold, which sets its size limit (a 413 above it).</summary>
+public enum FrappeBody
+{
+    /// <summary>Named arguments: <see cref="ApiOptions.MaxArgumentBodyBytes"/>.</summary>
+    Arguments,
+
+    /// <summary>Long lists (campaign recipients, simulator batches): <see cref="ApiOptions.MaxBulkBodyBytes"/>.</summary>
+    Bulk,
 }
 
 public static class FrappeMethods
@@ -36,11 +45,14 @@ public static class FrappeMethods
         FrappeVerbs verbs,
         string authorizationPolicy,
         string summary,
-        Func<TArgs, FrappeCall, Task<TResult>> handler)
+        Func<TArgs, FrappeCall, Task<TResult>> handler,
+        FrappeBody body = FrappeBody.Arguments)
         where TArgs : notnull
     {
         var module = method.Split('.') is { Length: >= 4 } parts ? parts[^2] : "api";
-        RequestDelegate run = context => RunAsync(context, method, verbs, handler);
+        // Built now, so that an arguments type the binder cannot read stops the start-up, not a request.
+        var shape = FrappeBinder.ShapeOf<TArgs>();
+        RequestDelegate run = context => RunAsync(context, method, verbs, shape, body, handler);
 
         app.MapMethods(VersionedMethodPrefix + method, [HttpMethods.Get, HttpMethods.Post], run)
             .ExcludeFromDescription()
@@ -91,42 +103,73 @@ public static class FrappeMethods
         }).ExcludeFromDescription();
     }
 
-    private static async Task RunAsync<TArgs, TResult>(
-        HttpContext context, string method, FrappeVerbs verbs, Func<TArgs, FrappeCall, Task<TResult>> handler)
+    private static async Task RunAsync<TArgs, TResult>(HttpContext context, string method, FrappeVerbs verbs, FrappeBinder.ArgumentsShape shape,
+        FrappeBody bodyKind, Func<TArgs, FrappeCall, Task<TResult>> handler)
     {
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Api");
         if (verbs == FrappeVerbs.PostOnly && !HttpMethods.IsPost(context.Request.Method))
         {
             await FrappeError.NotPermitted($"Not permitted: {method} changes data and accepts POST only").WriteAsync(context);
             return;
         }
 
-        long? idempotencyRecord = null;
-        FrappeCall? call = null;
-        var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
-        int status;
-        string body;
+        var api = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value;
+        var (limit, setting) = shape.MediaArguments.Count > 0 ? (api.MaxRequestBodyBytes, nameof(ApiOptions.MaxRequestBodyBytes))
+            : bodyKind == FrappeBody.Bulk ? (api.MaxBulkBodyBytes, nameof(ApiOptions.MaxBulkBodyBytes))
+            : (api.MaxArgumentBodyBytes, nameof(ApiOptions.MaxArgumentBodyBytes));
+        var body = new LengthLimitedStream(context.Request.Body, limit, setting, context.RequestServices.GetRequiredService<LargeBodyGate>());
+        var request = new RequestState(limit, setting, body);
         try
         {
-            var limit = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
-            if (context.Request.ContentLength > limit)
-                throw new BodyTooLargeException(limit);
-            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-                sizeFeature.MaxRequestBodySize = limit;
-            context.Request.Body = new LengthLimitedStream(context.Request.Body, limit);
+            await AnswerAsync(context, method, shape, handler, api, request);
+        }
+        finally
+        {
+            // Staged uploads the handler did not keep are deleted, and the large-body turn is given back.
+            if (request.Arguments is not null)
+                await request.Arguments.DisposeAsync();
+            await body.DisposeAsync();
+        }
+    }
 
-            JsonObject raw;
+    /// <summary>What one request holds until it is answered.</summary>
+    private sealed class RequestState(long limit, string setting, LengthLimitedStream body)
+    {
+        public long Limit { get; } = limit;
+        public string Setting { get; } = setting;
+        public LengthLimitedStream Body { get; } = body;
+        public FrappeArgumentSet? Arguments { get; set; }
+    }
+
+    private static async Task AnswerAsync<TArgs, TResult>(HttpContext context, string method, FrappeBinder.ArgumentsShape shape,
+        Func<TArgs, FrappeCall, Task<TResult>> handler, ApiOptions api, RequestState request)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Api");
+        var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
+        long? idempotencyRecord = null;
+        FrappeCall? call = null;
+        int status;
+        string responseBody;
+        try
+        {
+            if (context.Request.ContentLength > request.Limit)
+                throw new BodyTooLargeException(request.Limit, request.Setting);
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+                sizeFeature.MaxRequestBodySize = request.Limit;
+            context.Request.Body = request.Body;
+
+            FrappeArgumentSet arguments;
             try
             {
-                raw = await FrappeArguments.ReadAsync(context.Request, context.RequestAborted);
+                arguments = request.Arguments = await FrappeArguments.ReadAsync(context.Request, ReadOptions(context, shape, api), context.RequestAborted);
             }
             catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                throw new BodyTooLargeException(limit);
+                throw new BodyTooLargeException(request.Limit, request.Setting);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
             {
-                throw WapBridgeException.Invalid("body", "unreadable_body", $"The form body cannot be read: {e.Message}");
+                // A multipart or form body that breaks off or breaks its own rules (a part without its closing boundary).
+                throw WapBridgeException.Invalid("body", "unreadable_body", $"The request body cannot be read: {e.Message}");
             }
 
             call = new FrappeCall(context);
@@ -135,7 +178,7 @@ public static class FrappeMethods
                 if (key.Length > 255)
                     throw WapBridgeException.Invalid(IdempotencyHeader, "too_long", "Idempotency-Key must be at most 255 characters");
                 var scope = call.Caller is { } caller ? "key:" + caller.ApiKeyId : "admin";
-                switch (await store.BeginAsync(scope, key, RequestHash(method, raw), context.RequestAborted))
+                switch (await store.BeginAsync(scope, key, arguments.Hash(method), context.RequestAborted))
                 {
                     case IdempotencyOutcome.Replay replay:
                         context.Response.Headers["Idempotent-Replayed"] = "true";
@@ -153,18 +196,29 @@ public static class FrappeMethods
                 }
             }
 
-            var args = FrappeArguments.Bind<TArgs>(raw);
+            var args = FrappeBinder.Bind<TArgs>(arguments);
             var result = await handler(args, call);
             status = StatusCodes.Status200OK;
-            body = JsonSerializer.Serialize(new FrappeEnvelope<TResult>(result), FrappeJson.Options);
+            responseBody = JsonSerializer.Serialize(new FrappeEnvelope<TResult>(result), FrappeJson.Options);
         }
         catch (WapBridgeException e)
         {
-            (status, body) = Render(FrappeError.From(e));
+            (status, responseBody) = Render(FrappeError.From(e));
         }
         catch (BodyTooLargeException e)
         {
-            (status, body) = Render(FrappeError.BodyTooLarge(e.Limit));
+            (status, responseBody) = Render(FrappeError.BodyTooLarge(e.Limit, e.Setting));
+        }
+        catch (ServerBusyException e)
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            (status, responseBody) = Render(FrappeError.Busy(api.MaxConcurrentLargeBodies));
+        }
+        catch (Exception e) when (DatabaseErrors.IsMissingReference(e))
+        {
+            logger.LogInformation("{Method} referred to a record deleted while it ran", method);
+            (status, responseBody) = Render(FrappeError.From(new WapBridgeException(ErrorKind.NotFound, "deleted_meanwhile",
+                "A record this request refers to (its instance or campaign) was deleted while the request ran; check the ids and retry.")));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -176,18 +230,26 @@ public static class FrappeMethods
         {
             var errorId = Guid.NewGuid().ToString("N")[..12];
             logger.LogError(e, "Unhandled error {ErrorId} in {Method}", errorId, method);
-            (status, body) = Render(FrappeError.Internal(errorId));
+            (status, responseBody) = Render(FrappeError.Internal(errorId));
         }
 
         if (idempotencyRecord is { } id)
         {
             if (status < 500)
-                await store.CompleteAsync(id, status, ShownOnceSecrets.Mask(body, call?.ShownOnceSecrets ?? []), CancellationToken.None);
+                await store.CompleteAsync(id, status, ShownOnceSecrets.Mask(responseBody, call?.ShownOnceSecrets ?? []), CancellationToken.None);
             else
                 await store.ReleaseAsync(id, CancellationToken.None);
         }
-        await WriteJsonAsync(context, status, body);
+        await WriteJsonAsync(context, status, responseBody);
     }
+
+    /// <summary>Media arguments stream into the store, each kept up to the largest media limit; the rest of the body is bounded by the bulk limit.</summary>
+    private static FrappeReadOptions ReadOptions(HttpContext context, FrappeBinder.ArgumentsShape shape, ApiOptions api) =>
+        shape.MediaArguments.Count == 0
+            ? FrappeReadOptions.Plain
+            : new FrappeReadOptions(shape.MediaArguments, context.RequestServices.GetRequiredService<IMediaStore>(),
+                MediaValidator.Largest(context.RequestServices.GetRequiredService<IOptions<MessagingOptions>>().Value.MediaLimits),
+                api.MaxBulkBodyBytes, nameof(ApiOptions.MaxBulkBodyBytes));
 
     private static (int Status, string Body) Render(FrappeError error) =>
         (error.Status, JsonSerializer.Serialize(error.ToBody(), FrappeJson.Options));
@@ -198,7 +260,4 @@ public static class FrappeMethods
         context.Response.ContentType = "application/json; charset=utf-8";
         return context.Response.WriteAsync(body, context.RequestAborted);
     }
-
-    private static string RequestHash(string method, JsonObject args) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(method + "\n" + args.ToJsonString())));
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using WapBridge.Core.Accounts;
@@ -9,17 +10,19 @@ internal static class AccountEndpoints
     /// <summary>Endpoints the account pages post to that are not pages themselves.</summary>
     public static void MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        // A form post: [FromForm] makes the antiforgery middleware check the token.
+        // The antiforgery token is checked here rather than by form binding, which throws on a missing token (a 500).
         endpoints.MapPost("/Account/Logout", async (
-                [FromServices] SignInManager<WapBridgeUser> signInManager,
-                [FromForm] string? returnUrl) =>
+                HttpContext context,
+                [FromServices] IAntiforgery antiforgery,
+                [FromServices] SignInManager<WapBridgeUser> signInManager) =>
             {
+                if (!await antiforgery.IsRequestValidAsync(context))
+                    return Results.Text("The logout form has expired: reload the page and log out again.", statusCode: StatusCodes.Status400BadRequest);
+                var returnUrl = (await context.Request.ReadFormAsync(context.RequestAborted))["returnUrl"].ToString();
                 await signInManager.SignOutAsync();
-                return TypedResults.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "~/Account/Login");
+                return Results.LocalRedirect(IdentityRedirectManager.IsLocalPath(returnUrl) ? returnUrl : "~/Account/Login");
             })
+            .DisableAntiforgery()
             .ExcludeFromDescription();
     }
-
-    private static bool IsLocal(string? url) =>
-        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
 }

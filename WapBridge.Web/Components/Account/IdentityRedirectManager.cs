@@ -15,14 +15,29 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
         MaxAge = TimeSpan.FromSeconds(5),
     };
 
-    /// <summary>Navigates to <paramref name="uri"/>; with BlazorDisableThrowNavigationException the caller must return afterwards.</summary>
+    /// <summary>
+    /// Navigates to <paramref name="uri"/> when it stays on this site, else to the home page; with
+    /// BlazorDisableThrowNavigationException the caller must return afterwards.
+    /// </summary>
     public void RedirectTo(string? uri)
     {
         uri ??= "";
-        if (!Uri.IsWellFormedUriString(uri, UriKind.Relative) || uri.StartsWith("//", StringComparison.Ordinal) || uri.StartsWith("/\\", StringComparison.Ordinal))
-            uri = navigationManager.ToBaseRelativePath(uri);
+        if (!IsSafeRelative(uri))
+            uri = uri.StartsWith(navigationManager.BaseUri, StringComparison.OrdinalIgnoreCase) ? navigationManager.ToBaseRelativePath(uri) : "";
         navigationManager.NavigateTo(uri);
     }
+
+    /// <summary>
+    /// A path on this site (<c>/settings</c>). Browsers drop tabs and line breaks from URLs and read a backslash as a
+    /// slash, so <c>/\t/evil.example</c> and <c>/\\evil.example</c> would leave the site: any of those characters refuses it.
+    /// </summary>
+    public static bool IsLocalPath(string? url) =>
+        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || url[1] != '/') && !url.Any(c => c == '\\' || char.IsControl(c) || char.IsWhiteSpace(c));
+
+    /// <summary>A local path, or a path relative to the base (<c>Account/Lockout</c>) without a scheme.</summary>
+    private static bool IsSafeRelative(string uri) =>
+        IsLocalPath(uri) || (uri.Length > 0 && uri[0] != '/' && Uri.IsWellFormedUriString(uri, UriKind.Relative) && !uri.Split('/', 2)[0].Contains(':')
+            && !uri.Any(c => c == '\\' || char.IsControl(c) || char.IsWhiteSpace(c)));
 
     public void RedirectTo(string uri, Dictionary<string, object?> queryParameters)
     {
