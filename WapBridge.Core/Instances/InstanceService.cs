@@ -152,8 +152,21 @@ public sealed partial class InstanceService(
                 await manager.LogoutAsync(instance.Code, ct);
             else
                 await manager.CloseAsync(instance.Code);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            await db.Instances.Where(i => i.Id == instance.Id).ExecuteDeleteAsync(ct);
+            // The delete cascades to the instance's campaigns and recipients; a recipient insert of the same campaign
+            // running meanwhile can deadlock with it on PostgreSQL, which aborts one of the two: the delete runs again.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var db = await dbFactory.CreateDbContextAsync(ct);
+                    await db.Instances.Where(i => i.Id == instance.Id).ExecuteDeleteAsync(ct);
+                    break;
+                }
+                catch (Exception e) when (attempt < 5 && DatabaseErrors.IsRetryableConflict(e))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), time, ct);
+                }
+            }
             _lifecycle.TryRemove(instance.Code, out _);
             return true;
         }, ct);

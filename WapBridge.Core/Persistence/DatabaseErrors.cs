@@ -22,4 +22,18 @@ public static class DatabaseErrors
         }
         return false;
     }
+
+    /// <summary>
+    /// PostgreSQL gave up one of two transactions that waited on each other (a deadlock) or could not serialise it:
+    /// running it again succeeds, as the other one has finished by then.
+    /// </summary>
+    public static bool IsRetryableConflict(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+                return true;
+        }
+        return false;
+    }
 }
