@@ -259,6 +259,14 @@ public sealed class InstanceManager(
             }
             catch (Exception ex)
             {
+                // Retrying helps against a database that is away or busy, never against data it refuses: that would hold
+                // up every later event of the instance (and the caller waiting on this one) for good.
+                if (!DatabaseErrors.IsWorthRetrying(ex))
+                {
+                    logger.LogError(ex, "{Event} for instance {Instance} cannot be stored (not a passing database failure); not retried",
+                        e.GetType().Name, live.Code);
+                    return;
+                }
                 if (live.Closed.IsCancellationRequested || _stopping.IsCancellationRequested)
                 {
                     logger.LogError(ex, "Committing {Event} for instance {Instance} failed while closing; not retried", e.GetType().Name, live.Code);
