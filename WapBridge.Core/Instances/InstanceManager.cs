@@ -156,17 +156,20 @@ public sealed class InstanceManager(
                 case ConnectedEvent connected:
                     live.Qr = null;
                     live.ReconnectAttempts = 0;
-                    await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, connected);
-                    if (live.Instance?.BannedUntil is not null)
-                        await RecordAccountAsync(live, i => i.BannedUntil = null);
+                    await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, i =>
+                    {
+                        i.PhoneNumber = connected.PhoneNumber;
+                        i.PushName = connected.PushName;
+                        i.ConnectedAt = time.GetUtcNow();
+                        i.BannedUntil = null;
+                    });
                     break;
                 case DisconnectedEvent disconnected:
-                    await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None);
+                    // The ban is written with the state, so nobody reads "disconnected" without its end.
+                    await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None,
+                        disconnected.BannedUntil is { } until ? i => i.BannedUntil = until : null);
                     if (disconnected.BannedUntil is { } bannedUntil)
-                    {
-                        await RecordAccountAsync(live, i => i.BannedUntil = bannedUntil);
                         _ = ReconnectAsync(live, bannedUntil - time.GetUtcNow());
-                    }
                     else if (disconnected.Transient)
                         _ = ReconnectAsync(live);
                     break;
@@ -367,7 +370,7 @@ public sealed class InstanceManager(
         }
     }
 
-    private async Task RecordStateAsync(LiveSession live, string state, string? reason, CancellationToken ct, ConnectedEvent? connected = null)
+    private async Task RecordStateAsync(LiveSession live, string state, string? reason, CancellationToken ct, Action<Instance>? alsoChange = null)
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -378,12 +381,7 @@ public sealed class InstanceManager(
         instance.State = state;
         instance.StateChangedAt = now;
         instance.LastError = state is InstanceStates.Disconnected or InstanceStates.LoggedOut ? reason : null;
-        if (connected is not null)
-        {
-            instance.PhoneNumber = connected.PhoneNumber;
-            instance.PushName = connected.PushName;
-            instance.ConnectedAt = now;
-        }
+        alsoChange?.Invoke(instance);
         if (changed || reason is not null)
             db.InstanceStateChanges.Add(new InstanceStateChange { InstanceId = instance.Id, State = state, Reason = reason, At = now });
         await db.SaveChangesAsync(ct);
