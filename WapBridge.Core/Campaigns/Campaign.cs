@@ -25,6 +25,9 @@ public static class RecipientStates
     public const string Invalid = "invalid";
     public const string Duplicate = "duplicate";
     public const string Skipped = "skipped";
+
+    /// <summary>Still pending when its campaign was cancelled: never sent.</summary>
+    public const string Cancelled = "cancelled";
 }
 
 /// <summary>
@@ -65,6 +68,7 @@ public sealed class Campaign
     public int Invalid { get; set; }
     public int Duplicates { get; set; }
     public int Skipped { get; set; }
+    public int Cancelled { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? ScheduledAt { get; set; }

@@ -50,6 +50,10 @@ public sealed class Instance
     /// <summary>Inbound messages the engine could not decrypt, shown on the instance.</summary>
     public int UndecryptableMessages { get; set; }
 
+    /// <summary>Reconnect attempts since the instance was last connected, and when the next one starts.</summary>
+    public int ReconnectAttempts { get; set; }
+    public DateTimeOffset? NextRetryAt { get; set; }
+
     public static string FormatCode(string nodeId, long sequence) => $"INST-{nodeId}-{sequence:D7}";
 }
 

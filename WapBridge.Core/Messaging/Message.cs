@@ -59,6 +59,9 @@ public sealed class Message
     public string? FromNumber { get; set; }
     public string? ToNumber { get; set; }
 
+    /// <summary>The sender's WhatsApp profile name (push name) on inbound messages.</summary>
+    public string? SenderName { get; set; }
+
     public required string Type { get; set; }
     public string? Body { get; set; }
     public string? Caption { get; set; }

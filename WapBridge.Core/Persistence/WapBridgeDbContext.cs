@@ -108,6 +108,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(m => m.HoldReason).HasMaxLength(32);
             e.Property(m => m.FromNumber).HasMaxLength(64);
             e.Property(m => m.ToNumber).HasMaxLength(64);
+            e.Property(m => m.SenderName).HasMaxLength(100);
             e.Property(m => m.Type).HasMaxLength(20);
             e.Property(m => m.Filename).HasMaxLength(255);
             e.Property(m => m.MimeType).HasMaxLength(100);

@@ -340,6 +340,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(5)
                         .HasColumnType("character varying(5)");
 
+                    b.Property<int>("Cancelled")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Caption")
                         .HasColumnType("text");
 
@@ -736,6 +739,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<DateTimeOffset?>("NextRetryAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("NodeId")
                         .IsRequired()
                         .HasMaxLength(8)
@@ -748,6 +754,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<string>("PushName")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<int>("ReconnectAttempts")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset?>("RestrictedUntil")
                         .HasColumnType("timestamp with time zone");
@@ -889,6 +898,10 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
                     b.Property<DateTimeOffset?>("ReadAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SenderName")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
 
                     b.Property<DateTimeOffset?>("SentAt")
                         .HasColumnType("timestamp with time zone");

@@ -324,6 +324,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(5)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Cancelled")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Caption")
                         .HasColumnType("TEXT");
 
@@ -706,6 +709,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("NextRetryAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("NodeId")
                         .IsRequired()
                         .HasMaxLength(8)
@@ -718,6 +724,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("PushName")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("ReconnectAttempts")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("RestrictedUntil")
                         .HasColumnType("INTEGER");
@@ -855,6 +864,10 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
 
                     b.Property<long?>("ReadAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("SenderName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("SentAt")
                         .HasColumnType("INTEGER");
