@@ -78,17 +78,19 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// <summary>
     /// Starts the gateway. Only <paramref name="environment"/> and <paramref name="arguments"/> configure it: inherited
     /// <c>WAPBRIDGE_*</c> and listen-address variables are removed. Output goes to <paramref name="logPath"/> (appended,
-    /// so restarts on one data folder share one log).
+    /// so restarts on one data folder share one log). <paramref name="dll"/> runs another copy of the app (a published
+    /// folder), from <paramref name="workingDirectory"/> (default: the app's folder).
     /// </summary>
-    public static GatewayProcess Start(string dataDir, IReadOnlyDictionary<string, string> environment, IEnumerable<string>? arguments = null, string? logPath = null)
+    public static GatewayProcess Start(string dataDir, IReadOnlyDictionary<string, string> environment, IEnumerable<string>? arguments = null, string? logPath = null,
+        string? dll = null, string? workingDirectory = null)
     {
         Directory.CreateDirectory(dataDir);
         logPath ??= Path.Combine(dataDir, "gateway.log");
-        var dll = WebDll;
+        dll ??= WebDll;
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet")
         {
             // Content root = the app's folder, as when it is started from where it was published.
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -15,7 +15,7 @@ public sealed class RealBridgeSendTests
 {
     private const string Contact = "255712345678";
 
-    private static Dictionary<string, string?> Settings(string bridgeDir, FakeWhatsApp wa)
+    internal static Dictionary<string, string?> Settings(string bridgeDir, FakeWhatsApp wa)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -30,7 +30,7 @@ public sealed class RealBridgeSendTests
         return settings;
     }
 
-    private static async Task<(HttpClient Client, string InstanceId)> LinkAsync(WapBridgeApp app, TestCustomer customer, FakeWhatsApp wa)
+    internal static async Task<(HttpClient Client, string InstanceId)> LinkAsync(WapBridgeApp app, TestCustomer customer, FakeWhatsApp wa)
     {
         var client = app.CreateApiClient(customer.TokenHeader);
         var instance = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
@@ -113,7 +113,7 @@ public sealed class RealBridgeSendTests
     }
 
     /// <summary>The fake WhatsApp server in its own Node process, driven one JSON line at a time.</summary>
-    private sealed class FakeWhatsApp : IAsyncDisposable
+    internal sealed class FakeWhatsApp : IAsyncDisposable
     {
         private readonly Process _process;
         private readonly SemaphoreSlim _gate = new(1, 1);
