@@ -2,7 +2,8 @@
 // Sessions pair when a test scripts it; creds and a pre-key live in the host's auth store (load_creds/save_creds,
 // set_keys/get_keys), so a restarted bridge (or a new host) proves the round trip by connecting again without a scan.
 // Behaviour: `open` loads creds; unregistered creds show a QR, registered ones connect when their pre-key comes back intact.
-// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth.
+// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth,
+// exists (is a file there). `big` answers a result of `bytes` characters (line-limit tests).
 // Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once;
 // FAKE_BRIDGE_PROTOCOL=<n> reports another protocol version in ready.
 // Media travels as files in the data folder (WAPBRIDGE_BRIDGE_DATA_DIR), as with the real bridge: scripted media given
@@ -140,6 +141,7 @@ async function handle(req) {
       return registered[p.phone] ? { exists: true, jid: registered[p.phone] } : { exists: false };
     }
     case 'number_checks': return { phones: numberChecks };
+    case 'big': return { blob: 'x'.repeat(p.bytes ?? 0) };
     case 'opened': return { params: sessions.get(p.session)?.params ?? null };
     case 'sent': return { sent: sessions.get(p.session)?.sent ?? [] };
     case 'logout': {
