@@ -16,15 +16,24 @@ public sealed class EngineMedia
         FileName = fileName;
     }
 
-    private EngineMedia(string localPath, long length, string mimeType, string? fileName)
+    private EngineMedia(string localPath, long length, string mimeType, string? fileName, string? handedOverHash)
     {
         LocalPath = localPath;
+        HandedOverHash = handedOverHash;
         Length = length;
         MimeType = mimeType;
         FileName = fileName;
     }
 
-    public static EngineMedia FromFile(string localPath, long length, string mimeType, string? fileName) => new(localPath, length, mimeType, fileName);
+    /// <param name="handedOverHash">
+    /// Set when the engine hands the file over (its SHA-256, which names it): the media store takes the file itself,
+    /// moving it rather than copying it.
+    /// </param>
+    public static EngineMedia FromFile(string localPath, long length, string mimeType, string? fileName, string? handedOverHash = null) =>
+        new(localPath, length, mimeType, fileName, handedOverHash);
+
+    /// <summary>The SHA-256 of a file the engine hands over to the media store (see <see cref="FromFile"/>).</summary>
+    public string? HandedOverHash { get; }
 
     public string MimeType { get; }
     public string? FileName { get; }

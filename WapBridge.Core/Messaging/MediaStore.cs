@@ -26,6 +26,19 @@ public interface IMediaStore
 
     /// <summary>Deletes files not written since <paramref name="cutoff"/>; answers how many.</summary>
     int PurgeOlderThan(DateTimeOffset cutoff);
+
+    /// <summary>
+    /// Takes over a file an engine wrote (named by its SHA-256 <paramref name="hash"/>): afterwards the store has it and
+    /// <paramref name="path"/> is gone. This default streams a copy and deletes the original; a local store moves it.
+    /// </summary>
+    async Task<MediaFile> AdoptAsync(string path, string hash, CancellationToken ct = default)
+    {
+        MediaFile stored;
+        await using (var content = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            stored = await this.SaveAsync(content, ct);
+        File.Delete(path);
+        return stored;
+    }
 }
 
 public static class MediaStoreExtensions
@@ -79,6 +92,46 @@ public sealed class MediaStore(string root) : IMediaStore
             File.Move(stagedPath, path, overwrite: true);
         }
         return Task.FromResult(new MediaFile(upload.Hash, upload.Length));
+    }
+
+    /// <summary>
+    /// Moves the file in (a rename on the same file system; .NET copies and deletes across file systems), through the
+    /// staging folder so a crash never leaves a truncated file under its hash. Adopting a file that is already
+    /// stored, or again after a retry moved it in, answers the stored one.
+    /// </summary>
+    public Task<MediaFile> AdoptAsync(string path, string hash, CancellationToken ct = default)
+    {
+        var target = PathFor(hash);
+        if (!File.Exists(path))
+        {
+            if (File.Exists(target))
+                return Task.FromResult(new MediaFile(hash, new FileInfo(target).Length));
+            throw new FileNotFoundException("The media file to adopt is gone.", path);
+        }
+        var size = new FileInfo(path).Length;
+        if (File.Exists(target))
+        {
+            File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+            File.Delete(path);
+            return Task.FromResult(new MediaFile(hash, size));
+        }
+        var staging = Path.Combine(Root, StagingFolder);
+        Directory.CreateDirectory(staging);
+        var staged = Path.Combine(staging, Guid.NewGuid().ToString("N") + ".part");
+        try
+        {
+            File.Move(path, staged);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Move(staged, target, overwrite: true);
+            // A move keeps the engine's timestamp; the retention clock starts now.
+            File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+        }
+        catch (IOException e)
+        {
+            try { File.Delete(staged); } catch (IOException) { }
+            throw new MediaStoreException(e);
+        }
+        return Task.FromResult(new MediaFile(hash, size));
     }
 
     public Stream? OpenRead(string hash)

@@ -28,7 +28,15 @@ public sealed class MessageEventObserver(
                 // messages' (InboundRecorder); the media file is on disk (by hash) before the row that points at it.
                 var inbound = received.Message;
                 string? mediaHash = null;
-                if (inbound.Media is { } file)
+                if (inbound.Media is { HandedOverHash: { } hash, LocalPath: { } path } handedOver)
+                {
+                    var stored = await media.AdoptAsync(path, hash, ct);
+                    mediaHash = stored.Hash;
+                    // The engine's file is gone now: whoever reads the bytes later (a webhook's inline copy) reads the stored one.
+                    if (await media.GetLocalPathAsync(stored.Hash, ct) is { } storedPath)
+                        inbound = inbound with { Media = EngineMedia.FromFile(storedPath, stored.Size, handedOver.MimeType, handedOver.FileName) };
+                }
+                else if (inbound.Media is { } file)
                 {
                     await using var content = file.OpenRead();
                     mediaHash = (await media.SaveAsync(content, ct)).Hash;

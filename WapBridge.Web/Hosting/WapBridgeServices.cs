@@ -92,6 +92,7 @@ public static class WapBridgeServices
         services.AddSingleton<SimulatorNetwork>();
         services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
         services.Configure<BaileysOptions>(configuration.GetSection(BaileysOptions.Section));
+        services.PostConfigure<BaileysOptions>(o => o.DataDirectory ??= dataDir);
         services.AddBaileysEngine();
         services.AddSingleton<EngineRegistry>();
         // Before the instance manager: hosted services stop in reverse order, so sessions close first and the

@@ -4,7 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { createLogger } from './logger.js';
-import { PROTOCOL_VERSION, ProtocolChannel } from './protocol.js';
+import { DEFAULT_MAX_LINE_BYTES, PROTOCOL_VERSION, ProtocolChannel } from './protocol.js';
+import { MediaFolder } from './media.js';
 import { SessionRegistry } from './sessions.js';
 import { sessionContext } from './context.js';
 
@@ -18,6 +19,8 @@ export function readConfig(env = process.env) {
     logLevel: env.WAPBRIDGE_BRIDGE_LOG_LEVEL || 'info',
     maxMediaBytes: positiveInt(env.WAPBRIDGE_BRIDGE_MAX_MEDIA_BYTES, DEFAULT_MAX_MEDIA_BYTES),
     authTimeoutMs: positiveInt(env.WAPBRIDGE_BRIDGE_AUTH_TIMEOUT_MS, DEFAULT_AUTH_TIMEOUT_MS),
+    maxLineBytes: positiveInt(env.WAPBRIDGE_BRIDGE_MAX_LINE_BYTES, DEFAULT_MAX_LINE_BYTES),
+    dataDir: env.WAPBRIDGE_BRIDGE_DATA_DIR || undefined,
   };
 }
 
@@ -38,7 +41,15 @@ export async function createBridge({
   const config = readConfig(env);
   const log = logger ?? createLogger({ level: config.logLevel, stream: stderr, bindings: { component: 'bridge' } });
   const socketFactory = makeSocket ?? (await import('baileys')).makeWASocket;
-  const channel = new ProtocolChannel({ input: stdin, output: stdout, logger: log, authTimeoutMs: config.authTimeoutMs });
+  const channel = new ProtocolChannel({
+    input: stdin,
+    output: stdout,
+    logger: log,
+    authTimeoutMs: config.authTimeoutMs,
+    maxLineBytes: config.maxLineBytes,
+  });
+  const mediaFolder = config.dataDir ? new MediaFolder(config.dataDir) : null;
+  await mediaFolder?.cleanLeftovers(log);
   const registry = new SessionRegistry({
     channel,
     makeSocket: socketFactory,
@@ -46,6 +57,7 @@ export async function createBridge({
     logger: log,
     maxSessions: config.maxSessions,
     maxMediaBytes: config.maxMediaBytes,
+    mediaFolder,
   });
   channel.onRequest((request) => registry.handle(request));
 

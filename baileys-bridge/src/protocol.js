@@ -1,9 +1,9 @@
 // The wire protocol with the C# host (see ../PROTOCOL.md): one JSON object per line on stdin/stdout,
 // request/response correlation for host requests and promise-based auth calls from the bridge to the host.
 
-import { StringDecoder } from 'node:string_decoder';
+import { Buffer } from 'node:buffer';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** An error with a protocol error code (`unknown_session`, `not_connected`, …) sent back in a response. */
 export class BridgeError extends Error {
@@ -26,17 +26,39 @@ export class AuthCallError extends Error {
   }
 }
 
+/** The longest line either side accepts by default: requests carry paths, not media, so 4 MiB is plenty. */
+export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
+/** How much of a refused line we keep to read its `type` and `id` from. */
+const TOO_LONG_HEAD_BYTES = 1024;
+const NEWLINE = 0x0a;
+
+/**
+ * The `type` and `id` of a line we refused, read from its first bytes (both come first in every message this
+ * protocol writes); null fields when they are not there.
+ */
+export function readLineHead(head) {
+  const text = head.toString('utf8');
+  const type = /"type"\s*:\s*"([^"\\]{1,40})"/.exec(text)?.[1] ?? null;
+  const id = /"id"\s*:\s*(?:"([^"\\]{1,200})"|(\d{1,20}))/.exec(text);
+  return { type, id: id ? (id[1] ?? Number(id[2])) : null };
+}
+
 /**
  * Splits a byte stream into lines and hands each parsed JSON object to onMessage.
- * Partial lines are kept until their newline arrives; a line that is not a JSON object is logged and skipped
- * so one bad line from the host cannot stop the bridge.
+ * Cost is linear in the bytes read: each chunk is scanned once for newlines and a line's chunks are joined once,
+ * when its newline arrives. A line longer than `maxLineBytes` is refused as soon as it crosses the limit:
+ * `onTooLong({ type, id, bytesSoFar })` is called with what its start says, and the rest of it is discarded unread up to
+ * the next newline. A line that is not a JSON object is logged and skipped, so one bad line cannot stop the reader.
  */
-export function createLineParser(onMessage, logger) {
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
+export function createLineParser(onMessage, logger, { maxLineBytes = DEFAULT_MAX_LINE_BYTES, onTooLong } = {}) {
+  let parts = [];
+  let length = 0;
+  let discarding = null; // { head, bytes } while skipping the rest of a refused line
 
-  function handleLine(line) {
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+  function handleLine(bytes) {
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 0x0d) end--;
+    const text = bytes.toString('utf8', 0, end);
     if (text.trim() === '') return;
     let message;
     try {
@@ -52,20 +74,57 @@ export function createLineParser(onMessage, logger) {
     onMessage(message);
   }
 
+  function refuse(head, bytes) {
+    const info = { ...readLineHead(head), bytesSoFar: bytes, maxLineBytes };
+    logger.error(info, 'refused a protocol line over the size limit');
+    onTooLong?.(info);
+  }
+
+  /** Adds bytes of the current line (no newline in them); starts discarding once the line is over the limit. */
+  function append(bytes) {
+    if (bytes.length === 0) return;
+    if (discarding) {
+      discarding.bytes += bytes.length;
+      return;
+    }
+    if (length + bytes.length > maxLineBytes) {
+      const head = Buffer.concat([...parts, bytes.subarray(0, TOO_LONG_HEAD_BYTES)]).subarray(0, TOO_LONG_HEAD_BYTES);
+      discarding = { bytes: length + bytes.length };
+      parts = [];
+      length = 0;
+      refuse(head, discarding.bytes);
+      return;
+    }
+    parts.push(bytes);
+    length += bytes.length;
+  }
+
+  function finishLine() {
+    if (discarding) {
+      logger.debug({ bytes: discarding.bytes }, 'skipped the rest of a refused line');
+      discarding = null;
+      return;
+    }
+    const line = parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
+    parts = [];
+    length = 0;
+    handleLine(line);
+  }
+
   return {
     push(chunk) {
-      pending += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      let start = 0;
       let newline;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        handleLine(line);
+      while ((newline = bytes.indexOf(NEWLINE, start)) !== -1) {
+        append(bytes.subarray(start, newline));
+        finishLine();
+        start = newline + 1;
       }
+      append(bytes.subarray(start));
     },
     end() {
-      pending += decoder.end();
-      if (pending !== '') handleLine(pending); // a last line without its newline still counts
-      pending = '';
+      if (length > 0 || discarding) finishLine(); // a last line without its newline still counts
     },
   };
 }
@@ -75,8 +134,9 @@ export function createLineParser(onMessage, logger) {
  * `onRequest(request)` returns (a promise of) the result object or throws a BridgeError.
  */
 export class ProtocolChannel {
-  constructor({ input, output, logger, authTimeoutMs = 30000 }) {
+  constructor({ input, output, logger, authTimeoutMs = 30000, maxLineBytes = DEFAULT_MAX_LINE_BYTES }) {
     this.input = input;
+    this.maxLineBytes = maxLineBytes;
     this.output = output;
     this.logger = logger;
     this.authTimeoutMs = authTimeoutMs;
@@ -93,7 +153,10 @@ export class ProtocolChannel {
 
   /** Starts reading; resolves once the input stream has ended (the host closed our stdin). */
   start() {
-    const parser = createLineParser((message) => this.#dispatch(message), this.logger);
+    const parser = createLineParser((message) => this.#dispatch(message), this.logger, {
+      maxLineBytes: this.maxLineBytes,
+      onTooLong: (line) => this.#refuseLine(line),
+    });
     return new Promise((resolve) => {
       let ended = false;
       const finish = () => {
@@ -174,6 +237,16 @@ export class ProtocolChannel {
           message: String(error?.message ?? error),
         },
       });
+    }
+  }
+
+  /** A line over the limit: its request is answered (or its auth call failed) when its start names it. */
+  #refuseLine({ type, id }) {
+    const message = `line exceeds the limit of ${this.maxLineBytes} bytes (WAPBRIDGE_BRIDGE_MAX_LINE_BYTES)`;
+    if (type === 'request' && id !== null) {
+      this.send({ type: 'response', id, ok: false, error: { code: 'line_too_long', message } });
+    } else if (type === 'auth_result' && this.pendingAuth.has(id)) {
+      this.#handleAuthResult({ id, ok: false, error: { code: 'line_too_long', message } });
     }
   }
 

@@ -54,9 +54,10 @@ export class Session {
    * @param {string} options.id session id chosen by the host
    * @param {import('./protocol.js').ProtocolChannel} options.channel
    * @param {Function} options.makeSocket Baileys' makeWASocket or a test fake
-   * @param {Function} [options.downloadMedia] (message, socket, logger) => Promise<Buffer>
+   * @param {Function} [options.downloadMedia] (message, socket, logger) => Promise<Readable|Buffer>
    * @param {object} options.logger
    * @param {number} [options.maxMediaBytes]
+   * @param {import('./media.js').MediaFolder|null} [options.mediaFolder] where media files are exchanged with the host
    */
   constructor({
     id,
@@ -66,8 +67,10 @@ export class Session {
     logger,
     maxMediaBytes = Infinity,
     mediaTimeoutMs = MEDIA_DOWNLOAD_TIMEOUT_MS,
+    mediaFolder = null,
   }) {
     this.mediaTimeoutMs = mediaTimeoutMs;
+    this.mediaFolder = mediaFolder;
     this.id = id;
     this.channel = channel;
     this.makeSocket = makeSocket;
@@ -169,7 +172,7 @@ export class Session {
     if (typeof params.to !== 'string' || !params.to.includes('@')) {
       throw new BridgeError('invalid_params', 'to must be a JID');
     }
-    const content = buildMessageContent(params);
+    const content = buildMessageContent(params, this.mediaFolder);
     const options = params.messageId ? { messageId: params.messageId } : {};
     const ack = params.messageId && this.acksWatched ? this.#expectAck(params.messageId) : undefined;
     let sent;
@@ -421,12 +424,19 @@ export class Session {
       if (media.fileLength !== undefined && media.fileLength > this.maxMediaBytes) {
         throw new Error(`media of ${media.fileLength} bytes exceeds the limit of ${this.maxMediaBytes} bytes`);
       }
-      const bytes = await withTimeout(
-        sessionContext.run({ session: this, generation }, () => this.downloadMedia(message, socket, this.logger)),
+      if (!this.mediaFolder) throw new Error('the bridge has no data folder (WAPBRIDGE_BRIDGE_DATA_DIR) to write media to');
+      const folder = this.mediaFolder;
+      // The timeout covers the whole transfer (downloadMediaMessage answers a stream before the bytes arrive) and
+      // aborts it, so a stuck download leaves no half-written file behind.
+      const abort = new AbortController();
+      const file = await withTimeout(
+        sessionContext.run({ session: this, generation }, async () =>
+          folder.writeInbound(await this.downloadMedia(message, socket, this.logger), this.maxMediaBytes, abort.signal),
+        ),
         this.mediaTimeoutMs,
         'media download timed out',
-      );
-      data.media = { base64: Buffer.from(bytes).toString('base64'), mimetype: media.mimetype ?? 'application/octet-stream' };
+      ).finally(() => abort.abort());
+      data.media = { ...file, mimetype: media.mimetype ?? 'application/octet-stream' };
       if (media.fileName) data.media.fileName = media.fileName;
     } catch (error) {
       this.logger.warn({ err: error, messageId: message?.key?.id }, 'media download failed');
@@ -675,15 +685,16 @@ function sendFailed(error) {
   );
 }
 
-/** Builds the Baileys AnyMessageContent for a `send` request. */
-export function buildMessageContent(params) {
+/**
+ * Builds the Baileys AnyMessageContent for a `send` request. Media is passed as `{ url: <local path> }`: Baileys
+ * streams the file through its encryption into a temp file and uploads that, so no file is ever one Buffer here.
+ */
+export function buildMessageContent(params, mediaFolder) {
   const { text, media, caption } = params;
   if (media) {
     if (!MEDIA_KINDS.has(media.kind)) throw new BridgeError('invalid_params', `unknown media kind ${media.kind}`);
-    if (typeof media.base64 !== 'string' || media.base64 === '') {
-      throw new BridgeError('invalid_params', 'media.base64 is required');
-    }
-    const bytes = Buffer.from(media.base64, 'base64');
+    if (!mediaFolder) throw new BridgeError('invalid_params', 'the bridge has no data folder (WAPBRIDGE_BRIDGE_DATA_DIR) to read media from');
+    const bytes = { url: mediaFolder.checkOutbound(media.path) };
     const mimetype = media.mimetype || undefined;
     const mediaCaption = caption ?? text ?? undefined;
     switch (media.kind) {

@@ -4,13 +4,14 @@ import { BridgeError } from './protocol.js';
 import { Session } from './session.js';
 
 export class SessionRegistry {
-  constructor({ channel, makeSocket, downloadMedia, logger, maxSessions, maxMediaBytes }) {
+  constructor({ channel, makeSocket, downloadMedia, logger, maxSessions, maxMediaBytes, mediaFolder = null }) {
     this.channel = channel;
     this.makeSocket = makeSocket;
     this.downloadMedia = downloadMedia;
     this.logger = logger;
     this.maxSessions = maxSessions;
     this.maxMediaBytes = maxMediaBytes;
+    this.mediaFolder = mediaFolder;
     this.sessions = new Map();
     this.handlers = {
       ping: async () => ({}),
@@ -49,6 +50,7 @@ export class SessionRegistry {
       downloadMedia: this.downloadMedia,
       logger: this.logger,
       maxMediaBytes: this.maxMediaBytes,
+      mediaFolder: this.mediaFolder,
     });
     this.sessions.set(id, session);
     try {

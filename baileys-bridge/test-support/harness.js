@@ -1,5 +1,8 @@
 // Runs a bridge in-process on PassThrough streams with an in-memory fake host that answers auth calls.
 
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createBridge } from '../src/bridge.js';
 import { createLogger } from '../src/logger.js';
@@ -53,6 +56,9 @@ export class FakeHostAuthStore {
 }
 
 export async function startBridge({ makeSocket, downloadMedia, env = {}, authStore = new FakeHostAuthStore() } = {}) {
+  // Media travels as files in the host's data folder: every in-process bridge gets its own.
+  const dataDir = env.WAPBRIDGE_BRIDGE_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'bridge-data-'));
+  env = { WAPBRIDGE_BRIDGE_DATA_DIR: dataDir, ...env };
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const logLines = [];
@@ -121,7 +127,10 @@ export async function startBridge({ makeSocket, downloadMedia, env = {}, authSto
     await finished;
   }
 
-  return { bridge, messages, logLines, authStore, send, request, waitFor, waitForEvent, events, stop, stdin };
+  /** The bytes of a `message_media` event's file (its `path` in the data folder). */
+  const mediaBytes = (media) => readFileSync(media.path);
+
+  return { bridge, messages, logLines, authStore, send, request, waitFor, waitForEvent, events, stop, stdin, dataDir, mediaBytes };
 }
 
 export const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));

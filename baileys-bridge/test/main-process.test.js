@@ -10,7 +10,7 @@ test('main.js prints ready, answers ping and exits 0 when stdin closes', async (
   t.after(() => bridge.kill());
   const ready = await bridge.waitFor((m) => m.type === 'ready', { description: 'ready' });
   assert.equal(bridge.messages[0], ready);
-  assert.equal(ready.protocol, 1);
+  assert.equal(ready.protocol, 2);
   assert.equal(ready.baileysVersion, '7.0.0-rc14');
   const pong = await bridge.request('ping');
   assert.deepEqual(pong, { type: 'response', id: pong.id, ok: true, result: {} });

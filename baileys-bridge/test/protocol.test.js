@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { createLineParser, ProtocolChannel, BridgeError, AuthCallError } from '../src/protocol.js';
+import { createLineParser, readLineHead, ProtocolChannel, BridgeError, AuthCallError } from '../src/protocol.js';
 import { createLogger } from '../src/logger.js';
 
 function memoryLogger() {
@@ -50,7 +50,64 @@ test('line parser ignores an invalid JSON line with a log and keeps going', () =
   assert.match(lines[0].msg, /invalid JSON/);
 });
 
-function channelPair(authTimeoutMs = 1000) {
+test('line parser: a 40 MB line in 64 KiB chunks costs linear time (the old parser re-scanned it per chunk: ~9 s)', () => {
+  const { logger } = memoryLogger();
+  const seen = [];
+  const parser = createLineParser((message) => seen.push(message), logger, { maxLineBytes: 64 * 1024 * 1024 });
+  const payload = 'x'.repeat(40 * 1024 * 1024);
+  const line = Buffer.from(`{"type":"request","id":"r1","blob":"${payload}"}\n`);
+  const started = performance.now();
+  for (let offset = 0; offset < line.length; offset += 65536) parser.push(line.subarray(offset, offset + 65536));
+  const elapsed = performance.now() - started;
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].blob.length, payload.length);
+  // Generous for a shared machine: linear parsing takes well under a second, the quadratic one took ~9 s.
+  assert.ok(elapsed < 3000, `parsing took ${Math.round(elapsed)} ms`);
+});
+
+test('line parser refuses a line over the limit as soon as it crosses it, skips the rest and keeps serving', () => {
+  const { logger, lines } = memoryLogger();
+  const seen = [];
+  const refused = [];
+  const parser = createLineParser((message) => seen.push(message), logger, {
+    maxLineBytes: 1024,
+    onTooLong: (info) => refused.push(info),
+  });
+  parser.push('{"type":"request","id":"r9","method":"send","params":{"text":"');
+  parser.push('y'.repeat(2000));
+  // Refused before its newline arrived: nothing of it is kept waiting for the end.
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0].type, 'request');
+  assert.equal(refused[0].id, 'r9');
+  parser.push('y'.repeat(5000));
+  parser.push('"}}\n{"type":"request","id":"r10","method":"ping"}\n');
+  assert.equal(refused.length, 1);
+  assert.deepEqual(seen, [{ type: 'request', id: 'r10', method: 'ping' }]);
+  const error = lines.find((line) => line.level === 'error');
+  assert.equal(error.msg, 'refused a protocol line over the size limit');
+  assert.equal(error.id, 'r9');
+  assert.equal(error.maxLineBytes, 1024);
+});
+
+test('line parser: a line exactly at the limit passes; a refused line without a readable id is only logged', () => {
+  const { logger, lines } = memoryLogger();
+  const seen = [];
+  const refused = [];
+  const parser = createLineParser((message) => seen.push(message), logger, { maxLineBytes: 20, onTooLong: (i) => refused.push(i) });
+  parser.push('{"a":"123456789012"}\n'); // 20 bytes before the newline
+  parser.push('[' + '1,'.repeat(50) + '1]\n{"b":1}\n');
+  assert.deepEqual(seen, [{ a: '123456789012' }, { b: 1 }]);
+  assert.deepEqual(refused.map((r) => [r.type, r.id]), [[null, null]]);
+  assert.equal(lines.filter((line) => line.level === 'error').length, 1);
+});
+
+test('readLineHead reads type and id from the start of a line', () => {
+  assert.deepEqual(readLineHead(Buffer.from('{"type":"auth_result","id":"a5","ok":true,"result":{"v')), { type: 'auth_result', id: 'a5' });
+  assert.deepEqual(readLineHead(Buffer.from('{"type":"request","id":17,"me')), { type: 'request', id: 17 });
+  assert.deepEqual(readLineHead(Buffer.from('{"type":"requ')), { type: null, id: null });
+});
+
+function channelPair(authTimeoutMs = 1000, maxLineBytes = undefined) {
   const input = new PassThrough();
   const output = new PassThrough();
   const written = [];
@@ -58,10 +115,34 @@ function channelPair(authTimeoutMs = 1000) {
     for (const line of chunk.toString().split('\n').filter(Boolean)) written.push(JSON.parse(line));
   });
   const { logger } = memoryLogger();
-  const channel = new ProtocolChannel({ input, output, logger, authTimeoutMs });
+  const channel = new ProtocolChannel({ input, output, logger, authTimeoutMs, maxLineBytes });
   const finished = channel.start();
   return { input, output, written, channel, finished };
 }
+
+test('a request line over the limit is answered line_too_long at once; an auth_result over it fails its call', async () => {
+  const { input, written, channel, finished } = channelPair(5000, 4096);
+  channel.onRequest(async ({ method }) => ({ method }));
+  input.write('{"type":"request","id":"r1","method":"send","params":{"media":{"base64":"' + 'A'.repeat(8192));
+  await settle();
+  assert.deepEqual(written.find((m) => m.id === 'r1'), {
+    type: 'response',
+    id: 'r1',
+    ok: false,
+    error: { code: 'line_too_long', message: 'line exceeds the limit of 4096 bytes (WAPBRIDGE_BRIDGE_MAX_LINE_BYTES)' },
+  });
+  input.write('A'.repeat(100000) + '"}}}\n{"type":"request","id":"r2","method":"ping"}\n');
+  await settle();
+  assert.deepEqual(written.find((m) => m.id === 'r2'), { type: 'response', id: 'r2', ok: true, result: { method: 'ping' } });
+
+  const call = channel.callAuth('S1', 'get_keys', {});
+  await settle();
+  const { id } = written.find((m) => m.type === 'auth');
+  input.write(`{"type":"auth_result","id":"${id}","ok":true,"result":{"values":{"1":"${'k'.repeat(5000)}"}}}\n`);
+  await assert.rejects(call, (error) => error instanceof AuthCallError && error.code === 'line_too_long');
+  input.end();
+  await finished;
+});
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 

@@ -1,9 +1,21 @@
 // The bridge in-process with a fake Baileys socket: requests in, protocol events out.
 
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createFakeSocketFactory } from '../test-support/fake-socket.js';
 import { startBridge, tick } from '../test-support/harness.js';
+
+/** A media file in the host's data folder, named by its content hash (as the host's media store names them). */
+function mediaFile(host, text) {
+  const dir = join(host.dataDir, 'media');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, createHash('sha256').update(text).digest('hex'));
+  writeFileSync(path, text);
+  return path;
+}
 
 async function openSession(host, factory, session = 'S1', params = {}) {
   const response = await host.request('open', { session, ...params });
@@ -16,7 +28,7 @@ test('ready is the first message and carries protocol, versions and maxSessions'
   const host = await startBridge({ makeSocket: createFakeSocketFactory().makeSocket, env: { WAPBRIDGE_BRIDGE_MAX_SESSIONS: '7' } });
   const ready = await host.waitFor((m) => m.type === 'ready');
   assert.equal(host.messages[0], ready);
-  assert.equal(ready.protocol, 1);
+  assert.equal(ready.protocol, 2);
   assert.equal(ready.baileysVersion, '7.0.0-rc14');
   assert.equal(typeof ready.bridgeVersion, 'string');
   assert.equal(ready.maxSessions, 7);
@@ -187,7 +199,16 @@ test('messages.upsert: text, extended text and image with caption, one event per
   assert.equal('mediaPending' in text, false);
   const media = (await host.waitForEvent('S1', 'message_media')).data;
   assert.equal(media.raw.key.id, 'M3');
-  assert.deepEqual(media.media, { base64: Buffer.from('jpeg-bytes').toString('base64'), mimetype: 'image/jpeg' });
+  // The media is a file in the data folder named by its SHA-256, never base64 in the line.
+  const jpegSha = createHash('sha256').update('jpeg-bytes').digest('hex');
+  assert.deepEqual(media.media, {
+    path: join(host.dataDir, 'bridge-media', jpegSha),
+    sha256: jpegSha,
+    size: 10,
+    mimetype: 'image/jpeg',
+  });
+  assert.equal(host.mediaBytes(media.media).toString(), 'jpeg-bytes');
+  assert.deepEqual(readdirSync(join(host.dataDir, 'bridge-media')), [jpegSha], 'no temp file left behind');
   assert.deepEqual(downloads, ['M3']);
   await host.stop();
 });
@@ -222,7 +243,9 @@ test('a failed media download sends mediaError and no media; documents keep thei
   assert.equal(bad.raw.key.id, 'BAD');
   assert.equal(bad.mediaError, 'media expired (410)');
   assert.equal('media' in bad, false);
-  assert.deepEqual(doc.media, { base64: Buffer.from('%PDF').toString('base64'), mimetype: 'application/pdf', fileName: 'invoice.pdf' });
+  assert.equal(doc.media.mimetype, 'application/pdf');
+  assert.equal(doc.media.fileName, 'invoice.pdf');
+  assert.equal(host.mediaBytes(doc.media).toString(), '%PDF');
   await host.stop();
 });
 
@@ -237,7 +260,7 @@ test('media we sent ourselves is not downloaded again when Baileys echoes it as 
     session: 'S1',
     to: 'a@s.whatsapp.net',
     messageId: 'OWN1',
-    media: { kind: 'image', base64: 'AAAA', mimetype: 'image/jpeg' },
+    media: { kind: 'image', path: mediaFile(host, 'AAAA'), mimetype: 'image/jpeg' },
   });
   assert.equal(sent.ok, true);
   const image = { url: 'https://mmg.invalid/x', directPath: '/x', mediaKey: Buffer.from('k'), mimetype: 'image/jpeg' };
@@ -347,19 +370,34 @@ test('send passes the host messageId to sendMessage and returns id and timestamp
     session: 'S1',
     to: 'a@s.whatsapp.net',
     messageId: 'V1',
-    media: { kind: 'voice', base64: Buffer.from('ogg').toString('base64'), mimetype: 'audio/ogg; codecs=opus' },
+    media: { kind: 'voice', path: mediaFile(host, 'ogg'), mimetype: 'audio/ogg; codecs=opus' },
   });
   assert.equal(voice.ok, true);
-  assert.deepEqual(socket.sent[1].content, { audio: Buffer.from('ogg'), mimetype: 'audio/ogg; codecs=opus', ptt: true });
+  // Baileys gets the file as a URL and streams it: no media bytes pass through the bridge's memory or a line.
+  assert.deepEqual(socket.sent[1].content, { audio: { url: mediaFile(host, 'ogg') }, mimetype: 'audio/ogg; codecs=opus', ptt: true });
 
   await host.request('send', {
     session: 'S1',
     to: 'a@s.whatsapp.net',
-    media: { kind: 'image', base64: 'AAAA', mimetype: 'image/png' },
+    media: { kind: 'image', path: mediaFile(host, 'AAAA'), mimetype: 'image/png' },
     caption: 'pic',
   });
   assert.equal(socket.sent[2].content.caption, 'pic');
-  assert.ok(Buffer.isBuffer(socket.sent[2].content.image));
+  assert.deepEqual(socket.sent[2].content.image, { url: mediaFile(host, 'AAAA') });
+
+  // Paths outside the host's data folder are refused: the host must not make the bridge read arbitrary files.
+  const outside = await host.request('send', { session: 'S1', to: 'a@s.whatsapp.net', media: { kind: 'image', path: '/etc/passwd' } });
+  assert.equal(outside.error.code, 'invalid_params');
+  assert.match(outside.error.message, /inside the data folder/);
+  const escaping = await host.request('send', {
+    session: 'S1',
+    to: 'a@s.whatsapp.net',
+    media: { kind: 'image', path: join(host.dataDir, '..', 'elsewhere') },
+  });
+  assert.equal(escaping.error.code, 'invalid_params');
+  const base64 = await host.request('send', { session: 'S1', to: 'a@s.whatsapp.net', media: { kind: 'image', base64: 'AAAA' } });
+  assert.equal(base64.error.code, 'invalid_params', 'protocol 2 carries no base64 media');
+  assert.equal(socket.sent.length, 3);
 
   assert.equal((await host.request('send', { session: 'S1', to: 'a@s.whatsapp.net' })).error.code, 'invalid_params');
   assert.equal((await host.request('send', { session: 'NOPE', to: 'a@s.whatsapp.net', text: 'x' })).error.code, 'unknown_session');

@@ -4,8 +4,11 @@ using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Engines.Baileys;
 
-/// <summary>Media a bridge <c>message</c> event carries, downloaded by the bridge.</summary>
-public sealed record BridgeMedia(string Base64, string? MimeType, string? FileName);
+/// <summary>
+/// Media a bridge <c>message_media</c> event announces: a file the bridge downloaded into the data folder, named by
+/// its SHA-256, which the media store takes over.
+/// </summary>
+public sealed record BridgeMedia(string Path, string Sha256, long Size, string? MimeType, string? FileName);
 
 /// <summary>How a Baileys connection close is shown: the instance event and whether the host reconnects.</summary>
 public sealed record BaileysCloseOutcome(int? StatusCode, string Reason, bool Transient, bool LoggedOut)
@@ -71,17 +74,10 @@ public static class BaileysMessageMapper
             return null;
 
         EngineMedia? engineMedia = null;
-        if (media is { Base64.Length: > 0 } && mapped.IsMedia)
+        if (media is not null && mapped.IsMedia)
         {
-            try
-            {
-                engineMedia = new EngineMedia(Convert.FromBase64String(media.Base64),
-                    media.MimeType ?? mapped.MimeType ?? "application/octet-stream", media.FileName ?? mapped.FileName);
-            }
-            catch (FormatException)
-            {
-                engineMedia = null;
-            }
+            engineMedia = EngineMedia.FromFile(media.Path, media.Size, media.MimeType ?? mapped.MimeType ?? "application/octet-stream",
+                media.FileName ?? mapped.FileName, handedOverHash: media.Sha256);
         }
 
         return new InboundEngineMessage(

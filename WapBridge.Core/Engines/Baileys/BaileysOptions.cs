@@ -63,6 +63,19 @@ public sealed class BaileysOptions
     /// <summary>How long the content of sent messages is kept to answer resend requests (WhatsApp's <c>getMessage</c>).</summary>
     public TimeSpan SentMessageRetention { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>
+    /// The longest protocol line either side accepts (the bridge gets it as <c>WAPBRIDGE_BRIDGE_MAX_LINE_BYTES</c>);
+    /// longer ones are refused with <c>line_too_long</c>. Media travels as files, so lines are small; raw messages
+    /// with their thumbnails fit well within the default 4 MiB.
+    /// </summary>
+    public int MaxLineBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// The folder media files are exchanged with the bridge in: the host's data folder (<c>WapBridge:DataDir</c>),
+    /// set by the host. The host hands over and accepts only paths inside it.
+    /// </summary>
+    public string? DataDirectory { get; set; }
+
     /// <summary><see cref="WaVersion"/> as the bridge wants it: <c>[2, 3000, 1023223821]</c>; null when unset or malformed.</summary>
     public int[]? ParsedWaVersion()
     {

@@ -15,6 +15,15 @@ internal sealed class BaileysRuntime(IOptions<BaileysOptions> options, IHostEnvi
     private const string FolderName = "baileys-bridge";
 
     private readonly Lazy<string?> _unavailable = new(() => CheckAvailability(options.Value, environment, logger));
+    private readonly Lazy<BridgeMediaFolder> _mediaFolder = new(() =>
+    {
+        var folder = new BridgeMediaFolder(options.Value.DataDirectory ?? Path.Combine(Path.GetTempPath(), "wapbridge"));
+        folder.CleanLeftovers(logger);
+        return folder;
+    });
+
+    /// <summary>Where media files are exchanged with the bridge; emptied of a crash's leftovers before the first bridge starts.</summary>
+    public BridgeMediaFolder MediaFolder => _mediaFolder.Value;
 
     /// <summary>Null when the bridge can be started; otherwise why not and how to fix it.</summary>
     public string? UnavailableReason => _unavailable.Value;
@@ -31,6 +40,8 @@ internal sealed class BaileysRuntime(IOptions<BaileysOptions> options, IHostEnvi
         var environmentVariables = new Dictionary<string, string>(o.Environment)
         {
             ["WAPBRIDGE_BRIDGE_MAX_SESSIONS"] = Math.Max(1, o.SessionsPerProcess).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["WAPBRIDGE_BRIDGE_MAX_LINE_BYTES"] = Math.Max(1024, o.MaxLineBytes).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["WAPBRIDGE_BRIDGE_DATA_DIR"] = MediaFolder.DataDirectory,
         };
         environmentVariables.TryAdd("WAPBRIDGE_BRIDGE_LOG_LEVEL", "info");
         return new BridgeCommand(o.NodePath, [script], Path.GetDirectoryName(script)!, environmentVariables);

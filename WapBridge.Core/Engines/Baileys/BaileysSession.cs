@@ -80,6 +80,10 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
         {
         }
+        catch (BridgeException e) when (e.Code == BridgeProcess.ProtocolMismatch)
+        {
+            ReportProtocolMismatch(e);
+        }
         catch (Exception e)
         {
             _logger.LogWarning("Opening Baileys session {Instance} failed: {Error}", InstanceId, e.Message);
@@ -151,6 +155,10 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             await OpenAsync(linked.Token);
             _logger.LogInformation("Reopened Baileys session {Instance} on bridge #{Number}", InstanceId, _process?.Number);
         }
+        catch (BridgeException e) when (e.Code == BridgeProcess.ProtocolMismatch)
+        {
+            ReportProtocolMismatch(e);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _logger.LogWarning("Reopening Baileys session {Instance} after a bridge crash failed: {Error}", InstanceId, e.Message);
@@ -159,6 +167,18 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>
+    /// An installed bridge of another protocol version: a final state with the fix, since reconnecting would start
+    /// the same bridge again.
+    /// </summary>
+    private void ReportProtocolMismatch(BridgeException e)
+    {
+        _wantOpen = false;
+        _logger.LogError("Baileys session {Instance} not opened: {Error}", InstanceId, e.Message);
+        if (!_disposed)
+            Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, _time.GetUtcNow(), e.Message, Transient: false)));
     }
 
     public async Task<EngineSendResult> SendAsync(OutgoingMessage message, CancellationToken ct = default)
@@ -171,30 +191,40 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             ["to"] = message.ToJid ?? message.ToPhone + "@s.whatsapp.net",
             ["messageId"] = message.Id,
         };
-        if (message.Media is { } media)
-        {
-            parameters["media"] = new JsonObject
-            {
-                ["kind"] = MediaKind(media.MimeType),
-                ["base64"] = Convert.ToBase64String(media.Data),
-                ["mimetype"] = media.MimeType,
-                ["fileName"] = media.FileName,
-            };
-            if (message.Caption is not null)
-                parameters["caption"] = message.Caption;
-        }
-        else
-        {
-            parameters["text"] = message.Text ?? "";
-        }
+        string? temporaryFile = null;
         try
         {
+            if (message.Media is { } media)
+            {
+                // The bridge reads the file itself (streamed into Baileys): media never travels in a protocol line.
+                var (path, temporary) = await _supervisor.MediaFolder.OutboundPathAsync(media, ct);
+                if (temporary)
+                    temporaryFile = path;
+                parameters["media"] = new JsonObject
+                {
+                    ["kind"] = MediaKind(media.MimeType),
+                    ["path"] = path,
+                    ["mimetype"] = media.MimeType,
+                    ["fileName"] = media.FileName,
+                };
+                if (message.Caption is not null)
+                    parameters["caption"] = message.Caption;
+            }
+            else
+            {
+                parameters["text"] = message.Text ?? "";
+            }
             await process.RequestAsync("send", parameters, ct);
             return EngineSendResult.Ok;
         }
         catch (BridgeException e)
         {
             return SendFailure(e);
+        }
+        finally
+        {
+            if (temporaryFile is not null)
+                BridgeMediaFolder.TryDelete(temporaryFile);
         }
     }
 
@@ -434,9 +464,20 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         if (!data.TryGetProperty("raw", out var raw))
             return;
         BridgeMedia? media = null;
-        if (data.TryGetProperty("media", out var m) && BridgeProcess.Str(m, "base64") is { } base64)
-            media = new BridgeMedia(base64, BridgeProcess.Str(m, "mimetype"), BridgeProcess.Str(m, "fileName"));
         var mediaError = BridgeProcess.Str(data, "mediaError");
+        if (data.TryGetProperty("media", out var m) && m.ValueKind == JsonValueKind.Object)
+        {
+            try
+            {
+                var path = _supervisor.MediaFolder.CheckInbound(BridgeProcess.Str(m, "path"), BridgeProcess.Str(m, "sha256"));
+                media = new BridgeMedia(path, BridgeProcess.Str(m, "sha256")!, new FileInfo(path).Length, BridgeProcess.Str(m, "mimetype"), BridgeProcess.Str(m, "fileName"));
+            }
+            catch (BridgeException e)
+            {
+                _logger.LogError("Media of a message to {Instance} refused: {Error}", InstanceId, e.Message);
+                mediaError = "the media file could not be taken over";
+            }
+        }
         if (mediaError is not null)
             _logger.LogWarning("Media of a message to {Instance} could not be downloaded: {Error}", InstanceId, mediaError);
         InboundEngineMessage? message;
@@ -447,8 +488,11 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         catch (Exception e)
         {
             _logger.LogError(e, "A Baileys message to {Instance} could not be mapped", InstanceId);
-            return;
+            message = null;
         }
+        // A file nobody takes over (not an inbound user message, not media after all) is not left in the folder.
+        if (media is not null && message?.Media is null)
+            BridgeMediaFolder.TryDelete(media.Path);
         if (message is null)
             return;
         if (followUp)

@@ -22,6 +22,8 @@ internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, Bailey
 
     private BaileysOptions Options => options.Value;
 
+    public BridgeMediaFolder MediaFolder => runtime.MediaFolder;
+
     /// <summary>The running processes, for tests and diagnostics.</summary>
     public IReadOnlyList<BridgeProcess> Processes
     {
@@ -64,7 +66,8 @@ internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, Bailey
             BridgeProcess process;
             try
             {
-                process = await BridgeProcess.StartAsync(command, number, _bridgeLogger, Options.StartupTimeout, Options.RequestTimeout, time.GetUtcNow(), ct);
+                process = await BridgeProcess.StartAsync(command, number, _bridgeLogger, Options.StartupTimeout, Options.RequestTimeout, time.GetUtcNow(), ct,
+                    Options.MaxLineBytes);
             }
             catch (BridgeException)
             {

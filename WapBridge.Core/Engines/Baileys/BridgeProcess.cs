@@ -35,11 +35,15 @@ internal interface IBridgeSessionHandler
 /// </summary>
 internal sealed class BridgeProcess : IAsyncDisposable
 {
+    /// <summary>The protocol version this host speaks (PROTOCOL.md); a bridge reporting another one is refused.</summary>
+    public const int ProtocolVersion = 2;
+
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     private readonly Process _process;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
+    private readonly int _maxLineBytes;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _pending = new();
     private readonly ConcurrentDictionary<string, IBridgeSessionHandler> _sessions = new();
@@ -68,11 +72,12 @@ internal sealed class BridgeProcess : IAsyncDisposable
     /// <summary>The bridge's <c>ready</c> line (protocol, versions).</summary>
     public JsonElement? ReadyInfo => _ready.Task.IsCompletedSuccessfully ? _ready.Task.Result : null;
 
-    private BridgeProcess(Process process, int number, ILogger logger, TimeSpan requestTimeout, DateTimeOffset startedAt)
+    private BridgeProcess(Process process, int number, ILogger logger, TimeSpan requestTimeout, DateTimeOffset startedAt, int maxLineBytes)
     {
         _process = process;
         _logger = logger;
         _requestTimeout = requestTimeout;
+        _maxLineBytes = maxLineBytes;
         Number = number;
         StartedAt = startedAt;
         ProcessId = process.Id;
@@ -80,7 +85,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
 
     /// <summary>Starts the bridge and waits for its <c>ready</c> line; kills it when it does not come in time.</summary>
     public static async Task<BridgeProcess> StartAsync(BridgeCommand command, int number, ILogger logger, TimeSpan startupTimeout,
-        TimeSpan requestTimeout, DateTimeOffset now, CancellationToken ct)
+        TimeSpan requestTimeout, DateTimeOffset now, CancellationToken ct, int maxLineBytes = 4 * 1024 * 1024)
     {
         var info = new ProcessStartInfo(command.FileName)
         {
@@ -109,13 +114,20 @@ internal sealed class BridgeProcess : IAsyncDisposable
             throw new BridgeException("start_failed", $"could not start the WhatsApp bridge ({command.FileName}): {e.Message}");
         }
 
-        var bridge = new BridgeProcess(process, number, logger, requestTimeout, now);
+        var bridge = new BridgeProcess(process, number, logger, requestTimeout, now, maxLineBytes);
         bridge.Run();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(startupTimeout);
         try
         {
             var ready = await bridge._ready.Task.WaitAsync(timeout.Token);
+            var protocol = Str(ready, "protocol");
+            if (protocol != ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                // Caught below: the bridge is stopped and the mismatch reported as it is, since no restart can fix it.
+                throw new BridgeException(ProtocolMismatch,
+                    $"the WhatsApp bridge speaks protocol {protocol ?? "(none)"}, this WapBridge needs {ProtocolVersion}: reinstall baileys-bridge from this release");
+            }
             logger.LogInformation("Baileys bridge #{Number} (pid {Pid}) is ready: protocol {Protocol}, bridge {BridgeVersion}, Baileys {BaileysVersion}",
                 number, bridge.ProcessId, Str(ready, "protocol"), Str(ready, "bridgeVersion"), Str(ready, "baileysVersion"));
             return bridge;
@@ -125,7 +137,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
             // Decided before the cleanup: stopping the bridge makes it exit, which is not why it failed.
             var exited = bridge._exited.Task.IsCompleted;
             await bridge.DisposeAsync();
-            if (ct.IsCancellationRequested) throw;
+            if (ct.IsCancellationRequested || e is BridgeException { Code: ProtocolMismatch }) throw;
             if (exited)
                 throw new BridgeException("start_failed", $"the WhatsApp bridge exited with code {bridge._exited.Task.Result} before it was ready (see the logs)");
             if (e is BridgeException) throw;
@@ -203,22 +215,31 @@ internal sealed class BridgeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The code of the refusal of a bridge that speaks another protocol version.</summary>
+    public const string ProtocolMismatch = "protocol_mismatch";
+
     private async Task ReadStdoutAsync()
     {
         try
         {
-            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+            var reader = new ProtocolLineReader(_process.StandardOutput.BaseStream, _maxLineBytes);
+            while (await reader.ReadLineAsync() is { } line)
             {
-                if (line.Length == 0)
+                if (line.TooLong)
+                {
+                    RefuseLine(line);
+                    continue;
+                }
+                if (line.Bytes.AsSpan().Trim((byte)' ').IsEmpty)
                     continue;
                 JsonElement message;
                 try
                 {
-                    message = JsonSerializer.Deserialize<JsonElement>(line);
+                    message = JsonSerializer.Deserialize<JsonElement>(line.Bytes);
                 }
                 catch (JsonException)
                 {
-                    _logger.LogWarning("Baileys bridge #{Number} wrote a line that is not JSON: {Line}", Number, Truncate(line));
+                    _logger.LogWarning("Baileys bridge #{Number} wrote a line that is not JSON: {Line}", Number, Truncate(Utf8.GetString(line.Bytes)));
                     continue;
                 }
                 Dispatch(message);
@@ -228,6 +249,34 @@ internal sealed class BridgeProcess : IAsyncDisposable
         {
         }
         await OnExitedAsync();
+    }
+
+    /// <summary>
+    /// A line over the limit, already skipped: the request it answers fails with <c>line_too_long</c> and the auth call it
+    /// makes is refused with it, when its start names them; anything else is only logged.
+    /// </summary>
+    private void RefuseLine(ProtocolLine line)
+    {
+        var (type, id, session) = ProtocolLineReader.ReadHead(line.Bytes);
+        _logger.LogError("Baileys bridge #{Number} wrote a {Type} line of {Session} over {MaxLineBytes} bytes (id {Id}); skipped it",
+            Number, type ?? "(unknown)", session ?? "-", _maxLineBytes, id ?? "-");
+        var message = $"the WhatsApp bridge's answer exceeds {_maxLineBytes} bytes ({BaileysOptions.Section}:MaxLineBytes)";
+        if (type == "response" && id is not null && _pending.TryGetValue(id, out var waiter))
+        {
+            waiter.TrySetResult(JsonSerializer.SerializeToElement(new JsonObject
+            {
+                ["type"] = "response", ["id"] = id, ["ok"] = false,
+                ["error"] = new JsonObject { ["code"] = "line_too_long", ["message"] = message },
+            }));
+        }
+        else if (type == "auth" && id is not null)
+        {
+            _ = AnswerAsync(new JsonObject
+            {
+                ["type"] = "auth_result", ["id"] = id, ["ok"] = false,
+                ["error"] = new JsonObject { ["code"] = "line_too_long", ["message"] = message },
+            });
+        }
     }
 
     private void Dispatch(JsonElement message)
@@ -296,6 +345,11 @@ internal sealed class BridgeProcess : IAsyncDisposable
                 ["error"] = new JsonObject { ["code"] = code, ["message"] = e.Message },
             };
         }
+        await AnswerAsync(answer);
+    }
+
+    private async Task AnswerAsync(JsonObject answer)
+    {
         try
         {
             await WriteAsync(answer, CancellationToken.None);
@@ -309,9 +363,10 @@ internal sealed class BridgeProcess : IAsyncDisposable
     {
         try
         {
-            while (await _process.StandardError.ReadLineAsync() is { } line)
-                if (line.Length > 0)
-                    LogBridgeLine(line);
+            var reader = new ProtocolLineReader(_process.StandardError.BaseStream, _maxLineBytes);
+            while (await reader.ReadLineAsync() is { } line)
+                if (line.Bytes.Length > 0)
+                    LogBridgeLine(line.TooLong ? Utf8.GetString(line.Bytes) + $"… ({line.BytesSoFar}+ bytes, cut)" : Utf8.GetString(line.Bytes));
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {

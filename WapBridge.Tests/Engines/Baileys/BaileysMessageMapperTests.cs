@@ -16,10 +16,20 @@ public sealed class BaileysMessageMapperTests
         var path = Path.Combine(AppContext.BaseDirectory, "Engines", "Baileys", "Fixtures", name + ".json");
         var data = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(path));
         BridgeMedia? media = data.TryGetProperty("media", out var m)
-            ? new BridgeMedia(m.GetProperty("base64").GetString()!, m.TryGetProperty("mimetype", out var mt) ? mt.GetString() : null,
+            ? MediaFile(Convert.FromBase64String(m.GetProperty("base64").GetString()!), m.TryGetProperty("mimetype", out var mt) ? mt.GetString() : null,
                 m.TryGetProperty("fileName", out var fn) ? fn.GetString() : null)
             : null;
         return (data.GetProperty("raw"), media);
+    }
+
+    /// <summary>The fixture's media as the bridge hands it over: a file named by its SHA-256.</summary>
+    private static BridgeMedia MediaFile(byte[] bytes, string? mimeType, string? fileName)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var folder = Directory.CreateTempSubdirectory("mapper-media-").FullName;
+        var path = Path.Combine(folder, hash);
+        File.WriteAllBytes(path, bytes);
+        return new BridgeMedia(path, hash, bytes.Length, mimeType, fileName);
     }
 
     private static InboundEngineMessage Map(string name, Func<string, string?>? phoneForLid = null)

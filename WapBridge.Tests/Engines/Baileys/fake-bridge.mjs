@@ -2,10 +2,16 @@
 // Sessions pair when a test scripts it; creds and a pre-key live in the host's auth store (load_creds/save_creds,
 // set_keys/get_keys), so a restarted bridge (or a new host) proves the round trip by connecting again without a scan.
 // Behaviour: `open` loads creds; unregistered creds show a QR, registered ones connect when their pre-key comes back intact.
-// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth.
-// Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once.
+// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth,
+// exists (is a file there). `big` answers a result of `bytes` characters (line-limit tests).
+// Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once;
+// FAKE_BRIDGE_PROTOCOL=<n> reports another protocol version in ready.
+// Media travels as files in the data folder (WAPBRIDGE_BRIDGE_DATA_DIR), as with the real bridge: scripted media given
+// as base64 is written to bridge-media/<sha256> first, and sends read media.path.
 import { createInterface } from 'node:readline';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 if (process.env.FAKE_BRIDGE_EXIT_ON_START) process.exit(Number(process.env.FAKE_BRIDGE_EXIT_ON_START));
 
@@ -18,6 +24,18 @@ const sendFailures = [];
 let failingChecks = 0;
 const pendingAuth = new Map();
 let nextAuth = 0;
+
+/** Scripted media as the bridge announces it: base64 becomes a file named by its hash; anything else is passed on as is. */
+function mediaFile(media) {
+  if (!media || typeof media.base64 !== 'string') return media;
+  const bytes = Buffer.from(media.base64, 'base64');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const folder = join(process.env.WAPBRIDGE_BRIDGE_DATA_DIR, 'bridge-media');
+  mkdirSync(folder, { recursive: true });
+  const path = join(folder, sha256);
+  writeFileSync(path, bytes);
+  return { path, sha256, size: bytes.length, mimetype: media.mimetype, fileName: media.fileName };
+}
 
 const write = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 const log = (level, msg, session) => process.stderr.write(JSON.stringify({ level, msg, session }) + '\n');
@@ -67,10 +85,11 @@ async function step(session, s) {
       break;
     }
     case 'open': event(session, 'connection', { state: 'open', me: { id: `${s.phone}:3@s.whatsapp.net`, name: s.name } }); break;
-    case 'message': event(session, 'message', { upsertType: s.upsertType ?? 'notify', raw: s.raw, media: s.media, mediaError: s.mediaError }); break;
+    case 'message': event(session, 'message', { upsertType: s.upsertType ?? 'notify', raw: s.raw, media: mediaFile(s.media), mediaError: s.mediaError }); break;
     case 'receipt': event(session, 'receipt', { id: s.id, remoteJid: s.remoteJid, fromMe: s.fromMe ?? true, status: s.status }); break;
     case 'lid_mapping': event(session, 'lid_mapping', { lid: s.lid, pn: s.pn }); break;
-    case 'event': event(session, s.name, s.data ?? {}); break;
+    case 'event': event(session, s.name, s.data?.media ? { ...s.data, media: mediaFile(s.data.media) } : s.data ?? {}); break;
+    case 'exists': return { exists: existsSync(s.path) };
     case 'close': event(session, 'connection', { state: 'close', reason: { statusCode: s.statusCode, name: s.name, error: s.error, data: s.data } }); break;
     case 'exit': setTimeout(() => process.exit(s.code ?? 1), 10); break;
     case 'auth': return auth(session, s.op, s.params ?? {});
@@ -81,6 +100,15 @@ async function step(session, s) {
     default: throw new Error('unknown step ' + s.do);
   }
   return null;
+}
+
+/** What a send's media was: read from its path while the send runs (the host may delete a temporary copy afterwards). */
+function sentMedia(media) {
+  const bytes = readFileSync(media.path);
+  return {
+    kind: media.kind, mimetype: media.mimetype, fileName: media.fileName, path: media.path, bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'), base64: 'base64' in media,
+  };
 }
 
 async function handle(req) {
@@ -99,7 +127,7 @@ async function handle(req) {
         sent.push({ to: p.to, messageId: p.messageId, refused: refusal.statusCode });
         throw Object.assign(new Error(refusal.message ?? 'refused'), { code: refusal.code ?? 'send_failed', details: refusal });
       }
-      sent.push({ to: p.to, messageId: p.messageId, text: p.text, media: p.media ? { kind: p.media.kind, mimetype: p.media.mimetype, fileName: p.media.fileName, bytes: Buffer.from(p.media.base64, 'base64').length } : undefined, caption: p.caption });
+      sent.push({ to: p.to, messageId: p.messageId, text: p.text, media: p.media ? sentMedia(p.media) : undefined, caption: p.caption });
       setTimeout(() => {
         event(p.session, 'receipt', { id: p.messageId, remoteJid: p.to, fromMe: true, status: 2 });
         event(p.session, 'receipt', { id: p.messageId, remoteJid: p.to, fromMe: true, status: 3 });
@@ -113,6 +141,7 @@ async function handle(req) {
       return registered[p.phone] ? { exists: true, jid: registered[p.phone] } : { exists: false };
     }
     case 'number_checks': return { phones: numberChecks };
+    case 'big': return { blob: 'x'.repeat(p.bytes ?? 0) };
     case 'opened': return { params: sessions.get(p.session)?.params ?? null };
     case 'sent': return { sent: sessions.get(p.session)?.sent ?? [] };
     case 'logout': {
@@ -152,4 +181,4 @@ rl.on('close', () => { log('info', 'stdin closed; exiting'); process.exit(0); })
 
 log('info', 'fake bridge starting');
 if (process.env.FAKE_BRIDGE_NO_READY !== '1')
-  write({ type: 'ready', protocol: 1, bridgeVersion: 'fake', baileysVersion: 'none', maxSessions: Number(process.env.WAPBRIDGE_BRIDGE_MAX_SESSIONS ?? 50) });
+  write({ type: 'ready', protocol: Number(process.env.FAKE_BRIDGE_PROTOCOL ?? 2), bridgeVersion: 'fake', baileysVersion: 'none', maxSessions: Number(process.env.WAPBRIDGE_BRIDGE_MAX_SESSIONS ?? 50) });
