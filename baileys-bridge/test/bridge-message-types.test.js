@@ -5,13 +5,14 @@ import '../test-support/fake-wa/loopback-guard.js';
 import '../test-support/fake-wa/quiet-libsignal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { aesEncryptGCM, hmacSign, proto } from 'baileys';
+import { proto } from 'baileys';
 import { startFakeWa, TRUST_TEST_ROOT_PRELOAD } from '../test-support/fake-wa-server.js';
 import { spawnBridge } from '../test-support/child-bridge.js';
 import { FakeHostAuthStore } from '../test-support/harness.js';
+import { encryptPollVote } from '../test-support/fake-wa/poll-vote.js';
 
 const CONTACT = '255755000001';
 const CONTACT_JID = `${CONTACT}@s.whatsapp.net`;
@@ -40,18 +41,6 @@ function record(name, event) {
   const folder = process.env.WAPBRIDGE_WRITE_FIXTURES;
   if (folder) writeFileSync(path.join(folder, `${name}.json`), JSON.stringify(event.data, null, 2) + '\n');
   return event;
-}
-
-/** What a voter's phone does (the inverse of Baileys' decryptPollVote): AES-GCM with a key from the poll's secret. */
-function encryptPollVote(selectedNames, { pollMsgId, pollCreatorJid, voterJid, pollEncKey }) {
-  const sign = Buffer.concat([Buffer.from(pollMsgId), Buffer.from(pollCreatorJid), Buffer.from(voterJid), Buffer.from('Poll Vote'), new Uint8Array([1])]);
-  const key0 = hmacSign(pollEncKey, new Uint8Array(32), 'sha256');
-  const encKey = hmacSign(sign, key0, 'sha256');
-  const plaintext = proto.Message.PollVoteMessage.encode({
-    selectedOptions: selectedNames.map((name) => createHash('sha256').update(name).digest()),
-  }).finish();
-  const encIv = randomBytes(12);
-  return { encPayload: aesEncryptGCM(plaintext, encKey, encIv, Buffer.from(`${pollMsgId}\u0000${voterJid}`)), encIv };
 }
 
 test('reactions, edits and revokes reach the host as the contact sent them', TEST_TIMEOUT, async (t) => {
