@@ -101,4 +101,34 @@ public sealed class RealBridgeMessageTypesTests
         Assert.Equal("video", rows.Single(m => m.WaMessageId == note).Type);
         Assert.Equal(video.Length, rows.Single(m => m.WaMessageId == note).MediaSize);
     }
+    [Fact]
+    public async Task A_webp_is_sent_as_an_image_and_a_gif_as_a_document_that_arrives_whole()
+    {
+        var bridgeDir = RealBridgeTests.RequireBridge();
+        await using var wa = await FakeWhatsApp.StartAsync(bridgeDir, media: true, Contact);
+        await using var app = new WapBridgeApp(settings: FastMessaging.Settings(RealBridgeSendTests.Settings(bridgeDir, wa)));
+        await app.InitializeAsync();
+        var (client, instance) = await RealBridgeSendTests.LinkAsync(app, await app.CreateCustomerAsync(), wa);
+        using var _ = client;
+
+        async Task<JsonNode> SendMediaAsync(byte[] bytes, string mime, string filename)
+        {
+            var id = (await client.CallAsync("wap_bridge.api.whatsapp.send_api_message",
+                    new { instance_id = instance, to_number = Contact, media_data = Convert.ToBase64String(bytes), mime_type = mime, filename }))
+                .EnsureOk().Message!["id"]!.GetValue<string>();
+            await client.WaitForMessageAsync(id, r => r["status"]!.GetValue<string>() is "sent" or "delivered" or "read", 30);
+            await using var scope = app.Services.CreateAsyncScope();
+            var waId = await scope.ServiceProvider.GetRequiredService<WapBridgeDbContext>().Messages.Where(m => m.SerializedId == id).Select(m => m.WaMessageId).SingleAsync();
+            return await wa.CommandAsync(new { @do = "decrypted", id = waId });
+        }
+
+        var webp = "RIFF\0\0\0\0WEBPVP8 "u8.ToArray().Concat(new byte[200]).ToArray();
+        var image = await SendMediaAsync(webp, "image/webp", "photo.webp");
+        Assert.Equal(("imageMessage", "image/webp", webp.Length), (image["field"]!.GetValue<string>(), image["mimetype"]!.GetValue<string>(), image["mediaLength"]!.GetValue<int>()));
+
+        // WhatsApp plays GIFs only as MP4 video; converting needs ffmpeg, which WapBridge does not ship.
+        var gif = "GIF89a"u8.ToArray().Concat(new byte[300]).ToArray();
+        var document = await SendMediaAsync(gif, "image/gif", "dance.gif");
+        Assert.Equal(("documentMessage", "image/gif", gif.Length), (document["field"]!.GetValue<string>(), document["mimetype"]!.GetValue<string>(), document["mediaLength"]!.GetValue<int>()));
+    }
 }

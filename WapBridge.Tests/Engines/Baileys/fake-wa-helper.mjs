@@ -1,6 +1,7 @@
 // Runs the fake WhatsApp server (baileys-bridge/test-support/fake-wa-server.js) for a C# test: prints
 // {"url","childEnv","preload","account"} once, then answers one JSON command per stdin line with one JSON line on stdout:
-// {"do":"scan","qr"} links the device; {"do":"decrypted","id","since"?} waits for a message the contact decrypted;
+// {"do":"scan","qr"} links the device; {"do":"decrypted","id","since"?} waits for a message the contact decrypted
+// (its text, or its media `field`, `mimetype` and decrypted `mediaLength`);
 // {"do":"retry","from","id"} sends a retry receipt; {"do":"count"} is how many messages were decrypted so far;
 // {"do":"fail_sends","code","to"} refuses the next send to `to` with that error ack; {"do":"timelock","until"} sets
 // the answer to the reach-out timelock query; {"do":"send","from","message","id"?} sends a proto.Message given as
@@ -31,7 +32,12 @@ async function handle(command) {
       return {};
     case 'decrypted': {
       const record = await wa.nextDecryptedMessage({ id: command.id, since: command.since ?? 0, timeoutMs: command.timeoutMs ?? 15000 });
-      return { text: record.text, decryptError: record.decryptError ?? null, encType: record.encType };
+      const content = record.message?.deviceSentMessage?.message ?? record.message;
+      const field = ['imageMessage', 'stickerMessage', 'videoMessage', 'ptvMessage', 'audioMessage', 'documentMessage'].find((name) => content?.[name]);
+      return {
+        text: record.text, decryptError: record.decryptError ?? null, encType: record.encType,
+        field: field ?? null, mimetype: field ? content[field].mimetype : null, mediaLength: record.media?.length ?? null,
+      };
     }
     case 'retry':
       wa.sendRetryReceipt(command.from, command.id);
