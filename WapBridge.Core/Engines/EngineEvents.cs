@@ -36,6 +36,40 @@ public sealed record UndecryptableMessageEvent(string InstanceId, DateTimeOffset
 /// <summary>WhatsApp told the engine which phone number (digits) a LID (its user part) belongs to.</summary>
 public sealed record LidMappingEvent(string InstanceId, DateTimeOffset At, string Lid, string PhoneNumber) : EngineEvent(InstanceId, At);
 
+/// <summary>
+/// What a contact did to a message (a reaction, an edit, a revoke, a poll vote), as its own event besides the
+/// <see cref="MessageReceivedEvent"/> that records it: what the opt-in webhooks <c>message.reaction</c>,
+/// <c>message.edited</c>, <c>message.revoked</c> and <c>poll.vote</c> are made of.
+/// </summary>
+public abstract record MessageUpdateEvent(string InstanceId, DateTimeOffset At, string MessageId, string? FromPhone, string? FromLid)
+    : EngineEvent(InstanceId, At)
+{
+    /// <summary>The update an inbound message stands for, or null for an ordinary message.</summary>
+    public static MessageUpdateEvent? For(string instanceId, DateTimeOffset at, InboundEngineMessage m) => m switch
+    {
+        { Edit: { } edit } => new MessageEditedEvent(instanceId, at, edit.TargetId, m.FromPhone, m.FromLid, edit.Body),
+        { PollVote: { } vote } => new PollVoteEvent(instanceId, at, vote.PollId, m.FromPhone, m.FromLid, vote),
+        { Reaction: { } reaction } => new MessageReactionEvent(instanceId, at, reaction.TargetId, m.FromPhone, m.FromLid, reaction.Emoji),
+        { RevokedId: { } revoked } => new MessageRevokedEvent(instanceId, at, revoked, m.FromPhone, m.FromLid),
+        _ => null,
+    };
+}
+
+/// <summary>A reaction to <see cref="MessageUpdateEvent.MessageId"/>; an empty <see cref="Emoji"/> removes it.</summary>
+public sealed record MessageReactionEvent(string InstanceId, DateTimeOffset At, string MessageId, string? FromPhone, string? FromLid, string Emoji)
+    : MessageUpdateEvent(InstanceId, At, MessageId, FromPhone, FromLid);
+
+public sealed record MessageEditedEvent(string InstanceId, DateTimeOffset At, string MessageId, string? FromPhone, string? FromLid, string Body)
+    : MessageUpdateEvent(InstanceId, At, MessageId, FromPhone, FromLid);
+
+/// <summary>The sender deleted <see cref="MessageUpdateEvent.MessageId"/> for everyone.</summary>
+public sealed record MessageRevokedEvent(string InstanceId, DateTimeOffset At, string MessageId, string? FromPhone, string? FromLid)
+    : MessageUpdateEvent(InstanceId, At, MessageId, FromPhone, FromLid);
+
+/// <summary>A vote on the poll <see cref="MessageUpdateEvent.MessageId"/>.</summary>
+public sealed record PollVoteEvent(string InstanceId, DateTimeOffset At, string MessageId, string? FromPhone, string? FromLid, EnginePollVote Vote)
+    : MessageUpdateEvent(InstanceId, At, MessageId, FromPhone, FromLid);
+
 public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At);
 
 /// <summary>whatsapp-web.js ack levels, which the contract exposes as <c>ack</c>.</summary>

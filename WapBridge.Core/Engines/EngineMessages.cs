@@ -100,6 +100,18 @@ public sealed record InboundEngineMessage(
     /// <summary>Type <c>revoked</c>: the id of the message the sender deleted for everyone.</summary>
     public string? RevokedId { get; init; }
 
+    /// <summary>Type <c>video</c> sent as a round video note (WhatsApp's <c>ptvMessage</c>).</summary>
+    public bool VideoNote { get; init; }
+
+    /// <summary>
+    /// The sender edited an earlier message: not a message of its own (no row, no <c>message</c> webhook); the
+    /// stored original gets the new text.
+    /// </summary>
+    public EngineEdit? Edit { get; init; }
+
+    /// <summary>A vote on a poll: not a message of its own either; what the voter chose.</summary>
+    public EnginePollVote? PollVote { get; init; }
+
     /// <summary>
     /// The message has media the engine is still downloading: the host stores it now and sends its webhook once
     /// the same message comes again as a <see cref="MediaFollowUp"/>, so <c>hasMedia</c> never arrives without media.
@@ -118,3 +130,13 @@ public sealed record EngineLocation(double Latitude, double Longitude, string? N
 public sealed record EngineReaction(string Emoji, string TargetId);
 
 public sealed record EnginePoll(string Name, IReadOnlyList<string> Options, int SelectableCount);
+
+/// <summary>The new text (or caption) of the message <see cref="TargetId"/>.</summary>
+public sealed record EngineEdit(string TargetId, string Body);
+
+/// <summary>
+/// A voter's current choice on poll <see cref="PollId"/> (empty: the vote was withdrawn). <see cref="Decrypted"/> is
+/// false when the engine did not know the poll's secret; <see cref="SelectedHashes"/> (SHA-256 hex of an option name)
+/// also lists options whose name the engine did not know.
+/// </summary>
+public sealed record EnginePollVote(string PollId, bool Decrypted, IReadOnlyList<string> SelectedOptions, IReadOnlyList<string> SelectedHashes);

@@ -141,7 +141,8 @@ public sealed class InboundRecorder(
 
         // The same message twice (an engine resending it, by LID once and by phone once, within the batch or later)
         // is stored once: same instance, WhatsApp id and sender (inbound rows are never our own messages).
-        var waIds = batch.Select(p => p.Inbound.Id).Distinct().ToList();
+        // An edit is about its original message, which is all it changes.
+        var waIds = batch.Select(p => p.Inbound.Edit?.TargetId ?? p.Inbound.Id).Distinct().ToList();
         var known = await db.Messages
             .Where(m => m.Direction == Message.Inbound && instanceIds.Contains(m.InstanceId) && waIds.Contains(m.WaMessageId))
             .ToListAsync();
@@ -152,6 +153,15 @@ public sealed class InboundRecorder(
         var queued = false;
         foreach (var p in batch)
         {
+            // A poll vote is no message of its own (contract §5 has no type for it): its engine event carries it.
+            if (p.Inbound.PollVote is not null)
+                continue;
+            if (p.Inbound.Edit is { } edit)
+            {
+                if (ApplyEdit(known, p, edit))
+                    fresh.Add(p);
+                continue;
+            }
             var row = known.FirstOrDefault(m => m.InstanceId == p.Instance.Id && m.WaMessageId == p.Inbound.Id && IsSender(p.Inbound, m.FromNumber));
             if (row is null)
             {
@@ -182,6 +192,26 @@ public sealed class InboundRecorder(
         foreach (var p in batch)
             p.Committed.TrySetResult(fresh.Contains(p));
         return queued;
+    }
+
+    /// <summary>
+    /// The sender's stored message gets the edited text (its caption, for media); false when there is none (an edit of a
+    /// message from before this instance, or not from this sender: only the author can edit) or nothing changed.
+    /// </summary>
+    private bool ApplyEdit(List<Message> known, PendingInbound p, EngineEdit edit)
+    {
+        var original = known.FirstOrDefault(m => m.InstanceId == p.Instance.Id && m.WaMessageId == edit.TargetId && IsSender(p.Inbound, m.FromNumber));
+        if (original is null)
+        {
+            logger.LogInformation("Edit of message {MessageId} to instance {Instance} ignored: no such message from that sender", edit.TargetId, p.Instance.Code);
+            return false;
+        }
+        if (original.Body == edit.Body)
+            return false;
+        original.Body = edit.Body;
+        if (original.Caption is not null)
+            original.Caption = edit.Body;
+        return true;
     }
 
     /// <summary>Fills in the phone number of LID senders (and the LID of phone senders) from what the instance learned.</summary>

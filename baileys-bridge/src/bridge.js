@@ -3,6 +3,7 @@
 // in-process against fakes.
 
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { createLogger } from './logger.js';
 import { DEFAULT_MAX_LINE_BYTES, PROTOCOL_VERSION, ProtocolChannel } from './protocol.js';
 import { MediaFolder } from './media.js';
@@ -68,6 +69,8 @@ export async function createBridge({
       bridgeVersion: packageVersion(new URL('../package.json', import.meta.url)),
       baileysVersion: baileysVersion(),
       maxSessions: config.maxSessions,
+      // The V8 heap limit the host started us with (--max-old-space-size), so it can check that it took effect.
+      heapSizeLimit: v8.getHeapStatistics().heap_size_limit,
     });
     await channel.start();
     log.info('stdin closed; ending all sockets');

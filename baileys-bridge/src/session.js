@@ -10,6 +10,7 @@ import { loadHostAuthState } from './auth-state.js';
 import { KeyCache } from './key-cache.js';
 import { BoundedSet } from './bounded.js';
 import { findMedia, downloadWithBaileys } from './media.js';
+import { PollVotes } from './message-content.js';
 import { toNumber, toWire } from './wire.js';
 
 /** How many 515 restartRequired reconnects in a row we do before reporting the close to the host. */
@@ -91,6 +92,7 @@ export class Session {
     this.pendingAcks = new Map(); // message id → resolve of a send waiting for WhatsApp's ack
     this.refusedSendIds = new Set(); // sends answered with an error: their ERROR status update is not a receipt
     this.keyCache = new KeyCache(); // shared by the sockets of this session, so a 515 restart keeps it warm
+    this.pollVotes = new PollVotes((key) => this.#loadSentMessage(key));
   }
 
   /** Loads the auth state from the host and creates the first socket. */
@@ -402,6 +404,9 @@ export class Session {
     this.#reportKeyMappings(key);
     await this.#resolveSenderLid(key, socket);
     const data = { upsertType, raw: toWire(message) };
+    this.pollVotes.remember(message);
+    const pollVote = await this.pollVotes.describe(message, socket.user ?? this.auth.state.creds.me);
+    if (pollVote) data.pollVote = pollVote;
     const media = findMedia(message?.message);
     if (media && key?.fromMe && this.sentMediaIds.has(key.id)) {
       // Baileys echoes what we sent as an `append` upsert; the host has these bytes already.

@@ -384,10 +384,11 @@ export class FakeWa extends EventEmitter {
    * @param {string} [media.mimetype]
    * @param {boolean} [media.missing] reference a file the host does not have (downloads get 404)
    * @param {object} [media.fields] extra fields of the media message (caption, fileName, ptt, seconds, …)
+   * @param {string} [media.field] the message field when several share `type` (`ptvMessage`: a round video note)
    */
-  async sendMedia(from, { type, bytes, mimetype = 'application/octet-stream', missing = false, fields = {} }, options = {}) {
+  async sendMedia(from, { type, field: wanted, bytes, mimetype = 'application/octet-stream', missing = false, fields = {} }, options = {}) {
     if (!this.media) throw new Error('fake WhatsApp: start it with { media: true } to send media');
-    const field = Object.keys(MEDIA_FIELDS).find((name) => MEDIA_FIELDS[name] === type);
+    const field = wanted && MEDIA_FIELDS[wanted] === type ? wanted : Object.keys(MEDIA_FIELDS).find((name) => MEDIA_FIELDS[name] === type);
     if (!field) throw new Error(`fake WhatsApp: unknown media type ${type}`);
     const encrypted = encryptMedia(bytes, type);
     const { url } = missing ? { url: `${this.media.httpBase}/v/t62.7114-24/missing-${newId()}.enc` } : this.media.put(encrypted.file);

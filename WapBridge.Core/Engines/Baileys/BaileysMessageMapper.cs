@@ -32,7 +32,7 @@ public static class BaileysMessageMapper
     private static readonly string[] Wrappers =
     [
         "ephemeralMessage", "viewOnceMessage", "viewOnceMessageV2", "viewOnceMessageV2Extension", "documentWithCaptionMessage",
-        "groupMentionedMessage", "botInvokeMessage",
+        "groupMentionedMessage", "botInvokeMessage", "editedMessage",
     ];
 
     // Keys of Message that carry no content of their own.
@@ -43,7 +43,8 @@ public static class BaileysMessageMapper
     /// status updates, newsletters, protocol housekeeping).
     /// </summary>
     /// <param name="phoneForLid">Known phone numbers (digits) of LIDs, from the session's <c>lid_mapping</c> events.</param>
-    public static InboundEngineMessage? MapMessage(JsonElement raw, BridgeMedia? media = null, Func<string, string?>? phoneForLid = null)
+    /// <param name="pollVote">The bridge's <c>pollVote</c> of a poll vote: the decrypted choice.</param>
+    public static InboundEngineMessage? MapMessage(JsonElement raw, BridgeMedia? media = null, Func<string, string?>? phoneForLid = null, JsonElement pollVote = default)
     {
         if (raw.ValueKind != JsonValueKind.Object || !raw.TryGetProperty("key", out var key) || key.ValueKind != JsonValueKind.Object)
             return null;
@@ -72,6 +73,13 @@ public static class BaileysMessageMapper
         var mapped = MapContent(content, id);
         if (mapped is null)
             return null;
+        if (mapped.PollVote is { } vote && pollVote.ValueKind == JsonValueKind.Object)
+            mapped = mapped with { PollVote = vote with
+            {
+                Decrypted = Bool(pollVote, "decrypted"),
+                SelectedOptions = Strings(pollVote, "selectedOptions"),
+                SelectedHashes = Strings(pollVote, "selectedHashes"),
+            } };
 
         EngineMedia? engineMedia = null;
         if (media is not null && mapped.IsMedia)
@@ -89,6 +97,9 @@ public static class BaileysMessageMapper
             Reaction = mapped.Reaction,
             Poll = mapped.Poll,
             RevokedId = mapped.RevokedId,
+            VideoNote = mapped.VideoNote,
+            Edit = mapped.Edit,
+            PollVote = mapped.PollVote,
         };
     }
 
@@ -99,6 +110,9 @@ public static class BaileysMessageMapper
         public EngineReaction? Reaction { get; init; }
         public EnginePoll? Poll { get; init; }
         public string? RevokedId { get; init; }
+        public bool VideoNote { get; init; }
+        public EngineEdit? Edit { get; init; }
+        public EnginePollVote? PollVote { get; init; }
     }
 
     private static JsonElement Unwrap(JsonElement content)
@@ -133,6 +147,8 @@ public static class BaileysMessageMapper
             return Media("image", image);
         if (Obj(m, "videoMessage") is { } video)
             return Media("video", video);
+        if (Obj(m, "ptvMessage") is { } videoNote)
+            return Media("video", videoNote) with { VideoNote = true };
         if (Obj(m, "audioMessage") is { } audio)
             return Media(Bool(audio, "ptt") ? "ptt" : "audio", audio);
         if (Obj(m, "documentMessage") is { } document)
@@ -183,14 +199,22 @@ public static class BaileysMessageMapper
             }
         }
 
+        if (Obj(m, "pollUpdateMessage") is { } pollUpdate)
+        {
+            var pollId = Obj(pollUpdate, "pollCreationMessageKey") is { } pollKey ? Str(pollKey, "id") : null;
+            return pollId is null ? null : new MappedContent("poll_vote", "", null) { PollVote = new EnginePollVote(pollId, false, [], []) };
+        }
+
         if (Obj(m, "protocolMessage") is { } protocol)
         {
-            // REVOKE (0) is "deleted for everyone"; other protocol messages (history sync, ephemeral settings, edits…) are housekeeping.
+            var target = Obj(protocol, "key") is { } targetKey ? Str(targetKey, "id") : null;
+            // REVOKE (0) is "deleted for everyone", MESSAGE_EDIT (14) carries the new content; other protocol messages
+            // (history sync, ephemeral settings…) are housekeeping.
             if (IsEnum(protocol, "type", 0, "REVOKE"))
-            {
-                var revoked = protocol.TryGetProperty("key", out var revokedKey) ? Str(revokedKey, "id") : null;
-                return new MappedContent("revoked", "", null) { RevokedId = revoked };
-            }
+                return new MappedContent("revoked", "", null) { RevokedId = target };
+            if (IsEnum(protocol, "type", 14, "MESSAGE_EDIT") && target is not null && Obj(protocol, "editedMessage") is { } edited
+                && MapContent(Unwrap(edited), id) is { } replacement)
+                return replacement with { Edit = new EngineEdit(target, replacement.Body ?? ""), IsMedia = false };
             return null;
         }
 
@@ -204,6 +228,11 @@ public static class BaileysMessageMapper
         static MappedContent Media(string type, JsonElement media) =>
             new(type, Str(media, "caption") ?? "", QuotedId(media), IsMedia: true, MimeType: NullIfEmpty(Str(media, "mimetype")));
     }
+
+    private static IReadOnlyList<string> Strings(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).ToList()
+            : [];
 
     private static string? QuotedId(JsonElement content) =>
         content.TryGetProperty("contextInfo", out var context) && context.ValueKind == JsonValueKind.Object ? NullIfEmpty(Str(context, "stanzaId")) : null;

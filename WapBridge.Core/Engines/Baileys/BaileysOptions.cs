@@ -22,8 +22,26 @@ public sealed class BaileysOptions
     /// <summary>Extra environment variables for the bridge process.</summary>
     public Dictionary<string, string> Environment { get; set; } = [];
 
-    /// <summary>Sessions one bridge process serves before another is started.</summary>
-    public int SessionsPerProcess { get; set; } = 50;
+    /// <summary>
+    /// Sessions one bridge process serves before another is started. An idle session costs about 2 MB on the fake
+    /// WhatsApp server (a real account more: Signal sessions, app state, caches), but the sessions of a process share
+    /// one event loop and one crash, and media in flight needs room: 25 keeps both small.
+    /// </summary>
+    public int SessionsPerProcess { get; set; } = 25;
+
+    /// <summary>
+    /// The V8 heap limit of a bridge process in MB (node's <c>--max-old-space-size</c>); default
+    /// <see cref="BaseHeapMb"/> plus <see cref="HeapMbPerSession"/> per session of <see cref="SessionsPerProcess"/>, so a
+    /// leak ends in a restart of that process instead of swapping the machine.
+    /// </summary>
+    public int? NodeHeapLimitMb { get; set; }
+
+    /// <summary>Node, Baileys and a media download or two in flight (base64 on the heap until the protocol streams).</summary>
+    public const int BaseHeapMb = 256;
+
+    public const int HeapMbPerSession = 16;
+
+    public int EffectiveNodeHeapLimitMb() => NodeHeapLimitMb is > 0 and var limit ? limit : BaseHeapMb + HeapMbPerSession * Math.Max(1, SessionsPerProcess);
 
     /// <summary>
     /// Where Baileys opens its WebSocket (a <c>ws://</c> or <c>wss://</c> URL); default: WhatsApp's own address.
@@ -37,8 +55,11 @@ public sealed class BaileysOptions
     /// </summary>
     public string? WaVersion { get; set; }
 
-    /// <summary>How the linked device appears on the phone: name, browser, version (e.g. <c>WapBridge,Chrome,1.0</c>).</summary>
-    public string? Browser { get; set; } = "WapBridge,Chrome,1.0";
+    /// <summary>
+    /// How the linked device appears on the phone: operating system, browser, version. The default is Baileys'
+    /// <c>Browsers.ubuntu('Chrome')</c>, an ordinary desktop browser, rather than a name that announces a gateway.
+    /// </summary>
+    public string? Browser { get; set; } = "Ubuntu,Chrome,22.04.4";
 
     /// <summary>How long the bridge has to print <c>ready</c> after starting.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);

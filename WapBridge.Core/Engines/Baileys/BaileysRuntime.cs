@@ -44,7 +44,8 @@ internal sealed class BaileysRuntime(IOptions<BaileysOptions> options, IHostEnvi
             ["WAPBRIDGE_BRIDGE_DATA_DIR"] = MediaFolder.DataDirectory,
         };
         environmentVariables.TryAdd("WAPBRIDGE_BRIDGE_LOG_LEVEL", "info");
-        return new BridgeCommand(o.NodePath, [script], Path.GetDirectoryName(script)!, environmentVariables);
+        var heapLimit = "--max-old-space-size=" + o.EffectiveNodeHeapLimitMb().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new BridgeCommand(o.NodePath, [heapLimit, script], Path.GetDirectoryName(script)!, environmentVariables);
     }
 
     private static string? CheckAvailability(BaileysOptions o, IHostEnvironment? environment, ILogger logger)

@@ -264,13 +264,22 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         return new NumberCheckResult(exists, exists ? BridgeProcess.Str(result, "jid") : null, BridgeProcess.Str(result, "lid"));
     }
 
-    /// <summary>The bridge's media kind for a MIME type: an Opus voice note is <c>voice</c>, WebP is a sticker.</summary>
+    /// <summary>
+    /// The bridge's media kind for a MIME type: an Opus voice note is <c>voice</c>; WebP is an image (the API has no way
+    /// to ask for a sticker, contract §2: <c>image/*</c> is an image). A GIF goes as a document: WhatsApp plays GIFs only
+    /// as MP4 video with <c>gifPlayback</c>, Baileys does not convert (that needs ffmpeg, which we do not ship), and a GIF
+    /// sent as an image arrives as a still frame.
+    /// </summary>
     internal static string MediaKind(string mimeType) => WhatsAppIds.MessageTypeFor(mimeType) switch
     {
         "ptt" => "voice",
+        "sticker" => "image",
+        "image" when IsGif(mimeType) => "document",
         "chat" => "document",
         var type => type,
     };
+
+    private static bool IsGif(string mimeType) => mimeType.Trim().StartsWith("image/gif", StringComparison.OrdinalIgnoreCase);
 
     public async Task<string> RequestPairingCodeAsync(string phoneNumber, CancellationToken ct = default)
     {
@@ -483,7 +492,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         InboundEngineMessage? message;
         try
         {
-            message = BaileysMessageMapper.MapMessage(raw, media, lid => _phoneByLid.GetValueOrDefault(lid));
+            message = BaileysMessageMapper.MapMessage(raw, media, lid => _phoneByLid.GetValueOrDefault(lid),
+                data.TryGetProperty("pollVote", out var pollVote) ? pollVote : default);
         }
         catch (Exception e)
         {
@@ -502,6 +512,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         else if (mediaError is not null)
             message = message with { MediaError = mediaError };
         Enqueue(() => EmitAsync(new MessageReceivedEvent(InstanceId, now, message)));
+        if (!followUp && MessageUpdateEvent.For(InstanceId, now, message) is { } update)
+            Enqueue(() => EmitAsync(update));
     }
 
     public async Task<JsonObject> OnAuthCallAsync(string op, JsonElement parameters, CancellationToken ct)

@@ -55,7 +55,8 @@ public sealed class BaileysHostTests
         var opened = (await app.Engine().RequestAsync(id, "opened", new JsonObject())).GetProperty("params");
         Assert.Equal(HermeticDefaults.BaileysWebSocketUrl, opened.GetProperty("webSocketUrl").GetString());
         Assert.Equal("[2,3000,1023223821]", opened.GetProperty("waVersion").GetRawText());
-        Assert.Equal("""["WapBridge","Chrome","1.0"]""", opened.GetProperty("browser").GetRawText());
+        // A sober default: the phone lists an ordinary desktop browser (Baileys' Browsers.ubuntu('Chrome')), not a gateway.
+        Assert.Equal("""["Ubuntu","Chrome","22.04.4"]""", opened.GetProperty("browser").GetRawText());
     }
 
     [Fact]

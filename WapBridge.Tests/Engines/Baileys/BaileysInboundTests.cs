@@ -115,6 +115,48 @@ public sealed class BaileysInboundTests
         Assert.Equal(Phone + "@c.us", after["from"]!.GetValue<string>());
     }
 
+    private static JsonObject Edit(string id, string remoteJid, string targetId, string text)
+    {
+        var raw = Text(id, remoteJid, "");
+        raw["message"] = new JsonObject
+        {
+            ["protocolMessage"] = new JsonObject
+            {
+                ["key"] = new JsonObject { ["remoteJid"] = "255757000001@s.whatsapp.net", ["fromMe"] = true, ["id"] = targetId },
+                ["type"] = 14,
+                ["editedMessage"] = new JsonObject { ["conversation"] = text },
+            },
+        };
+        return raw;
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task An_edit_changes_only_its_senders_message_and_is_no_row_or_webhook_of_its_own(string provider)
+    {
+        await using var app = await AppAsync(provider);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (client, id) = await PairedInstanceAsync(app, receiver);
+        const string other = "255757111111";
+
+        // The original and its edit in one go (one commit batch), then someone else "editing" it, which WhatsApp
+        // would never deliver but a forged message could: only the author may change a message.
+        await app.ScriptAsync(id,
+            new { @do = "message", raw = Text("3EB0ORIGINAL00000001", Phone + "@s.whatsapp.net", "Bei ni 5000") },
+            new { @do = "message", raw = Edit("3EB0EDIT000000000001", Phone + "@s.whatsapp.net", "3EB0ORIGINAL00000001", "Bei ni 4500") },
+            new { @do = "message", raw = Edit("3EB0EDIT000000000002", other + "@s.whatsapp.net", "3EB0ORIGINAL00000001", "Bure!") },
+            new { @do = "message", raw = Text("3EB0LAST000000000001", Phone + "@s.whatsapp.net", "Asante") });
+
+        await receiver.WaitForAsync(r => MessageHooks(receiver).Count >= 2, 20);
+        await Task.Delay(500);
+        Assert.Equal(["Asante", "Bei ni 5000"], MessageHooks(receiver).Select(h => h["body"]!.GetValue<string>()).Order());
+        Assert.Equal("Bei ni 4500", Assert.Single(await RowsAsync(app, "3EB0ORIGINAL00000001")).Body);
+        Assert.Empty(await RowsAsync(app, "3EB0EDIT000000000001"));
+        Assert.Empty(await RowsAsync(app, "3EB0EDIT000000000002"));
+        client.Dispose();
+    }
+
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]

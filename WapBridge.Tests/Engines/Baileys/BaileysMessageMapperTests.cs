@@ -11,6 +11,18 @@ public sealed class BaileysMessageMapperTests
 {
     private const string InstancePhone = "255757000001";
 
+    private static JsonElement FixtureData(string name) =>
+        JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Engines", "Baileys", "Fixtures", name + ".json")));
+
+    /// <summary>A fixture recorded from the real bridge against the fake WhatsApp server (baileys-bridge/test/bridge-message-types.test.js).</summary>
+    private static InboundEngineMessage MapRecorded(string name)
+    {
+        var data = FixtureData(name);
+        var (_, media) = Fixture(name);
+        return BaileysMessageMapper.MapMessage(data.GetProperty("raw"), media, null, data.TryGetProperty("pollVote", out var vote) ? vote : default)
+            ?? throw new Xunit.Sdk.XunitException($"{name} mapped to nothing");
+    }
+
     private static (JsonElement Raw, BridgeMedia? Media) Fixture(string name)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Engines", "Baileys", "Fixtures", name + ".json");
@@ -288,10 +300,105 @@ public sealed class BaileysMessageMapperTests
     [InlineData("120363041234567890@g.us", null)]
     public void Phones_of_jids(string jid, string? phone) => Assert.Equal(phone, BaileysMessageMapper.PhoneOf(jid));
 
+    [Fact]
+    public void A_round_video_note_is_a_video_with_its_media_and_the_video_note_flag()
+    {
+        var message = MapRecorded("fake-wa-ptv");
+        Assert.Equal("video", message.Type);
+        Assert.True(message.VideoNote);
+        Assert.Equal("video/mp4", message.Media!.MimeType);
+        Assert.Equal(4096, message.Media.Length);
+        Assert.Equal("255755000001", message.FromPhone);
+        var m = Payload(message);
+        Assert.Equal("video", S(m, "type"));
+        Assert.True(m["hasMedia"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void A_recorded_reaction_is_type_reaction_with_the_emoji_and_the_reacted_id()
+    {
+        var message = MapRecorded("fake-wa-reaction");
+        Assert.Equal("reaction", message.Type);
+        Assert.Equal("👍", message.Body);
+        var target = FixtureData("fake-wa-reaction").GetProperty("raw").GetProperty("message").GetProperty("reactionMessage").GetProperty("key").GetProperty("id").GetString();
+        Assert.Equal(new EngineReaction("👍", target!), message.Reaction);
+        var update = Assert.IsType<MessageReactionEvent>(MessageUpdateEvent.For("INST-1", DateTimeOffset.UnixEpoch, message));
+        Assert.Equal((target, "👍", "255755000001"), (update.MessageId, update.Emoji, update.FromPhone));
+    }
+
+    [Fact]
+    public void A_reaction_with_no_emoji_removes_it()
+    {
+        var data = JsonNode.Parse(FixtureData("fake-wa-reaction").GetRawText())!;
+        data["raw"]!["message"]!["reactionMessage"]!["text"] = "";
+        var message = BaileysMessageMapper.MapMessage(JsonSerializer.Deserialize<JsonElement>(data["raw"]!.ToJsonString()))!;
+        Assert.Equal("reaction", message.Type);
+        Assert.Equal("", message.Reaction!.Emoji);
+        Assert.Equal("", Assert.IsType<MessageReactionEvent>(MessageUpdateEvent.For("INST-1", DateTimeOffset.UnixEpoch, message)).Emoji);
+    }
+
+    [Fact]
+    public void A_recorded_edit_carries_the_new_text_for_the_original_message_and_is_no_unknown_message()
+    {
+        var message = MapRecorded("fake-wa-edit");
+        Assert.NotEqual("unknown", message.Type);
+        var target = FixtureData("fake-wa-edit").GetProperty("raw").GetProperty("message").GetProperty("protocolMessage").GetProperty("key").GetProperty("id").GetString();
+        Assert.Equal(new EngineEdit(target!, "Bei ni 4500"), message.Edit);
+        var update = Assert.IsType<MessageEditedEvent>(MessageUpdateEvent.For("INST-1", DateTimeOffset.UnixEpoch, message));
+        Assert.Equal((target, "Bei ni 4500"), (update.MessageId, update.Body));
+    }
+
+    [Fact]
+    public void An_edit_wrapped_in_editedMessage_is_an_edit_too()
+    {
+        // Newer phones wrap the protocol message: {editedMessage: {message: {protocolMessage: …}}}.
+        var raw = JsonNode.Parse(FixtureData("fake-wa-edit").GetProperty("raw").GetRawText())!;
+        var protocol = raw["message"]!["protocolMessage"]!.DeepClone();
+        protocol["editedMessage"] = new JsonObject { ["imageMessage"] = new JsonObject { ["caption"] = "Picha mpya" } };
+        raw["message"] = new JsonObject { ["editedMessage"] = new JsonObject { ["message"] = new JsonObject { ["protocolMessage"] = protocol } } };
+        var message = BaileysMessageMapper.MapMessage(JsonSerializer.Deserialize<JsonElement>(raw.ToJsonString()))!;
+        Assert.Equal("Picha mpya", message.Edit!.Body);
+        Assert.Null(message.Media);
+    }
+
+    [Fact]
+    public void A_recorded_revoke_is_type_revoked_with_the_deleted_id()
+    {
+        var message = MapRecorded("fake-wa-revoke");
+        Assert.Equal("revoked", message.Type);
+        var target = FixtureData("fake-wa-revoke").GetProperty("raw").GetProperty("message").GetProperty("protocolMessage").GetProperty("key").GetProperty("id").GetString();
+        Assert.Equal(target, message.RevokedId);
+        Assert.Equal(target, Assert.IsType<MessageRevokedEvent>(MessageUpdateEvent.For("INST-1", DateTimeOffset.UnixEpoch, message)).MessageId);
+    }
+
+    [Fact]
+    public void A_decrypted_poll_vote_names_the_chosen_options()
+    {
+        var message = MapRecorded("fake-wa-poll-vote");
+        var vote = message.PollVote!;
+        Assert.True(vote.Decrypted);
+        Assert.Equal(["Jumanne", "Ijumaa"], vote.SelectedOptions);
+        Assert.Equal(2, vote.SelectedHashes.Count);
+        Assert.Equal(FixtureData("fake-wa-poll-vote").GetProperty("pollVote").GetProperty("pollId").GetString(), vote.PollId);
+        var update = Assert.IsType<PollVoteEvent>(MessageUpdateEvent.For("INST-1", DateTimeOffset.UnixEpoch, message));
+        Assert.Equal((vote.PollId, "255755000001"), (update.MessageId, update.FromPhone));
+    }
+
+    [Fact]
+    public void A_vote_on_an_unknown_poll_is_still_a_vote_not_an_unknown_message()
+    {
+        var message = MapRecorded("fake-wa-poll-vote-unknown");
+        Assert.NotEqual("unknown", message.Type);
+        Assert.Equal("3EB0UNKNOWNPOLL", message.PollVote!.PollId);
+        Assert.False(message.PollVote.Decrypted);
+        Assert.Empty(message.PollVote.SelectedOptions);
+    }
+
     [Theory]
     [InlineData("audio/ogg; codecs=opus", "voice")]
     [InlineData("audio/mpeg", "audio")]
-    [InlineData("image/webp", "sticker")]
+    [InlineData("image/webp", "image")]
+    [InlineData("image/gif", "document")]
     [InlineData("image/png", "image")]
     [InlineData("video/mp4", "video")]
     [InlineData("application/pdf", "document")]

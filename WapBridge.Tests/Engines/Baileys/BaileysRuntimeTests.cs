@@ -67,7 +67,17 @@ public sealed class BaileysRuntimeTests
         Assert.Equal([2, 3000, 1023223821], new BaileysOptions { WaVersion = "2.3000.1023223821" }.ParsedWaVersion()!);
         Assert.Null(new BaileysOptions { WaVersion = "latest" }.ParsedWaVersion());
         Assert.Null(new BaileysOptions().ParsedWaVersion());
-        Assert.Equal(["WapBridge", "Chrome", "1.0"], new BaileysOptions().ParsedBrowser()!);
+        Assert.Equal(["Ubuntu", "Chrome", "22.04.4"], new BaileysOptions().ParsedBrowser()!);
+        Assert.Equal(["Windows", "Edge", "10.0.22631"], new BaileysOptions { Browser = "Windows, Edge, 10.0.22631" }.ParsedBrowser()!);
+    }
+
+    [Fact]
+    public void The_heap_limit_grows_with_the_sessions_per_process_unless_configured()
+    {
+        Assert.Equal(25, new BaileysOptions().SessionsPerProcess);
+        Assert.Equal(256 + 16 * 25, new BaileysOptions().EffectiveNodeHeapLimitMb());
+        Assert.Equal(256 + 16 * 100, new BaileysOptions { SessionsPerProcess = 100 }.EffectiveNodeHeapLimitMb());
+        Assert.Equal(2048, new BaileysOptions { NodeHeapLimitMb = 2048 }.EffectiveNodeHeapLimitMb());
     }
 
     [Fact]

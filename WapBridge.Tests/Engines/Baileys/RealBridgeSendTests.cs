@@ -123,20 +123,29 @@ public sealed class RealBridgeSendTests
             _process = process;
             Url = hello["url"]!.GetValue<string>();
             Preload = hello["preload"]!.GetValue<string>();
+            Account = hello["account"]!.GetValue<string>();
             ChildEnv = hello["childEnv"]!.AsObject().ToDictionary(p => p.Key, p => (string?)p.Value!.GetValue<string>());
         }
 
         public string Url { get; }
         public string Preload { get; }
+
+        /// <summary>The JID of the account the device links to (what a contact's phone addresses us by).</summary>
+        public string Account { get; }
         public Dictionary<string, string?> ChildEnv { get; }
 
-        public static async Task<FakeWhatsApp> StartAsync(string bridgeDir, params string[] registered)
+        public static Task<FakeWhatsApp> StartAsync(string bridgeDir, params string[] registered) => StartAsync(bridgeDir, media: false, registered);
+
+        /// <param name="media">Also run the fake media host (contacts can send media).</param>
+        public static async Task<FakeWhatsApp> StartAsync(string bridgeDir, bool media, params string[] registered)
         {
             var script = Path.Combine(AppContext.BaseDirectory, "Engines", "Baileys", "fake-wa-helper.mjs");
             var info = new ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = false, WorkingDirectory = bridgeDir };
             info.ArgumentList.Add(script);
             info.ArgumentList.Add(bridgeDir);
             info.ArgumentList.Add(string.Join(',', registered));
+            if (media)
+                info.ArgumentList.Add("media");
             var process = Process.Start(info)!;
             var hello = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))
                 ?? throw new InvalidOperationException("the fake WhatsApp server did not start");

@@ -75,4 +75,19 @@ public sealed class RealBridgeTests
         await using var _ = app;
         Assert.Contains("test network guard refused a connection to whatsapp.invalid:80", reason);
     }
+    [Theory]
+    [InlineData(null, "4", 256 + 16 * 4)]
+    [InlineData("300", "4", 300)]
+    public async Task The_bridge_runs_with_the_heap_limit_derived_from_its_sessions_or_the_configured_one(string? configured, string sessions, int expectedMb)
+    {
+        var settings = new Dictionary<string, string?> { ["WapBridge:Engines:Baileys:SessionsPerProcess"] = sessions };
+        if (configured is not null)
+            settings["WapBridge:Engines:Baileys:NodeHeapLimitMb"] = configured;
+        var (app, _, _) = await OpenAndWaitForCloseAsync(settings);
+        await using var _ = app;
+        var ready = Assert.Single(app.Engine().Supervisor.Processes).ReadyInfo!.Value;
+        // V8 adds its young generation (a few MB) to --max-old-space-size; without the flag it would be gigabytes.
+        var limitMb = ready.GetProperty("heapSizeLimit").GetInt64() / (1024.0 * 1024);
+        Assert.InRange(limitMb, expectedMb, expectedMb + 80);
+    }
 }

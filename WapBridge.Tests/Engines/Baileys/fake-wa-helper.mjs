@@ -1,10 +1,13 @@
 // Runs the fake WhatsApp server (baileys-bridge/test-support/fake-wa-server.js) for a C# test: prints
-// {"url","childEnv","preload"} once, then answers one JSON command per stdin line with one JSON line on stdout:
-// {"do":"scan","qr"} links the device; {"do":"decrypted","id","since"?} waits for a message the contact decrypted;
+// {"url","childEnv","preload","account"} once, then answers one JSON command per stdin line with one JSON line on stdout:
+// {"do":"scan","qr"} links the device; {"do":"decrypted","id","since"?} waits for a message the contact decrypted
+// (its text, or its media `field`, `mimetype` and decrypted `mediaLength`);
 // {"do":"retry","from","id"} sends a retry receipt; {"do":"count"} is how many messages were decrypted so far;
 // {"do":"fail_sends","code","to"} refuses the next send to `to` with that error ack; {"do":"timelock","until"} sets
-// the answer to the reach-out timelock query.
-// argv[2]: the baileys-bridge folder.
+// the answer to the reach-out timelock query; {"do":"send","from","message","id"?} sends a proto.Message given as
+// JSON (bytes as base64); {"do":"send_media","from","type","field"?,"base64","mimetype","fields"?} sends media;
+// {"do":"poll_vote","from","pollId","creator","secret","options"} votes on a poll (the vote encrypted with its secret).
+// argv[2]: the baileys-bridge folder; argv[3]: registered numbers (comma separated); argv[4]: "media" starts the media host.
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -14,11 +17,13 @@ const load = (relative) => import(pathToFileURL(path.join(bridgeDir, relative)).
 await load('test-support/fake-wa/loopback-guard.js');
 await load('test-support/fake-wa/quiet-libsignal.js');
 const { startFakeWa, TRUST_TEST_ROOT_PRELOAD } = await load('test-support/fake-wa-server.js');
+const { encryptPollVote } = await load('test-support/fake-wa/poll-vote.js');
+const { proto } = await import(pathToFileURL(path.join(bridgeDir, 'node_modules', 'baileys', 'lib', 'index.js')).href);
 
 const registered = (process.argv[3] ?? '').split(',').filter(Boolean);
-const wa = await startFakeWa({ registered, trustRoot: false });
+const wa = await startFakeWa({ registered, trustRoot: false, media: process.argv[4] === 'media' });
 const write = (message) => process.stdout.write(JSON.stringify(message) + '\n');
-write({ url: wa.url, childEnv: wa.childEnv, preload: pathToFileURL(TRUST_TEST_ROOT_PRELOAD).href });
+write({ url: wa.url, childEnv: wa.childEnv, preload: pathToFileURL(TRUST_TEST_ROOT_PRELOAD).href, account: wa.account.jid });
 
 async function handle(command) {
   switch (command.do) {
@@ -27,7 +32,12 @@ async function handle(command) {
       return {};
     case 'decrypted': {
       const record = await wa.nextDecryptedMessage({ id: command.id, since: command.since ?? 0, timeoutMs: command.timeoutMs ?? 15000 });
-      return { text: record.text, decryptError: record.decryptError ?? null, encType: record.encType };
+      const content = record.message?.deviceSentMessage?.message ?? record.message;
+      const field = ['imageMessage', 'stickerMessage', 'videoMessage', 'ptvMessage', 'audioMessage', 'documentMessage'].find((name) => content?.[name]);
+      return {
+        text: record.text, decryptError: record.decryptError ?? null, encType: record.encType,
+        field: field ?? null, mimetype: field ? content[field].mimetype : null, mediaLength: record.media?.length ?? null,
+      };
     }
     case 'retry':
       wa.sendRetryReceipt(command.from, command.id);
@@ -38,6 +48,20 @@ async function handle(command) {
     case 'timelock':
       wa.setReachoutTimelock({ isActive: true, enforcementEnds: command.until });
       return {};
+    case 'send':
+      return { id: (await wa.sendMessage(command.from, proto.Message.fromObject(command.message), command.id ? { id: command.id } : {})).id };
+    case 'send_media': {
+      const { type, field, base64, mimetype, fields } = command;
+      return { id: (await wa.sendMedia(command.from, { type, field, bytes: Buffer.from(base64, 'base64'), mimetype, fields })).id };
+    }
+    case 'poll_vote': {
+      const voterJid = `${command.from}@s.whatsapp.net`;
+      const vote = encryptPollVote(command.options, { pollMsgId: command.pollId, pollCreatorJid: command.creator, voterJid, pollEncKey: Buffer.from(command.secret, 'base64') });
+      const message = proto.Message.fromObject({
+        pollUpdateMessage: { pollCreationMessageKey: { remoteJid: wa.account.jid, fromMe: true, id: command.pollId }, vote, senderTimestampMs: Date.now() },
+      });
+      return { id: (await wa.sendMessage(command.from, message)).id };
+    }
     case 'count':
       return { count: wa.decrypted.length };
     default:
