@@ -6,7 +6,8 @@ import '../test-support/fake-wa/quiet-libsignal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { proto } from 'baileys';
 import { startFakeWa, TRUST_TEST_ROOT_PRELOAD } from '../test-support/fake-wa-server.js';
@@ -20,8 +21,12 @@ const SESSION = 'INST-01-0000001';
 const TEST_TIMEOUT = { timeout: 90000 };
 
 async function linkedBridge(t, wa, authStore = new FakeHostAuthStore()) {
-  const bridge = spawnBridge({ authStore, nodeArgs: ['--import', TRUST_TEST_ROOT_PRELOAD], env: wa.childEnv });
-  t.after(() => bridge.kill());
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bridge-types-'));
+  const bridge = spawnBridge({ authStore, nodeArgs: ['--import', TRUST_TEST_ROOT_PRELOAD], env: { ...wa.childEnv, WAPBRIDGE_BRIDGE_DATA_DIR: dataDir } });
+  t.after(() => {
+    bridge.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   await bridge.waitFor((m) => m.type === 'ready');
   const response = await bridge.request('open', { session: SESSION, webSocketUrl: wa.url }, { timeoutMs: 20000 });
   assert.equal(response.ok, true, JSON.stringify(response));
@@ -86,10 +91,13 @@ test('a round video note is downloaded like any video', TEST_TIMEOUT, async (t) 
   const message = await messageWithId(bridge, id);
   assert.ok(message.data.raw.message.ptvMessage, 'the message is a ptvMessage');
   assert.equal(message.data.mediaPending, true);
-  const media = record('fake-wa-ptv', await bridge.waitForEvent(SESSION, 'message_media', (d) => d.raw.key.id === id, { timeoutMs: 20000 }));
+  const media = await bridge.waitForEvent(SESSION, 'message_media', (d) => d.raw.key.id === id, { timeoutMs: 20000 });
   assert.equal(media.data.mediaError, undefined);
-  assert.deepEqual(Buffer.from(media.data.media.base64, 'base64'), bytes);
+  const downloaded = readFileSync(media.data.media.path);
+  assert.deepEqual(downloaded, bytes);
   assert.equal(media.data.media.mimetype, 'video/mp4');
+  // Fixtures keep the bytes themselves: the file is gone with the test's data folder.
+  record('fake-wa-ptv', { data: { ...media.data, media: { base64: downloaded.toString('base64'), mimetype: media.data.media.mimetype } } });
 });
 
 test('poll votes are decrypted with the poll\'s secret: ours from the host\'s sent messages, a contact\'s from its creation', TEST_TIMEOUT, async (t) => {
