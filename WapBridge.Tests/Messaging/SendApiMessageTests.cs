@@ -207,6 +207,27 @@ public abstract class SendApiMessageTests(WapBridgeApp app)
     }
 
     [Fact]
+    public async Task A_national_number_a_digit_short_is_refused_with_the_reason_and_the_trunk_zero_never_survives()
+    {
+        app.SkipIfUnavailable();
+        var sender = await app.CreateConnectedAsync(defaultCountry: "TZ");
+
+        var shortOne = await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = "075520010", message = "hi" });
+        Assert.Equal(417, shortOne.Status);
+        Assert.Equal("to_number", shortOne.ErrorField);
+        Assert.Equal("invalid_phone_number", shortOne.ErrorCode);
+        Assert.Contains("'075520010' is too short for Tanzania (+255)", shortOne.Body!["error"]!["message"]!.GetValue<string>());
+        Assert.Contains("too short for Tanzania", shortOne.Body!["_server_messages"]!.GetValue<string>());
+        var invalidForCountry = await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = "+255 555 200100", message = "hi" });
+        Assert.Equal(417, invalidForCountry.Status);
+        Assert.Contains("is not a valid number for Tanzania (+255)", invalidForCountry.Body!["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(0, (await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages")).EnsureOk().Message!["total"]!.GetValue<int>());
+
+        var national = (await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = "0755200100", message = "hi" })).EnsureOk();
+        Assert.Equal("255755200100", national.Message!["to"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Idempotent_retry_sends_once()
     {
         app.SkipIfUnavailable();
