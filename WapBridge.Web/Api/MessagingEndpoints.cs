@@ -70,7 +70,9 @@ public static class MessagingEndpoints
                     await messages.RecordRejectedAsync(request, e, call.Aborted);
                     return new ErpnextGatewayResult(false, new ServiceResult(false, null, e.Message), null);
                 }
-            });
+            },
+            // ERPNext's SMS Settings add static parameters of the user's choosing to every request.
+            quietAboutUnknownArguments: true);
 
         api.MapFrappeMethod<MessageStatusArgs, MessageRecord>(Prefix + "message_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "One message's record and status, by its id",

@@ -46,6 +46,9 @@ public static class FrappeBinder
             MediaArguments = _parameters.Where(p => p.Type == typeof(MediaUpload)).Select(p => p.Name).ToArray();
         }
 
+        /// <summary>Every argument the record takes, by its API name.</summary>
+        public IReadOnlyList<string> Names => _parameters.Select(p => p.Name).ToArray();
+
         /// <summary>Arguments that carry a file, streamed into the media store.</summary>
         public IReadOnlyList<string> MediaArguments { get; }
 

@@ -46,13 +46,14 @@ public static class FrappeMethods
         string authorizationPolicy,
         string summary,
         Func<TArgs, FrappeCall, Task<TResult>> handler,
-        FrappeBody body = FrappeBody.Arguments)
+        FrappeBody body = FrappeBody.Arguments,
+        bool quietAboutUnknownArguments = false)
         where TArgs : notnull
     {
         var module = method.Split('.') is { Length: >= 4 } parts ? parts[^2] : "api";
         // Built now, so that an arguments type the binder cannot read stops the start-up, not a request.
         var shape = FrappeBinder.ShapeOf<TArgs>();
-        RequestDelegate run = context => RunAsync(context, method, verbs, shape, body, handler);
+        RequestDelegate run = context => RunAsync(context, method, verbs, shape, body, handler, quietAboutUnknownArguments);
 
         app.MapMethods(VersionedMethodPrefix + method, [HttpMethods.Get, HttpMethods.Post], run)
             .ExcludeFromDescription()
@@ -104,7 +105,7 @@ public static class FrappeMethods
     }
 
     private static async Task RunAsync<TArgs, TResult>(HttpContext context, string method, FrappeVerbs verbs, FrappeBinder.ArgumentsShape shape,
-        FrappeBody bodyKind, Func<TArgs, FrappeCall, Task<TResult>> handler)
+        FrappeBody bodyKind, Func<TArgs, FrappeCall, Task<TResult>> handler, bool quietAboutUnknownArguments)
     {
         if (verbs == FrappeVerbs.PostOnly && !HttpMethods.IsPost(context.Request.Method))
         {
@@ -120,7 +121,7 @@ public static class FrappeMethods
         var request = new RequestState(limit, setting, body);
         try
         {
-            await AnswerAsync(context, method, shape, handler, api, request);
+            await AnswerAsync(context, method, shape, handler, api, request, quietAboutUnknownArguments);
         }
         finally
         {
@@ -141,7 +142,7 @@ public static class FrappeMethods
     }
 
     private static async Task AnswerAsync<TArgs, TResult>(HttpContext context, string method, FrappeBinder.ArgumentsShape shape,
-        Func<TArgs, FrappeCall, Task<TResult>> handler, ApiOptions api, RequestState request)
+        Func<TArgs, FrappeCall, Task<TResult>> handler, ApiOptions api, RequestState request, bool quietAboutUnknownArguments)
     {
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Api");
         var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
@@ -149,6 +150,7 @@ public static class FrappeMethods
         FrappeCall? call = null;
         int status;
         string responseBody;
+        IReadOnlyList<string> notes = [];
         try
         {
             if (context.Request.ContentLength > request.Limit)
@@ -172,6 +174,8 @@ public static class FrappeMethods
                 throw WapBridgeException.Invalid("body", "unreadable_body", $"The request body cannot be read: {e.Message}");
             }
 
+            if (!quietAboutUnknownArguments)
+                notes = NoteUnknownArguments(arguments, shape, method, logger);
             call = new FrappeCall(context);
             if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers[IdempotencyHeader].ToString() is { Length: > 0 } key)
             {
@@ -199,11 +203,12 @@ public static class FrappeMethods
             var args = FrappeBinder.Bind<TArgs>(arguments);
             var result = await handler(args, call);
             status = StatusCodes.Status200OK;
-            responseBody = JsonSerializer.Serialize(new FrappeEnvelope<TResult>(result), FrappeJson.Options);
+            responseBody = JsonSerializer.Serialize(new FrappeEnvelope<TResult>(result, notes.Count == 0 ? null
+                : UnknownArguments.ServerMessages(notes.Select(n => (n, FrappeError.UnknownArgumentIndicator)))), FrappeJson.Options);
         }
         catch (WapBridgeException e)
         {
-            (status, responseBody) = Render(FrappeError.From(e));
+            (status, responseBody) = Render(FrappeError.From(e), notes);
         }
         catch (BodyTooLargeException e)
         {
@@ -251,8 +256,17 @@ public static class FrappeMethods
                 MediaValidator.Largest(context.RequestServices.GetRequiredService<IOptions<MessagingOptions>>().Value.MediaLimits),
                 api.MaxBulkBodyBytes, nameof(ApiOptions.MaxBulkBodyBytes));
 
-    private static (int Status, string Body) Render(FrappeError error) =>
-        (error.Status, JsonSerializer.Serialize(error.ToBody(), FrappeJson.Options));
+    private static (int Status, string Body) Render(FrappeError error, IReadOnlyList<string>? notes = null) =>
+        (error.Status, JsonSerializer.Serialize(error.ToBody(notes), FrappeJson.Options));
+
+    private static IReadOnlyList<string> NoteUnknownArguments(FrappeArgumentSet arguments, FrappeBinder.ArgumentsShape shape, string method, ILogger logger)
+    {
+        var unknown = UnknownArguments.Find(arguments.Names, shape.Names);
+        foreach (var (name, suggestion) in unknown)
+            logger.LogInformation("{Method} ignored the unknown argument {Argument} (closest known: {Suggestion})",
+                method, name.Length <= 64 ? name : name[..64], suggestion);
+        return unknown.Select(u => UnknownArguments.Note(u, shape.Names)).ToList();
+    }
 
     private static Task WriteJsonAsync(HttpContext context, int status, string body)
     {
