@@ -59,25 +59,41 @@ public static class FrappeMethods
             .ExcludeFromDescription()
             .RequireAuthorization(authorizationPolicy)
             .RequireRateLimiting(ApiRateLimiting.PolicyName);
+        if (verbs == FrappeVerbs.PostOnly)
+        {
+            // Answered (403, as Frappe does) but not described: the document lists the verbs that work.
+            app.MapMethods(MethodPrefix + method, [HttpMethods.Get], run)
+                .ExcludeFromDescription()
+                .RequireAuthorization(authorizationPolicy)
+                .RequireRateLimiting(ApiRateLimiting.PolicyName);
+        }
 
         // A Delegate (not a RequestDelegate) so that minimal-API metadata, and with it OpenAPI, applies.
         Delegate described = (Func<HttpContext, Task>)(context => run(context));
-        return app.MapMethods(MethodPrefix + method, [HttpMethods.Get, HttpMethods.Post], described)
+        string[] describedVerbs = verbs == FrappeVerbs.PostOnly ? [HttpMethods.Post] : [HttpMethods.Get, HttpMethods.Post];
+        return app.MapMethods(MethodPrefix + method, describedVerbs, described)
             .WithName(method)
             .WithTags(module)
             .WithSummary(summary)
-            .WithDescription(verbs == FrappeVerbs.PostOnly ? "POST only; GET answers 403." : "GET or POST.")
+            .WithDescription(verbs == FrappeVerbs.PostOnly ? "POST only (a GET answers 403)." : "GET (arguments in the query string) or POST.")
             // Described by a transformer, not Accepts(): Accepts metadata would also filter requests by Content-Type,
             // and ERPNext sends GETs without one and bodies labelled with the wrong one.
             .AddOpenApiOperationTransformer(async (operation, context, ct) =>
             {
                 var schema = await context.GetOrCreateSchemaAsync(typeof(TArgs), null, ct);
+                var example = FrappeOpenApi.Example(shape);
+                if (HttpMethods.IsGet(context.Description.HttpMethod ?? ""))
+                {
+                    operation.Parameters = FrappeOpenApi.QueryParameters(schema, shape, example);
+                    return;
+                }
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Description = "Arguments as a JSON object, or as form fields / query parameters.",
+                    Required = shape.Required.Count > 0,
                     Content = new Dictionary<string, OpenApiMediaType>
                     {
-                        ["application/json"] = new() { Schema = schema },
+                        ["application/json"] = new() { Schema = schema, Example = example },
                         ["application/x-www-form-urlencoded"] = new() { Schema = schema },
                     },
                 };
