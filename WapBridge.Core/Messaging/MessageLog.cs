@@ -52,10 +52,9 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
         }
         if (!string.IsNullOrWhiteSpace(filter.Number))
         {
-            var number = new string(filter.Number.Where(char.IsAsciiDigit).ToArray());
-            if (number.Length == 0)
-                throw WapBridgeException.Invalid("number", "invalid_phone_number", "number must contain digits");
-            query = query.Where(m => m.ToNumber == number || m.FromNumber == number);
+            // Digits only, so the pattern needs no escaping; the customer's index bounds the scan the LIKE makes.
+            var pattern = "%" + NumberFilterDigits(filter.Number) + "%";
+            query = query.Where(m => EF.Functions.Like(m.ToNumber!, pattern) || EF.Functions.Like(m.FromNumber!, pattern));
         }
         if (!string.IsNullOrWhiteSpace(filter.Campaign))
         {
@@ -74,6 +73,26 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
         var total = await query.CountAsync(ct);
         var rows = await Project(db, query.OrderByDescending(m => m.Id).Skip(paging.Offset).Take(paging.Limit)).ToListAsync(ct);
         return new PagedList<MessageRecord>(rows, total, paging.Limit, paging.Offset);
+    }
+
+    /// <summary>
+    /// The digits a stored number (digits-only E.164) contains for what people type: <c>+255755…</c>, <c>255755…</c>,
+    /// <c>00255755…</c>, a WhatsApp id, a national <c>0755…</c> (whose trunk 0 is not in the stored number) or a few
+    /// digits from anywhere in it.
+    /// </summary>
+    internal static string NumberFilterDigits(string input)
+    {
+        var text = input.Trim();
+        if (text.IndexOf('@') is var at and >= 0)
+            text = text[..at];
+        var digits = new string(text.Where(char.IsAsciiDigit).ToArray());
+        if (digits.Length == 0)
+            throw WapBridgeException.Invalid("number", "invalid_phone_number", "number must contain digits, e.g. 0755123456, +255755123456 or 5520");
+        if (text.StartsWith('+'))
+            return digits;
+        if (digits.StartsWith("00", StringComparison.Ordinal) && digits.Length > 2)
+            return digits[2..];
+        return digits.Length > 1 && digits[0] == '0' ? digits[1..] : digits;
     }
 
     private static IQueryable<MessageRecord> Project(WapBridgeDbContext db, IQueryable<Message> query) =>

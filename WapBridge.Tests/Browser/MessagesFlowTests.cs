@@ -68,6 +68,12 @@ public sealed class MessagesFlowTests
         await Expect(page.Locator("[data-testid=send-to]")).ToContainTextAsync("to_number");
         await Expect(page.GetByTestId("send-outcome")).ToHaveCountAsync(0);
 
+        // A national number a digit short (the instance's country is TZ): the reason, in words.
+        await page.Locator("[data-testid=send-to] input").FillAsync("075520010");
+        await page.GetByTestId("send-submit").ClickAsync();
+        await Expect(page.Locator("[data-testid=send-to]")).ToContainTextAsync("too short for Tanzania (+255)");
+        await Expect(page.GetByTestId("send-outcome")).ToHaveCountAsync(0);
+
         await page.Locator("[data-testid=send-to] input").FillAsync("+255 755 123 456");
         await page.GetByTestId("send-submit").ClickAsync();
         await Expect(page.GetByTestId("send-outcome")).ToBeVisibleAsync();

@@ -63,6 +63,25 @@ public sealed class CampaignApiTests(SqliteCampaignApp app) : IClassFixture<Sqli
     }
 
     [Fact]
+    public async Task Impossible_numbers_are_invalid_recipients_with_the_reason()
+    {
+        var sender = await app.CreateConnectedAsync(defaultCountry: "TZ");
+        var create = (await sender.Client.CallAsync(P + "create_and_start_campaign", new
+        {
+            instance_id = sender.InstanceId, message = "Hello", recipients = new[] { "075520010", "0755200100", "+254 12" }, throttle = NoSpacing,
+        })).EnsureOk().Message!;
+
+        Assert.Equal(1, create["total"]!.GetValue<int>());
+        var invalid = create["invalid"]!.AsArray().ToDictionary(i => i!["input"]!.GetValue<string>(), i => i!["error"]!.GetValue<string>());
+        Assert.Contains("too short for Tanzania (+255)", invalid["075520010"]);
+        Assert.Contains("too short for Kenya (+254)", invalid["+254 12"]);
+        var recipients = (await sender.Client.CallAsync(P + "campaign_recipients", new { campaign = create["campaign"]!.GetValue<string>(), state = "invalid" }))
+            .EnsureOk().Message!["data"]!.AsArray();
+        Assert.Equal(2, recipients.Count);
+        Assert.Contains(recipients, r => r!["error"]!.GetValue<string>().Contains("too short for Tanzania (+255)"));
+    }
+
+    [Fact]
     public async Task A_campaign_runs_to_completion_with_variables_invalid_and_duplicate_rows_reported()
     {
         var sender = await app.CreateConnectedAsync(defaultCountry: "TZ");

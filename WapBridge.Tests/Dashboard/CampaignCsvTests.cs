@@ -65,6 +65,16 @@ public sealed class CampaignCsvTests
     }
 
     [Fact]
+    public void The_preview_refuses_a_national_number_a_digit_short_and_drops_the_trunk_zero()
+    {
+        var draft = RecipientDraft.Build(CampaignCsv.ParseLines("075520010\n0755200100"), false, 0, "TZ", "Hello");
+
+        var invalid = Assert.Single(draft.Invalid);
+        Assert.Contains("too short for Tanzania (+255)", invalid.Error);
+        Assert.Equal("255755200100", Assert.Single(draft.Recipients, r => r.Sendable).Number);
+    }
+
+    [Fact]
     public void Invalid_numbers_duplicates_and_rows_missing_a_variable_are_reported_with_their_line()
     {
         var rows = CampaignCsv.Parse("number,name\n0755000001,Asha\nabc,Juma\n0755000001,Asha again\n0755000004,\n12,Tiny\n");

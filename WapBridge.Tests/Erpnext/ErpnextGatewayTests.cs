@@ -111,6 +111,21 @@ public abstract class ErpnextGatewayTests(WapBridgeApp app)
     }
 
     [Fact]
+    public async Task A_receiver_a_digit_short_answers_200_not_ok_with_the_reason()
+    {
+        app.SkipIfUnavailable();
+        var sender = await app.CreateConnectedAsync(defaultCountry: "TZ");
+        var answer = await sender.Client.SendRawAsync(HttpMethod.Post, Gateway,
+            $"message=Stock+low&instance_id={sender.InstanceId}&to_number=075520010", "application/x-www-form-urlencoded", Headers(sender));
+
+        Assert.Equal(200, answer.Status);
+        Assert.False(answer.Message!["ok"]!.GetValue<bool>());
+        Assert.Contains("too short for Tanzania (+255)", answer.Message!["service"]!["error"]!.GetValue<string>());
+        var failed = Assert.Single((await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { status = "failed" })).EnsureOk().Message!["data"]!.AsArray())!;
+        Assert.Contains("too short for Tanzania", failed["error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Html_is_turned_into_whatsapp_text()
     {
         app.SkipIfUnavailable();

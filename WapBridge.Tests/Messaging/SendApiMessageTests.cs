@@ -207,6 +207,53 @@ public abstract class SendApiMessageTests(WapBridgeApp app)
     }
 
     [Fact]
+    public async Task A_national_number_a_digit_short_is_refused_with_the_reason_and_the_trunk_zero_never_survives()
+    {
+        app.SkipIfUnavailable();
+        var sender = await app.CreateConnectedAsync(defaultCountry: "TZ");
+
+        var shortOne = await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = "075520010", message = "hi" });
+        Assert.Equal(417, shortOne.Status);
+        Assert.Equal("to_number", shortOne.ErrorField);
+        Assert.Equal("invalid_phone_number", shortOne.ErrorCode);
+        Assert.Contains("'075520010' is too short for Tanzania (+255)", shortOne.Body!["error"]!["message"]!.GetValue<string>());
+        Assert.Contains("too short for Tanzania", shortOne.Body!["_server_messages"]!.GetValue<string>());
+        var invalidForCountry = await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = "+255 555 200100", message = "hi" });
+        Assert.Equal(417, invalidForCountry.Status);
+        Assert.Contains("is not a valid number for Tanzania (+255)", invalidForCountry.Body!["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(0, (await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages")).EnsureOk().Message!["total"]!.GetValue<int>());
+
+        var national = (await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = "0755200100", message = "hi" })).EnsureOk();
+        Assert.Equal("255755200100", national.Message!["to"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("0755200100")]
+    [InlineData("+255755200100")]
+    [InlineData("255755200100")]
+    [InlineData("00255755200100")]
+    [InlineData("(0755) 200-100")]
+    [InlineData("255755200100@c.us")]
+    [InlineData("5520")]
+    [InlineData("0755 2")]
+    public async Task The_number_filter_matches_national_international_and_partial_forms(string typed)
+    {
+        app.SkipIfUnavailable();
+        // The sender's own number is in every outbound row: one that none of the typed forms matches.
+        var sender = await app.CreateConnectedAsync(phone: "255765431098", defaultCountry: "TZ");
+        foreach (var to in new[] { "255755200100", "255757111111" })
+            (await sender.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = sender.InstanceId, to_number = to, message = "hi", wait = 0 })).EnsureOk();
+        (await sender.Client.CallAsync("wap_bridge.api.simulator.inbound_message", new { instance_id = sender.InstanceId, from_number = "255755200100", message = "reply" })).EnsureOk();
+
+        var found = (await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { number = typed })).EnsureOk().Message!;
+
+        Assert.Equal(2, found["total"]!.GetValue<int>());
+        Assert.All(found["data"]!.AsArray(), m => Assert.Contains("255755200100", new[] { m!["to"]?.GetValue<string>(), m["from"]?.GetValue<string>() }));
+        var none = (await sender.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { number = "0799887766" })).EnsureOk().Message!;
+        Assert.Equal(0, none["total"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Idempotent_retry_sends_once()
     {
         app.SkipIfUnavailable();

@@ -17,6 +17,8 @@ public sealed class WhatsAppNumbersTests
     [InlineData("255755123456@s.whatsapp.net", null, "255755123456")]
     [InlineData("+1 (415) 555-2671", "TZ", "14155552671")]
     [InlineData("0712 345678", "KE", "254712345678")]
+    [InlineData("0755200100", "TZ", "255755200100")]
+    [InlineData("+255 0755 200100", "TZ", "255755200100")]
     public void Accepted_forms_normalise_to_digits_only_e164(string input, string? country, string expected) =>
         Assert.Equal(expected, WhatsAppNumbers.Normalize(input, "to_number", country));
 
@@ -32,6 +34,21 @@ public sealed class WhatsAppNumbersTests
         var error = Assert.Throws<WapBridgeException>(() => WhatsAppNumbers.Normalize(input, "to_number"));
         Assert.Equal("to_number", error.Field);
         Assert.Equal("invalid_phone_number", error.Code);
+    }
+
+    [Theory]
+    [InlineData("075520010", "TZ", "is too short for Tanzania (+255)")]
+    [InlineData("+25575520010", null, "is too short for Tanzania (+255)")]
+    [InlineData("07552001000", "TZ", "is too long for Tanzania (+255)")]
+    [InlineData("255755200100999", null, "is too long for Tanzania (+255)")]
+    [InlineData("+255 555 200100", "TZ", "is not a valid number for Tanzania (+255)")]
+    [InlineData("+999123456789", null, "has an invalid country code")]
+    [InlineData("755200100", null, "is too short for Russia (+7); without a + or a default country, a number must start with its country code")]
+    public void Impossible_numbers_name_the_reason(string input, string? country, string reason)
+    {
+        var error = Assert.Throws<WapBridgeException>(() => WhatsAppNumbers.Normalize(input, "to_number", country));
+        Assert.Equal("to_number", error.Field);
+        Assert.Contains($"'{input}' {reason}", error.Message);
     }
 
     [Fact]

@@ -5,15 +5,15 @@ using WapBridge.Web.Hosting;
 
 namespace WapBridge.Web.Api;
 
-public sealed record CreateCustomerArgs(string? Name, string? Email, string? MaxInstances, string? MaxRecipientsPerCampaign, string? MaxMediaBytesPerMessage);
-public sealed record UpdateCustomerArgs(string? Customer, string? Name, string? Email, string? MaxInstances, string? MaxRecipientsPerCampaign,
+public sealed record CreateCustomerArgs([FrappeRequired] string? Name, [FrappeRequired] string? Email, string? MaxInstances, string? MaxRecipientsPerCampaign, string? MaxMediaBytesPerMessage);
+public sealed record UpdateCustomerArgs([FrappeRequired] string? Customer, string? Name, string? Email, string? MaxInstances, string? MaxRecipientsPerCampaign,
     string? MaxMediaBytesPerMessage);
 /// <summary>The quotas are the customer's own; null means it follows the server's default (<c>WapBridge:Accounts:Quotas</c>).</summary>
 public sealed record CustomerResult(string Customer, string Name, string Email, int? MaxInstances, int? MaxRecipientsPerCampaign, long? MaxMediaBytesPerMessage)
 {
     public static CustomerResult From(Customer c) => new(c.Code, c.Name, c.Email, c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage);
 }
-public sealed record CreateApiKeyArgs(string? Customer, string? Label, bool? IsAdmin);
+public sealed record CreateApiKeyArgs([FrappeRequired] string? Customer, string? Label, bool? IsAdmin);
 public sealed record ApiKeyResult(string ApiKey, string ApiSecret, string Customer, string Label, string Authorization, bool IsAdmin);
 public sealed record SetupTokenResult(string SetupToken, DateTimeOffset ExpiresAt, string RegisterUrl);
 public sealed record ListArgs(int? Limit, int? Offset);

@@ -6,13 +6,13 @@ using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record CreateCampaignArgs(string? InstanceId, string? CampaignName, string? Message, JsonNode? Recipients, MediaUpload? MediaData,
+public sealed record CreateCampaignArgs([FrappeRequired] string? InstanceId, string? CampaignName, string? Message, [FrappeRequired] JsonNode? Recipients, MediaUpload? MediaData,
     string? MimeType, string? Filename, string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle);
 public sealed record CampaignCreated(bool Ok, string Campaign, string Status, int Total, IReadOnlyList<InvalidRecipient> Invalid, int Duplicates, int Skipped);
-public sealed record CampaignArgs(string? Campaign);
-public sealed record AddRecipientsArgs(string? Campaign, JsonNode? Recipients);
+public sealed record CampaignArgs([FrappeRequired] string? Campaign);
+public sealed record AddRecipientsArgs([FrappeRequired] string? Campaign, [FrappeRequired] JsonNode? Recipients);
 public sealed record ListCampaignsArgs(string? Status, int? Limit, int? Offset);
-public sealed record CampaignRecipientsArgs(string? Campaign, string? State, int? Limit, int? Offset);
+public sealed record CampaignRecipientsArgs([FrappeRequired] string? Campaign, string? State, int? Limit, int? Offset);
 
 /// <summary>Contract §3: the five seed methods and ours.</summary>
 public static class CampaignEndpoints

@@ -5,8 +5,8 @@ using WapBridge.Web.Api.Frappe;
 namespace WapBridge.Web.Api;
 
 public sealed record CreateInstanceArgs(string? Name, string? Engine, string? DefaultCountry);
-public sealed record InstanceArgs(string? InstanceId);
-public sealed record PairingCodeArgs(string? InstanceId, string? PhoneNumber);
+public sealed record InstanceArgs([FrappeRequired] string? InstanceId);
+public sealed record PairingCodeArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber);
 public sealed record InstanceCreated(string InstanceId, string Status, string Name, string Engine);
 public sealed record InstanceStatus(string InstanceId, string Name, string Engine, string Status, string? PhoneNumber, string? PushName,
     DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt, bool IsSimulator)

@@ -6,7 +6,7 @@ using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record SendApiMessageArgs(string? FromNumber, string? ToNumber, string? Message, MediaUpload? MediaData, string? MimeType,
+public sealed record SendApiMessageArgs(string? FromNumber, [FrappeRequired] string? ToNumber, string? Message, MediaUpload? MediaData, string? MimeType,
     string? Filename, string? Caption, string? InstanceId, int? Wait);
 
 public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
@@ -16,9 +16,9 @@ public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
 public sealed record SendApiMessageResult(bool Ok, string Id, string Status, string InstanceId, string To, ServiceResult Service,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
-public sealed record MessageStatusArgs(string? Id);
+public sealed record MessageStatusArgs([FrappeRequired] string? Id);
 
-public sealed record ErpnextGatewayArgs(string? ToNumber, string? Message, string? InstanceId);
+public sealed record ErpnextGatewayArgs([FrappeRequired] string? ToNumber, [FrappeRequired] string? Message, string? InstanceId);
 
 public sealed record ErpnextGatewayResult(bool Ok, ServiceResult Service,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Status);
@@ -70,7 +70,9 @@ public static class MessagingEndpoints
                     await messages.RecordRejectedAsync(request, e, call.Aborted);
                     return new ErpnextGatewayResult(false, new ServiceResult(false, null, e.Message), null);
                 }
-            });
+            },
+            // ERPNext's SMS Settings add static parameters of the user's choosing to every request.
+            quietAboutUnknownArguments: true);
 
         api.MapFrappeMethod<MessageStatusArgs, MessageRecord>(Prefix + "message_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "One message's record and status, by its id",

@@ -7,7 +7,7 @@ namespace WapBridge.Web.Api;
 public sealed record GetWebhookArgs(string? InstanceId);
 public sealed record SetWebhookArgs(string? Url, string? Secret, bool? GenerateSecret, List<string>? Events, string? InstanceId);
 public sealed record ListDeliveriesArgs(string? State, string? Event, int? Limit, int? Offset);
-public sealed record RedeliverArgs(long? Delivery);
+public sealed record RedeliverArgs([FrappeRequired] long? Delivery);
 
 /// <summary>Contract §6 webhook settings and the delivery log.</summary>
 public static class SettingsEndpoints

@@ -8,11 +8,11 @@ using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record ScanQrArgs(string? InstanceId, string? PhoneNumber, string? PushName);
+public sealed record ScanQrArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber, string? PushName);
 public sealed record InboundMessageArgs(string? InstanceId, string? FromNumber, string? Message, string? MediaData, string? MimeType,
     string? Filename, string? Caption, string? PushName, string? FromLid, string? GroupId, string? QuotedId);
 public sealed record InboundInjected(string Id, string InstanceId);
-public sealed record InboundMessagesArgs(string? InstanceId, List<InboundMessageArgs?>? Messages);
+public sealed record InboundMessagesArgs([FrappeRequired] string? InstanceId, [FrappeRequired] List<InboundMessageArgs?>? Messages);
 public sealed record InboundBatchInjected(string InstanceId, IReadOnlyList<string> Ids);
 
 /// <summary>Contract §6 simulator methods: stand-ins for a phone, only on simulator instances.</summary>

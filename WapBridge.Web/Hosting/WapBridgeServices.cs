@@ -185,7 +185,8 @@ public static class WapBridgeServices
             doc.Info.Description = "Frappe-style WhatsApp gateway API. Authenticate with 'Authorization: token <api_key>:<api_secret>'. "
                 + "Every method answers under /api/method/ and /api/v1/method/; success is {\"message\": …}; errors carry exc_type, exception, _server_messages and error.";
             return Task.CompletedTask;
-        }).AddSchemaTransformer(MediaArgumentSchema.Describe));
+        }).AddSchemaTransformer(MediaArgumentSchema.Describe).AddSchemaTransformer(FrappeOpenApi.DescribeArguments)
+            .AddDocumentTransformer(FrappeOpenApi.DescribeSecurity));
 
         var nodeId = configuration.GetSection(NodeOptions.Section).Get<NodeOptions>()?.Id ?? new NodeOptions().Id;
         services.AddWapBridgeHangfire(database, dataDir, hangfire, nodeId);
@@ -221,7 +222,10 @@ public static class WapBridgeServices
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync });
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/api-reference", o => o.WithTitle("WapBridge API").WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
+        // Self-contained: served from this server only (no fonts, CDN, proxy, telemetry or cloud client), so it works offline.
+        app.MapScalarApiReference("/api-reference", o => o.WithTitle("WapBridge API").WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .DisableDefaultFonts().DisableTelemetry().DisableAgent().DisableMcp().HideClientButton().HideDeveloperTools()
+            .AddPreferredSecuritySchemes(FrappeOpenApi.TokenScheme));
         app.MapWapBridgeApi();
         app.MapWapBridgeHangfireDashboard();
         app.MapWapBridgeDashboard();

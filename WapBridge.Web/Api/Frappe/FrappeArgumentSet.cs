@@ -50,6 +50,9 @@ public sealed class FrappeArgumentSet : IAsyncDisposable
 
     internal bool TryGetExact(string name, out RawArgument value) => _arguments.TryGetValue(name, out value);
 
+    /// <summary>The names as sent, in the order first sent.</summary>
+    public IEnumerable<string> Names => _arguments.Keys;
+
     internal void Own(JsonDocument document) => _documents.Add(document);
 
     internal void Own(MediaUpload upload) => _uploads.Add(upload);

@@ -24,6 +24,9 @@ public static class FrappeBinder
 
     private static ArgumentsShape ShapeOf(Type type) => Shapes.GetOrAdd(type, t => new ArgumentsShape(t));
 
+    /// <summary>The shape of a type some method takes as its arguments (or inside them); null for any other type.</summary>
+    public static ArgumentsShape? DescribedShape(Type type) => Shapes.GetValueOrDefault(type);
+
     public static TArgs Bind<TArgs>(FrappeArgumentSet arguments) =>
         (TArgs)ShapeOf<TArgs>().Create(name => arguments.TryGet(name, out var value) ? value : null, "");
 
@@ -41,10 +44,20 @@ public static class FrappeBinder
             _parameters = _constructor.GetParameters()
                 .Select(p => (naming.ConvertName(p.Name!), p.ParameterType))
                 .ToArray();
+            Required = _constructor.GetParameters()
+                .Where(p => p.IsDefined(typeof(FrappeRequiredAttribute), false))
+                .Select(p => naming.ConvertName(p.Name!))
+                .ToHashSet(StringComparer.Ordinal);
             foreach (var (name, parameterType) in _parameters)
                 Check(parameterType, $"{type.Name}.{name}");
             MediaArguments = _parameters.Where(p => p.Type == typeof(MediaUpload)).Select(p => p.Name).ToArray();
         }
+
+        /// <summary>The arguments marked <see cref="FrappeRequiredAttribute"/>: what the OpenAPI document lists as required.</summary>
+        public IReadOnlySet<string> Required { get; }
+
+        /// <summary>Every argument the record takes, by its API name.</summary>
+        public IReadOnlyList<string> Names => _parameters.Select(p => p.Name).ToArray();
 
         /// <summary>Arguments that carry a file, streamed into the media store.</summary>
         public IReadOnlyList<string> MediaArguments { get; }

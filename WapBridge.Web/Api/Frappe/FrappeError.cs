@@ -55,14 +55,16 @@ public sealed record FrappeError(int Status, string ExcType, string Code, string
         new(StatusCodes.Status500InternalServerError, "Exception", "internal_error",
             $"An unexpected error occurred; quote error id {errorId} when reporting it.", null, errorId);
 
-    public FrappeErrorBody ToBody()
+    /// <param name="notes">Warnings that go with the error, such as arguments the method ignored.</param>
+    public FrappeErrorBody ToBody(IReadOnlyList<string>? notes = null)
     {
-        // Frappe serialises _server_messages as a JSON list of JSON-encoded message objects, with Python's separators.
-        var inner = "{\"message\": " + JsonSerializer.Serialize(Message, FrappeJson.Options) + ", \"indicator\": \"red\"}";
-        var serverMessages = "[" + JsonSerializer.Serialize(inner, FrappeJson.Options) + "]";
+        var serverMessages = UnknownArguments.ServerMessages(
+            new[] { (Message, "red") }.Concat((notes ?? []).Select(n => (n, UnknownArgumentIndicator))));
         return new FrappeErrorBody(ExcType, $"wap_bridge.exceptions.{ExcType}: {Message}", serverMessages,
             new FrappeErrorDetail(Code, Message, Field, ErrorId));
     }
+
+    internal const string UnknownArgumentIndicator = "orange";
 
     public async Task WriteAsync(HttpContext context)
     {

@@ -46,37 +46,54 @@ public static class FrappeMethods
         string authorizationPolicy,
         string summary,
         Func<TArgs, FrappeCall, Task<TResult>> handler,
-        FrappeBody body = FrappeBody.Arguments)
+        FrappeBody body = FrappeBody.Arguments,
+        bool quietAboutUnknownArguments = false)
         where TArgs : notnull
     {
         var module = method.Split('.') is { Length: >= 4 } parts ? parts[^2] : "api";
         // Built now, so that an arguments type the binder cannot read stops the start-up, not a request.
         var shape = FrappeBinder.ShapeOf<TArgs>();
-        RequestDelegate run = context => RunAsync(context, method, verbs, shape, body, handler);
+        RequestDelegate run = context => RunAsync(context, method, verbs, shape, body, handler, quietAboutUnknownArguments);
 
         app.MapMethods(VersionedMethodPrefix + method, [HttpMethods.Get, HttpMethods.Post], run)
             .ExcludeFromDescription()
             .RequireAuthorization(authorizationPolicy)
             .RequireRateLimiting(ApiRateLimiting.PolicyName);
+        if (verbs == FrappeVerbs.PostOnly)
+        {
+            // Answered (403, as Frappe does) but not described: the document lists the verbs that work.
+            app.MapMethods(MethodPrefix + method, [HttpMethods.Get], run)
+                .ExcludeFromDescription()
+                .RequireAuthorization(authorizationPolicy)
+                .RequireRateLimiting(ApiRateLimiting.PolicyName);
+        }
 
         // A Delegate (not a RequestDelegate) so that minimal-API metadata, and with it OpenAPI, applies.
         Delegate described = (Func<HttpContext, Task>)(context => run(context));
-        return app.MapMethods(MethodPrefix + method, [HttpMethods.Get, HttpMethods.Post], described)
+        string[] describedVerbs = verbs == FrappeVerbs.PostOnly ? [HttpMethods.Post] : [HttpMethods.Get, HttpMethods.Post];
+        return app.MapMethods(MethodPrefix + method, describedVerbs, described)
             .WithName(method)
             .WithTags(module)
             .WithSummary(summary)
-            .WithDescription(verbs == FrappeVerbs.PostOnly ? "POST only; GET answers 403." : "GET or POST.")
+            .WithDescription(verbs == FrappeVerbs.PostOnly ? "POST only (a GET answers 403)." : "GET (arguments in the query string) or POST.")
             // Described by a transformer, not Accepts(): Accepts metadata would also filter requests by Content-Type,
             // and ERPNext sends GETs without one and bodies labelled with the wrong one.
             .AddOpenApiOperationTransformer(async (operation, context, ct) =>
             {
                 var schema = await context.GetOrCreateSchemaAsync(typeof(TArgs), null, ct);
+                var example = FrappeOpenApi.Example(shape);
+                if (HttpMethods.IsGet(context.Description.HttpMethod ?? ""))
+                {
+                    operation.Parameters = FrappeOpenApi.QueryParameters(schema, shape, example);
+                    return;
+                }
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Description = "Arguments as a JSON object, or as form fields / query parameters.",
+                    Required = shape.Required.Count > 0,
                     Content = new Dictionary<string, OpenApiMediaType>
                     {
-                        ["application/json"] = new() { Schema = schema },
+                        ["application/json"] = new() { Schema = schema, Example = example },
                         ["application/x-www-form-urlencoded"] = new() { Schema = schema },
                     },
                 };
@@ -104,7 +121,7 @@ public static class FrappeMethods
     }
 
     private static async Task RunAsync<TArgs, TResult>(HttpContext context, string method, FrappeVerbs verbs, FrappeBinder.ArgumentsShape shape,
-        FrappeBody bodyKind, Func<TArgs, FrappeCall, Task<TResult>> handler)
+        FrappeBody bodyKind, Func<TArgs, FrappeCall, Task<TResult>> handler, bool quietAboutUnknownArguments)
     {
         if (verbs == FrappeVerbs.PostOnly && !HttpMethods.IsPost(context.Request.Method))
         {
@@ -120,7 +137,7 @@ public static class FrappeMethods
         var request = new RequestState(limit, setting, body);
         try
         {
-            await AnswerAsync(context, method, shape, handler, api, request);
+            await AnswerAsync(context, method, shape, handler, api, request, quietAboutUnknownArguments);
         }
         finally
         {
@@ -141,7 +158,7 @@ public static class FrappeMethods
     }
 
     private static async Task AnswerAsync<TArgs, TResult>(HttpContext context, string method, FrappeBinder.ArgumentsShape shape,
-        Func<TArgs, FrappeCall, Task<TResult>> handler, ApiOptions api, RequestState request)
+        Func<TArgs, FrappeCall, Task<TResult>> handler, ApiOptions api, RequestState request, bool quietAboutUnknownArguments)
     {
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Api");
         var store = context.RequestServices.GetRequiredService<IdempotencyStore>();
@@ -149,6 +166,7 @@ public static class FrappeMethods
         FrappeCall? call = null;
         int status;
         string responseBody;
+        IReadOnlyList<string> notes = [];
         try
         {
             if (context.Request.ContentLength > request.Limit)
@@ -172,6 +190,8 @@ public static class FrappeMethods
                 throw WapBridgeException.Invalid("body", "unreadable_body", $"The request body cannot be read: {e.Message}");
             }
 
+            if (!quietAboutUnknownArguments)
+                notes = NoteUnknownArguments(arguments, shape, method, logger);
             call = new FrappeCall(context);
             if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers[IdempotencyHeader].ToString() is { Length: > 0 } key)
             {
@@ -199,11 +219,12 @@ public static class FrappeMethods
             var args = FrappeBinder.Bind<TArgs>(arguments);
             var result = await handler(args, call);
             status = StatusCodes.Status200OK;
-            responseBody = JsonSerializer.Serialize(new FrappeEnvelope<TResult>(result), FrappeJson.Options);
+            responseBody = JsonSerializer.Serialize(new FrappeEnvelope<TResult>(result, notes.Count == 0 ? null
+                : UnknownArguments.ServerMessages(notes.Select(n => (n, FrappeError.UnknownArgumentIndicator)))), FrappeJson.Options);
         }
         catch (WapBridgeException e)
         {
-            (status, responseBody) = Render(FrappeError.From(e));
+            (status, responseBody) = Render(FrappeError.From(e), notes);
         }
         catch (BodyTooLargeException e)
         {
@@ -251,8 +272,17 @@ public static class FrappeMethods
                 MediaValidator.Largest(context.RequestServices.GetRequiredService<IOptions<MessagingOptions>>().Value.MediaLimits),
                 api.MaxBulkBodyBytes, nameof(ApiOptions.MaxBulkBodyBytes));
 
-    private static (int Status, string Body) Render(FrappeError error) =>
-        (error.Status, JsonSerializer.Serialize(error.ToBody(), FrappeJson.Options));
+    private static (int Status, string Body) Render(FrappeError error, IReadOnlyList<string>? notes = null) =>
+        (error.Status, JsonSerializer.Serialize(error.ToBody(notes), FrappeJson.Options));
+
+    private static IReadOnlyList<string> NoteUnknownArguments(FrappeArgumentSet arguments, FrappeBinder.ArgumentsShape shape, string method, ILogger logger)
+    {
+        var unknown = UnknownArguments.Find(arguments.Names, shape.Names);
+        foreach (var (name, suggestion) in unknown)
+            logger.LogInformation("{Method} ignored the unknown argument {Argument} (closest known: {Suggestion})",
+                method, name.Length <= 64 ? name : name[..64], suggestion);
+        return unknown.Select(u => UnknownArguments.Note(u, shape.Names)).ToList();
+    }
 
     private static Task WriteJsonAsync(HttpContext context, int status, string body)
     {

@@ -1,0 +1,128 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace WapBridge.Web.Api.Frappe;
+
+/// <summary>An argument the method cannot do without; every other argument is optional in the OpenAPI document.</summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class FrappeRequiredAttribute : Attribute;
+
+/// <summary>
+/// How the OpenAPI document (and the reference page built on it) describes the Frappe methods: which arguments are
+/// required, the <c>token</c> security scheme of contract §1, query parameters for GET and a body for POST, and a
+/// realistic example for each method, so that "Test request" on the reference page sends a call that works.
+/// </summary>
+public static class FrappeOpenApi
+{
+    public const string TokenScheme = "token";
+
+    /// <summary>
+    /// Example values by argument name: ids in their real shapes, numbers valid for their country, readable texts.
+    /// <c>Shown</c> ones appear in every method's example that takes them; the rest (alternatives such as
+    /// <c>from_number</c> next to <c>instance_id</c>, filters, media) only where the method requires them.
+    /// </summary>
+    private static readonly Dictionary<string, (Func<JsonNode> Value, bool Shown)> Examples = new(StringComparer.Ordinal)
+    {
+        ["instance_id"] = (() => "INST-01-0000001", true),
+        ["to_number"] = (() => "255755123456", true),
+        // Where to_number is taken, instance_id names the sender; otherwise (a simulated inbound message) this is the sender.
+        ["from_number"] = (() => "255757111111", true),
+        ["message"] = (() => "Habari Asha, your order #1042 is ready for pickup.", true),
+        ["id"] = (() => "true_255755123456@c.us_3EB0A1B2C3D4E5F60718", true),
+        ["campaign"] = (() => "WAP-CAM-0001", false),
+        ["campaign_name"] = (() => "December price list", true),
+        ["recipients"] = (() => new JsonArray("255757111111", new JsonObject { ["phone_number"] = "0757 222222", ["name"] = "Baraka" }), true),
+        ["state"] = (() => "failed", false),
+        ["status"] = (() => "delivered", false),
+        ["direction"] = (() => "outbound", false),
+        ["number"] = (() => "0755123456", false),
+        ["limit"] = (() => 20, true),
+        ["offset"] = (() => 0, false),
+        ["wait"] = (() => 15, false),
+        ["caption"] = (() => "Invoice INV-2026-0042", false),
+        ["mime_type"] = (() => "application/pdf", false),
+        ["filename"] = (() => "INV-2026-0042.pdf", false),
+        ["scheduled_at"] = (() => "2026-12-24T08:00:00+03:00", false),
+        ["url"] = (() => "https://erp.example.com/api/method/whatsapp_hook", true),
+        ["events"] = (() => new JsonArray("message", "message.ack"), true),
+        ["delivery"] = (() => 1042, true),
+        ["customer"] = (() => "CUST-0001", true),
+        ["name"] = (() => "Duka la Asha", true),
+        ["email"] = (() => "asha@example.com", true),
+        ["label"] = (() => "ERPNext production", true),
+        ["engine"] = (() => "simulator", true),
+        ["default_country"] = (() => "TZ", true),
+        ["phone_number"] = (() => "255757111111", true),
+        ["push_name"] = (() => "Asha", false),
+        ["messages"] = (() => new JsonArray(new JsonObject { ["from_number"] = "255755123456", ["message"] = "Habari, is my order ready?" }), true),
+    };
+
+    /// <summary>The arguments a method's record marks required, for its schema.</summary>
+    public static Task DescribeArguments(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
+    {
+        if (context.JsonPropertyInfo is null && FrappeBinder.DescribedShape(context.JsonTypeInfo.Type) is { } shape)
+            schema.Required = new HashSet<string>(shape.Required, StringComparer.Ordinal);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Declares the <c>token</c> scheme (and Basic, which contract §1 also accepts) and applies it to every method.</summary>
+    public static Task DescribeSecurity(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
+    {
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[TokenScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "Authorization",
+            Description = "The whole header value: `token <api_key>:<api_secret>` (Frappe's form), e.g. `token 0a1b2c3d4e5f607:<secret>`. "
+                + "`Bearer <api_key>:<api_secret>` is accepted too.",
+        };
+        document.Components.SecuritySchemes["basic"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "basic",
+            Description = "HTTP Basic with the API key as user name and the API secret as password.",
+        };
+        foreach (var path in document.Paths.Values)
+            foreach (var operation in path.Operations?.Values.AsEnumerable() ?? [])
+                operation.Security =
+                [
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(TokenScheme, document)] = [] },
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("basic", document)] = [] },
+                ];
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A call that works as written: the required arguments and the usual ones, never a null.</summary>
+    public static JsonObject Example(FrappeBinder.ArgumentsShape shape)
+    {
+        var example = new JsonObject();
+        foreach (var name in shape.Names)
+            if (Examples.TryGetValue(name, out var entry) && (entry.Shown || shape.Required.Contains(name))
+                && !(name == "from_number" && shape.Names.Contains("to_number")))
+                example[name] = entry.Value();
+        return example;
+    }
+
+    /// <summary>A GET carries its arguments in the query string: one parameter per argument, lists and objects as JSON text.</summary>
+    public static List<IOpenApiParameter> QueryParameters(IOpenApiSchema schema, FrappeBinder.ArgumentsShape shape, JsonObject example)
+    {
+        var parameters = new List<IOpenApiParameter>();
+        foreach (var (name, property) in schema.Properties ?? new Dictionary<string, IOpenApiSchema>())
+        {
+            var complex = property.Type is { } type && (type.HasFlag(JsonSchemaType.Array) || type.HasFlag(JsonSchemaType.Object));
+            parameters.Add(new OpenApiParameter
+            {
+                Name = name,
+                In = ParameterLocation.Query,
+                Required = shape.Required.Contains(name),
+                Schema = complex ? new OpenApiSchema { Type = JsonSchemaType.String } : property,
+                Description = complex ? "JSON text, e.g. " + example[name]?.ToJsonString() : property.Description,
+                Example = example[name] is { } value ? (complex ? JsonValue.Create(value.ToJsonString()) : value.DeepClone()) : null,
+            });
+        }
+        return parameters;
+    }
+}
