@@ -2,7 +2,8 @@
 // Sessions pair when a test scripts it; creds and a pre-key live in the host's auth store (load_creds/save_creds,
 // set_keys/get_keys), so a restarted bridge (or a new host) proves the round trip by connecting again without a scan.
 // Behaviour: `open` loads creds; unregistered creds show a QR, registered ones connect when their pre-key comes back intact.
-// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth.
+// `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth,
+// fail_opens (the next opens close at once with the given reason).
 // Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once.
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,8 @@ let registered = null;
 const numberChecks = [];
 const sendFailures = [];
 let failingChecks = 0;
+// Close reasons for the next opens ({statusCode, name, error, data}): a server that cannot reach WhatsApp.
+const openFailures = [];
 const pendingAuth = new Map();
 let nextAuth = 0;
 
@@ -35,6 +38,10 @@ async function open(session, params) {
   const state = { params, creds: null };
   sessions.set(session, state);
   event(session, 'connection', { state: 'connecting' });
+  if (openFailures.length > 0) {
+    event(session, 'connection', { state: 'close', reason: openFailures.shift() });
+    return;
+  }
   const stored = (await auth(session, 'load_creds')).creds;
   if (stored == null) {
     state.creds = { noiseKey: randomBytes(8).toString('hex'), registered: false, preKey: 'pk-' + randomBytes(6).toString('hex') };
@@ -77,6 +84,7 @@ async function step(session, s) {
     case 'sleep': await new Promise((r) => setTimeout(r, s.ms ?? 100)); break;
     case 'registered': registered = s.numbers ?? null; break;
     case 'fail_checks': failingChecks = s.count ?? 1; break;
+    case 'fail_opens': for (let i = 0; i < (s.count ?? 1); i++) openFailures.push(s.reason); break;
     case 'fail_sends': for (let i = 0; i < (s.count ?? 1); i++) sendFailures.push(s.error); break;
     default: throw new Error('unknown step ' + s.do);
   }
