@@ -101,6 +101,23 @@ public sealed partial class InstanceService(
         return await GetAsync(customerId, instance.Code, ct);
     }
 
+    /// <summary>
+    /// Engines that cannot reach WhatsApp from this server right now, with why: some of their instances here are
+    /// retrying because the network failed and none is connected. The dashboard does not preselect them.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> UnreachableEnginesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var states = await db.Instances.AsNoTracking()
+            .Where(i => i.NodeId == node.Value.Id
+                && (i.State == InstanceStates.Connected || (i.State == InstanceStates.Disconnected && i.LastError == CloseCodePolicy.Unreachable)))
+            .Select(i => new { i.Engine, i.State }).Distinct().ToListAsync(ct);
+        return states.GroupBy(s => s.Engine, StringComparer.OrdinalIgnoreCase)
+            .Where(g => g.All(s => s.State == InstanceStates.Disconnected))
+            .ToDictionary(g => g.Key, _ => "its instances on this server cannot reach WhatsApp right now: check the server's internet connection, DNS or proxy",
+                StringComparer.OrdinalIgnoreCase);
+    }
+
     public async Task<PagedList<InstanceDetails>> ListAsync(int customerId, Paging paging, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
