@@ -80,6 +80,8 @@ public sealed class InstanceManager(
                 await failed.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
                     .SetProperty(i => i.State, InstanceStates.Disconnected)
                     .SetProperty(i => i.LastError, reason)
+                    .SetProperty(i => i.NextRetryAt, (DateTimeOffset?)null)
+                    .SetProperty(i => i.ReconnectAttempts, 0)
                     .SetProperty(i => i.StateChangedAt, time.GetUtcNow()), ct);
             }
         }
@@ -153,6 +155,7 @@ public sealed class InstanceManager(
                     break;
                 case PairingExpiredEvent expired:
                     live.Qr = null;
+                    live.Retry?.Abandon();
                     await RecordStateAsync(live, InstanceStates.Disconnected, expired.Reason + "; restart the instance for a new QR code", CancellationToken.None);
                     break;
                 case ConnectedEvent connected:
@@ -180,6 +183,7 @@ public sealed class InstanceManager(
                     break;
                 case LoggedOutEvent loggedOut:
                     live.Qr = null;
+                    live.Retry?.Abandon();
                     await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
                     break;
                 case UndecryptableMessageEvent:
