@@ -155,13 +155,13 @@ public sealed class InstanceManager(
                     break;
                 case PairingExpiredEvent expired:
                     live.Qr = null;
-                    live.Retry?.Abandon();
+                    AbandonRetry(live);
                     await RecordStateAsync(live, InstanceStates.Disconnected, expired.Reason + "; restart the instance for a new QR code", CancellationToken.None);
                     break;
                 case ConnectedEvent connected:
                     live.Qr = null;
                     live.ReconnectAttempts = 0;
-                    live.Retry?.Abandon();
+                    AbandonRetry(live);
                     await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, i =>
                     {
                         i.PhoneNumber = connected.PhoneNumber;
@@ -183,7 +183,7 @@ public sealed class InstanceManager(
                     break;
                 case LoggedOutEvent loggedOut:
                     live.Qr = null;
-                    live.Retry?.Abandon();
+                    AbandonRetry(live);
                     await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
                     break;
                 case UndecryptableMessageEvent:
@@ -342,7 +342,7 @@ public sealed class InstanceManager(
         if (wait is not null)
             live.ReconnectAttempts++;
         else
-            live.Retry?.Abandon();
+            AbandonRetry(live);
         var nextRetryAt = now + wait;
         // The ban and the next attempt are written with the state, so nobody reads "disconnected" without them.
         var changed = await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None, i =>
@@ -374,6 +374,9 @@ public sealed class InstanceManager(
         logger.LogInformation("Reconnect attempt {Attempt} of instance {Instance} starts now, on request", live.ReconnectAttempts, live.Code);
         return retry.Now.TrySetResult();
     }
+
+    // Taken off the session too, so a later "Retry now" reopens instead of waking an attempt that will never run.
+    private static void AbandonRetry(LiveSession live) => Interlocked.Exchange(ref live.Retry, null)?.Abandon();
 
     private void ScheduleReconnect(LiveSession live, TimeSpan wait)
     {

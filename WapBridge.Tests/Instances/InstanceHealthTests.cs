@@ -122,6 +122,26 @@ public sealed class InstanceHealthTests
     }
 
     [Fact]
+    public async Task A_retry_that_ends_in_a_final_state_stops_retrying_and_Retry_now_reopens_it()
+    {
+        FakeBridge.SkipWithoutNode();
+        await using var app = FakeBridge.App();
+        await app.InitializeAsync();
+        var (client, id, _) = await PairedInstanceAsync(app);
+        var conflict = new { statusCode = 440, name = "connectionReplaced", error = "Stream Errored (conflict)" };
+
+        // The network drops; the first reconnect meets another WhatsApp Web client: a person must decide.
+        await app.ScriptAsync(id, new { @do = "fail_opens", count = 1, reason = conflict }, DnsFailureClose);
+        var final = await client.WaitForStatusAsync(id, s => s["last_error"]?.GetValue<string>()?.Contains("conflict") == true);
+        Assert.Equal("disconnected", final["status"]!.GetValue<string>());
+        Assert.Equal(0, final["reconnect_attempts"]!.GetValue<int>());
+        Assert.Null(final["next_retry_at"]?.GetValue<DateTimeOffset?>());
+
+        (await client.CallAsync(P + "reconnect_instance", new { instance_id = id })).EnsureOk();
+        await client.WaitForStatusAsync(id, "connected", 10);
+    }
+
+    [Fact]
     public async Task The_attempt_count_and_next_retry_show_in_list_instances_while_retrying()
     {
         FakeBridge.SkipWithoutNode();
