@@ -17,6 +17,9 @@ public sealed record DisconnectedEvent(string InstanceId, DateTimeOffset At, str
 {
     /// <summary>A temporary ban (402): the host reconnects once, at this time, and not before.</summary>
     public DateTimeOffset? BannedUntil { get; init; }
+
+    /// <summary>The engine's raw words when <see cref="Reason"/> says it plainly: kept in logs and the state history, not shown as the reason.</summary>
+    public string? Detail { get; init; }
 }
 
 /// <summary>

@@ -9,6 +9,9 @@ namespace WapBridge.Core.Instances;
 public sealed record CloseDecision(string State, string Reason, bool Reconnect, TimeSpan? BannedFor = null)
 {
     public bool LoggedOut => State == InstanceStates.LoggedOut;
+
+    /// <summary>The engine's own words, when the reason replaces them with plain ones (kept in logs and the state history).</summary>
+    public string? Detail { get; init; }
 }
 
 /// <summary>
@@ -20,6 +23,24 @@ public static class CloseCodePolicy
 {
     public const string Banned = "banned";
 
+    /// <summary>The reason shown when the server's network, not WhatsApp, failed the connection.</summary>
+    public const string Unreachable = "This server cannot reach WhatsApp: check its internet connection, DNS or proxy.";
+
+    // Node's system and TLS error codes that mean the connection never reached WhatsApp (or was cut on the way).
+    private static readonly string[] NetworkCodes =
+    [
+        "ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "ECONNREFUSED", "ETIMEDOUT", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN",
+        "ECONNRESET", "ECONNABORTED", "EPIPE", "EPROTO", "UND_ERR_CONNECT_TIMEOUT",
+    ];
+
+    // What the WebSocket client says when the connection failed before WhatsApp answered: an HTTP answer to the
+    // upgrade (a proxy or captive portal), a handshake that timed out, a certificate that does not check.
+    private static readonly string[] NetworkPhrases =
+    [
+        "Unexpected server response", "Opening handshake has timed out", "WebSocket was closed before the connection was established",
+        "getaddrinfo", "self-signed certificate", "self signed certificate", "socket hang up", "Client network socket disconnected",
+    ];
+
     /// <summary>How long a temporary ban is assumed to last when WhatsApp does not say.</summary>
     public static readonly TimeSpan DefaultBan = TimeSpan.FromHours(24);
 
@@ -27,10 +48,14 @@ public static class CloseCodePolicy
     /// <param name="name">The engine's name for it (Baileys' <c>DisconnectReason</c>), when known.</param>
     /// <param name="error">The engine's error text.</param>
     /// <param name="expireSeconds">A 402 failure's <c>expire</c> attribute: how long the ban lasts.</param>
-    public static CloseDecision Decide(int? code, string? name = null, string? error = null, long? expireSeconds = null)
+    /// <param name="systemCode">The network error code under the close (Node's <c>ENOTFOUND</c>, a TLS code), when known.</param>
+    public static CloseDecision Decide(int? code, string? name = null, string? error = null, long? expireSeconds = null, string? systemCode = null)
     {
-        var detail = string.Join(", ", new[] { code?.ToString(CultureInfo.InvariantCulture), name, error }.Where(s => !string.IsNullOrEmpty(s)).Distinct());
+        var detail = string.Join(", ", new[] { code?.ToString(CultureInfo.InvariantCulture), name, error, systemCode }.Where(s => !string.IsNullOrEmpty(s)).Distinct());
         var suffix = detail.Length > 0 ? $" ({detail})" : "";
+        // Checked before the codes: a proxy answering the WebSocket upgrade with 403 is not WhatsApp refusing the account.
+        if (IsUnreachable(systemCode, error))
+            return new(InstanceStates.Disconnected, Unreachable, true) { Detail = detail };
         switch (code)
         {
             case 401:
@@ -53,5 +78,24 @@ public static class CloseCodePolicy
         if (name == "loggedOut")
             return new(InstanceStates.LoggedOut, "logged out from the phone", false);
         return new(InstanceStates.Disconnected, $"connection closed{suffix}; reconnecting", true);
+    }
+
+    /// <summary>
+    /// Whether a connection failure came from the server's network (DNS, refused or cut connection, TLS, a proxy) rather
+    /// than from WhatsApp: Baileys reports those as <c>WebSocket Error (…)</c> with Node's error code in the close data.
+    /// </summary>
+    public static bool IsUnreachable(string? systemCode, string? error)
+    {
+        if (!string.IsNullOrEmpty(systemCode)
+            && (NetworkCodes.Contains(systemCode, StringComparer.OrdinalIgnoreCase)
+                || systemCode.StartsWith("ERR_TLS_", StringComparison.OrdinalIgnoreCase)
+                || systemCode.StartsWith("ERR_SSL_", StringComparison.OrdinalIgnoreCase)
+                || systemCode.StartsWith("UNABLE_TO_", StringComparison.OrdinalIgnoreCase)
+                || systemCode.Contains("CERT", StringComparison.OrdinalIgnoreCase)))
+            return true;
+        if (string.IsNullOrEmpty(error))
+            return false;
+        return NetworkCodes.Any(c => error.Contains(c, StringComparison.Ordinal))
+            || NetworkPhrases.Any(p => error.Contains(p, StringComparison.OrdinalIgnoreCase));
     }
 }

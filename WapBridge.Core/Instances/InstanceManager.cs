@@ -80,6 +80,8 @@ public sealed class InstanceManager(
                 await failed.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
                     .SetProperty(i => i.State, InstanceStates.Disconnected)
                     .SetProperty(i => i.LastError, reason)
+                    .SetProperty(i => i.NextRetryAt, (DateTimeOffset?)null)
+                    .SetProperty(i => i.ReconnectAttempts, 0)
                     .SetProperty(i => i.StateChangedAt, time.GetUtcNow()), ct);
             }
         }
@@ -135,6 +137,8 @@ public sealed class InstanceManager(
     private async Task HandleAsync(LiveSession live, EngineEvent e)
     {
         List<(IGroupCommitInstanceEventObserver Observer, Instance Instance, Task Committed)>? uncommitted = null;
+        // A failed reconnect repeats "disconnected": observers (the instance.status webhook) hear of real changes only.
+        var stateChanged = true;
         await live.Gate.WaitAsync();
         try
         {
@@ -151,11 +155,13 @@ public sealed class InstanceManager(
                     break;
                 case PairingExpiredEvent expired:
                     live.Qr = null;
+                    AbandonRetry(live);
                     await RecordStateAsync(live, InstanceStates.Disconnected, expired.Reason + "; restart the instance for a new QR code", CancellationToken.None);
                     break;
                 case ConnectedEvent connected:
                     live.Qr = null;
                     live.ReconnectAttempts = 0;
+                    AbandonRetry(live);
                     await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, i =>
                     {
                         i.PhoneNumber = connected.PhoneNumber;
@@ -165,13 +171,7 @@ public sealed class InstanceManager(
                     });
                     break;
                 case DisconnectedEvent disconnected:
-                    // The ban is written with the state, so nobody reads "disconnected" without its end.
-                    await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None,
-                        disconnected.BannedUntil is { } until ? i => i.BannedUntil = until : null);
-                    if (disconnected.BannedUntil is { } bannedUntil)
-                        _ = ReconnectAsync(live, bannedUntil - time.GetUtcNow());
-                    else if (disconnected.Transient)
-                        _ = ReconnectAsync(live);
+                    stateChanged = await RecordDisconnectAsync(live, disconnected);
                     break;
                 case AccountRestrictedEvent restricted:
                     await RecordAccountAsync(live, i =>
@@ -183,6 +183,7 @@ public sealed class InstanceManager(
                     break;
                 case LoggedOutEvent loggedOut:
                     live.Qr = null;
+                    AbandonRetry(live);
                     await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
                     break;
                 case UndecryptableMessageEvent:
@@ -199,7 +200,7 @@ public sealed class InstanceManager(
             // Resolved late: observers (the outbox among them) depend on this manager themselves.
             _observers ??= services.GetServices<IInstanceEventObserver>().ToList();
             live.Instance ??= await LoadAsync(live.InstanceId);
-            if (live.Instance is { } instance)
+            if (stateChanged && live.Instance is { } instance)
                 foreach (var observer in _observers)
                 {
                     if (observer is IGroupCommitInstanceEventObserver grouped)
@@ -325,18 +326,79 @@ public sealed class InstanceManager(
         RaiseChanged(live.Code);
     }
 
-    private async Task ReconnectAsync(LiveSession live, TimeSpan? after = null)
+    /// <summary>
+    /// Records a dropped connection and, when the engine may reconnect, schedules the next attempt with backoff (a ban:
+    /// at its end). The instance stays <c>disconnected</c> while retrying; the attempt number and its time are on it.
+    /// </summary>
+    /// <returns>Whether the state changed (a failed reconnect of a disconnected instance does not).</returns>
+    private async Task<bool> RecordDisconnectAsync(LiveSession live, DisconnectedEvent disconnected)
     {
-        var delay = after is { } wait ? (wait > TimeSpan.Zero ? wait : TimeSpan.Zero)
-            : ReconnectBackoff[Math.Min(live.ReconnectAttempts, ReconnectBackoff.Length - 1)];
-        live.ReconnectAttempts++;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
+        var now = time.GetUtcNow();
+        TimeSpan? wait = disconnected.BannedUntil is { } bannedUntil ? bannedUntil - now
+            : disconnected.Transient ? ReconnectBackoff[Math.Min(live.ReconnectAttempts, ReconnectBackoff.Length - 1)]
+            : null;
+        if (wait < TimeSpan.Zero)
+            wait = TimeSpan.Zero;
+        if (wait is not null)
+            live.ReconnectAttempts++;
+        else
+            AbandonRetry(live);
+        var nextRetryAt = now + wait;
+        // The ban and the next attempt are written with the state, so nobody reads "disconnected" without them.
+        var changed = await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None, i =>
+        {
+            if (disconnected.BannedUntil is { } until)
+                i.BannedUntil = until;
+            if (wait is not null)
+            {
+                i.ReconnectAttempts = live.ReconnectAttempts;
+                i.NextRetryAt = nextRetryAt;
+            }
+        }, disconnected.Detail);
+        if (!changed)
+            logger.LogInformation("Reconnect of instance {Instance} failed: {Reason}{Detail}; attempt {Attempt} at {NextRetryAt}",
+                live.Code, disconnected.Reason, disconnected.Detail is null ? "" : $" ({disconnected.Detail})", live.ReconnectAttempts, nextRetryAt);
+        if (wait is { } delay)
+            ScheduleReconnect(live, delay);
+        return changed;
+    }
+
+    /// <summary>
+    /// Starts the instance's pending reconnect attempt now instead of at its time ("Retry now").
+    /// </summary>
+    /// <returns>False when no reconnect is pending here (connected, logged out, or a final state that needs a restart).</returns>
+    public bool RetryNow(string instanceCode)
+    {
+        if (!_live.TryGetValue(instanceCode, out var live) || live.Retry is not { } retry)
+            return false;
+        logger.LogInformation("Reconnect attempt {Attempt} of instance {Instance} starts now, on request", live.ReconnectAttempts, live.Code);
+        return retry.Now.TrySetResult();
+    }
+
+    // Taken off the session too, so a later "Retry now" reopens instead of waking an attempt that will never run.
+    private static void AbandonRetry(LiveSession live) => Interlocked.Exchange(ref live.Retry, null)?.Abandon();
+
+    private void ScheduleReconnect(LiveSession live, TimeSpan wait)
+    {
+        var retry = new PendingRetry(CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token));
+        // One pending attempt per session: a later close replaces the earlier schedule.
+        Interlocked.Exchange(ref live.Retry, retry)?.Abandon();
+        _ = ReconnectAsync(live, retry, wait);
+    }
+
+    private async Task ReconnectAsync(LiveSession live, PendingRetry retry, TimeSpan wait)
+    {
         try
         {
-            await Task.Delay(delay < MaxReconnectWait ? delay : MaxReconnectWait, time, linked.Token);
+            using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(retry.Token))
+            {
+                await Task.WhenAny(Task.Delay(wait < MaxReconnectWait ? wait : MaxReconnectWait, time, waiting.Token), retry.Now.Task);
+                await waiting.CancelAsync();
+            }
+            retry.Token.ThrowIfCancellationRequested();
+            Interlocked.CompareExchange(ref live.Retry, null, retry);
             logger.LogInformation("Reconnecting instance {Instance} (attempt {Attempt})", live.Code, live.ReconnectAttempts);
-            await RecordStateAsync(live, InstanceStates.Connecting, $"reconnect attempt {live.ReconnectAttempts}", linked.Token);
-            await live.Session!.ConnectAsync(linked.Token);
+            await live.Session!.ConnectAsync(retry.Token);
         }
         catch (OperationCanceledException)
         {
@@ -344,9 +406,17 @@ public sealed class InstanceManager(
         catch (Exception e)
         {
             logger.LogWarning(e, "Reconnect of instance {Instance} failed", live.Code);
-            await RecordStateAsync(live, InstanceStates.Disconnected, e.Message, CancellationToken.None);
-            _ = ReconnectAsync(live);
+            await HandleAsync(live, new DisconnectedEvent(live.Code, time.GetUtcNow(), "reconnect failed: " + e.Message, Transient: true));
         }
+    }
+
+    /// <summary>Reads the instance again after a change made outside its session (e.g. a restriction lifted), and tells listeners.</summary>
+    public async Task ReloadAsync(string instanceCode)
+    {
+        if (!_live.TryGetValue(instanceCode, out var live))
+            return;
+        live.Instance = await LoadAsync(live.InstanceId);
+        RaiseChanged(live.Code);
     }
 
     private async Task<Instance?> LoadAsync(int instanceId)
@@ -370,28 +440,42 @@ public sealed class InstanceManager(
         }
     }
 
-    private async Task RecordStateAsync(LiveSession live, string state, string? reason, CancellationToken ct, Action<Instance>? alsoChange = null)
+    /// <param name="detail">The engine's raw words behind a plain <paramref name="reason"/>: history and log only.</param>
+    /// <returns>Whether the state changed.</returns>
+    private async Task<bool> RecordStateAsync(LiveSession live, string state, string? reason, CancellationToken ct, Action<Instance>? alsoChange = null,
+        string? detail = null)
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == live.InstanceId, ct);
         if (instance is null)
-            return;
+            return false;
         var changed = instance.State != state;
         instance.State = state;
-        instance.StateChangedAt = now;
-        instance.LastError = state is InstanceStates.Disconnected or InstanceStates.LoggedOut ? reason : null;
+        if (changed)
+            instance.StateChangedAt = now;
+        instance.LastError = state is InstanceStates.Disconnected or InstanceStates.LoggedOut ? Clip(reason) : null;
+        // No reconnect is pending unless the caller schedules one (alsoChange).
+        instance.NextRetryAt = null;
+        instance.ReconnectAttempts = 0;
         alsoChange?.Invoke(instance);
         if (changed || reason is not null)
-            db.InstanceStateChanges.Add(new InstanceStateChange { InstanceId = instance.Id, State = state, Reason = reason, At = now });
+            db.InstanceStateChanges.Add(new InstanceStateChange
+            {
+                InstanceId = instance.Id, State = state, Reason = Clip(detail is null ? reason : $"{reason} ({detail})"), At = now,
+            });
         await db.SaveChangesAsync(ct);
         // Observers see the instance as it is now, without a query per engine event.
         db.Entry(instance).State = EntityState.Detached;
         live.Instance = instance;
         if (changed)
-            logger.LogInformation("Instance {Instance} is {State}{Reason}", live.Code, state, reason is null ? "" : $" ({reason})");
+            logger.LogInformation("Instance {Instance} is {State}{Reason}{Detail}", live.Code, state, reason is null ? "" : $" ({reason})",
+                detail is null ? "" : $": {detail}");
         RaiseChanged(live.Code);
+        return changed;
     }
+
+    private static string? Clip(string? text) => text is { Length: > 500 } ? text[..500] : text;
 
     public async Task StopAsync(CancellationToken ct)
     {
@@ -411,8 +495,18 @@ public sealed class InstanceManager(
         public QrCodeEvent? Qr { get; set; }
         public Instance? Instance { get; set; }
         public int ReconnectAttempts { get; set; }
+        public PendingRetry? Retry;
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public CancellationTokenSource Closed { get; } = new();
+    }
+
+    /// <summary>A scheduled reconnect attempt: it starts at its time, at once on <see cref="Now"/>, or never once abandoned.</summary>
+    private sealed class PendingRetry(CancellationTokenSource abandon)
+    {
+        public CancellationToken Token { get; } = abandon.Token;
+        public TaskCompletionSource Now { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Abandon() => abandon.Cancel();
     }
 
     private sealed class Sink(InstanceManager manager, LiveSession live) : IEngineEventSink

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
@@ -26,14 +28,27 @@ public sealed record InstanceDetails(
     /// <summary>Messages that reached the instance but could not be decrypted (lost, unless the sender resends).</summary>
     public int UndecryptableMessages { get; init; }
 
-    internal static InstanceDetails From(Instance i) =>
-        new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt)
+    /// <summary>The number of the reconnect attempt due at <see cref="NextRetryAt"/>; 0 when none is pending.</summary>
+    public int ReconnectAttempts { get; init; }
+    public DateTimeOffset? NextRetryAt { get; init; }
+
+    /// <summary>Whether the number was ever paired: only then is there a device to log out.</summary>
+    public bool WasPaired => PhoneNumber is not null;
+
+    /// <param name="now">A restriction that ended by then is not shown: the outbox sends again.</param>
+    internal static InstanceDetails From(Instance i, DateTimeOffset now)
+    {
+        var restricted = i.RestrictedUntil > now;
+        return new(i.Code, i.Name, i.Engine, i.State, i.PhoneNumber, i.PushName, i.ConnectedAt, i.LastError, i.DefaultCountry, i.CreatedAt, i.StateChangedAt)
         {
-            RestrictedUntil = i.RestrictedUntil,
-            RestrictionDetail = i.RestrictionDetail,
+            RestrictedUntil = restricted ? i.RestrictedUntil : null,
+            RestrictionDetail = restricted ? i.RestrictionDetail : null,
             BannedUntil = i.BannedUntil,
             UndecryptableMessages = i.UndecryptableMessages,
+            ReconnectAttempts = i.NextRetryAt is null ? 0 : i.ReconnectAttempts,
+            NextRetryAt = i.NextRetryAt,
         };
+    }
 }
 
 public sealed record PendingQr(string Qr, string QrImage, DateTimeOffset ExpiresAt);
@@ -45,7 +60,9 @@ public sealed partial class InstanceService(
     EngineRegistry engines,
     IOptions<NodeOptions> node,
     IOptions<AccountOptions> accounts,
-    TimeProvider time)
+    IServiceProvider services,
+    TimeProvider time,
+    ILogger<InstanceService> logger)
 {
     public async Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, CancellationToken ct = default)
     {
@@ -85,17 +102,34 @@ public sealed partial class InstanceService(
         return await GetAsync(customerId, instance.Code, ct);
     }
 
+    /// <summary>
+    /// Engines that cannot reach WhatsApp from this server right now, with why: some of their instances here are
+    /// retrying because the network failed and none is connected. The dashboard does not preselect them.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> UnreachableEnginesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var states = await db.Instances.AsNoTracking()
+            .Where(i => i.NodeId == node.Value.Id
+                && (i.State == InstanceStates.Connected || (i.State == InstanceStates.Disconnected && i.LastError == CloseCodePolicy.Unreachable)))
+            .Select(i => new { i.Engine, i.State }).Distinct().ToListAsync(ct);
+        return states.GroupBy(s => s.Engine, StringComparer.OrdinalIgnoreCase)
+            .Where(g => g.All(s => s.State == InstanceStates.Disconnected))
+            .ToDictionary(g => g.Key, _ => "its instances on this server cannot reach WhatsApp right now: check the server's internet connection, DNS or proxy",
+                StringComparer.OrdinalIgnoreCase);
+    }
+
     public async Task<PagedList<InstanceDetails>> ListAsync(int customerId, Paging paging, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Instances.AsNoTracking().Where(i => i.CustomerId == customerId);
         var total = await query.CountAsync(ct);
         var rows = await query.OrderBy(i => i.Id).Skip(paging.Offset).Take(paging.Limit).ToListAsync(ct);
-        return new PagedList<InstanceDetails>(rows.Select(InstanceDetails.From).ToList(), total, paging.Limit, paging.Offset);
+        return new PagedList<InstanceDetails>(rows.Select(i => InstanceDetails.From(i, time.GetUtcNow())).ToList(), total, paging.Limit, paging.Offset);
     }
 
     public async Task<InstanceDetails> GetAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
-        InstanceDetails.From(await FindAsync(customerId, instanceCode, ct));
+        InstanceDetails.From(await FindAsync(customerId, instanceCode, ct), time.GetUtcNow());
 
     public async Task<PendingQr> GetQrAsync(int customerId, string? instanceCode, CancellationToken ct = default)
     {
@@ -128,12 +162,15 @@ public sealed partial class InstanceService(
         var instance = await FindAsync(customerId, instanceCode, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Customers.Where(c => c.Id == customerId).ExecuteUpdateAsync(s => s.SetProperty(c => c.DefaultInstanceId, instance.Id), ct);
-        return InstanceDetails.From(instance);
+        return InstanceDetails.From(instance, time.GetUtcNow());
     }
 
     public Task<InstanceDetails> LogoutAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
         OneAtATimeAsync(customerId, instanceCode, async instance =>
         {
+            if (instance.PhoneNumber is null)
+                throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_paired",
+                    $"Instance {instance.Code} was never paired with a phone, so there is no device to log out; pair it (get_qr) or delete it.", "instance_id");
             await manager.LogoutAsync(instance.Code, ct);
             return await GetAsync(customerId, instance.Code, ct);
         }, ct);
@@ -142,6 +179,68 @@ public sealed partial class InstanceService(
         OneAtATimeAsync(customerId, instanceCode, async instance =>
         {
             await manager.OpenAsync(instance, ct);
+            return await GetAsync(customerId, instance.Code, ct);
+        }, ct);
+
+    /// <summary>
+    /// "Retry now": starts the pending reconnect attempt at once, or reopens a disconnected session that waits for a person
+    /// (e.g. after a conflict). Refused while connected, pairing, logged out, or banned (reconnecting into a ban prolongs it).
+    /// </summary>
+    public Task<InstanceDetails> ReconnectAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
+        OneAtATimeAsync(customerId, instanceCode, async instance =>
+        {
+            var now = time.GetUtcNow();
+            switch (instance.State)
+            {
+                case InstanceStates.Connected:
+                    throw WapBridgeException.Invalid("instance_id", "already_connected", $"Instance {instance.Code} is connected; there is nothing to reconnect.");
+                case InstanceStates.Disconnected when instance.BannedUntil > now:
+                    throw new WapBridgeException(ErrorKind.InstanceNotConnected, "banned",
+                        $"WhatsApp banned this number until {instance.BannedUntil:yyyy-MM-dd HH:mm} UTC; reconnecting before then can prolong the ban. It reconnects by itself then.", "instance_id");
+                case InstanceStates.Disconnected or InstanceStates.Connecting:
+                    if (!manager.RetryNow(instance.Code))
+                        await manager.OpenAsync(instance, ct);
+                    return await GetAsync(customerId, instance.Code, ct);
+                default:
+                    throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_reconnectable",
+                        $"Instance {instance.Code} is {instance.State}, not waiting to reconnect; restart it (restart_instance) to pair it again.", "instance_id");
+            }
+        }, ct);
+
+    /// <summary>
+    /// Ends WhatsApp's restriction (463) early on the owner's word (contract §12): the held sends to new contacts go out
+    /// now. Sending into a restriction that still holds can deepen it, so it is logged and kept in the state history.
+    /// </summary>
+    /// <param name="actor">Who decided (a user or an API key label), for the log and the history.</param>
+    public Task<InstanceDetails> ResumeSendingAsync(int customerId, string? instanceCode, string actor, CancellationToken ct = default) =>
+        OneAtATimeAsync(customerId, instanceCode, async instance =>
+        {
+            var now = time.GetUtcNow();
+            if (instance.RestrictedUntil is not { } until || until <= now)
+                throw WapBridgeException.Invalid("instance_id", "not_restricted",
+                    $"Instance {instance.Code} is not restricted by WhatsApp; no sends are held for a restriction.");
+            int released;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                await db.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
+                    .SetProperty(i => i.RestrictedUntil, (DateTimeOffset?)null)
+                    .SetProperty(i => i.RestrictionDetail, (string?)null), ct);
+                released = await db.Messages
+                    .Where(m => m.InstanceId == instance.Id && m.Status == MessageStatuses.Queued && m.HoldReason == SendFailurePolicy.AccountRestricted)
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(m => m.HoldReason, (string?)null)
+                        .SetProperty(m => m.NextSendAt, (DateTimeOffset?)null), ct);
+                var reason = $"restriction lifted early by {actor}";
+                db.InstanceStateChanges.Add(new InstanceStateChange { InstanceId = instance.Id, State = instance.State, Reason = reason.Length > 500 ? reason[..500] : reason, At = now });
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+            }
+            logger.LogWarning("Restriction of instance {Instance} (until {Until}) lifted early by {Actor}; {Released} held sends released",
+                instance.Code, until, actor, released);
+            await manager.ReloadAsync(instance.Code);
+            // Optional: a host without the outbox (the dashboard's test harness) still lifts the restriction.
+            services.GetService<MessageDispatcher>()?.Wake(instance.Id);
             return await GetAsync(customerId, instance.Code, ct);
         }, ct);
 

@@ -58,6 +58,8 @@ public abstract class TenantIsolationTests(WapBridgeApp app)
             ["instances.set_default_instance"] = On([], ("instance_id", a.Instance)),
             ["instances.logout_instance"] = On([], ("instance_id", a.Instance)),
             ["instances.restart_instance"] = On([], ("instance_id", a.Instance)),
+            ["instances.reconnect_instance"] = On([], ("instance_id", a.Instance)),
+            ["instances.resume_sending"] = On([], ("instance_id", a.Instance)),
             ["instances.delete_instance"] = On([], ("instance_id", a.Instance)),
             ["whatsapp.send_api_message"] = On(text.DeepClone().AsObject(), ("instance_id", a.Instance), ("from_number", a.Phone)),
             ["whatsapp.erpnext_notification_gateway"] = On(text.DeepClone().AsObject(), ("instance_id", a.Instance)),

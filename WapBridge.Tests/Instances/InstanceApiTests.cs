@@ -152,6 +152,50 @@ public abstract class InstanceApiTests(WapBridgeApp app)
     }
 
     [Fact]
+    public async Task Logout_of_a_never_paired_instance_is_refused_and_changes_nothing()
+    {
+        app.SkipIfUnavailable();
+        var (client, id) = await NewInstanceAsync();
+
+        var logout = await client.CallAsync(P + "logout_instance", new { instance_id = id });
+        Assert.Equal(409, logout.Status);
+        Assert.Equal("InstanceNotConnectedError", logout.ExcType);
+        Assert.Equal("not_paired", logout.ErrorCode);
+        Assert.Equal("instance_id", logout.ErrorField);
+        Assert.Contains("never paired", logout.Body!["error"]!["message"]!.GetValue<string>());
+        // Still pairing: the QR code is there to scan.
+        Assert.Equal("qr", (await StatusAsync(client, id))["status"]!.GetValue<string>());
+        (await client.CallAsync(P + "get_qr", new { instance_id = id })).EnsureOk();
+    }
+
+    [Fact]
+    public async Task Retry_now_and_resume_sending_refuse_when_there_is_nothing_to_do()
+    {
+        app.SkipIfUnavailable();
+        var (client, id) = await NewInstanceAsync();
+
+        // Pairing: nothing to reconnect.
+        var pairing = await client.CallAsync(P + "reconnect_instance", new { instance_id = id });
+        Assert.Equal(409, pairing.Status);
+        Assert.Equal("not_reconnectable", pairing.ErrorCode);
+        // It changes state: POST only, as contract §1 has it.
+        Assert.Equal(403, (await client.SendRawAsync(HttpMethod.Get, "/api/method/" + P + "reconnect_instance?instance_id=" + id)).Status);
+
+        (await client.CallAsync("wap_bridge.api.simulator.scan_qr", new { instance_id = id, phone_number = "255700000457" })).EnsureOk();
+        var connected = await client.CallAsync(P + "reconnect_instance", new { instance_id = id });
+        Assert.Equal(417, connected.Status);
+        Assert.Equal("already_connected", connected.ErrorCode);
+
+        var status = await StatusAsync(client, id);
+        Assert.Equal(0, status["reconnect_attempts"]!.GetValue<int>());
+        Assert.Null(status["next_retry_at"]?.GetValue<DateTimeOffset?>());
+        var notRestricted = await client.CallAsync(P + "resume_sending", new { instance_id = id });
+        Assert.Equal(417, notRestricted.Status);
+        Assert.Equal("not_restricted", notRestricted.ErrorCode);
+        Assert.Equal("instance_id", notRestricted.ErrorField);
+    }
+
+    [Fact]
     public async Task Simulated_inbound_message_answers_its_serialized_id()
     {
         app.SkipIfUnavailable();

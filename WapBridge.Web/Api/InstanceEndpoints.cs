@@ -1,5 +1,7 @@
+using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
 using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
@@ -17,6 +19,11 @@ public sealed record InstanceStatus(string InstanceId, string Name, string Engin
     public DateTimeOffset? BannedUntil { get; init; }
 
     public int UndecryptableMessages { get; init; }
+
+    /// <summary>The number of the reconnect attempt due at <see cref="NextRetryAt"/> (0 when none is pending).</summary>
+    public int ReconnectAttempts { get; init; }
+
+    public DateTimeOffset? NextRetryAt { get; init; }
 }
 
 public sealed record InstanceRestriction(DateTimeOffset Until, string? Detail);
@@ -79,6 +86,18 @@ public static class InstanceEndpoints
             "Close and reopen the session (reconnects, or shows a new QR code)",
             async (args, call) => ToStatus(await call.Service<InstanceService>().RestartAsync(call.CustomerId, args.InstanceId, call.Aborted)));
 
+        api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "reconnect_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Retry now: start the pending reconnect attempt at once (a disconnected instance); refused while banned",
+            async (args, call) => ToStatus(await call.Service<InstanceService>().ReconnectAsync(call.CustomerId, args.InstanceId, call.Aborted)));
+
+        api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "resume_sending", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "End WhatsApp's restriction (463) early: held sends to new contacts go out now (logged; sending into a restriction can deepen it)",
+            async (args, call) =>
+            {
+                var actor = await ActorAsync(call);
+                return ToStatus(await call.Service<InstanceService>().ResumeSendingAsync(call.CustomerId, args.InstanceId, actor, call.Aborted));
+            });
+
         api.MapFrappeMethod<InstanceArgs, DeletedResult>(Prefix + "delete_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
             "Log out and delete the instance",
             async (args, call) =>
@@ -90,11 +109,23 @@ public static class InstanceEndpoints
             });
     }
 
+    /// <summary>The calling key as the history names it: its label and public key, never its secret.</summary>
+    private static async Task<string> ActorAsync(FrappeCall call)
+    {
+        if (call.Caller is not { } caller)
+            return "the admin token";
+        await using var db = await call.Service<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(call.Aborted);
+        var label = await db.ApiKeys.Where(k => k.Id == caller.ApiKeyId).Select(k => k.Label).SingleOrDefaultAsync(call.Aborted);
+        return string.IsNullOrWhiteSpace(label) ? $"API key {caller.Key}" : $"API key \"{label}\" ({caller.Key})";
+    }
+
     internal static InstanceStatus ToStatus(InstanceDetails d) =>
         new(d.InstanceId, d.Name, d.Engine, d.Status, d.PhoneNumber, d.PushName, d.ConnectedAt, d.LastError, d.DefaultCountry, d.CreatedAt, d.StatusChangedAt, d.IsSimulator)
         {
             Restriction = d.RestrictedUntil is { } until ? new InstanceRestriction(until, d.RestrictionDetail) : null,
             BannedUntil = d.BannedUntil,
             UndecryptableMessages = d.UndecryptableMessages,
+            ReconnectAttempts = d.ReconnectAttempts,
+            NextRetryAt = d.NextRetryAt,
         };
 }

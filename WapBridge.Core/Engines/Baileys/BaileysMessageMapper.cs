@@ -15,6 +15,9 @@ public sealed record BaileysCloseOutcome(int? StatusCode, string Reason, bool Tr
 {
     /// <summary>A temporary ban: no reconnect before this much time passed.</summary>
     public TimeSpan? BannedFor { get; init; }
+
+    /// <summary>Baileys' own words when <see cref="Reason"/> puts them plainly (e.g. the server cannot reach WhatsApp).</summary>
+    public string? Detail { get; init; }
 }
 
 /// <summary>
@@ -350,9 +353,12 @@ public static class BaileysMessageMapper
                 false, false);
         }
         // The failure node's attributes: a temporary ban (402) says how long it lasts in `expire` (seconds).
-        long? expire = Obj(reason, "data") is { } data && Num(data, "expire") is > 0 and var seconds ? (long)seconds : null;
-        var decision = CloseCodePolicy.Decide(code, name, error, expire);
-        return new BaileysCloseOutcome(code, decision.Reason, decision.Reconnect, decision.LoggedOut) { BannedFor = decision.BannedFor };
+        var data = Obj(reason, "data");
+        long? expire = data is { } attrs && Num(attrs, "expire") is > 0 and var seconds ? (long)seconds : null;
+        // A WebSocket error keeps Node's error in `data`: its code says whether the network failed (ENOTFOUND, ECONNREFUSED, TLS).
+        var systemCode = data is { } nodeError ? Str(nodeError, "code") : null;
+        var decision = CloseCodePolicy.Decide(code, name, error, expire, systemCode);
+        return new BaileysCloseOutcome(code, decision.Reason, decision.Reconnect, decision.LoggedOut) { BannedFor = decision.BannedFor, Detail = decision.Detail };
     }
 
     private static JsonElement? Obj(JsonElement element, string name) =>

@@ -447,7 +447,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                     if (!outcome.Transient)
                         _wantOpen = false;
                     var bannedUntil = outcome.BannedFor is { } bannedFor ? now + bannedFor : (DateTimeOffset?)null;
-                    Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, outcome.Reason, outcome.Transient) { BannedUntil = bannedUntil }));
+                    Enqueue(() => EmitAsync(new DisconnectedEvent(InstanceId, now, outcome.Reason, outcome.Transient) { BannedUntil = bannedUntil, Detail = outcome.Detail }));
                 }
                 break;
             }

@@ -275,7 +275,11 @@ public sealed class BaileysInboundTests
         Assert.Equal("credentials unreadable: restore the key ring or pair again", later["last_error"]!.GetValue<string>());
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync())
         {
-            Assert.False(await db.InstanceStateChanges.AnyAsync(c => db.Instances.Any(i => i.Id == c.InstanceId && i.Code == id) && c.Reason!.StartsWith("reconnect attempt")));
+            // A final state: no reconnect attempt is pending.
+            Assert.Equal(0, later["reconnect_attempts"]!.GetValue<int>());
+            Assert.Null(later["next_retry_at"]?.GetValue<DateTimeOffset?>());
+            Assert.Equal(1, await db.InstanceStateChanges.CountAsync(c => db.Instances.Any(i => i.Id == c.InstanceId && i.Code == id)
+                && c.Reason == "credentials unreadable: restore the key ring or pair again"));
             Assert.True(await db.EngineAuthEntries.AnyAsync(e => db.Instances.Any(i => i.Id == e.InstanceId && i.Code == id)), "the credentials are kept for a restored key ring");
         }
     }

@@ -282,13 +282,19 @@ public sealed class BaileysMessageMapperTests
     [InlineData("""{"statusCode":500,"name":"badSession"}""", true, false, "reconnecting")]
     [InlineData("""{"statusCode":503,"name":"unavailableService"}""", true, false, "reconnecting")]
     [InlineData("""{"statusCode":515,"name":"restartRequired"}""", true, false, "reconnecting")]
-    [InlineData("""{"error":"getaddrinfo ENOTFOUND web.whatsapp.com"}""", true, false, "ENOTFOUND")]
+    [InlineData("""{"error":"getaddrinfo ENOTFOUND web.whatsapp.com"}""", true, false, "cannot reach WhatsApp")]
+    [InlineData("""{"statusCode":408,"name":"timedOut","error":"WebSocket Error (connect ECONNREFUSED 127.0.0.1:9)","data":{"code":"ECONNREFUSED","syscall":"connect"}}""", true, false, "cannot reach WhatsApp")]
+    [InlineData("""{"statusCode":403,"name":"forbidden","error":"WebSocket Error (Unexpected server response: 403)","data":{}}""", true, false, "cannot reach WhatsApp")]
+    [InlineData("""{"statusCode":500,"name":"badSession","error":"WebSocket Error (certificate has expired)","data":{"code":"CERT_HAS_EXPIRED"}}""", true, false, "cannot reach WhatsApp")]
     public void Close_reasons(string reason, bool transient, bool loggedOut, string says)
     {
         var outcome = BaileysMessageMapper.MapClose(JsonSerializer.Deserialize<JsonElement>(reason));
         Assert.Equal(transient, outcome.Transient);
         Assert.Equal(loggedOut, outcome.LoggedOut);
         Assert.Contains(says, outcome.Reason);
+        // Plain words replace Baileys' own, which stay in the detail (logs and the state history).
+        if (says == "cannot reach WhatsApp")
+            Assert.Contains(JsonSerializer.Deserialize<JsonElement>(reason).GetProperty("error").GetString()!, outcome.Detail);
         Assert.Equal(outcome.StatusCode == 402 ? TimeSpan.FromMinutes(10) : null, outcome.BannedFor);
     }
 

@@ -244,6 +244,13 @@ public sealed class BaileysSendPathTests
         var states = await InDbAsync(app, db => db.InstanceStateChanges.OrderBy(c => c.Id).Select(c => c.State).ToListAsync());
         Assert.Equal("disconnected", states.Last());
         Assert.DoesNotContain("connecting", states.SkipWhile(s => s != "disconnected"));
+        // The one attempt it makes is at the ban's end, and says so.
+        var waiting = await client.StatusAsync(id);
+        Assert.Equal(bannedUntil, waiting["next_retry_at"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(1, waiting["reconnect_attempts"]!.GetValue<int>());
+        var retry = await client.CallAsync("wap_bridge.api.instances.reconnect_instance", new { instance_id = id });
+        Assert.Equal(409, retry.Status);
+        Assert.Equal("banned", retry.ErrorCode);
     }
 
     [Theory]

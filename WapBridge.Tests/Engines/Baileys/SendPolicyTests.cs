@@ -43,8 +43,44 @@ public sealed class SendPolicyTests
         Assert.Contains("forbidden: blocked", CloseCodePolicy.Decide(403, error: "blocked").Reason);
         Assert.Contains("pair again", CloseCodePolicy.Decide(406).Reason);
         Assert.Contains("multi-device mismatch", CloseCodePolicy.Decide(411).Reason);
-        Assert.Contains("reconnecting", CloseCodePolicy.Decide(null, error: "getaddrinfo ENOTFOUND x.invalid").Reason);
+        Assert.Contains("reconnecting", CloseCodePolicy.Decide(428, error: "Connection Closed").Reason);
         Assert.True(CloseCodePolicy.Decide(null, name: "loggedOut").LoggedOut);
+    }
+
+    // As Baileys reports them: its WebSocket error (getCodeFromWSError: 408 for Node's E* codes and timeouts, the HTTP
+    // status of an answered upgrade, else 500) with Node's error code in the close data.
+    [Theory]
+    [InlineData(408, "WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)", "ENOTFOUND")]
+    [InlineData(408, "WebSocket Error (getaddrinfo EAI_AGAIN web.whatsapp.com)", "EAI_AGAIN")]
+    [InlineData(408, "WebSocket Error (connect ECONNREFUSED 127.0.0.1:443)", "ECONNREFUSED")]
+    [InlineData(408, "WebSocket Error (connect ETIMEDOUT 157.240.0.53:443)", "ETIMEDOUT")]
+    [InlineData(408, "WebSocket Error (connect ENETUNREACH 157.240.0.53:443)", "ENETUNREACH")]
+    [InlineData(408, "WebSocket Error (Opening handshake has timed out)", null)]
+    [InlineData(408, "WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)", null)]
+    [InlineData(500, "WebSocket Error (self-signed certificate in certificate chain)", "SELF_SIGNED_CERT_IN_CHAIN")]
+    [InlineData(408, "WebSocket Error (Hostname/IP does not match certificate's altnames)", "ERR_TLS_CERT_ALTNAME_INVALID")]
+    [InlineData(500, "WebSocket Error (unable to verify the first certificate)", "UNABLE_TO_VERIFY_LEAF_SIGNATURE")]
+    [InlineData(403, "WebSocket Error (Unexpected server response: 403)", null)]
+    [InlineData(502, "WebSocket Error (Unexpected server response: 502)", null)]
+    public void A_network_failure_says_the_server_cannot_reach_WhatsApp_and_keeps_retrying(int code, string error, string? systemCode)
+    {
+        var decision = CloseCodePolicy.Decide(code, "timedOut", error, systemCode: systemCode);
+        Assert.Equal(CloseCodePolicy.Unreachable, decision.Reason);
+        Assert.Equal("disconnected", decision.State);
+        Assert.True(decision.Reconnect);
+        Assert.False(decision.LoggedOut); // a proxy's 403 is not WhatsApp refusing the account
+        Assert.Contains(error, decision.Detail);
+    }
+
+    [Theory]
+    [InlineData(428, "Connection Closed")]
+    [InlineData(408, "QR refs attempts ended")]
+    [InlineData(500, "Stream Errored (unknown)")]
+    [InlineData(403, "Connection Failure")]
+    public void WhatsApps_own_closes_are_not_network_failures(int code, string error)
+    {
+        Assert.NotEqual(CloseCodePolicy.Unreachable, CloseCodePolicy.Decide(code, error: error).Reason);
+        Assert.False(CloseCodePolicy.IsUnreachable(null, error));
     }
 
     [Theory]

@@ -3,7 +3,7 @@
 // set_keys/get_keys), so a restarted bridge (or a new host) proves the round trip by connecting again without a scan.
 // Behaviour: `open` loads creds; unregistered creds show a QR, registered ones connect when their pre-key comes back intact.
 // `script` requests run steps: qr, pair, open, message, receipt, lid_mapping, event (any event by name), close, exit, auth,
-// exists (is a file there). `big` answers a result of `bytes` characters (line-limit tests).
+// exists (is a file there), fail_opens (the next opens close at once with the given reason). `big` answers a result of `bytes` characters (line-limit tests).
 // Environment: FAKE_BRIDGE_NO_READY=1 never says ready; FAKE_BRIDGE_EXIT_ON_START=<code> exits at once;
 // FAKE_BRIDGE_PROTOCOL=<n> reports another protocol version in ready.
 // Media travels as files in the data folder (WAPBRIDGE_BRIDGE_DATA_DIR), as with the real bridge: scripted media given
@@ -22,6 +22,8 @@ let registered = null;
 const numberChecks = [];
 const sendFailures = [];
 let failingChecks = 0;
+// Close reasons for the next opens ({statusCode, name, error, data}): a server that cannot reach WhatsApp.
+const openFailures = [];
 const pendingAuth = new Map();
 let nextAuth = 0;
 
@@ -53,6 +55,10 @@ async function open(session, params) {
   const state = { params, creds: null };
   sessions.set(session, state);
   event(session, 'connection', { state: 'connecting' });
+  if (openFailures.length > 0) {
+    event(session, 'connection', { state: 'close', reason: openFailures.shift() });
+    return;
+  }
   const stored = (await auth(session, 'load_creds')).creds;
   if (stored == null) {
     state.creds = { noiseKey: randomBytes(8).toString('hex'), registered: false, preKey: 'pk-' + randomBytes(6).toString('hex') };
@@ -96,6 +102,7 @@ async function step(session, s) {
     case 'sleep': await new Promise((r) => setTimeout(r, s.ms ?? 100)); break;
     case 'registered': registered = s.numbers ?? null; break;
     case 'fail_checks': failingChecks = s.count ?? 1; break;
+    case 'fail_opens': for (let i = 0; i < (s.count ?? 1); i++) openFailures.push(s.reason); break;
     case 'fail_sends': for (let i = 0; i < (s.count ?? 1); i++) sendFailures.push(s.error); break;
     default: throw new Error('unknown step ' + s.do);
   }
