@@ -132,6 +132,12 @@ public sealed class AccessibilityTests
     /// <summary>The serious and critical violations axe-core finds on the page as it is now, one line each.</summary>
     internal static async Task<IReadOnlyList<string>> AxeAsync(IPage page, string label)
     {
+        // Colours are judged as they end up: a snackbar or drawer still fading in would be measured half-transparent.
+        await page.EvaluateAsync("""
+            () => Promise.all(document.getAnimations()
+                .filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
+                .map(a => a.finished.catch(() => null)))
+            """);
         var results = await page.RunAxe();
         return results.Violations
             .Where(v => v.Impact is "serious" or "critical")
