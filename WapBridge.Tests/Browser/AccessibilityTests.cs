@@ -146,7 +146,11 @@ public sealed class AccessibilityTests
         await app.Services.GetRequiredService<MessageService>().SendAsync(new SendRequest(customer.Id, shop.InstanceId, null, "+255755000001",
             "Accessible hello", null, null, null, null, MessageSources.Api, TimeSpan.FromSeconds(5)));
         await app.Services.GetRequiredService<CampaignService>().CreateAsync(customer.Id, new NewCampaign(
-            shop.InstanceId, "Spring promo", "Hello {{name}}", new JsonArray("+255755000101", "+255755000102"), null, null, null, null, null, null));
+            shop.InstanceId, "Spring promo", "Hello {{name}}", new JsonArray(
+                new JsonObject { ["phone_number"] = "+255755000101", ["name"] = "Asha" },
+                new JsonObject { ["phone_number"] = "+255755000102", ["name"] = "Juma" },
+                // One without its variable: a failed recipient, so its chip and error text are checked too.
+                "+255755000103"), null, null, null, null, null, null));
         return (shop.InstanceId, desk.InstanceId);
     }
 
