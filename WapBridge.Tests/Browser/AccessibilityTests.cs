@@ -1,8 +1,7 @@
-using Deque.AxeCore.Commons;
+using System.Text.Json.Nodes;
 using Deque.AxeCore.Playwright;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using System.Text.Json.Nodes;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Engines.Simulator;
@@ -58,8 +57,7 @@ public sealed class AccessibilityTests
             if (dark)
             {
                 await page.GetByTestId("theme-toggle").ClickAsync();
-                await Expect(page.Locator(".mud-theme-dark, html[data-theme=dark], body")).Not.ToHaveCountAsync(0);
-                await page.WaitForTimeoutAsync(300);
+                await page.WaitForFunctionAsync("() => getComputedStyle(document.body).backgroundColor !== 'rgb(255, 255, 255)'");
             }
             found.AddRange(await AxeAsync(page, "overview" + theme));
 
