@@ -46,3 +46,35 @@ window.wapbridge.download = function (filename, text, mimeType) {
     document.body.removeChild(link);
     setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
 };
+
+// Where focus was before a panel took it, so closing the panel hands it back (a keyboard user keeps their place).
+window.wapbridge.rememberFocus = function () {
+    window.wapbridge.focusBefore = document.activeElement;
+};
+
+window.wapbridge.restoreFocus = function () {
+    const element = window.wapbridge.focusBefore;
+    window.wapbridge.focusBefore = null;
+    if (element && element.isConnected && typeof element.focus === "function")
+        element.focus();
+};
+
+// Rows of a table marked data-keyboard-rows open their detail on click; they are tab stops too, and Enter or Space opens
+// them, so the keyboard reaches what the mouse does. The "no records" row (one cell spanning the table) is left alone.
+(function () {
+    const selector = "[data-keyboard-rows] tbody tr:not([tabindex])";
+    const mark = function () {
+        document.querySelectorAll(selector).forEach(function (row) {
+            if (!row.querySelector("td[colspan]"))
+                row.tabIndex = 0;
+        });
+    };
+    new MutationObserver(mark).observe(document.documentElement, { childList: true, subtree: true });
+    document.addEventListener("keydown", function (e) {
+        const row = e.target;
+        if ((e.key === "Enter" || e.key === " ") && row instanceof HTMLTableRowElement && row.closest("[data-keyboard-rows]")) {
+            e.preventDefault();
+            row.click();
+        }
+    });
+})();
