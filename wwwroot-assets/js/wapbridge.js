@@ -46,3 +46,8 @@ window.wapbridge.download = function (filename, text, mimeType) {
     document.body.removeChild(link);
     setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
 };
+
+// Remembers the dashboard theme for a year; the server reads it to render the next page in that theme from the start.
+window.wapbridge.rememberTheme = function (name, value) {
+    document.cookie = name + "=" + encodeURIComponent(value) + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+};
