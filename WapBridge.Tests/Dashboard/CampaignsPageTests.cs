@@ -131,7 +131,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         // A bad throttle comes back from the service and opens the pace panel at its field.
         cut.Find("[data-testid=throttle-min] input").Input("50");
         cut.Find("[data-testid=start-campaign]").Click();
-        cut.WaitForAssertion(() => Assert.Contains("at least min_delay_seconds", cut.Find("[data-testid=throttle-max]").TextContent));
+        cut.WaitForAssertion(() => Assert.Contains("Max delay must be at least Min delay", cut.Find("[data-testid=throttle-max]").TextContent));
         Assert.Empty(scheduler.Calls);
 
         // Fixed, with caps and active hours: the campaign is created with that throttle.
