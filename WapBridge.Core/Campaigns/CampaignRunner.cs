@@ -197,6 +197,16 @@ public sealed class CampaignRunner(
         var sendOutcomes = watched.Select(outcomes.WatchAsync).ToList();
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
+            // Locks the campaign row first, as a cancel does: a cancel either sees this batch's messages and withdraws
+            // them, or commits first and this claim finds the campaign no longer running.
+            var running = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, c => c.RunnerLeaseUntil), ct);
+            if (running == 0)
+            {
+                await tx.RollbackAsync(ct);
+                watched.ForEach(outcomes.Forget);
+                return false;
+            }
             await OutboundMessages.InsertAsync(db, sends.ConvertAll(x => x.Message), ct);
             if (!await CampaignRecipientWriter.ClaimAsync(db, sends, now, ct))
             {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -21,7 +22,7 @@ public sealed record RecipientsAdded(string Campaign, int Added, int Duplicates,
 
 public sealed record CampaignStatus(
     string Campaign, string CampaignName, string InstanceId, string Status, int Total, int Pending, int Sent, int Delivered, int Read, int Failed,
-    int Invalid, int Duplicates, int Skipped, double Progress, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledAt, DateTimeOffset? StartedAt,
+    int Invalid, int Duplicates, int Skipped, int Cancelled, double Progress, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledAt, DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt, string? PausedReason, DateTimeOffset? NextSendAt, long? EtaSeconds);
 
 public sealed record RecipientView(long Id, string Input, string? Number, string State, string? Error, string? MessageId, int Attempts, DateTimeOffset UpdatedAt, JsonObject? Variables);
@@ -31,6 +32,7 @@ public sealed class CampaignService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
     ICampaignScheduler scheduler,
+    MessageOutcomes outcomes,
     IOptions<CampaignOptions> options,
     IOptions<MessagingOptions> messaging,
     IOptions<AccountOptions> accounts,
@@ -425,14 +427,52 @@ public sealed class CampaignService(
         return await StatusAsync(customerId, campaign.Code, ct);
     }
 
+    /// <summary>Why a campaign's message still in the outbox at cancel time failed; the recipient says <c>cancelled</c>.</summary>
+    public const string CancelledErrorCode = "campaign_cancelled";
+
+    /// <summary>
+    /// Stops the campaign for good: recipients not sent yet become <c>cancelled</c>, and so do those whose message the
+    /// outbox has not picked up, whose messages fail first in the same transaction so the outbox never sends them.
+    /// The campaign row is updated first: its lock orders this against a runner claiming recipients
+    /// (<see cref="CampaignRunner"/>), so each recipient is either claimed and seen here, or cancelled before the claim.
+    /// </summary>
     public async Task<CampaignStatus> CancelAsync(int customerId, string? campaignCode, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await FindAsync(db, customerId, campaignCode, ct);
         var now = time.GetUtcNow();
-        await db.Campaigns.Where(c => c.Id == campaign.Id && c.State != CampaignStates.Completed && c.State != CampaignStates.Cancelled)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Cancelled).SetProperty(c => c.CompletedAt, now)
-                .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+        List<string> unsent = [];
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            var stopped = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State != CampaignStates.Completed && c.State != CampaignStates.Cancelled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Cancelled).SetProperty(c => c.CompletedAt, now)
+                    .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+            if (stopped > 0)
+            {
+                var queued = db.Messages.Where(m => m.CampaignId == campaign.Id && m.Direction == Message.Outbound && m.Status == MessageStatuses.Queued);
+                unsent = await queued.Select(m => m.WaMessageId).ToListAsync(ct);
+                if (unsent.Count > 0)
+                    await queued.ExecuteUpdateAsync(s => s
+                        .SetProperty(m => m.Status, MessageStatuses.Failed)
+                        .SetProperty(m => m.Ack, (int)MessageAck.Error)
+                        .SetProperty(m => m.ErrorCode, CancelledErrorCode)
+                        .SetProperty(m => m.Error, "Not sent: its campaign was cancelled."), ct);
+                var cancelled = await db.CampaignRecipients.Where(r => r.CampaignId == campaign.Id
+                        && (r.State == RecipientStates.Pending || (r.State == RecipientStates.Sending
+                            && db.Messages.Any(m => m.Id == r.MessageId && m.Status == MessageStatuses.Failed && m.ErrorCode == CancelledErrorCode))))
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RecipientStates.Cancelled).SetProperty(r => r.UpdatedAt, now), ct);
+                if (cancelled > 0)
+                    await db.Campaigns.Where(c => c.Id == campaign.Id).ExecuteUpdateAsync(s => s
+                        .SetProperty(c => c.Pending, c => c.Pending - cancelled)
+                        .SetProperty(c => c.Cancelled, c => c.Cancelled + cancelled), ct);
+                logger.LogInformation("Campaign {Campaign} cancelled: {Recipients} recipients not sent, {Messages} queued messages withdrawn",
+                    campaign.Code, cancelled, unsent.Count);
+            }
+            await tx.CommitAsync(ct);
+        }
+        // A runner waiting for these sends stops waiting.
+        foreach (var id in unsent)
+            outcomes.Report(id, MessageStatuses.Failed);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
 
@@ -473,7 +513,7 @@ public sealed class CampaignService(
             ? (long)Math.Ceiling(c.Pending * (c.MinDelaySeconds + c.MaxDelaySeconds) / 2)
             : null;
         return new CampaignStatus(c.Code, c.Name, instanceCode, c.State, c.Total, c.Pending, c.Sent, c.Delivered, c.Read, c.Failed, c.Invalid,
-            c.Duplicates, c.Skipped, progress, c.CreatedAt, c.ScheduledAt, c.StartedAt, c.CompletedAt, c.PausedReason, c.NextSendAt, eta);
+            c.Duplicates, c.Skipped, c.Cancelled, progress, c.CreatedAt, c.ScheduledAt, c.StartedAt, c.CompletedAt, c.PausedReason, c.NextSendAt, eta);
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

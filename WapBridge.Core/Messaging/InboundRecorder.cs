@@ -279,6 +279,7 @@ public sealed class InboundRecorder(
             WaMessageId = inbound.Id,
             SerializedId = p.SerializedId,
             FromNumber = inbound.FromPhone ?? inbound.FromLid,
+            SenderName = string.IsNullOrWhiteSpace(inbound.PushName) ? null : inbound.PushName.Trim() is { Length: > MaxSenderName } name ? name[..MaxSenderName] : inbound.PushName.Trim(),
             ToNumber = instance.PhoneNumber,
             Type = inbound.Type,
             Body = inbound.Body,
@@ -293,6 +294,8 @@ public sealed class InboundRecorder(
             CreatedAt = now,
         };
     }
+
+    private const int MaxSenderName = 100; // Message.SenderName's column
 
     private string Payload(PendingInbound p)
     {

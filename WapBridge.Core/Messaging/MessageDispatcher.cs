@@ -159,9 +159,17 @@ public sealed class MessageDispatcher(
     {
         // Persist "sending" before the engine sees the messages: a crash after this line resends them with the same ids.
         var ids = batch.Select(m => m.Id).ToList();
-        await db.Messages
+        var claimed = await db.Messages
             .Where(m => ids.Contains(m.Id) && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1), _stopping);
+        if (claimed < batch.Count)
+        {
+            // Some left the queue since the batch was read (a cancelled campaign withdrew them): never send those.
+            var sending = (await db.Messages.Where(m => ids.Contains(m.Id) && m.Status == MessageStatuses.Sending).Select(m => m.Id).ToListAsync(_stopping)).ToHashSet();
+            batch = batch.Where(m => sending.Contains(m.Id)).ToList();
+            if (batch.Count == 0)
+                return;
+        }
 
         var sent = new List<Message>(batch.Count);
         var unsent = new List<long>();

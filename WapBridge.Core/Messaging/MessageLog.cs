@@ -10,7 +10,7 @@ public sealed record MessageRecord(
     string Id, string InstanceId, string Direction, string? From, string? To, string? Body, string Type, string? Caption,
     string? Filename, string? MimeType, long? MediaSize, string Status, int Ack, string? Error, string? ErrorCode, string Source, string? Campaign,
     DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt,
-    [property: JsonIgnore] string? MediaHash);
+    [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null);
 
 public sealed record MessageFilter(string? InstanceCode, string? Direction, string? Status, string? Number, string? Campaign,
     DateTimeOffset? Since, DateTimeOffset? Until, string? Search = null);
@@ -101,5 +101,6 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
         join c in db.Campaigns on m.CampaignId equals c.Id into campaigns
         from c in campaigns.DefaultIfEmpty()
         select new MessageRecord(m.SerializedId, i.Code, m.Direction, m.FromNumber, m.ToNumber, m.Body, m.Type, m.Caption, m.Filename,
-            m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, c == null ? null : c.Code, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash);
+            m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, c == null ? null : c.Code, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash,
+            m.SenderName, i.Name);
 }

@@ -82,6 +82,16 @@ public abstract class RegistrationTests(string provider)
         Assert.Equal([Roles.Owner], await RolesOfAsync(app, "owner@example.com"));
     }
 
+    [Fact]
+    public async Task The_register_page_states_every_password_rule_up_front()
+    {
+        await using var app = await StartAsync(allowRegistration: true);
+        using var page = AccountForms.CreateBrowserClient(app, kestrel: false);
+        var html = await page.GetStringAsync("/Account/Register");
+        Assert.Contains("At least 8 characters, with an uppercase letter, a lowercase letter and a digit.", html);
+        Assert.Contains("aria-describedby=\"password-rules\"", html);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -24,6 +24,7 @@ public static class CampaignDashboardHarness
             services.Configure<CampaignOptions>(_ => { });
             services.Configure<MessagingOptions>(_ => { });
             services.AddSingleton<ICampaignScheduler>(scheduler);
+            services.AddSingleton<MessageOutcomes>();
             services.AddSingleton<CampaignService>();
         });
 }

@@ -19,8 +19,8 @@ public sealed class CampaignProgressViewTests : IAsyncDisposable
     public ValueTask DisposeAsync() => ctx.DisposeAsync();
 
     public static CampaignStatus Status(string state = CampaignStates.Running, int total = 10, int pending = 6, int sent = 4, int delivered = 3, int read = 1,
-        int failed = 0, int invalid = 2, int duplicates = 1, int skipped = 0, double progress = 40) =>
-        new("WAP-CAM-0007", "Promo", "WAP-INS-0001", state, total, pending, sent, delivered, read, failed, invalid, duplicates, skipped, progress,
+        int failed = 0, int invalid = 2, int duplicates = 1, int skipped = 0, double progress = 40, int cancelled = 0) =>
+        new("WAP-CAM-0007", "Promo", "WAP-INS-0001", state, total, pending, sent, delivered, read, failed, invalid, duplicates, skipped, cancelled, progress,
             DateTimeOffset.UtcNow, null, DateTimeOffset.UtcNow, null, null, DateTimeOffset.UtcNow.AddSeconds(5), 120);
 
     [Fact]

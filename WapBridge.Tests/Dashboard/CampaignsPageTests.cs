@@ -131,7 +131,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         // A bad throttle comes back from the service and opens the pace panel at its field.
         cut.Find("[data-testid=throttle-min] input").Input("50");
         cut.Find("[data-testid=start-campaign]").Click();
-        cut.WaitForAssertion(() => Assert.Contains("at least min_delay_seconds", cut.Find("[data-testid=throttle-max]").TextContent));
+        cut.WaitForAssertion(() => Assert.Contains("Max delay must be at least Min delay", cut.Find("[data-testid=throttle-max]").TextContent));
         Assert.Empty(scheduler.Calls);
 
         // Fixed, with caps and active hours: the campaign is created with that throttle.
@@ -251,5 +251,44 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         Assert.StartsWith("+255755000001,+255755000001,delivered,,", lines[1]);
         Assert.StartsWith("+255755000002,0755000002,pending,,", lines[2]);
         Assert.StartsWith(",bad,invalid,", lines[3]);
+    }
+
+    [Fact]
+    public async Task Detail_header_pauses_resumes_and_cancels_and_cancelled_recipients_show_in_counters_filter_and_export()
+    {
+        var created = await CreateCampaignAsync("From the detail");
+        var cut = RenderPage();
+        var row = $"[data-testid=campaign-row][data-campaign='{created.Campaign}']";
+        cut.WaitForAssertion(() => cut.Find(row));
+        cut.Find(row).Click();
+        const string detail = "[data-testid=campaign-detail]";
+        cut.WaitForAssertion(() => cut.Find($"{detail} [data-testid=detail-pause]"));
+
+        cut.Find($"{detail} [data-testid=detail-pause]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("paused", cut.Find($"{detail} [data-testid=campaign-status]").GetAttribute("data-status")));
+        Assert.Equal(CampaignStates.Paused, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
+        Assert.Empty(cut.FindAll($"{detail} [data-testid=detail-pause]"));
+
+        cut.Find($"{detail} [data-testid=detail-resume]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("running", cut.Find($"{detail} [data-testid=campaign-status]").GetAttribute("data-status")));
+
+        cut.Find($"{detail} [data-testid=detail-cancel]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=confirm-cancel]"));
+        cut.Find("[data-testid=confirm-cancel]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("cancelled", cut.Find($"{detail} [data-testid=campaign-status]").GetAttribute("data-status")));
+        Assert.Empty(cut.FindAll($"{detail} [data-testid=detail-actions]"));
+        Assert.Equal("2", cut.Find($"{detail} [data-testid=count-cancelled]").GetAttribute("data-value"));
+        Assert.Equal("0", cut.Find($"{detail} [data-testid=count-pending]").GetAttribute("data-value"));
+        Assert.Equal("2", cut.Find($"{row} [data-testid=count-cancelled]").GetAttribute("data-value"));
+
+        var filter = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "State");
+        await cut.InvokeAsync(() => filter.Instance.ValueChanged.InvokeAsync(RecipientStates.Cancelled));
+        cut.WaitForAssertion(() => Assert.Equal(["cancelled", "cancelled"], cut.FindAll("[data-testid=recipient-state]").Select(e => e.GetAttribute("data-state"))));
+        cut.Find("[data-testid=export-csv]").Click();
+        var call = h.Ctx.JSInterop.Invocations.Last(i => i.Identifier == "wapbridge.download");
+        Assert.Equal($"{created.Campaign.ToLowerInvariant()}-cancelled-recipients.csv", call.Arguments[0]);
+        var lines = ((string)call.Arguments[1]!).TrimEnd().Split("\r\n");
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines.Skip(1), l => Assert.Contains(",cancelled,", l));
     }
 }

@@ -186,4 +186,30 @@ public sealed class ErpnextPanelTests(SqliteMessagingApp app) : IAsyncLifetime, 
         Assert.Equal(shop.InstanceId, stored.InstanceId);
         Assert.Equal("outbound", stored.Direction);
     }
+
+    [Fact]
+    public async Task A_loopback_gateway_url_is_flagged_and_the_public_base_url_replaces_it()
+    {
+        await ConnectedInstanceAsync("Shop", "255700111091");
+        var cut = RenderPanel();
+        Assert.Equal(Gateway, Text(cut, "erpnext-url"));
+        Assert.Contains("WAPBRIDGE_PublicBaseUrl", Text(cut, "erpnext-loopback-warning"));
+
+        await using var other = new BunitContext();
+        other.Services.AddMudServices();
+        other.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new WapBridge.Core.Common.WapBridgeOptions { PublicBaseUrl = "https://wapbridge.example.invalid/" }));
+        var otherAuth = other.AddAuthorization();
+        other.JSInterop.Mode = JSRuntimeMode.Loose;
+        other.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        other.Services.AddFallbackServiceProvider(app.Services);
+        otherAuth.SetAuthorized("owner@example.com");
+        otherAuth.SetClaims(
+            new Claim(ClaimTypes.NameIdentifier, "user-" + customer.Id),
+            new Claim(WapBridgeClaims.CustomerId, customer.Id.ToString(CultureInfo.InvariantCulture)),
+            new Claim(WapBridgeClaims.CustomerCode, customer.Code));
+        var configured = other.Render<ErpnextPanel>();
+        configured.WaitForAssertion(() => configured.Find("[data-testid=erpnext-url]"), TimeSpan.FromSeconds(10));
+        Assert.Equal("https://wapbridge.example.invalid/api/method/wap_bridge.api.whatsapp.erpnext_notification_gateway", configured.Find("[data-testid=erpnext-url]").TextContent.Trim());
+        Assert.Empty(configured.FindAll("[data-testid=erpnext-loopback-warning]"));
+    }
 }

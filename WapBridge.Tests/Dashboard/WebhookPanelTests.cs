@@ -42,6 +42,10 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         cut.WaitForAssertion(() => cut.Find("[data-testid=generated-secret]"));
         var secret = cut.Find("[data-testid=generated-secret]").TextContent.Trim();
         Assert.True(secret.Length >= 16, secret);
+        // The secret field holds it at once, readable.
+        var field = cut.Find("[data-testid=webhook-secret] input");
+        Assert.Equal(secret, field.GetAttribute("value"));
+        Assert.Equal("text", field.GetAttribute("type"));
         var withSecret = await Webhooks.GetAsync(customer.Id, null);
         Assert.True(withSecret.SecretSet);
         Assert.EndsWith(secret[^4..], withSecret.SecretMasked);

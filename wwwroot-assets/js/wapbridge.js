@@ -78,3 +78,23 @@ window.wapbridge.restoreFocus = function () {
         }
     });
 })();
+
+// Remembers the dashboard theme for a year; the server reads it to render the next page in that theme from the start.
+window.wapbridge.rememberTheme = function (name, value) {
+    document.cookie = name + "=" + encodeURIComponent(value) + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+};
+
+// The reconnect box's buttons (App.razor): retry the circuit, or reload when the server no longer knows it.
+document.addEventListener("click", async function (event) {
+    const button = event.target instanceof Element ? event.target.closest("[data-wb-reconnect]") : null;
+    if (!button) return;
+    if (button.getAttribute("data-wb-reconnect") === "reload") {
+        location.reload();
+        return;
+    }
+    try {
+        if (!(await window.Blazor.reconnect())) location.reload();
+    } catch (e) {
+        // Still unreachable: the box stays in its failed state.
+    }
+});

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
 using WapBridge.Core.Messaging;
+using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Web.Components.Pages.Campaigns;
 
@@ -127,7 +128,7 @@ public sealed partial class RecipientDraft
             }
             catch (WapBridgeException e)
             {
-                error = e.Message;
+                error = DashboardErrors.Relabel(e.Message, new Dictionary<string, string> { ["phone_number"] = $"Recipients: line {row.Line}" });
             }
             IReadOnlyList<string> missing = [];
             if (number is not null && variablesUsed.Count > 0)
