@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Playwright;
@@ -39,5 +40,25 @@ public sealed class ApiReferenceBrowserTests
 
         Assert.True(outside.IsEmpty, "the reference page asked for:\n" + string.Join("\n", outside.Distinct()));
         Assert.True(browserPage.CspViolations.Count == 0, "blocked by the Content-Security-Policy:\n" + string.Join("\n", browserPage.CspViolations));
+    }
+
+    [Fact]
+    public async Task The_reference_page_has_no_serious_or_critical_axe_violations()
+    {
+        BrowserSession.RequireChromium();
+        await using var app = new WapBridgeApp(kestrel: true);
+        await app.InitializeAsync();
+        await using var browserPage = await BrowserSession.OpenAsync(app, new ViewportSize { Width = 1400, Height = 900 });
+        var page = browserPage.Page;
+
+        await page.GotoAsync("/api-reference/");
+        await Expect(page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "WapBridge API" }).First).ToBeVisibleAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+        var results = await page.RunAxe();
+        var found = results.Violations.Where(v => v.Impact is "serious" or "critical")
+            .SelectMany(v => v.Nodes.Select(n => $"{v.Id} ({v.Impact}) {v.Help} at {n.Target} {n.Html} {string.Join("; ", n.Any.Concat(n.All).Concat(n.None).Select(c => c.Message))}"))
+            .ToList();
+        Assert.True(found.Count == 0, "axe-core found serious or critical violations:\n" + string.Join("\n", found));
     }
 }

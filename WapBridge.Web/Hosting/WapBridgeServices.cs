@@ -225,7 +225,7 @@ public static class WapBridgeServices
         // Self-contained: served from this server only (no fonts, CDN, proxy, telemetry or cloud client), so it works offline.
         app.MapScalarApiReference("/api-reference", o => o.WithTitle("WapBridge API").WithOpenApiRoutePattern("/openapi/{documentName}.json")
             .DisableDefaultFonts().DisableTelemetry().DisableAgent().DisableMcp().HideClientButton().HideDeveloperTools()
-            .AddPreferredSecuritySchemes(FrappeOpenApi.TokenScheme));
+            .AddPreferredSecuritySchemes(FrappeOpenApi.TokenScheme).AddHeadContent(FrappeOpenApi.AccessibleReferenceHead));
         app.MapWapBridgeApi();
         app.MapWapBridgeHangfireDashboard();
         app.MapWapBridgeDashboard();

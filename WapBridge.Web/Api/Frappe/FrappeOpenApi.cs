@@ -18,6 +18,24 @@ public static class FrappeOpenApi
     public const string TokenScheme = "token";
 
     /// <summary>
+    /// Added to the head of Scalar's reference page, whose template and theme fall short of WCAG AA: its page has no
+    /// language, its grey and green texts are below 4.5:1, and its header input is a combobox without
+    /// <c>aria-expanded</c>. The page's CSP allows inline code (Scalar starts itself with an inline module).
+    /// </summary>
+    public const string AccessibleReferenceHead = """
+        <style>
+          .light-mode { --scalar-color-3: #666666; --scalar-color-green: #0a7245; }
+          .dark-mode { --scalar-color-3: #a8a8a8; --scalar-color-green: #3fd08f; }
+        </style>
+        <script>
+          document.documentElement.lang = 'en';
+          new MutationObserver(() => document.querySelectorAll('[role=combobox]:not([aria-expanded])')
+            .forEach(box => box.setAttribute('aria-expanded', 'false')))
+            .observe(document.documentElement, { childList: true, subtree: true });
+        </script>
+        """;
+
+    /// <summary>
     /// Example values by argument name: ids in their real shapes, numbers valid for their country, readable texts.
     /// <c>Shown</c> ones appear in every method's example that takes them; the rest (alternatives such as
     /// <c>from_number</c> next to <c>instance_id</c>, filters, media) only where the method requires them.
