@@ -78,5 +78,13 @@ public sealed class MessagesDeepLinkTests
         await Expect(page.GetByTestId("filter-campaign")).ToBeVisibleAsync();
         await Expect(table).ToContainTextAsync("From the campaign");
         await Expect(table).Not.ToContainTextAsync("From the API");
+
+        // An instance's detail opens its messages, filtered by the instance in the URL.
+        await DashboardAccount.NavigateAsync(page, "/instances");
+        await page.GetByTestId("instance-row").First.ClickAsync();
+        await page.GetByTestId("instance-messages").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/messages\\?instance=" + Regex.Escape(instance.InstanceId)));
+        await Expect(page.GetByTestId("filter-instance")).ToContainTextAsync("Front desk");
+        await Expect(table).ToContainTextAsync("From the API");
     }
 }

@@ -181,7 +181,7 @@ public sealed class BaileysInboundTests
         Assert.Empty(await RowsAsync(app, "3EB0RETRY00000000001"));
 
         await using (var db = await dbFactory.CreateDbContextAsync())
-            await db.Database.ExecuteSqlRawAsync("""DROP TRIGGER fail_inbound""" + (app.Provider == "postgres" ? """ ON "Messages" """ : ""));
+            await db.Database.ExecuteSqlRawAsync(app.Provider == "postgres" ? """DROP TRIGGER fail_inbound ON "Messages" """ : "DROP TRIGGER fail_inbound");
 
         await WaitUntilAsync(async () => (await RowsAsync(app, "3EB0RETRY00000000001")).Count == 1, 20);
         await receiver.WaitForAsync(r => MessageHooks(receiver).Any(h => h["body"]!.GetValue<string>() == "Usipoteze"), 20);
