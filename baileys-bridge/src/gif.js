@@ -38,7 +38,7 @@ function bundledFfmpeg() {
 }
 
 /**
- * Transcodes GIFs one at a time (ffmpeg uses every core it gets; sends of other sessions keep theirs). ffmpeg reads
+ * Transcodes GIFs one at a time, so a burst of GIF sends does not take every core from the sessions. ffmpeg reads
  * the GIF from its path and writes the MP4 to a file, so the bridge never holds either in memory.
  */
 export class GifConverter {
