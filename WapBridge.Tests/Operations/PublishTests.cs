@@ -53,6 +53,13 @@ public sealed class PublishTests
             Assert.True(File.Exists(Path.Combine(bridge, "package-lock.json")), "the bridge's lock file is published");
             Assert.True(File.Exists(Path.Combine(bridge, "node_modules", "baileys", "package.json")), "the bridge's installed packages are published");
             Assert.False(Directory.Exists(Path.Combine(bridge, "test")), "the bridge's tests are not published");
+            if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64)
+            {
+                // The optional dependency that turns GIFs into looping videos, still executable after the copy.
+                var ffmpeg = Path.Combine(bridge, "node_modules", "@ffmpeg-installer", "linux-x64", "ffmpeg");
+                Assert.True(File.Exists(ffmpeg), "the bridge's ffmpeg is published");
+                Assert.True(File.GetUnixFileMode(ffmpeg).HasFlag(UnixFileMode.UserExecute), "the published ffmpeg is executable");
+            }
             Assert.False(Directory.Exists(Path.Combine(bridge, "test-support")), "the bridge's test helpers are not published");
 
             await using var wa = await FakeWhatsApp.StartAsync(sourceBridge, Contact);

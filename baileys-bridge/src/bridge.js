@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import { createLogger } from './logger.js';
 import { DEFAULT_MAX_LINE_BYTES, PROTOCOL_VERSION, ProtocolChannel } from './protocol.js';
 import { MediaFolder } from './media.js';
+import { findFfmpeg, GifConverter } from './gif.js';
 import { SessionRegistry } from './sessions.js';
 import { sessionContext } from './context.js';
 
@@ -51,6 +52,9 @@ export async function createBridge({
   });
   const mediaFolder = config.dataDir ? new MediaFolder(config.dataDir) : null;
   await mediaFolder?.cleanLeftovers(log);
+  const ffmpegPath = await findFfmpeg(env);
+  if (ffmpegPath) log.info({ ffmpeg: ffmpegPath }, 'GIFs are sent as looping videos');
+  else log.warn({ ffmpeg: env.WAPBRIDGE_BRIDGE_FFMPEG || null }, 'no ffmpeg to transcode with: GIFs are sent as documents');
   const registry = new SessionRegistry({
     channel,
     makeSocket: socketFactory,
@@ -59,6 +63,7 @@ export async function createBridge({
     maxSessions: config.maxSessions,
     maxMediaBytes: config.maxMediaBytes,
     mediaFolder,
+    gifConverter: new GifConverter({ ffmpegPath, maxBytes: config.maxMediaBytes }),
   });
   channel.onRequest((request) => registry.handle(request));
 

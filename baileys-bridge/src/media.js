@@ -96,6 +96,15 @@ export class MediaFolder {
   }
 
   /**
+   * A fresh file path in the inbound folder for a file the bridge makes itself (a GIF transcoded to MP4): named like
+   * a download in progress, so a crash leaves nothing that `cleanLeftovers` of the next bridge does not remove.
+   */
+  async tempPath(suffix) {
+    await mkdir(this.inbound, { recursive: true });
+    return join(this.inbound, `${process.pid}-${randomBytes(8).toString('hex')}-${suffix}${PART_SUFFIX}`);
+  }
+
+  /**
    * Writes a stream (or bytes) to the inbound folder under its SHA-256, refusing more than `maxBytes`.
    * Answers `{ path, sha256, size }`.
    */

@@ -28,7 +28,7 @@ const ACCOUNT_RESTRICTED = 463;
 /** How many LID ↔ phone pairs we remember as already reported to the host (a repeat costs one extra event). */
 const REMEMBERED_MAPPINGS = 5000;
 
-const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
+const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker', 'gif']);
 const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
 
 const WRITE_OPS = new Set(['save_creds', 'set_keys', 'clear']);
@@ -59,6 +59,7 @@ export class Session {
    * @param {object} options.logger
    * @param {number} [options.maxMediaBytes]
    * @param {import('./media.js').MediaFolder|null} [options.mediaFolder] where media files are exchanged with the host
+   * @param {import('./gif.js').GifConverter|null} [options.gifConverter] turns `gif` sends into looping videos
    */
   constructor({
     id,
@@ -69,7 +70,9 @@ export class Session {
     maxMediaBytes = Infinity,
     mediaTimeoutMs = MEDIA_DOWNLOAD_TIMEOUT_MS,
     mediaFolder = null,
+    gifConverter = null,
   }) {
+    this.gifConverter = gifConverter;
     this.mediaTimeoutMs = mediaTimeoutMs;
     this.mediaFolder = mediaFolder;
     this.id = id;
@@ -174,7 +177,8 @@ export class Session {
     if (typeof params.to !== 'string' || !params.to.includes('@')) {
       throw new BridgeError('invalid_params', 'to must be a JID');
     }
-    const content = buildMessageContent(params, this.mediaFolder);
+    const gifVideo = params.media?.kind === 'gif' ? await this.#gifAsVideo(params) : undefined;
+    const content = buildMessageContent(params, this.mediaFolder, gifVideo);
     const options = params.messageId ? { messageId: params.messageId } : {};
     const ack = params.messageId && this.acksWatched ? this.#expectAck(params.messageId) : undefined;
     let sent;
@@ -184,6 +188,8 @@ export class Session {
       ack?.cancel();
       this.logger.warn({ err: error, to: params.to }, 'send failed');
       throw sendFailed(error);
+    } finally {
+      await gifVideo?.cleanup().catch((error) => this.logger.warn({ err: error, file: gifVideo.path }, 'could not remove a transcoded GIF'));
     }
     if (params.media && sent?.key?.id) this.#rememberSentMedia(sent.key.id);
     await this.#storeSent(sent);
@@ -193,6 +199,26 @@ export class Session {
       messageId: sent?.key?.id ?? params.messageId,
       timestamp: toNumber(sent?.messageTimestamp) ?? Math.floor(Date.now() / 1000),
     };
+  }
+
+  /**
+   * The GIF of a `gif` send transcoded to MP4 in the media folder, or undefined when it cannot be (no ffmpeg, a
+   * failed or too slow conversion): the GIF then goes as a document, which arrives whole but does not play.
+   */
+  async #gifAsVideo(params) {
+    if (!this.mediaFolder) return undefined; // buildMessageContent refuses the send
+    const input = this.mediaFolder.checkOutbound(params.media.path);
+    const context = { messageId: params.messageId, to: params.to };
+    if (!this.gifConverter?.ffmpegPath) {
+      this.logger.warn({ ...context, reason: 'no_ffmpeg' }, 'sending a GIF as a document: no ffmpeg to make it a video');
+      return undefined;
+    }
+    try {
+      return await this.gifConverter.convert(input, (suffix) => this.mediaFolder.tempPath(suffix));
+    } catch (error) {
+      this.logger.warn({ ...context, reason: 'conversion_failed', err: error }, 'sending a GIF as a document: it could not be made a video');
+      return undefined;
+    }
   }
 
   /** Asks WhatsApp whether a phone number is registered, and under which JID sends should go. */
@@ -694,7 +720,7 @@ function sendFailed(error) {
  * Builds the Baileys AnyMessageContent for a `send` request. Media is passed as `{ url: <local path> }`: Baileys
  * streams the file through its encryption into a temp file and uploads that, so no file is ever one Buffer here.
  */
-export function buildMessageContent(params, mediaFolder) {
+export function buildMessageContent(params, mediaFolder, gifVideo = undefined) {
   const { text, media, caption } = params;
   if (media) {
     if (!MEDIA_KINDS.has(media.kind)) throw new BridgeError('invalid_params', `unknown media kind ${media.kind}`);
@@ -720,6 +746,17 @@ export function buildMessageContent(params, mediaFolder) {
         });
       case 'sticker':
         return withoutUndefined({ sticker: bytes, mimetype });
+      case 'gif':
+        if (gifVideo) {
+          return withoutUndefined({
+            video: { url: gifVideo.path },
+            mimetype: 'video/mp4',
+            gifPlayback: true,
+            caption: mediaCaption,
+            jpegThumbnail: gifVideo.jpegThumbnail,
+          });
+        }
+        return withoutUndefined({ document: bytes, mimetype: mimetype ?? 'image/gif', fileName: media.fileName, caption: mediaCaption });
     }
   }
   if (typeof text === 'string' && text !== '') return { text };

@@ -4,7 +4,7 @@ import { BridgeError } from './protocol.js';
 import { Session } from './session.js';
 
 export class SessionRegistry {
-  constructor({ channel, makeSocket, downloadMedia, logger, maxSessions, maxMediaBytes, mediaFolder = null }) {
+  constructor({ channel, makeSocket, downloadMedia, logger, maxSessions, maxMediaBytes, mediaFolder = null, gifConverter = null }) {
     this.channel = channel;
     this.makeSocket = makeSocket;
     this.downloadMedia = downloadMedia;
@@ -12,6 +12,7 @@ export class SessionRegistry {
     this.maxSessions = maxSessions;
     this.maxMediaBytes = maxMediaBytes;
     this.mediaFolder = mediaFolder;
+    this.gifConverter = gifConverter;
     this.sessions = new Map();
     this.handlers = {
       ping: async () => ({}),
@@ -51,6 +52,7 @@ export class SessionRegistry {
       logger: this.logger,
       maxMediaBytes: this.maxMediaBytes,
       mediaFolder: this.mediaFolder,
+      gifConverter: this.gifConverter,
     });
     this.sessions.set(id, session);
     try {

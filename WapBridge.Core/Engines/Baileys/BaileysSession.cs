@@ -266,15 +266,15 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
 
     /// <summary>
     /// The bridge's media kind for a MIME type: an Opus voice note is <c>voice</c>; WebP is an image (the API has no way
-    /// to ask for a sticker, contract §2: <c>image/*</c> is an image). A GIF goes as a document: WhatsApp plays GIFs only
-    /// as MP4 video with <c>gifPlayback</c>, Baileys does not convert (that needs ffmpeg, which we do not ship), and a GIF
-    /// sent as an image arrives as a still frame.
+    /// to ask for a sticker, contract §2: <c>image/*</c> is an image). A GIF is <c>gif</c>: WhatsApp plays GIFs only as MP4
+    /// video with <c>gifPlayback</c> (a GIF sent as an image arrives as a still frame), so the bridge transcodes it with
+    /// the ffmpeg it ships, or sends it as a document where it has none.
     /// </summary>
     internal static string MediaKind(string mimeType) => WhatsAppIds.MessageTypeFor(mimeType) switch
     {
         "ptt" => "voice",
         "sticker" => "image",
-        "image" when IsGif(mimeType) => "document",
+        "image" when IsGif(mimeType) => "gif",
         "chat" => "document",
         var type => type,
     };

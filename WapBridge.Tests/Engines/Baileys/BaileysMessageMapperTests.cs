@@ -404,7 +404,7 @@ public sealed class BaileysMessageMapperTests
     [InlineData("audio/ogg; codecs=opus", "voice")]
     [InlineData("audio/mpeg", "audio")]
     [InlineData("image/webp", "image")]
-    [InlineData("image/gif", "document")]
+    [InlineData("image/gif", "gif")]
     [InlineData("image/png", "image")]
     [InlineData("video/mp4", "video")]
     [InlineData("application/pdf", "document")]

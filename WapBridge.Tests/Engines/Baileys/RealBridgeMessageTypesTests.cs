@@ -102,7 +102,7 @@ public sealed class RealBridgeMessageTypesTests
         Assert.Equal(video.Length, rows.Single(m => m.WaMessageId == note).MediaSize);
     }
     [Fact]
-    public async Task A_webp_is_sent_as_an_image_and_a_gif_as_a_document_that_arrives_whole()
+    public async Task A_webp_is_sent_as_an_image_and_a_gif_as_a_looping_mp4_video()
     {
         var bridgeDir = RealBridgeTests.RequireBridge();
         await using var wa = await FakeWhatsApp.StartAsync(bridgeDir, media: true, Contact);
@@ -126,9 +126,19 @@ public sealed class RealBridgeMessageTypesTests
         var image = await SendMediaAsync(webp, "image/webp", "photo.webp");
         Assert.Equal(("imageMessage", "image/webp", webp.Length), (image["field"]!.GetValue<string>(), image["mimetype"]!.GetValue<string>(), image["mediaLength"]!.GetValue<int>()));
 
-        // WhatsApp plays GIFs only as MP4 video; converting needs ffmpeg, which WapBridge does not ship.
-        var gif = "GIF89a"u8.ToArray().Concat(new byte[300]).ToArray();
-        var document = await SendMediaAsync(gif, "image/gif", "dance.gif");
-        Assert.Equal(("documentMessage", "image/gif", gif.Length), (document["field"]!.GetValue<string>(), document["mimetype"]!.GetValue<string>(), document["mediaLength"]!.GetValue<int>()));
+        // WhatsApp plays GIFs only as MP4 video: the bridge transcodes with the ffmpeg it ships.
+        var video = await SendMediaAsync(TwoFrameGif, "image/gif", "dance.gif");
+        Assert.Equal(("videoMessage", "video/mp4", true, "ftyp"),
+            (video["field"]!.GetValue<string>(), video["mimetype"]!.GetValue<string>(), video["gifPlayback"]!.GetValue<bool>(), video["mediaBox"]!.GetValue<string>()));
     }
+
+    /// <summary>A 1×1 GIF89a looping over two 100 ms frames (LZW codes clear, pixel, end), as in the bridge's tests.</summary>
+    private static readonly byte[] TwoFrameGif =
+    [
+        .. "GIF89a"u8, 1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 255, 255, 255,
+        0x21, 0xff, 11, .. "NETSCAPE2.0"u8, 3, 1, 0, 0, 0,
+        0x21, 0xf9, 4, 0, 10, 0, 0, 0, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0,
+        0x21, 0xf9, 4, 0, 10, 0, 0, 0, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x4c, 0x01, 0,
+        0x3b,
+    ];
 }

@@ -1,7 +1,8 @@
 // Runs the fake WhatsApp server (baileys-bridge/test-support/fake-wa-server.js) for a C# test: prints
 // {"url","childEnv","preload","account"} once, then answers one JSON command per stdin line with one JSON line on stdout:
 // {"do":"scan","qr"} links the device; {"do":"decrypted","id","since"?} waits for a message the contact decrypted
-// (its text, or its media `field`, `mimetype` and decrypted `mediaLength`);
+// (its text, or its media `field`, `mimetype`, `gifPlayback`, decrypted `mediaLength` and `mediaBox`, the type of an
+// MP4's first box);
 // {"do":"retry","from","id"} sends a retry receipt; {"do":"count"} is how many messages were decrypted so far;
 // {"do":"fail_sends","code","to"} refuses the next send to `to` with that error ack; {"do":"timelock","until"} sets
 // the answer to the reach-out timelock query; {"do":"send","from","message","id"?} sends a proto.Message given as
@@ -37,6 +38,7 @@ async function handle(command) {
       return {
         text: record.text, decryptError: record.decryptError ?? null, encType: record.encType,
         field: field ?? null, mimetype: field ? content[field].mimetype : null, mediaLength: record.media?.length ?? null,
+        gifPlayback: field ? content[field].gifPlayback ?? null : null, mediaBox: record.media?.subarray(4, 8).toString('latin1') ?? null,
       };
     }
     case 'retry':
