@@ -36,7 +36,7 @@ public sealed class ApiReferenceBrowserTests
         await Expect(page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "WapBridge API" }).First).ToBeVisibleAsync();
         // The token scheme is applied: the page's requests carry the Authorization header.
         await Expect(page.Locator("code", new PageLocatorOptions { HasText = "--header 'Authorization:" }).First).ToBeAttachedAsync();
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new PageWaitForLoadStateOptions { Timeout = 90_000 });
 
         Assert.True(outside.IsEmpty, "the reference page asked for:\n" + string.Join("\n", outside.Distinct()));
         Assert.True(browserPage.CspViolations.Count == 0, "blocked by the Content-Security-Policy:\n" + string.Join("\n", browserPage.CspViolations));
@@ -53,7 +53,7 @@ public sealed class ApiReferenceBrowserTests
 
         await page.GotoAsync("/api-reference/");
         await Expect(page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "WapBridge API" }).First).ToBeVisibleAsync();
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new PageWaitForLoadStateOptions { Timeout = 90_000 });
 
         var results = await page.RunAxe();
         var found = results.Violations.Where(v => v.Impact is "serious" or "critical")
