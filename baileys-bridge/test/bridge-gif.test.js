@@ -6,17 +6,14 @@ import '../test-support/fake-wa/quiet-libsignal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFakeWa, TRUST_TEST_ROOT_PRELOAD } from '../test-support/fake-wa-server.js';
-import { spawnBridge } from '../test-support/child-bridge.js';
+import { linkedMediaBridge } from '../test-support/linked-bridge.js';
 import { findFfmpeg } from '../src/gif.js';
 
 const CONTACT = '255755000001';
 const CONTACT_JID = `${CONTACT}@s.whatsapp.net`;
 const SESSION = 'INST-01-0000001';
-const LOGIN_WAIT = { timeoutMs: 30000 };
 // The optional dependency only exists for Linux x64; elsewhere the conversion test has nothing to run.
 const BUNDLED_FFMPEG_PLATFORM = process.platform === 'linux' && process.arch === 'x64';
 
@@ -33,23 +30,7 @@ function twoFrameGif() {
 }
 
 async function linkedBridge(t, env = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bridge-gif-'));
-  const wa = await startFakeWa({ registered: [CONTACT], trustRoot: false, media: true });
-  const bridge = spawnBridge({
-    env: { ...wa.childEnv, WAPBRIDGE_BRIDGE_DATA_DIR: dataDir, ...env },
-    execArgv: ['--import', TRUST_TEST_ROOT_PRELOAD],
-  });
-  t.after(async () => {
-    bridge.kill();
-    await wa.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await bridge.waitFor((m) => m.type === 'ready', { description: 'ready' });
-  const opened = await bridge.request('open', { session: SESSION, webSocketUrl: wa.url });
-  assert.equal(opened.ok, true, JSON.stringify(opened));
-  const qr = await bridge.waitForEvent(SESSION, 'qr', () => true, LOGIN_WAIT);
-  await wa.scan(qr.data.qr);
-  await bridge.waitForEvent(SESSION, 'connection', (d) => d.state === 'open', LOGIN_WAIT);
+  const { wa, bridge, dataDir } = await linkedMediaBridge(t, { session: SESSION, contact: CONTACT, env });
   mkdirSync(join(dataDir, 'media'));
   const gifPath = join(dataDir, 'media', 'dance.gif');
   writeFileSync(gifPath, twoFrameGif());

@@ -7,12 +7,10 @@ import '../test-support/fake-wa/quiet-libsignal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { startFakeWa, TRUST_TEST_ROOT_PRELOAD } from '../test-support/fake-wa-server.js';
-import { spawnBridge } from '../test-support/child-bridge.js';
+import { linkedMediaBridge } from '../test-support/linked-bridge.js';
 
 const CONTACT = '255755000001';
 const CONTACT_JID = `${CONTACT}@s.whatsapp.net`;
@@ -20,27 +18,7 @@ const SESSION = 'INST-01-0000001';
 const LOGIN_WAIT = { timeoutMs: 30000 };
 const MB = 1024 * 1024;
 
-/** A real bridge child with a data folder in the test's temp dir, linked by QR to a fake WhatsApp with a media host. */
-async function linkedBridge(t) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bridge-media-'));
-  const wa = await startFakeWa({ registered: [CONTACT], trustRoot: false, media: { keepUploads: false } });
-  const bridge = spawnBridge({
-    env: { ...wa.childEnv, WAPBRIDGE_BRIDGE_DATA_DIR: dataDir },
-    execArgv: ['--import', TRUST_TEST_ROOT_PRELOAD],
-  });
-  t.after(async () => {
-    bridge.kill();
-    await wa.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await bridge.waitFor((m) => m.type === 'ready', { description: 'ready' });
-  const opened = await bridge.request('open', { session: SESSION, webSocketUrl: wa.url });
-  assert.equal(opened.ok, true, JSON.stringify(opened));
-  const qr = await bridge.waitForEvent(SESSION, 'qr', () => true, LOGIN_WAIT);
-  await wa.scan(qr.data.qr);
-  await bridge.waitForEvent(SESSION, 'connection', (d) => d.state === 'open', LOGIN_WAIT);
-  return { wa, bridge, dataDir };
-}
+const linkedBridge = (t) => linkedMediaBridge(t, { session: SESSION, contact: CONTACT, media: { keepUploads: false } });
 
 /** Writes `size` bytes to `path` in 1 MiB blocks, so the test itself never holds the file in memory. */
 async function writeBigFile(path, size) {
