@@ -13,18 +13,6 @@ public sealed class BaileysHostTests
 {
     private const string Customer = "255712345678";
 
-    private static async Task<(HttpClient Client, string InstanceId)> PairedInstanceAsync(WapBridgeApp app, string phone = "255757000001", string name = "Duka")
-    {
-        var customer = await app.CreateCustomerAsync();
-        var client = app.CreateApiClient(customer.TokenHeader);
-        var created = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!;
-        var id = created["instance_id"]!.GetValue<string>();
-        await client.WaitForStatusAsync(id, "qr");
-        await app.ScriptAsync(id, new { @do = "pair", phone, name });
-        await client.WaitForStatusAsync(id, "connected");
-        return (client, id);
-    }
-
     [Fact]
     public async Task Pairing_shows_the_bridges_qr_then_connects_as_the_phone()
     {
@@ -66,7 +54,7 @@ public sealed class BaileysHostTests
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         (await client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = receiver.Url, events = new[] { "message", "message.ack" } })).EnsureOk();
 
         // Inbound: a text, an image with its downloaded bytes, and a message from a LID whose phone a lid_mapping revealed.
@@ -122,8 +110,8 @@ public sealed class BaileysHostTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
-        var (other, otherId) = await PairedInstanceAsync(app, "255757000002", "Kiosk");
+        var (client, id) = await app.PairedInstanceAsync();
+        var (other, otherId) = await app.PairedInstanceAsync(phone: "255757000002", name: "Kiosk");
         var before = Assert.Single(app.Engine().Supervisor.Processes);
 
         await app.ScriptAsync(id, new { @do = "exit", code = 3 });
@@ -186,7 +174,7 @@ public sealed class BaileysHostTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
 
         await app.ScriptAsync(id, new { @do = "close", statusCode = 440, name = "connectionReplaced", error = "Stream Errored (conflict)" });
         var conflict = await client.WaitForStatusAsync(id, "disconnected");
@@ -218,8 +206,8 @@ public sealed class BaileysHostTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
-        var second = await PairedInstanceAsync(app, "255757000003");
+        var (client, id) = await app.PairedInstanceAsync();
+        var second = await app.PairedInstanceAsync(phone: "255757000003");
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WapBridgeDbContext>();
         Assert.True(await db.EngineAuthEntries.AnyAsync(e => db.Instances.Any(i => i.Id == e.InstanceId && i.Code == id)));

@@ -17,19 +17,6 @@ public sealed class BaileysInboundTests
     private const string Lid = "120542636048510";
     private const string Phone = "255757197676";
 
-    private static async Task<(HttpClient Client, string InstanceId)> PairedInstanceAsync(WapBridgeApp app, WebhookReceiver? receiver = null)
-    {
-        var customer = await app.CreateCustomerAsync();
-        var client = app.CreateApiClient(customer.TokenHeader);
-        var id = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
-        await client.WaitForStatusAsync(id, "qr");
-        await app.ScriptAsync(id, new { @do = "pair", phone = "255757000001", name = "Duka" });
-        await client.WaitForStatusAsync(id, "connected");
-        if (receiver is not null)
-            (await client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = receiver.Url, events = new[] { "message" } })).EnsureOk();
-        return (client, id);
-    }
-
     private static JsonObject Text(string id, string remoteJid, string text, string? remoteJidAlt = null, string addressingMode = "pn")
     {
         var key = new JsonObject { ["remoteJid"] = remoteJid, ["fromMe"] = false, ["id"] = id, ["addressingMode"] = addressingMode };
@@ -76,7 +63,7 @@ public sealed class BaileysInboundTests
     {
         await using var app = await AppAsync(provider);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (client, id) = await PairedInstanceAsync(app, receiver);
+        var (client, id) = await app.PairedInstanceAsync(receiver);
 
         // First by LID alone (the phone is not known yet), then WhatsApp reveals the phone and the same message comes
         // again addressed by phone number (a redelivery after a reconnect), and once more exactly as the first time.
@@ -137,7 +124,7 @@ public sealed class BaileysInboundTests
     {
         await using var app = await AppAsync(provider);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (client, id) = await PairedInstanceAsync(app, receiver);
+        var (client, id) = await app.PairedInstanceAsync(receiver);
         const string other = "255757111111";
 
         // The original and its edit in one go (one commit batch), then someone else "editing" it, which WhatsApp
@@ -164,7 +151,7 @@ public sealed class BaileysInboundTests
     {
         await using var app = await AppAsync(provider);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, id) = await PairedInstanceAsync(app, receiver);
+        var (_, id) = await app.PairedInstanceAsync(receiver);
         var dbFactory = app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
 
         // Every insert of a message fails (a locked or full database) until the trigger is dropped.
@@ -195,7 +182,7 @@ public sealed class BaileysInboundTests
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, id) = await PairedInstanceAsync(app, receiver);
+        var (_, id) = await app.PairedInstanceAsync(receiver);
         var image = ImageRaw();
         var raw = image["raw"]!;
         var waId = raw["key"]!["id"]!.GetValue<string>();
@@ -238,7 +225,7 @@ public sealed class BaileysInboundTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         Assert.Equal(0, (await client.StatusAsync(id))["undecryptable_messages"]!.GetValue<int>());
 
         await app.ScriptAsync(id,
@@ -254,7 +241,7 @@ public sealed class BaileysInboundTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
 
         // The auth state now reads as if encrypted under another key ring (the data folder's keys were lost).
         var otherRing = new EphemeralDataProtectionProvider().CreateProtector("WapBridge.Instances.EngineAuthState");

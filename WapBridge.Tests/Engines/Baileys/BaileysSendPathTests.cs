@@ -18,17 +18,6 @@ public sealed class BaileysSendPathTests
 {
     private const string Customer = "255712345678";
 
-    private static async Task<(HttpClient Client, string InstanceId)> PairedInstanceAsync(WapBridgeApp app, string phone = "255757000001")
-    {
-        var customer = await app.CreateCustomerAsync();
-        var client = app.CreateApiClient(customer.TokenHeader);
-        var id = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
-        await client.WaitForStatusAsync(id, "qr");
-        await app.ScriptAsync(id, new { @do = "pair", phone, name = "Duka" });
-        await client.WaitForStatusAsync(id, "connected");
-        return (client, id);
-    }
-
     private static async Task<string> SendAsync(HttpClient client, string instanceId, string to, string text) =>
         (await client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = instanceId, to_number = to, message = text }))
             .EnsureOk().Message!["id"]!.GetValue<string>();
@@ -59,7 +48,7 @@ public sealed class BaileysSendPathTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "registered", numbers = new Dictionary<string, string> { [Customer] = "120542636048510@lid" } });
 
         var first = await SendAsync(client, id, Customer, "Habari");
@@ -86,7 +75,7 @@ public sealed class BaileysSendPathTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "registered", numbers = new Dictionary<string, string> { [Customer] = Customer + "@s.whatsapp.net" } });
 
         var campaign = (await client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
@@ -115,7 +104,7 @@ public sealed class BaileysSendPathTests
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         (await client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = receiver.Url, events = new[] { "instance.status" } })).EnsureOk();
         var until = DateTimeOffset.UtcNow.AddHours(5);
         var untilText = until.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
@@ -162,7 +151,7 @@ public sealed class BaileysSendPathTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "fail_sends", error = new { statusCode = 463, message = "restricted" } });
 
         var campaign = (await client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
@@ -193,7 +182,7 @@ public sealed class BaileysSendPathTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "fail_sends", error = new { statusCode = code, message = "Connection Closed" } });
 
         var message = await SendAsync(client, id, Customer, "Habari");
@@ -213,7 +202,7 @@ public sealed class BaileysSendPathTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "fail_checks", count = 1 });
 
         var message = await SendAsync(client, id, Customer, "Habari");
@@ -229,7 +218,7 @@ public sealed class BaileysSendPathTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         var before = DateTimeOffset.UtcNow;
         await app.ScriptAsync(id, new { @do = "close", statusCode = 402, name = "unknown", error = "Connection Failure", data = new { reason = "402", expire = "3600" } });
 
@@ -262,7 +251,7 @@ public sealed class BaileysSendPathTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "close", statusCode = code, name = "unknown", error = "Connection Failure" });
 
         var status = await client.WaitForStatusAsync(id, state);

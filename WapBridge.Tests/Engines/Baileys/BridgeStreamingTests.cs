@@ -17,19 +17,6 @@ public sealed class BridgeStreamingTests
 {
     private const string Customer = "255712345678";
 
-    private static async Task<(HttpClient Client, string InstanceId)> PairedInstanceAsync(WapBridgeApp app, WebhookReceiver? receiver = null)
-    {
-        var customer = await app.CreateCustomerAsync();
-        var client = app.CreateApiClient(customer.TokenHeader);
-        var id = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
-        await client.WaitForStatusAsync(id, "qr");
-        await app.ScriptAsync(id, new { @do = "pair", phone = "255757000001", name = "Duka" });
-        await client.WaitForStatusAsync(id, "connected");
-        if (receiver is not null)
-            (await client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = receiver.Url, events = new[] { "message" } })).EnsureOk();
-        return (client, id);
-    }
-
     private static JsonNode ImageFixture() =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Engines", "Baileys", "Fixtures", "image-caption.json")))!;
 
@@ -44,7 +31,7 @@ public sealed class BridgeStreamingTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         var jpeg = new byte[50_000];
         jpeg[0] = 0xFF; jpeg[1] = 0xD8; jpeg[2] = 0xFF;
         var messageId = (await client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new
@@ -72,7 +59,7 @@ public sealed class BridgeStreamingTests
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, id) = await PairedInstanceAsync(app, receiver);
+        var (_, id) = await app.PairedInstanceAsync(receiver);
         var image = ImageFixture();
         var bytes = Convert.FromBase64String(image["media"]!["base64"]!.GetValue<string>());
         var hash = Sha256(bytes);
@@ -93,7 +80,7 @@ public sealed class BridgeStreamingTests
         await using var app = FakeBridge.App();
         await app.InitializeAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, id) = await PairedInstanceAsync(app, receiver);
+        var (_, id) = await app.PairedInstanceAsync(receiver);
         var image = ImageFixture();
         var raw = image["raw"]!;
         // A file named by its hash, as the bridge names them, but outside the data folder.
@@ -150,7 +137,7 @@ public sealed class BridgeStreamingTests
         FakeBridge.SkipWithoutNode();
         await using var app = FakeBridge.App(new Dictionary<string, string?> { ["WapBridge:Engines:Baileys:MaxLineBytes"] = "65536" });
         await app.InitializeAsync();
-        var (client, id) = await PairedInstanceAsync(app);
+        var (client, id) = await app.PairedInstanceAsync();
         var error = await Assert.ThrowsAsync<BridgeException>(() => app.Engine().RequestAsync(id, "big", new JsonObject { ["bytes"] = 1_000_000 }));
         Assert.Equal("line_too_long", error.Code);
         Assert.Contains("MaxLineBytes", error.Message);

@@ -35,6 +35,24 @@ public static class FakeBridge
 
     internal static BaileysEngine Engine(this WapBridgeApp app) => app.Services.GetServices<IWhatsAppEngine>().OfType<BaileysEngine>().Single();
 
+    /// <summary>
+    /// A new customer's Baileys instance, paired in the fake bridge and connected; with a receiver, the customer's
+    /// webhook sends it <c>message</c> events.
+    /// </summary>
+    internal static async Task<(HttpClient Client, string InstanceId)> PairedInstanceAsync(this WapBridgeApp app, WebhookReceiver? receiver = null,
+        string phone = "255757000001", string name = "Duka")
+    {
+        var customer = await app.CreateCustomerAsync();
+        var client = app.CreateApiClient(customer.TokenHeader);
+        var id = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "baileys" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
+        await client.WaitForStatusAsync(id, "qr");
+        await app.ScriptAsync(id, new { @do = "pair", phone, name });
+        await client.WaitForStatusAsync(id, "connected");
+        if (receiver is not null)
+            (await client.CallAsync("wap_bridge.api.settings.set_webhook", new { url = receiver.Url, events = new[] { "message" } })).EnsureOk();
+        return (client, id);
+    }
+
     /// <summary>Runs steps in the fake bridge for the instance's session (see fake-bridge.mjs).</summary>
     public static async Task<JsonElement> ScriptAsync(this WapBridgeApp app, string instanceId, params object[] steps) =>
         await app.Engine().RequestAsync(instanceId, "script", new JsonObject { ["steps"] = JsonSerializer.SerializeToNode(steps) });
