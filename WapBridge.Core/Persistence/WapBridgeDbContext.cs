@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -15,7 +16,7 @@ namespace WapBridge.Core.Persistence;
 /// The one model. Each provider has a sealed subclass so that each keeps its own migrations
 /// (<see cref="SqliteWapBridgeDbContext"/>, <see cref="PostgresWapBridgeDbContext"/>); services use this type.
 /// </summary>
-public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbContext<WapBridgeUser>(options)
+public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbContext<WapBridgeUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Customer> Customers => Set<Customer>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
@@ -33,6 +34,10 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<SentMessageContent> SentMessageContents => Set<SentMessageContent>();
     public DbSet<LidMapping> LidMappings => Set<LidMapping>();
     public DbSet<NumberCheck> NumberChecks => Set<NumberCheck>();
+    /// <summary>The Data Protection key ring, shared by every node on the database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<MediaBlob> MediaBlobs => Set<MediaBlob>();
+    public DbSet<MediaChunk> MediaChunks => Set<MediaChunk>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -92,6 +97,20 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(a => a.Category).HasMaxLength(40);
             e.Property(a => a.KeyId).HasMaxLength(200);
             e.HasOne<Instance>().WithMany().HasForeignKey(a => a.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<MediaBlob>(e =>
+        {
+            e.HasKey(b => b.Hash);
+            e.Property(b => b.Hash).HasMaxLength(64);
+            e.HasIndex(b => b.StoredAt);
+        });
+
+        builder.Entity<MediaChunk>(e =>
+        {
+            e.HasKey(c => new { c.Hash, c.Index });
+            e.Property(c => c.Hash).HasMaxLength(64);
+            e.HasOne<MediaBlob>().WithMany().HasForeignKey(c => c.Hash).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Message>(e =>

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
@@ -76,9 +77,11 @@ public static class WapBridgeServices
         services.AddSingleton(TimeProvider.System);
         services.AddMemoryCache();
         services.AddWapBridgeDatabase(database, dataDir);
+        // In the database, so every node sharing it decrypts what any node encrypted; key files of older releases in
+        // <data>/keys are imported at start (UseWapBridgeAsync).
         services.AddDataProtection()
             .SetApplicationName("WapBridge")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, "keys")));
+            .PersistKeysToDbContext<WapBridgeDbContext>();
 
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<CustomerService>();
@@ -104,7 +107,12 @@ public static class WapBridgeServices
         services.AddSingleton<InstanceService>();
 
         services.Configure<MessagingOptions>(configuration.GetSection(MessagingOptions.Section));
-        services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
+        // Every node must read what any node accepted: a shared folder when one is set, else the database on PostgreSQL.
+        var sharedMedia = configuration.GetSection(MediaOptions.Section).Get<MediaOptions>()?.SharedDirectory;
+        services.AddSingleton<IMediaStore>(sp => sharedMedia is { Length: > 0 } ? new MediaStore(Path.GetFullPath(sharedMedia))
+            : database.ParsedProvider == DatabaseProvider.Postgres
+                ? new DatabaseMediaStore(sp.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), dataDir, sp.GetRequiredService<TimeProvider>())
+                : new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<MessageIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
@@ -194,11 +202,29 @@ public static class WapBridgeServices
         return builder;
     }
 
+    /// <summary>Media files an older release kept in <c>&lt;data&gt;/media</c> move into the shared store (database or shared folder).</summary>
+    private static async Task ImportLegacyMediaAsync(WebApplication app)
+    {
+        var legacyRoot = Path.Combine(app.Services.GetRequiredService<IOptions<WapBridgeOptions>>().Value.ResolvedDataDir, "media");
+        var store = app.Services.GetRequiredService<IMediaStore>();
+        if (store is MediaStore local && Path.GetFullPath(local.Root) == legacyRoot)
+            return;
+        var imported = await LegacyMediaImport.ImportAsync(store, legacyRoot);
+        if (imported > 0)
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Media")
+                .LogInformation("Moved {Count} media files from {Folder} into the shared media store", imported, legacyRoot);
+    }
+
     public static async Task<WebApplication> UseWapBridgeAsync(this WebApplication app)
     {
         await DatabaseMigrator.MigrateAsync(
             app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.Database"));
+        await DataProtectionKeyImport.ImportAsync(
+            app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(),
+            Path.Combine(app.Services.GetRequiredService<IOptions<WapBridgeOptions>>().Value.ResolvedDataDir, "keys"),
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WapBridge.DataProtection"));
+        await ImportLegacyMediaAsync(app);
         HangfireSetup.ScheduleMaintenanceJobs(app.Services.GetRequiredService<IRecurringJobManager>());
 
         app.UseWapBridgeForwardedHeaders();

@@ -22,6 +22,25 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -816,6 +835,46 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.ToTable("InstanceStateChanges");
                 });
 
+            modelBuilder.Entity("WapBridge.Core.Messaging.MediaBlob", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("ChunkCount")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("StoredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("StoredAt");
+
+                    b.ToTable("MediaBlobs");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Messaging.MediaChunk", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Hash", "Index");
+
+                    b.ToTable("MediaChunks");
+                });
+
             modelBuilder.Entity("WapBridge.Core.Messaging.Message", b =>
                 {
                     b.Property<long>("Id")
@@ -1268,6 +1327,15 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()
                         .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Messaging.MediaChunk", b =>
+                {
+                    b.HasOne("WapBridge.Core.Messaging.MediaBlob", null)
+                        .WithMany()
+                        .HasForeignKey("Hash")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -16,6 +16,23 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -784,6 +801,46 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.ToTable("InstanceStateChanges");
                 });
 
+            modelBuilder.Entity("WapBridge.Core.Messaging.MediaBlob", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ChunkCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StoredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Hash");
+
+                    b.HasIndex("StoredAt");
+
+                    b.ToTable("MediaBlobs");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Messaging.MediaChunk", b =>
+                {
+                    b.Property<string>("Hash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Hash", "Index");
+
+                    b.ToTable("MediaChunks");
+                });
+
             modelBuilder.Entity("WapBridge.Core.Messaging.Message", b =>
                 {
                     b.Property<long>("Id")
@@ -1228,6 +1285,15 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()
                         .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Messaging.MediaChunk", b =>
+                {
+                    b.HasOne("WapBridge.Core.Messaging.MediaBlob", null)
+                        .WithMany()
+                        .HasForeignKey("Hash")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
