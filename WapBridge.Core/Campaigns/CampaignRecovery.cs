@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
@@ -9,34 +10,33 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Campaigns;
 
 /// <summary>
-/// Keeps this node's running campaigns moving whatever happens to their jobs. At start-up it voids the
-/// leases a dead predecessor left (only this node runs these campaigns) and deletes the campaigns it left
-/// half-created; afterwards it re-runs any running campaign that is overdue and unleased, e.g. because its
-/// job was lost by the job store or never enqueued (the lease makes an extra run harmless), and deletes any
-/// half-created campaign whose creation lease ran out (its creator died on another node).
+/// Keeps the cluster's running campaigns moving whatever happens to their jobs and nodes: every node re-runs any
+/// running campaign that is overdue and unleased, e.g. because its runner's node died (its lease ran out), or its job
+/// was lost by the job store or never enqueued (the lease makes an extra run harmless), and deletes any half-created
+/// campaign whose creation lease ran out (its creator died).
 /// </summary>
 public sealed class CampaignRecovery(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     CampaignService campaigns,
+    ClusterView cluster,
     ICampaignScheduler scheduler,
-    IOptions<NodeOptions> node,
     IOptions<CampaignOptions> options,
     TimeProvider time,
     ILogger<CampaignRecovery> logger) : BackgroundService
 {
-    public override async Task StartAsync(CancellationToken ct)
+    /// <summary>
+    /// At the start of a node that is alone in its cluster (the single-server default, or the first node back): no
+    /// runner can be alive anywhere, so running campaigns resume now instead of when their leases run out, and
+    /// half-created campaigns are deleted.
+    /// </summary>
+    private async Task RecoverAloneAsync(CancellationToken ct)
     {
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            var resumed = await Running(db).ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
-            if (resumed > 0)
-                logger.LogInformation("Resuming {Count} running campaigns", resumed);
-            var nodeId = node.Value.Id;
-            // Only this node's: another node may be creating a campaign for an instance it does not host.
-            await DiscardAsync(db.Campaigns.Where(c => c.State == CampaignStates.Creating
-                && db.Instances.Any(i => i.Id == c.InstanceId && i.NodeId == nodeId)), ct);
-        }
-        await base.StartAsync(ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var resumed = await Running(db).ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
+        if (resumed > 0)
+            logger.LogInformation("Resuming {Count} running campaigns", resumed);
+        await DiscardAsync(db.Campaigns.Where(c => c.State == CampaignStates.Creating), ct);
+        await RunOverdueAsync(ct);
     }
 
     private async Task DiscardAsync(IQueryable<Campaign> unfinished, CancellationToken ct)
@@ -49,9 +49,20 @@ public sealed class CampaignRecovery(
         }
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Sweeps.RunAsync(RunOverdueAsync, () => options.Value.SweepInterval, time, logger, LogLevel.Warning,
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (cluster.OtherLiveNodes().Count == 0)
+                await RecoverAloneAsync(stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            logger.LogError(e, "Resuming campaigns at start failed; the sweep resumes them when their leases run out");
+        }
+        await Sweeps.RunAsync(RunOverdueAsync, () => options.Value.SweepInterval, time, logger, LogLevel.Warning,
             "Campaign sweep failed; trying again", stoppingToken);
+    }
 
     private async Task RunOverdueAsync(CancellationToken ct)
     {
@@ -66,9 +77,5 @@ public sealed class CampaignRecovery(
         await DiscardAsync(db.Campaigns.Where(c => c.State == CampaignStates.Creating && c.RunnerLeaseUntil < now), ct);
     }
 
-    private IQueryable<Campaign> Running(WapBridgeDbContext db)
-    {
-        var nodeId = node.Value.Id;
-        return db.Campaigns.Where(c => c.State == CampaignStates.Running && db.Instances.Any(i => i.Id == c.InstanceId && i.NodeId == nodeId));
-    }
+    private static IQueryable<Campaign> Running(WapBridgeDbContext db) => db.Campaigns.Where(c => c.State == CampaignStates.Running);
 }

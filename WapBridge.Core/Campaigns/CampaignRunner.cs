@@ -18,7 +18,7 @@ namespace WapBridge.Core.Campaigns;
 /// </summary>
 public sealed class CampaignRunner(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
-    InstanceManager instances,
+    IGrainFactory grains,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
     WebhookOutbox webhooks,
@@ -28,6 +28,19 @@ public sealed class CampaignRunner(
     TimeProvider time,
     ILogger<CampaignRunner> logger)
 {
+    /// <summary>"typing…" before a campaign message; only a courtesy, so a failure (the instance moving nodes) is logged, not fatal.</summary>
+    private async Task ShowTypingAsync(string instanceCode, string toPhone)
+    {
+        try
+        {
+            await grains.GetGrain<IInstanceGrain>(instanceCode).SendTypingAsync(toPhone);
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Typing indicator of instance {Instance} failed", instanceCode);
+        }
+    }
+
     private static readonly TimeSpan DisconnectedRecheck = TimeSpan.FromSeconds(30);
 
     public async Task RunAsync(long campaignId, CancellationToken ct)
@@ -73,10 +86,11 @@ public sealed class CampaignRunner(
                 return (false, null);
             var now = time.GetUtcNow();
 
-            var instance = instances.Snapshot(await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.Code).SingleAsync(ct));
+            // From the database, not this node's memory: the instance may live on another node.
+            var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == campaign.InstanceId, ct);
             if (instance is null || instance.State != InstanceStates.Connected)
             {
-                var state = instance?.State ?? "not open on this node";
+                var state = instance?.State ?? "deleted";
                 await WaitingAsync(db, campaign, $"instance {state}: waiting for it to reconnect", now + DisconnectedRecheck, ct);
                 return (false, now + DisconnectedRecheck);
             }
@@ -181,8 +195,7 @@ public sealed class CampaignRunner(
                 settled.Add(new RecipientMove(recipient, RecipientStates.Failed, $"missing variable {string.Join(", ", missing)}: add it to this recipient"));
                 continue;
             }
-            if (instances.Session(instance.Code) is { } session)
-                await session.SendTypingAsync(recipient.Number!, ct);
+            await ShowTypingAsync(instance.Code, recipient.Number!);
             sends.Add((recipient, OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
                 messaging.Value.QueuedTimeToLive)));
         }
@@ -232,7 +245,7 @@ public sealed class CampaignRunner(
     /// <summary>Wakes the outbox and waits, bounded, for these sends; unsent ones stay "sending" and are looked at again next round.</summary>
     private async Task AwaitSendsAsync(Instance instance, IReadOnlyList<string> waMessageIds, IReadOnlyList<Task<string>> sendOutcomes, CancellationToken ct)
     {
-        dispatcher.Wake(instance.Id);
+        dispatcher.Wake(instance);
         try
         {
             await Task.WhenAll(sendOutcomes).WaitAsync(options.Value.SendWait, time, ct);

@@ -15,13 +15,20 @@ public enum ErrorKind
 /// <summary>
 /// A failure the caller can fix. <see cref="Code"/> is stable and machine-readable,
 /// <see cref="Field"/> names the argument at fault so the error can say what to change.
+/// It crosses nodes intact (an instance's actor may live on another node than the API call it answers).
 /// </summary>
+[GenerateSerializer, Alias("wapbridge.error")]
 public class WapBridgeException(ErrorKind kind, string code, string message, string? field = null)
     : Exception(message)
 {
-    public ErrorKind Kind { get; } = kind;
-    public string Code { get; } = code;
-    public string? Field { get; } = field;
+    [Id(0)]
+    public ErrorKind Kind { get; private init; } = kind;
+
+    [Id(1)]
+    public string Code { get; private init; } = code;
+
+    [Id(2)]
+    public string? Field { get; private init; } = field;
 
     public static WapBridgeException Invalid(string field, string code, string message) =>
         new(ErrorKind.Validation, code, message, field);

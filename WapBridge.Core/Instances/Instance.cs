@@ -17,7 +17,7 @@ public sealed class Instance
 {
     public int Id { get; set; }
 
-    /// <summary>Public id <c>INST-NN-NNNNNNN</c>: NN is the node hosting its session.</summary>
+    /// <summary>Public id <c>INST-NN-NNNNNNN</c>: NN is the node that created it (it no longer decides where it runs).</summary>
     public required string Code { get; set; }
 
     public int CustomerId { get; set; }
@@ -30,7 +30,15 @@ public sealed class Instance
     /// <summary>ISO 3166 region used to read national numbers such as <c>0755 123456</c>.</summary>
     public string? DefaultCountry { get; set; }
 
+    /// <summary>The node where the instance lives now (or last lived), shown as <c>node</c> (contract §10).</summary>
     public required string NodeId { get; set; }
+
+    /// <summary>
+    /// The fence: the node allowed to hold the instance's WhatsApp connection (null when none holds it), and a number
+    /// that grows with every take-over. A node writes the instance's state only while both are still its own.
+    /// </summary>
+    public string? SessionNode { get; set; }
+    public long SessionEpoch { get; set; }
 
     /// <summary>The engine's session credentials, encrypted with Data Protection.</summary>
     public string? EngineCredentials { get; set; }
@@ -65,4 +73,7 @@ public sealed class InstanceStateChange
     public required string State { get; set; }
     public string? Reason { get; set; }
     public DateTimeOffset At { get; set; }
+
+    /// <summary>The node that recorded the change (where the session lived then).</summary>
+    public string? NodeId { get; set; }
 }

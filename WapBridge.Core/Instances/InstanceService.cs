@@ -32,6 +32,9 @@ public sealed record InstanceDetails(
     public int ReconnectAttempts { get; init; }
     public DateTimeOffset? NextRetryAt { get; init; }
 
+    /// <summary>The node where the instance lives now (or last lived), contract §10.</summary>
+    public string Node { get; init; } = "";
+
     /// <summary>Whether the number was ever paired: only then is there a device to log out.</summary>
     public bool WasPaired => PhoneNumber is not null;
 
@@ -47,6 +50,7 @@ public sealed record InstanceDetails(
             UndecryptableMessages = i.UndecryptableMessages,
             ReconnectAttempts = i.NextRetryAt is null ? 0 : i.ReconnectAttempts,
             NextRetryAt = i.NextRetryAt,
+            Node = i.NodeId,
         };
     }
 }
@@ -56,11 +60,10 @@ public sealed record PendingQr(string Qr, string QrImage, DateTimeOffset Expires
 /// <summary>The instance operations of contract §6, each scoped to one customer: another customer's instance does not exist.</summary>
 public sealed partial class InstanceService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
-    InstanceManager manager,
+    IGrainFactory grains,
     EngineRegistry engines,
     IOptions<NodeOptions> node,
     IOptions<AccountOptions> accounts,
-    IServiceProvider services,
     TimeProvider time,
     ILogger<InstanceService> logger)
 {
@@ -98,9 +101,11 @@ public sealed partial class InstanceService(
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
 
-        await manager.OpenAsync(instance, ct);
+        await Grain(instance.Code).OpenAsync();
         return await GetAsync(customerId, instance.Code, ct);
     }
+
+    private IInstanceGrain Grain(string instanceCode) => grains.GetGrain<IInstanceGrain>(instanceCode);
 
     /// <summary>
     /// Engines that cannot reach WhatsApp from this server right now, with why: some of their instances here are
@@ -110,7 +115,7 @@ public sealed partial class InstanceService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var states = await db.Instances.AsNoTracking()
-            .Where(i => i.NodeId == node.Value.Id
+            .Where(i => i.SessionNode == node.Value.Id
                 && (i.State == InstanceStates.Connected || (i.State == InstanceStates.Disconnected && i.LastError == CloseCodePolicy.Unreachable)))
             .Select(i => new { i.Engine, i.State }).Distinct().ToListAsync(ct);
         return states.GroupBy(s => s.Engine, StringComparer.OrdinalIgnoreCase)
@@ -134,15 +139,15 @@ public sealed partial class InstanceService(
     public async Task<PendingQr> GetQrAsync(int customerId, string? instanceCode, CancellationToken ct = default)
     {
         var instance = await FindAsync(customerId, instanceCode, ct);
-        var qr = manager.CurrentQr(instance.Code);
-        if (qr is null || qr.ExpiresAt <= time.GetUtcNow() || instance.State != InstanceStates.Qr)
+        var live = await Grain(instance.Code).GetLiveAsync();
+        if (live is not { Qr: { } qr, QrExpiresAt: { } expiresAt } || expiresAt <= time.GetUtcNow() || instance.State != InstanceStates.Qr)
         {
             var why = instance.State == InstanceStates.Connected
                 ? $"Instance {instance.Code} is connected as +{instance.PhoneNumber}; no QR code is pending."
                 : $"Instance {instance.Code} has no QR code pending (status {instance.State}); restart it to pair.";
             throw new WapBridgeException(ErrorKind.NotFound, "no_qr_pending", why, "instance_id");
         }
-        return new PendingQr(qr.Qr, QrCodeImages.ToPngDataUrl(qr.Qr), qr.ExpiresAt);
+        return new PendingQr(qr, QrCodeImages.ToPngDataUrl(qr), expiresAt);
     }
 
     public async Task<string> RequestPairingCodeAsync(int customerId, string? instanceCode, string? phoneNumber, CancellationToken ct = default)
@@ -151,9 +156,7 @@ public sealed partial class InstanceService(
         if (!engines.Get(instance.Engine).SupportsPairingCode)
             throw WapBridgeException.Invalid("instance_id", "pairing_code_unsupported", $"The {instance.Engine} engine cannot pair with a code; scan the QR code.");
         var phone = WhatsAppNumbers.Normalize(phoneNumber, "phone_number", instance.DefaultCountry);
-        var session = manager.Session(instance.Code)
-            ?? throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", $"Instance {instance.Code} is not waiting to be paired; restart it first.", "instance_id");
-        return await session.RequestPairingCodeAsync(phone, ct);
+        return await Grain(instance.Code).RequestPairingCodeAsync(phone);
     }
 
     /// <summary>Makes this instance the one that sends when a request names none.</summary>
@@ -171,14 +174,14 @@ public sealed partial class InstanceService(
             if (instance.PhoneNumber is null)
                 throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_paired",
                     $"Instance {instance.Code} was never paired with a phone, so there is no device to log out; pair it (get_qr) or delete it.", "instance_id");
-            await manager.LogoutAsync(instance.Code, ct);
+            await Grain(instance.Code).LogoutAsync();
             return await GetAsync(customerId, instance.Code, ct);
         }, ct);
 
     public Task<InstanceDetails> RestartAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
         OneAtATimeAsync(customerId, instanceCode, async instance =>
         {
-            await manager.OpenAsync(instance, ct);
+            await Grain(instance.Code).OpenAsync();
             return await GetAsync(customerId, instance.Code, ct);
         }, ct);
 
@@ -198,8 +201,8 @@ public sealed partial class InstanceService(
                     throw new WapBridgeException(ErrorKind.InstanceNotConnected, "banned",
                         $"WhatsApp banned this number until {instance.BannedUntil:yyyy-MM-dd HH:mm} UTC; reconnecting before then can prolong the ban. It reconnects by itself then.", "instance_id");
                 case InstanceStates.Disconnected or InstanceStates.Connecting:
-                    if (!manager.RetryNow(instance.Code))
-                        await manager.OpenAsync(instance, ct);
+                    if (!await Grain(instance.Code).RetryNowAsync())
+                        await Grain(instance.Code).OpenAsync();
                     return await GetAsync(customerId, instance.Code, ct);
                 default:
                     throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_reconnectable",
@@ -238,9 +241,8 @@ public sealed partial class InstanceService(
             }
             logger.LogWarning("Restriction of instance {Instance} (until {Until}) lifted early by {Actor}; {Released} held sends released",
                 instance.Code, until, actor, released);
-            await manager.ReloadAsync(instance.Code);
-            // Optional: a host without the outbox (the dashboard's test harness) still lifts the restriction.
-            services.GetService<MessageDispatcher>()?.Wake(instance.Id);
+            await Grain(instance.Code).ReloadAsync();
+            await Grain(instance.Code).WakeOutboxAsync();
             return await GetAsync(customerId, instance.Code, ct);
         }, ct);
 
@@ -248,9 +250,9 @@ public sealed partial class InstanceService(
         OneAtATimeAsync(customerId, instanceCode, async instance =>
         {
             if (instance.State == InstanceStates.Connected)
-                await manager.LogoutAsync(instance.Code, ct);
+                await Grain(instance.Code).LogoutAsync();
             else
-                await manager.CloseAsync(instance.Code);
+                await Grain(instance.Code).CloseAsync();
             // The delete cascades to the instance's campaigns and recipients; a recipient insert of the same campaign
             // running meanwhile can deadlock with it on PostgreSQL, which aborts one of the two: the delete runs again.
             for (var attempt = 1; ; attempt++)

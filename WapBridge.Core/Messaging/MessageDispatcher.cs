@@ -15,11 +15,13 @@ namespace WapBridge.Core.Messaging;
 /// The per-instance outbox: one worker per instance takes queued messages in priority order, marks each
 /// <c>sending</c> before the engine sees it, sends it with its stored WhatsApp id under the instance's
 /// rate limit, and records the outcome. A message found in <c>sending</c> (a crash mid-send) is sent
-/// again with the same id, which WhatsApp collapses.
+/// again with the same id, which WhatsApp collapses. A node's outbox sends for the instances living on it; a message
+/// accepted elsewhere reaches it through the instance's actor (<see cref="Wake(Instance)"/>).
 /// </summary>
 public sealed class MessageDispatcher(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
-    InstanceManager manager,
+    LocalInstances local,
+    IGrainFactory grains,
     IMediaStore media,
     MessageOutcomes outcomes,
     IOptions<MessagingOptions> options,
@@ -34,6 +36,7 @@ public sealed class MessageDispatcher(
     private const int CoalesceAbove = 4;
     private static readonly TimeSpan CoalesceWait = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AwayPoll = TimeSpan.FromMinutes(1);
 
     /// <summary>How long WhatsApp's answer to "is this number on WhatsApp?" is trusted (mass look-ups are a ban signal).</summary>
     public static readonly TimeSpan NumberCheckLifetime = TimeSpan.FromHours(24);
@@ -42,7 +45,16 @@ public sealed class MessageDispatcher(
     private CancellationToken _stopping = CancellationToken.None;
     private bool _started;
 
-    /// <summary>Something changed for this instance (a message queued, it connected): look at its outbox now.</summary>
+    /// <summary>Something was queued for the instance: its outbox looks now, on whichever node it lives.</summary>
+    public void Wake(Instance instance)
+    {
+        if (local.Hosts(instance.Id))
+            Wake(instance.Id);
+        else
+            grains.GetGrain<IInstanceGrain>(instance.Code).WakeOutboxAsync();
+    }
+
+    /// <summary>Something changed for this instance, which lives here (a message queued, it connected): look at its outbox now.</summary>
     public void Wake(int instanceId)
     {
         if (!_started)
@@ -67,7 +79,7 @@ public sealed class MessageDispatcher(
         var pending = await db.Messages.Where(m => m.Direction == Message.Outbound
                 && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
             .Select(m => m.InstanceId).Distinct().ToListAsync(ct);
-        foreach (var instanceId in pending)
+        foreach (var instanceId in pending.Where(local.Hosts))
             Wake(instanceId);
     }
 
@@ -109,8 +121,14 @@ public sealed class MessageDispatcher(
                     _workers.TryRemove(worker.InstanceId, out _);
                     return;
                 }
-                var session = manager.Session(instance.Code);
-                if (instance.State != InstanceStates.Connected || session is null)
+                var session = local.Session(instance.Code);
+                if (session is null)
+                {
+                    // The instance lives on another node (or nowhere yet): that node's outbox sends for it. Woken when it comes here.
+                    await worker.WaitAsync(AwayPoll, time, _stopping);
+                    continue;
+                }
+                if (instance.State != InstanceStates.Connected)
                 {
                     await worker.WaitAsync(IdlePoll, time, _stopping);
                     continue;
@@ -210,7 +228,7 @@ public sealed class MessageDispatcher(
                     {
                         restrictedUntil = until ?? now + SendFailurePolicy.DefaultRestriction;
                         held.Add((message.Id, decision.HoldReason!, restrictedUntil.Value));
-                        await manager.ReportRestrictionAsync(instance.Code, restrictedUntil.Value, $"WhatsApp refused a message to a new contact ({code}: {error})");
+                        await grains.GetGrain<IInstanceGrain>(instance.Code).ReportRestrictionAsync(restrictedUntil.Value, $"WhatsApp refused a message to a new contact ({code}: {error})");
                     }
                     else
                     {

@@ -3,9 +3,8 @@ using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Messaging;
 
-/// <summary>Turns engine receipts into message statuses, records inbound messages, and wakes the outbox on connect.</summary>
+/// <summary>Turns engine receipts into message statuses and records inbound messages.</summary>
 public sealed class MessageEventObserver(
-    MessageDispatcher dispatcher,
     MessageReceipts receipts,
     IMediaStore media,
     InboundRecorder inboundRecorder) : IGroupCommitInstanceEventObserver
@@ -17,9 +16,6 @@ public sealed class MessageEventObserver(
     {
         switch (engineEvent)
         {
-            case ConnectedEvent:
-                dispatcher.Wake(instance.Id);
-                break;
             case MessageStatusEvent receipt:
                 receipts.Enqueue(instance.Id, receipt);
                 break;

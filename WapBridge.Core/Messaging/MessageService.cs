@@ -29,7 +29,7 @@ public sealed record SendOutcome(long MessageId, string Id, string Status, strin
 public sealed class MessageService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
-    InstanceManager manager,
+    LocalInstances local,
     MessageIntake intake,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
@@ -83,7 +83,7 @@ public sealed class MessageService(
         logger.LogDebug("Message {MessageId} queued on {Instance} to {To}{Queued}", message.SerializedId, instance.Code, to, queueOnly ? " until it reconnects" : "");
 
         var status = MessageStatuses.Queued;
-        dispatcher.Wake(instance.Id);
+        dispatcher.Wake(instance);
         if (outcome is not null)
         {
             try
@@ -138,7 +138,7 @@ public sealed class MessageService(
         if (!string.IsNullOrWhiteSpace(request.InstanceCode))
         {
             // The hot path: an instance hosted here is known in memory, state included.
-            var live = manager.Snapshot(request.InstanceCode.Trim().ToUpperInvariant());
+            var live = local.Snapshot(request.InstanceCode.Trim().ToUpperInvariant());
             return live is not null && live.CustomerId == request.CustomerId
                 ? live
                 : await instances.FindAsync(request.CustomerId, request.InstanceCode, ct);

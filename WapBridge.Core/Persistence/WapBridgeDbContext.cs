@@ -78,6 +78,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(i => i.PushName).HasMaxLength(100);
             e.Property(i => i.DefaultCountry).HasMaxLength(2);
             e.Property(i => i.NodeId).HasMaxLength(8);
+            e.Property(i => i.SessionNode).HasMaxLength(8);
             e.Property(i => i.LastError).HasMaxLength(500);
             e.Property(i => i.RestrictionDetail).HasMaxLength(500);
             e.HasOne<Customer>().WithMany().HasForeignKey(i => i.CustomerId).OnDelete(DeleteBehavior.Cascade);
@@ -88,6 +89,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.HasIndex(c => new { c.InstanceId, c.At });
             e.Property(c => c.State).HasMaxLength(20);
             e.Property(c => c.Reason).HasMaxLength(500);
+            e.Property(c => c.NodeId).HasMaxLength(8);
             e.HasOne<Instance>().WithMany().HasForeignKey(c => c.InstanceId).OnDelete(DeleteBehavior.Cascade);
         });
 

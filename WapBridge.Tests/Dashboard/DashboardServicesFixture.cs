@@ -39,44 +39,36 @@ public sealed class DashboardComponentContext : IAsyncDisposable
     public BunitContext Ctx { get; } = new();
     public BunitAuthorizationContext Auth { get; }
 
+    private readonly InstanceNode node;
+
     public DashboardComponentContext()
     {
-        var services = Ctx.Services;
-        services.AddWapBridgeDatabase(new DatabaseOptions(), dataDir);
-        services.AddMemoryCache();
-        services.AddSingleton(TimeProvider.System);
-        services.AddLogging();
-        services.AddMudServices();
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        services.Configure<WebhookOptions>(o =>
+        node = new InstanceNode(dataDir, TimeProvider.System, services =>
         {
-            o.AllowLoopbackTargets = true;
-            o.AttemptTimeout = TimeSpan.FromSeconds(5);
+            services.Configure<WebhookOptions>(o =>
+            {
+                o.AllowLoopbackTargets = true;
+                o.AttemptTimeout = TimeSpan.FromSeconds(5);
+            });
+            services.Configure<SimulatorOptions>(_ => { });
+            services.AddSingleton<IPublicUrls>(new FixedPublicUrls(PublicBaseUrl));
+            services.AddSingleton<MediaLinks>();
+            services.AddSingleton<WebhookSignal>();
+            services.AddSingleton<WebhookOutbox>();
+            services.AddSingleton<OutboundConnector>(new LoopbackOnlyConnector());
+            services.AddSingleton<WebhookDispatcher>();
+            services.AddSingleton<WebhookSettingsService>();
         });
-        services.Configure<NodeOptions>(_ => { });
-        services.Configure<SimulatorOptions>(_ => { });
-        services.AddSingleton<IPublicUrls>(new FixedPublicUrls(PublicBaseUrl));
-        services.AddSingleton<CustomerService>();
-        services.AddSingleton<SimulatorNetwork>();
-        services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
-        services.AddSingleton<EngineRegistry>();
-        services.AddSingleton<InstanceManager>();
-        services.AddSingleton<InstanceService>();
-        services.AddSingleton<MediaLinks>();
-        services.AddSingleton<WebhookSignal>();
-        services.AddSingleton<WebhookOutbox>();
-        services.AddSingleton<OutboundConnector>(new LoopbackOnlyConnector());
-        services.AddSingleton<WebhookDispatcher>();
-        services.AddSingleton<WebhookSettingsService>();
+        // Started here (migrated included): tests render and resolve services right after construction.
+        node.StartAsync().GetAwaiter().GetResult();
+        Ctx.Services.AddFallbackServiceProvider(node.Services);
+        Ctx.Services.AddMudServices();
         Auth = Ctx.AddAuthorization();
         Ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         Ctx.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     public T Get<T>() where T : notnull => Ctx.Services.GetRequiredService<T>();
-
-    public async Task MigrateAsync() =>
-        await DatabaseMigrator.MigrateAsync(Get<IDbContextFactory<WapBridgeDbContext>>(), NullLogger.Instance);
 
     public async Task<Customer> CreateCustomerAsync(string name) =>
         await Get<CustomerService>().CreateAsync(name, $"{Guid.NewGuid():N}@example.com");
@@ -93,6 +85,7 @@ public sealed class DashboardComponentContext : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Ctx.DisposeAsync();
+        await node.DisposeAsync();
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -14,50 +14,47 @@ using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
 /// <summary>
-/// A bunit context with the real instance services (manager, simulator engine, SQLite file in a temporary
-/// folder), as the dashboard has them in a running server.
+/// A bunit context on the real instance runtime (a node of one: instance actors, simulator engine, SQLite file in a
+/// temporary folder), as the dashboard has it in a running server.
 /// </summary>
 public sealed class InstanceDashboardHarness : IAsyncDisposable
 {
     private readonly string dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", "instances-ui-" + Guid.NewGuid().ToString("N"));
+    private readonly InstanceNode node;
 
     public BunitContext Ctx { get; } = new();
     public BunitAuthorizationContext Auth { get; }
 
     public InstanceDashboardHarness(TimeProvider time, Action<SimulatorOptions>? simulator = null, Action<IServiceCollection>? configure = null)
     {
-        var services = Ctx.Services;
-        services.AddWapBridgeDatabase(new DatabaseOptions(), dataDir);
-        services.AddMemoryCache();
-        services.AddSingleton(time);
-        services.AddLogging();
-        services.AddMudServices();
-        services.AddDataProtection().SetApplicationName("WapBridge.Tests");
-        services.AddSingleton<CustomerService>();
-        services.Configure<NodeOptions>(_ => { });
-        services.Configure<SimulatorOptions>(o => simulator?.Invoke(o));
-        services.AddSingleton<SimulatorNetwork>();
-        services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
-        configure?.Invoke(services);
-        services.AddSingleton<EngineRegistry>();
-        services.AddSingleton<InstanceManager>();
-        services.AddSingleton<InstanceService>();
+        node = new InstanceNode(dataDir, time, services =>
+        {
+            services.Configure<SimulatorOptions>(o => simulator?.Invoke(o));
+            configure?.Invoke(services);
+        });
+        // bunit brings a clock of its own: the page must read the node's.
+        Ctx.Services.AddSingleton(time);
+        Ctx.Services.AddMudServices();
         Auth = Ctx.AddAuthorization();
         Ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        // As in a Blazor Server circuit: only a live circuit subscribes to InstanceManager.Changed.
+        // As in a Blazor Server circuit: only a live circuit subscribes to InstanceChangeFeed.Changed.
         Ctx.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
     public InstanceService Instances => Ctx.Services.GetRequiredService<InstanceService>();
-    public InstanceManager Manager => Ctx.Services.GetRequiredService<InstanceManager>();
     public SimulatorNetwork Simulator => Ctx.Services.GetRequiredService<SimulatorNetwork>();
 
-    public async Task MigrateAsync() =>
-        await DatabaseMigrator.MigrateAsync(Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), NullLogger.Instance);
+    /// <summary>Creates the database and starts the node; call before rendering.</summary>
+    public async Task MigrateAsync()
+    {
+        await node.StartAsync();
+        Ctx.Services.AddFallbackServiceProvider(node.Services);
+    }
 
     public async Task<Customer> CreateCustomerAsync(string name) =>
         await Ctx.Services.GetRequiredService<CustomerService>().CreateAsync(name, $"{Guid.NewGuid():N}@example.com");
@@ -74,6 +71,7 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Ctx.DisposeAsync();
+        await node.DisposeAsync();
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

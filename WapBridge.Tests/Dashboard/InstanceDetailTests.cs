@@ -102,7 +102,7 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         var cut = Render(instance.InstanceId);
         cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"));
 
-        // As the API's scan_qr or a real phone would: only InstanceManager.Changed tells the panel.
+        // As the API's scan_qr or a real phone would: only the change feed tells the panel.
         await h.Simulator.ScanAsync(instance.InstanceId, "255711222333", "Remote");
 
         cut.WaitForAssertion(() => Assert.Equal("Connected as +255711222333", cut.Find("[data-testid=connected-as]").TextContent.Trim()));
@@ -182,7 +182,14 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         Assert.Contains("logged_out", cut.Find("[data-testid=last-error]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=connected-as]"));
 
-        cut.Find("[data-testid=restart-instance]").Click();
+        // As a person would: once the logout has finished, click Restart (again, if a live update re-rendered the
+        // page under the first click) until it asks.
+        cut.WaitForAssertion(() =>
+        {
+            if (cut.FindAll("[data-testid=confirm-action]").Count == 0)
+                cut.Find("[data-testid=restart-instance]:not([disabled])").Click();
+            Assert.Equal("restart", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
+        });
         cut.Find("[data-testid=confirm-action]").Click();
         cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"));
         Assert.Equal("qr", cut.Find("[data-testid=instance-status]").GetAttribute("data-status"));

@@ -172,7 +172,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         {
             db.Instances.Add(new Instance
             {
-                Code = Instance.FormatCode(node, 9000001), CustomerId = other.Id, Name = "Offline", Engine = "baileys", NodeId = node,
+                Code = Instance.FormatCode(node, 9000001), CustomerId = other.Id, Name = "Offline", Engine = "baileys", NodeId = node, SessionNode = node,
                 State = InstanceStates.Disconnected, LastError = CloseCodePolicy.Unreachable, PhoneNumber = "255700000999",
             });
             await db.SaveChangesAsync();
@@ -205,9 +205,9 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         var dbFactory = h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
         await using (var db = await dbFactory.CreateDbContextAsync())
         {
-            db.Instances.Add(new Instance { Code = Instance.FormatCode(node, 9000002), CustomerId = customer.Id, Name = "Down", Engine = "baileys", NodeId = node,
+            db.Instances.Add(new Instance { Code = Instance.FormatCode(node, 9000002), CustomerId = customer.Id, Name = "Down", Engine = "baileys", NodeId = node, SessionNode = node,
                 State = InstanceStates.Disconnected, LastError = CloseCodePolicy.Unreachable });
-            db.Instances.Add(new Instance { Code = Instance.FormatCode(node, 9000003), CustomerId = customer.Id, Name = "Up", Engine = "baileys", NodeId = node,
+            db.Instances.Add(new Instance { Code = Instance.FormatCode(node, 9000003), CustomerId = customer.Id, Name = "Up", Engine = "baileys", NodeId = node, SessionNode = node,
                 State = InstanceStates.Connected, PhoneNumber = "255700000998" });
             await db.SaveChangesAsync();
         }

@@ -130,7 +130,8 @@ public static class NetworkGuard
         {
             if (e.Payload is not [string target, ..])
                 return;
-            if (e.EventName == "ResolutionStart" && !IsAllowedHost(target))
+            // Dns.GetHostName() (Orleans reads the machine's name) reports an empty target: a local call, no lookup.
+            if (e.EventName == "ResolutionStart" && target.Length > 0 && !IsAllowedHost(target))
                 Record($"a DNS lookup of {target}");
             if (e.EventName != "ConnectStart")
                 return;

@@ -1,4 +1,5 @@
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Web.Api.Frappe;
 using WapBridge.Web.Hosting;
@@ -87,5 +88,9 @@ public static class AdminEndpoints
                         c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage)).ToList(),
                     total, paging.Limit, paging.Offset);
             });
+
+        api.MapFrappeMethod<NoArgs, IReadOnlyList<NodeSummary>>("wap_bridge.api.admin.list_nodes", FrappeVerbs.GetOrPost, ApiPolicies.Admin,
+            "The cluster's nodes: address, status, instances living there, start and last heartbeat (contract §10)",
+            async (_, call) => await call.Service<ClusterNodes>().ListAsync(call.Aborted));
     }
 }

@@ -24,6 +24,9 @@ public sealed record InstanceStatus(string InstanceId, string Name, string Engin
     public int ReconnectAttempts { get; init; }
 
     public DateTimeOffset? NextRetryAt { get; init; }
+
+    /// <summary>Contract §10: the node where the instance lives now.</summary>
+    public string Node { get; init; } = "";
 }
 
 public sealed record InstanceRestriction(DateTimeOffset Until, string? Detail);
@@ -127,5 +130,6 @@ public static class InstanceEndpoints
             UndecryptableMessages = d.UndecryptableMessages,
             ReconnectAttempts = d.ReconnectAttempts,
             NextRetryAt = d.NextRetryAt,
+            Node = d.Node,
         };
 }

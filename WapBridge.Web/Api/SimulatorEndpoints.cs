@@ -28,7 +28,7 @@ public static class SimulatorEndpoints
             {
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
                 var phone = WhatsAppNumbers.Normalize(args.PhoneNumber, "phone_number");
-                await call.Service<SimulatorNetwork>().ScanAsync(instance.Code, phone, args.PushName?.Trim(), call.Aborted);
+                await call.Service<SimulatedPhones>().ScanAsync(instance.Code, phone, args.PushName?.Trim(), call.Aborted);
                 return InstanceEndpoints.ToStatus(await call.Service<InstanceService>().GetAsync(call.CustomerId, instance.Code, call.Aborted));
             });
 
@@ -38,7 +38,7 @@ public static class SimulatorEndpoints
             {
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
                 var inbound = ToSimulated(args, instance, call.Service<IOptions<MessagingOptions>>().Value.MediaLimits);
-                var id = await call.Service<SimulatorNetwork>().InjectInboundAsync(instance.Code, inbound, call.Aborted);
+                var id = await call.Service<SimulatedPhones>().InjectInboundAsync(instance.Code, inbound, call.Aborted);
                 return new InboundInjected(WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, id), instance.Code);
             }, FrappeBody.Bulk);
 
@@ -65,7 +65,7 @@ public static class SimulatorEndpoints
                     }
                 }).ToList();
                 // Injected together, as simultaneous arrivals: the recorder commits them as one batch.
-                var network = call.Service<SimulatorNetwork>();
+                var network = call.Service<SimulatedPhones>();
                 var ids = await Task.WhenAll(items.Select(item => network.InjectInboundAsync(instance.Code, item, call.Aborted)));
                 return new InboundBatchInjected(instance.Code,
                     items.Select((item, i) => WhatsAppIds.InboundSerializedId(item.FromPhone, item.FromLid, item.GroupId, ids[i])).ToList());
@@ -92,8 +92,8 @@ public static class SimulatorEndpoints
 
     private static async Task<Instance> SimulatorInstanceAsync(FrappeCall call, string? instanceId)
     {
-        // An instance hosted here is known in memory (as on the send path): no query per injected message.
-        var live = string.IsNullOrWhiteSpace(instanceId) ? null : call.Service<InstanceManager>().Snapshot(instanceId.Trim().ToUpperInvariant());
+        // An instance living here is known in memory (as on the send path): no query per injected message.
+        var live = string.IsNullOrWhiteSpace(instanceId) ? null : call.Service<LocalInstances>().Snapshot(instanceId.Trim().ToUpperInvariant());
         var instance = live is not null && live.CustomerId == call.CustomerId
             ? live
             : await call.Service<InstanceService>().FindAsync(call.CustomerId, instanceId, call.Aborted);

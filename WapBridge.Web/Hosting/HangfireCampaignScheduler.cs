@@ -1,18 +1,22 @@
 using Hangfire;
 using Hangfire.States;
-using Microsoft.Extensions.Options;
 using WapBridge.Core.Campaigns;
-using WapBridge.Core.Instances;
 
 namespace WapBridge.Web.Hosting;
 
-/// <summary>Campaign runs as Hangfire jobs on the queue of the node that hosts the campaign's instance.</summary>
-public sealed class HangfireCampaignScheduler(IBackgroundJobClient jobs, IOptions<NodeOptions> node) : ICampaignScheduler
+/// <summary>
+/// Campaign runs as Hangfire jobs on one queue every node reads: the runner sends through the instance's actor, so
+/// any node can run any campaign, and a dead node's campaign is picked up by the others (<see cref="CampaignRecovery"/>).
+/// </summary>
+public sealed class HangfireCampaignScheduler(IBackgroundJobClient jobs) : ICampaignScheduler
 {
-    public static string QueueFor(string nodeId) => "node_" + nodeId.ToLowerInvariant();
+    public const string Queue = "campaigns";
+
+    /// <summary>The per-node queue of releases before the cluster; still read, so jobs left in it run.</summary>
+    public static string LegacyQueueFor(string nodeId) => "node_" + nodeId.ToLowerInvariant();
 
     public void RunNow(long campaignId) =>
-        jobs.Create<CampaignRunner>(runner => runner.RunAsync(campaignId, CancellationToken.None), new EnqueuedState(QueueFor(node.Value.Id)));
+        jobs.Create<CampaignRunner>(runner => runner.RunAsync(campaignId, CancellationToken.None), new EnqueuedState(Queue));
 
     public void RunAt(long campaignId, DateTimeOffset when) =>
         jobs.Create<CampaignRunner>(runner => runner.RunAsync(campaignId, CancellationToken.None), new ScheduledState(when.UtcDateTime) );

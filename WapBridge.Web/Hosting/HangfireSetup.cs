@@ -64,7 +64,7 @@ public static class HangfireSetup
             {
                 server.WorkerCount = Math.Max(1, options.WorkerCount);
                 server.SchedulePollingInterval = options.SchedulePollingInterval;
-                server.Queues = [HangfireCampaignScheduler.QueueFor(nodeId), "default"];
+                server.Queues = [HangfireCampaignScheduler.Queue, HangfireCampaignScheduler.LegacyQueueFor(nodeId), "default"];
             });
         return services;
     }

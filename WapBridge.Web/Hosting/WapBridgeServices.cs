@@ -12,6 +12,7 @@ using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
+using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
@@ -102,8 +103,8 @@ public static class WapBridgeServices
         // recorder then commits the inbound messages their events are still waiting for.
         services.AddSingleton<InboundRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
-        services.AddSingleton<InstanceManager>();
-        services.AddHostedService(sp => sp.GetRequiredService<InstanceManager>());
+        builder.AddWapBridgeCluster(database.ParsedProvider, database.ResolveConnectionString(dataDir),
+            configuration.GetSection(NodeOptions.Section).Get<NodeOptions>()?.Id ?? new NodeOptions().Id);
         services.AddSingleton<InstanceService>();
 
         services.Configure<MessagingOptions>(configuration.GetSection(MessagingOptions.Section));

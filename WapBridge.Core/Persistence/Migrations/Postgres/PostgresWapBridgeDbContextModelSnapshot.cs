@@ -784,6 +784,13 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
 
+                    b.Property<long>("SessionEpoch")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SessionNode")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -818,6 +825,10 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
                     b.Property<int>("InstanceId")
                         .HasColumnType("integer");
+
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
 
                     b.Property<string>("Reason")
                         .HasMaxLength(500)

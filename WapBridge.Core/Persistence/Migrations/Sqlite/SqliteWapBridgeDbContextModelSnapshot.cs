@@ -752,6 +752,13 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("SessionEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SessionNode")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -784,6 +791,10 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
 
                     b.Property<int>("InstanceId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("NodeId")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Reason")
                         .HasMaxLength(500)

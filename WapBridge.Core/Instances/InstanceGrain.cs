@@ -1,30 +1,41 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Instances;
 
 /// <summary>
-/// Owns the engine sessions of the instances this node hosts: opens them at start-up, records every
-/// state change with its reason, reconnects dropped sessions with backoff, and closes them cleanly.
+/// The actor of one WhatsApp instance: it owns the engine session (connect, QR and pairing, receipts, reconnects),
+/// records every state change with its reason and node, hands engine events to the features that observe them, and
+/// holds the database fence that keeps two nodes from holding one WhatsApp connection.
 /// </summary>
-public sealed class InstanceManager(
+/// <remarks>
+/// Engine events arrive on the engine's threads and are handled there, one at a time per session (the session's
+/// gate), as before the cluster: an actor turn per event would copy every inbound message through the serializer.
+/// </remarks>
+[KeepAlive]
+[InstancePlacement]
+public sealed class InstanceGrain(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     EngineRegistry engines,
     IDataProtectionProvider dataProtection,
-    IServiceProvider services,
+    IEnumerable<IInstanceEventObserver> observers,
+    LocalInstances local,
+    InstanceChangeFeed changes,
+    MessageDispatcher outbox,
+    SimulatorNetwork simulator,
+    NodeFence fence,
     IOptions<NodeOptions> node,
     TimeProvider time,
-    ILogger<InstanceManager> logger) : IHostedService, IAsyncDisposable
+    ILogger<InstanceGrain> logger) : Grain, IInstanceGrain, ISimulatedPhoneGrain
 {
     private static readonly TimeSpan[] ReconnectBackoff =
         [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60)];
@@ -36,102 +47,158 @@ public sealed class InstanceManager(
     private static readonly TimeSpan[] CommitRetryBackoff =
         [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
 
-    private readonly ConcurrentDictionary<string, LiveSession> _live = new();
     private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
     private readonly IDataProtector _authProtector = dataProtection.CreateProtector("WapBridge.Instances.EngineAuthState");
     private readonly IDataProtector _sentProtector = dataProtection.CreateProtector(SentMessageStore.Purpose);
-    private readonly CancellationTokenSource _stopping = new();
-    private List<IInstanceEventObserver>? _observers;
+    private readonly List<IInstanceEventObserver> _observers = observers.ToList();
+    private readonly CancellationTokenSource _deactivating = new();
+    private readonly string _node = node.Value.Id;
+    private LiveSession? _live;
 
-    /// <summary>
-    /// Raised with the instance id after its state or QR code changed, so dashboards update live.
-    /// Handlers run on the engine's thread and must return quickly.
-    /// </summary>
-    public event Action<string>? Changed;
+    private string Code => this.GetPrimaryKeyString();
 
-    /// <summary>The QR code an instance shows right now, if it is pairing.</summary>
-    public QrCodeEvent? CurrentQr(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Qr : null;
-
-    /// <summary>The instance as this node last recorded it, when its session lives here (no query).</summary>
-    public Instance? Snapshot(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Instance : null;
-
-    public IEngineSession? Session(string instanceCode) => _live.TryGetValue(instanceCode, out var live) ? live.Session : null;
-
-    public async Task StartAsync(CancellationToken ct)
+    public async Task OpenAsync()
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var resumable = await db.Instances.AsNoTracking()
-            .Where(i => i.NodeId == node.Value.Id && i.EngineCredentials != null
-                && (i.State == InstanceStates.Connected || i.State == InstanceStates.Connecting || i.State == InstanceStates.Disconnected))
-            .ToListAsync(ct);
-        foreach (var instance in resumable)
+        if (await LoadByCodeAsync() is { } instance)
+            await OpenAsync(instance);
+    }
+
+    public async Task ResumeAsync()
+    {
+        if (_live is not null)
+            return;
+        var instance = await LoadByCodeAsync();
+        if (instance is { EngineCredentials: not null, State: InstanceStates.Connected or InstanceStates.Connecting or InstanceStates.Disconnected })
         {
             try
             {
-                await OpenAsync(instance, ct);
+                await OpenAsync(instance);
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not InstanceFencedException)
             {
                 logger.LogError(e, "Could not resume instance {Instance}", instance.Code);
                 // Say why on the instance (e.g. its engine is unavailable on this node) instead of leaving its old state.
-                var reason = "could not resume: " + e.Message;
-                if (reason.Length > 500) reason = reason[..500];
-                await using var failed = await dbFactory.CreateDbContextAsync(ct);
-                await failed.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
+                await using var db = await dbFactory.CreateDbContextAsync();
+                await db.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
                     .SetProperty(i => i.State, InstanceStates.Disconnected)
-                    .SetProperty(i => i.LastError, reason)
+                    .SetProperty(i => i.LastError, Clip("could not resume: " + e.Message))
                     .SetProperty(i => i.NextRetryAt, (DateTimeOffset?)null)
                     .SetProperty(i => i.ReconnectAttempts, 0)
-                    .SetProperty(i => i.StateChangedAt, time.GetUtcNow()), ct);
+                    .SetProperty(i => i.StateChangedAt, time.GetUtcNow()));
             }
         }
-        if (resumable.Count > 0)
-            logger.LogInformation("Resumed {Count} instance sessions on node {Node}", resumable.Count, node.Value.Id);
     }
 
-    /// <summary>Opens (or reopens) the instance's session: it connects with stored credentials or starts pairing.</summary>
-    public async Task OpenAsync(Instance instance, CancellationToken ct = default)
+    private async Task OpenAsync(Instance instance)
     {
-        await CloseAsync(instance.Code);
+        await CloseSessionAsync();
         var engine = engines.GetAvailable(instance.Engine);
-        var live = new LiveSession(instance.Id, instance.Code);
+        var epoch = await fence.ClaimAsync(instance.Id, _deactivating.Token)
+            ?? throw new InstanceFencedException(instance.Code);
+        var live = new LiveSession(instance.Id, instance.Code, epoch);
         live.Session = engine.CreateSession(new EngineSessionContext(instance.Code, new Sink(this, live),
             new InstanceCredentialStore(dbFactory, _protector, instance.Id),
             new InstanceAuthStore(dbFactory, _authProtector, instance.Id, time), instance.CustomerId)
         {
             SentMessages = new SentMessageStore(dbFactory, _sentProtector, instance.Id, time),
         });
-        _live[instance.Code] = live;
+        _live = live;
+        Publish(live);
         var hasCredentials = instance.EngineCredentials is not null;
-        await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", ct);
-        await live.Session.ConnectAsync(ct);
+        await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", CancellationToken.None);
+        await live.Session.ConnectAsync(_deactivating.Token);
     }
 
-    /// <summary>Closes the session without logging out: the credentials stay for the next open.</summary>
-    public async Task CloseAsync(string instanceCode)
+    /// <summary>Closes the session and lets the actor go (the instance is being deleted, or another node holds it now).</summary>
+    public async Task CloseAsync()
     {
-        if (_live.TryRemove(instanceCode, out var live))
-        {
-            live.Closed.Cancel();
-            if (live.Session is not null)
-                await live.Session.DisposeAsync();
-        }
+        await CloseSessionAsync();
+        DeactivateOnIdle();
     }
 
-    public async Task LogoutAsync(string instanceCode, CancellationToken ct = default)
+    private async Task CloseSessionAsync()
     {
-        if (_live.TryGetValue(instanceCode, out var live) && live.Session is not null)
-            await live.Session.LogoutAsync(ct);
-        await CloseAsync(instanceCode);
-        // Logged out means no session can resume: forget the auth state even when no session was open here.
-        var instanceId = live?.InstanceId;
-        if (instanceId is null)
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            instanceId = await db.Instances.Where(i => i.Code == instanceCode).Select(i => (int?)i.Id).SingleOrDefaultAsync(ct);
-        }
+        if (Interlocked.Exchange(ref _live, null) is not { } live)
+            return;
+        await live.Closed.CancelAsync();
+        local.Remove(live.InstanceId, live.Code);
+        if (live.Session is not null)
+            await live.Session.DisposeAsync();
+        await fence.ReleaseAsync(live.InstanceId, live.Epoch);
+    }
+
+    public async Task LogoutAsync()
+    {
+        var instanceId = _live?.InstanceId;
+        if (_live?.Session is { } session)
+            await session.LogoutAsync(_deactivating.Token);
+        await CloseSessionAsync();
+        // Logged out means no session can resume: forget the auth state even when no session was open.
+        instanceId ??= (await LoadByCodeAsync())?.Id;
         if (instanceId is { } id)
-            await InstanceAuthStore.ClearAsync(dbFactory, id, ct);
+            await InstanceAuthStore.ClearAsync(dbFactory, id, CancellationToken.None);
+    }
+
+    public Task<bool> RetryNowAsync()
+    {
+        if (_live is not { Retry: { } retry } live)
+            return Task.FromResult(false);
+        logger.LogInformation("Reconnect attempt {Attempt} of instance {Instance} starts now, on request", live.ReconnectAttempts, live.Code);
+        return Task.FromResult(retry.Now.TrySetResult());
+    }
+
+    public Task<InstanceLive> GetLiveAsync()
+    {
+        var qr = _live?.Qr;
+        return Task.FromResult(new InstanceLive(_node, _live is not null, qr?.Qr, qr?.ExpiresAt));
+    }
+
+    public async Task<string> RequestPairingCodeAsync(string phoneNumber)
+    {
+        var session = _live?.Session
+            ?? throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", $"Instance {Code} is not waiting to be paired; restart it first.", "instance_id");
+        return await session.RequestPairingCodeAsync(phoneNumber, _deactivating.Token);
+    }
+
+    public async Task ReloadAsync()
+    {
+        if (_live is not { } live)
+            return;
+        live.Instance = await LoadAsync(live.InstanceId);
+        Publish(live);
+        changes.Publish(live.Code);
+    }
+
+    /// <summary>
+    /// Records that WhatsApp restricted the instance (a send got 463): it stays connected, the outbox holds sends to new
+    /// contacts until <paramref name="until"/>, observers pause its campaigns and tell the customer's webhook.
+    /// </summary>
+    public Task ReportRestrictionAsync(DateTimeOffset until, string detail) =>
+        _live is { } live ? HandleAsync(live, new AccountRestrictedEvent(live.Code, time.GetUtcNow(), until, detail)) : Task.CompletedTask;
+
+    public Task WakeOutboxAsync()
+    {
+        if (_live is { } live)
+            outbox.Wake(live.InstanceId);
+        return Task.CompletedTask;
+    }
+
+    public Task SendTypingAsync(string toPhone) => _live?.Session?.SendTypingAsync(toPhone, _deactivating.Token) ?? Task.CompletedTask;
+
+    public Task ScanAsync(string phoneNumber, string? pushName) => simulator.ScanAsync(Code, phoneNumber, pushName, _deactivating.Token);
+
+    public Task<string> InjectInboundAsync(SimulatedInboundCall inbound) => simulator.InjectInboundAsync(Code, inbound.ToInbound(), _deactivating.Token);
+
+    public Task DropConnectionAsync() => simulator.DropConnectionAsync(Code, _deactivating.Token);
+
+    public Task UnlinkFromPhoneAsync() => simulator.UnlinkFromPhoneAsync(Code, _deactivating.Token);
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
+    {
+        await _deactivating.CancelAsync();
+        if (_live is { } live)
+            logger.LogInformation("Instance {Instance} leaves node {Node}: {Reason}", live.Code, _node, reason.Description);
+        await CloseSessionAsync();
     }
 
     private async Task HandleAsync(LiveSession live, EngineEvent e)
@@ -174,10 +241,10 @@ public sealed class InstanceManager(
                     stateChanged = await RecordDisconnectAsync(live, disconnected);
                     break;
                 case AccountRestrictedEvent restricted:
-                    await RecordAccountAsync(live, i =>
+                    await RecordStateAsync(live, null, null, CancellationToken.None, i =>
                     {
                         i.RestrictedUntil = restricted.Until;
-                        i.RestrictionDetail = restricted.Detail.Length > 500 ? restricted.Detail[..500] : restricted.Detail;
+                        i.RestrictionDetail = Clip(restricted.Detail);
                     });
                     logger.LogWarning("Instance {Instance} is restricted by WhatsApp until {Until}: {Detail}", live.Code, restricted.Until, restricted.Detail);
                     break;
@@ -195,12 +262,10 @@ public sealed class InstanceManager(
             }
 
             if (e is QrCodeEvent)
-                RaiseChanged(live.Code);
+                changes.Publish(live.Code);
 
-            // Resolved late: observers (the outbox among them) depend on this manager themselves.
-            _observers ??= services.GetServices<IInstanceEventObserver>().ToList();
             live.Instance ??= await LoadAsync(live.InstanceId);
-            if (stateChanged && live.Instance is { } instance)
+            if (stateChanged && live.Instance is { } instance && !live.Closed.IsCancellationRequested)
                 foreach (var observer in _observers)
                 {
                     if (observer is IGroupCommitInstanceEventObserver grouped)
@@ -211,9 +276,11 @@ public sealed class InstanceManager(
                     }
                     else
                     {
-                        await observer.OnEngineEventAsync(instance, e, _stopping.Token);
+                        await observer.OnEngineEventAsync(instance, e, _deactivating.Token);
                     }
                 }
+            if (e is ConnectedEvent)
+                outbox.Wake(live.InstanceId);
         }
         catch (Exception ex)
         {
@@ -235,9 +302,9 @@ public sealed class InstanceManager(
     {
         try
         {
-            return await observer.StartEngineEventAsync(instance, e, _stopping.Token);
+            return await observer.StartEngineEventAsync(instance, e, _deactivating.Token);
         }
-        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        catch (Exception ex) when (!_deactivating.IsCancellationRequested)
         {
             // E.g. the media file could not be written: retried like a failed commit.
             return Task.FromException(ex);
@@ -247,7 +314,7 @@ public sealed class InstanceManager(
     /// <summary>
     /// Waits for the event's commit and starts it again (with backoff) while it fails, so the engine's event is not
     /// acknowledged before what it brought is stored. Observers recognise what a failed attempt stored after all.
-    /// Only closing the session or stopping WapBridge ends the retries.
+    /// Only closing the session or the instance leaving this node ends the retries.
     /// </summary>
     private async Task CommitWithRetryAsync(LiveSession live, IGroupCommitInstanceEventObserver observer, Instance instance, EngineEvent e, Task committed)
     {
@@ -271,7 +338,7 @@ public sealed class InstanceManager(
                         e.GetType().Name, live.Code);
                     return;
                 }
-                if (live.Closed.IsCancellationRequested || _stopping.IsCancellationRequested)
+                if (live.Closed.IsCancellationRequested || _deactivating.IsCancellationRequested)
                 {
                     logger.LogError(ex, "Committing {Event} for instance {Instance} failed while closing; not retried", e.GetType().Name, live.Code);
                     return;
@@ -279,7 +346,7 @@ public sealed class InstanceManager(
                 logger.LogError(ex, "Committing {Event} for instance {Instance} failed (attempt {Attempt}); retrying in {Delay}",
                     e.GetType().Name, live.Code, attempt, delay);
             }
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _deactivating.Token);
             try
             {
                 await Task.Delay(delay, time, linked.Token);
@@ -300,30 +367,7 @@ public sealed class InstanceManager(
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.UndecryptableMessages, i => i.UndecryptableMessages + 1));
         if (live.Instance is { } snapshot)
             snapshot.UndecryptableMessages++;
-        RaiseChanged(live.Code);
-    }
-
-    /// <summary>
-    /// Records that WhatsApp restricted the instance (a send got 463): it stays connected, the outbox holds sends to new
-    /// contacts until <paramref name="until"/>, observers pause its campaigns and tell the customer's webhook.
-    /// </summary>
-    public Task ReportRestrictionAsync(string instanceCode, DateTimeOffset until, string detail) =>
-        _live.TryGetValue(instanceCode, out var live)
-            ? HandleAsync(live, new AccountRestrictedEvent(instanceCode, time.GetUtcNow(), until, detail))
-            : Task.CompletedTask;
-
-    /// <summary>Changes account facts (restriction, ban) that are not a state change, and keeps the snapshot current.</summary>
-    private async Task RecordAccountAsync(LiveSession live, Action<Instance> change)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == live.InstanceId);
-        if (instance is null)
-            return;
-        change(instance);
-        await db.SaveChangesAsync();
-        db.Entry(instance).State = EntityState.Detached;
-        live.Instance = instance;
-        RaiseChanged(live.Code);
+        changes.Publish(live.Code);
     }
 
     /// <summary>
@@ -358,21 +402,9 @@ public sealed class InstanceManager(
         if (!changed)
             logger.LogInformation("Reconnect of instance {Instance} failed: {Reason}{Detail}; attempt {Attempt} at {NextRetryAt}",
                 live.Code, disconnected.Reason, disconnected.Detail is null ? "" : $" ({disconnected.Detail})", live.ReconnectAttempts, nextRetryAt);
-        if (wait is { } delay)
+        if (wait is { } delay && !live.Closed.IsCancellationRequested)
             ScheduleReconnect(live, delay);
         return changed;
-    }
-
-    /// <summary>
-    /// Starts the instance's pending reconnect attempt now instead of at its time ("Retry now").
-    /// </summary>
-    /// <returns>False when no reconnect is pending here (connected, logged out, or a final state that needs a restart).</returns>
-    public bool RetryNow(string instanceCode)
-    {
-        if (!_live.TryGetValue(instanceCode, out var live) || live.Retry is not { } retry)
-            return false;
-        logger.LogInformation("Reconnect attempt {Attempt} of instance {Instance} starts now, on request", live.ReconnectAttempts, live.Code);
-        return retry.Now.TrySetResult();
     }
 
     // Taken off the session too, so a later "Retry now" reopens instead of waking an attempt that will never run.
@@ -380,7 +412,7 @@ public sealed class InstanceManager(
 
     private void ScheduleReconnect(LiveSession live, TimeSpan wait)
     {
-        var retry = new PendingRetry(CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _stopping.Token));
+        var retry = new PendingRetry(CancellationTokenSource.CreateLinkedTokenSource(live.Closed.Token, _deactivating.Token));
         // One pending attempt per session: a later close replaces the earlier schedule.
         Interlocked.Exchange(ref live.Retry, retry)?.Abandon();
         _ = ReconnectAsync(live, retry, wait);
@@ -410,13 +442,11 @@ public sealed class InstanceManager(
         }
     }
 
-    /// <summary>Reads the instance again after a change made outside its session (e.g. a restriction lifted), and tells listeners.</summary>
-    public async Task ReloadAsync(string instanceCode)
+    private async Task<Instance?> LoadByCodeAsync()
     {
-        if (!_live.TryGetValue(instanceCode, out var live))
-            return;
-        live.Instance = await LoadAsync(live.InstanceId);
-        RaiseChanged(live.Code);
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var code = Code;
+        return await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Code == code);
     }
 
     private async Task<Instance?> LoadAsync(int instanceId)
@@ -425,24 +455,15 @@ public sealed class InstanceManager(
         return await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId);
     }
 
-    private void RaiseChanged(string instanceCode)
-    {
-        foreach (var handler in Changed?.GetInvocationList() ?? [])
-        {
-            try
-            {
-                ((Action<string>)handler)(instanceCode);
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "A listener of instance changes failed");
-            }
-        }
-    }
+    private void Publish(LiveSession live) => local.Publish(live.InstanceId, live.Code, live.Session, live.Instance, live.Epoch);
 
+    /// <summary>
+    /// Records the session's state (null: keeps it, for account facts such as a restriction) under the fence: when
+    /// another node has taken the instance over meanwhile, nothing is written and this node's session closes.
+    /// </summary>
     /// <param name="detail">The engine's raw words behind a plain <paramref name="reason"/>: history and log only.</param>
     /// <returns>Whether the state changed.</returns>
-    private async Task<bool> RecordStateAsync(LiveSession live, string state, string? reason, CancellationToken ct, Action<Instance>? alsoChange = null,
+    private async Task<bool> RecordStateAsync(LiveSession live, string? state, string? reason, CancellationToken ct, Action<Instance>? alsoChange = null,
         string? detail = null)
     {
         var now = time.GetUtcNow();
@@ -450,47 +471,61 @@ public sealed class InstanceManager(
         var instance = await db.Instances.SingleOrDefaultAsync(i => i.Id == live.InstanceId, ct);
         if (instance is null)
             return false;
-        var changed = instance.State != state;
-        instance.State = state;
-        if (changed)
-            instance.StateChangedAt = now;
-        instance.LastError = state is InstanceStates.Disconnected or InstanceStates.LoggedOut ? Clip(reason) : null;
-        // No reconnect is pending unless the caller schedules one (alsoChange).
-        instance.NextRetryAt = null;
-        instance.ReconnectAttempts = 0;
+        if (instance.SessionNode != _node || instance.SessionEpoch != live.Epoch)
+        {
+            logger.LogWarning("Instance {Instance} was taken over by node {Holder}; closing its session on node {Node}",
+                live.Code, instance.SessionNode ?? "(none)", _node);
+            _ = FencedOffAsync(live);
+            return false;
+        }
+        var changed = state is not null && instance.State != state;
+        if (state is not null)
+        {
+            instance.State = state;
+            if (changed)
+                instance.StateChangedAt = now;
+            instance.LastError = state is InstanceStates.Disconnected or InstanceStates.LoggedOut ? Clip(reason) : null;
+            // No reconnect is pending unless the caller schedules one (alsoChange).
+            instance.NextRetryAt = null;
+            instance.ReconnectAttempts = 0;
+        }
         alsoChange?.Invoke(instance);
-        if (changed || reason is not null)
+        if (state is not null && (changed || reason is not null))
             db.InstanceStateChanges.Add(new InstanceStateChange
             {
-                InstanceId = instance.Id, State = state, Reason = Clip(detail is null ? reason : $"{reason} ({detail})"), At = now,
+                InstanceId = instance.Id, State = state, Reason = Clip(detail is null ? reason : $"{reason} ({detail})"), At = now, NodeId = _node,
             });
         await db.SaveChangesAsync(ct);
         // Observers see the instance as it is now, without a query per engine event.
         db.Entry(instance).State = EntityState.Detached;
         live.Instance = instance;
+        if (ReferenceEquals(_live, live))
+            Publish(live);
         if (changed)
-            logger.LogInformation("Instance {Instance} is {State}{Reason}{Detail}", live.Code, state, reason is null ? "" : $" ({reason})",
+            logger.LogInformation("Instance {Instance} is {State} on node {Node}{Reason}{Detail}", live.Code, state, _node, reason is null ? "" : $" ({reason})",
                 detail is null ? "" : $": {detail}");
-        RaiseChanged(live.Code);
+        changes.Publish(live.Code);
         return changed;
+    }
+
+    /// <summary>Another node holds the instance now: this session closes without touching the instance's row.</summary>
+    private async Task FencedOffAsync(LiveSession live)
+    {
+        if (Interlocked.CompareExchange(ref _live, null, live) != live)
+            return;
+        await live.Closed.CancelAsync();
+        local.Remove(live.InstanceId, live.Code);
+        if (live.Session is not null)
+            await live.Session.DisposeAsync();
     }
 
     private static string? Clip(string? text) => text is { Length: > 500 } ? text[..500] : text;
 
-    public async Task StopAsync(CancellationToken ct)
-    {
-        await _stopping.CancelAsync();
-        foreach (var code in _live.Keys.ToList())
-            await CloseAsync(code);
-    }
-
-    // The token source is never disposed: late reconnect loops may still link to it after shutdown.
-    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
-
-    private sealed class LiveSession(int instanceId, string code)
+    private sealed class LiveSession(int instanceId, string code, long epoch)
     {
         public int InstanceId { get; } = instanceId;
         public string Code { get; } = code;
+        public long Epoch { get; } = epoch;
         public IEngineSession? Session { get; set; }
         public QrCodeEvent? Qr { get; set; }
         public Instance? Instance { get; set; }
@@ -509,8 +544,13 @@ public sealed class InstanceManager(
         public void Abandon() => abandon.Cancel();
     }
 
-    private sealed class Sink(InstanceManager manager, LiveSession live) : IEngineEventSink
+    private sealed class Sink(InstanceGrain grain, LiveSession live) : IEngineEventSink
     {
-        public ValueTask OnEventAsync(EngineEvent engineEvent, CancellationToken ct = default) => new(manager.HandleAsync(live, engineEvent));
+        public ValueTask OnEventAsync(EngineEvent engineEvent, CancellationToken ct = default) => new(grain.HandleAsync(live, engineEvent));
     }
 }
+
+/// <summary>Another live node holds the instance's WhatsApp connection: this node must not open one.</summary>
+[GenerateSerializer, Alias("wapbridge.instance-fenced")]
+public sealed class InstanceFencedException(string instanceCode)
+    : WapBridgeException(ErrorKind.Conflict, "instance_busy", $"Instance {instanceCode} is connected on another node right now; try again in a moment.", "instance_id");

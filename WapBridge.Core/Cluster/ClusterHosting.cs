@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using WapBridge.Core.Engines.Simulator;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Core.Cluster;
+
+public static class ClusterHosting
+{
+    /// <summary>
+    /// Makes this process a node of the WapBridge cluster (contract §10): on PostgreSQL it joins the nodes sharing the
+    /// database (Orleans' ADO.NET membership, whose tables our migrations create); on SQLite it is a cluster of one on
+    /// a free loopback port with no client gateway, so any number of processes run side by side with no setting.
+    /// Registered where instance sessions belong in the start/stop order: they close before the services registered
+    /// earlier stop.
+    /// </summary>
+    public static IHostApplicationBuilder AddWapBridgeCluster(this IHostApplicationBuilder builder, DatabaseProvider provider, string connectionString, string nodeId)
+    {
+        var section = builder.Configuration.GetSection(ClusterSettings.Section);
+        var settings = section.Get<ClusterSettings>() ?? new ClusterSettings();
+        var services = builder.Services;
+        services.Configure<ClusterSettings>(section);
+        services.AddSingleton<LocalInstances>();
+        services.AddSingleton<ClusterView>();
+        services.AddSingleton<NodeFence>();
+        services.AddSingleton<InstanceChangeFeed>();
+        services.AddSingleton<SimulatedPhones>();
+        services.AddSingleton<ClusterNodes>();
+
+        // Orleans registers the system clock; the clock the host chose (a test's fake one) must stay everyone's.
+        var clock = services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider));
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<SiloOptions>(o => o.SiloName = nodeId);
+            silo.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("WapBridge"));
+            silo.AddPlacementDirector<InstancePlacement, InstancePlacementDirector>();
+            if (provider == DatabaseProvider.Postgres)
+            {
+                silo.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = settings.Id;
+                    o.ServiceId = settings.Id;
+                });
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = connectionString;
+                });
+                var advertised = Advertised(settings.AdvertisedAddress);
+                silo.ConfigureEndpoints(advertised, settings.SiloPort ?? ClusterSettings.DefaultSiloPort,
+                    settings.GatewayPort ?? ClusterSettings.DefaultGatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+                // A killed node is declared dead after a few missed probes (about ten seconds), and its instances move.
+                silo.Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = TimeSpan.FromSeconds(3);
+                    o.NumMissedProbesLimit = 3;
+                    // The "last seen" of admin.list_nodes.
+                    o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(30);
+                });
+            }
+            else
+            {
+                silo.UseLocalhostClustering(settings.SiloPort ?? FreeLoopbackPort(), settings.GatewayPort ?? 0,
+                    serviceId: settings.Id, clusterId: settings.Id);
+            }
+        });
+        if (clock is not null)
+            services.Add(clock);
+        services.AddSingleton<ClusterSupervisor>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterSupervisor>());
+        return builder;
+    }
+
+    private static IPAddress Advertised(string address) =>
+        IPAddress.TryParse(address, out var ip) ? ip
+        : Dns.GetHostAddresses(address).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? throw new InvalidOperationException(
+                $"WAPBRIDGE_Cluster__AdvertisedAddress '{address}' is neither an IP address nor a host name with an IPv4 address.");
+
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}

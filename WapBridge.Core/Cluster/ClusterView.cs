@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Instances;
+
+namespace WapBridge.Core.Cluster;
+
+/// <summary>This node's view of the cluster's members, by node id (the Orleans silo name).</summary>
+public sealed class ClusterView(IClusterMembershipService membership, ILocalSiloDetails silo, IOptions<NodeOptions> node)
+{
+    public string NodeId => node.Value.Id;
+
+    public SiloAddress LocalSilo => silo.SiloAddress;
+
+    /// <summary>Ids of the other nodes the cluster does not count as dead (joining, active or shutting down).</summary>
+    public IReadOnlySet<string> OtherLiveNodes() => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status != SiloStatus.Dead && m.SiloAddress != silo.SiloAddress && m.Name != node.Value.Id)
+        .Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The node id of each silo the cluster counts as active.</summary>
+    public IReadOnlyDictionary<SiloAddress, string> ActiveSilos() => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active).ToDictionary(m => m.SiloAddress, m => m.Name);
+
+    public IAsyncEnumerable<ClusterMembershipSnapshot> Updates => membership.MembershipUpdates;
+}

@@ -1,0 +1,28 @@
+using WapBridge.Core.Instances;
+
+namespace WapBridge.Core.Engines.Simulator;
+
+/// <summary>
+/// The simulator's phone-side actions (scan, message, drop, unlink) for an instance on any node: straight into the
+/// simulated network when its session is here, else through its actor on the node where it lives.
+/// </summary>
+public sealed class SimulatedPhones(SimulatorNetwork network, LocalInstances local, IGrainFactory grains)
+{
+    public Task ScanAsync(string instanceCode, string phoneNumber, string? pushName, CancellationToken ct = default) =>
+        local.Session(instanceCode) is not null
+            ? network.ScanAsync(instanceCode, phoneNumber, pushName, ct)
+            : Remote(instanceCode).ScanAsync(phoneNumber, pushName);
+
+    public async Task<string> InjectInboundAsync(string instanceCode, SimulatedInbound inbound, CancellationToken ct = default) =>
+        local.Session(instanceCode) is not null
+            ? await network.InjectInboundAsync(instanceCode, inbound, ct)
+            : await Remote(instanceCode).InjectInboundAsync(await SimulatedInboundCall.FromAsync(inbound, ct));
+
+    public Task DropConnectionAsync(string instanceCode, CancellationToken ct = default) =>
+        local.Session(instanceCode) is not null ? network.DropConnectionAsync(instanceCode, ct) : Remote(instanceCode).DropConnectionAsync();
+
+    public Task UnlinkFromPhoneAsync(string instanceCode, CancellationToken ct = default) =>
+        local.Session(instanceCode) is not null ? network.UnlinkFromPhoneAsync(instanceCode, ct) : Remote(instanceCode).UnlinkFromPhoneAsync();
+
+    private ISimulatedPhoneGrain Remote(string instanceCode) => grains.GetGrain<ISimulatedPhoneGrain>(instanceCode);
+}

@@ -1,0 +1,111 @@
+using Orleans.Concurrency;
+using WapBridge.Core.Engines.Simulator;
+
+namespace WapBridge.Core.Instances;
+
+/// <summary>
+/// One WhatsApp instance as an actor (keyed by its code): the only owner of its engine session, wherever in the
+/// cluster it lives. The API, the dashboard, the outbox and the campaign runner of every node reach the session
+/// through it.
+/// </summary>
+[Alias("wapbridge.instance")]
+public interface IInstanceGrain : IGrainWithStringKey
+{
+    /// <summary>Opens (or reopens) the session: it connects with stored credentials or starts pairing.</summary>
+    [Alias("open")]
+    Task OpenAsync();
+
+    /// <summary>Opens the session if the instance should be connected and none is open (start-up, fail-over); else nothing.</summary>
+    [Alias("resume")]
+    Task ResumeAsync();
+
+    /// <summary>Closes the session without logging out: the credentials stay for the next open.</summary>
+    [Alias("close")]
+    Task CloseAsync();
+
+    [Alias("logout")]
+    Task LogoutAsync();
+
+    /// <summary>Starts the pending reconnect attempt now; false when none is pending.</summary>
+    [Alias("retry-now")]
+    Task<bool> RetryNowAsync();
+
+    [Alias("live")]
+    Task<InstanceLive> GetLiveAsync();
+
+    [Alias("pairing-code")]
+    Task<string> RequestPairingCodeAsync(string phoneNumber);
+
+    /// <summary>Reads the instance again after a change made outside its session, and tells listeners.</summary>
+    [Alias("reload")]
+    Task ReloadAsync();
+
+    /// <summary>WhatsApp restricted the number (a send got 463) until <paramref name="until"/>.</summary>
+    [Alias("restricted")]
+    Task ReportRestrictionAsync(DateTimeOffset until, string detail);
+
+    /// <summary>Something was queued for the instance: its outbox looks now, on the node where it lives.</summary>
+    [Alias("wake-outbox"), OneWay]
+    Task WakeOutboxAsync();
+
+    [Alias("typing")]
+    Task SendTypingAsync(string toPhone);
+}
+
+/// <summary>The simulator's phone-side actions on an instance, run where its session lives.</summary>
+[Alias("wapbridge.simulated-phone")]
+public interface ISimulatedPhoneGrain : IGrainWithStringKey
+{
+    [Alias("scan")]
+    Task ScanAsync(string phoneNumber, string? pushName);
+
+    [Alias("inject")]
+    Task<string> InjectInboundAsync(SimulatedInboundCall inbound);
+
+    [Alias("drop")]
+    Task DropConnectionAsync();
+
+    [Alias("unlink")]
+    Task UnlinkFromPhoneAsync();
+}
+
+/// <summary>What the live session shows now: the node it lives on and the QR code it waits to be scanned with.</summary>
+[GenerateSerializer, Immutable, Alias("wapbridge.instance-live")]
+public sealed record InstanceLive(
+    [property: Id(0)] string Node,
+    [property: Id(1)] bool SessionOpen,
+    [property: Id(2)] string? Qr,
+    [property: Id(3)] DateTimeOffset? QrExpiresAt);
+
+/// <summary>A simulated inbound message as it crosses nodes (media as bytes).</summary>
+[GenerateSerializer, Immutable, Alias("wapbridge.simulated-inbound")]
+public sealed record SimulatedInboundCall(
+    [property: Id(0)] string? FromPhone,
+    [property: Id(1)] string? FromLid,
+    [property: Id(2)] string? Text,
+    [property: Id(3)] byte[]? MediaData,
+    [property: Id(4)] string? MediaMimeType,
+    [property: Id(5)] string? MediaFileName,
+    [property: Id(6)] string? Caption,
+    [property: Id(7)] string? PushName,
+    [property: Id(8)] string? GroupId,
+    [property: Id(9)] string? QuotedId)
+{
+    public static async Task<SimulatedInboundCall> FromAsync(SimulatedInbound inbound, CancellationToken ct)
+    {
+        byte[]? data = null;
+        if (inbound.Media is { } media)
+        {
+            await using var content = media.OpenRead();
+            using var copy = new MemoryStream();
+            await content.CopyToAsync(copy, ct);
+            data = copy.ToArray();
+        }
+        return new(inbound.FromPhone, inbound.FromLid, inbound.Text, data, inbound.Media?.MimeType, inbound.Media?.FileName,
+            inbound.Caption, inbound.PushName, inbound.GroupId, inbound.QuotedId);
+    }
+
+    public SimulatedInbound ToInbound() => new(FromPhone, FromLid, Text,
+        MediaData is null ? null : new Engines.EngineMedia(MediaData, MediaMimeType ?? "application/octet-stream", MediaFileName),
+        Caption, PushName, GroupId, QuotedId);
+}

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Cluster;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.Simulator;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
+
+namespace WapBridge.Tests.TestHost;
+
+/// <summary>
+/// The instance runtime of one node without the web server: a generic host with the services a test registers, a
+/// SQLite file in <paramref name="dataDir"/>, and the same cluster registration the server uses (a silo of one,
+/// instance actors, fence, change feed). Component tests fall back to its services.
+/// </summary>
+public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServiceCollection>? configure = null) : IAsyncDisposable
+{
+    private IHost? _host;
+
+    public IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("Start the node first (StartAsync).");
+
+    /// <summary>Migrates the database, then starts the node (its silo and supervisor need the tables).</summary>
+    public async Task StartAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var services = builder.Services;
+        services.AddLogging();
+        services.AddWapBridgeDatabase(new DatabaseOptions(), dataDir);
+        services.AddMemoryCache();
+        services.AddSingleton(time);
+        services.AddDataProtection().SetApplicationName("WapBridge.Tests");
+        services.AddSingleton<CustomerService>();
+        services.Configure<NodeOptions>(_ => { });
+        services.Configure<MessagingOptions>(_ => { });
+        services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
+        services.AddSingleton<MessageOutcomes>();
+        services.AddSingleton<MessageDispatcher>();
+        services.AddSingleton<SimulatorNetwork>();
+        services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
+        configure?.Invoke(services);
+        services.AddSingleton<EngineRegistry>();
+        services.AddSingleton<InstanceService>();
+        builder.AddWapBridgeCluster(DatabaseProvider.Sqlite, new DatabaseOptions().ResolveConnectionString(dataDir), new NodeOptions().Id);
+        var host = builder.Build();
+        await DatabaseMigrator.MigrateAsync(host.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), NullLogger.Instance);
+        await host.StartAsync();
+        _host = host;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is { } host)
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+}
