@@ -27,6 +27,7 @@ public sealed class InstancePlacementDirector(
     TimeProvider time,
     ILogger<InstancePlacementDirector> logger) : IPlacementDirector
 {
+    public const string ClusterFull = "cluster_full";
     private static readonly TimeSpan RecentPlacement = TimeSpan.FromSeconds(30);
     private readonly ConcurrentQueue<(string Node, DateTimeOffset At)> _recent = new();
     private readonly SemaphoreSlim _turn = new(1, 1);
@@ -60,7 +61,7 @@ public sealed class InstancePlacementDirector(
             {
                 logger.LogError("No node has room for instance {Instance}: every node holds {Cap} instances (WAPBRIDGE_Cluster__MaxInstancesPerNode)",
                     target.GrainIdentity.Key, cap);
-                throw new WapBridgeException(ErrorKind.Conflict, "cluster_full",
+                throw new WapBridgeException(ErrorKind.Conflict, ClusterFull,
                     $"Every node already holds {cap} instances (WAPBRIDGE_Cluster__MaxInstancesPerNode); add a node or raise the cap.");
             }
             _recent.Enqueue((chosen.Name, now));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Messaging;
@@ -101,7 +102,17 @@ public sealed partial class InstanceService(
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
 
-        await Grain(instance.Code).OpenAsync();
+        try
+        {
+            await Grain(instance.Code).OpenAsync();
+        }
+        catch (WapBridgeException e) when (e.Code == InstancePlacementDirector.ClusterFull)
+        {
+            // No node has room: the instance is refused, not left behind without a session.
+            await using var cleanup = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await cleanup.Instances.Where(i => i.Id == instance.Id).ExecuteDeleteAsync(CancellationToken.None);
+            throw;
+        }
         return await GetAsync(customerId, instance.Code, ct);
     }
 
