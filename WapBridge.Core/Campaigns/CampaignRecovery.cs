@@ -19,6 +19,7 @@ public sealed class CampaignRecovery(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     CampaignService campaigns,
     ClusterView cluster,
+    ClusterReadiness readiness,
     ICampaignScheduler scheduler,
     IOptions<CampaignOptions> options,
     TimeProvider time,
@@ -51,6 +52,7 @@ public sealed class CampaignRecovery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await readiness.WaitForSiloAsync(stoppingToken);
         try
         {
             if (cluster.OtherLiveNodes().Count == 0)

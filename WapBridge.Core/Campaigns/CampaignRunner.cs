@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Cluster;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -19,6 +20,7 @@ namespace WapBridge.Core.Campaigns;
 public sealed class CampaignRunner(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     IGrainFactory grains,
+    ClusterReadiness readiness,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
     WebhookOutbox webhooks,
@@ -45,6 +47,8 @@ public sealed class CampaignRunner(
 
     public async Task RunAsync(long campaignId, CancellationToken ct)
     {
+        // A job left from before a restart may start before this node's silo is up.
+        await readiness.WaitForSiloAsync(ct);
         var start = time.GetUtcNow();
         var lease = start + options.Value.RunnerSlice + TimeSpan.FromMinutes(1);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))

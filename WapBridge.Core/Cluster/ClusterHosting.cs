@@ -32,6 +32,10 @@ public static class ClusterHosting
         services.AddSingleton<InstanceChangeFeed>();
         services.AddSingleton<SimulatedPhones>();
         services.AddSingleton<ClusterNodes>();
+        services.AddSingleton<ClusterReadiness>();
+        // The parts of a node start side by side: the web server listens while the silo starts (about a second), and
+        // what needs the silo waits for ClusterReadiness. They still stop one by one, in reverse order.
+        services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
 
         // Orleans registers the system clock; the clock the host chose (a test's fake one) must stay everyone's.
         var clock = services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider));

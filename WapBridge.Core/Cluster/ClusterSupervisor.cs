@@ -20,6 +20,7 @@ public sealed class ClusterSupervisor(
     LocalInstances local,
     InstanceChangeFeed changes,
     IHostApplicationLifetime lifetime,
+    ClusterReadiness readiness,
     TimeProvider time,
     ILogger<ClusterSupervisor> logger) : BackgroundService
 {
@@ -31,14 +32,22 @@ public sealed class ClusterSupervisor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (RefuseDuplicateNodeId())
-            return;
-        await changes.SubscribeAsync();
-        await Task.WhenAll(
-            WatchMembershipAsync(stoppingToken),
-            ResumeLoopAsync(stoppingToken),
-            RepeatAsync(CloseFencedOffAsync, FenceCheck, "Checking the sessions' fences failed", stoppingToken),
-            RepeatAsync(_ => changes.SubscribeAsync(), FeedRenewal, "Renewing the instance change subscription failed", stoppingToken));
+        try
+        {
+            await readiness.WaitForSiloAsync(stoppingToken);
+            if (RefuseDuplicateNodeId())
+                return;
+            await Task.WhenAll(
+                WatchMembershipAsync(stoppingToken),
+                ResumeLoopAsync(stoppingToken),
+                RepeatAsync(CloseFencedOffAsync, FenceCheck, "Checking the sessions' fences failed", stoppingToken),
+                RepeatAsync(_ => changes.SubscribeAsync(), FeedRenewal, "Renewing the instance change subscription failed", stoppingToken));
+        }
+        finally
+        {
+            // Requests never wait on a supervisor that stopped or failed.
+            readiness.FirstResumeDone();
+        }
     }
 
     /// <summary>A second live node with this node's id would fight over the same instances: it is refused.</summary>
@@ -85,6 +94,7 @@ public sealed class ClusterSupervisor(
             {
                 logger.LogError(e, "Resuming instances failed; trying again");
             }
+            readiness.FirstResumeDone();
             try
             {
                 // A minute at most between passes: a safety net should a membership change go unheard.

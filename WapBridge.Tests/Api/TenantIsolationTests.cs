@@ -48,6 +48,7 @@ public abstract class TenantIsolationTests(WapBridgeApp app)
             ["admin.create_customer"] = new(Expect.AdminOnly, new() { ["name"] = "B's idea", ["email"] = "b@example.com" }, []),
             ["admin.create_api_key"] = new(Expect.AdminOnly, [], [("customer", a.Customer)]),
             ["admin.list_customers"] = new(Expect.AdminOnly, [], []),
+            ["admin.list_nodes"] = new(Expect.AdminOnly, [], []),
             ["admin.create_setup_token"] = new(Expect.AdminOnly, [], []),
             ["admin.update_customer"] = new(Expect.AdminOnly, new() { ["name"] = "B's idea" }, [("customer", a.Customer)]),
             ["instances.create_instance"] = new(Expect.NoRecord, [], [], Call: false),

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,6 +21,11 @@ namespace WapBridge.Tests.TestHost;
 /// </summary>
 public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServiceCollection>? configure = null) : IAsyncDisposable
 {
+    /// <summary>Set to join nodes on one PostgreSQL database (a real cluster in this process); SQLite when null.</summary>
+    public string? PostgresConnection { get; init; }
+
+    public string NodeId { get; init; } = new NodeOptions().Id;
+
     private IHost? _host;
 
     public IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("Start the node first (StartAsync).");
@@ -28,14 +34,21 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
     public async Task StartAsync()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var database = PostgresConnection is null ? new DatabaseOptions() : new DatabaseOptions { Provider = "postgres", ConnectionString = PostgresConnection };
+        if (PostgresConnection is not null)
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["WapBridge:Cluster:SiloPort"] = GatewayProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["WapBridge:Cluster:GatewayPort"] = GatewayProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
         var services = builder.Services;
         services.AddLogging();
-        services.AddWapBridgeDatabase(new DatabaseOptions(), dataDir);
+        services.AddWapBridgeDatabase(database, dataDir);
         services.AddMemoryCache();
         services.AddSingleton(time);
-        services.AddDataProtection().SetApplicationName("WapBridge.Tests");
+        services.AddDataProtection().SetApplicationName("WapBridge.Tests").PersistKeysToDbContext<WapBridgeDbContext>();
         services.AddSingleton<CustomerService>();
-        services.Configure<NodeOptions>(_ => { });
+        services.Configure<NodeOptions>(o => o.Id = NodeId);
         services.Configure<MessagingOptions>(_ => { });
         services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
@@ -45,7 +58,7 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         configure?.Invoke(services);
         services.AddSingleton<EngineRegistry>();
         services.AddSingleton<InstanceService>();
-        builder.AddWapBridgeCluster(DatabaseProvider.Sqlite, new DatabaseOptions().ResolveConnectionString(dataDir), new NodeOptions().Id);
+        builder.AddWapBridgeCluster(database.ParsedProvider, database.ResolveConnectionString(dataDir), NodeId);
         var host = builder.Build();
         await DatabaseMigrator.MigrateAsync(host.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), NullLogger.Instance);
         await host.StartAsync();

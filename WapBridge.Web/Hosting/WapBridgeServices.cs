@@ -228,6 +228,15 @@ public static class WapBridgeServices
         await ImportLegacyMediaAsync(app);
         HangfireSetup.ScheduleMaintenanceJobs(app.Services.GetRequiredService<IRecurringJobManager>());
 
+        // The server listens while the node is still starting: everything but "is the process up" waits until the
+        // instances that should be connected are resumed (as when sessions were opened before the server started).
+        var readiness = app.Services.GetRequiredService<ClusterReadiness>();
+        app.Use(async (context, next) =>
+        {
+            if (!readiness.InstancesResumed && !context.Request.Path.StartsWithSegments("/healthz"))
+                await readiness.WaitForInstancesAsync(context.RequestAborted);
+            await next(context);
+        });
         app.UseWapBridgeForwardedHeaders();
         app.UseWapBridgeSecurityHeaders();
         if (!app.Environment.IsDevelopment())
