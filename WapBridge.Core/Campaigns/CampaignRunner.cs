@@ -30,19 +30,6 @@ public sealed class CampaignRunner(
     TimeProvider time,
     ILogger<CampaignRunner> logger)
 {
-    /// <summary>"typing…" before a campaign message; only a courtesy, so a failure (the instance moving nodes) is logged, not fatal.</summary>
-    private async Task ShowTypingAsync(string instanceCode, string toPhone)
-    {
-        try
-        {
-            await grains.GetGrain<IInstanceGrain>(instanceCode).SendTypingAsync(toPhone);
-        }
-        catch (Exception e)
-        {
-            logger.LogDebug(e, "Typing indicator of instance {Instance} failed", instanceCode);
-        }
-    }
-
     private static readonly TimeSpan DisconnectedRecheck = TimeSpan.FromSeconds(30);
 
     public async Task RunAsync(long campaignId, CancellationToken ct)
@@ -334,6 +321,19 @@ public sealed class CampaignRunner(
         {
             await db.SaveChangesAsync(ct);
             webhooks.Committed();
+        }
+    }
+
+    /// <summary>"typing…" before a campaign message; only a courtesy, so a failure (the instance moving nodes) is logged, not fatal.</summary>
+    private async Task ShowTypingAsync(string instanceCode, string toPhone)
+    {
+        try
+        {
+            await grains.GetGrain<IInstanceGrain>(instanceCode).SendTypingAsync(toPhone);
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Typing indicator of instance {Instance} failed", instanceCode);
         }
     }
 }

@@ -125,12 +125,13 @@ public sealed class ClusterSupervisor(
         }
         if (orphans.Count == 0)
             return true;
-        var failed = 0;
+        int failed = 0, opened = 0;
         await Parallel.ForEachAsync(orphans, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (code, _) =>
         {
             try
             {
-                await grains.GetGrain<IInstanceGrain>(code).ResumeAsync();
+                if (await grains.GetGrain<IInstanceGrain>(code).ResumeAsync())
+                    Interlocked.Increment(ref opened);
             }
             catch (Exception e)
             {
@@ -138,8 +139,9 @@ public sealed class ClusterSupervisor(
                 logger.LogWarning("Instance {Instance} could not be resumed yet: {Reason}", code, e.Message);
             }
         });
-        logger.LogInformation("Resumed {Count} instances on the cluster from node {Node}{Failed}", orphans.Count - failed, me,
-            failed > 0 ? $"; {failed} wait for another try" : "");
+        if (opened > 0 || failed > 0)
+            logger.LogInformation("Resumed {Count} instances on the cluster from node {Node}{Failed}", opened, me,
+                failed > 0 ? $"; {failed} wait for another try" : "");
         return failed == 0;
     }
 

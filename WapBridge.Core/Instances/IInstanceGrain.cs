@@ -16,8 +16,9 @@ public interface IInstanceGrain : IGrainWithStringKey
     Task OpenAsync();
 
     /// <summary>Opens the session if the instance should be connected and none is open (start-up, fail-over); else nothing.</summary>
+    /// <returns>Whether a session was opened now.</returns>
     [Alias("resume")]
-    Task ResumeAsync();
+    Task<bool> ResumeAsync();
 
     /// <summary>Closes the session without logging out: the credentials stay for the next open.</summary>
     [Alias("close")]

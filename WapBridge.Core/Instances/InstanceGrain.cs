@@ -63,16 +63,17 @@ public sealed class InstanceGrain(
             await OpenAsync(instance);
     }
 
-    public async Task ResumeAsync()
+    public async Task<bool> ResumeAsync()
     {
         if (_live is not null)
-            return;
+            return false;
         var instance = await LoadByCodeAsync();
         if (instance is { EngineCredentials: not null, State: InstanceStates.Connected or InstanceStates.Connecting or InstanceStates.Disconnected })
         {
             try
             {
                 await OpenAsync(instance);
+                return true;
             }
             catch (Exception e) when (e is not InstanceFencedException)
             {
@@ -87,6 +88,7 @@ public sealed class InstanceGrain(
                     .SetProperty(i => i.StateChangedAt, time.GetUtcNow()));
             }
         }
+        return false;
     }
 
     private async Task OpenAsync(Instance instance)
