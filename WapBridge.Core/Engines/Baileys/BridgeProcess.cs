@@ -29,13 +29,13 @@ internal interface IBridgeSessionHandler
 }
 
 /// <summary>
-/// One <c>baileys-bridge</c> child process speaking the NDJSON protocol (PROTOCOL.md) over stdin/stdout:
+/// One <c>baileys-bridge</c> child process speaking the NDJSON protocol (baileys-bridge/PROTOCOL.md) over stdin/stdout:
 /// it waits for <c>ready</c>, correlates requests with responses, routes events and auth calls to the
 /// sessions it serves, and forwards the bridge's stderr to the logger.
 /// </summary>
 internal sealed class BridgeProcess : IAsyncDisposable
 {
-    /// <summary>The protocol version this host speaks (PROTOCOL.md); a bridge reporting another one is refused.</summary>
+    /// <summary>The protocol version this host speaks (baileys-bridge/PROTOCOL.md); a bridge reporting another one is refused.</summary>
     public const int ProtocolVersion = 2;
 
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);

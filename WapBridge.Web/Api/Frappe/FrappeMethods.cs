@@ -36,7 +36,7 @@ public static class FrappeMethods
     private const string IdempotencyHeader = "Idempotency-Key";
 
     /// <summary>
-    /// Maps <c>/api/method/{method}</c> and its <c>/api/v1/method/</c> alias with every contract §1
+    /// Maps <c>/api/method/{method}</c> and its <c>/api/v1/method/</c> alias with every contract §1 (docs/API.md)
     /// convention applied: argument binding, envelope, error body, verb rule, body limit and Idempotency-Key.
     /// </summary>
     public static RouteHandlerBuilder MapFrappeMethod<TArgs, TResult>(
