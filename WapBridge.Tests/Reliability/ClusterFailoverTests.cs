@@ -208,6 +208,53 @@ public sealed class ClusterFailoverTests
         Assert.Equal(200, (int)(await probe.GetAsync("healthz", TestContext.Current.CancellationToken)).StatusCode);
     }
 
+    /// <summary>
+    /// The outbox reports a send in memory on the node the instance lives on. A campaign runner or a waited send on
+    /// another node must still see it at once (it used to wait out its whole bound: 30 s a campaign recipient, 15 s a
+    /// send). Node 01 hosts the instance and runs no jobs, so the campaign runs on node 02.
+    /// </summary>
+    [Fact]
+    public async Task A_campaign_and_a_waited_send_on_a_node_that_does_not_host_the_instance_see_each_send_at_once()
+    {
+        var server = PostgresDatabase.ServerConnection();
+        if (server is null)
+            Assert.Skip($"PostgreSQL is not available: set {PostgresDatabase.ServerVariable} (scripts/test.sh does).");
+        var ct = TestContext.Current.CancellationToken;
+        await using var database = PostgresDatabase.Create(server);
+        await using var cluster = new Cluster(database.ConnectionString);
+        await cluster.StartAsync([("01", new Dictionary<string, string> { ["WAPBRIDGE_Hangfire__ServerEnabled"] = "false" })]);
+        using var admin = cluster.Nodes[0].Client("Bearer " + cluster.AdminToken);
+        var customer = (await admin.CallAsync(P + "admin.create_customer", new { name = "Remote", email = "remote@example.com" })).EnsureOk().Message!["customer"]!.GetValue<string>();
+        var authorization = (await admin.CallAsync(P + "admin.create_api_key", new { customer })).EnsureOk().Message!["authorization"]!.GetValue<string>();
+        using var first = cluster.Nodes[0].Client(authorization);
+        var instance = (await first.CallAsync(P + "instances.create_instance", new { engine = "simulator" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
+        (await first.CallAsync(P + "simulator.scan_qr", new { instance_id = instance, phone_number = "255750000101" })).EnsureOk();
+        Assert.Equal("01", await WaitConnectedAsync(first, instance, _ => true, TimeSpan.FromSeconds(30)));
+
+        await cluster.StartAsync([("02", [])]);
+        using var second = cluster.Nodes[1].Client(authorization);
+        var clock = Stopwatch.StartNew();
+        var sent = (await second.CallAsync(P + "whatsapp.send_api_message", new { instance_id = instance, to_number = "255766000101", message = "through 02", wait = 15 }))
+            .EnsureOk().Message!;
+        Assert.Equal("sent", sent["status"]!.GetValue<string>());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the waited send took {clock.Elapsed.TotalSeconds:0.0} s");
+
+        var numbers = Enumerable.Range(0, 8).Select(i => $"2557660{i:D5}").ToArray();
+        var campaign = (await second.CallAsync(P + "campaigns.create_and_start_campaign", new
+        {
+            instance_id = instance, message = "remote", recipients = numbers, throttle = new { min_delay_seconds = 0.1, max_delay_seconds = 0.2 },
+        })).EnsureOk().Message!["campaign"]!.GetValue<string>();
+        clock.Restart();
+        JsonNode status;
+        while ((status = (await second.CallAsync(P + "campaigns.campaign_status", new { campaign })).EnsureOk().Message!)["status"]!.GetValue<string>() != "completed")
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"8 recipients 0.1–0.2 s apart took over a minute: {status.ToJsonString()}");
+            await Task.Delay(200, ct);
+        }
+        Assert.Equal(8, status["sent"]!.GetValue<int>());
+        Log($"campaign of 8 completed in {clock.Elapsed.TotalSeconds:0.0} s through node 02");
+    }
+
     /// <summary>Polls instance_status until the instance is connected on a node <paramref name="accept"/> takes; answers that node.</summary>
     private static async Task<string> WaitConnectedAsync(HttpClient client, string instanceId, Func<string, bool> accept, TimeSpan within)
     {
@@ -377,19 +424,26 @@ public sealed class ClusterFailoverTests
         public string AdminToken { get; } = GatewayProcess.NewAdminToken();
         public List<Node> Nodes { get; } = [];
 
-        /// <summary>The first node alone (it migrates the database), then the others together.</summary>
-        public async Task StartAsync(IReadOnlyList<string> ids)
+        public Task StartAsync(IReadOnlyList<string> ids) => StartAsync(ids.Select(id => (id, new Dictionary<string, string>())).ToList());
+
+        /// <summary>The first node alone when it is the cluster's first (it migrates the database), then the others together.</summary>
+        public async Task StartAsync(IReadOnlyList<(string Id, Dictionary<string, string> Settings)> nodes)
         {
-            var first = Add(ids[0]);
-            await first.Process.WaitHealthyAsync(first.Address, TimeSpan.FromSeconds(120));
-            Nodes.Add(first);
-            var rest = ids.Skip(1).Select(Add).ToList();
+            var skip = 0;
+            if (Nodes.Count == 0)
+            {
+                var first = Add(nodes[0].Id, nodes[0].Settings);
+                await first.Process.WaitHealthyAsync(first.Address, TimeSpan.FromSeconds(120));
+                Nodes.Add(first);
+                skip = 1;
+            }
+            var rest = nodes.Skip(skip).Select(n => Add(n.Id, n.Settings)).ToList();
             await Task.WhenAll(rest.Select(n => n.Process.WaitHealthyAsync(n.Address, TimeSpan.FromSeconds(120))));
             Nodes.AddRange(rest);
         }
 
         /// <summary>Starts a node (not added to <see cref="Nodes"/>); it is killed and its folder deleted with the cluster.</summary>
-        public Node Add(string id)
+        public Node Add(string id, Dictionary<string, string>? settings = null)
         {
             var port = GatewayProcess.FreePort();
             var dataDir = GatewayProcess.NewDataDir();
@@ -419,6 +473,8 @@ public sealed class ClusterFailoverTests
                 ["WAPBRIDGE_Webhooks__RetrySchedule__2"] = "00:00:02",
                 ["WAPBRIDGE_Webhooks__RetrySchedule__3"] = "00:00:05",
             };
+            foreach (var (name, value) in settings ?? [])
+                environment[name] = value;
             var node = new Node(id, new Uri($"http://127.0.0.1:{port}/"), GatewayProcess.Start(dataDir, environment));
             _started.Add(node);
             return node;
