@@ -112,8 +112,12 @@ public sealed class FailoverMode(BenchOptions o)
                     Console.WriteLine($"run {run}: killed node {victim} ({moving.Count} instances); they were not all connected elsewhere after {GiveUpAfter.TotalSeconds:0} s");
                     return null;
                 }
+                // Orleans also deactivates survivors' instances whose directory entry the dead node kept: they reconnect too.
+                var before = placed.ToDictionary(i => i.Id, i => i.Node);
+                var bounced = done.Count(i => !moving.Contains(i.Id) && (i.Node != before[i.Id] || i.Status != "connected"));
                 Console.WriteLine($"run {run}: killed node {victim} ({moving.Count} instances); all connected on the survivors after {seconds:0.0} s ("
-                    + string.Join(", ", done.Where(i => moving.Contains(i.Id)).GroupBy(i => i.Node).OrderBy(g => g.Key).Select(g => $"{g.Count()} to node {g.Key}")) + ")");
+                    + string.Join(", ", done.Where(i => moving.Contains(i.Id)).GroupBy(i => i.Node).OrderBy(g => g.Key).Select(g => $"{g.Count()} to node {g.Key}"))
+                    + $"); {bounced} of the survivors' own {placed.Count - moving.Count} instances moved or were reconnecting then");
                 return seconds;
             }
             finally
