@@ -33,6 +33,7 @@ public sealed class ClusterFailoverTests
         var clock = Stopwatch.StartNew();
         using var stopInjecting = new CancellationTokenSource();
         Task? injector = null;
+        HttpClient[] api = [];
         try
         {
             await cluster.StartAsync(["01", "02", "03"]);
@@ -41,7 +42,7 @@ public sealed class ClusterFailoverTests
             using var admin = cluster.Nodes[0].Client("Bearer " + cluster.AdminToken);
             var customer = (await admin.CallAsync(P + "admin.create_customer", new { name = "Cluster", email = "cluster@example.com" })).EnsureOk().Message!["customer"]!.GetValue<string>();
             var authorization = (await admin.CallAsync(P + "admin.create_api_key", new { customer })).EnsureOk().Message!["authorization"]!.GetValue<string>();
-            var api = cluster.Nodes.Select(n => n.Client(authorization)).ToArray();
+            api = cluster.Nodes.Select(n => n.Client(authorization)).ToArray();
             (await api[1].CallAsync(P + "settings.set_webhook", new { url = receiver.Url, events = new[] { "message", "instance.status" } })).EnsureOk();
 
             // Created through each node in turn and paired through the next one, which may not host it.
@@ -93,9 +94,9 @@ public sealed class ClusterFailoverTests
 
             // (a) Every instance of the dead node is connected on a survivor within the deadline.
             var movedTo = new ConcurrentDictionary<string, (string Node, TimeSpan After)>();
-            await Task.WhenAll(moving.Select(async id =>
+            await Task.WhenAll(moving.Select(async (id, k) =>
             {
-                using var client = survivors[movedTo.Count % survivors.Count].Client(authorization);
+                using var client = survivors[k % survivors.Count].Client(authorization);
                 var node = await WaitConnectedAsync(client, id, n => n != victimId, FailoverDeadline - sinceKill.Elapsed);
                 movedTo[id] = (node, sinceKill.Elapsed);
             }));
@@ -183,6 +184,8 @@ public sealed class ClusterFailoverTests
             await stopInjecting.CancelAsync();
             if (injector is not null)
                 await injector.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            foreach (var client in api)
+                client.Dispose();
         }
     }
 
