@@ -23,6 +23,7 @@ public sealed class CampaignRunner(
     ClusterReadiness readiness,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
+    LocalInstances local,
     WebhookOutbox webhooks,
     ICampaignScheduler scheduler,
     IOptions<CampaignOptions> options,
@@ -237,12 +238,21 @@ public sealed class CampaignRunner(
     private async Task AwaitSendsAsync(Instance instance, IReadOnlyList<string> waMessageIds, IReadOnlyList<Task<string>> sendOutcomes, CancellationToken ct)
     {
         dispatcher.Wake(instance);
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
         {
-            await Task.WhenAll(sendOutcomes).WaitAsync(options.Value.SendWait, time, ct);
+            var sent = (Task)Task.WhenAll(sendOutcomes);
+            // The outbox reports in memory on the node the instance lives on; the runner may run on another node.
+            if (waMessageIds.Count > 0 && !local.Hosts(instance.Id))
+                sent = Task.WhenAny(sent, MessageOutcomes.FromRowsAsync(dbFactory, instance.Id, waMessageIds, time, stopReading.Token)).Unwrap();
+            await sent.WaitAsync(options.Value.SendWait, time, ct);
         }
         catch (TimeoutException)
         {
+        }
+        finally
+        {
+            await stopReading.CancelAsync();
             foreach (var id in waMessageIds)
                 outcomes.Forget(id);
         }

@@ -59,6 +59,12 @@ public static class ClusterHosting
                 var advertised = Advertised(settings.AdvertisedAddress);
                 silo.ConfigureEndpoints(advertised, settings.SiloPort ?? ClusterSettings.DefaultSiloPort,
                     settings.GatewayPort ?? ClusterSettings.DefaultGatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+                // The default directory forgets the registrations a dead node kept, and Orleans then deactivates those
+                // grains on the survivors: a third of their instances would reconnect with every failover. This one
+                // recovers them from the survivors instead, so only the dead node's instances move.
+#pragma warning disable ORLEANSEXP003
+                silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
                 // A killed node is declared dead after a few missed probes (about ten seconds), and its instances move.
                 silo.Configure<ClusterMembershipOptions>(o =>
                 {

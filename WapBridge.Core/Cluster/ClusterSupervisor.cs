@@ -59,7 +59,8 @@ public sealed class ClusterSupervisor(
         logger.LogCritical("Node id {Node} is already used by the live node at {Address}; set a unique WAPBRIDGE_Node__Id for each node. Stopping.",
             cluster.NodeId, twin.Key);
         Environment.ExitCode = 3;
-        lifetime.StopApplication();
+        // Stopping while the host still starts would fail the start (an unhandled exception and exit code 134, not 3).
+        lifetime.ApplicationStarted.Register(lifetime.StopApplication);
         return true;
     }
 

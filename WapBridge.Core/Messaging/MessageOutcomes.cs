@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
 
@@ -20,5 +22,26 @@ public sealed class MessageOutcomes
     {
         if (_waiting.TryRemove(waMessageId, out var waiter))
             waiter.TrySetResult(status);
+    }
+
+    private static readonly TimeSpan RowPoll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The outcome of sends made by another node's outbox: <see cref="Report"/> is called only on the node the instance
+    /// lives on, so a caller elsewhere reads the rows until none of them is queued or sending. Answers the first one's
+    /// status. Meant to race the in-memory watch and be cancelled once that or the caller's bound ends.
+    /// </summary>
+    public static async Task<string> FromRowsAsync(IDbContextFactory<WapBridgeDbContext> dbFactory, int instanceId, IReadOnlyList<string> waMessageIds,
+        TimeProvider time, CancellationToken ct)
+    {
+        while (true)
+        {
+            await Task.Delay(RowPoll, time, ct);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var rows = await db.Messages.AsNoTracking().Where(m => m.InstanceId == instanceId && waMessageIds.Contains(m.WaMessageId))
+                .Select(m => new { m.WaMessageId, m.Status }).ToListAsync(ct);
+            if (rows.Count > 0 && rows.All(r => r.Status is not (MessageStatuses.Queued or MessageStatuses.Sending)))
+                return rows.FirstOrDefault(r => r.WaMessageId == waMessageIds[0])?.Status ?? rows[0].Status;
+        }
     }
 }

@@ -86,12 +86,20 @@ public sealed class MessageService(
         dispatcher.Wake(instance);
         if (outcome is not null)
         {
+            using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
             try
             {
+                // The outbox reports in memory on the node the instance lives on, which may not be this one.
+                if (!local.Hosts(instance.Id))
+                    outcome = Task.WhenAny(outcome, MessageOutcomes.FromRowsAsync(dbFactory, instance.Id, [message.WaMessageId], time, stopReading.Token)).Unwrap();
                 status = await outcome.WaitAsync(request.Wait, time, ct);
             }
             catch (TimeoutException)
             {
+            }
+            finally
+            {
+                await stopReading.CancelAsync();
                 outcomes.Forget(message.WaMessageId);
             }
         }

@@ -1,6 +1,6 @@
 namespace WapBridge.Bench;
 
-public enum BenchMode { Send, Webhooks, Campaigns, Erpnext, LargeBody }
+public enum BenchMode { Send, Webhooks, Campaigns, Erpnext, LargeBody, Failover }
 
 /// <summary>Command-line flags.</summary>
 public sealed record BenchOptions
@@ -29,6 +29,9 @@ public sealed record BenchOptions
     public int OfferedWarmup { get; init; } = 3;
     public int MediaMegabytes { get; init; } = 100;
     public int Concurrent { get; init; } = 1;
+    public int FailoverInstances { get; init; } = 30;
+    public int Runs { get; init; } = 3;
+    public string? Postgres { get; init; }
 
     /// <summary>Measured seconds of the gateway run: --seconds, or --memory-minutes × 60 in memory mode.</summary>
     public int GatewaySeconds => MemoryMinutes is { } m ? (int)Math.Max(1, Math.Round(m * 60)) : Seconds;
@@ -67,6 +70,10 @@ public sealed record BenchOptions
           --large-body         gateway memory for one big media send (base64 document in JSON send_api_message)
             --media-mb N           document size in MB (default 100)
             --concurrent N         sends at once (default 1)
+          --failover           3 nodes on PostgreSQL, kill -9 of the busiest: time until its instances are connected on the others
+            --instances N          simulator instances spread over the nodes (default 30)
+            --runs N               kills measured, each on a fresh database (default 3)
+            --postgres CONN        server to create the databases on (default: TEST_POSTGRES_CONNECTION)
           -h, --help           this text
         """;
 
@@ -114,6 +121,10 @@ public sealed record BenchOptions
                 case "--large-body": o = o with { Mode = BenchMode.LargeBody }; break;
                 case "--media-mb": o = o with { MediaMegabytes = NextInt(1) }; break;
                 case "--concurrent": o = o with { Concurrent = NextInt(1) }; break;
+                case "--failover": o = o with { Mode = BenchMode.Failover }; break;
+                case "--instances": o = o with { FailoverInstances = NextInt(3) }; break;
+                case "--runs": o = o with { Runs = NextInt(1) }; break;
+                case "--postgres": o = o with { Postgres = Next() }; break;
                 case "-h" or "--help": return null;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }

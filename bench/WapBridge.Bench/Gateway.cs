@@ -185,6 +185,14 @@ public sealed class Gateway : IAsyncDisposable
         return JsonNode.Parse(text)?["message"] ?? throw new InvalidOperationException($"{method}: no message in {text}");
     }
 
+    /// <summary>kill -9 (SIGKILL): no shutdown hooks, no graceful stop; the data folder stays until <see cref="DisposeAsync"/>.</summary>
+    public async Task KillAsync()
+    {
+        try { _process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+    }
+
     /// <summary>VmRSS of the gateway process, in bytes (0 once it has exited).</summary>
     public long ResidentBytes() => ProcStatus.VmRssBytes(_process.Id);
 

@@ -59,6 +59,7 @@ namespace WapBridge.Bench
                 case BenchMode.Campaigns: return await new CampaignMode(o).RunAsync(dll);
                 case BenchMode.Erpnext: return await new ErpnextMode(o).RunAsync(dll);
                 case BenchMode.LargeBody: return await new LargeBodyMode(o).RunAsync(dll);
+                case BenchMode.Failover: return await new FailoverMode(o).RunAsync(dll);
             }
             var gatewaySeconds = o.GatewaySeconds;
             Console.WriteLine($"WapBridge benchmark: {o.Clients} clients, {o.Warmup} s warm-up + {gatewaySeconds} s measured"
