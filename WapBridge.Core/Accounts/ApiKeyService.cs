@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
@@ -43,7 +44,7 @@ public sealed class ApiKeyService(
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await db.Customers.AnyAsync(c => c.Id == customerId, ct))
-            throw WapBridgeException.NotFound("Customer", customerId.ToString(), "customer");
+            throw WapBridgeException.NotFound("Customer", customerId.ToString(CultureInfo.InvariantCulture), "customer");
         if (isAdmin)
         {
             var creator = createdByUserId is null ? null
@@ -85,7 +86,7 @@ public sealed class ApiKeyService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == apiKeyId && k.CustomerId == customerId, ct)
-            ?? throw WapBridgeException.NotFound("API key", apiKeyId.ToString(), "api_key");
+            ?? throw WapBridgeException.NotFound("API key", apiKeyId.ToString(CultureInfo.InvariantCulture), "api_key");
         if (key.RevokedAt is null)
         {
             key.RevokedAt = time.GetUtcNow();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +19,7 @@ public sealed class WapBridgeClaimsPrincipalFactory(
     {
         var identity = await base.GenerateClaimsAsync(user);
         var code = await db.Customers.Where(c => c.Id == user.CustomerId).Select(c => c.Code).SingleAsync();
-        identity.AddClaim(new Claim(WapBridgeClaims.CustomerId, user.CustomerId.ToString()));
+        identity.AddClaim(new Claim(WapBridgeClaims.CustomerId, user.CustomerId.ToString(CultureInfo.InvariantCulture)));
         identity.AddClaim(new Claim(WapBridgeClaims.CustomerCode, code));
         return identity;
     }

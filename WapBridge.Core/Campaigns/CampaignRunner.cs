@@ -273,7 +273,7 @@ public sealed class CampaignRunner(
         await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
     }
 
-    private TimeSpan Spacing(Campaign campaign)
+    private static TimeSpan Spacing(Campaign campaign)
     {
         var seconds = campaign.MinDelaySeconds + Random.Shared.NextDouble() * (campaign.MaxDelaySeconds - campaign.MinDelaySeconds);
         // Rows stored before the throttle was range-checked may hold NaN or 1e308: wait at most a day, never overflow.

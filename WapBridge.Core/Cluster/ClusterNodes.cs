@@ -11,7 +11,7 @@ public sealed class ClusterNodes(IGrainFactory grains, IDbContextFactory<WapBrid
 {
     public async Task<IReadOnlyList<NodeSummary>> ListAsync(CancellationToken ct = default)
     {
-        var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, CancellationToken.None);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var held = await db.Instances.Where(i => i.SessionNode != null).GroupBy(i => i.SessionNode!)
             .Select(g => new { Node = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Node, g => g.Count, ct);

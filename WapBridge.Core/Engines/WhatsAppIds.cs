@@ -22,11 +22,11 @@ public static class WhatsAppIds
     {
         if (string.IsNullOrWhiteSpace(mimeType)) return "chat";
         var m = mimeType.ToLowerInvariant().Replace(" ", "");
-        if (m.StartsWith("image/webp")) return "sticker";
-        if (m.StartsWith("image/")) return "image";
-        if (m.StartsWith("video/")) return "video";
-        if (m.StartsWith("audio/ogg") && m.Contains("codecs=opus")) return "ptt";
-        if (m.StartsWith("audio/")) return "audio";
+        if (m.StartsWith("image/webp", StringComparison.Ordinal)) return "sticker";
+        if (m.StartsWith("image/", StringComparison.Ordinal)) return "image";
+        if (m.StartsWith("video/", StringComparison.Ordinal)) return "video";
+        if (m.StartsWith("audio/ogg", StringComparison.Ordinal) && m.Contains("codecs=opus")) return "ptt";
+        if (m.StartsWith("audio/", StringComparison.Ordinal)) return "audio";
         return "document";
     }
 }

@@ -153,6 +153,6 @@ public static class MediaValidator
         "image" or "sticker" => "image." + mime.Split('/')[1].Split(';')[0],
         "video" => "video.mp4",
         "ptt" or "audio" => "audio." + (mime.Contains("ogg") ? "ogg" : "mp3"),
-        _ => mime.StartsWith("application/pdf") ? "document.pdf" : "document",
+        _ => mime.StartsWith("application/pdf", StringComparison.Ordinal) ? "document.pdf" : "document",
     };
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -49,7 +50,7 @@ internal static class SqlitePreparedInsert
             }
             // Microsoft.Data.Sqlite runs async calls synchronously anyway; the sync call skips a task per row.
             if (plan.GeneratedKey is { PropertyInfo: { } key })
-                key.SetValue(row, Convert.ChangeType(command.ExecuteScalar(), key.PropertyType));
+                key.SetValue(row, Convert.ChangeType(command.ExecuteScalar(), key.PropertyType, CultureInfo.InvariantCulture));
             else
                 command.ExecuteNonQuery();
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -147,7 +148,7 @@ public sealed class WebhookSettingsService(
         var reset = await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.CustomerId == customerId)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeliveryStates.Pending).SetProperty(d => d.NextAttemptAt, now), ct);
         if (reset == 0)
-            throw WapBridgeException.NotFound("Webhook delivery", deliveryId.Value.ToString(), "delivery");
+            throw WapBridgeException.NotFound("Webhook delivery", deliveryId.Value.ToString(CultureInfo.InvariantCulture), "delivery");
         var result = await dispatcher.AttemptAsync(deliveryId.Value, ct);
         return new TestResult(deliveryId.Value, result?.Delivered ?? false, result?.StatusCode, result?.Error);
     }

@@ -7,6 +7,7 @@ using WapBridge.Web.Api.Frappe;
 namespace WapBridge.Tests.Api;
 
 /// <summary>How arguments from forms, query strings and JSON become typed arguments (contract §1).</summary>
+[Trait("Category", "Unit")]
 public sealed class ArgumentBindingTests
 {
     public sealed record SampleArgs(string? ToNumber, int? Wait, bool? Enabled, List<string>? Recipients, JsonNode? Throttle);

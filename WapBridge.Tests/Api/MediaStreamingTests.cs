@@ -10,6 +10,7 @@ namespace WapBridge.Tests.Api;
 /// The streamed reading of media arguments decodes exactly what a JSON parser and base64 decoder would, however the
 /// body is cut into reads.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class MediaStreamingTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "wapbridge-tests", "media-" + Guid.NewGuid().ToString("N"));

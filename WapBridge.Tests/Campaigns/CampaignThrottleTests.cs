@@ -3,6 +3,7 @@ using WapBridge.Core.Campaigns;
 
 namespace WapBridge.Tests.Campaigns;
 
+[Trait("Category", "Unit")]
 public sealed class CampaignThrottleTests
 {
     private static readonly DateTimeOffset Noon = new(2026, 11, 27, 9, 0, 0, TimeSpan.Zero); // 12:00 in Dar es Salaam (UTC+3)

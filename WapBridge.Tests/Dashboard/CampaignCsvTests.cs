@@ -3,6 +3,7 @@ using WapBridge.Web.Components.Pages.Campaigns;
 namespace WapBridge.Tests.Dashboard;
 
 /// <summary>The recipient CSV reader and the column mapping of the new-campaign form.</summary>
+[Trait("Category", "Unit")]
 public sealed class CampaignCsvTests
 {
     [Fact]

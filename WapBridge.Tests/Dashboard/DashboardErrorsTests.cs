@@ -6,6 +6,7 @@ using WapBridge.Web.Components.Shared;
 namespace WapBridge.Tests.Dashboard;
 
 /// <summary>Dashboard errors speak the form's labels; the service's (API) messages keep the argument names.</summary>
+[Trait("Category", "Unit")]
 public sealed class DashboardErrorsTests
 {
     [Fact]

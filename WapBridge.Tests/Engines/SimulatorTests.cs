@@ -8,6 +8,7 @@ using WapBridge.Core.Engines.Simulator;
 
 namespace WapBridge.Tests.Engines;
 
+[Trait("Category", "Unit")]
 public sealed class SimulatorTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));

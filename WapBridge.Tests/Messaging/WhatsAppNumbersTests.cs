@@ -3,6 +3,7 @@ using WapBridge.Core.Messaging;
 
 namespace WapBridge.Tests.Messaging;
 
+[Trait("Category", "Unit")]
 public sealed class WhatsAppNumbersTests
 {
     [Theory]

@@ -35,7 +35,7 @@ public abstract class UpgradeToSharedStateTests(string provider) : IAsyncDisposa
         return new() { ["WapBridge:Database:Provider"] = "postgres", ["WapBridge:Database:ConnectionString"] = _database.ConnectionString };
     }
 
-    private Dictionary<string, string?> Settings(Dictionary<string, string?> shared, IDictionary<string, string?>? extra = null)
+    private static Dictionary<string, string?> Settings(Dictionary<string, string?> shared, IDictionary<string, string?>? extra = null)
     {
         var settings = FastWebhooks.Settings(extra);
         foreach (var (key, value) in shared) settings[key] = value;

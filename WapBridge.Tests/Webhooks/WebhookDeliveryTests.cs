@@ -379,7 +379,7 @@ public abstract class WebhookDeliveryTests(WapBridgeApp app)
         Assert.StartsWith("whsec_", secret);
         Assert.Null((await sender.Client.CallAsync("wap_bridge.api.settings.get_webhook")).EnsureOk().Message!["secret"]);
         (await sender.Client.CallAsync("wap_bridge.api.settings.test_webhook")).EnsureOk();
-        Assert.Equal(secret, receiver.Received.Last().Header("X-Wapbridge-Secret"));
+        Assert.Equal(secret, receiver.Received[^1].Header("X-Wapbridge-Secret"));
     }
 
     private static async Task<JsonNode> WaitForDeliveryAsync(SendingCustomer sender, Func<JsonNode, bool> done)

@@ -7,6 +7,7 @@ using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Webhooks;
 
+[Trait("Category", "Unit")]
 public sealed class WebhookTargetTests
 {
     [Theory]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -102,10 +103,10 @@ public sealed class ApiTokenAuthenticationHandler(
         var claims = new List<Claim>
         {
             new(ClaimTypes.Name, caller.Key),
-            new(WapBridgeClaims.CustomerId, caller.CustomerId.ToString()),
+            new(WapBridgeClaims.CustomerId, caller.CustomerId.ToString(CultureInfo.InvariantCulture)),
             new(WapBridgeClaims.CustomerCode, caller.CustomerCode),
             new(WapBridgeClaims.ApiKey, caller.Key),
-            new(WapBridgeClaims.ApiKeyId, caller.ApiKeyId.ToString()),
+            new(WapBridgeClaims.ApiKeyId, caller.ApiKeyId.ToString(CultureInfo.InvariantCulture)),
         };
         if (caller.IsAdmin)
             claims.Add(new Claim(ClaimTypes.Role, Roles.Admin));

@@ -95,7 +95,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         }
         const string alphabet = "ABCDEFGHJKLMNPQRSTVWXYZ123456789";
         var code = string.Concat(Enumerable.Range(0, 8).Select(_ => alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)]));
-        await EmitAsync(new PairingCodeEvent(InstanceId, Time.GetUtcNow(), code));
+        await EmitAsync(new PairingCodeEvent(InstanceId, Time.GetUtcNow(), code), CancellationToken.None);
         return code;
     }
 

@@ -7,6 +7,7 @@ using WapBridge.Core.Webhooks;
 namespace WapBridge.Tests.Engines.Baileys;
 
 /// <summary>Recorded Baileys messages (Fixtures/*.json, the bridge's <c>message</c> event data) mapped all the way to the webhook payload.</summary>
+[Trait("Category", "Unit")]
 public sealed class BaileysMessageMapperTests
 {
     private const string InstancePhone = "255757000001";

@@ -7,6 +7,7 @@ using WapBridge.Core.Messaging;
 namespace WapBridge.Tests.Engines.Baileys;
 
 /// <summary>Media files between host and bridge: only paths in the data folder, copies cleaned, files adopted by moving.</summary>
+[Trait("Category", "Unit")]
 public sealed class BridgeMediaFolderTests : IDisposable
 {
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("bridge-media-folder-");

@@ -5,6 +5,7 @@ using WapBridge.Core.Engines.Baileys;
 namespace WapBridge.Tests.Engines.Baileys;
 
 /// <summary>The host's reader of bridge output: linear in the bytes read, and a line over the limit refused at once.</summary>
+[Trait("Category", "Unit")]
 public sealed class ProtocolLineReaderTests
 {
     /// <summary>A stream that hands out its bytes in small reads, as a pipe does.</summary>

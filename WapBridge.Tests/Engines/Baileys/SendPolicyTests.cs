@@ -4,6 +4,7 @@ using WapBridge.Core.Messaging;
 namespace WapBridge.Tests.Engines.Baileys;
 
 /// <summary>The engine-agnostic decisions of the send path: close codes to instance states, send errors to outbox actions.</summary>
+[Trait("Category", "Unit")]
 public sealed class SendPolicyTests
 {
     [Theory]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
@@ -37,7 +38,7 @@ public sealed class FrappeCall(HttpContext http)
         var keyId = user.FindFirstValue(WapBridgeClaims.ApiKeyId);
         if (id is null || keyId is null)
             return null;
-        return new ApiCaller(int.Parse(id), user.FindFirstValue(WapBridgeClaims.CustomerCode)!, int.Parse(keyId),
+        return new ApiCaller(int.Parse(id, CultureInfo.InvariantCulture), user.FindFirstValue(WapBridgeClaims.CustomerCode)!, int.Parse(keyId, CultureInfo.InvariantCulture),
             user.FindFirstValue(WapBridgeClaims.ApiKey)!, user.IsInRole(Roles.Admin));
     }
 }
