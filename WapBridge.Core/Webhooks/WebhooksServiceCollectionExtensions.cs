@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
 
 namespace WapBridge.Core.Webhooks;
 
@@ -20,6 +21,7 @@ public static class WebhooksServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddSingleton<WebhookSettingsService>();
         services.AddSingleton<IInstanceEventObserver, WebhookEventObserver>();
+        services.AddSingleton<IInboundMessageObserver, InboundMessageWebhooks>();
         return services;
     }
 
