@@ -326,12 +326,8 @@ public sealed class CampaignRunner(
                          select new { c, InstanceCode = i.Code, CustomerCode = cu.Code }).SingleAsync(ct);
         var status = CampaignService.ToStatus(row.c, row.InstanceCode);
         var data = System.Text.Json.JsonSerializer.SerializeToNode(status, CampaignJson.Options)!.AsObject();
-        if (await webhooks.AddAsync(db, row.c.CustomerId, row.c.InstanceId, eventType,
-                () => WebhookPayloads.Event(eventType, row.InstanceCode, row.CustomerCode, time.GetUtcNow(), data), ct))
-        {
-            await db.SaveChangesAsync(ct);
-            webhooks.Committed();
-        }
+        await webhooks.SaveAsync(db, row.c.CustomerId, row.c.InstanceId, eventType,
+            () => WebhookPayloads.Event(eventType, row.InstanceCode, row.CustomerCode, time.GetUtcNow(), data), ct);
     }
 
     /// <summary>"typing…" before a campaign message; only a courtesy, so a failure (the instance moving nodes) is logged, not fatal.</summary>

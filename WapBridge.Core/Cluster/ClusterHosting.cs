@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Serialization;
+using WapBridge.Core.Common;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
@@ -25,7 +26,7 @@ public static class ClusterHosting
         var section = builder.Configuration.GetSection(ClusterSettings.Section);
         var settings = section.Get<ClusterSettings>() ?? new ClusterSettings();
         var services = builder.Services;
-        services.Configure<ClusterSettings>(section);
+        services.AddValidatedOptions<ClusterSettings>(section, Problems);
         services.AddSingleton<LocalInstances>();
         services.AddSingleton<ClusterView>();
         services.AddSingleton<NodeFence>();
@@ -85,6 +86,17 @@ public static class ClusterHosting
         services.AddSingleton<ClusterSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterSupervisor>());
         return builder;
+    }
+
+    private static IEnumerable<string> Problems(ClusterSettings o)
+    {
+        if (string.IsNullOrWhiteSpace(o.Id))
+            yield return $"{ValidatedOptions.Setting(ClusterSettings.Section, nameof(o.Id))} is empty; nodes sharing a database need the same cluster id, e.g. wapbridge.";
+        foreach (var (name, port) in new[] { (nameof(o.SiloPort), o.SiloPort), (nameof(o.GatewayPort), o.GatewayPort) })
+            if (port is < 1 or > 65535)
+                yield return $"{ValidatedOptions.Setting(ClusterSettings.Section, name)} is {port}; it must be a TCP port from 1 to 65535, or be unset.";
+        if (o.MaxInstancesPerNode < 0)
+            yield return $"{ValidatedOptions.Setting(ClusterSettings.Section, nameof(o.MaxInstancesPerNode))} is {o.MaxInstancesPerNode}; it must be 0 (no cap) or more.";
     }
 
     private static IPAddress Advertised(string address) =>

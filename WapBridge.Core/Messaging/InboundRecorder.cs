@@ -3,18 +3,16 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
-using WapBridge.Core.Webhooks;
 
 namespace WapBridge.Core.Messaging;
 
 /// <summary>
 /// Group commit for inbound messages: engine events hand their message to one writer, which stores
-/// everything waiting — the message rows and their <c>message</c> webhook deliveries — in a single
+/// everything waiting — the message rows and what observers add for them (their <c>message</c> webhook deliveries) — in a single
 /// transaction, then answers each event. A message and its delivery still commit together, and an event
 /// is acknowledged only after its commit; the database just syncs once per batch instead of once per message.
 /// A sender known by LID gets the phone number the instance learned for it (<see cref="LidMapping"/>); the same
@@ -23,9 +21,7 @@ namespace WapBridge.Core.Messaging;
 /// </summary>
 public sealed class InboundRecorder(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
-    WebhookOutbox webhooks,
-    MediaLinks mediaLinks,
-    IOptions<WebhookOptions> webhookOptions,
+    IEnumerable<IInboundMessageObserver> observers,
     TimeProvider time,
     ILogger<InboundRecorder> logger) : BackgroundService
 {
@@ -112,9 +108,9 @@ public sealed class InboundRecorder(
     {
         try
         {
-            var queued = await WriteAsync(batch);
-            if (queued)
-                webhooks.Committed();
+            var announced = await WriteAsync(batch);
+            foreach (var observer in announced)
+                observer.Committed();
         }
         catch (Exception e) when (batch.Count > 1)
         {
@@ -129,8 +125,8 @@ public sealed class InboundRecorder(
         }
     }
 
-    /// <summary>Stores the batch in one transaction and answers its events; true when a webhook delivery was added.</summary>
-    private async Task<bool> WriteAsync(List<PendingInbound> batch)
+    /// <summary>Stores the batch in one transaction and answers its events; the observers that added something to it.</summary>
+    private async Task<HashSet<IInboundMessageObserver>> WriteAsync(List<PendingInbound> batch)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         // Only new rows are added and a few loaded ones changed: changes are detected once, before saving.
@@ -150,7 +146,7 @@ public sealed class InboundRecorder(
         await LoadCustomerCodesAsync(db, batch);
         var now = time.GetUtcNow();
         var fresh = new HashSet<PendingInbound>(batch.Count, ReferenceEqualityComparer.Instance);
-        var queued = false;
+        var announced = new HashSet<IInboundMessageObserver>(ReferenceEqualityComparer.Instance);
         foreach (var p in batch)
         {
             // A poll vote is no message of its own (contract §5 has no type for it): its engine event carries it.
@@ -182,7 +178,12 @@ public sealed class InboundRecorder(
             }
             fresh.Add(p);
             if (row.HoldReason != MediaPendingHold)
-                queued |= await webhooks.AddAsync(db, p.Instance.CustomerId, p.Instance.Id, WebhookEvents.Message, () => Payload(p), CancellationToken.None);
+            {
+                var recorded = new RecordedInbound(p.Instance, _customerCodes[p.Instance.CustomerId], p.SerializedId, p.Inbound, p.MediaHash);
+                foreach (var observer in observers)
+                    if (await observer.AddAsync(db, recorded, CancellationToken.None))
+                        announced.Add(observer);
+            }
         }
         if (fresh.Count > 0)
         {
@@ -191,7 +192,7 @@ public sealed class InboundRecorder(
         }
         foreach (var p in batch)
             p.Committed.TrySetResult(fresh.Contains(p));
-        return queued;
+        return announced;
     }
 
     /// <summary>
@@ -296,16 +297,4 @@ public sealed class InboundRecorder(
     }
 
     private const int MaxSenderName = 100; // Message.SenderName's column
-
-    private string Payload(PendingInbound p)
-    {
-        PayloadMedia? payloadMedia = null;
-        if (p.Inbound.Media is { } file)
-        {
-            var inline = file.Length <= webhookOptions.Value.InlineMediaBytes ? file.Data : null;
-            payloadMedia = new PayloadMedia(file.MimeType, file.FileName, file.Length, inline,
-                mediaLinks.Create(new MediaLinkTarget(p.MediaHash!, file.MimeType, file.FileName)));
-        }
-        return WebhookPayloads.InboundMessage(p.Instance.Code, _customerCodes[p.Instance.CustomerId], p.Instance.PhoneNumber, p.SerializedId, p.Inbound, payloadMedia);
-    }
 }

@@ -62,10 +62,6 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var customer = await db.Customers.Where(c => c.Id == instance.CustomerId).Select(c => c.Code).SingleAsync(ct);
-        if (await outbox.AddAsync(db, instance.CustomerId, instance.Id, eventType, () => WebhookPayloads.Event(eventType, instance.Code, customer, at, data), ct))
-        {
-            await db.SaveChangesAsync(ct);
-            outbox.Committed();
-        }
+        await outbox.SaveAsync(db, instance.CustomerId, instance.Id, eventType, () => WebhookPayloads.Event(eventType, instance.Code, customer, at, data), ct);
     }
 }

@@ -6,8 +6,9 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Webhooks;
 
 /// <summary>
-/// Adds deliveries to the caller's unit of work, so an event and the fact behind it are committed together,
-/// then wakes the dispatcher once the caller has saved.
+/// The one way deliveries are created: added to the caller's unit of work, so an event and the fact behind it are
+/// committed together, and the dispatcher woken once they are. Other features call <see cref="SaveAsync"/>; a batch
+/// committed by its owner (inbound messages) goes through <see cref="InboundMessageWebhooks"/>.
 /// </summary>
 public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbContextFactory<WapBridgeDbContext> dbFactory, TimeProvider time)
 {
@@ -15,8 +16,21 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbC
     // dropped at once when this node changes the settings.
     private static readonly TimeSpan EndpointCacheLifetime = TimeSpan.FromSeconds(5);
 
-    /// <summary>Adds a delivery when the customer (or the instance's override) subscribes to <paramref name="eventType"/>; true if one was added.</summary>
-    public async Task<bool> AddAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct)
+    /// <summary>
+    /// Saves the caller's pending changes in <paramref name="db"/> with a delivery of <paramref name="eventType"/> when the
+    /// customer (or the instance's override) subscribes to it, then wakes the dispatcher; true if a delivery was added.
+    /// </summary>
+    public async Task<bool> SaveAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct)
+    {
+        var added = await AddAsync(db, customerId, instanceId, eventType, payload, ct);
+        await db.SaveChangesAsync(ct);
+        if (added)
+            Committed();
+        return added;
+    }
+
+    /// <summary>Adds a delivery without saving (the caller saves, then calls <see cref="Committed"/>); true if one was added.</summary>
+    internal async Task<bool> AddAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct)
     {
         var endpoint = await ResolveEndpointAsync(customerId, instanceId, ct);
         if (endpoint is null || !endpoint.Enabled || (eventType != WebhookEvents.Test && !endpoint.EventList.Contains(eventType)))
@@ -37,7 +51,7 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbC
     }
 
     /// <summary>Call after SaveChanges: the new deliveries are durable, the dispatcher may take them.</summary>
-    public void Committed() => signal.Wake();
+    internal void Committed() => signal.Wake();
 
     /// <summary>The instance's override when it has one, else the customer's endpoint.</summary>
     public async Task<WebhookEndpoint?> ResolveEndpointAsync(int customerId, int? instanceId, CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Messaging;
@@ -21,10 +22,7 @@ public static class CampaignDashboardHarness
     public static InstanceDashboardHarness Create(RecordingCampaignScheduler scheduler) =>
         new(TimeProvider.System, configure: services =>
         {
-            services.Configure<CampaignOptions>(_ => { });
-            services.Configure<MessagingOptions>(_ => { });
             services.AddSingleton<ICampaignScheduler>(scheduler);
-            services.AddSingleton<MessageOutcomes>();
-            services.AddSingleton<CampaignService>();
+            services.AddCampaigns(new ConfigurationBuilder().Build());
         });
 }

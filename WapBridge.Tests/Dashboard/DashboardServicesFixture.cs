@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,19 +46,13 @@ public sealed class DashboardComponentContext : IAsyncDisposable
     {
         node = new InstanceNode(dataDir, TimeProvider.System, services =>
         {
-            services.Configure<WebhookOptions>(o =>
+            services.AddWebhooks(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
-                o.AllowLoopbackTargets = true;
-                o.AttemptTimeout = TimeSpan.FromSeconds(5);
-            });
-            services.Configure<SimulatorOptions>(_ => { });
+                ["WapBridge:Webhooks:AllowLoopbackTargets"] = "true",
+                ["WapBridge:Webhooks:AttemptTimeout"] = "00:00:05",
+            }).Build());
             services.AddSingleton<IPublicUrls>(new FixedPublicUrls(PublicBaseUrl));
-            services.AddSingleton<MediaLinks>();
-            services.AddSingleton<WebhookSignal>();
-            services.AddSingleton<WebhookOutbox>();
             services.AddSingleton<OutboundConnector>(new LoopbackOnlyConnector());
-            services.AddSingleton<WebhookDispatcher>();
-            services.AddSingleton<WebhookSettingsService>();
         });
         // Started here (migrated included): tests render and resolve services right after construction.
         node.StartAsync().GetAwaiter().GetResult();

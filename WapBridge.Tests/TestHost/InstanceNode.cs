@@ -5,9 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using WapBridge.Core.Accounts;
-using WapBridge.Core.Cluster;
 using WapBridge.Core.Engines;
-using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -35,6 +33,7 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var database = PostgresConnection is null ? new DatabaseOptions() : new DatabaseOptions { Provider = "postgres", ConnectionString = PostgresConnection };
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["WapBridge:Node:Id"] = NodeId });
         if (PostgresConnection is not null)
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
@@ -47,18 +46,15 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.AddMemoryCache();
         services.AddSingleton(time);
         services.AddDataProtection().SetApplicationName("WapBridge.Tests").PersistKeysToDbContext<WapBridgeDbContext>();
-        services.AddSingleton<CustomerService>();
-        services.Configure<NodeOptions>(o => o.Id = NodeId);
-        services.Configure<MessagingOptions>(_ => { });
+        services.AddAccounts(builder.Configuration);
+        services.AddSimulatorEngine(builder.Configuration);
+        // What instance actors need of Messaging (the outbox they drain), without its hosted services or Webhooks.
+        services.Configure<MessagingOptions>(builder.Configuration.GetSection(MessagingOptions.Section));
         services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<MessageDispatcher>();
-        services.AddSingleton<SimulatorNetwork>();
-        services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
         configure?.Invoke(services);
-        services.AddSingleton<EngineRegistry>();
-        services.AddSingleton<InstanceService>();
-        builder.AddWapBridgeCluster(database.ParsedProvider, database.ResolveConnectionString(dataDir), NodeId);
+        builder.AddInstances(database, dataDir);
         var host = builder.Build();
         await DatabaseMigrator.MigrateAsync(host.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), NullLogger.Instance);
         await host.StartAsync();

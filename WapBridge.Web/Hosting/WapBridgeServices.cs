@@ -10,18 +10,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
+using WapBridge.Core;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
-using WapBridge.Core.Engines;
-using WapBridge.Core.Engines.Baileys;
-using WapBridge.Core.Engines.Simulator;
-using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
-using WapBridge.Core.Webhooks;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Api;
 using WapBridge.Web.Api.Frappe;
@@ -71,7 +67,6 @@ public static class WapBridgeServices
 
         services.Configure<WapBridgeOptions>(configuration.GetSection(WapBridgeOptions.Section));
         services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.Section));
-        services.Configure<AccountOptions>(configuration.GetSection(AccountOptions.Section));
         services.Configure<ApiOptions>(configuration.GetSection(ApiOptions.Section));
         services.Configure<HangfireOptions>(configuration.GetSection(HangfireOptions.Section));
 
@@ -84,68 +79,12 @@ public static class WapBridgeServices
             .SetApplicationName("WapBridge")
             .PersistKeysToDbContext<WapBridgeDbContext>();
 
-        services.AddSingleton<ApiKeyService>();
-        services.AddSingleton<CustomerService>();
-        services.AddSingleton<IdempotencyStore>();
-        services.AddScoped<RegistrationService>();
-        services.AddSingleton<SetupTokens>();
-        services.AddHostedService<SetupTokenAnnouncer>();
-
-        services.Configure<NodeOptions>(configuration.GetSection(NodeOptions.Section));
-        services.Configure<SimulatorOptions>(configuration.GetSection(SimulatorOptions.Section));
-        services.AddSingleton<SimulatorNetwork>();
-        services.AddSingleton<IWhatsAppEngine, SimulatorEngine>();
-        services.Configure<BaileysOptions>(configuration.GetSection(BaileysOptions.Section));
-        services.PostConfigure<BaileysOptions>(o => o.DataDirectory ??= dataDir);
-        services.AddBaileysEngine();
-        services.AddSingleton<EngineRegistry>();
-        // Before the instance manager: hosted services stop in reverse order, so sessions close first and the
-        // recorder then commits the inbound messages their events are still waiting for.
-        services.AddSingleton<InboundRecorder>();
-        services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
-        builder.AddWapBridgeCluster(database.ParsedProvider, database.ResolveConnectionString(dataDir),
-            configuration.GetSection(NodeOptions.Section).Get<NodeOptions>()?.Id ?? new NodeOptions().Id);
-        services.AddSingleton<InstanceService>();
-
-        services.Configure<MessagingOptions>(configuration.GetSection(MessagingOptions.Section));
-        // Every node must read what any node accepted: a shared folder when one is set, else the database on PostgreSQL.
-        var sharedMedia = configuration.GetSection(MediaOptions.Section).Get<MediaOptions>()?.SharedDirectory;
-        services.AddSingleton<IMediaStore>(sp => sharedMedia is { Length: > 0 } ? new MediaStore(Path.GetFullPath(sharedMedia))
-            : database.ParsedProvider == DatabaseProvider.Postgres
-                ? new DatabaseMediaStore(sp.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), dataDir, sp.GetRequiredService<TimeProvider>())
-                : new MediaStore(Path.Combine(dataDir, "media")));
-        services.AddSingleton<MessageOutcomes>();
-        services.AddSingleton<MessageIntake>();
-        services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
-        services.AddSingleton<MessageReceipts>();
-        services.AddHostedService(sp => sp.GetRequiredService<MessageReceipts>());
-        services.AddSingleton<MessageDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
-        services.AddSingleton<MessageService>();
-        services.AddSingleton<MessageLog>();
-        services.AddSingleton<MediaRetention>();
-        services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();
-
-        services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.Section));
+        // Host-provided parts of Core features, then Core itself, which owns the order of the hosted services.
         services.AddSingleton<ServerPublicUrls>();
         services.AddSingleton<IPublicUrls>(sp => sp.GetRequiredService<ServerPublicUrls>());
-        services.AddSingleton<MediaLinks>();
-        services.AddSingleton<WebhookSignal>();
-        services.AddSingleton<WebhookOutbox>();
-        services.AddSingleton<OutboundConnector>();
-        services.AddSingleton<WebhookDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
-        services.AddSingleton<WebhookSettingsService>();
-        services.AddSingleton<IInstanceEventObserver, WebhookEventObserver>();
-
-        services.Configure<CampaignOptions>(configuration.GetSection(CampaignOptions.Section));
         services.AddSingleton<ICampaignScheduler, HangfireCampaignScheduler>();
-        services.AddSingleton<CampaignService>();
-        services.AddTransient<CampaignRunner>();
-        services.AddHostedService<CampaignRecovery>();
-        services.AddSingleton<CampaignEventObserver>();
-        services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<CampaignEventObserver>());
-        services.AddSingleton<IReceiptListener>(sp => sp.GetRequiredService<CampaignEventObserver>());
+        services.AddHostedService<SetupTokenAnnouncer>();
+        builder.AddWapBridgeCore(database, dataDir);
 
         services.AddIdentityCore<WapBridgeUser>(o =>
             {
@@ -197,8 +136,7 @@ public static class WapBridgeServices
         }).AddSchemaTransformer(MediaArgumentSchema.Describe).AddSchemaTransformer(FrappeOpenApi.DescribeArguments)
             .AddDocumentTransformer(FrappeOpenApi.DescribeSecurity));
 
-        var nodeId = configuration.GetSection(NodeOptions.Section).Get<NodeOptions>()?.Id ?? new NodeOptions().Id;
-        services.AddWapBridgeHangfire(database, dataDir, hangfire, nodeId);
+        services.AddWapBridgeHangfire(database, dataDir, hangfire, InstancesServiceCollectionExtensions.NodeId(builder));
         services.AddWapBridgeDashboard();
         return builder;
     }
