@@ -1,3 +1,4 @@
+// @ts-check
 // Which part of a message is downloadable media, and how to download it.
 
 import { createHash, randomBytes } from 'node:crypto';

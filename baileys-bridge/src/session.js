@@ -8,37 +8,18 @@ import { DisconnectReason, makeCacheableSignalKeyStore } from 'baileys';
 import { BridgeError } from './protocol.js';
 import { sessionContext } from './context.js';
 import { KeyCache } from './key-cache.js';
-import { SessionAuth, AUTH_STATE_ERROR, isPaired } from './session-auth.js';
-import { SendAcks, sendFailed } from './send-acks.js';
+import { SessionAuth, AUTH_STATE_ERROR } from './session-auth.js';
+import { SendAcks } from './send-acks.js';
+import { Outbound } from './outbound.js';
 import { EventTranslator } from './event-translator.js';
-import { buildMessageContent } from './send-content.js';
-import { toNumber } from './wire.js';
-import { deferred, withoutUndefined } from './util.js';
+import { deferred } from './util.js';
+import { describeDisconnect, describeMe, parseWebSocketUrl, socketConfig } from './socket-options.js';
 
 /** How many 515 restartRequired reconnects in a row we do before reporting the close to the host. */
 const MAX_RESTARTS = 3;
 const PAIRING_READY_TIMEOUT_MS = 20000;
 
-const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
-
 const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
-
-/**
- * Turns Baileys' lastDisconnect.error into the protocol's close reason.
- * @param {any} error
- */
-export function describeDisconnect(error) {
-  const statusCode = error?.output?.statusCode ?? (error ? 500 : DisconnectReason.connectionClosed);
-  /** @type {{ statusCode: number, error: string, name: string, data?: object }} */
-  const reason = {
-    statusCode,
-    error: error?.message || error?.output?.payload?.error || 'connection closed',
-    name: /** @type {Record<number, string>} */ (/** @type {unknown} */ (DisconnectReason))[statusCode] ?? 'unknown',
-  };
-  // A login `failure` keeps its attributes there (a 402 temporary ban says how long in `expire`).
-  if (error?.data && typeof error.data === 'object' && !Array.isArray(error.data)) reason.data = { ...error.data };
-  return reason;
-}
 
 export class Session {
   /**
@@ -54,8 +35,6 @@ export class Session {
    * @param {import('./gif.js').GifConverter|null} [options.gifConverter] turns `gif` sends into looping videos
    */
   constructor({ id, channel, makeSocket, downloadMedia, logger, maxMediaBytes, mediaTimeoutMs, mediaFolder = null, gifConverter = null }) {
-    this.gifConverter = gifConverter;
-    this.mediaFolder = mediaFolder;
     this.id = id;
     this.channel = channel;
     this.makeSocket = makeSocket;
@@ -91,6 +70,7 @@ export class Session {
       mediaTimeoutMs,
       mediaFolder,
     });
+    this.outbound = new Outbound({ logger: this.logger, auth: this.auth, acks: this.acks, events: this.events, mediaFolder, gifConverter });
   }
 
   /**
@@ -173,54 +153,7 @@ export class Session {
 
   /** @param {any} params */
   async send(params) {
-    const socket = this.#connectedSocket();
-    if (typeof params.to !== 'string' || !params.to.includes('@')) {
-      throw new BridgeError('invalid_params', 'to must be a JID');
-    }
-    const gifVideo = params.media?.kind === 'gif' ? await this.#gifAsVideo(params) : undefined;
-    const content = buildMessageContent(params, this.mediaFolder, gifVideo);
-    const options = params.messageId ? { messageId: params.messageId } : {};
-    const ack = this.acks.expect(params.messageId);
-    let sent;
-    try {
-      sent = await socket.sendMessage(params.to, content, options);
-    } catch (error) {
-      ack?.cancel();
-      this.logger.warn({ err: error, to: params.to }, 'send failed');
-      throw sendFailed(error);
-    } finally {
-      await gifVideo?.cleanup().catch((/** @type {unknown} */ error) => this.logger.warn({ err: error, file: gifVideo.path }, 'could not remove a transcoded GIF'));
-    }
-    if (params.media && sent?.key?.id) this.events.rememberSentMedia(sent.key.id);
-    await this.auth.storeSent(sent);
-    const acked = await ack?.promise;
-    if (acked?.error) throw await this.acks.refused(socket, sent?.key?.id ?? params.messageId, acked.error);
-    return {
-      messageId: sent?.key?.id ?? params.messageId,
-      timestamp: toNumber(sent?.messageTimestamp) ?? Math.floor(Date.now() / 1000),
-    };
-  }
-
-  /**
-   * The GIF of a `gif` send transcoded to MP4 in the media folder, or undefined when it cannot be (no ffmpeg, a
-   * failed or too slow conversion): the GIF then goes as a document, which arrives whole but does not play.
-   * @param {any} params
-   */
-  async #gifAsVideo(params) {
-    const folder = this.mediaFolder;
-    if (!folder) return undefined; // buildMessageContent refuses the send
-    const input = folder.checkOutbound(params.media.path);
-    const context = { messageId: params.messageId, to: params.to };
-    if (!this.gifConverter?.ffmpegPath) {
-      this.logger.warn({ ...context, reason: 'no_ffmpeg' }, 'sending a GIF as a document: no ffmpeg to make it a video');
-      return undefined;
-    }
-    try {
-      return await this.gifConverter.convert(input, (/** @type {string} */ suffix) => folder.tempPath(suffix));
-    } catch (error) {
-      this.logger.warn({ ...context, reason: 'conversion_failed', err: error }, 'sending a GIF as a document: it could not be made a video');
-      return undefined;
-    }
+    return this.outbound.send(() => this.#connectedSocket(), params);
   }
 
   /**
@@ -228,32 +161,12 @@ export class Session {
    * @param {unknown} phone
    */
   async checkNumber(phone) {
-    if (typeof phone !== 'string' || !/^\d{6,20}$/.test(phone)) {
-      throw new BridgeError('invalid_params', 'phone must be digits only');
-    }
-    const socket = this.#connectedSocket();
-    let results;
-    try {
-      results = await socket.onWhatsApp(`${phone}@s.whatsapp.net`);
-    } catch (error) {
-      throw sendFailed(error);
-    }
-    const found = (results ?? []).find((/** @type {any} */ result) => result?.exists);
-    return found ? { exists: true, jid: found.jid } : { exists: false };
+    return this.outbound.checkNumber(() => this.#connectedSocket(), phone);
   }
 
   /** @param {any} params */
   async presence(params) {
-    const socket = this.#connectedSocket();
-    if (!PRESENCE_STATES.has(params.state)) {
-      throw new BridgeError('invalid_params', `state must be one of ${[...PRESENCE_STATES].join(', ')}`);
-    }
-    try {
-      await socket.sendPresenceUpdate(params.state, params.to || undefined);
-    } catch (error) {
-      throw new BridgeError('send_failed', /** @type {any} */ (error)?.message ?? String(error));
-    }
-    return {};
+    return this.outbound.presence(() => this.#connectedSocket(), params);
   }
 
   /**
@@ -286,20 +199,12 @@ export class Session {
     const generation = ++this.generation;
     const { creds, keys } = this.auth.state;
     const baileysLogger = this.logger.child({ class: 'baileys' });
-    /** @type {Record<string, unknown>} */
-    const config = {
+    const config = socketConfig(this.options, {
       auth: { creds, keys: makeCacheableSignalKeyStore(keys, baileysLogger, this.keyCache) },
       logger: baileysLogger,
-      // A gateway should not keep the phone from getting notifications, nor pull the whole chat history.
-      markOnlineOnConnect: false,
-      syncFullHistory: false,
       // Resends after a retry receipt: Baileys' own cache is gone after a restart, the host keeps every sent message.
       getMessage: (/** @type {any} */ key) => this.auth.loadSentMessage(key),
-    };
-    // A string, so Baileys makes a fresh URL per socket (it appends routing info to the one it gets).
-    if (this.options.webSocketUrl) config.waWebSocketUrl = this.options.webSocketUrl;
-    if (isWaVersion(this.options.waVersion)) config.version = this.options.waVersion;
-    if (isBrowser(this.options.browser)) config.browser = this.options.browser;
+    });
 
     this.pairingStage = deferred();
     this.pairingRequested = false;
@@ -464,36 +369,3 @@ async function endSocket(socket, logger) {
   }
 }
 
-/** @param {any} me */
-function describeMe(me) {
-  if (!me?.id) return undefined;
-  return withoutUndefined({ id: me.id, lid: me.lid || undefined, name: me.name || undefined });
-}
-
-/**
- * Where Baileys connects instead of WhatsApp's own address (tests, a proxy); absent means Baileys' default.
- * @param {unknown} value
- */
-function parseWebSocketUrl(value) {
-  if (value === undefined || value === null || value === '') return undefined;
-  let url;
-  try {
-    url = typeof value === 'string' ? new URL(value) : null;
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
-    throw new BridgeError('invalid_params', 'webSocketUrl must be an absolute ws:// or wss:// URL');
-  }
-  return url.href;
-}
-
-/** @param {unknown} value */
-function isWaVersion(value) {
-  return Array.isArray(value) && value.length === 3 && value.every((part) => Number.isInteger(part) && part >= 0);
-}
-
-/** @param {unknown} value */
-function isBrowser(value) {
-  return Array.isArray(value) && value.length === 3 && value.every((part) => typeof part === 'string');
-}
