@@ -13,6 +13,9 @@ internal sealed class BaileysEventTranslator
 {
     private const int MaxCachedLids = 10_000;
 
+    /// <summary>Baileys' <c>DisconnectReason.timedOut</c>, which is also how it closes once its QR codes ran out.</summary>
+    private const int TimedOut = 408;
+
     private readonly BaileysSessionState _state;
     private readonly BaileysEventOutbox _outbox;
     private readonly BaileysAuthBridge _auth;
@@ -137,7 +140,7 @@ internal sealed class BaileysEventTranslator
                         await _outbox.EmitAsync(new LoggedOutEvent(InstanceId, now, outcome.Reason));
                     });
                 }
-                else if (outcome.Transient && outcome.StatusCode == 408 && qrShown && !wasConnected)
+                else if (outcome.Transient && outcome.StatusCode == TimedOut && qrShown && !wasConnected)
                 {
                     // Baileys gives up after its QR codes expire (timedOut): asking again would show QR codes forever.
                     _state.WantOpen = false;
