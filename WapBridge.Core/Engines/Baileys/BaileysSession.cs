@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using WapBridge.Core.Common;
 
 namespace WapBridge.Core.Engines.Baileys;
 
@@ -272,8 +271,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     public async Task<string> RequestPairingCodeAsync(string phoneNumber, CancellationToken ct = default)
     {
         if (_process is not { IsAlive: true } process || _state.Connected)
-            throw new WapBridgeException(ErrorKind.Conflict, "not_pairing",
-                _state.Connected ? "The instance is already connected." : "The instance is not waiting to be paired; restart it first.", "instance_id");
+            throw new EngineSessionStateException("not_pairing",
+                _state.Connected ? "The instance is already connected." : "The instance is not waiting to be paired; restart it first.");
         JsonElement result;
         try
         {
@@ -281,9 +280,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         }
         catch (BridgeException e)
         {
-            throw new WapBridgeException(ErrorKind.Conflict, "pairing_failed", "WhatsApp did not issue a pairing code: " + e.Message, "instance_id");
+            throw new EngineRefusedException("pairing_failed", "WhatsApp did not issue a pairing code: " + e.Message);
         }
-        var code = BridgeProcess.Str(result, "code") ?? throw new WapBridgeException(ErrorKind.Conflict, "pairing_failed", "The bridge answered without a pairing code.", "instance_id");
+        var code = BridgeProcess.Str(result, "code") ?? throw new EngineRefusedException("pairing_failed", "The bridge answered without a pairing code.");
         await _outbox.EnqueueAndWaitAsync(() => _outbox.EmitAsync(new PairingCodeEvent(InstanceId, _time.GetUtcNow(), code)));
         return code;
     }

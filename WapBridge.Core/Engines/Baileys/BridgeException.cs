@@ -4,10 +4,8 @@ using System.Text.Json.Nodes;
 namespace WapBridge.Core.Engines.Baileys;
 
 /// <summary>A request the bridge answered with <c>ok:false</c>, or that it could not answer.</summary>
-public sealed class BridgeException(string code, string message) : Exception(message)
+public sealed class BridgeException(string code, string message) : EngineException(code, message)
 {
-    public string Code { get; } = code;
-
     /// <summary>WhatsApp's own code behind a refused request (a send's error ack or Baileys' status code), when the bridge gave one.</summary>
     public int? StatusCode { get; init; }
 
