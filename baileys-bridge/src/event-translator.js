@@ -101,7 +101,8 @@ export class EventTranslator {
    */
   rememberSentMedia(id) {
     this.sentMediaIds.add(id);
-    if (this.sentMediaIds.size > REMEMBERED_SENT_IDS) this.sentMediaIds.delete(this.sentMediaIds.values().next().value);
+    const oldest = this.sentMediaIds.values().next().value;
+    if (this.sentMediaIds.size > REMEMBERED_SENT_IDS && oldest !== undefined) this.sentMediaIds.delete(oldest);
   }
 
   /**

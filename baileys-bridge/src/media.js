@@ -108,6 +108,9 @@ export class MediaFolder {
   /**
    * Writes a stream (or bytes) to the inbound folder under its SHA-256, refusing more than `maxBytes`.
    * Answers `{ path, sha256, size }`.
+   * @param {any} source a readable stream or bytes
+   * @param {number} [maxBytes]
+   * @param {AbortSignal} [signal]
    */
   async writeInbound(source, maxBytes = Infinity, signal = undefined) {
     await mkdir(this.inbound, { recursive: true });

@@ -97,7 +97,8 @@ export class SendAcks {
   async refused(socket, id, errorCode) {
     const statusCode = Number(errorCode);
     this.refusedIds.add(id);
-    if (this.refusedIds.size > REMEMBERED_REFUSED_IDS) this.refusedIds.delete(this.refusedIds.values().next().value);
+    const oldest = this.refusedIds.values().next().value;
+    if (this.refusedIds.size > REMEMBERED_REFUSED_IDS && oldest !== undefined) this.refusedIds.delete(oldest);
     if (statusCode !== ACCOUNT_RESTRICTED) {
       return new BridgeError('send_failed', `WhatsApp refused the message (error ${errorCode})`, { statusCode });
     }

@@ -9,6 +9,9 @@ const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'st
 /**
  * Builds the Baileys AnyMessageContent for a `send` request. Media is passed as `{ url: <local path> }`: Baileys
  * streams the file through its encryption into a temp file and uploads that, so no file is ever one Buffer here.
+ * @param {any} params the `send` request's params
+ * @param {import('./media.js').MediaFolder | null} mediaFolder
+ * @param {{ path: string, jpegThumbnail?: Buffer } | undefined} [gifVideo] the GIF transcoded to MP4, when it could be
  */
 export function buildMessageContent(params, mediaFolder, gifVideo = undefined) {
   const { text, media, caption } = params;
