@@ -159,7 +159,14 @@ public sealed class InstanceGrain(
     {
         var session = _live?.Session
             ?? throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", $"Instance {Code} is not waiting to be paired; restart it first.", "instance_id");
-        return await session.RequestPairingCodeAsync(phoneNumber, _deactivating.Token);
+        try
+        {
+            return await session.RequestPairingCodeAsync(phoneNumber, _deactivating.Token);
+        }
+        catch (EngineException e)
+        {
+            throw EngineErrors.ForInstance(e);
+        }
     }
 
     public async Task ReloadAsync()

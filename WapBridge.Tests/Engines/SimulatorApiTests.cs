@@ -67,7 +67,25 @@ public abstract class SimulatorApiTests(WapBridgeApp app)
             new { instance_id = owner.InstanceId, from_number = "255755123456", media_data = Convert.ToBase64String(oversize[..60_000]), mime_type = "image/jpeg" });
         fits.EnsureOk();
     }
+
+    [Fact]
+    public async Task A_pairing_code_for_a_connected_instance_is_a_409_naming_instance_id()
+    {
+        app.SkipIfUnavailable();
+        var owner = await app.CreateConnectedAsync();
+
+        // The engine refuses in its own terms (EngineSessionStateException); the instance edge answers as the API always did.
+        var answer = await owner.Client.CallAsync("wap_bridge.api.instances.request_pairing_code",
+            new { instance_id = owner.InstanceId, phone_number = "+255 757 000 001" });
+
+        Assert.Equal(409, answer.Status);
+        Assert.Equal("DuplicateEntryError", answer.ExcType);
+        Assert.Equal("not_pairing", answer.ErrorCode);
+        Assert.Equal("instance_id", answer.ErrorField);
+        Assert.Equal("The instance is not waiting to be paired.", answer.Body?["error"]?["message"]?.GetValue<string>());
+    }
 }
+
 
 public sealed class SqliteSimulatorApiTests(SqliteMessagingApp app) : SimulatorApiTests(app), IClassFixture<SqliteMessagingApp>;
 

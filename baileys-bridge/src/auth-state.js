@@ -1,3 +1,4 @@
+// @ts-check
 // Baileys' AuthenticationState backed by the host: creds come from `load_creds`, keys are read and written with
 // `get_keys`/`set_keys`. Values travel as opaque strings made with BufferJSON.replacer, the same encoding
 // Baileys' own useMultiFileAuthState writes, so the host can store them as they are.

@@ -1,3 +1,4 @@
+// @ts-check
 // Sets and maps keyed by message ids or jids grow with every message a session sees; a gateway runs for months,
 // so each one keeps only its most recent entries (insertion order: the oldest goes first).
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Wires the protocol channel, the session registry and the logger together. Everything the outside world
 // provides (streams, socket factory, media downloader, environment) is injectable so tests can run the bridge
 // in-process against fakes.

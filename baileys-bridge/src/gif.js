@@ -1,3 +1,4 @@
+// @ts-check
 // GIFs as WhatsApp plays them: an MP4 (H.264) video with `gifPlayback`. A GIF sent as an image arrives as a still
 // frame, so the bridge transcodes it with the static ffmpeg shipped as an optional dependency
 // (@ffmpeg-installer/linux-x64); without one the GIF goes as a document, as before.

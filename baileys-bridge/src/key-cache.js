@@ -1,3 +1,4 @@
+// @ts-check
 // The in-memory cache in front of the host's key store (Baileys' CacheStore interface). We bring our own instead of
 // Baileys' default NodeCache because that one starts a 10-minute interval per instance that is never stopped,
 // and sessions come and go; this one expires entries lazily and is simply dropped with its session.

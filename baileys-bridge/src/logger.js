@@ -1,3 +1,4 @@
+// @ts-check
 // A minimal pino-compatible logger that writes one JSON object per line to a stream (stderr by default).
 // Baileys only needs `level`, `child()` and the level methods; it calls them pino-style:
 // `logger.info({ obj }, 'msg')`, `logger.warn('msg')` or `logger.info('msg', extra)`.

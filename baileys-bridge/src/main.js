@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Entry point: `node src/main.js`. Speaks PROTOCOL.md on stdin/stdout, logs JSON lines to stderr.
 
 import { createBridge, readConfig } from './bridge.js';

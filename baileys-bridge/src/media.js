@@ -1,3 +1,4 @@
+// @ts-check
 // Which part of a message is downloadable media, and how to download it.
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -107,6 +108,9 @@ export class MediaFolder {
   /**
    * Writes a stream (or bytes) to the inbound folder under its SHA-256, refusing more than `maxBytes`.
    * Answers `{ path, sha256, size }`.
+   * @param {any} source a readable stream or bytes
+   * @param {number} [maxBytes]
+   * @param {AbortSignal} [signal]
    */
   async writeInbound(source, maxBytes = Infinity, signal = undefined) {
     await mkdir(this.inbound, { recursive: true });

@@ -1,3 +1,4 @@
+// @ts-check
 // What the bridge reads out of message contents beyond media: poll votes, which WhatsApp encrypts with the poll's
 // own secret (Baileys rc14 does not decrypt them: its handler is commented out in Utils/process-message.js).
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The wire protocol with the C# host (see ../PROTOCOL.md): one JSON object per line on stdin/stdout,
 // request/response correlation for host requests and promise-based auth calls from the bridge to the host.
 

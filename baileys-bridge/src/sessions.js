@@ -1,3 +1,4 @@
+// @ts-check
 // The registry of sessions and the handlers of host requests (open, close, pairing_code, send, presence, logout, ping).
 
 import { BridgeError } from './protocol.js';

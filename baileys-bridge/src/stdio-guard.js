@@ -1,3 +1,4 @@
+// @ts-check
 // stdout belongs to the protocol. Dependencies do not know that: libsignal prints `console.info("Closing session:",
 // …)` during normal operation, and one stray line would corrupt the host's stream. So the protocol gets its own
 // handle on stdout, and everything else that writes there — console.* and process.stdout.write — goes to stderr,

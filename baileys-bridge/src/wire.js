@@ -1,3 +1,4 @@
+// @ts-check
 // Conversion of Baileys objects (protobuf instances, Buffers, Longs) into the plain JSON the host reads.
 
 import { Buffer } from 'node:buffer';

@@ -305,30 +305,30 @@ public static class BaileysMessageMapper
             return null;
         if (!data.TryGetProperty("status", out var status))
             return null;
-        MessageAck? ack = StatusCode(status) switch
+        MessageAck? ack = ReceiptStatus(status) switch
         {
-            0 => MessageAck.Error,
-            2 => MessageAck.Server,
-            3 => MessageAck.Device,
-            4 => MessageAck.Read,
-            5 => MessageAck.Played,
+            BaileysReceiptStatus.Error => MessageAck.Error,
+            BaileysReceiptStatus.ServerAck => MessageAck.Server,
+            BaileysReceiptStatus.DeliveryAck => MessageAck.Device,
+            BaileysReceiptStatus.Read => MessageAck.Read,
+            BaileysReceiptStatus.Played => MessageAck.Played,
             _ => null,
         };
         return ack is { } a ? new MessageStatusEvent(instanceId, at, id, a, a == MessageAck.Error ? "WhatsApp reported the message as failed" : null) : null;
     }
 
-    private static int? StatusCode(JsonElement status) => status.ValueKind switch
+    private static BaileysReceiptStatus? ReceiptStatus(JsonElement status) => status.ValueKind switch
     {
-        JsonValueKind.Number when status.TryGetInt32(out var n) => n,
+        JsonValueKind.Number when status.TryGetInt32(out var n) => (BaileysReceiptStatus)n,
         JsonValueKind.String => status.GetString()?.ToUpperInvariant() switch
         {
-            "ERROR" => 0,
-            "PENDING" => 1,
-            "SERVER_ACK" => 2,
-            "DELIVERY_ACK" => 3,
-            "READ" => 4,
-            "PLAYED" => 5,
-            var s when int.TryParse(s, out var n) => n,
+            "ERROR" => BaileysReceiptStatus.Error,
+            "PENDING" => BaileysReceiptStatus.Pending,
+            "SERVER_ACK" => BaileysReceiptStatus.ServerAck,
+            "DELIVERY_ACK" => BaileysReceiptStatus.DeliveryAck,
+            "READ" => BaileysReceiptStatus.Read,
+            "PLAYED" => BaileysReceiptStatus.Played,
+            var s when int.TryParse(s, out var n) => (BaileysReceiptStatus)n,
             _ => null,
         },
         _ => null,

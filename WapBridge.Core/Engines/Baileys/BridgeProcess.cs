@@ -7,27 +7,6 @@ using Microsoft.Extensions.Logging;
 
 namespace WapBridge.Core.Engines.Baileys;
 
-/// <summary>A request the bridge answered with <c>ok:false</c>, or that it could not answer.</summary>
-public sealed class BridgeException(string code, string message) : Exception(message)
-{
-    public string Code { get; } = code;
-
-    /// <summary>WhatsApp's own code behind a refused request (a send's error ack or Baileys' status code), when the bridge gave one.</summary>
-    public int? StatusCode { get; init; }
-
-    /// <summary>The response's whole <c>error</c> object (extra fields such as <c>restriction</c>).</summary>
-    public JsonElement Error { get; init; }
-}
-
-/// <summary>What a bridge process tells one session: its events and its auth-state calls.</summary>
-internal interface IBridgeSessionHandler
-{
-    void OnBridgeEvent(string eventName, JsonElement data);
-
-    /// <summary>Answers an auth call (<c>load_creds</c>, <c>get_keys</c>, …) with its result object.</summary>
-    Task<JsonObject> OnAuthCallAsync(string op, JsonElement parameters, CancellationToken ct);
-}
-
 /// <summary>
 /// One <c>baileys-bridge</c> child process speaking the NDJSON protocol (baileys-bridge/PROTOCOL.md) over stdin/stdout:
 /// it waits for <c>ready</c>, correlates requests with responses, routes events and auth calls to the
@@ -44,13 +23,11 @@ internal sealed class BridgeProcess : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
     private readonly int _maxLineBytes;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly BridgeRequestChannel _requests;
     private readonly ConcurrentDictionary<string, IBridgeSessionHandler> _sessions = new();
     private readonly TaskCompletionSource<JsonElement> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
-    private long _nextId;
     private volatile bool _disposing;
 
     public int Number { get; }
@@ -81,6 +58,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
         Number = number;
         StartedAt = startedAt;
         ProcessId = process.Id;
+        _requests = new BridgeRequestChannel(process.StandardInput, requestTimeout, () => IsAlive);
     }
 
     /// <summary>Starts the bridge and waits for its <c>ready</c> line; kills it when it does not come in time.</summary>
@@ -148,7 +126,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
     private void Run()
     {
         _ = Task.Run(ReadStdoutAsync);
-        _ = Task.Run(ReadStderrAsync);
+        _ = Task.Run(new BridgeStderrLog(_process.StandardError.BaseStream, Number, _maxLineBytes, _logger).ForwardAsync);
     }
 
     public IBridgeSessionHandler? HandlerOf(string sessionId) => _sessions.GetValueOrDefault(sessionId);
@@ -159,61 +137,8 @@ internal sealed class BridgeProcess : IAsyncDisposable
         _sessions.TryRemove(new KeyValuePair<string, IBridgeSessionHandler>(sessionId, handler));
 
     /// <summary>Sends a request and waits for its response; throws <see cref="BridgeException"/> on <c>ok:false</c>, timeout or exit.</summary>
-    public async Task<JsonElement> RequestAsync(string method, JsonObject parameters, CancellationToken ct = default, TimeSpan? timeout = null)
-    {
-        if (!IsAlive)
-            throw new BridgeException("bridge_exited", "the WhatsApp bridge process is not running");
-        var id = "r" + Interlocked.Increment(ref _nextId);
-        var answer = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = answer;
-        try
-        {
-            await WriteAsync(new JsonObject { ["type"] = "request", ["id"] = id, ["method"] = method, ["params"] = parameters }, ct);
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            limit.CancelAfter(timeout ?? _requestTimeout);
-            try
-            {
-                var response = await answer.Task.WaitAsync(limit.Token);
-                if (response.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True)
-                    return response.TryGetProperty("result", out var result) ? result : default;
-                var error = response.TryGetProperty("error", out var e) ? e : default;
-                throw new BridgeException(Str(error, "code") ?? "internal", Str(error, "message") ?? $"the bridge refused {method}")
-                {
-                    StatusCode = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("statusCode", out var sc) && sc.ValueKind == JsonValueKind.Number
-                        && sc.TryGetInt32(out var statusCode) ? statusCode : null,
-                    Error = error.ValueKind == JsonValueKind.Undefined ? default : error.Clone(),
-                };
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                throw new BridgeException("timeout", $"the WhatsApp bridge did not answer {method} within {(timeout ?? _requestTimeout).TotalSeconds:0} s");
-            }
-        }
-        finally
-        {
-            _pending.TryRemove(id, out _);
-        }
-    }
-
-    private async Task WriteAsync(JsonObject message, CancellationToken ct)
-    {
-        var line = message.ToJsonString();
-        await _writeGate.WaitAsync(ct);
-        try
-        {
-            await _process.StandardInput.WriteAsync(line.AsMemory(), ct);
-            await _process.StandardInput.WriteAsync("\n".AsMemory(), ct);
-            await _process.StandardInput.FlushAsync(ct);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            throw new BridgeException("bridge_exited", $"the WhatsApp bridge process is not running ({e.Message})");
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
+    public Task<JsonElement> RequestAsync(string method, JsonObject parameters, CancellationToken ct = default, TimeSpan? timeout = null) =>
+        _requests.RequestAsync(method, parameters, ct, timeout);
 
     /// <summary>The code of the refusal of a bridge that speaks another protocol version.</summary>
     public const string ProtocolMismatch = "protocol_mismatch";
@@ -261,9 +186,9 @@ internal sealed class BridgeProcess : IAsyncDisposable
         _logger.LogError("Baileys bridge #{Number} wrote a {Type} line of {Session} over {MaxLineBytes} bytes (id {Id}); skipped it",
             Number, type ?? "(unknown)", session ?? "-", _maxLineBytes, id ?? "-");
         var message = $"the WhatsApp bridge's answer exceeds {_maxLineBytes} bytes ({BaileysOptions.Section}:MaxLineBytes)";
-        if (type == "response" && id is not null && _pending.TryGetValue(id, out var waiter))
+        if (type == "response" && id is not null)
         {
-            waiter.TrySetResult(JsonSerializer.SerializeToElement(new JsonObject
+            _requests.Complete(id, JsonSerializer.SerializeToElement(new JsonObject
             {
                 ["type"] = "response", ["id"] = id, ["ok"] = false,
                 ["error"] = new JsonObject { ["code"] = "line_too_long", ["message"] = message },
@@ -271,7 +196,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
         }
         else if (type == "auth" && id is not null)
         {
-            _ = AnswerAsync(new JsonObject
+            _ = _requests.AnswerAsync(new JsonObject
             {
                 ["type"] = "auth_result", ["id"] = id, ["ok"] = false,
                 ["error"] = new JsonObject { ["code"] = "line_too_long", ["message"] = message },
@@ -287,8 +212,8 @@ internal sealed class BridgeProcess : IAsyncDisposable
                 _ready.TrySetResult(message);
                 break;
             case "response":
-                if (Str(message, "id") is { } responseId && _pending.TryGetValue(responseId, out var waiter))
-                    waiter.TrySetResult(message);
+                if (Str(message, "id") is { } responseId)
+                    _requests.Complete(responseId, message);
                 break;
             case "event":
                 if (Str(message, "session") is { } session && Str(message, "event") is { } eventName)
@@ -345,70 +270,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
                 ["error"] = new JsonObject { ["code"] = code, ["message"] = e.Message },
             };
         }
-        await AnswerAsync(answer);
-    }
-
-    private async Task AnswerAsync(JsonObject answer)
-    {
-        try
-        {
-            await WriteAsync(answer, CancellationToken.None);
-        }
-        catch (BridgeException)
-        {
-        }
-    }
-
-    private async Task ReadStderrAsync()
-    {
-        try
-        {
-            var reader = new ProtocolLineReader(_process.StandardError.BaseStream, _maxLineBytes);
-            while (await reader.ReadLineAsync() is { } line)
-                if (line.Bytes.Length > 0)
-                    LogBridgeLine(line.TooLong ? Utf8.GetString(line.Bytes) + $"… ({line.BytesSoFar}+ bytes, cut)" : Utf8.GetString(line.Bytes));
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-        }
-    }
-
-    /// <summary>The bridge logs one JSON object per line when it can; anything else is logged as it is.</summary>
-    private void LogBridgeLine(string line)
-    {
-        var level = LogLevel.Information;
-        string? text = line;
-        string? session = null;
-        if (line.StartsWith('{'))
-        {
-            try
-            {
-                var entry = JsonSerializer.Deserialize<JsonElement>(line);
-                text = Str(entry, "msg") ?? line;
-                session = Str(entry, "session");
-                level = entry.TryGetProperty("level", out var l) ? ParseLevel(l) : LogLevel.Information;
-            }
-            catch (JsonException)
-            {
-            }
-        }
-        _logger.Log(level, "Baileys bridge #{Number} {BridgeSession}: {BridgeMessage}", Number, session ?? "-", Truncate(text, 2000));
-    }
-
-    private static LogLevel ParseLevel(JsonElement level)
-    {
-        // pino writes numeric levels (10 trace … 60 fatal); others write names.
-        if (level.ValueKind == JsonValueKind.Number && level.TryGetInt32(out var n))
-            return n switch { <= 10 => LogLevel.Trace, <= 20 => LogLevel.Debug, <= 30 => LogLevel.Information, <= 40 => LogLevel.Warning, <= 50 => LogLevel.Error, _ => LogLevel.Critical };
-        return (level.ValueKind == JsonValueKind.String ? level.GetString() : null)?.ToLowerInvariant() switch
-        {
-            "trace" => LogLevel.Trace,
-            "debug" => LogLevel.Debug,
-            "warn" or "warning" => LogLevel.Warning,
-            "error" => LogLevel.Error,
-            "fatal" => LogLevel.Critical,
-            _ => LogLevel.Information,
-        };
+        await _requests.AnswerAsync(answer);
     }
 
     private async Task OnExitedAsync()
@@ -425,8 +287,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
             code = -1;
         }
         Crashed = !_disposing;
-        foreach (var (_, waiter) in _pending)
-            waiter.TrySetException(new BridgeException("bridge_exited", $"the WhatsApp bridge process exited (code {code})"));
+        _requests.FailAll(new BridgeException("bridge_exited", $"the WhatsApp bridge process exited (code {code})"));
         _ready.TrySetException(new BridgeException("start_failed", $"the WhatsApp bridge exited with code {code} before it was ready"));
         if (Crashed)
             _logger.LogWarning("Baileys bridge #{Number} (pid {Pid}) exited with code {Code} serving {Sessions} sessions", Number, ProcessId, code, _sessions.Count);
@@ -443,14 +304,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
         }
         _disposing = true;
         await _stopping.CancelAsync();
-        try
-        {
-            await _writeGate.WaitAsync(TimeSpan.FromSeconds(2));
-            _process.StandardInput.Close();
-        }
-        catch (Exception)
-        {
-        }
+        await _requests.CloseInputAsync();
         try
         {
             await _exited.Task.WaitAsync(TimeSpan.FromSeconds(5));
@@ -484,7 +338,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
         };
     }
 
-    private static string Truncate(string text, int max = 500) => text.Length <= max ? text : text[..max] + "…";
+    internal static string Truncate(string text, int max = 500) => text.Length <= max ? text : text[..max] + "…";
 }
 
 /// <summary>How to start a bridge process.</summary>

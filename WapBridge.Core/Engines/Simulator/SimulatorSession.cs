@@ -87,7 +87,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         lock (_gate)
         {
             if (!_pairing)
-                throw new WapBridgeException(ErrorKind.Conflict, "not_pairing", "The instance is not waiting to be paired.", "instance_id");
+                throw new EngineSessionStateException("not_pairing", "The instance is not waiting to be paired.");
             _pairingPhone = phoneNumber;
             // As on WhatsApp Web: asking for a code replaces the QR code.
             _qrTimer?.Dispose();

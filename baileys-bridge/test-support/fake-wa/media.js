@@ -88,7 +88,7 @@ function loopbackCertificate() {
     );
     certificate = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
   } catch (error) {
-    throw new Error(`fake WhatsApp media host needs the openssl CLI to make its loopback certificate: ${error.message}`);
+    throw new Error(`fake WhatsApp media host needs the openssl CLI to make its loopback certificate: ${error.message}`, { cause: error });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,17 @@
+namespace WapBridge.Core.Engines;
+
+/// <summary>
+/// A WhatsApp engine's own failure, in engine terms: <see cref="Code"/> is stable and machine-readable. Engines do not
+/// know the API's error model; the service edge that calls them (the instance actor, the outbox) decides what a
+/// failure means to a caller.
+/// </summary>
+public class EngineException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>The session is not in the state the call needs (not waiting to be paired, already connected).</summary>
+public sealed class EngineSessionStateException(string code, string message) : EngineException(code, message);
+
+/// <summary>WhatsApp, or the engine on its behalf, refused the call (no pairing code issued, …).</summary>
+public sealed class EngineRefusedException(string code, string message) : EngineException(code, message);
