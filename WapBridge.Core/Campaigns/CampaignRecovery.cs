@@ -19,6 +19,7 @@ public sealed class CampaignRecovery(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     CampaignService campaigns,
     ClusterView cluster,
+    ClusterTopology topology,
     ClusterReadiness readiness,
     ICampaignScheduler scheduler,
     IOptions<CampaignOptions> options,
@@ -50,12 +51,21 @@ public sealed class CampaignRecovery(
         }
     }
 
+    /// <summary>A cluster of one by design recovers before the node serves anyone, as a single server always did.</summary>
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        if (topology.SingleNode)
+            await RecoverAloneAsync(ct);
+        await base.StartAsync(ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await readiness.WaitForSiloAsync(stoppingToken);
         try
         {
-            if (cluster.OtherLiveNodes().Count == 0)
+            // On PostgreSQL only the first node back knows it is alone, once it sees the cluster.
+            if (!topology.SingleNode && cluster.OtherLiveNodes().Count == 0)
                 await RecoverAloneAsync(stoppingToken);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)

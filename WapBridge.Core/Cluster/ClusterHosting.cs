@@ -29,6 +29,7 @@ public static class ClusterHosting
         services.AddValidatedOptions<ClusterSettings>(section, Problems);
         services.AddSingleton<LocalInstances>();
         services.AddSingleton<ClusterView>();
+        services.AddSingleton(new ClusterTopology(SingleNode: provider != DatabaseProvider.Postgres));
         services.AddSingleton<NodeFence>();
         services.AddSingleton<InstanceChangeFeed>();
         services.AddSingleton<SimulatedPhones>();

@@ -3,6 +3,9 @@ using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Cluster;
 
+/// <summary>Whether this node is a cluster of one by design (SQLite): then no other node can ever hold anything.</summary>
+public sealed record ClusterTopology(bool SingleNode);
+
 /// <summary>This node's view of the cluster's members, by node id (the Orleans silo name).</summary>
 public sealed class ClusterView(IClusterMembershipService membership, ILocalSiloDetails silo, IOptions<NodeOptions> node)
 {
