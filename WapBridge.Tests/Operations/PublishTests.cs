@@ -53,6 +53,8 @@ public sealed class PublishTests
             Assert.True(File.Exists(Path.Combine(bridge, "package-lock.json")), "the bridge's lock file is published");
             Assert.True(File.Exists(Path.Combine(bridge, "node_modules", "baileys", "package.json")), "the bridge's installed packages are published");
             Assert.False(Directory.Exists(Path.Combine(bridge, "test")), "the bridge's tests are not published");
+            if (Directory.Exists(Path.Combine(sourceBridge, "node_modules", "eslint")))
+                Assert.False(Directory.Exists(Path.Combine(bridge, "node_modules", "eslint")), "the bridge's dev-only packages (its linter) are not published");
             if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64)
             {
                 // The optional dependency that turns GIFs into looping videos, still executable after the copy.
