@@ -1,5 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Cluster;
 
@@ -7,14 +5,12 @@ namespace WapBridge.Core.Cluster;
 public sealed record NodeSummary(string Node, string Address, string Status, int Instances, DateTimeOffset StartedAt, DateTimeOffset LastSeen);
 
 /// <summary>The cluster's nodes from its membership table, with the instances each holds now.</summary>
-public sealed class ClusterNodes(IGrainFactory grains, IDbContextFactory<WapBridgeDbContext> dbFactory)
+public sealed class ClusterNodes(IGrainFactory grains, NodeFence fence)
 {
     public async Task<IReadOnlyList<NodeSummary>> ListAsync(CancellationToken ct = default)
     {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false, CancellationToken.None);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var held = await db.Instances.Where(i => i.SessionNode != null).GroupBy(i => i.SessionNode!)
-            .Select(g => new { Node = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Node, g => g.Count, ct);
+        var held = await fence.HeldPerNodeAsync(ct);
         // A node restarted keeps its id under a new generation: its latest run is the one that counts.
         return hosts.GroupBy(h => h.SiloName)
             .Select(g => g.OrderByDescending(h => h.StartTime).First())

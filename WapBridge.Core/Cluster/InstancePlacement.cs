@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
 using WapBridge.Core.Common;
-using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Cluster;
 
@@ -21,7 +19,7 @@ public sealed class InstancePlacementAttribute() : PlacementAttribute(new Instan
 /// this node decided moments ago and the database does not show yet, so a burst (a start, a fail-over) spreads.
 /// </summary>
 public sealed class InstancePlacementDirector(
-    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    NodeFence fence,
     ClusterView cluster,
     IOptions<ClusterSettings> settings,
     TimeProvider time,
@@ -45,9 +43,7 @@ public sealed class InstancePlacementDirector(
             var now = time.GetUtcNow();
             while (_recent.TryPeek(out var oldest) && now - oldest.At > RecentPlacement)
                 _recent.TryDequeue(out _);
-            await using var db = await dbFactory.CreateDbContextAsync();
-            var held = await db.Instances.Where(i => i.SessionNode != null).GroupBy(i => i.SessionNode!)
-                .Select(g => new { Node = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Node, g => g.Count);
+            var held = await fence.HeldPerNodeAsync(CancellationToken.None);
             foreach (var (node, _) in _recent)
                 held[node] = held.GetValueOrDefault(node) + 1;
             var cap = settings.Value.MaxInstancesPerNode > 0 ? settings.Value.MaxInstancesPerNode : int.MaxValue;

@@ -49,6 +49,14 @@ public sealed class NodeFence(IDbContextFactory<WapBridgeDbContext> dbFactory, C
             .ExecuteUpdateAsync(u => u.SetProperty(i => i.SessionNode, (string?)null));
     }
 
+    /// <summary>How many sessions each node holds now (placement's load, the node list's count).</summary>
+    public async Task<Dictionary<string, int>> HeldPerNodeAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Instances.Where(i => i.SessionNode != null).GroupBy(i => i.SessionNode!)
+            .Select(g => new { Node = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Node, g => g.Count, ct);
+    }
+
     /// <summary>Of the sessions open here, those whose fence another node holds now (they must close).</summary>
     public async Task<IReadOnlyList<string>> LostAsync(IReadOnlyList<(string Code, int InstanceId, long Epoch)> open, CancellationToken ct)
     {

@@ -120,13 +120,20 @@ public sealed class InstanceGrain(
 
     private async Task CloseSessionAsync()
     {
-        if (Interlocked.Exchange(ref _live, null) is not { } live)
-            return;
+        if (_live is { } live && await EndSessionAsync(live))
+            await fence.ReleaseAsync(live.InstanceId, live.Epoch);
+    }
+
+    /// <summary>Closes <paramref name="live"/> if it is still this actor's session; false when another call closed it first.</summary>
+    private async Task<bool> EndSessionAsync(LiveSession live)
+    {
+        if (Interlocked.CompareExchange(ref _live, null, live) != live)
+            return false;
         await live.Closed.CancelAsync();
         local.Remove(live.InstanceId, live.Code);
         if (live.Session is not null)
             await live.Session.DisposeAsync();
-        await fence.ReleaseAsync(live.InstanceId, live.Epoch);
+        return true;
     }
 
     public async Task LogoutAsync()
@@ -484,7 +491,8 @@ public sealed class InstanceGrain(
         {
             logger.LogWarning("Instance {Instance} was taken over by node {Holder}; closing its session on node {Node}",
                 live.Code, instance.SessionNode ?? "(none)", _node);
-            _ = FencedOffAsync(live);
+            // Another node holds the instance now: the session closes without touching the row (no release).
+            _ = EndSessionAsync(live);
             return false;
         }
         var changed = state is not null && instance.State != state;
@@ -515,17 +523,6 @@ public sealed class InstanceGrain(
                 detail is null ? "" : $": {detail}");
         changes.Publish(live.Code);
         return changed;
-    }
-
-    /// <summary>Another node holds the instance now: this session closes without touching the instance's row.</summary>
-    private async Task FencedOffAsync(LiveSession live)
-    {
-        if (Interlocked.CompareExchange(ref _live, null, live) != live)
-            return;
-        await live.Closed.CancelAsync();
-        local.Remove(live.InstanceId, live.Code);
-        if (live.Session is not null)
-            await live.Session.DisposeAsync();
     }
 
     private static string? Clip(string? text) => text is { Length: > 500 } ? text[..500] : text;
