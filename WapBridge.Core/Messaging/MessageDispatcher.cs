@@ -22,6 +22,7 @@ public sealed class MessageDispatcher(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     LocalInstances local,
     IGrainFactory grains,
+    Cluster.ClusterReadiness readiness,
     IMediaStore media,
     MessageOutcomes outcomes,
     IOptions<MessagingOptions> options,
@@ -67,6 +68,9 @@ public sealed class MessageDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        // As when sessions opened before the outbox started: nothing goes out until the first resume pass has reopened
+        // this node's instances (the simulator's recipients among them); the first sweep then wakes what waits.
+        await readiness.WaitForInstancesAsync(stoppingToken);
         _started = true;
         await Sweeps.RunAsync(SweepAsync, () => options.Value.SweepInterval, time, logger, LogLevel.Error, "Outbox sweep failed", stoppingToken);
     }

@@ -203,7 +203,13 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         var cut = Render(instance.InstanceId, p => p.Add(c => c.OnDeleted, id => deleted = id));
         cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"));
 
-        cut.Find("[data-testid=delete-instance]").Click();
+        // Clicked again if a live update re-rendered the page under the first click, as a person would.
+        cut.WaitForAssertion(() =>
+        {
+            if (cut.FindAll("[data-testid=confirm-action]").Count == 0)
+                cut.Find("[data-testid=delete-instance]:not([disabled])").Click();
+            Assert.Equal("delete", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
+        });
         Assert.Null(deleted);
         Assert.Single((await h.Instances.ListAsync(customer.Id, new(50, 0))).Data);
 

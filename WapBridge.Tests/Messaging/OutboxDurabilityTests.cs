@@ -51,6 +51,10 @@ public sealed class OutboxDurabilityTests
         var record = (await aliceAgain.CallAsync("wap_bridge.api.whatsapp.message_status", new { id = delivered })).EnsureOk().Message!;
         Assert.NotEqual("queued", record["status"]!.GetValue<string>());
 
+        // "sent" is the sender's side; the recipient records the message a moment later.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (await InboundCountAsync(bobAgain, bob.InstanceId) < 3 && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
         Assert.Equal(1, await InboundCountAsync(bobAgain, bob.InstanceId, delivered));
         Assert.Equal(1, await InboundCountAsync(bobAgain, bob.InstanceId, queued));
         Assert.Equal(1, await InboundCountAsync(bobAgain, bob.InstanceId, midSend));
