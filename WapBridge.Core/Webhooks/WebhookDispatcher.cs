@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -11,8 +10,6 @@ using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Webhooks;
-
-public sealed record AttemptResult(bool Delivered, int? StatusCode, string? Response, string? Error);
 
 /// <summary>
 /// Drains the webhook outbox: POSTs each due delivery with the secret and Standard Webhooks headers,
@@ -52,9 +49,7 @@ public sealed class WebhookDispatcher : BackgroundService
     // Outcomes are committed together: after one commit, those of this long are gathered for the next.
     private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(200);
 
-    private const string PreparationFailed = "The request could not be built from the stored webhook URL or secret; save the webhook settings again.";
     private const string SecretUnreadable = "The stored webhook secret can no longer be decrypted (the server's keys changed); set the secret again.";
-    private const string ConnectionFailed = "Connection failed: the receiver could not be reached.";
 
     private readonly IDbContextFactory<WapBridgeDbContext> _dbFactory;
     private readonly IDataProtector _secrets;
@@ -62,12 +57,12 @@ public sealed class WebhookDispatcher : BackgroundService
     private readonly IOptions<WebhookOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookDispatcher> _logger;
-    private readonly HttpClient _http;
+    private readonly WebhookSender _sender;
     private readonly WebhookOutbox? _outbox;
 
     // Lanes, slots and finished attempts, all under _gate.
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, Lane> _lanes = [];
+    private readonly Dictionary<int, WebhookLane> _lanes = [];
     private readonly Dictionary<int, long> _customerTurns = [];
     private readonly Dictionary<int, DateTimeOffset> _quickAt = [];
     private readonly List<Finished> _finished = [];
@@ -91,17 +86,7 @@ public sealed class WebhookDispatcher : BackgroundService
         _options = options;
         _time = time;
         _logger = logger;
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            // Through a proxy the callback would check the proxy's address, not the target's.
-            UseProxy = false,
-            ConnectCallback = WebhookTargets.ConnectCallback(() => _options.Value, connector),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            MaxConnectionsPerServer = Math.Max(1, options.Value.MaxConcurrency),
-        })
-        { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("WapBridge-Webhooks/1.0");
+        _sender = new WebhookSender(options, time, logger, connector);
     }
 
     private int Slots => Math.Max(1, _options.Value.MaxConcurrency);
@@ -216,8 +201,8 @@ public sealed class WebhookDispatcher : BackgroundService
             delivery = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, ct);
             endpoint = await db.WebhookEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.Id == delivery.EndpointId, ct);
         }
-        var lane = new Lane(delivery.EndpointId, delivery.CustomerId) { Endpoint = endpoint is null ? null : Claimed(null, endpoint) };
-        Outcome? outcome = null;
+        var lane = new WebhookLane(delivery.EndpointId, delivery.CustomerId) { Endpoint = endpoint is null ? null : ClaimedEndpoint.Read(null, endpoint, _secrets) };
+        AttemptOutcome? outcome = null;
         try
         {
             outcome = await AttemptGuardedAsync(delivery, lane.Endpoint, ct);
@@ -229,43 +214,10 @@ public sealed class WebhookDispatcher : BackgroundService
         return outcome?.Attempt;
     }
 
-    /// <summary>What one attempt came to; <c>Posted</c> is false when the endpoint was gone or disabled and nothing was sent.</summary>
-    private sealed record Outcome(AttemptResult Attempt, TimeSpan? RetryAfter, DateTimeOffset At, bool Posted);
-
     /// <summary>An attempt that ended (or never started: no outcome), waiting to be recorded.</summary>
-    private sealed record Finished(WebhookDelivery Delivery, Lane Lane, Outcome? Outcome);
+    private sealed record Finished(WebhookDelivery Delivery, WebhookLane Lane, AttemptOutcome? Outcome);
 
     private sealed record DueRow(long Id, int EndpointId, DateTimeOffset At);
-
-    /// <summary>An endpoint as this node last read it; <c>GoneAt</c> is set when one of its deliveries got 410, so the rest are not sent.</summary>
-    private sealed class ClaimedEndpoint(WebhookEndpoint endpoint, string? secret, bool secretUnreadable)
-    {
-        public WebhookEndpoint Endpoint { get; } = endpoint;
-        public string? Secret { get; } = secret;
-        public bool SecretUnreadable { get; } = secretUnreadable;
-        public DateTimeOffset? GoneAt;
-    }
-
-    /// <summary>One endpoint's deliveries held on this node, in claim order.</summary>
-    private sealed class Lane(int endpointId, int customerId)
-    {
-        public int EndpointId { get; } = endpointId;
-        public int CustomerId { get; } = customerId;
-        public ClaimedEndpoint? Endpoint;
-        public readonly Queue<WebhookDelivery> Waiting = new();
-        public int InFlight;
-
-        /// <summary>Attempts that ended but are not committed yet: the lane, and what it learnt (a 410), outlives them.</summary>
-        public int Unrecorded;
-
-        /// <summary>When the lane last got a slot, for round-robin.</summary>
-        public long Turn;
-
-        /// <summary>Its receiver answered the last attempt quickly, so the lane may hold many deliveries and burst.</summary>
-        public bool Quick;
-
-        public int Held => Waiting.Count + InFlight;
-    }
 
     /// <summary>
     /// Claims due deliveries for lanes with room, reading on from where the last claim stopped, until the node's room is
@@ -352,39 +304,15 @@ public sealed class WebhookDispatcher : BackgroundService
             foreach (var d in ours)
             {
                 if (!_lanes.TryGetValue(d.EndpointId, out var lane))
-                    _lanes[d.EndpointId] = lane = new Lane(d.EndpointId, d.CustomerId) { Quick = lanes[d.EndpointId].Quick };
+                    _lanes[d.EndpointId] = lane = new WebhookLane(d.EndpointId, d.CustomerId) { Quick = lanes[d.EndpointId].Quick };
                 lane.Waiting.Enqueue(d);
                 _waiting++;
             }
             foreach (var endpointId in endpointIds)
-                _lanes[endpointId].Endpoint = endpoints.TryGetValue(endpointId, out var endpoint) ? Claimed(_lanes[endpointId].Endpoint, endpoint) : null;
+                _lanes[endpointId].Endpoint = endpoints.TryGetValue(endpointId, out var endpoint) ? ClaimedEndpoint.Read(_lanes[endpointId].Endpoint, endpoint, _secrets) : null;
         }
         Pump();
         return (ours.Count, more);
-    }
-
-    /// <summary>The endpoint as just read, keeping the decrypted secret when it did not change and a 410 it answered since its last save.</summary>
-    private ClaimedEndpoint Claimed(ClaimedEndpoint? previous, WebhookEndpoint endpoint)
-    {
-        string? secret = null;
-        var unreadable = false;
-        if (previous is not null && previous.Endpoint.SecretProtected == endpoint.SecretProtected)
-            (secret, unreadable) = (previous.Secret, previous.SecretUnreadable);
-        else if (endpoint.SecretProtected is not null)
-        {
-            try
-            {
-                secret = _secrets.Unprotect(endpoint.SecretProtected);
-            }
-            catch (System.Security.Cryptography.CryptographicException)
-            {
-                unreadable = true;
-            }
-        }
-        return new ClaimedEndpoint(endpoint, secret, unreadable)
-        {
-            GoneAt = previous?.GoneAt is { } gone && endpoint.UpdatedAt <= gone ? gone : null,
-        };
     }
 
     /// <summary>
@@ -393,14 +321,14 @@ public sealed class WebhookDispatcher : BackgroundService
     /// </summary>
     private void Pump()
     {
-        List<(WebhookDelivery Delivery, Lane Lane)> starts = [];
+        List<(WebhookDelivery Delivery, WebhookLane Lane)> starts = [];
         lock (_gate)
         {
             var perEndpoint = SlotsPerEndpoint;
             var burst = Math.Min(Slots, perEndpoint * BurstFactor);
             while (_inFlight < Slots)
             {
-                Lane? next = null;
+                WebhookLane? next = null;
                 foreach (var lane in _lanes.Values)
                     if (lane.Waiting.Count > 0
                         && (lane.InFlight < perEndpoint || (lane.Quick && lane.InFlight < burst && _inFlight < Slots / 2))
@@ -425,16 +353,16 @@ public sealed class WebhookDispatcher : BackgroundService
             _ = RunAttemptAsync(delivery, lane);
     }
 
-    private bool Before(Lane a, Lane b)
+    private bool Before(WebhookLane a, WebhookLane b)
     {
         var (turnA, turnB) = (_customerTurns.GetValueOrDefault(a.CustomerId), _customerTurns.GetValueOrDefault(b.CustomerId));
         return turnA != turnB ? turnA < turnB : a.Turn < b.Turn;
     }
 
-    private async Task RunAttemptAsync(WebhookDelivery delivery, Lane lane)
+    private async Task RunAttemptAsync(WebhookDelivery delivery, WebhookLane lane)
     {
         var token = _attemptToken;
-        Outcome? outcome = null;
+        AttemptOutcome? outcome = null;
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -476,7 +404,7 @@ public sealed class WebhookDispatcher : BackgroundService
     /// A receiver that turned slow would keep what its lane holds for many timeouts, past the lease: the lane keeps one
     /// wave and gives the rest back to be due at once, for this node or another to claim again.
     /// </summary>
-    private void GiveBackExcess(Lane lane)
+    private void GiveBackExcess(WebhookLane lane)
     {
         var keep = Math.Max(0, LaneCapacity(quick: false) - lane.InFlight);
         if (lane.Waiting.Count <= keep)
@@ -539,7 +467,7 @@ public sealed class WebhookDispatcher : BackgroundService
         return batch.Count;
     }
 
-    private async Task<Outcome?> AttemptGuardedAsync(WebhookDelivery delivery, ClaimedEndpoint? claimed, CancellationToken ct)
+    private async Task<AttemptOutcome?> AttemptGuardedAsync(WebhookDelivery delivery, ClaimedEndpoint? claimed, CancellationToken ct)
     {
         try
         {
@@ -554,26 +482,26 @@ public sealed class WebhookDispatcher : BackgroundService
             // Only the type: the message could quote the stored URL or secret.
             _logger.LogWarning("Webhook delivery {DeliveryId} of customer {CustomerId} failed unexpectedly ({ErrorType}); it is retried on its schedule",
                 delivery.Id, delivery.CustomerId, e.GetType().Name);
-            return new Outcome(new AttemptResult(false, null, null, PreparationFailed), null, _time.GetUtcNow(), Posted: true);
+            return new AttemptOutcome(new AttemptResult(false, null, null, WebhookSender.PreparationFailed), null, _time.GetUtcNow(), Posted: true);
         }
     }
 
-    private async Task<Outcome> AttemptClaimedAsync(WebhookDelivery delivery, ClaimedEndpoint? claimed, CancellationToken ct)
+    private async Task<AttemptOutcome> AttemptClaimedAsync(WebhookDelivery delivery, ClaimedEndpoint? claimed, CancellationToken ct)
     {
         if (claimed is null || !claimed.Endpoint.Enabled || claimed.GoneAt is not null)
         {
             var error = claimed is null ? "The webhook endpoint was removed."
                 : claimed.GoneAt is { } gone ? $"The webhook endpoint is disabled: The receiver answered 410 Gone at {gone:u}; save the webhook settings again to re-enable it."
                 : $"The webhook endpoint is disabled: {claimed.Endpoint.DisabledReason}";
-            return new Outcome(new AttemptResult(false, null, null, error), null, _time.GetUtcNow(), Posted: false);
+            return new AttemptOutcome(new AttemptResult(false, null, null, error), null, _time.GetUtcNow(), Posted: false);
         }
         var (attempt, retryAfter) = claimed.SecretUnreadable
             ? (new AttemptResult(false, null, null, SecretUnreadable), null)
-            : await PostAsync(claimed.Endpoint, claimed.Secret, delivery, ct);
+            : await _sender.PostAsync(claimed.Endpoint, claimed.Secret, delivery, ct);
         var at = _time.GetUtcNow();
         if (attempt.StatusCode == (int)HttpStatusCode.Gone)
             claimed.GoneAt ??= at;
-        return new Outcome(attempt, retryAfter, at, Posted: true);
+        return new AttemptOutcome(attempt, retryAfter, at, Posted: true);
     }
 
     /// <summary>Records outcomes in one transaction; deliveries without one (stopped before their attempt) are due again now.</summary>
@@ -591,7 +519,10 @@ public sealed class WebhookDispatcher : BackgroundService
                 delivery.NextAttemptAt = release;
                 continue;
             }
-            if (Apply(delivery, outcome) && lane.Endpoint is { } claimed && disabled.Add(claimed.Endpoint.Id))
+            outcome.ApplyTo(delivery, _options.Value.EffectiveRetrySchedule);
+            if (outcome is { Posted: true, IsGone: false } && delivery.State == DeliveryStates.Dead)
+                _logger.LogWarning("Webhook delivery {DeliveryId} ({Event}) is dead after {Attempts} attempts", delivery.Id, delivery.EventType, delivery.Attempts);
+            if (outcome.IsGone && lane.Endpoint is { } claimed && disabled.Add(claimed.Endpoint.Id))
             {
                 var endpoint = claimed.Endpoint;
                 db.WebhookEndpoints.Attach(endpoint);
@@ -607,156 +538,9 @@ public sealed class WebhookDispatcher : BackgroundService
             _outbox?.Invalidate(customerId);
     }
 
-    /// <summary>Moves a delivery on after an attempt (retry, delivered or dead); true when the receiver answered 410 Gone.</summary>
-    private bool Apply(WebhookDelivery delivery, Outcome outcome)
-    {
-        var attempt = outcome.Attempt;
-        if (!outcome.Posted)
-        {
-            delivery.State = DeliveryStates.Dead;
-            delivery.LastError = attempt.Error;
-            return false;
-        }
-        delivery.Attempts++;
-        delivery.LastStatusCode = attempt.StatusCode;
-        delivery.LastResponse = attempt.Response;
-        delivery.LastError = attempt.Error;
-        if (attempt.Delivered)
-        {
-            delivery.State = DeliveryStates.Delivered;
-            delivery.DeliveredAt = outcome.At;
-        }
-        else if (attempt.StatusCode == (int)HttpStatusCode.Gone)
-        {
-            delivery.State = DeliveryStates.Dead;
-            return true;
-        }
-        else if (NextDelay(delivery.Attempts, outcome.RetryAfter) is { } delay)
-        {
-            delivery.NextAttemptAt = outcome.At + delay;
-        }
-        else
-        {
-            delivery.State = DeliveryStates.Dead;
-            _logger.LogWarning("Webhook delivery {DeliveryId} ({Event}) is dead after {Attempts} attempts", delivery.Id, delivery.EventType, delivery.Attempts);
-        }
-        return false;
-    }
-
-    /// <summary>The wait before the next attempt, or null when the schedule is spent.</summary>
-    private TimeSpan? NextDelay(int attemptsMade, TimeSpan? retryAfter)
-    {
-        var schedule = _options.Value.EffectiveRetrySchedule;
-        if (attemptsMade > schedule.Length)
-            return null;
-        if (retryAfter is { } asked)
-            return asked < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : asked > TimeSpan.FromHours(24) ? TimeSpan.FromHours(24) : asked;
-        // ±20 % jitter, so deliveries that failed together do not all retry together.
-        var jitter = 0.8 + Random.Shared.NextDouble() * 0.4;
-        return schedule[attemptsMade - 1] * jitter;
-    }
-
-    private async Task<(AttemptResult Attempt, TimeSpan? RetryAfter)> PostAsync(WebhookEndpoint endpoint, string? secret, WebhookDelivery delivery, CancellationToken ct)
-    {
-        var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = Prepare(endpoint.Url, secret, delivery, timestamp);
-        if (request is null)
-            return (new AttemptResult(false, null, null, PreparationFailed), null);
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_options.Value.AttemptTimeout);
-        try
-        {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            // A reply from inside the network must not be readable by whoever chose the URL: tenants see its status only.
-            var text = ShowsReplies(request.RequestUri!) ? await ReadExcerptAsync(response, timeout.Token) : null;
-            var retryAfter = response.Headers.RetryAfter switch
-            {
-                { Delta: { } delta } => delta,
-                { Date: { } date } => date - _time.GetUtcNow(),
-                _ => (TimeSpan?)null,
-            };
-            var ok = (int)response.StatusCode is >= 200 and < 300;
-            return (new AttemptResult(ok, (int)response.StatusCode, text, ok ? null : $"HTTP {(int)response.StatusCode}"), ok ? null : retryAfter);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return (new AttemptResult(false, null, null, $"No answer within {_options.Value.AttemptTimeout.TotalSeconds:0} s"), null);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            // One text for every way a connection can fail, so the delivery log is no port scanner; operators get the detail.
-            var refused = Refused(e);
-            _logger.LogDebug("Webhook delivery {DeliveryId} to endpoint {EndpointId} failed: {Reason}", delivery.Id, endpoint.Id,
-                refused ? "target refused" : e.InnerException?.Message ?? e.Message);
-            return (new AttemptResult(false, null, null, refused ? WebhookTargets.RefusedMessage : ConnectionFailed), null);
-        }
-    }
-
-    /// <summary>The request, or null when the stored URL or secret cannot be put into one (settings saved before they were checked).</summary>
-    private static HttpRequestMessage? Prepare(string url, string? secret, WebhookDelivery delivery, long timestamp)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-            || (secret is not null && !WebhookTargets.IsSendable(secret)))
-            return null;
-        var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json") };
-        try
-        {
-            request.Headers.Add("webhook-id", delivery.EventId);
-            request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (secret is not null)
-            {
-                request.Headers.Add("X-Wapbridge-Secret", secret);
-                request.Headers.Add("webhook-signature", WebhookSignature.Sign(secret, delivery.EventId, timestamp, delivery.Payload));
-            }
-            return request;
-        }
-        catch (FormatException)
-        {
-            request.Dispose();
-            return null;
-        }
-    }
-
-    private static bool Refused(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-            if (inner is WebhookTargetRefusedException)
-                return true;
-        return false;
-    }
-
-    /// <summary>
-    /// Whether a reply's body may be shown: only when it surely came from a public address, i.e. when no other target is
-    /// allowed at all, or the URL names a public address itself.
-    /// </summary>
-    private bool ShowsReplies(Uri uri)
-    {
-        var options = _options.Value;
-        if (!options.AllowLoopbackTargets && !options.AllowPrivateTargets)
-            return true;
-        return WebhookTargets.LiteralAddress(uri) is { } address && WebhookTargets.Classify(address, HostAddresses.Current) == TargetKind.Public;
-    }
-
-    /// <summary>The start of a reply, as text any database stores.</summary>
-    internal static async Task<string> ReadExcerptAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        var buffer = new char[500];
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
-        var read = await reader.ReadBlockAsync(buffer, ct);
-        // PostgreSQL refuses NUL and half a character (cut off at the end of the excerpt), and one such row would fail
-        // the group commit of every tenant's outcomes with it.
-        for (var i = 0; i < read; i++)
-            if (buffer[i] == '\0'
-                || (char.IsHighSurrogate(buffer[i]) && (i + 1 == read || !char.IsLowSurrogate(buffer[i + 1])))
-                || (char.IsLowSurrogate(buffer[i]) && (i == 0 || !char.IsHighSurrogate(buffer[i - 1]))))
-                buffer[i] = '\uFFFD';
-        return new string(buffer, 0, read);
-    }
-
     public override void Dispose()
     {
-        _http.Dispose();
+        _sender.Dispose();
         base.Dispose();
     }
 }

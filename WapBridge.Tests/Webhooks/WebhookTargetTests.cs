@@ -232,7 +232,7 @@ public sealed class WebhookTargetTests
         var body = "a\0b" + new string('x', 496) + "\U0001F600 and more";
         using var response = new HttpResponseMessage { Content = new StringContent(body) };
 
-        var excerpt = await WebhookDispatcher.ReadExcerptAsync(response, TestContext.Current.CancellationToken);
+        var excerpt = await WebhookSender.ReadExcerptAsync(response, TestContext.Current.CancellationToken);
 
         Assert.Equal(500, excerpt.Length);
         Assert.Equal("a\uFFFDb", excerpt[..3]);
