@@ -185,8 +185,19 @@ public sealed class WebhookDispatcher : BackgroundService
         return taken;
     }
 
-    /// <summary>One attempt of one delivery, whatever its schedule says (used for replays and "send test").</summary>
-    public async Task<AttemptResult?> AttemptAsync(long deliveryId, CancellationToken ct)
+    /// <summary>
+    /// A due time that marks a delivery as held by a caller about to attempt it itself (a replay, "send test"): the loop
+    /// leaves it alone until then, and should that caller die, it is retried after. Whole seconds, so that it compares
+    /// equal after a round trip through any database.
+    /// </summary>
+    public static DateTimeOffset HoldForAttempt(DateTimeOffset now) =>
+        new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero) + TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// One attempt of one delivery, whatever its schedule says (used for replays and "send test"), if it is due or
+    /// <paramref name="heldUntil"/> is the hold the caller put on it; null when someone else has it.
+    /// </summary>
+    public async Task<AttemptResult?> AttemptAsync(long deliveryId, CancellationToken ct, DateTimeOffset? heldUntil = null)
     {
         var now = _time.GetUtcNow();
         WebhookDelivery delivery;
@@ -195,7 +206,7 @@ public sealed class WebhookDispatcher : BackgroundService
         {
             // Claim: push the next attempt past this one's timeout, so another loop or node does not take it meanwhile.
             var lease = now + _options.Value.AttemptTimeout * 2;
-            if (await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.State == DeliveryStates.Pending && d.NextAttemptAt <= now)
+            if (await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.State == DeliveryStates.Pending && (d.NextAttemptAt <= now || d.NextAttemptAt == heldUntil))
                     .ExecuteUpdateAsync(s => s.SetProperty(d => d.NextAttemptAt, lease), ct) == 0)
                 return null;
             delivery = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, ct);

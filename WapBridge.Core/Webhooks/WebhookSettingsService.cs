@@ -106,9 +106,11 @@ public sealed class WebhookSettingsService(
             new JsonObject { ["message"] = "Test event from WapBridge: your webhook is reachable." }), ct);
         if (!added)
             throw new WapBridgeException(ErrorKind.NotFound, "no_webhook", "No enabled webhook is configured; set one with set_webhook first.", "url");
-        await db.SaveChangesAsync(ct);
         var delivery = db.WebhookDeliveries.Local.Single();
-        var result = await dispatcher.AttemptAsync(delivery.Id, ct);
+        // Held for this call from the start: the dispatcher's loop would otherwise race it for the delivery.
+        var held = delivery.NextAttemptAt = WebhookDispatcher.HoldForAttempt(time.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        var result = await dispatcher.AttemptAsync(delivery.Id, ct, held);
         return new TestResult(delivery.Id, result?.Delivered ?? false, result?.StatusCode, result?.Error);
     }
 
@@ -144,12 +146,12 @@ public sealed class WebhookSettingsService(
         if (deliveryId is null)
             throw WapBridgeException.Missing("delivery");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var now = time.GetUtcNow();
+        var held = WebhookDispatcher.HoldForAttempt(time.GetUtcNow());
         var reset = await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.CustomerId == customerId)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeliveryStates.Pending).SetProperty(d => d.NextAttemptAt, now), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeliveryStates.Pending).SetProperty(d => d.NextAttemptAt, held), ct);
         if (reset == 0)
             throw WapBridgeException.NotFound("Webhook delivery", deliveryId.Value.ToString(CultureInfo.InvariantCulture), "delivery");
-        var result = await dispatcher.AttemptAsync(deliveryId.Value, ct);
+        var result = await dispatcher.AttemptAsync(deliveryId.Value, ct, held);
         return new TestResult(deliveryId.Value, result?.Delivered ?? false, result?.StatusCode, result?.Error);
     }
 

@@ -16,14 +16,7 @@ public sealed class WebhookDurabilityTests
     [Fact]
     public async Task A_delivery_is_dead_after_the_whole_schedule_of_about_a_day()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
-        var services = new ServiceCollection()
-            .AddLogging()
-            .AddWapBridgeDatabase(new DatabaseOptions(), dir)
-            .AddDataProtection().Services
-            .BuildServiceProvider();
-        var dbFactory = services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
-        await DatabaseMigrator.MigrateAsync(dbFactory, NullLogger.Instance, TestContext.Current.CancellationToken);
+        var (services, dbFactory) = await StoreAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Respond = _ => (500, TimeSpan.Zero, null);
 
@@ -84,14 +77,7 @@ public sealed class WebhookDurabilityTests
     [Fact]
     public async Task A_receiver_that_turns_slow_gives_back_what_its_lane_cannot_attempt_in_time()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
-        var services = new ServiceCollection()
-            .AddLogging()
-            .AddWapBridgeDatabase(new DatabaseOptions(), dir)
-            .AddDataProtection().Services
-            .BuildServiceProvider();
-        var dbFactory = services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
-        await DatabaseMigrator.MigrateAsync(dbFactory, NullLogger.Instance, TestContext.Current.CancellationToken);
+        var (services, dbFactory) = await StoreAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
         var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true, AttemptTimeout = TimeSpan.FromSeconds(2) });
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options,
@@ -185,5 +171,61 @@ public sealed class WebhookDurabilityTests
             Assert.True(DateTime.UtcNow < deadline, "deliveries were not all recorded as delivered");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
+    }
+
+    private static async Task<(ServiceProvider Services, IDbContextFactory<WapBridgeDbContext> DbFactory)> StoreAsync()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddWapBridgeDatabase(new DatabaseOptions(), dir)
+            .AddDataProtection().Services
+            .BuildServiceProvider();
+        var dbFactory = services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
+        await DatabaseMigrator.MigrateAsync(dbFactory, NullLogger.Instance, TestContext.Current.CancellationToken);
+        return (services, dbFactory);
+    }
+
+    [Fact]
+    public async Task A_delivery_held_by_a_test_or_replay_call_is_left_to_that_call_until_the_hold_ends()
+    {
+        var (services, dbFactory) = await StoreAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 5, 9, 0, 0, 123, TimeSpan.Zero));
+        using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(),
+            Options.Create(new WebhookOptions { AllowLoopbackTargets = true }), time, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
+        var held = WebhookDispatcher.HoldForAttempt(time.GetUtcNow());
+        long deliveryId;
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            var customer = new Customer { Code = "CUST-0001", Name = "Tester", Email = "t@example.com", CreatedAt = time.GetUtcNow() };
+            db.Customers.Add(customer);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var endpoint = new WebhookEndpoint { CustomerId = customer.Id, Url = receiver.Url, CreatedAt = time.GetUtcNow(), UpdatedAt = time.GetUtcNow() };
+            db.WebhookEndpoints.Add(endpoint);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var delivery = new WebhookDelivery
+            {
+                CustomerId = customer.Id, EndpointId = endpoint.Id, EventId = "evt_test", EventType = "test", Payload = "{}", CreatedAt = time.GetUtcNow(), NextAttemptAt = held,
+            };
+            db.WebhookDeliveries.Add(delivery);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            deliveryId = delivery.Id;
+        }
+
+        // The loop does not take it from the caller (the race made "send test" answer "not delivered" with no reason) ...
+        Assert.Equal(0, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+        Assert.Null(await dispatcher.AttemptAsync(deliveryId, TestContext.Current.CancellationToken));
+        // ... the holder attempts it ...
+        Assert.True((await dispatcher.AttemptAsync(deliveryId, TestContext.Current.CancellationToken, held))!.Delivered);
+        Assert.Single(receiver.Received);
+
+        // ... and one whose holder died is the loop's again once the hold ends.
+        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
+            await db.WebhookDeliveries.Where(d => d.Id == deliveryId)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.State, DeliveryStates.Pending).SetProperty(d => d.NextAttemptAt, held), TestContext.Current.CancellationToken);
+        time.Advance(held - time.GetUtcNow() + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(2, receiver.Received.Count);
     }
 }
