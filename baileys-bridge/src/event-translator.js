@@ -19,17 +19,22 @@ const REMEMBERED_SENT_IDS = 1000;
 /** How many LID ↔ phone pairs we remember as already reported to the host (a repeat costs one extra event). */
 const REMEMBERED_MAPPINGS = 5000;
 
-/** @typedef {(event: string, handler: (payload: any, socket: any) => unknown) => void} SocketSubscriber */
+/**
+ * Fetches an inbound message's media (Baileys' downloadMediaMessage by default).
+ * @typedef {(message: import('baileys').WAMessage, socket: import('baileys').WASocket, logger: import('./logger.js').Logger)
+ *   => Promise<import('node:stream').Readable | Buffer>} DownloadMedia
+ */
+/** @typedef {(event: keyof import('baileys').BaileysEventMap, handler: (payload: any, socket: import('baileys').WASocket) => unknown) => void} SocketSubscriber */
 
 export class EventTranslator {
   /**
    * @param {object} options
    * @param {any} options.session the session, for the async context of media downloads (its `id`, `generation`)
    * @param {import('./protocol.js').ProtocolChannel} options.channel
-   * @param {any} options.logger
+   * @param {import('./logger.js').Logger} options.logger
    * @param {import('./session-auth.js').SessionAuth} options.auth
    * @param {import('./send-acks.js').SendAcks} options.acks
-   * @param {Function} [options.downloadMedia] (message, socket, logger) => Promise<Readable|Buffer>
+   * @param {DownloadMedia} [options.downloadMedia]
    * @param {number} [options.maxMediaBytes]
    * @param {number} [options.mediaTimeoutMs]
    * @param {import('./media.js').MediaFolder|null} [options.mediaFolder]

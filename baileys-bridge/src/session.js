@@ -21,14 +21,17 @@ const PAIRING_READY_TIMEOUT_MS = 20000;
 
 const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
 
+/** Baileys' makeWASocket, or a test fake that answers the same calls. */
+/** @typedef {(config: import('baileys').UserFacingSocketConfig) => import('baileys').WASocket} MakeSocket */
+
 export class Session {
   /**
    * @param {object} options
    * @param {string} options.id session id chosen by the host
    * @param {import('./protocol.js').ProtocolChannel} options.channel
-   * @param {Function} options.makeSocket Baileys' makeWASocket or a test fake
-   * @param {Function} [options.downloadMedia] (message, socket, logger) => Promise<Readable|Buffer>
-   * @param {any} options.logger
+   * @param {MakeSocket} options.makeSocket
+   * @param {import('./event-translator.js').DownloadMedia} [options.downloadMedia]
+   * @param {import('./logger.js').Logger} options.logger
    * @param {number} [options.maxMediaBytes]
    * @param {number} [options.mediaTimeoutMs]
    * @param {import('./media.js').MediaFolder|null} [options.mediaFolder] where media files are exchanged with the host
@@ -39,7 +42,7 @@ export class Session {
     this.channel = channel;
     this.makeSocket = makeSocket;
     this.logger = logger.child({ session: id });
-    /** @type {any} */
+    /** @type {import('baileys').WASocket | null} */
     this.socket = null;
     this.state = 'close';
     this.generation = 0; // bumped for every socket; events of older sockets are ignored
