@@ -24,7 +24,7 @@ export class SessionAuth {
    * @param {object} options
    * @param {string} options.id session id
    * @param {import('./protocol.js').ProtocolChannel} options.channel
-   * @param {any} options.logger
+   * @param {import('./logger.js').Logger} options.logger
    * @param {() => boolean} options.isStopped whether the session was stopped (its late writes are refused)
    * @param {(reason: object) => void} options.onFailure closes the session with a close reason
    */
@@ -105,7 +105,7 @@ export class SessionAuth {
 
   /**
    * Baileys' getMessage: the content the host stored when the message was sent.
-   * @param {any} key
+   * @param {import('baileys').WAMessageKey} key
    */
   async loadSentMessage(key) {
     if (!key?.id) return undefined;

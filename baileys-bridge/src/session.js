@@ -78,7 +78,7 @@ export class Session {
 
   /**
    * Loads the auth state from the host and creates the first socket.
-   * @param {any} params
+   * @param {import('./sessions.js').RequestParams} params
    */
   async start(params) {
     this.options = {
@@ -90,7 +90,7 @@ export class Session {
     try {
       await this.auth.load();
     } catch (error) {
-      const message = /** @type {any} */ (error)?.message;
+      const message = /** @type {Error | undefined} */ (error)?.message;
       this.logger.error({ err: error }, 'could not load auth state');
       this.#terminate({ ...AUTH_STATE_ERROR, error: message });
       throw new BridgeError('internal', `auth state unavailable: ${message}`);
@@ -131,7 +131,7 @@ export class Session {
     try {
       await this.auth.clear();
     } catch (error) {
-      throw new BridgeError('internal', `logged out, but the host could not clear the auth state: ${/** @type {any} */ (error)?.message}`);
+      throw new BridgeError('internal', `logged out, but the host could not clear the auth state: ${/** @type {Error | undefined} */ (error)?.message}`);
     }
     return { remoteLogout };
   }
@@ -150,11 +150,11 @@ export class Session {
       const code = await socket.requestPairingCode(phone);
       return { code };
     } catch (error) {
-      throw new BridgeError('not_connected', `pairing code request failed: ${/** @type {any} */ (error)?.message}`);
+      throw new BridgeError('not_connected', `pairing code request failed: ${/** @type {Error | undefined} */ (error)?.message}`);
     }
   }
 
-  /** @param {any} params */
+  /** @param {import('./sessions.js').RequestParams} params */
   async send(params) {
     return this.outbound.send(() => this.#connectedSocket(), params);
   }
@@ -167,7 +167,7 @@ export class Session {
     return this.outbound.checkNumber(() => this.#connectedSocket(), phone);
   }
 
-  /** @param {any} params */
+  /** @param {import('./sessions.js').RequestParams} params */
   async presence(params) {
     return this.outbound.presence(() => this.#connectedSocket(), params);
   }
@@ -206,7 +206,7 @@ export class Session {
       auth: { creds, keys: makeCacheableSignalKeyStore(keys, baileysLogger, this.keyCache) },
       logger: baileysLogger,
       // Resends after a retry receipt: Baileys' own cache is gone after a restart, the host keeps every sent message.
-      getMessage: (/** @type {any} */ key) => this.auth.loadSentMessage(key),
+      getMessage: (/** @type {import('baileys').WAMessageKey} */ key) => this.auth.loadSentMessage(key),
     });
 
     this.pairingStage = deferred();
@@ -217,7 +217,7 @@ export class Session {
       socket = sessionContext.run({ session: this, generation }, () => this.makeSocket(config));
     } catch (error) {
       this.logger.error({ err: error }, 'could not create socket');
-      this.#terminate({ ...INTERNAL_ERROR, error: /** @type {any} */ (error)?.message });
+      this.#terminate({ ...INTERNAL_ERROR, error: /** @type {Error | undefined} */ (error)?.message });
       return;
     }
     this.socket = socket;
@@ -237,7 +237,7 @@ export class Session {
 
   /**
    * @param {any} update
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    */
   #onConnectionUpdate(update, socket) {
     const pairingStage = /** @type {ReturnType<typeof deferred>} */ (this.pairingStage);
@@ -281,7 +281,7 @@ export class Session {
   }
 
   /**
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    * @param {string} phone
    */
   async #requestPairingForOpen(socket, phone) {
@@ -360,8 +360,8 @@ export class Session {
 }
 
 /**
- * @param {any} socket
- * @param {any} logger
+ * @param {import('baileys').WASocket | null} socket
+ * @param {import('./logger.js').Logger} logger
  */
 async function endSocket(socket, logger) {
   if (!socket) return;
