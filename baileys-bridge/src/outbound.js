@@ -100,7 +100,7 @@ export class Outbound {
     } catch (error) {
       throw sendFailed(error);
     }
-    const found = (results ?? []).find((/** @type {any} */ result) => result?.exists);
+    const found = (results ?? []).find((result) => result?.exists);
     return found ? { exists: true, jid: found.jid } : { exists: false };
   }
 

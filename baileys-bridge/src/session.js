@@ -182,11 +182,11 @@ export class Session {
 
   /**
    * Reports a failure that escaped our handlers (an uncaught error in this session) and ends the socket.
-   * @param {any} error
+   * @param {unknown} error
    */
   fail(error) {
     this.logger.error({ err: error }, 'session failed; closing it');
-    this.#terminate({ ...INTERNAL_ERROR, error: error?.message ?? String(error) });
+    this.#terminate({ ...INTERNAL_ERROR, error: /** @type {Error | undefined} */ (error)?.message ?? String(error) });
   }
 
   get isActive() {
@@ -236,7 +236,7 @@ export class Session {
   }
 
   /**
-   * @param {any} update
+   * @param {Partial<import('baileys').ConnectionState>} update
    * @param {import('baileys').WASocket} socket
    */
   #onConnectionUpdate(update, socket) {

@@ -43,7 +43,7 @@ export function socketConfig(options, own) {
   return config;
 }
 
-/** @param {any} me */
+/** @param {import('baileys').Contact | undefined} me */
 export function describeMe(me) {
   if (!me?.id) return undefined;
   return withoutUndefined({ id: me.id, lid: me.lid || undefined, name: me.name || undefined });
