@@ -5,10 +5,16 @@
 
 import { BufferJSON, initAuthCreds, proto } from 'baileys';
 
+/** @param {unknown} value */
 export function serializeAuthValue(value) {
   return JSON.stringify(value, BufferJSON.replacer);
 }
 
+/**
+ * @param {string} category `creds` or a SignalDataTypeMap key
+ * @param {string} text
+ * @returns {any} whatever was stored under that category (JSON.parse's own type)
+ */
 export function deserializeAuthValue(category, text) {
   const value = JSON.parse(text, BufferJSON.reviver);
   // Baileys expects a protobuf instance here (it calls methods on it); JSON only keeps the fields.
@@ -20,15 +26,20 @@ export function deserializeAuthValue(category, text) {
  * Loads the creds of one session from the host and returns { state: { creds, keys }, saveCreds, clear }.
  * `callAuth(op, params)` sends one auth call to the host and resolves with its result.
  * When the host has no creds yet, fresh ones are created with initAuthCreds() and saved right away.
+ * @param {(op: string, params: object) => Promise<any>} callAuth resolves with the host's `result` object
  */
 export async function loadHostAuthState(callAuth) {
   const { creds: storedCreds } = await callAuth('load_creds', {});
   const isNew = storedCreds === null || storedCreds === undefined;
+  /** @type {import('baileys').AuthenticationCreds} */
   const creds = isNew ? initAuthCreds() : deserializeAuthValue('creds', storedCreds);
 
+  /** @type {import('baileys').SignalKeyStore} */
   const keys = {
     async get(category, ids) {
+      /** @type {{ values?: Record<string, unknown> }} */
       const { values = {} } = await callAuth('get_keys', { category, ids });
+      /** @type {Record<string, any>} */
       const found = {};
       for (const id of ids) {
         const text = values[id];
@@ -38,6 +49,7 @@ export async function loadHostAuthState(callAuth) {
       return found;
     },
     async set(data) {
+      /** @type {Record<string, Record<string, string | null>>} */
       const serialized = {};
       for (const [category, entries] of Object.entries(data)) {
         serialized[category] = {};

@@ -16,6 +16,7 @@ const DEFAULT_MAX_SESSIONS = 50;
 const DEFAULT_MAX_MEDIA_BYTES = 100 * 1024 * 1024;
 const DEFAULT_AUTH_TIMEOUT_MS = 30000;
 
+/** @param {Record<string, string | undefined>} [env] */
 export function readConfig(env = process.env) {
   return {
     maxSessions: positiveInt(env.WAPBRIDGE_BRIDGE_MAX_SESSIONS, DEFAULT_MAX_SESSIONS),
@@ -31,6 +32,14 @@ export function readConfig(env = process.env) {
  * Creates a bridge. `makeSocket` defaults to Baileys' makeWASocket; pass a fake in tests.
  * Returns { run, handleUncaught, registry, channel, logger }; `run()` prints `ready`, serves requests and
  * resolves after stdin ended and all sockets were ended.
+ * @param {object} [options]
+ * @param {import('./protocol.js').InputStream} [options.stdin]
+ * @param {import('./protocol.js').OutputStream} [options.stdout]
+ * @param {{ write(text: string): unknown }} [options.stderr]
+ * @param {Record<string, string | undefined>} [options.env]
+ * @param {import('./session.js').MakeSocket} [options.makeSocket]
+ * @param {import('./event-translator.js').DownloadMedia} [options.downloadMedia]
+ * @param {import('./logger.js').Logger} [options.logger]
  */
 export async function createBridge({
   stdin = process.stdin,
@@ -87,6 +96,10 @@ export async function createBridge({
    * For process-level uncaughtException/unhandledRejection: an error raised by code running for a session
    * closes that session only; anything else is logged and the bridge keeps serving.
    */
+  /**
+   * @param {unknown} error
+   * @param {string} origin
+   */
   function handleUncaught(error, origin) {
     const { session, generation } = sessionContext.getStore() ?? {};
     if (session && registry.sessions.get(session.id) === session && session.isCurrent(generation)) {
@@ -102,11 +115,19 @@ export async function createBridge({
   return { run, handleUncaught, registry, channel, logger: log, config };
 }
 
+/**
+ * @param {string | undefined} text
+ * @param {number} fallback
+ */
 function positiveInt(text, fallback) {
   const value = Number.parseInt(text ?? '', 10);
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
+/**
+ * @param {URL} url
+ * @returns {string}
+ */
 function packageVersion(url) {
   try {
     return JSON.parse(readFileSync(url, 'utf8')).version ?? 'unknown';

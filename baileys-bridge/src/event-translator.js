@@ -19,17 +19,22 @@ const REMEMBERED_SENT_IDS = 1000;
 /** How many LID ↔ phone pairs we remember as already reported to the host (a repeat costs one extra event). */
 const REMEMBERED_MAPPINGS = 5000;
 
-/** @typedef {(event: string, handler: (payload: any, socket: any) => unknown) => void} SocketSubscriber */
+/**
+ * Fetches an inbound message's media (Baileys' downloadMediaMessage by default).
+ * @typedef {(message: import('baileys').WAMessage, socket: import('baileys').WASocket, logger: import('./logger.js').Logger)
+ *   => Promise<import('node:stream').Readable | Buffer>} DownloadMedia
+ */
+/** @typedef {(event: keyof import('baileys').BaileysEventMap, handler: (payload: any, socket: import('baileys').WASocket) => unknown) => void} SocketSubscriber */
 
 export class EventTranslator {
   /**
    * @param {object} options
-   * @param {any} options.session the session, for the async context of media downloads (its `id`, `generation`)
+   * @param {import('./session.js').Session} options.session the session, for the async context of media downloads (its `id`, `generation`)
    * @param {import('./protocol.js').ProtocolChannel} options.channel
-   * @param {any} options.logger
+   * @param {import('./logger.js').Logger} options.logger
    * @param {import('./session-auth.js').SessionAuth} options.auth
    * @param {import('./send-acks.js').SendAcks} options.acks
-   * @param {Function} [options.downloadMedia] (message, socket, logger) => Promise<Readable|Buffer>
+   * @param {DownloadMedia} [options.downloadMedia]
    * @param {number} [options.maxMediaBytes]
    * @param {number} [options.mediaTimeoutMs]
    * @param {import('./media.js').MediaFolder|null} [options.mediaFolder]
@@ -61,7 +66,7 @@ export class EventTranslator {
     this.undecryptableIds = new BoundedSet(REMEMBERED_MAPPINGS); // Baileys may upsert the stub of one message again on a retry
     /** @type {Set<string>} */
     this.sentMediaIds = new Set();
-    this.pollVotes = new PollVotes((/** @type {any} */ key) => this.auth.loadSentMessage(key));
+    this.pollVotes = new PollVotes((/** @type {import('baileys').WAMessageKey} */ key) => this.auth.loadSentMessage(key));
   }
 
   /**
@@ -108,9 +113,9 @@ export class EventTranslator {
   /**
    * Hands one upserted message to the host at once: the message first, its media afterwards as `message_media`,
    * so a slow or failing download never holds back or loses the message itself.
-   * @param {any} message
+   * @param {import('baileys').WAMessage} message
    * @param {string} upsertType
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    */
   async #onUpsert(message, upsertType, socket) {
     const key = message?.key;
@@ -127,7 +132,7 @@ export class EventTranslator {
     const pollVote = await this.pollVotes.describe(message, socket.user ?? this.auth.state.creds.me);
     if (pollVote) data.pollVote = pollVote;
     const media = findMedia(message?.message);
-    if (media && key?.fromMe && this.sentMediaIds.has(key.id)) {
+    if (media && key?.fromMe && key.id && this.sentMediaIds.has(key.id)) {
       // Baileys echoes what we sent as an `append` upsert; the host has these bytes already.
       data.mediaSkipped = 'sent_by_bridge';
     } else if (media) {
@@ -142,10 +147,10 @@ export class EventTranslator {
   }
 
   /**
-   * @param {any} message
+   * @param {import('baileys').WAMessage} message
    * @param {string} upsertType
    * @param {any} media
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    */
   async #emitMedia(message, upsertType, media, socket) {
     const session = this.session;
@@ -172,7 +177,7 @@ export class EventTranslator {
       if (media.fileName) data.media.fileName = media.fileName;
     } catch (error) {
       this.logger.warn({ err: error, messageId: message?.key?.id }, 'media download failed');
-      data.mediaError = /** @type {any} */ (error)?.message || String(error);
+      data.mediaError = /** @type {Error | undefined} */ (error)?.message || String(error);
     }
     // A session closed meanwhile still reports: the host has the message and waits for its media to send the webhook.
     this.channel.sendEvent(this.id, 'message_media', data);
@@ -180,7 +185,7 @@ export class EventTranslator {
 
   /**
    * A message Baileys could not decrypt (no session with the sender, a lost key): counted by the host.
-   * @param {any} message
+   * @param {import('baileys').WAMessage} message
    */
   #reportUndecryptable(message) {
     const key = message.key ?? {};
@@ -201,8 +206,8 @@ export class EventTranslator {
    * A sender known only by LID: Baileys' own persisted LID map (the `lid-mapping` keys) may know its phone number,
    * learned earlier from another message, a history sync or a usync. Reported before the message, so the host can
    * resolve it.
-   * @param {any} key
-   * @param {any} socket
+   * @param {import('baileys').WAMessageKey} key
+   * @param {import('baileys').WASocket} socket
    */
   async #resolveSenderLid(key, socket) {
     if (!key) return;
@@ -222,7 +227,7 @@ export class EventTranslator {
   }
 
   /**
-   * @param {any} key
+   * @param {import('baileys').WAMessageKey} key
    * @param {number} status a RECEIPT_STATUS
    * @param {string | undefined} participant
    * @param {number | undefined} timestamp
@@ -239,7 +244,7 @@ export class EventTranslator {
 
   /**
    * Baileys 7 puts the other addressing of the sender in key.remoteJidAlt (1:1) / key.participantAlt (groups).
-   * @param {any} key
+   * @param {import('baileys').WAMessageKey} key
    */
   #reportKeyMappings(key) {
     if (!key) return;

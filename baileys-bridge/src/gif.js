@@ -38,6 +38,8 @@ function bundledFfmpeg() {
   }
 }
 
+/** @typedef {{ path: string, jpegThumbnail: Buffer, cleanup: () => Promise<void> }} GifVideo */
+
 /**
  * Transcodes GIFs one at a time, so a burst of GIF sends does not take every core from the sessions. ffmpeg reads
  * the GIF from its path and writes the MP4 to a file, so the bridge never holds either in memory.
@@ -53,6 +55,7 @@ export class GifConverter {
     this.ffmpegPath = ffmpegPath;
     this.maxBytes = maxBytes;
     this.timeoutMs = timeoutMs;
+    /** @type {Promise<unknown>} */
     this.queue = Promise.resolve();
   }
 
@@ -62,6 +65,7 @@ export class GifConverter {
    * thumbnail by running `ffmpeg` from PATH, which is usually not there.
    * @param {string} input the GIF's path
    * @param {(suffix: string) => Promise<string>} tempPath
+   * @returns {Promise<GifVideo>}
    */
   convert(input, tempPath) {
     const run = this.queue.then(() => this.#convert(input, tempPath));
@@ -69,6 +73,11 @@ export class GifConverter {
     return run;
   }
 
+  /**
+   * @param {string} input
+   * @param {(suffix: string) => Promise<string>} tempPath
+   * @returns {Promise<GifVideo>}
+   */
   async #convert(input, tempPath) {
     if (!this.ffmpegPath) throw new Error('no ffmpeg (WAPBRIDGE_BRIDGE_FFMPEG or @ffmpeg-installer/linux-x64)');
     const { size } = await stat(input);
@@ -98,12 +107,17 @@ export class GifConverter {
     }
   }
 
+  /**
+   * @param {string[]} args
+   * @returns {Promise<void>}
+   */
   #ffmpeg(args) {
+    const ffmpegPath = /** @type {string} */ (this.ffmpegPath); // #convert refuses to run without it
     return new Promise((resolve, reject) => {
-      const child = spawn(this.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (text) => {
+      child.stderr.on('data', (/** @type {string} */ text) => {
         stderr = (stderr + text).slice(-STDERR_TAIL_CHARS);
       });
       const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);

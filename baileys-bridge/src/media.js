@@ -11,6 +11,7 @@ import { downloadMediaMessage, extractMessageContent, getContentType } from 'bai
 import { BridgeError } from './protocol.js';
 import { toNumber } from './wire.js';
 
+/** @type {Set<string>} */
 const MEDIA_CONTENT_TYPES = new Set([
   'imageMessage',
   'videoMessage',
@@ -20,18 +21,27 @@ const MEDIA_CONTENT_TYPES = new Set([
   'ptvMessage',
 ]);
 
-/** The media node of a message ({ contentType, mimetype, fileName, fileLength }) or null for non-media messages. */
+/** @typedef {'imageMessage' | 'videoMessage' | 'audioMessage' | 'documentMessage' | 'stickerMessage' | 'ptvMessage'} MediaContentType */
+/** @typedef {{ contentType: MediaContentType, mimetype?: string, fileName?: string, fileLength?: number }} MediaInfo */
+
+/**
+ * The media node of a message or null for non-media messages.
+ * @param {import('baileys').proto.IMessage | null | undefined} message
+ * @returns {MediaInfo | null}
+ */
 export function findMedia(message) {
   if (!message) return null;
   // extractMessageContent unwraps ephemeral/view-once/document-with-caption wrappers, like downloadMediaMessage does.
   const content = extractMessageContent(message);
   if (!content) return null;
   const contentType = getContentType(content);
-  if (!MEDIA_CONTENT_TYPES.has(contentType)) return null;
-  const media = content[contentType];
+  if (!contentType || !MEDIA_CONTENT_TYPES.has(contentType)) return null;
+  const mediaType = /** @type {MediaContentType} */ (contentType);
+  /** @type {{ url?: string | null, directPath?: string | null, mimetype?: string | null, fileName?: string | null, fileLength?: unknown } | null | undefined} */
+  const media = content[mediaType];
   if (!media || (!media.url && !media.directPath)) return null;
   return {
-    contentType,
+    contentType: mediaType,
     mimetype: media.mimetype || undefined,
     fileName: media.fileName || undefined,
     fileLength: toNumber(media.fileLength),
@@ -41,6 +51,7 @@ export function findMedia(message) {
 /**
  * Default downloader: Baileys' downloadMediaMessage as a stream (decrypted while it arrives, never one Buffer),
  * asking the phone to re-upload expired media. Test fakes may answer a Buffer instead.
+ * @type {import('./event-translator.js').DownloadMedia}
  */
 export async function downloadWithBaileys(message, socket, logger) {
   return downloadMediaMessage(message, 'stream', {}, { logger, reuploadRequest: socket.updateMediaMessage });
@@ -56,6 +67,7 @@ const PART_SUFFIX = '.part';
  * is hashed, then renamed to its SHA-256, so neither direction ever holds a whole file in memory or in a line.
  */
 export class MediaFolder {
+  /** @param {string} dataDir */
   constructor(dataDir) {
     this.dataDir = resolve(dataDir);
     this.inbound = join(this.dataDir, INBOUND_FOLDER);
@@ -64,6 +76,7 @@ export class MediaFolder {
   /**
    * Removes `.part` files of bridges that are gone (a crash mid-download); other bridges of the same host share
    * the folder, so files of live processes stay.
+   * @param {import('./logger.js').Logger} logger
    */
   async cleanLeftovers(logger) {
     let names;
@@ -83,7 +96,10 @@ export class MediaFolder {
     }
   }
 
-  /** An outbound media path from the host, refused unless it is an absolute path inside the data folder. */
+  /**
+   * An outbound media path from the host, refused unless it is an absolute path inside the data folder.
+   * @param {unknown} path
+   */
   checkOutbound(path) {
     if (typeof path !== 'string' || path === '' || !isAbsolute(path)) {
       throw new BridgeError('invalid_params', 'media.path must be an absolute path');
@@ -99,6 +115,7 @@ export class MediaFolder {
   /**
    * A fresh file path in the inbound folder for a file the bridge makes itself (a GIF transcoded to MP4): named like
    * a download in progress, so a crash leaves nothing that `cleanLeftovers` of the next bridge does not remove.
+   * @param {string} suffix
    */
   async tempPath(suffix) {
     await mkdir(this.inbound, { recursive: true });
@@ -108,7 +125,7 @@ export class MediaFolder {
   /**
    * Writes a stream (or bytes) to the inbound folder under its SHA-256, refusing more than `maxBytes`.
    * Answers `{ path, sha256, size }`.
-   * @param {any} source a readable stream or bytes
+   * @param {import('node:stream').Readable | Uint8Array} source
    * @param {number} [maxBytes]
    * @param {AbortSignal} [signal]
    */
@@ -142,12 +159,13 @@ export class MediaFolder {
   }
 }
 
+/** @param {number} pid */
 function isAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return error.code === 'EPERM';
+    return /** @type {NodeJS.ErrnoException} */ (error).code === 'EPERM';
   }
 }

@@ -9,9 +9,19 @@ import { decryptPollVote, jidNormalizedUser, normalizeMessageContent } from 'bai
 /** How many polls (their secret and option names) a session remembers from the messages it saw. */
 const REMEMBERED_POLLS = 1000;
 
+/** @type {readonly ('pollCreationMessage' | 'pollCreationMessageV2' | 'pollCreationMessageV3' | 'pollCreationMessageV5')[]} */
 const POLL_CREATION_FIELDS = ['pollCreationMessage', 'pollCreationMessageV2', 'pollCreationMessageV3', 'pollCreationMessageV5'];
 
-/** The poll of a message: { options: [names], secret } or undefined. */
+/** @typedef {import('baileys').proto.IMessage} IMessage */
+/** @typedef {import('baileys').WAMessageKey} MessageKey */
+/** @typedef {{ options: string[], secret: Buffer | undefined }} Poll */
+/** @typedef {{ pollId: string | undefined, decrypted: boolean, selectedHashes?: string[], selectedOptions?: string[] }} PollVote */
+
+/**
+ * The poll a message creates, or undefined.
+ * @param {IMessage | null | undefined} message
+ * @returns {Poll | undefined}
+ */
 function pollOf(message) {
   const content = normalizeMessageContent(message);
   if (!content) return undefined;
@@ -24,6 +34,7 @@ function pollOf(message) {
   };
 }
 
+/** @param {string} value */
 const sha256Hex = (value) => createHash('sha256').update(value).digest('hex');
 
 /**
@@ -31,37 +42,48 @@ const sha256Hex = (value) => createHash('sha256').update(value).digest('hex');
  * has it as a message we sent (`loadSent`, the `get_message` store); the vote of an unknown poll stays encrypted.
  */
 export class PollVotes {
-  /** @param {(key: object) => Promise<object|undefined>} loadSent the sent message's proto.Message, if the host has it */
+  /** @param {(key: MessageKey) => Promise<IMessage | undefined>} loadSent the sent message's proto.Message, if the host has it */
   constructor(loadSent) {
     this.loadSent = loadSent;
-    this.polls = new Map(); // insertion order: the oldest poll is forgotten first
+    /** @type {Map<string, Poll>} insertion order: the oldest poll is forgotten first */
+    this.polls = new Map();
   }
 
-  /** Remembers the poll a message creates, so that later votes on it can be decrypted. */
+  /**
+   * Remembers the poll a message creates, so that later votes on it can be decrypted.
+   * @param {import('baileys').WAMessage} message
+   */
   remember(message) {
     const id = message?.key?.id;
     const poll = id ? pollOf(message.message) : undefined;
-    if (poll?.secret) this.#keep(id, poll);
+    if (id && poll?.secret) this.#keep(id, poll);
   }
 
+  /**
+   * @param {string} id
+   * @param {Poll} poll
+   */
   #keep(id, poll) {
     this.polls.delete(id);
     this.polls.set(id, poll);
-    while (this.polls.size > REMEMBERED_POLLS) this.polls.delete(this.polls.keys().next().value);
+    while (this.polls.size > REMEMBERED_POLLS) this.polls.delete(/** @type {string} */ (this.polls.keys().next().value));
   }
 
   /**
    * The `pollVote` of a `message` event for a poll vote, undefined for other messages:
    * `{ pollId, decrypted, selectedOptions?: [names], selectedHashes?: [sha256 hex] }`. Options whose name is unknown
    * are reported by hash only.
-   * @param {object} message the WAMessage
-   * @param {{ id?: string, lid?: string }} me the account, whose jids may be the poll creator's
+   * @param {import('baileys').WAMessage} message
+   * @param {{ id?: string, lid?: string } | undefined} me the account, whose jids may be the poll creator's
+   * @returns {Promise<PollVote | undefined>}
    */
   async describe(message, me) {
     const update = normalizeMessageContent(message?.message)?.pollUpdateMessage;
     if (!update) return undefined;
+    /** @type {MessageKey} */
     const creationKey = update.pollCreationMessageKey ?? {};
     const pollId = creationKey.id ?? undefined;
+    /** @type {PollVote} */
     const result = { pollId, decrypted: false };
     if (!pollId || !update.vote?.encPayload || !update.vote?.encIv) return result;
     const poll = this.polls.get(pollId) ?? (await this.#loadOwnPoll(creationKey));
@@ -77,11 +99,14 @@ export class PollVotes {
     return result;
   }
 
-  /** A poll we sent: the host keeps every sent message (Baileys' `getMessage` store); null for anything else. */
+  /**
+   * A poll we sent: the host keeps every sent message (Baileys' `getMessage` store); undefined for anything else.
+   * @param {MessageKey} key
+   */
   async #loadOwnPoll(key) {
     const message = await this.loadSent(key);
     const poll = message ? pollOf(message) : undefined;
-    if (poll?.secret) this.#keep(key.id, poll);
+    if (key.id && poll?.secret) this.#keep(key.id, poll);
     return poll;
   }
 
@@ -89,6 +114,12 @@ export class PollVotes {
    * The voter's phone signs with the jids it addresses the creator and itself by (a phone number or a LID, depending
    * on the chat's addressing), which the receiving side cannot know for sure: every pair is tried, and AES-GCM
    * authentication tells the right one.
+   * @param {import('baileys').proto.Message.IPollEncValue} vote
+   * @param {string} pollMsgId
+   * @param {Buffer} pollEncKey
+   * @param {string[]} creators
+   * @param {string[]} voters
+   * @returns {Uint8Array[] | undefined}
    */
   #decrypt(vote, pollMsgId, pollEncKey, creators, voters) {
     for (const pollCreatorJid of creators) {
@@ -104,6 +135,7 @@ export class PollVotes {
   }
 }
 
+/** @param {unknown} jid */
 function normalized(jid) {
   if (typeof jid !== 'string' || !jid) return undefined;
   try {
@@ -113,14 +145,27 @@ function normalized(jid) {
   }
 }
 
-const unique = (jids) => [...new Set(jids.map(normalized).filter(Boolean))];
+/**
+ * @param {unknown[]} jids
+ * @returns {string[]}
+ */
+const unique = (jids) => [...new Set(jids.map(normalized).filter((jid) => jid !== undefined))];
 
+/**
+ * @param {MessageKey} creationKey
+ * @param {MessageKey | undefined} voteKey
+ * @param {{ id?: string, lid?: string } | undefined} me
+ */
 function creatorJids(creationKey, voteKey, me) {
   const mine = [me?.id, me?.lid];
   const theirs = [creationKey.participant, creationKey.remoteJid, voteKey?.remoteJidAlt, voteKey?.participantAlt];
   return unique(creationKey.fromMe ? [...mine, ...theirs] : [...theirs, ...mine]);
 }
 
+/**
+ * @param {MessageKey | undefined} key
+ * @param {{ id?: string, lid?: string } | undefined} me
+ */
 function voterJids(key, me) {
   if (key?.fromMe) return unique([me?.id, me?.lid]);
   return unique([key?.participant, key?.participantAlt, key?.remoteJid, key?.remoteJidAlt]);

@@ -13,7 +13,7 @@ const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailabl
 export class Outbound {
   /**
    * @param {object} options
-   * @param {any} options.logger
+   * @param {import('./logger.js').Logger} options.logger
    * @param {import('./session-auth.js').SessionAuth} options.auth
    * @param {import('./send-acks.js').SendAcks} options.acks
    * @param {import('./event-translator.js').EventTranslator} options.events
@@ -30,8 +30,8 @@ export class Outbound {
   }
 
   /**
-   * @param {() => any} connectedSocket
-   * @param {any} params
+   * @param {() => import('baileys').WASocket} connectedSocket
+   * @param {import('./sessions.js').RequestParams} params
    */
   async send(connectedSocket, params) {
     const socket = connectedSocket();
@@ -65,7 +65,7 @@ export class Outbound {
   /**
    * The GIF of a `gif` send transcoded to MP4 in the media folder, or undefined when it cannot be (no ffmpeg, a
    * failed or too slow conversion): the GIF then goes as a document, which arrives whole but does not play.
-   * @param {any} params
+   * @param {import('./sessions.js').RequestParams} params
    */
   async #gifAsVideo(params) {
     const folder = this.mediaFolder;
@@ -86,7 +86,7 @@ export class Outbound {
 
   /**
    * Asks WhatsApp whether a phone number is registered, and under which JID sends should go.
-   * @param {() => any} connectedSocket
+   * @param {() => import('baileys').WASocket} connectedSocket
    * @param {unknown} phone
    */
   async checkNumber(connectedSocket, phone) {
@@ -100,13 +100,13 @@ export class Outbound {
     } catch (error) {
       throw sendFailed(error);
     }
-    const found = (results ?? []).find((/** @type {any} */ result) => result?.exists);
+    const found = (results ?? []).find((result) => result?.exists);
     return found ? { exists: true, jid: found.jid } : { exists: false };
   }
 
   /**
-   * @param {() => any} connectedSocket
-   * @param {any} params
+   * @param {() => import('baileys').WASocket} connectedSocket
+   * @param {import('./sessions.js').RequestParams} params
    */
   async presence(connectedSocket, params) {
     const socket = connectedSocket();
@@ -116,7 +116,7 @@ export class Outbound {
     try {
       await socket.sendPresenceUpdate(params.state, params.to || undefined);
     } catch (error) {
-      throw new BridgeError('send_failed', /** @type {any} */ (error)?.message ?? String(error));
+      throw new BridgeError('send_failed', /** @type {Error | undefined} */ (error)?.message ?? String(error));
     }
     return {};
   }

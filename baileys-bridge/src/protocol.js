@@ -8,7 +8,11 @@ export const PROTOCOL_VERSION = 2;
 
 /** An error with a protocol error code (`unknown_session`, `not_connected`, …) sent back in a response. */
 export class BridgeError extends Error {
-  /** @param {object} [details] extra fields of the response's `error` (e.g. `statusCode`, `restriction`) */
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {object} [details] extra fields of the response's `error` (e.g. `statusCode`, `restriction`)
+   */
   constructor(code, message, details = undefined) {
     super(message);
     this.name = 'BridgeError';
@@ -19,6 +23,11 @@ export class BridgeError extends Error {
 
 /** Raised when the host answers an auth call with ok:false or does not answer in time. */
 export class AuthCallError extends Error {
+  /**
+   * @param {string} op
+   * @param {string} code
+   * @param {string} message
+   */
   constructor(op, code, message) {
     super(`auth ${op} failed: ${code}: ${message}`);
     this.name = 'AuthCallError';
@@ -26,6 +35,14 @@ export class AuthCallError extends Error {
     this.code = code;
   }
 }
+
+/** @typedef {{ type: string | null, id: string | number | null }} LineHead */
+/** @typedef {LineHead & { bytesSoFar: number, maxLineBytes: number }} RefusedLine */
+/** A parsed protocol line: a JSON object whose fields are checked where they are read. */
+/** @typedef {Record<string, any>} ProtocolMessage */
+/** @typedef {{ id: string | number, method: unknown, params: any }} HostRequest */
+/** @typedef {{ on(event: string, listener: (...args: any[]) => void): unknown, resume?: () => unknown }} InputStream */
+/** @typedef {{ write(text: string): unknown }} OutputStream */
 
 /** The longest line either side accepts by default: requests carry paths, not media, so 4 MiB is plenty. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -36,6 +53,8 @@ const NEWLINE = 0x0a;
 /**
  * The `type` and `id` of a line we refused, read from its first bytes (both come first in every message this
  * protocol writes); null fields when they are not there.
+ * @param {Buffer} head
+ * @returns {LineHead}
  */
 export function readLineHead(head) {
   const text = head.toString('utf8');
@@ -50,12 +69,18 @@ export function readLineHead(head) {
  * when its newline arrives. A line longer than `maxLineBytes` is refused as soon as it crosses the limit:
  * `onTooLong({ type, id, bytesSoFar })` is called with what its start says, and the rest of it is discarded unread up to
  * the next newline. A line that is not a JSON object is logged and skipped, so one bad line cannot stop the reader.
+ * @param {(message: ProtocolMessage) => void} onMessage
+ * @param {import('./logger.js').Logger} logger
+ * @param {{ maxLineBytes?: number, onTooLong?: (line: RefusedLine) => void }} [options]
  */
 export function createLineParser(onMessage, logger, { maxLineBytes = DEFAULT_MAX_LINE_BYTES, onTooLong } = {}) {
+  /** @type {Buffer[]} */
   let parts = [];
   let length = 0;
-  let discarding = null; // { head, bytes } while skipping the rest of a refused line
+  /** @type {{ bytes: number } | null} while skipping the rest of a refused line */
+  let discarding = null;
 
+  /** @param {Buffer} bytes */
   function handleLine(bytes) {
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === 0x0d) end--;
@@ -65,7 +90,7 @@ export function createLineParser(onMessage, logger, { maxLineBytes = DEFAULT_MAX
     try {
       message = JSON.parse(text);
     } catch (error) {
-      logger.warn({ line: text.slice(0, 200), error: error.message }, 'ignoring invalid JSON line on stdin');
+      logger.warn({ line: text.slice(0, 200), error: /** @type {Error} */ (error).message }, 'ignoring invalid JSON line on stdin');
       return;
     }
     if (!message || typeof message !== 'object' || Array.isArray(message)) {
@@ -75,13 +100,20 @@ export function createLineParser(onMessage, logger, { maxLineBytes = DEFAULT_MAX
     onMessage(message);
   }
 
+  /**
+   * @param {Buffer} head
+   * @param {number} bytes
+   */
   function refuse(head, bytes) {
     const info = { ...readLineHead(head), bytesSoFar: bytes, maxLineBytes };
     logger.error(info, 'refused a protocol line over the size limit');
     onTooLong?.(info);
   }
 
-  /** Adds bytes of the current line (no newline in them); starts discarding once the line is over the limit. */
+  /**
+   * Adds bytes of the current line (no newline in them); starts discarding once the line is over the limit.
+   * @param {Buffer} bytes
+   */
   function append(bytes) {
     if (bytes.length === 0) return;
     if (discarding) {
@@ -113,6 +145,7 @@ export function createLineParser(onMessage, logger, { maxLineBytes = DEFAULT_MAX
   }
 
   return {
+    /** @param {string | Buffer} chunk */
     push(chunk) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       let start = 0;
@@ -135,30 +168,44 @@ export function createLineParser(onMessage, logger, { maxLineBytes = DEFAULT_MAX
  * `onRequest(request)` returns (a promise of) the result object or throws a BridgeError.
  */
 export class ProtocolChannel {
+  /**
+   * @param {object} options
+   * @param {InputStream} options.input
+   * @param {OutputStream} options.output
+   * @param {import('./logger.js').Logger} options.logger
+   * @param {number} [options.authTimeoutMs]
+   * @param {number} [options.maxLineBytes]
+   */
   constructor({ input, output, logger, authTimeoutMs = 30000, maxLineBytes = DEFAULT_MAX_LINE_BYTES }) {
     this.input = input;
     this.maxLineBytes = maxLineBytes;
     this.output = output;
     this.logger = logger;
     this.authTimeoutMs = authTimeoutMs;
+    /** @type {Map<string | number | null, { op: string, resolve: (result: any) => void, reject: (error: Error) => void, timer: NodeJS.Timeout }>} */
     this.pendingAuth = new Map();
     this.nextAuthId = 1;
+    /** @type {(request: HostRequest) => Promise<unknown>} */
     this.requestHandler = async () => {
       throw new BridgeError('internal', 'no request handler');
     };
   }
 
+  /** @param {(request: HostRequest) => Promise<unknown>} handler */
   onRequest(handler) {
     this.requestHandler = handler;
   }
 
-  /** Starts reading; resolves once the input stream has ended (the host closed our stdin). */
+  /**
+   * Starts reading; resolves once the input stream has ended (the host closed our stdin).
+   * @returns {Promise<void>}
+   */
   start() {
     const parser = createLineParser((message) => this.#dispatch(message), this.logger, {
       maxLineBytes: this.maxLineBytes,
       onTooLong: (line) => this.#refuseLine(line),
     });
-    return new Promise((resolve) => {
+    return new Promise((/** @type {() => void} */ resolve) => {
       let ended = false;
       const finish = () => {
         if (ended) return;
@@ -167,10 +214,10 @@ export class ProtocolChannel {
         this.#failPendingAuth('host_gone', 'stdin closed');
         resolve();
       };
-      this.input.on('data', (chunk) => parser.push(chunk));
+      this.input.on('data', (/** @type {string | Buffer} */ chunk) => parser.push(chunk));
       this.input.on('end', finish);
       this.input.on('close', finish);
-      this.input.on('error', (error) => {
+      this.input.on('error', (/** @type {Error} */ error) => {
         this.logger.error({ err: error }, 'stdin error');
         finish();
       });
@@ -178,6 +225,7 @@ export class ProtocolChannel {
     });
   }
 
+  /** @param {ProtocolMessage} message */
   send(message) {
     try {
       this.output.write(JSON.stringify(message) + '\n');
@@ -186,11 +234,22 @@ export class ProtocolChannel {
     }
   }
 
+  /**
+   * @param {string} session
+   * @param {string} event
+   * @param {object} data
+   */
   sendEvent(session, event, data) {
     this.send({ type: 'event', session, event, data });
   }
 
-  /** Asks the host for auth state (`load_creds`, `get_keys`, …); rejects with AuthCallError on ok:false/timeout. */
+  /**
+   * Asks the host for auth state (`load_creds`, `get_keys`, …); rejects with AuthCallError on ok:false/timeout.
+   * @param {string} session
+   * @param {string} op
+   * @param {object} [params]
+   * @returns {Promise<any>} the host's `result` object, whose shape depends on `op`
+   */
   callAuth(session, op, params = {}) {
     const id = `a${this.nextAuthId++}`;
     return new Promise((resolve, reject) => {
@@ -203,6 +262,7 @@ export class ProtocolChannel {
     });
   }
 
+  /** @param {ProtocolMessage} message */
   #dispatch(message) {
     switch (message.type) {
       case 'request':
@@ -216,6 +276,7 @@ export class ProtocolChannel {
     }
   }
 
+  /** @param {ProtocolMessage} request */
   async #handleRequest(request) {
     const { id, method } = request;
     if (typeof id !== 'string' && typeof id !== 'number') {
@@ -235,13 +296,16 @@ export class ProtocolChannel {
         error: {
           ...(isBridgeError ? error.details : undefined),
           code: isBridgeError ? error.code : 'internal',
-          message: String(error?.message ?? error),
+          message: String(/** @type {Error | undefined} */ (error)?.message ?? error),
         },
       });
     }
   }
 
-  /** A line over the limit: its request is answered (or its auth call failed) when its start names it. */
+  /**
+   * A line over the limit: its request is answered (or its auth call failed) when its start names it.
+   * @param {LineHead} line
+   */
   #refuseLine({ type, id }) {
     const message = `line exceeds the limit of ${this.maxLineBytes} bytes (WAPBRIDGE_BRIDGE_MAX_LINE_BYTES)`;
     if (type === 'request' && id !== null) {
@@ -251,6 +315,7 @@ export class ProtocolChannel {
     }
   }
 
+  /** @param {ProtocolMessage} message */
   #handleAuthResult(message) {
     const pending = this.pendingAuth.get(message.id);
     if (!pending) {
@@ -267,6 +332,10 @@ export class ProtocolChannel {
     }
   }
 
+  /**
+   * @param {string} code
+   * @param {string} reason
+   */
   #failPendingAuth(code, reason) {
     for (const [id, pending] of this.pendingAuth) {
       clearTimeout(pending.timer);

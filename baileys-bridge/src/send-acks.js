@@ -28,7 +28,7 @@ export function sendFailed(error) {
 }
 
 export class SendAcks {
-  /** @param {any} logger */
+  /** @param {import('./logger.js').Logger} logger */
   constructor(logger) {
     this.logger = logger;
     this.watched = false;
@@ -40,7 +40,7 @@ export class SendAcks {
 
   /**
    * Listens to the acks of a new socket.
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    * @param {() => boolean} isCurrent whether the socket is still the session's live one
    */
   watch(socket, isCurrent) {
@@ -90,7 +90,7 @@ export class SendAcks {
 
   /**
    * The error a send answers with when WhatsApp refused it.
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    * @param {string} id
    * @param {string} errorCode
    */
@@ -112,7 +112,7 @@ export class SendAcks {
 
   /**
    * Until when WhatsApp keeps the account from reaching out (Baileys does not ask by itself on a 463).
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    */
   async #reachoutTimelock(socket) {
     if (typeof socket.fetchAccountReachoutTimelock !== 'function') return undefined;

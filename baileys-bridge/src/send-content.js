@@ -9,12 +9,15 @@ const MEDIA_KINDS = new Set(['image', 'video', 'audio', 'voice', 'document', 'st
 /**
  * Builds the Baileys AnyMessageContent for a `send` request. Media is passed as `{ url: <local path> }`: Baileys
  * streams the file through its encryption into a temp file and uploads that, so no file is ever one Buffer here.
- * @param {any} params the `send` request's params
+ * @param {import('./sessions.js').RequestParams} params the `send` request's params
  * @param {import('./media.js').MediaFolder | null} mediaFolder
  * @param {{ path: string, jpegThumbnail?: Buffer } | undefined} [gifVideo] the GIF transcoded to MP4, when it could be
+ * @returns {import('baileys').AnyMessageContent}
  */
 export function buildMessageContent(params, mediaFolder, gifVideo = undefined) {
-  const { text, media, caption } = params;
+  const { text, caption } = params;
+  /** @type {{ kind: string, path: unknown, mimetype?: string, fileName?: string } | undefined} the host's JSON, checked below */
+  const media = params.media;
   if (media) {
     if (!MEDIA_KINDS.has(media.kind)) throw new BridgeError('invalid_params', `unknown media kind ${media.kind}`);
     if (!mediaFolder) throw new BridgeError('invalid_params', 'the bridge has no data folder (WAPBRIDGE_BRIDGE_DATA_DIR) to read media from');
@@ -41,6 +44,7 @@ export function buildMessageContent(params, mediaFolder, gifVideo = undefined) {
         return withoutUndefined({ sticker: bytes, mimetype });
       case 'gif':
         if (gifVideo) {
+          // @ts-expect-error Baileys declares a video's jpegThumbnail a base64 string; it ends in a proto bytes field, which takes a Buffer as well.
           return withoutUndefined({
             video: { url: gifVideo.path },
             mimetype: 'video/mp4',

@@ -13,7 +13,7 @@ export const AUTH_STATE_ERROR = { statusCode: 500, name: 'authStateError' };
 
 /**
  * A completed pairing (QR or code) stores the signed device identity; an abandoned code only `me`.
- * @param {any} creds
+ * @param {import('baileys').AuthenticationCreds | undefined} creds
  */
 export function isPaired(creds) {
   return Boolean(creds?.account);
@@ -24,7 +24,7 @@ export class SessionAuth {
    * @param {object} options
    * @param {string} options.id session id
    * @param {import('./protocol.js').ProtocolChannel} options.channel
-   * @param {any} options.logger
+   * @param {import('./logger.js').Logger} options.logger
    * @param {() => boolean} options.isStopped whether the session was stopped (its late writes are refused)
    * @param {(reason: object) => void} options.onFailure closes the session with a close reason
    */
@@ -34,7 +34,7 @@ export class SessionAuth {
     this.logger = logger;
     this.isStopped = isStopped;
     this.onFailure = onFailure;
-    /** @type {{ state: { creds: any, keys: any }, saveCreds: () => Promise<void> } | null} */
+    /** @type {{ state: { creds: import('baileys').AuthenticationCreds, keys: import('baileys').SignalKeyStore }, saveCreds: () => Promise<void> } | null} */
     this.auth = null;
   }
 
@@ -90,7 +90,7 @@ export class SessionAuth {
 
   /**
    * Hands the message as sent (media keys included) to the host, which keeps it for resends.
-   * @param {any} sent
+   * @param {import('baileys').WAMessage | undefined} sent
    */
   async storeSent(sent) {
     if (!sent?.key?.id || !sent.message) return;
@@ -105,7 +105,7 @@ export class SessionAuth {
 
   /**
    * Baileys' getMessage: the content the host stored when the message was sent.
-   * @param {any} key
+   * @param {import('baileys').WAMessageKey} key
    */
   async loadSentMessage(key) {
     if (!key?.id) return undefined;
@@ -129,7 +129,7 @@ export class SessionAuth {
     this.logger.warn({ me: creds.me.id }, 'pairing was never completed; starting over with fresh credentials');
     await this.call('clear', {});
     // In place: the auth state's saveCreds serialises this very object.
-    for (const key of Object.keys(creds)) delete creds[key];
+    for (const key of /** @type {(keyof typeof creds)[]} */ (Object.keys(creds))) delete creds[key];
     Object.assign(creds, initAuthCreds());
     await this.auth?.saveCreds();
   }

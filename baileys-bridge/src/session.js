@@ -21,14 +21,17 @@ const PAIRING_READY_TIMEOUT_MS = 20000;
 
 const INTERNAL_ERROR = { statusCode: 500, name: 'internalError' };
 
+/** Baileys' makeWASocket, or a test fake that answers the same calls. */
+/** @typedef {(config: import('baileys').UserFacingSocketConfig) => import('baileys').WASocket} MakeSocket */
+
 export class Session {
   /**
    * @param {object} options
    * @param {string} options.id session id chosen by the host
    * @param {import('./protocol.js').ProtocolChannel} options.channel
-   * @param {Function} options.makeSocket Baileys' makeWASocket or a test fake
-   * @param {Function} [options.downloadMedia] (message, socket, logger) => Promise<Readable|Buffer>
-   * @param {any} options.logger
+   * @param {MakeSocket} options.makeSocket
+   * @param {import('./event-translator.js').DownloadMedia} [options.downloadMedia]
+   * @param {import('./logger.js').Logger} options.logger
    * @param {number} [options.maxMediaBytes]
    * @param {number} [options.mediaTimeoutMs]
    * @param {import('./media.js').MediaFolder|null} [options.mediaFolder] where media files are exchanged with the host
@@ -39,7 +42,7 @@ export class Session {
     this.channel = channel;
     this.makeSocket = makeSocket;
     this.logger = logger.child({ session: id });
-    /** @type {any} */
+    /** @type {import('baileys').WASocket | null} */
     this.socket = null;
     this.state = 'close';
     this.generation = 0; // bumped for every socket; events of older sockets are ignored
@@ -75,7 +78,7 @@ export class Session {
 
   /**
    * Loads the auth state from the host and creates the first socket.
-   * @param {any} params
+   * @param {import('./sessions.js').RequestParams} params
    */
   async start(params) {
     this.options = {
@@ -87,7 +90,7 @@ export class Session {
     try {
       await this.auth.load();
     } catch (error) {
-      const message = /** @type {any} */ (error)?.message;
+      const message = /** @type {Error | undefined} */ (error)?.message;
       this.logger.error({ err: error }, 'could not load auth state');
       this.#terminate({ ...AUTH_STATE_ERROR, error: message });
       throw new BridgeError('internal', `auth state unavailable: ${message}`);
@@ -128,7 +131,7 @@ export class Session {
     try {
       await this.auth.clear();
     } catch (error) {
-      throw new BridgeError('internal', `logged out, but the host could not clear the auth state: ${/** @type {any} */ (error)?.message}`);
+      throw new BridgeError('internal', `logged out, but the host could not clear the auth state: ${/** @type {Error | undefined} */ (error)?.message}`);
     }
     return { remoteLogout };
   }
@@ -147,11 +150,11 @@ export class Session {
       const code = await socket.requestPairingCode(phone);
       return { code };
     } catch (error) {
-      throw new BridgeError('not_connected', `pairing code request failed: ${/** @type {any} */ (error)?.message}`);
+      throw new BridgeError('not_connected', `pairing code request failed: ${/** @type {Error | undefined} */ (error)?.message}`);
     }
   }
 
-  /** @param {any} params */
+  /** @param {import('./sessions.js').RequestParams} params */
   async send(params) {
     return this.outbound.send(() => this.#connectedSocket(), params);
   }
@@ -164,7 +167,7 @@ export class Session {
     return this.outbound.checkNumber(() => this.#connectedSocket(), phone);
   }
 
-  /** @param {any} params */
+  /** @param {import('./sessions.js').RequestParams} params */
   async presence(params) {
     return this.outbound.presence(() => this.#connectedSocket(), params);
   }
@@ -179,11 +182,11 @@ export class Session {
 
   /**
    * Reports a failure that escaped our handlers (an uncaught error in this session) and ends the socket.
-   * @param {any} error
+   * @param {unknown} error
    */
   fail(error) {
     this.logger.error({ err: error }, 'session failed; closing it');
-    this.#terminate({ ...INTERNAL_ERROR, error: error?.message ?? String(error) });
+    this.#terminate({ ...INTERNAL_ERROR, error: /** @type {Error | undefined} */ (error)?.message ?? String(error) });
   }
 
   get isActive() {
@@ -203,7 +206,7 @@ export class Session {
       auth: { creds, keys: makeCacheableSignalKeyStore(keys, baileysLogger, this.keyCache) },
       logger: baileysLogger,
       // Resends after a retry receipt: Baileys' own cache is gone after a restart, the host keeps every sent message.
-      getMessage: (/** @type {any} */ key) => this.auth.loadSentMessage(key),
+      getMessage: (/** @type {import('baileys').WAMessageKey} */ key) => this.auth.loadSentMessage(key),
     });
 
     this.pairingStage = deferred();
@@ -214,7 +217,7 @@ export class Session {
       socket = sessionContext.run({ session: this, generation }, () => this.makeSocket(config));
     } catch (error) {
       this.logger.error({ err: error }, 'could not create socket');
-      this.#terminate({ ...INTERNAL_ERROR, error: /** @type {any} */ (error)?.message });
+      this.#terminate({ ...INTERNAL_ERROR, error: /** @type {Error | undefined} */ (error)?.message });
       return;
     }
     this.socket = socket;
@@ -233,8 +236,8 @@ export class Session {
   }
 
   /**
-   * @param {any} update
-   * @param {any} socket
+   * @param {Partial<import('baileys').ConnectionState>} update
+   * @param {import('baileys').WASocket} socket
    */
   #onConnectionUpdate(update, socket) {
     const pairingStage = /** @type {ReturnType<typeof deferred>} */ (this.pairingStage);
@@ -278,7 +281,7 @@ export class Session {
   }
 
   /**
-   * @param {any} socket
+   * @param {import('baileys').WASocket} socket
    * @param {string} phone
    */
   async #requestPairingForOpen(socket, phone) {
@@ -357,8 +360,8 @@ export class Session {
 }
 
 /**
- * @param {any} socket
- * @param {any} logger
+ * @param {import('baileys').WASocket | null} socket
+ * @param {import('./logger.js').Logger} logger
  */
 async function endSocket(socket, logger) {
   if (!socket) return;

@@ -4,7 +4,21 @@
 import { BridgeError } from './protocol.js';
 import { Session } from './session.js';
 
+/** A host request's `params`: a JSON object whose fields each handler checks. */
+/** @typedef {Record<string, any>} RequestParams */
+
 export class SessionRegistry {
+  /**
+   * @param {object} options
+   * @param {import('./protocol.js').ProtocolChannel} options.channel
+   * @param {import('./session.js').MakeSocket} options.makeSocket
+   * @param {import('./event-translator.js').DownloadMedia} [options.downloadMedia]
+   * @param {import('./logger.js').Logger} options.logger
+   * @param {number} options.maxSessions
+   * @param {number} options.maxMediaBytes
+   * @param {import('./media.js').MediaFolder | null} [options.mediaFolder]
+   * @param {import('./gif.js').GifConverter | null} [options.gifConverter]
+   */
   constructor({ channel, makeSocket, downloadMedia, logger, maxSessions, maxMediaBytes, mediaFolder = null, gifConverter = null }) {
     this.channel = channel;
     this.makeSocket = makeSocket;
@@ -14,7 +28,9 @@ export class SessionRegistry {
     this.maxMediaBytes = maxMediaBytes;
     this.mediaFolder = mediaFolder;
     this.gifConverter = gifConverter;
+    /** @type {Map<string, Session>} */
     this.sessions = new Map();
+    /** @type {Record<string, (params: RequestParams) => Promise<unknown>>} */
     this.handlers = {
       ping: async () => ({}),
       open: (params) => this.open(params),
@@ -27,13 +43,17 @@ export class SessionRegistry {
     };
   }
 
-  /** Entry point for every host request; unknown methods answer `unknown_method`. */
+  /**
+   * Entry point for every host request; unknown methods answer `unknown_method`.
+   * @param {import('./protocol.js').HostRequest} request
+   */
   async handle({ method, params }) {
-    const handler = Object.hasOwn(this.handlers, method) ? this.handlers[method] : undefined;
+    const handler = typeof method === 'string' && Object.hasOwn(this.handlers, method) ? this.handlers[method] : undefined;
     if (!handler) throw new BridgeError('unknown_method', `unknown method ${method}`);
     return handler(params ?? {});
   }
 
+  /** @param {RequestParams} params */
   async open(params) {
     const id = sessionId(params);
     const previous = this.sessions.get(id);
@@ -66,6 +86,7 @@ export class SessionRegistry {
   }
 
   /** Idempotent: closing a session that is not open succeeds. */
+  /** @param {RequestParams} params */
   async close(params) {
     const id = sessionId(params);
     const session = this.sessions.get(id);
@@ -75,6 +96,7 @@ export class SessionRegistry {
     return {};
   }
 
+  /** @param {RequestParams} params */
   async logout(params) {
     const session = this.#existing(params);
     try {
@@ -98,6 +120,7 @@ export class SessionRegistry {
     return count;
   }
 
+  /** @param {RequestParams} params */
   #existing(params) {
     const id = sessionId(params);
     const session = this.sessions.get(id);
@@ -106,6 +129,10 @@ export class SessionRegistry {
   }
 }
 
+/**
+ * @param {RequestParams | undefined} params
+ * @returns {string}
+ */
 function sessionId(params) {
   if (typeof params?.session !== 'string' || params.session === '') {
     throw new BridgeError('invalid_params', 'session is required');

@@ -25,10 +25,11 @@ export function describeDisconnect(error) {
 /**
  * The config of a new Baileys socket: the session's own parts (auth, logger, getMessage) and the host's options.
  * @param {{ webSocketUrl?: string, waVersion?: unknown, browser?: unknown }} options
- * @param {Record<string, unknown>} own
+ * @param {Pick<import('baileys').UserFacingSocketConfig, 'auth' | 'logger' | 'getMessage'>} own
+ * @returns {import('baileys').UserFacingSocketConfig}
  */
 export function socketConfig(options, own) {
-  /** @type {Record<string, unknown>} */
+  /** @type {import('baileys').UserFacingSocketConfig} */
   const config = {
     ...own,
     // A gateway should not keep the phone from getting notifications, nor pull the whole chat history.
@@ -42,7 +43,7 @@ export function socketConfig(options, own) {
   return config;
 }
 
-/** @param {any} me */
+/** @param {import('baileys').Contact | undefined} me */
 export function describeMe(me) {
   if (!me?.id) return undefined;
   return withoutUndefined({ id: me.id, lid: me.lid || undefined, name: me.name || undefined });
@@ -66,12 +67,18 @@ export function parseWebSocketUrl(value) {
   return url.href;
 }
 
-/** @param {unknown} value */
+/**
+ * @param {unknown} value
+ * @returns {value is import('baileys').WAVersion}
+ */
 function isWaVersion(value) {
   return Array.isArray(value) && value.length === 3 && value.every((part) => Number.isInteger(part) && part >= 0);
 }
 
-/** @param {unknown} value */
+/**
+ * @param {unknown} value
+ * @returns {value is import('baileys').WABrowserDescription}
+ */
 function isBrowser(value) {
   return Array.isArray(value) && value.length === 3 && value.every((part) => typeof part === 'string');
 }

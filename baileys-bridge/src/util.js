@@ -2,13 +2,20 @@
 // Small helpers shared by the session modules.
 
 /**
+ * T with the properties that may be undefined made optional instead.
+ * @template {object} T
+ * @typedef {{ [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
+ *   & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> }} WithoutUndefined
+ */
+
+/**
  * The object without its undefined properties (the protocol omits absent fields rather than sending null).
  * @template {object} T
  * @param {T} object
- * @returns {Partial<T>}
+ * @returns {WithoutUndefined<T>}
  */
 export function withoutUndefined(object) {
-  return /** @type {Partial<T>} */ (Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)));
+  return /** @type {WithoutUndefined<T>} */ (Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)));
 }
 
 /**

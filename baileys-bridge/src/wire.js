@@ -9,6 +9,9 @@ import { Buffer } from 'node:buffer';
  * protobuf Longs and BigInts → numbers, enums stay numbers.
  * We walk the tree ourselves instead of JSON.stringify because protobufjs instances carry a toJSON()
  * that would turn bytes into bare base64 strings, enums into names and Longs into strings.
+ * @param {any} value a Baileys structure: its fields are read whatever they are
+ * @param {Set<object>} [ancestors]
+ * @returns {unknown}
  */
 export function toWire(value, ancestors = new Set()) {
   if (value === null || value === undefined) return value;
@@ -25,6 +28,7 @@ export function toWire(value, ancestors = new Set()) {
   ancestors.add(value);
   try {
     if (Array.isArray(value)) return value.map((item) => toWire(item, ancestors) ?? null);
+    /** @type {Record<string, unknown>} */
     const plain = {};
     // Own enumerable keys only: protobufjs keeps field defaults on the prototype, so unset fields stay absent.
     for (const key of Object.keys(value)) {
@@ -37,10 +41,17 @@ export function toWire(value, ancestors = new Set()) {
   }
 }
 
+/** @param {Uint8Array} bytes */
 function bufferToWire(bytes) {
   return { type: 'Buffer', data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
 }
 
+/** @typedef {{ low: number, high: number, unsigned: boolean, toNumber?: () => number }} LongLike */
+
+/**
+ * @param {any} value
+ * @returns {value is LongLike}
+ */
 export function isLong(value) {
   return (
     value !== null &&
@@ -51,6 +62,7 @@ export function isLong(value) {
   );
 }
 
+/** @param {LongLike} long */
 function longToNumber(long) {
   if (typeof long.toNumber === 'function') return long.toNumber();
   // A plain {low, high, unsigned} object (e.g. a Long that went through JSON once).
@@ -59,6 +71,10 @@ function longToNumber(long) {
 }
 
 /** A number for a value that may be a number, Long, BigInt or numeric string (timestamps, file lengths). */
+/**
+ * @param {unknown} value
+ * @returns {number | undefined}
+ */
 export function toNumber(value) {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'number') return value;

@@ -1,4 +1,11 @@
-// Helpers over Baileys' BinaryNode shape ({ tag, attrs, content }).
+// Helpers over Baileys' BinaryNode shape ({ tag, attrs, content }), and the attributes and IQ answers the server
+// writes into them.
+
+import { randomBytes } from 'node:crypto';
+import { SERVER_JID } from './directory.js';
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+export const newId = () => randomBytes(8).toString('hex').toUpperCase();
 
 export function children(node, tag) {
   if (!Array.isArray(node?.content)) return [];
@@ -34,4 +41,21 @@ export function describe(node) {
   if (node.content instanceof Uint8Array) return `<${node.tag}${attrs}>[${node.content.length} bytes]</${node.tag}>`;
   if (typeof node.content === 'string') return `<${node.tag}${attrs}>${node.content}</${node.tag}>`;
   return `<${node.tag}${attrs}/>`;
+}
+
+/** The server's `result` answer to an IQ of the client. */
+export function sendIqResult(connection, iq, content) {
+  connection.sendNode({
+    tag: 'iq',
+    attrs: { from: SERVER_JID, type: 'result', id: iq.attrs.id },
+    content,
+  });
+}
+
+export function sendIqError(connection, iq, code, text) {
+  connection.sendNode({
+    tag: 'iq',
+    attrs: { from: SERVER_JID, type: 'error', id: iq.attrs.id },
+    content: [{ tag: 'error', attrs: { code: String(code), text } }],
+  });
 }
