@@ -9,14 +9,14 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Campaigns;
 
 /// <summary>
-/// What campaigns learn from the engine: receipts move recipients to delivered/read, a logged-out
-/// instance pauses its campaigns with that reason, and an inbound opt-out keyword suppresses the sender.
+/// What campaigns learn from the engine: a logged-out or restricted instance pauses its campaigns with that reason,
+/// and an inbound opt-out keyword suppresses the sender. Receipts reach recipients through <see cref="CampaignRecipientSync"/>.
 /// </summary>
 public sealed class CampaignEventObserver(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     IOptions<CampaignOptions> options,
     TimeProvider time,
-    ILogger<CampaignEventObserver> logger) : IInstanceEventObserver, IReceiptListener
+    ILogger<CampaignEventObserver> logger) : IInstanceEventObserver
 {
     public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
     {
@@ -64,31 +64,6 @@ public sealed class CampaignEventObserver(
                     }
                 }
                 break;
-        }
-    }
-
-    public async Task OnAppliedAsync(IReadOnlyList<(int InstanceId, string WaMessageId)> receipts, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        foreach (var group in receipts.GroupBy(r => r.InstanceId))
-        {
-            var ids = group.Select(r => r.WaMessageId).ToList();
-            var messages = await db.Messages.AsNoTracking()
-                .Where(m => m.InstanceId == group.Key && ids.Contains(m.WaMessageId) && m.CampaignId != null)
-                .Select(m => new { m.Id, m.Status, m.Error, m.ErrorCode }).ToListAsync(ct);
-            if (messages.Count == 0)
-                continue;
-            var messageIds = messages.Select(m => m.Id).ToList();
-            var recipients = await db.CampaignRecipients.AsNoTracking().Where(r => r.MessageId != null && messageIds.Contains(r.MessageId.Value)).ToListAsync(ct);
-            var byId = messages.ToDictionary(m => m.Id);
-            var moves = new List<RecipientMove>(recipients.Count);
-            foreach (var recipient in recipients)
-            {
-                var message = byId[recipient.MessageId!.Value];
-                if (CampaignProgress.RecipientStateFor(message.Status) is { } target)
-                    moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? CampaignProgress.FailureReason(message.ErrorCode, message.Error) : null));
-            }
-            await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
         }
     }
 }

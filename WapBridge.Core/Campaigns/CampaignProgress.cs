@@ -37,29 +37,19 @@ public static class CampaignProgress
     };
 
     /// <summary>Applies <paramref name="target"/> to the recipient when it is a step forward; answers whether it was.</summary>
-    public static async Task<bool> AdvanceAsync(WapBridgeDbContext db, CampaignRecipient recipient, string target, string? error, DateTimeOffset now, CancellationToken ct)
-    {
-        // Runner and receipts may race for the same recipient: the loser re-reads and tries from the new state.
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            if (await TryAdvanceAsync(db, recipient, target, error, now, ct))
-                return true;
-            var current = await db.CampaignRecipients.AsNoTracking().Where(r => r.Id == recipient.Id).Select(r => r.State).SingleOrDefaultAsync(ct);
-            if (current is null || current == recipient.State)
-                return false;
-            recipient.State = current;
-        }
-        return false;
-    }
+    public static async Task<bool> AdvanceAsync(WapBridgeDbContext db, CampaignRecipient recipient, string target, string? error, DateTimeOffset now, CancellationToken ct) =>
+        await AdvanceManyAsync(db, [new RecipientMove(recipient, target, error)], now, ct) == 1;
 
     /// <summary>
     /// Applies many moves with one UPDATE per kind of move (same campaign, from, target and error) and one counter
-    /// update each, instead of a transaction per recipient. A group that a concurrent writer (receipts racing the
-    /// runner) moved in part is rolled back and redone row by row, so counters always match the rows.
+    /// update each, instead of a transaction per recipient; answers how many recipients moved. A row is moved only from
+    /// the state the move was computed from, and the counters change by the rows moved, so they always match the rows.
+    /// A row another writer moved meanwhile keeps that writer's state: writers of one state never overlap (the runner
+    /// settles pending recipients, a cancel cancels them, <see cref="CampaignRecipientSync"/> alone follows messages).
     /// </summary>
-    public static async Task AdvanceManyAsync(WapBridgeDbContext db, IReadOnlyList<RecipientMove> moves, DateTimeOffset now, CancellationToken ct)
+    public static async Task<int> AdvanceManyAsync(WapBridgeDbContext db, IReadOnlyList<RecipientMove> moves, DateTimeOffset now, CancellationToken ct)
     {
-        var redo = new List<RecipientMove>();
+        var total = 0;
         foreach (var group in moves.Where(m => IsForward(m.Recipient.State, m.Target))
                      .GroupBy(m => (m.Recipient.CampaignId, From: m.Recipient.State, m.Target, m.Error)))
         {
@@ -72,17 +62,10 @@ public static class CampaignProgress
                     .SetProperty(r => r.State, target)
                     .SetProperty(r => r.Error, r => error ?? r.Error)
                     .SetProperty(r => r.UpdatedAt, now), ct);
-                if (moved != ids.Count && own is not null)
-                {
-                    await own.RollbackAsync(ct);
-                    redo.AddRange(group);
-                    continue;
-                }
                 await ApplyCountersAsync(db, campaignId, Counters.For(from, target).Times(moved), ct);
                 if (own is not null)
                     await own.CommitAsync(ct);
-                foreach (var m in group)
-                    m.Recipient.State = target;
+                total += moved;
             }
             finally
             {
@@ -90,42 +73,13 @@ public static class CampaignProgress
                     await own.DisposeAsync();
             }
         }
-        foreach (var m in redo)
-            await AdvanceAsync(db, m.Recipient, m.Target, m.Error, now, ct);
+        return total;
     }
 
     private static bool IsForward(string from, string target) =>
         target == RecipientStates.Failed || target == RecipientStates.Skipped
             ? from is RecipientStates.Pending or RecipientStates.Sending
             : Rank(target) > Rank(from) && Rank(from) >= 0;
-
-    private static async Task<bool> TryAdvanceAsync(WapBridgeDbContext db, CampaignRecipient recipient, string target, string? error, DateTimeOffset now, CancellationToken ct)
-    {
-        var from = recipient.State;
-        if (!IsForward(from, target))
-            return false;
-
-        var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
-        try
-        {
-            var moved = await db.CampaignRecipients.Where(r => r.Id == recipient.Id && r.State == from).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.State, target)
-                .SetProperty(r => r.Error, r => error ?? r.Error)
-                .SetProperty(r => r.UpdatedAt, now), ct);
-            if (moved == 0)
-                return false;
-            await ApplyCountersAsync(db, recipient.CampaignId, Counters.For(from, target), ct);
-            if (own is not null)
-                await own.CommitAsync(ct);
-            recipient.State = target;
-            return true;
-        }
-        finally
-        {
-            if (own is not null)
-                await own.DisposeAsync();
-        }
-    }
 
     private static async Task ApplyCountersAsync(WapBridgeDbContext db, long campaignId, Counters d, CancellationToken ct)
     {

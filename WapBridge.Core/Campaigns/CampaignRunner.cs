@@ -14,15 +14,16 @@ namespace WapBridge.Core.Campaigns;
 /// <summary>
 /// Works one campaign for a bounded slice of time, one recipient at a time: <c>pending → sending</c>
 /// together with its queued message (same transaction, WhatsApp id chosen), then waits for the outbox
-/// to send it, then spaces the next one. Everything it knows is in the rows, so a runner killed at any
+/// to send it (<see cref="CampaignRecipientSync"/> then moves the recipients to their messages' statuses), then
+/// spaces the next one. Everything it knows is in the rows, so a runner killed at any
 /// line is simply run again; a lease keeps two runners off the same campaign.
 /// </summary>
 public sealed class CampaignRunner(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
-    IGrainFactory grains,
     ClusterReadiness readiness,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
+    CampaignRecipientSync recipientSync,
     LocalInstances local,
     WebhookOutbox webhooks,
     ICampaignScheduler scheduler,
@@ -158,7 +159,7 @@ public sealed class CampaignRunner(
             .Where(m => m.Id == messageId && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
             .Select(m => m.WaMessageId).SingleOrDefaultAsync(ct);
         await AwaitSendsAsync(instance, unsent is null ? [] : [unsent], unsent is null ? [] : [outcomes.WatchAsync(unsent)], ct);
-        await SyncAsync(db, [recipient], ct);
+        await recipientSync.SyncAsync(recipient.CampaignId, [messageId], ct);
         return true;
     }
 
@@ -187,7 +188,6 @@ public sealed class CampaignRunner(
                 settled.Add(new RecipientMove(recipient, RecipientStates.Failed, $"missing variable {string.Join(", ", missing)}: add it to this recipient"));
                 continue;
             }
-            await ShowTypingAsync(instance.Code, recipient.Number!);
             sends.Add((recipient, OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
                 messaging.Value.QueuedTimeToLive)));
         }
@@ -224,13 +224,8 @@ public sealed class CampaignRunner(
             await tx.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();
-        foreach (var (recipient, message) in sends)
-        {
-            recipient.State = RecipientStates.Sending;
-            recipient.MessageId = message.Id;
-        }
         await AwaitSendsAsync(instance, watched, sendOutcomes, ct);
-        await SyncAsync(db, sends.Select(x => x.Recipient).ToList(), ct);
+        await recipientSync.SyncAsync(campaign.Id, sends.ConvertAll(x => x.Message.Id), ct);
         return true;
     }
 
@@ -260,18 +255,6 @@ public sealed class CampaignRunner(
 
     private static Task<List<CampaignRecipient>> NextAsync(WapBridgeDbContext db, long campaignId, string state, int count, CancellationToken ct) =>
         db.CampaignRecipients.AsNoTracking().Where(r => r.CampaignId == campaignId && r.State == state).OrderBy(r => r.Id).Take(count).ToListAsync(ct);
-
-    /// <summary>Brings the recipients up to their messages' statuses.</summary>
-    private async Task SyncAsync(WapBridgeDbContext db, IReadOnlyList<CampaignRecipient> recipients, CancellationToken ct)
-    {
-        var ids = recipients.Select(r => r.MessageId!.Value).ToList();
-        var messages = await db.Messages.AsNoTracking().Where(m => ids.Contains(m.Id)).Select(m => new { m.Id, m.Status, m.Error, m.ErrorCode }).ToDictionaryAsync(m => m.Id, ct);
-        var moves = new List<RecipientMove>(recipients.Count);
-        foreach (var recipient in recipients)
-            if (messages.TryGetValue(recipient.MessageId!.Value, out var message) && CampaignProgress.RecipientStateFor(message.Status) is { } target)
-                moves.Add(new RecipientMove(recipient, target, target == RecipientStates.Failed ? CampaignProgress.FailureReason(message.ErrorCode, message.Error) : null));
-        await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
-    }
 
     private static TimeSpan Spacing(Campaign campaign)
     {
@@ -328,19 +311,6 @@ public sealed class CampaignRunner(
         var data = System.Text.Json.JsonSerializer.SerializeToNode(status, CampaignJson.Options)!.AsObject();
         await webhooks.SaveAsync(db, row.c.CustomerId, row.c.InstanceId, eventType,
             () => WebhookPayloads.Event(eventType, row.InstanceCode, row.CustomerCode, time.GetUtcNow(), data), ct);
-    }
-
-    /// <summary>"typing…" before a campaign message; only a courtesy, so a failure (the instance moving nodes) is logged, not fatal.</summary>
-    private async Task ShowTypingAsync(string instanceCode, string toPhone)
-    {
-        try
-        {
-            await grains.GetGrain<IInstanceGrain>(instanceCode).SendTypingAsync(toPhone);
-        }
-        catch (Exception e)
-        {
-            logger.LogDebug(e, "Typing indicator of instance {Instance} failed", instanceCode);
-        }
     }
 }
 

@@ -17,7 +17,8 @@ public static class CampaignsServiceCollectionExtensions
         services.AddHostedService<CampaignRecovery>();
         services.AddSingleton<CampaignEventObserver>();
         services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<CampaignEventObserver>());
-        services.AddSingleton<IReceiptListener>(sp => sp.GetRequiredService<CampaignEventObserver>());
+        services.AddSingleton<CampaignRecipientSync>();
+        services.AddSingleton<IReceiptListener>(sp => sp.GetRequiredService<CampaignRecipientSync>());
         return services;
     }
 

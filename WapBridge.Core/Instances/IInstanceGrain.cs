@@ -48,9 +48,6 @@ public interface IInstanceGrain : IGrainWithStringKey
     /// <summary>Something was queued for the instance: its outbox looks now, on the node where it lives.</summary>
     [Alias("wake-outbox"), OneWay]
     Task WakeOutboxAsync();
-
-    [Alias("typing")]
-    Task SendTypingAsync(string toPhone);
 }
 
 /// <summary>The simulator's phone-side actions on an instance, run where its session lives.</summary>

@@ -199,8 +199,6 @@ public sealed class InstanceGrain(
         return Task.CompletedTask;
     }
 
-    public Task SendTypingAsync(string toPhone) => _live?.Session?.SendTypingAsync(toPhone, _deactivating.Token) ?? Task.CompletedTask;
-
     public Task ScanAsync(string phoneNumber, string? pushName) => simulator.ScanAsync(Code, phoneNumber, pushName, _deactivating.Token);
 
     public Task<string> InjectInboundAsync(SimulatedInboundCall inbound) => simulator.InjectInboundAsync(Code, inbound.ToInbound(), _deactivating.Token);

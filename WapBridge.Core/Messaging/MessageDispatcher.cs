@@ -305,6 +305,8 @@ public sealed class MessageDispatcher(
             }
             if (check is { OnWhatsApp: false })
                 return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
+            if (message.Source == MessageSources.Campaign)
+                await ShowTypingAsync(session, message);
             var outgoing = new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption) { ToJid = check?.Jid };
             var result = await session.SendAsync(outgoing, _stopping);
             if (result.Accepted) return (SendOutcomeKind.Sent, null, null, null);
@@ -317,6 +319,22 @@ public sealed class MessageDispatcher(
         {
             logger.LogWarning(e, "Engine send of {MessageId} threw; it stays queued", message.SerializedId);
             return (SendOutcomeKind.Disconnected, null, null, null);
+        }
+    }
+
+    /// <summary>
+    /// "typing…" right before a campaign message, as its sender would show it, in the outbox's order and pace and only
+    /// for a message that exists and is going out. Only a courtesy: a failure is logged, never fails the send.
+    /// </summary>
+    private async Task ShowTypingAsync(IEngineSession session, Message message)
+    {
+        try
+        {
+            await session.SendTypingAsync(message.ToNumber!, _stopping);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug(e, "Typing indicator before {MessageId} failed", message.SerializedId);
         }
     }
 
