@@ -208,3 +208,45 @@ test('a contact\'s call and presence come out as call and presence events', TEST
   wa.sendChatState({ from: CONTACT, state: 'recording' });
   await bridge.waitForEvent(SESSION, 'presence', (d) => d.state === 'recording', { timeoutMs: 20000 });
 });
+
+test('inbound locations, contact cards, polls, replies and mentions reach the host in raw at the documented paths', TEST_TIMEOUT, async (t) => {
+  const { wa, bridge } = await linkedBridge(t);
+  const location = await wa.sendMessage(CONTACT, { locationMessage: { degreesLatitude: -6.7924, degreesLongitude: 39.2083, name: 'Duka', address: 'Kariakoo' } });
+  const raw = async (id) => (await inbound(bridge, id)).data.raw;
+  assert.deepEqual((await raw(location.id)).message.locationMessage, { degreesLatitude: -6.7924, degreesLongitude: 39.2083, name: 'Duka', address: 'Kariakoo' });
+
+  const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Neema\nTEL;type=CELL;waid=255755000002:+255755000002\nEND:VCARD';
+  const card = await wa.sendMessage(CONTACT, { contactMessage: { displayName: 'Neema', vcard } });
+  assert.deepEqual((await raw(card.id)).message.contactMessage, { displayName: 'Neema', vcard });
+  const cards = await wa.sendMessage(CONTACT, { contactsArrayMessage: { displayName: '2 contacts', contacts: [{ displayName: 'Neema', vcard }, { displayName: 'Juma', vcard }] } });
+  const array = (await raw(cards.id)).message.contactsArrayMessage;
+  assert.equal(array.displayName, '2 contacts');
+  assert.equal(array.contacts[1].vcard, vcard);
+
+  const poll = await wa.sendMessage(CONTACT, {
+    pollCreationMessageV3: { name: 'Chakula?', options: [{ optionName: 'Wali' }, { optionName: 'Ugali' }], selectableOptionsCount: 1 },
+    messageContextInfo: { messageSecret: Buffer.alloc(32, 7) },
+  });
+  const pollRaw = await raw(poll.id);
+  assert.equal(pollRaw.message.pollCreationMessageV3.name, 'Chakula?');
+  assert.deepEqual(pollRaw.message.pollCreationMessageV3.options, [{ optionName: 'Wali' }, { optionName: 'Ugali' }]);
+  assert.equal(pollRaw.message.pollCreationMessageV3.selectableOptionsCount, 1);
+  assert.equal(pollRaw.message.messageContextInfo.messageSecret.type, 'Buffer');
+
+  const reply = await wa.sendMessage(CONTACT, {
+    extendedTextMessage: {
+      text: 'Ndiyo @255755000002',
+      contextInfo: {
+        stanzaId: poll.id,
+        participant: CONTACT_JID,
+        quotedMessage: { conversation: 'Chakula?' },
+        mentionedJid: [`${OTHER}@s.whatsapp.net`],
+      },
+    },
+  });
+  const context = (await raw(reply.id)).message.extendedTextMessage.contextInfo;
+  assert.equal(context.stanzaId, poll.id);
+  assert.equal(context.participant, CONTACT_JID);
+  assert.deepEqual(context.quotedMessage, { conversation: 'Chakula?' });
+  assert.deepEqual(context.mentionedJid, [`${OTHER}@s.whatsapp.net`]);
+});
