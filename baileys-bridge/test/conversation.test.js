@@ -73,6 +73,8 @@ test('send refuses bad conversation arguments with invalid_params naming the fie
   await refused({ delete: {} }, 'delete.key');
   await refused({ text: 'x', mentions: ['491701234567'] }, 'mentions[0]');
   await refused({ text: 'x', quoted: { id: 'Q', remoteJid: TO, fromMe: false, content: 42 } }, 'quoted.content');
+  await refused({ text: 'x', quoted: { id: 'Q', remoteJid: TO } }, 'quoted.fromMe');
+  await refused({}, 'reaction, location, contacts, poll, edit or delete');
   assert.equal(socket.sent.length, 0);
 });
 
