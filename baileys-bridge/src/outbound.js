@@ -6,6 +6,7 @@
 import { BridgeError } from './protocol.js';
 import { sendFailed } from './send-acks.js';
 import { buildMessageContent } from './send-content.js';
+import { buildConversationContent, conversationKind, parseMentions, resolveQuoted } from './conversation-content.js';
 import { toNumber } from './wire.js';
 
 const PRESENCE_STATES = new Set(['composing', 'paused', 'available', 'unavailable', 'recording']);
@@ -38,9 +39,17 @@ export class Outbound {
     if (typeof params.to !== 'string' || !params.to.includes('@')) {
       throw new BridgeError('invalid_params', 'to must be a JID');
     }
-    const gifVideo = params.media?.kind === 'gif' ? await this.#gifAsVideo(params) : undefined;
-    const content = buildMessageContent(params, this.mediaFolder, gifVideo);
-    const options = params.messageId ? { messageId: params.messageId } : {};
+    const kind = conversationKind(params);
+    const mentions = parseMentions(params.mentions);
+    const quoted = await resolveQuoted(params.quoted, (key) => this.auth.loadSentMessage(key));
+    const gifVideo = !kind && params.media?.kind === 'gif' ? await this.#gifAsVideo(params) : undefined;
+    const built = kind ? buildConversationContent(kind, params) : buildMessageContent(params, this.mediaFolder, gifVideo);
+    // Baileys puts `mentions` into the content's contextInfo.mentionedJid (of the edited message for an edit).
+    const content = /** @type {import('baileys').AnyMessageContent} */ (mentions ? { ...built, mentions } : built);
+    /** @type {import('baileys').MiscMessageGenerationOptions} */
+    const options = {};
+    if (params.messageId) options.messageId = params.messageId;
+    if (quoted) options.quoted = quoted;
     const ack = this.acks.expect(params.messageId);
     let sent;
     try {
@@ -53,6 +62,8 @@ export class Outbound {
       await gifVideo?.cleanup().catch((/** @type {unknown} */ error) => this.logger.warn({ err: error, file: gifVideo.path }, 'could not remove a transcoded GIF'));
     }
     if (params.media && sent?.key?.id) this.events.rememberSentMedia(sent.key.id);
+    // Votes on our poll are encrypted with its messageSecret: remember it now, before any vote can arrive.
+    if (sent && kind === 'poll') this.events.pollVotes.remember(sent);
     await this.auth.storeSent(sent);
     const acked = await ack?.promise;
     if (acked?.error) throw await this.acks.refused(socket, sent?.key?.id ?? params.messageId, acked.error);

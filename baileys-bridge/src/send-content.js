@@ -57,6 +57,6 @@ export function buildMessageContent(params, mediaFolder, gifVideo = undefined) {
     }
   }
   if (typeof text === 'string' && text !== '') return { text };
-  throw new BridgeError('invalid_params', 'send needs text or media');
+  throw new BridgeError('invalid_params', 'send needs text, media, reaction, location, contacts, poll, edit or delete');
 }
 

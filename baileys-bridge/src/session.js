@@ -12,6 +12,8 @@ import { SessionAuth, AUTH_STATE_ERROR } from './session-auth.js';
 import { SendAcks } from './send-acks.js';
 import { Outbound } from './outbound.js';
 import { EventTranslator } from './event-translator.js';
+import { attachConversationEvents } from './conversation-events.js';
+import { deleteForMe, readMessages, subscribePresence } from './chat-actions.js';
 import { deferred } from './util.js';
 import { describeDisconnect, describeMe, parseWebSocketUrl, socketConfig } from './socket-options.js';
 
@@ -172,6 +174,21 @@ export class Session {
     return this.outbound.presence(() => this.#connectedSocket(), params);
   }
 
+  /** @param {import('./sessions.js').RequestParams} params */
+  async read(params) {
+    return readMessages(this.#connectedSocket(), params);
+  }
+
+  /** @param {import('./sessions.js').RequestParams} params */
+  async deleteForMe(params) {
+    return deleteForMe(this.#connectedSocket(), params);
+  }
+
+  /** @param {import('./sessions.js').RequestParams} params */
+  async subscribe(params) {
+    return subscribePresence(this.#connectedSocket(), params);
+  }
+
   /**
    * Whether code started for socket `generation` still belongs to the live socket of this session.
    * @param {number} generation
@@ -233,6 +250,7 @@ export class Session {
     on('creds.update', () => this.auth.saveCreds());
     on('connection.update', (update) => this.#onConnectionUpdate(update, socket));
     this.events.attach(on);
+    attachConversationEvents(on, (event, data) => this.channel.sendEvent(this.id, event, data));
   }
 
   /**

@@ -1,5 +1,6 @@
 // @ts-check
-// The registry of sessions and the handlers of host requests (open, close, pairing_code, send, presence, logout, ping).
+// The registry of sessions and the handlers of host requests (open, close, pairing_code, send, check_number, presence,
+// subscribe, read, delete_for_me, logout, ping).
 
 import { BridgeError } from './protocol.js';
 import { Session } from './session.js';
@@ -39,6 +40,9 @@ export class SessionRegistry {
       send: (params) => this.#existing(params).send(params),
       check_number: (params) => this.#existing(params).checkNumber(params.phone),
       presence: (params) => this.#existing(params).presence(params),
+      subscribe: (params) => this.#existing(params).subscribe(params),
+      read: (params) => this.#existing(params).read(params),
+      delete_for_me: (params) => this.#existing(params).deleteForMe(params),
       logout: (params) => this.logout(params),
     };
   }

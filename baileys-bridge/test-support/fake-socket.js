@@ -15,6 +15,9 @@ export class FakeSocket {
     this.user = undefined;
     this.sent = [];
     this.presences = [];
+    this.reads = [];
+    this.chatModifications = [];
+    this.subscriptions = [];
     this.pairingRequests = [];
     this.ended = false;
     this.loggedOut = false;
@@ -30,6 +33,19 @@ export class FakeSocket {
 
   async sendPresenceUpdate(state, jid) {
     this.presences.push({ state, jid });
+  }
+
+  async readMessages(keys) {
+    this.reads.push(keys);
+  }
+
+  async chatModify(mod, jid) {
+    if (this.sendError) throw this.sendError;
+    this.chatModifications.push({ mod, jid });
+  }
+
+  async presenceSubscribe(jid) {
+    this.subscriptions.push(jid);
   }
 
   async requestPairingCode(phone) {

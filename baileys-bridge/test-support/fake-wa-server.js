@@ -11,6 +11,7 @@ import { createTestCertificateAuthority, trustTestRoot } from './fake-wa/cert.js
 import { handleClientNode } from './fake-wa/client-messages.js';
 import { FakeConnection } from './fake-wa/connection.js';
 import { buildMessageNode, sendMedia, sendMessage, sendReceipt } from './fake-wa/contact-sends.js';
+import { sendCall, sendChatState, sendPresence } from './fake-wa/conversation.js';
 import { generateKeyPair } from './fake-wa/crypto.js';
 import { Directory, parseJid, SERVER_JID } from './fake-wa/directory.js';
 import { enterPairingCode, scanQr } from './fake-wa/linking.js';
@@ -272,6 +273,21 @@ export class FakeWa extends EventEmitter {
 
   sendRetryReceipt(from, id, options = {}) {
     return this.sendReceipt({ from, id, type: 'retry', ...options });
+  }
+
+  /** A contact calls (`status: 'offer'`, `video`) or the call ends (`terminate`, `timeout`, `reject`, `accept`). */
+  sendCall(options) {
+    return sendCall(this, options);
+  }
+
+  /** A contact's presence (`type: 'available'|'unavailable'`, `last`: last seen in unix seconds). */
+  sendPresence(options) {
+    sendPresence(this, options);
+  }
+
+  /** A contact types (`state: 'composing'`), records a voice note (`'recording'`) or stops (`'paused'`). */
+  sendChatState(options) {
+    sendChatState(this, options);
   }
 
   /**
