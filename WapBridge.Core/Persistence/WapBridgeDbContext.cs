@@ -45,12 +45,22 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
         // After Identity's mapping, which WapBridgeUserConfiguration extends; each entity's mapping sits next to it.
         builder.ApplyConfigurationsFromAssembly(typeof(WapBridgeDbContext).Assembly);
     }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<MessageStatus>().HaveConversion<WireNameConverter<MessageStatus>>();
+        configurationBuilder.Properties<InstanceState>().HaveConversion<WireNameConverter<InstanceState>>();
+        configurationBuilder.Properties<CampaignState>().HaveConversion<WireNameConverter<CampaignState>>();
+        configurationBuilder.Properties<RecipientState>().HaveConversion<WireNameConverter<RecipientState>>();
+        configurationBuilder.Properties<DeliveryState>().HaveConversion<WireNameConverter<DeliveryState>>();
+    }
 }
 
 public sealed class SqliteWapBridgeDbContext(DbContextOptions<SqliteWapBridgeDbContext> options) : WapBridgeDbContext(options)
 {
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
+        base.ConfigureConventions(configurationBuilder);
         // SQLite cannot order or compare DateTimeOffset columns; a long keeps one query model for both providers.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
     }

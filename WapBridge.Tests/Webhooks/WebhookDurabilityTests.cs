@@ -58,7 +58,7 @@ public sealed class WebhookDurabilityTests
             await dispatcher.RunDueAsync(TestContext.Current.CancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken);
             var row = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, TestContext.Current.CancellationToken);
-            if (row.State == DeliveryStates.Dead)
+            if (row.State == DeliveryState.Dead)
                 break;
             var gap = row.NextAttemptAt - time.GetUtcNow();
             gaps.Add(gap);
@@ -68,7 +68,7 @@ public sealed class WebhookDurabilityTests
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
         {
             var dead = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, TestContext.Current.CancellationToken);
-            Assert.Equal(DeliveryStates.Dead, dead.State);
+            Assert.Equal(DeliveryState.Dead, dead.State);
             Assert.Equal(8, dead.Attempts);
             Assert.Equal(500, dead.LastStatusCode);
         }
@@ -133,7 +133,7 @@ public sealed class WebhookDurabilityTests
 
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
         {
-            var rows = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending).ToListAsync(TestContext.Current.CancellationToken);
+            var rows = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryState.Pending).ToListAsync(TestContext.Current.CancellationToken);
             Assert.Equal(40, rows.Count);
             var attempted = rows.Where(d => d.Attempts > 0).ToList();
             // A burst while the node was idle, then the first timeouts showed the receiver slow and the lane gave the rest back.
