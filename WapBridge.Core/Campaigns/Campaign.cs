@@ -1,33 +1,43 @@
+using System.Text.Json.Serialization;
+using WapBridge.Core.Common;
+
 namespace WapBridge.Core.Campaigns;
 
-public static class CampaignStates
+/// <summary>A campaign's state, stored and shown as its <see cref="WireNames"/> string, in the order a campaign goes through them.</summary>
+[JsonConverter(typeof(WireNameJsonConverter<CampaignState>))]
+public enum CampaignState
 {
     /// <summary>
     /// Hidden while its recipients are stored chunk by chunk: not listed, not runnable, not found by its code.
     /// One left behind by a dead process is deleted by <see cref="CampaignRecovery"/>.
     /// </summary>
-    public const string Creating = "creating";
-    public const string Scheduled = "scheduled";
-    public const string Running = "running";
-    public const string Paused = "paused";
-    public const string Completed = "completed";
-    public const string Cancelled = "cancelled";
+    Creating,
+    Scheduled,
+    Running,
+    Paused,
+    Completed,
+    Cancelled,
 }
 
-public static class RecipientStates
+/// <summary>
+/// A recipient's state, stored and shown as its <see cref="WireNames"/> string. The forward path is declared in order
+/// (<see cref="Pending"/> to <see cref="Read"/>); the states after it end a recipient.
+/// </summary>
+[JsonConverter(typeof(WireNameJsonConverter<RecipientState>))]
+public enum RecipientState
 {
-    public const string Pending = "pending";
-    public const string Sending = "sending";
-    public const string Sent = "sent";
-    public const string Delivered = "delivered";
-    public const string Read = "read";
-    public const string Failed = "failed";
-    public const string Invalid = "invalid";
-    public const string Duplicate = "duplicate";
-    public const string Skipped = "skipped";
+    Pending,
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    Invalid,
+    Duplicate,
+    Skipped,
 
     /// <summary>Still pending when its campaign was cancelled: never sent.</summary>
-    public const string Cancelled = "cancelled";
+    Cancelled,
 }
 
 /// <summary>
@@ -49,7 +59,7 @@ public sealed class Campaign
     public string? MimeType { get; set; }
     public string? Filename { get; set; }
     public string? Caption { get; set; }
-    public string State { get; set; } = CampaignStates.Running;
+    public CampaignState State { get; set; } = CampaignState.Running;
 
     public double MinDelaySeconds { get; set; }
     public double MaxDelaySeconds { get; set; }
@@ -97,7 +107,7 @@ public sealed class CampaignRecipient
     /// <summary>JSON object of <c>{{variables}}</c> for this recipient.</summary>
     public string? Variables { get; set; }
 
-    public string State { get; set; } = RecipientStates.Pending;
+    public RecipientState State { get; set; } = RecipientState.Pending;
     public long? MessageId { get; set; }
     public string? Error { get; set; }
     public int Attempts { get; set; }

@@ -25,8 +25,8 @@ public sealed class CampaignEventObserver(
             case LoggedOutEvent loggedOut:
                 await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 {
-                    var paused = await db.Campaigns.Where(c => c.InstanceId == instance.Id && (c.State == CampaignStates.Running || c.State == CampaignStates.Scheduled))
-                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Paused)
+                    var paused = await db.Campaigns.Where(c => c.InstanceId == instance.Id && (c.State == CampaignState.Running || c.State == CampaignState.Scheduled))
+                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignState.Paused)
                             .SetProperty(c => c.PausedReason, $"instance logged out ({loggedOut.Reason}): pair it again, then resume")
                             .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
                     if (paused > 0)
@@ -37,8 +37,8 @@ public sealed class CampaignEventObserver(
                 await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 {
                     // Campaigns reach new contacts: each send would be refused and deepen the restriction.
-                    var paused = await db.Campaigns.Where(c => c.InstanceId == instance.Id && c.State == CampaignStates.Running)
-                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Paused)
+                    var paused = await db.Campaigns.Where(c => c.InstanceId == instance.Id && c.State == CampaignState.Running)
+                        .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignState.Paused)
                             .SetProperty(c => c.PausedReason, $"{SendFailurePolicy.AccountRestricted}: WhatsApp restricts this number from messaging new contacts until {restricted.Until:u}; resume after that")
                             .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
                     if (paused > 0)

@@ -10,16 +10,6 @@ namespace WapBridge.Core.Campaigns;
 /// </summary>
 public static class CampaignProgress
 {
-    private static int Rank(string state) => state switch
-    {
-        RecipientStates.Pending => 0,
-        RecipientStates.Sending => 1,
-        RecipientStates.Sent => 2,
-        RecipientStates.Delivered => 3,
-        RecipientStates.Read => 4,
-        _ => -1,
-    };
-
     /// <summary>A failed recipient's reason: the message's error code first (<c>not_on_whatsapp</c>, <c>463</c>, …), then its text.</summary>
     public static string? FailureReason(string? errorCode, string? error)
     {
@@ -27,17 +17,17 @@ public static class CampaignProgress
         return reason is { Length: > 300 } ? reason[..300] : reason; // the recipient's column holds 300
     }
 
-    public static string? RecipientStateFor(string messageStatus) => messageStatus switch
+    public static RecipientState? RecipientStateFor(MessageStatus messageStatus) => messageStatus switch
     {
-        MessageStatuses.Sent => RecipientStates.Sent,
-        MessageStatuses.Delivered => RecipientStates.Delivered,
-        MessageStatuses.Read or MessageStatuses.Played => RecipientStates.Read,
-        MessageStatuses.Failed => RecipientStates.Failed,
+        MessageStatus.Sent => RecipientState.Sent,
+        MessageStatus.Delivered => RecipientState.Delivered,
+        MessageStatus.Read or MessageStatus.Played => RecipientState.Read,
+        MessageStatus.Failed => RecipientState.Failed,
         _ => null,
     };
 
     /// <summary>Applies <paramref name="target"/> to the recipient when it is a step forward; answers whether it was.</summary>
-    public static async Task<bool> AdvanceAsync(WapBridgeDbContext db, CampaignRecipient recipient, string target, string? error, DateTimeOffset now, CancellationToken ct) =>
+    public static async Task<bool> AdvanceAsync(WapBridgeDbContext db, CampaignRecipient recipient, RecipientState target, string? error, DateTimeOffset now, CancellationToken ct) =>
         await AdvanceManyAsync(db, [new RecipientMove(recipient, target, error)], now, ct) == 1;
 
     /// <summary>
@@ -76,10 +66,10 @@ public static class CampaignProgress
         return total;
     }
 
-    private static bool IsForward(string from, string target) =>
-        target == RecipientStates.Failed || target == RecipientStates.Skipped
-            ? from is RecipientStates.Pending or RecipientStates.Sending
-            : Rank(target) > Rank(from) && Rank(from) >= 0;
+    private static bool IsForward(RecipientState from, RecipientState target) =>
+        target == RecipientState.Failed || target == RecipientState.Skipped
+            ? from is RecipientState.Pending or RecipientState.Sending
+            : target > from && target <= RecipientState.Read;
 
     private static async Task ApplyCountersAsync(WapBridgeDbContext db, long campaignId, Counters d, CancellationToken ct)
     {
@@ -97,17 +87,17 @@ public static class CampaignProgress
     /// <summary>How one move changes the campaign's counters.</summary>
     private readonly record struct Counters(int Pending, int Sent, int Delivered, int Read, int Failed, int Skipped)
     {
-        public static Counters For(string from, string target)
+        public static Counters For(RecipientState from, RecipientState target)
         {
-            var pending = from is RecipientStates.Pending or RecipientStates.Sending && target is not RecipientStates.Sending ? -1 : 0;
+            var pending = from is RecipientState.Pending or RecipientState.Sending && target is not RecipientState.Sending ? -1 : 0;
             return target switch
             {
-                RecipientStates.Failed => new Counters(pending, 0, 0, 0, 1, 0),
-                RecipientStates.Skipped => new Counters(pending, 0, 0, 0, 0, 1),
+                RecipientState.Failed => new Counters(pending, 0, 0, 0, 1, 0),
+                RecipientState.Skipped => new Counters(pending, 0, 0, 0, 0, 1),
                 _ => new Counters(pending,
-                    Rank(from) < 2 && Rank(target) >= 2 ? 1 : 0,
-                    Rank(from) < 3 && Rank(target) >= 3 ? 1 : 0,
-                    Rank(from) < 4 && Rank(target) >= 4 ? 1 : 0, 0, 0),
+                    from < RecipientState.Sent && target >= RecipientState.Sent ? 1 : 0,
+                    from < RecipientState.Delivered && target >= RecipientState.Delivered ? 1 : 0,
+                    from < RecipientState.Read && target >= RecipientState.Read ? 1 : 0, 0, 0),
             };
         }
 
@@ -116,4 +106,4 @@ public static class CampaignProgress
 }
 
 /// <summary>A recipient to move to <paramref name="Target"/>, with the error to record when it fails.</summary>
-public sealed record RecipientMove(CampaignRecipient Recipient, string Target, string? Error);
+public sealed record RecipientMove(CampaignRecipient Recipient, RecipientState Target, string? Error);

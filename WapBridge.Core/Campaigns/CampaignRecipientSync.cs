@@ -63,7 +63,7 @@ public sealed class CampaignRecipientSync(IDbContextFactory<WapBridgeDbContext> 
         var moves = new List<RecipientMove>(rows.Count);
         foreach (var row in rows)
             if (CampaignProgress.RecipientStateFor(row.Status) is { } target)
-                moves.Add(new RecipientMove(row.Recipient, target, target == RecipientStates.Failed ? CampaignProgress.FailureReason(row.ErrorCode, row.Error) : null));
+                moves.Add(new RecipientMove(row.Recipient, target, target == RecipientState.Failed ? CampaignProgress.FailureReason(row.ErrorCode, row.Error) : null));
         await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
         await tx.CommitAsync(ct);
     }

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
+using WapBridge.Core.Common;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
@@ -67,8 +68,8 @@ internal static class CampaignRecipientWriter
             command.Parameters.Add(parameter);
             return parameter;
         }
-        Add("@sending", RecipientStates.Sending);
-        Add("@pending", RecipientStates.Pending);
+        Add("@sending", RecipientState.Sending.ToWire());
+        Add("@pending", RecipientState.Pending.ToWire());
         Add("@now", updatedAt is null ? now : updatedAt.ConvertToProvider(now));
         var message = Add("@message", null);
         var id = Add("@id", null);
@@ -94,7 +95,7 @@ internal static class CampaignRecipientWriter
             await importer.WriteAsync(r.RawInput, NpgsqlDbType.Varchar, ct);
             await WriteNullableAsync(importer, r.Number, NpgsqlDbType.Varchar, ct);
             await WriteNullableAsync(importer, r.Variables, NpgsqlDbType.Text, ct);
-            await importer.WriteAsync(r.State, NpgsqlDbType.Varchar, ct);
+            await importer.WriteAsync(r.State.ToWire(), NpgsqlDbType.Varchar, ct);
             await WriteNullableAsync(importer, r.Error, NpgsqlDbType.Varchar, ct);
             await importer.WriteAsync(r.Attempts, NpgsqlDbType.Integer, ct);
             await importer.WriteAsync(r.UpdatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);

@@ -37,7 +37,7 @@ public sealed class CampaignRecovery(
         var resumed = await Running(db).ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
         if (resumed > 0)
             logger.LogInformation("Resuming {Count} running campaigns", resumed);
-        await DiscardAsync(db.Campaigns.Where(c => c.State == CampaignStates.Creating), ct);
+        await DiscardAsync(db.Campaigns.Where(c => c.State == CampaignState.Creating), ct);
         await RunOverdueAsync(ct);
     }
 
@@ -86,8 +86,8 @@ public sealed class CampaignRecovery(
             .Select(c => c.Id).ToListAsync(ct);
         foreach (var id in ids)
             scheduler.RunNow(id);
-        await DiscardAsync(db.Campaigns.Where(c => c.State == CampaignStates.Creating && c.RunnerLeaseUntil < now), ct);
+        await DiscardAsync(db.Campaigns.Where(c => c.State == CampaignState.Creating && c.RunnerLeaseUntil < now), ct);
     }
 
-    private static IQueryable<Campaign> Running(WapBridgeDbContext db) => db.Campaigns.Where(c => c.State == CampaignStates.Running);
+    private static IQueryable<Campaign> Running(WapBridgeDbContext db) => db.Campaigns.Where(c => c.State == CampaignState.Running);
 }

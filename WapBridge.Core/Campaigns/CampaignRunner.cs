@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Cluster;
+using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -42,7 +43,7 @@ public sealed class CampaignRunner(
         var lease = start + options.Value.RunnerSlice + TimeSpan.FromMinutes(1);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            var claimed = await db.Campaigns.Where(c => c.Id == campaignId && c.State == CampaignStates.Running
+            var claimed = await db.Campaigns.Where(c => c.Id == campaignId && c.State == CampaignState.Running
                     && (c.RunnerLeaseUntil == null || c.RunnerLeaseUntil < start))
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, lease), ct);
             if (claimed == 0)
@@ -75,15 +76,15 @@ public sealed class CampaignRunner(
             var roundStarted = Stopwatch.GetTimestamp();
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == campaignId, ct);
-            if (campaign is null || campaign.State != CampaignStates.Running)
+            if (campaign is null || campaign.State != CampaignState.Running)
                 return (false, null);
             var now = time.GetUtcNow();
 
             // From the database, not this node's memory: the instance may live on another node.
             var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == campaign.InstanceId, ct);
-            if (instance is null || instance.State != InstanceStates.Connected)
+            if (instance is null || instance.State != InstanceState.Connected)
             {
-                var state = instance?.State ?? "deleted";
+                var state = instance?.State.ToWire() ?? "deleted";
                 await WaitingAsync(db, campaign, $"instance {state}: waiting for it to reconnect", now + DisconnectedRecheck, ct);
                 return (false, now + DisconnectedRecheck);
             }
@@ -100,8 +101,8 @@ public sealed class CampaignRunner(
 
             // Unfinished sends first (a crash, or a disconnect, left them in "sending"), then new ones.
             // Index seeks on (CampaignId, State, Id); one query ordering by state would sort every pending row.
-            var unfinished = await NextAsync(db, campaignId, RecipientStates.Sending, 1, ct);
-            var batch = unfinished.Count > 0 ? unfinished : await NextAsync(db, campaignId, RecipientStates.Pending, BatchSizeFor(campaign), ct);
+            var unfinished = await NextAsync(db, campaignId, RecipientState.Sending, 1, ct);
+            var batch = unfinished.Count > 0 ? unfinished : await NextAsync(db, campaignId, RecipientState.Pending, BatchSizeFor(campaign), ct);
             if (batch.Count == 0)
             {
                 await CompleteAsync(db, campaign, ct);
@@ -156,7 +157,7 @@ public sealed class CampaignRunner(
     {
         var messageId = recipient.MessageId!.Value;
         var unsent = await db.Messages.AsNoTracking()
-            .Where(m => m.Id == messageId && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+            .Where(m => m.Id == messageId && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending))
             .Select(m => m.WaMessageId).SingleOrDefaultAsync(ct);
         await AwaitSendsAsync(instance, unsent is null ? [] : [unsent], unsent is null ? [] : [outcomes.WatchAsync(unsent)], ct);
         await recipientSync.SyncAsync(recipient.CampaignId, [messageId], ct);
@@ -178,14 +179,14 @@ public sealed class CampaignRunner(
         {
             if (suppressed.Contains(recipient.Number!))
             {
-                settled.Add(new RecipientMove(recipient, RecipientStates.Skipped, "opted out"));
+                settled.Add(new RecipientMove(recipient, RecipientState.Skipped, "opted out"));
                 continue;
             }
             var variables = recipient.Variables is null ? null : JsonNode.Parse(recipient.Variables) as JsonObject;
             var (text, missing) = CampaignTemplate.Render(campaign.MediaHash is null ? campaign.MessageText : campaign.Caption, variables, recipient.Number!);
             if (missing.Count > 0)
             {
-                settled.Add(new RecipientMove(recipient, RecipientStates.Failed, $"missing variable {string.Join(", ", missing)}: add it to this recipient"));
+                settled.Add(new RecipientMove(recipient, RecipientState.Failed, $"missing variable {string.Join(", ", missing)}: add it to this recipient"));
                 continue;
             }
             sends.Add((recipient, OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
@@ -204,7 +205,7 @@ public sealed class CampaignRunner(
         {
             // Locks the campaign row first, as a cancel does: a cancel either sees this batch's messages and withdraws
             // them, or commits first and this claim finds the campaign no longer running.
-            var running = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running)
+            var running = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignState.Running)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, c => c.RunnerLeaseUntil), ct);
             if (running == 0)
             {
@@ -230,7 +231,7 @@ public sealed class CampaignRunner(
     }
 
     /// <summary>Wakes the outbox and waits, bounded, for these sends; unsent ones stay "sending" and are looked at again next round.</summary>
-    private async Task AwaitSendsAsync(Instance instance, IReadOnlyList<string> waMessageIds, IReadOnlyList<Task<string>> sendOutcomes, CancellationToken ct)
+    private async Task AwaitSendsAsync(Instance instance, IReadOnlyList<string> waMessageIds, IReadOnlyList<Task<MessageStatus>> sendOutcomes, CancellationToken ct)
     {
         dispatcher.Wake(instance);
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -253,7 +254,7 @@ public sealed class CampaignRunner(
         }
     }
 
-    private static Task<List<CampaignRecipient>> NextAsync(WapBridgeDbContext db, long campaignId, string state, int count, CancellationToken ct) =>
+    private static Task<List<CampaignRecipient>> NextAsync(WapBridgeDbContext db, long campaignId, RecipientState state, int count, CancellationToken ct) =>
         db.CampaignRecipients.AsNoTracking().Where(r => r.CampaignId == campaignId && r.State == state).OrderBy(r => r.Id).Take(count).ToListAsync(ct);
 
     private static TimeSpan Spacing(Campaign campaign)
@@ -287,8 +288,8 @@ public sealed class CampaignRunner(
         var now = time.GetUtcNow();
         // Pending (kept with the rows in each transaction) guards against recipients added after this runner found none:
         // the add schedules a runner for them once its last chunk is stored.
-        var completed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Running && c.Pending == 0).ExecuteUpdateAsync(s => s
-            .SetProperty(c => c.State, CampaignStates.Completed)
+        var completed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignState.Running && c.Pending == 0).ExecuteUpdateAsync(s => s
+            .SetProperty(c => c.State, CampaignState.Completed)
             .SetProperty(c => c.CompletedAt, now)
             .SetProperty(c => c.PausedReason, (string?)null)
             .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);

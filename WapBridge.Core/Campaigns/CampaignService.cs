@@ -21,11 +21,11 @@ public sealed record InvalidRecipient(string Input, string Error);
 public sealed record RecipientsAdded(string Campaign, int Added, int Duplicates, IReadOnlyList<InvalidRecipient> Invalid, int Skipped, int Total);
 
 public sealed record CampaignStatus(
-    string Campaign, string CampaignName, string InstanceId, string Status, int Total, int Pending, int Sent, int Delivered, int Read, int Failed,
+    string Campaign, string CampaignName, string InstanceId, CampaignState Status, int Total, int Pending, int Sent, int Delivered, int Read, int Failed,
     int Invalid, int Duplicates, int Skipped, int Cancelled, double Progress, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledAt, DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt, string? PausedReason, DateTimeOffset? NextSendAt, long? EtaSeconds);
 
-public sealed record RecipientView(long Id, string Input, string? Number, string State, string? Error, string? MessageId, int Attempts, DateTimeOffset UpdatedAt, JsonObject? Variables);
+public sealed record RecipientView(long Id, string Input, string? Number, RecipientState State, string? Error, string? MessageId, int Attempts, DateTimeOffset UpdatedAt, JsonObject? Variables);
 
 /// <summary>Contract §3: create, add recipients, status, pause, resume, cancel, list; every call scoped to the customer.</summary>
 public sealed class CampaignService(
@@ -40,7 +40,7 @@ public sealed class CampaignService(
     ILogger<CampaignService> logger)
 {
     /// <summary>
-    /// Stores the campaign hidden (<see cref="CampaignStates.Creating"/>), its recipients chunk by chunk in their own
+    /// Stores the campaign hidden (<see cref="CampaignState.Creating"/>), its recipients chunk by chunk in their own
     /// transactions, and only then shows it as running or scheduled: a big list never holds the database's writer for
     /// long, and nobody sees, runs or counts half a campaign. A failure removes what was stored.
     /// </summary>
@@ -90,7 +90,7 @@ public sealed class CampaignService(
                 MimeType = stored?.MimeType,
                 Filename = stored?.Filename,
                 Caption = stored is null ? null : (request.Caption ?? request.Message),
-                State = CampaignStates.Creating,
+                State = CampaignState.Creating,
                 MinDelaySeconds = throttle.MinDelaySeconds,
                 MaxDelaySeconds = throttle.MaxDelaySeconds,
                 HourlyLimit = throttle.HourlyLimit,
@@ -115,10 +115,10 @@ public sealed class CampaignService(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             now = time.GetUtcNow();
             scheduled = request.ScheduledAt is { } when && when > now;
-            var state = scheduled ? CampaignStates.Scheduled : CampaignStates.Running;
+            var state = scheduled ? CampaignState.Scheduled : CampaignState.Running;
             DateTimeOffset? startedAt = scheduled ? null : now;
             var nextSendAt = scheduled ? request.ScheduledAt : now;
-            var shown = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Creating)
+            var shown = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignState.Creating)
                 .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, state).SetProperty(c => c.StartedAt, startedAt)
                     .SetProperty(c => c.NextSendAt, nextSendAt).SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
             if (shown == 0)
@@ -156,9 +156,9 @@ public sealed class CampaignService(
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             campaign = await FindAsync(db, customerId, campaignCode, ct);
-            if (campaign.State is not (CampaignStates.Running or CampaignStates.Paused or CampaignStates.Scheduled))
+            if (campaign.State is not (CampaignState.Running or CampaignState.Paused or CampaignState.Scheduled))
                 throw new WapBridgeException(ErrorKind.Conflict, "campaign_finished",
-                    $"Campaign {campaign.Code} is {campaign.State}; recipients can be added while it is running, paused or scheduled.", "campaign");
+                    $"Campaign {campaign.Code} is {campaign.State.ToWire()}; recipients can be added while it is running, paused or scheduled.", "campaign");
             // Every entry counts, invalid and duplicate ones too: each is a stored row.
             (await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct))
                 .EnsureRecipientsAllowed((long)campaign.Total + campaign.Invalid + campaign.Duplicates, items.Count);
@@ -178,19 +178,19 @@ public sealed class CampaignService(
                 throw;
             throw WapBridgeException.NotFound("Campaign", campaign.Code, "campaign");
         }
-        if (campaign.State == CampaignStates.Running)
+        if (campaign.State == CampaignState.Running)
             Schedule(campaign.Id, null);
         return added;
     }
 
     /// <summary>
     /// Deletes a campaign that never finished being created, and its recipients, a chunk at a time (a big delete would
-    /// hold SQLite's writer as long as the big insert did). A campaign that made it out of <see cref="CampaignStates.Creating"/> stays.
+    /// hold SQLite's writer as long as the big insert did). A campaign that made it out of <see cref="CampaignState.Creating"/> stays.
     /// </summary>
     public async Task DiscardUnfinishedAsync(long campaignId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId && c.State == CampaignStates.Creating, ct))
+        if (!await db.Campaigns.AnyAsync(c => c.Id == campaignId && c.State == CampaignState.Creating, ct))
             return;
         var chunk = Math.Max(1, options.Value.InsertChunkSize);
         while (true)
@@ -200,7 +200,7 @@ public sealed class CampaignService(
                 break;
             await db.CampaignRecipients.Where(r => ids.Contains(r.Id)).ExecuteDeleteAsync(ct);
         }
-        await db.Campaigns.Where(c => c.Id == campaignId && c.State == CampaignStates.Creating).ExecuteDeleteAsync(ct);
+        await db.Campaigns.Where(c => c.Id == campaignId && c.State == CampaignState.Creating).ExecuteDeleteAsync(ct);
     }
 
     private static WapBridgeException CreationInterrupted(string code) =>
@@ -280,8 +280,8 @@ public sealed class CampaignService(
             var lease = now + options.Value.CreationLease;
             var row = db.Campaigns.Where(c => c.Id == campaign.Id);
             var present = creating
-                ? await row.Where(c => c.State == CampaignStates.Creating).ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, lease), ct)
-                : await row.Where(c => c.State == CampaignStates.Running || c.State == CampaignStates.Paused || c.State == CampaignStates.Scheduled)
+                ? await row.Where(c => c.State == CampaignState.Creating).ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, lease), ct)
+                : await row.Where(c => c.State == CampaignState.Running || c.State == CampaignState.Paused || c.State == CampaignState.Scheduled)
                     .ExecuteUpdateAsync(s => s.SetProperty(c => c.RunnerLeaseUntil, c => c.RunnerLeaseUntil), ct);
             if (present == 0)
                 throw creating ? CreationInterrupted(campaign.Code) : new WapBridgeException(ErrorKind.Conflict, "campaign_finished",
@@ -297,19 +297,19 @@ public sealed class CampaignService(
                 var recipient = new CampaignRecipient { CampaignId = campaign.Id, RawInput = Truncate(p.Input, 200)!, Number = p.Number, Variables = p.Variables?.ToJsonString(), UpdatedAt = now };
                 if (p.Number is null)
                 {
-                    recipient.State = RecipientStates.Invalid;
+                    recipient.State = RecipientState.Invalid;
                     recipient.Error = Truncate(p.Error, 300);
                     invalid.Add(new InvalidRecipient(p.Input, p.Error!));
                     chunkInvalid++;
                 }
                 else if (existing.Contains(p.Number) || !stored.Add(p.Number))
                 {
-                    recipient.State = RecipientStates.Duplicate;
+                    recipient.State = RecipientState.Duplicate;
                     chunkDuplicates++;
                 }
                 else if (suppressed.Contains(p.Number))
                 {
-                    recipient.State = RecipientStates.Skipped;
+                    recipient.State = RecipientState.Skipped;
                     recipient.Error = "opted out";
                     chunkSkipped++;
                 }
@@ -342,7 +342,7 @@ public sealed class CampaignService(
     {
         var existing = new HashSet<string>(numbers.Count);
         foreach (var chunk in numbers.Chunk(500))
-            existing.UnionWith(await db.CampaignRecipients.Where(r => r.CampaignId == campaignId && r.Number != null && chunk.Contains(r.Number) && r.State != RecipientStates.Duplicate)
+            existing.UnionWith(await db.CampaignRecipients.Where(r => r.CampaignId == campaignId && r.Number != null && chunk.Contains(r.Number) && r.State != RecipientState.Duplicate)
                 .Select(r => r.Number!).ToListAsync(ct));
         return existing;
     }
@@ -368,7 +368,7 @@ public sealed class CampaignService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // One round trip: this is what integrators poll.
         var found = await (from c in db.Campaigns.AsNoTracking()
-                           where c.Code == code && c.CustomerId == customerId && c.State != CampaignStates.Creating
+                           where c.Code == code && c.CustomerId == customerId && c.State != CampaignState.Creating
                            join i in db.Instances on c.InstanceId equals i.Id
                            select new { c, i.Code }).SingleOrDefaultAsync(ct)
             ?? throw WapBridgeException.NotFound("Campaign", code, "campaign");
@@ -378,9 +378,10 @@ public sealed class CampaignService(
     public async Task<PagedList<CampaignStatus>> ListAsync(int customerId, string? state, Paging paging, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.Campaigns.AsNoTracking().Where(c => c.CustomerId == customerId && c.State != CampaignStates.Creating);
+        var query = db.Campaigns.AsNoTracking().Where(c => c.CustomerId == customerId && c.State != CampaignState.Creating);
         if (!string.IsNullOrWhiteSpace(state))
-            query = query.Where(c => c.State == state.Trim().ToLowerInvariant());
+            // An unknown state matches no campaign, as it always has.
+            query = WireNames.TryFromWire<CampaignState>(state.Trim().ToLowerInvariant(), out var wanted) ? query.Where(c => c.State == wanted) : query.Where(c => false);
         var total = await query.CountAsync(ct);
         var rows = await (from c in query.OrderByDescending(c => c.Id).Skip(paging.Offset).Take(paging.Limit)
                           join i in db.Instances on c.InstanceId equals i.Id
@@ -394,7 +395,7 @@ public sealed class CampaignService(
         var campaign = await FindAsync(db, customerId, campaignCode, ct);
         var query = db.CampaignRecipients.AsNoTracking().Where(r => r.CampaignId == campaign.Id);
         if (!string.IsNullOrWhiteSpace(state))
-            query = query.Where(r => r.State == state.Trim().ToLowerInvariant());
+            query = WireNames.TryFromWire<RecipientState>(state.Trim().ToLowerInvariant(), out var wanted) ? query.Where(r => r.State == wanted) : query.Where(r => false);
         var total = await query.CountAsync(ct);
         var rows = await (from r in query.OrderBy(r => r.Id).Skip(paging.Offset).Take(paging.Limit)
                           join m in db.Messages on r.MessageId equals m.Id into sent
@@ -408,8 +409,8 @@ public sealed class CampaignService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await FindAsync(db, customerId, campaignCode, ct);
-        await db.Campaigns.Where(c => c.Id == campaign.Id && (c.State == CampaignStates.Running || c.State == CampaignStates.Scheduled))
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Paused).SetProperty(c => c.PausedReason, "paused by the owner")
+        await db.Campaigns.Where(c => c.Id == campaign.Id && (c.State == CampaignState.Running || c.State == CampaignState.Scheduled))
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignState.Paused).SetProperty(c => c.PausedReason, "paused by the owner")
                 .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
@@ -419,10 +420,10 @@ public sealed class CampaignService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var campaign = await FindAsync(db, customerId, campaignCode, ct);
         var now = time.GetUtcNow();
-        var resumed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignStates.Paused)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Running).SetProperty(c => c.PausedReason, (string?)null)
+        var resumed = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State == CampaignState.Paused)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignState.Running).SetProperty(c => c.PausedReason, (string?)null)
                 .SetProperty(c => c.StartedAt, c => c.StartedAt ?? now).SetProperty(c => c.NextSendAt, now), ct);
-        if (resumed > 0 || campaign.State == CampaignStates.Running)
+        if (resumed > 0 || campaign.State == CampaignState.Running)
             Schedule(campaign.Id, null);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
@@ -444,23 +445,23 @@ public sealed class CampaignService(
         List<string> unsent = [];
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
-            var stopped = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State != CampaignStates.Completed && c.State != CampaignStates.Cancelled)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignStates.Cancelled).SetProperty(c => c.CompletedAt, now)
+            var stopped = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State != CampaignState.Completed && c.State != CampaignState.Cancelled)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignState.Cancelled).SetProperty(c => c.CompletedAt, now)
                     .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
             if (stopped > 0)
             {
-                var queued = db.Messages.Where(m => m.CampaignId == campaign.Id && m.Direction == Message.Outbound && m.Status == MessageStatuses.Queued);
+                var queued = db.Messages.Where(m => m.CampaignId == campaign.Id && m.Direction == Message.Outbound && m.Status == MessageStatus.Queued);
                 unsent = await queued.Select(m => m.WaMessageId).ToListAsync(ct);
                 if (unsent.Count > 0)
                     await queued.ExecuteUpdateAsync(s => s
-                        .SetProperty(m => m.Status, MessageStatuses.Failed)
+                        .SetProperty(m => m.Status, MessageStatus.Failed)
                         .SetProperty(m => m.Ack, (int)MessageAck.Error)
                         .SetProperty(m => m.ErrorCode, CancelledErrorCode)
                         .SetProperty(m => m.Error, "Not sent: its campaign was cancelled."), ct);
                 var cancelled = await db.CampaignRecipients.Where(r => r.CampaignId == campaign.Id
-                        && (r.State == RecipientStates.Pending || (r.State == RecipientStates.Sending
-                            && db.Messages.Any(m => m.Id == r.MessageId && m.Status == MessageStatuses.Failed && m.ErrorCode == CancelledErrorCode))))
-                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RecipientStates.Cancelled).SetProperty(r => r.UpdatedAt, now), ct);
+                        && (r.State == RecipientState.Pending || (r.State == RecipientState.Sending
+                            && db.Messages.Any(m => m.Id == r.MessageId && m.Status == MessageStatus.Failed && m.ErrorCode == CancelledErrorCode))))
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RecipientState.Cancelled).SetProperty(r => r.UpdatedAt, now), ct);
                 if (cancelled > 0)
                     await db.Campaigns.Where(c => c.Id == campaign.Id).ExecuteUpdateAsync(s => s
                         .SetProperty(c => c.Pending, c => c.Pending - cancelled)
@@ -472,7 +473,7 @@ public sealed class CampaignService(
         }
         // A runner waiting for these sends stops waiting.
         foreach (var id in unsent)
-            outcomes.Report(id, MessageStatuses.Failed);
+            outcomes.Report(id, MessageStatus.Failed);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
 
@@ -498,7 +499,7 @@ public sealed class CampaignService(
     private static async Task<Campaign> FindAsync(WapBridgeDbContext db, int customerId, string? campaignCode, CancellationToken ct)
     {
         var code = CampaignCode(campaignCode);
-        return await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Code == code && c.CustomerId == customerId && c.State != CampaignStates.Creating, ct)
+        return await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Code == code && c.CustomerId == customerId && c.State != CampaignState.Creating, ct)
             ?? throw WapBridgeException.NotFound("Campaign", code, "campaign");
     }
 
@@ -508,8 +509,8 @@ public sealed class CampaignService(
     internal static CampaignStatus ToStatus(Campaign c, string instanceCode)
     {
         var done = c.Total - c.Pending;
-        var progress = c.Total == 0 ? (c.State == CampaignStates.Completed ? 100 : 0) : Math.Round(100.0 * done / c.Total, 1);
-        long? eta = c.State is CampaignStates.Running or CampaignStates.Scheduled && c.Pending > 0
+        var progress = c.Total == 0 ? (c.State == CampaignState.Completed ? 100 : 0) : Math.Round(100.0 * done / c.Total, 1);
+        long? eta = c.State is CampaignState.Running or CampaignState.Scheduled && c.Pending > 0
             ? (long)Math.Ceiling(c.Pending * (c.MinDelaySeconds + c.MaxDelaySeconds) / 2)
             : null;
         return new CampaignStatus(c.Code, c.Name, instanceCode, c.State, c.Total, c.Pending, c.Sent, c.Delivered, c.Read, c.Failed, c.Invalid,

@@ -118,7 +118,7 @@ public sealed class ClusterSupervisor(
         {
             var candidates = await db.Instances.AsNoTracking()
                 .Where(i => i.EngineCredentials != null
-                    && (i.State == InstanceStates.Connected || i.State == InstanceStates.Connecting || i.State == InstanceStates.Disconnected))
+                    && (i.State == InstanceState.Connected || i.State == InstanceState.Connecting || i.State == InstanceState.Disconnected))
                 .Select(i => new { i.Code, i.SessionNode }).ToListAsync(ct);
             // Held by a live node: that node has it. Ours, or nobody's, or a dead node's: it is resumed (and placed) now.
             orphans = candidates.Where(c => c.SessionNode is null || c.SessionNode == me || !alive.Contains(c.SessionNode))

@@ -3,12 +3,12 @@ using System.Globalization;
 namespace WapBridge.Core.Instances;
 
 /// <summary>What the instance does after WhatsApp closed its connection with a code.</summary>
-/// <param name="State"><see cref="InstanceStates.Disconnected"/> or <see cref="InstanceStates.LoggedOut"/> (credentials void).</param>
+/// <param name="State"><see cref="InstanceState.Disconnected"/> or <see cref="InstanceState.LoggedOut"/> (credentials void).</param>
 /// <param name="Reconnect">Whether the host reconnects (with its backoff) right away.</param>
 /// <param name="BannedFor">A temporary ban: no reconnect before this much time passed, then one.</param>
-public sealed record CloseDecision(string State, string Reason, bool Reconnect, TimeSpan? BannedFor = null)
+public sealed record CloseDecision(InstanceState State, string Reason, bool Reconnect, TimeSpan? BannedFor = null)
 {
-    public bool LoggedOut => State == InstanceStates.LoggedOut;
+    public bool LoggedOut => State == InstanceState.LoggedOut;
 
     /// <summary>The engine's own words, when the reason replaces them with plain ones (kept in logs and the state history).</summary>
     public string? Detail { get; init; }
@@ -55,29 +55,29 @@ public static class CloseCodePolicy
         var suffix = detail.Length > 0 ? $" ({detail})" : "";
         // Checked before the codes: a proxy answering the WebSocket upgrade with 403 is not WhatsApp refusing the account.
         if (IsUnreachable(systemCode, error))
-            return new(InstanceStates.Disconnected, Unreachable, true) { Detail = detail };
+            return new(InstanceState.Disconnected, Unreachable, true) { Detail = detail };
         switch (code)
         {
             case 401:
-                return new(InstanceStates.LoggedOut, "logged out from the phone", false);
+                return new(InstanceState.LoggedOut, "logged out from the phone", false);
             case 402:
                 var bannedFor = expireSeconds is > 0 ? TimeSpan.FromSeconds(expireSeconds.Value) : DefaultBan;
-                return new(InstanceStates.Disconnected, Banned, false, bannedFor);
+                return new(InstanceState.Disconnected, Banned, false, bannedFor);
             case 403:
-                return new(InstanceStates.LoggedOut, $"WhatsApp refused this account (forbidden{(error is null ? "" : ": " + error)}); check the phone, then pair again", false);
+                return new(InstanceState.LoggedOut, $"WhatsApp refused this account (forbidden{(error is null ? "" : ": " + error)}); check the phone, then pair again", false);
             case 406:
-                return new(InstanceStates.LoggedOut, $"WhatsApp ended this session for an unknown reason{suffix}; pair again", false);
+                return new(InstanceState.LoggedOut, $"WhatsApp ended this session for an unknown reason{suffix}; pair again", false);
             case 411:
-                return new(InstanceStates.Disconnected, $"WhatsApp reported a multi-device mismatch{suffix}; unlink the device on the phone and pair again", false);
+                return new(InstanceState.Disconnected, $"WhatsApp reported a multi-device mismatch{suffix}; unlink the device on the phone and pair again", false);
             case 440:
-                return new(InstanceStates.Disconnected, "another WhatsApp Web client took over this session (conflict); restart the instance to take it back", false);
+                return new(InstanceState.Disconnected, "another WhatsApp Web client took over this session (conflict); restart the instance to take it back", false);
             case 405:
-                return new(InstanceStates.Disconnected,
+                return new(InstanceState.Disconnected,
                     $"WhatsApp refused the connection, most likely because the WhatsApp Web version is outdated{suffix}; set the WhatsApp Web version (or update the bridge) and restart the instance", false);
         }
         if (name == "loggedOut")
-            return new(InstanceStates.LoggedOut, "logged out from the phone", false);
-        return new(InstanceStates.Disconnected, $"connection closed{suffix}; reconnecting", true);
+            return new(InstanceState.LoggedOut, "logged out from the phone", false);
+        return new(InstanceState.Disconnected, $"connection closed{suffix}; reconnecting", true);
     }
 
     /// <summary>

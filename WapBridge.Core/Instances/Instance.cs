@@ -1,15 +1,19 @@
+using System.Text.Json.Serialization;
+using WapBridge.Core.Common;
+
 namespace WapBridge.Core.Instances;
 
-/// <summary>Instance states, as the API spells them (contract §6).</summary>
-public static class InstanceStates
+/// <summary>Instance states, stored and shown as their <see cref="WireNames"/> strings (<c>logged_out</c>; contract §6).</summary>
+[JsonConverter(typeof(WireNameJsonConverter<InstanceState>))]
+public enum InstanceState
 {
-    public const string New = "new";
-    public const string Qr = "qr";
-    public const string Pairing = "pairing";
-    public const string Connecting = "connecting";
-    public const string Connected = "connected";
-    public const string Disconnected = "disconnected";
-    public const string LoggedOut = "logged_out";
+    New,
+    Qr,
+    Pairing,
+    Connecting,
+    Connected,
+    Disconnected,
+    LoggedOut,
 }
 
 /// <summary>One WhatsApp number connected (or being connected) to WapBridge.</summary>
@@ -23,7 +27,7 @@ public sealed class Instance
     public int CustomerId { get; set; }
     public required string Name { get; set; }
     public required string Engine { get; set; }
-    public string State { get; set; } = InstanceStates.New;
+    public InstanceState State { get; set; } = InstanceState.New;
     public string? PhoneNumber { get; set; }
     public string? PushName { get; set; }
 
@@ -70,7 +74,7 @@ public sealed class InstanceStateChange
 {
     public long Id { get; set; }
     public int InstanceId { get; set; }
-    public required string State { get; set; }
+    public required InstanceState State { get; set; }
     public string? Reason { get; set; }
     public DateTimeOffset At { get; set; }
 

@@ -68,7 +68,7 @@ public sealed class InstanceGrain(
         if (_live is not null)
             return false;
         var instance = await LoadByCodeAsync();
-        if (instance is { EngineCredentials: not null, State: InstanceStates.Connected or InstanceStates.Connecting or InstanceStates.Disconnected })
+        if (instance is { EngineCredentials: not null, State: InstanceState.Connected or InstanceState.Connecting or InstanceState.Disconnected })
         {
             try
             {
@@ -81,7 +81,7 @@ public sealed class InstanceGrain(
                 // Say why on the instance (e.g. its engine is unavailable on this node) instead of leaving its old state.
                 await using var db = await dbFactory.CreateDbContextAsync();
                 await db.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u
-                    .SetProperty(i => i.State, InstanceStates.Disconnected)
+                    .SetProperty(i => i.State, InstanceState.Disconnected)
                     .SetProperty(i => i.LastError, Clip("could not resume: " + e.Message))
                     .SetProperty(i => i.NextRetryAt, (DateTimeOffset?)null)
                     .SetProperty(i => i.ReconnectAttempts, 0)
@@ -107,7 +107,7 @@ public sealed class InstanceGrain(
         _live = live;
         Publish(live);
         var hasCredentials = instance.EngineCredentials is not null;
-        await RecordStateAsync(live, hasCredentials ? InstanceStates.Connecting : InstanceStates.New, hasCredentials ? "opening session" : "waiting for pairing", CancellationToken.None);
+        await RecordStateAsync(live, hasCredentials ? InstanceState.Connecting : InstanceState.New, hasCredentials ? "opening session" : "waiting for pairing", CancellationToken.None);
         await live.Session.ConnectAsync(_deactivating.Token);
     }
 
@@ -229,21 +229,21 @@ public sealed class InstanceGrain(
             {
                 case QrCodeEvent qr:
                     live.Qr = qr;
-                    await RecordStateAsync(live, InstanceStates.Qr, null, CancellationToken.None);
+                    await RecordStateAsync(live, InstanceState.Qr, null, CancellationToken.None);
                     break;
                 case PairingCodeEvent:
-                    await RecordStateAsync(live, InstanceStates.Pairing, "pairing code issued", CancellationToken.None);
+                    await RecordStateAsync(live, InstanceState.Pairing, "pairing code issued", CancellationToken.None);
                     break;
                 case PairingExpiredEvent expired:
                     live.Qr = null;
                     AbandonRetry(live);
-                    await RecordStateAsync(live, InstanceStates.Disconnected, expired.Reason + "; restart the instance for a new QR code", CancellationToken.None);
+                    await RecordStateAsync(live, InstanceState.Disconnected, expired.Reason + "; restart the instance for a new QR code", CancellationToken.None);
                     break;
                 case ConnectedEvent connected:
                     live.Qr = null;
                     live.ReconnectAttempts = 0;
                     AbandonRetry(live);
-                    await RecordStateAsync(live, InstanceStates.Connected, null, CancellationToken.None, i =>
+                    await RecordStateAsync(live, InstanceState.Connected, null, CancellationToken.None, i =>
                     {
                         i.PhoneNumber = connected.PhoneNumber;
                         i.PushName = connected.PushName;
@@ -265,7 +265,7 @@ public sealed class InstanceGrain(
                 case LoggedOutEvent loggedOut:
                     live.Qr = null;
                     AbandonRetry(live);
-                    await RecordStateAsync(live, InstanceStates.LoggedOut, loggedOut.Reason, CancellationToken.None);
+                    await RecordStateAsync(live, InstanceState.LoggedOut, loggedOut.Reason, CancellationToken.None);
                     break;
                 case UndecryptableMessageEvent:
                     await CountUndecryptableAsync(live);
@@ -403,7 +403,7 @@ public sealed class InstanceGrain(
             AbandonRetry(live);
         var nextRetryAt = now + wait;
         // The ban and the next attempt are written with the state, so nobody reads "disconnected" without them.
-        var changed = await RecordStateAsync(live, InstanceStates.Disconnected, disconnected.Reason, CancellationToken.None, i =>
+        var changed = await RecordStateAsync(live, InstanceState.Disconnected, disconnected.Reason, CancellationToken.None, i =>
         {
             if (disconnected.BannedUntil is { } until)
                 i.BannedUntil = until;
@@ -477,7 +477,7 @@ public sealed class InstanceGrain(
     /// </summary>
     /// <param name="detail">The engine's raw words behind a plain <paramref name="reason"/>: history and log only.</param>
     /// <returns>Whether the state changed.</returns>
-    private async Task<bool> RecordStateAsync(LiveSession live, string? state, string? reason, CancellationToken ct, Action<Instance>? alsoChange = null,
+    private async Task<bool> RecordStateAsync(LiveSession live, InstanceState? state, string? reason, CancellationToken ct, Action<Instance>? alsoChange = null,
         string? detail = null)
     {
         var now = time.GetUtcNow();
@@ -496,10 +496,10 @@ public sealed class InstanceGrain(
         var changed = state is not null && instance.State != state;
         if (state is not null)
         {
-            instance.State = state;
+            instance.State = state.Value;
             if (changed)
                 instance.StateChangedAt = now;
-            instance.LastError = state is InstanceStates.Disconnected or InstanceStates.LoggedOut ? Clip(reason) : null;
+            instance.LastError = state is InstanceState.Disconnected or InstanceState.LoggedOut ? Clip(reason) : null;
             // No reconnect is pending unless the caller schedules one (alsoChange).
             instance.NextRetryAt = null;
             instance.ReconnectAttempts = 0;
@@ -508,7 +508,7 @@ public sealed class InstanceGrain(
         if (state is not null && (changed || reason is not null))
             db.InstanceStateChanges.Add(new InstanceStateChange
             {
-                InstanceId = instance.Id, State = state, Reason = Clip(detail is null ? reason : $"{reason} ({detail})"), At = now, NodeId = _node,
+                InstanceId = instance.Id, State = state.Value, Reason = Clip(detail is null ? reason : $"{reason} ({detail})"), At = now, NodeId = _node,
             });
         await db.SaveChangesAsync(ct);
         // Observers see the instance as it is now, without a query per engine event.
@@ -517,7 +517,7 @@ public sealed class InstanceGrain(
         if (ReferenceEquals(_live, live))
             Publish(live);
         if (changed)
-            logger.LogInformation("Instance {Instance} is {State} on node {Node}{Reason}{Detail}", live.Code, state, _node, reason is null ? "" : $" ({reason})",
+            logger.LogInformation("Instance {Instance} is {State} on node {Node}{Reason}{Detail}", live.Code, state?.ToWire(), _node, reason is null ? "" : $" ({reason})",
                 detail is null ? "" : $": {detail}");
         changes.Publish(live.Code);
         return changed;

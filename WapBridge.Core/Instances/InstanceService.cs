@@ -14,7 +14,7 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Instances;
 
 public sealed record InstanceDetails(
-    string InstanceId, string Name, string Engine, string Status, string? PhoneNumber, string? PushName,
+    string InstanceId, string Name, string Engine, InstanceState Status, string? PhoneNumber, string? PushName,
     DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt)
 {
     public bool IsSimulator => Engine == Engines.Simulator.SimulatorEngine.EngineName;
@@ -127,10 +127,10 @@ public sealed partial class InstanceService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var states = await db.Instances.AsNoTracking()
             .Where(i => i.SessionNode == node.Value.Id
-                && (i.State == InstanceStates.Connected || (i.State == InstanceStates.Disconnected && i.LastError == CloseCodePolicy.Unreachable)))
+                && (i.State == InstanceState.Connected || (i.State == InstanceState.Disconnected && i.LastError == CloseCodePolicy.Unreachable)))
             .Select(i => new { i.Engine, i.State }).Distinct().ToListAsync(ct);
         return states.GroupBy(s => s.Engine, StringComparer.OrdinalIgnoreCase)
-            .Where(g => g.All(s => s.State == InstanceStates.Disconnected))
+            .Where(g => g.All(s => s.State == InstanceState.Disconnected))
             .ToDictionary(g => g.Key, _ => "its instances on this server cannot reach WhatsApp right now: check the server's internet connection, DNS or proxy",
                 StringComparer.OrdinalIgnoreCase);
     }
@@ -151,11 +151,11 @@ public sealed partial class InstanceService(
     {
         var instance = await FindAsync(customerId, instanceCode, ct);
         var live = await Grain(instance.Code).GetLiveAsync();
-        if (live is not { Qr: { } qr, QrExpiresAt: { } expiresAt } || expiresAt <= time.GetUtcNow() || instance.State != InstanceStates.Qr)
+        if (live is not { Qr: { } qr, QrExpiresAt: { } expiresAt } || expiresAt <= time.GetUtcNow() || instance.State != InstanceState.Qr)
         {
-            var why = instance.State == InstanceStates.Connected
+            var why = instance.State == InstanceState.Connected
                 ? $"Instance {instance.Code} is connected as +{instance.PhoneNumber}; no QR code is pending."
-                : $"Instance {instance.Code} has no QR code pending (status {instance.State}); restart it to pair.";
+                : $"Instance {instance.Code} has no QR code pending (status {instance.State.ToWire()}); restart it to pair.";
             throw new WapBridgeException(ErrorKind.NotFound, "no_qr_pending", why, "instance_id");
         }
         return new PendingQr(qr, QrCodeImages.ToPngDataUrl(qr), expiresAt);
@@ -206,18 +206,18 @@ public sealed partial class InstanceService(
             var now = time.GetUtcNow();
             switch (instance.State)
             {
-                case InstanceStates.Connected:
+                case InstanceState.Connected:
                     throw WapBridgeException.Invalid("instance_id", "already_connected", $"Instance {instance.Code} is connected; there is nothing to reconnect.");
-                case InstanceStates.Disconnected when instance.BannedUntil > now:
+                case InstanceState.Disconnected when instance.BannedUntil > now:
                     throw new WapBridgeException(ErrorKind.InstanceNotConnected, "banned",
                         $"WhatsApp banned this number until {instance.BannedUntil:yyyy-MM-dd HH:mm} UTC; reconnecting before then can prolong the ban. It reconnects by itself then.", "instance_id");
-                case InstanceStates.Disconnected or InstanceStates.Connecting:
+                case InstanceState.Disconnected or InstanceState.Connecting:
                     if (!await Grain(instance.Code).RetryNowAsync())
                         await Grain(instance.Code).OpenAsync();
                     return await GetAsync(customerId, instance.Code, ct);
                 default:
                     throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_reconnectable",
-                        $"Instance {instance.Code} is {instance.State}, not waiting to reconnect; restart it (restart_instance) to pair it again.", "instance_id");
+                        $"Instance {instance.Code} is {instance.State.ToWire()}, not waiting to reconnect; restart it (restart_instance) to pair it again.", "instance_id");
             }
         }, ct);
 
@@ -241,7 +241,7 @@ public sealed partial class InstanceService(
                     .SetProperty(i => i.RestrictedUntil, (DateTimeOffset?)null)
                     .SetProperty(i => i.RestrictionDetail, (string?)null), ct);
                 released = await db.Messages
-                    .Where(m => m.InstanceId == instance.Id && m.Status == MessageStatuses.Queued && m.HoldReason == SendFailurePolicy.AccountRestricted)
+                    .Where(m => m.InstanceId == instance.Id && m.Status == MessageStatus.Queued && m.HoldReason == SendFailurePolicy.AccountRestricted)
                     .ExecuteUpdateAsync(u => u
                         .SetProperty(m => m.HoldReason, (string?)null)
                         .SetProperty(m => m.NextSendAt, (DateTimeOffset?)null), ct);
@@ -260,7 +260,7 @@ public sealed partial class InstanceService(
     public Task DeleteAsync(int customerId, string? instanceCode, CancellationToken ct = default) =>
         OneAtATimeAsync(customerId, instanceCode, async instance =>
         {
-            if (instance.State == InstanceStates.Connected)
+            if (instance.State == InstanceState.Connected)
                 await Grain(instance.Code).LogoutAsync();
             else
                 await Grain(instance.Code).CloseAsync();

@@ -290,7 +290,7 @@ public sealed class InboundRecorder(
             MediaHash = p.MediaHash,
             MediaSize = inbound.Media?.Length,
             Error = inbound.Media is null && inbound.MediaError is not null ? Truncate("media could not be downloaded: " + inbound.MediaError) : null,
-            Status = MessageStatuses.Received,
+            Status = MessageStatus.Received,
             Source = MessageSources.Inbound,
             CreatedAt = now,
         };

@@ -1,27 +1,23 @@
+using System.Text.Json.Serialization;
+using WapBridge.Core.Common;
+
 namespace WapBridge.Core.Messaging;
 
-public static class MessageStatuses
+/// <summary>
+/// A message's status, stored and shown as its <see cref="WireNames"/> string (<c>queued</c>, <c>sent</c>, …). The forward
+/// path is declared in order (<see cref="Queued"/> to <see cref="Played"/>), so a late receipt never moves a message back.
+/// </summary>
+[JsonConverter(typeof(WireNameJsonConverter<MessageStatus>))]
+public enum MessageStatus
 {
-    public const string Queued = "queued";
-    public const string Sending = "sending";
-    public const string Sent = "sent";
-    public const string Delivered = "delivered";
-    public const string Read = "read";
-    public const string Played = "played";
-    public const string Failed = "failed";
-    public const string Received = "received";
-
-    /// <summary>Order of the forward path, so a late receipt never moves a message backwards.</summary>
-    public static int Rank(string status) => status switch
-    {
-        Queued => 0,
-        Sending => 1,
-        Sent => 2,
-        Delivered => 3,
-        Read => 4,
-        Played => 5,
-        _ => -1,
-    };
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+    Played,
+    Failed,
+    Received,
 }
 
 public static class MessageSources
@@ -72,7 +68,7 @@ public sealed class Message
     public string? MediaHash { get; set; }
     public long? MediaSize { get; set; }
 
-    public required string Status { get; set; }
+    public required MessageStatus Status { get; set; }
     public int Ack { get; set; }
     public string? Error { get; set; }
     public string? ErrorCode { get; set; }

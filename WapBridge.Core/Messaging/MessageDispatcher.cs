@@ -81,7 +81,7 @@ public sealed class MessageDispatcher(
         await ExpireAsync(ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var pending = await db.Messages.Where(m => m.Direction == Message.Outbound
-                && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
+                && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending))
             .Select(m => m.InstanceId).Distinct().ToListAsync(ct);
         foreach (var instanceId in pending.Where(local.Hosts))
             Wake(instanceId);
@@ -92,7 +92,7 @@ public sealed class MessageDispatcher(
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var expired = await db.Messages.Where(m => m.Status == MessageStatuses.Queued && m.ExpiresAt < now)
+        var expired = await db.Messages.Where(m => m.Status == MessageStatus.Queued && m.ExpiresAt < now)
             .Select(m => new { m.Id, m.WaMessageId, m.HoldReason }).ToListAsync(ct);
         foreach (var (id, waId, hold) in expired.Select(e => (e.Id, e.WaMessageId, e.HoldReason)))
         {
@@ -100,12 +100,12 @@ public sealed class MessageDispatcher(
             var (code, error) = hold is null
                 ? ("expired", "The instance stayed disconnected past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive).")
                 : (hold, $"The send was held ({hold}) past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive).");
-            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Queued).ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.Status, MessageStatuses.Failed)
+            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatus.Queued).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatus.Failed)
                 .SetProperty(m => m.Ack, (int)MessageAck.Error)
                 .SetProperty(m => m.ErrorCode, code)
                 .SetProperty(m => m.Error, error), ct);
-            outcomes.Report(waId, MessageStatuses.Failed);
+            outcomes.Report(waId, MessageStatus.Failed);
         }
         if (expired.Count > 0)
             logger.LogWarning("{Count} queued messages expired unsent", expired.Count);
@@ -132,7 +132,7 @@ public sealed class MessageDispatcher(
                     await worker.WaitAsync(AwayPoll, time, _stopping);
                     continue;
                 }
-                if (instance.State != InstanceStates.Connected)
+                if (instance.State != InstanceState.Connected)
                 {
                     await worker.WaitAsync(IdlePoll, time, _stopping);
                     continue;
@@ -143,7 +143,7 @@ public sealed class MessageDispatcher(
                 var due = time.GetUtcNow();
                 var batch = await db.Messages.AsNoTracking()
                     .Where(m => m.InstanceId == worker.InstanceId && m.Direction == Message.Outbound
-                        && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending)
+                        && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending)
                         && (m.NextSendAt == null || m.NextSendAt <= due))
                     .OrderBy(m => m.Priority).ThenBy(m => m.Id)
                     .Take(rate > 0 ? 1 : BatchSize)
@@ -182,12 +182,12 @@ public sealed class MessageDispatcher(
         // Persist "sending" before the engine sees the messages: a crash after this line resends them with the same ids.
         var ids = batch.Select(m => m.Id).ToList();
         var claimed = await db.Messages
-            .Where(m => ids.Contains(m.Id) && (m.Status == MessageStatuses.Queued || m.Status == MessageStatuses.Sending))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1), _stopping);
+            .Where(m => ids.Contains(m.Id) && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatus.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1), _stopping);
         if (claimed < batch.Count)
         {
             // Some left the queue since the batch was read (a cancelled campaign withdrew them): never send those.
-            var sending = (await db.Messages.Where(m => ids.Contains(m.Id) && m.Status == MessageStatuses.Sending).Select(m => m.Id).ToListAsync(_stopping)).ToHashSet();
+            var sending = (await db.Messages.Where(m => ids.Contains(m.Id) && m.Status == MessageStatus.Sending).Select(m => m.Id).ToListAsync(_stopping)).ToHashSet();
             batch = batch.Where(m => sending.Contains(m.Id)).ToList();
             if (batch.Count == 0)
                 return;
@@ -246,25 +246,25 @@ public sealed class MessageDispatcher(
         if (sent.Count > 0)
         {
             var sentIds = sent.Select(m => m.Id).ToList();
-            await db.Messages.Where(m => sentIds.Contains(m.Id) && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.Status, MessageStatuses.Sent)
+            await db.Messages.Where(m => sentIds.Contains(m.Id) && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatus.Sent)
                 .SetProperty(m => m.Ack, (int)MessageAck.Server)
                 .SetProperty(m => m.HoldReason, (string?)null)
                 .SetProperty(m => m.NextSendAt, (DateTimeOffset?)null)
                 .SetProperty(m => m.SentAt, sentAt), CancellationToken.None);
             foreach (var message in sent)
-                outcomes.Report(message.WaMessageId, MessageStatuses.Sent);
+                outcomes.Report(message.WaMessageId, MessageStatus.Sent);
         }
         if (unsent.Count > 0)
-            await db.Messages.Where(m => unsent.Contains(m.Id) && m.Status == MessageStatuses.Sending)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Queued), CancellationToken.None);
+            await db.Messages.Where(m => unsent.Contains(m.Id) && m.Status == MessageStatus.Sending)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatus.Queued), CancellationToken.None);
         foreach (var (id, at) in retried)
-            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.Status, MessageStatuses.Queued)
+            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatus.Queued)
                 .SetProperty(m => m.NextSendAt, at), CancellationToken.None);
         foreach (var (id, reason, until) in held)
-            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatuses.Sending).ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.Status, MessageStatuses.Queued)
+            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MessageStatus.Queued)
                 .SetProperty(m => m.HoldReason, reason)
                 .SetProperty(m => m.NextSendAt, until), CancellationToken.None);
         foreach (var (message, code, error) in failures)
@@ -378,11 +378,11 @@ public sealed class MessageDispatcher(
     private async Task FailAsync(WapBridgeDbContext db, Message message, string code, string error)
     {
         await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(m => m.Status, MessageStatuses.Failed)
+            .SetProperty(m => m.Status, MessageStatus.Failed)
             .SetProperty(m => m.Ack, (int)MessageAck.Error)
             .SetProperty(m => m.ErrorCode, code)
             .SetProperty(m => m.Error, error), CancellationToken.None);
-        outcomes.Report(message.WaMessageId, MessageStatuses.Failed);
+        outcomes.Report(message.WaMessageId, MessageStatus.Failed);
     }
 
     private sealed class Worker(int instanceId) : AsyncSignal

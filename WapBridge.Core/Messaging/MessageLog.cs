@@ -8,7 +8,7 @@ namespace WapBridge.Core.Messaging;
 /// <summary>The message record of contract §2.</summary>
 public sealed record MessageRecord(
     string Id, string InstanceId, string Direction, string? From, string? To, string? Body, string Type, string? Caption,
-    string? Filename, string? MimeType, long? MediaSize, string Status, int Ack, string? Error, string? ErrorCode, string Source, string? Campaign,
+    string? Filename, string? MimeType, long? MediaSize, MessageStatus Status, int Ack, string? Error, string? ErrorCode, string Source, string? Campaign,
     DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt,
     [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null);
 
@@ -47,8 +47,10 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
         }
         if (!string.IsNullOrWhiteSpace(filter.Status))
         {
-            var status = filter.Status.Trim().ToLowerInvariant();
-            query = query.Where(m => m.Status == status);
+            // An unknown status matches no message, as it always has.
+            query = WireNames.TryFromWire<MessageStatus>(filter.Status.Trim().ToLowerInvariant(), out var status)
+                ? query.Where(m => m.Status == status)
+                : query.Where(m => false);
         }
         if (!string.IsNullOrWhiteSpace(filter.Number))
         {

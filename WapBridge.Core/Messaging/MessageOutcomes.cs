@@ -11,14 +11,14 @@ namespace WapBridge.Core.Messaging;
 /// </summary>
 public sealed class MessageOutcomes
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _waiting = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<MessageStatus>> _waiting = new();
 
-    public Task<string> WatchAsync(string waMessageId) =>
-        _waiting.GetOrAdd(waMessageId, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    public Task<MessageStatus> WatchAsync(string waMessageId) =>
+        _waiting.GetOrAdd(waMessageId, _ => new TaskCompletionSource<MessageStatus>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     public void Forget(string waMessageId) => _waiting.TryRemove(waMessageId, out _);
 
-    public void Report(string waMessageId, string status)
+    public void Report(string waMessageId, MessageStatus status)
     {
         if (_waiting.TryRemove(waMessageId, out var waiter))
             waiter.TrySetResult(status);
@@ -31,7 +31,7 @@ public sealed class MessageOutcomes
     /// lives on, so a caller elsewhere reads the rows until none of them is queued or sending. Answers the first one's
     /// status. Meant to race the in-memory watch and be cancelled once that or the caller's bound ends.
     /// </summary>
-    public static async Task<string> FromRowsAsync(IDbContextFactory<WapBridgeDbContext> dbFactory, int instanceId, IReadOnlyList<string> waMessageIds,
+    public static async Task<MessageStatus> FromRowsAsync(IDbContextFactory<WapBridgeDbContext> dbFactory, int instanceId, IReadOnlyList<string> waMessageIds,
         TimeProvider time, CancellationToken ct)
     {
         while (true)
@@ -40,7 +40,7 @@ public sealed class MessageOutcomes
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var rows = await db.Messages.AsNoTracking().Where(m => m.InstanceId == instanceId && waMessageIds.Contains(m.WaMessageId))
                 .Select(m => new { m.WaMessageId, m.Status }).ToListAsync(ct);
-            if (rows.Count > 0 && rows.All(r => r.Status is not (MessageStatuses.Queued or MessageStatuses.Sending)))
+            if (rows.Count > 0 && rows.All(r => r.Status is not (MessageStatus.Queued or MessageStatus.Sending)))
                 return rows.FirstOrDefault(r => r.WaMessageId == waMessageIds[0])?.Status ?? rows[0].Status;
         }
     }

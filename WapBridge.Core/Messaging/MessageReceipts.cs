@@ -31,13 +31,13 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
 
     public void Enqueue(int instanceId, MessageStatusEvent receipt) => _queue.Writer.TryWrite((instanceId, receipt));
 
-    public static string? StatusFor(MessageAck ack) => ack switch
+    public static MessageStatus? StatusFor(MessageAck ack) => ack switch
     {
-        MessageAck.Server => MessageStatuses.Sent,
-        MessageAck.Device => MessageStatuses.Delivered,
-        MessageAck.Read => MessageStatuses.Read,
-        MessageAck.Played => MessageStatuses.Played,
-        MessageAck.Error => MessageStatuses.Failed,
+        MessageAck.Server => MessageStatus.Sent,
+        MessageAck.Device => MessageStatus.Delivered,
+        MessageAck.Read => MessageStatus.Read,
+        MessageAck.Played => MessageStatus.Played,
+        MessageAck.Error => MessageStatus.Failed,
         _ => null,
     };
 
@@ -69,21 +69,21 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
         foreach (var group in receipts.GroupBy(r => (r.InstanceId, Status: StatusFor(r.Receipt.Ack))).Where(g => g.Key.Status is not null))
         {
             var instanceId = group.Key.InstanceId;
-            var status = group.Key.Status!;
+            var status = group.Key.Status!.Value;
             var ids = group.Select(r => r.Receipt.MessageId).Distinct().ToList();
             var at = group.Max(r => r.Receipt.At);
-            var earlier = new[] { MessageStatuses.Queued, MessageStatuses.Sending, MessageStatuses.Sent, MessageStatuses.Delivered, MessageStatuses.Read }
-                .Where(s => status == MessageStatuses.Failed || MessageStatuses.Rank(s) < MessageStatuses.Rank(status)).ToList();
+            var earlier = new[] { MessageStatus.Queued, MessageStatus.Sending, MessageStatus.Sent, MessageStatus.Delivered, MessageStatus.Read }
+                .Where(s => status == MessageStatus.Failed || s < status).ToList();
             var ack = (int)group.First().Receipt.Ack;
             var query = db.Messages.Where(m => m.InstanceId == instanceId && ids.Contains(m.WaMessageId)
                 && m.Direction == Message.Outbound && earlier.Contains(m.Status));
             await (status switch
             {
-                MessageStatuses.Sent => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                MessageStatus.Sent => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.SentAt, m => m.SentAt ?? at)),
-                MessageStatuses.Delivered => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                MessageStatus.Delivered => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.SentAt, m => m.SentAt ?? at).SetProperty(m => m.DeliveredAt, at)),
-                MessageStatuses.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                MessageStatus.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.Error, group.First().Receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, "whatsapp_error")),
                 _ => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.DeliveredAt, m => m.DeliveredAt ?? at).SetProperty(m => m.ReadAt, at)),

@@ -23,7 +23,7 @@ public sealed record SendRequest(
     TimeSpan Wait,
     long? CampaignId = null);
 
-public sealed record SendOutcome(long MessageId, string Id, string Status, string InstanceId, string To, string? Error);
+public sealed record SendOutcome(long MessageId, string Id, MessageStatus Status, string InstanceId, string To, string? Error);
 
 /// <summary>Accepts a send: validates, persists the message with its WhatsApp id, hands it to the instance's outbox.</summary>
 public sealed class MessageService(
@@ -45,10 +45,10 @@ public sealed class MessageService(
         var instance = await ResolveInstanceAsync(request, ct);
         var queueOnly = instance.State switch
         {
-            InstanceStates.Connected => false,
-            InstanceStates.Connecting or InstanceStates.Disconnected => true,
+            InstanceState.Connected => false,
+            InstanceState.Connecting or InstanceState.Disconnected => true,
             _ => throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
-                $"Instance {instance.Code} is {instance.State}: connect it (scan its QR code in /instances) before sending.", "instance_id"),
+                $"Instance {instance.Code} is {instance.State.ToWire()}: connect it (scan its QR code in /instances) before sending.", "instance_id"),
         };
 
         var to = WhatsAppNumbers.Normalize(request.ToNumber, "to_number", instance.DefaultCountry);
@@ -82,7 +82,7 @@ public sealed class MessageService(
         }
         logger.LogDebug("Message {MessageId} queued on {Instance} to {To}{Queued}", message.SerializedId, instance.Code, to, queueOnly ? " until it reconnects" : "");
 
-        var status = MessageStatuses.Queued;
+        var status = MessageStatus.Queued;
         dispatcher.Wake(instance);
         if (outcome is not null)
         {
@@ -105,7 +105,7 @@ public sealed class MessageService(
         }
 
         string? error = null;
-        if (status == MessageStatuses.Failed)
+        if (status == MessageStatus.Failed)
         {
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             error = await db.Messages.Where(m => m.Id == message.Id).Select(m => m.Error).SingleAsync(CancellationToken.None);
@@ -123,7 +123,7 @@ public sealed class MessageService(
         var message = OutboundMessages.New(instance, Truncate(request.ToNumber?.Trim() ?? "", 64), request.Text, null, null, request.Source, null,
             time.GetUtcNow(), TimeSpan.Zero);
         message.SerializedId = $"true_{message.ToNumber}_{message.WaMessageId}";
-        message.Status = MessageStatuses.Failed;
+        message.Status = MessageStatus.Failed;
         message.Ack = (int)MessageAck.Error;
         message.ErrorCode = error.Code;
         message.Error = Truncate(error.Message, 500);
@@ -158,7 +158,7 @@ public sealed class MessageService(
             var from = WhatsAppNumbers.Normalize(request.FromNumber, "from_number");
             return await db.Instances.AsNoTracking()
                     .Where(i => i.CustomerId == request.CustomerId && i.PhoneNumber == from)
-                    .OrderByDescending(i => i.State == InstanceStates.Connected).ThenBy(i => i.Id)
+                    .OrderByDescending(i => i.State == InstanceState.Connected).ThenBy(i => i.Id)
                     .FirstOrDefaultAsync(ct)
                 ?? throw new WapBridgeException(ErrorKind.NotFound, "not_found",
                     $"None of your instances is connected as {from}; check from_number or pass instance_id", "from_number");
@@ -168,7 +168,7 @@ public sealed class MessageService(
         if (defaultId is not null && await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == defaultId && i.CustomerId == request.CustomerId, ct) is { } chosen)
             return chosen;
         var owned = await db.Instances.AsNoTracking().Where(i => i.CustomerId == request.CustomerId).ToListAsync(ct);
-        var connected = owned.Where(i => i.State == InstanceStates.Connected).ToList();
+        var connected = owned.Where(i => i.State == InstanceState.Connected).ToList();
         return owned.Count == 1 ? owned[0]
             : connected.Count == 1 ? connected[0]
             : throw WapBridgeException.Invalid("instance_id", "missing_argument",

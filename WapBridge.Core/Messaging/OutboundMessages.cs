@@ -49,7 +49,7 @@ public static class OutboundMessages
             MimeType = media?.MimeType,
             MediaHash = media?.Hash,
             MediaSize = media?.Size,
-            Status = MessageStatuses.Queued,
+            Status = MessageStatus.Queued,
             Source = source,
             Priority = MessageSources.Priority(source),
             CampaignId = campaignId,

@@ -13,7 +13,7 @@ internal sealed record AttemptOutcome(AttemptResult Attempt, TimeSpan? RetryAfte
     {
         if (!Posted)
         {
-            delivery.State = DeliveryStates.Dead;
+            delivery.State = DeliveryState.Dead;
             delivery.LastError = Attempt.Error;
             return;
         }
@@ -23,13 +23,13 @@ internal sealed record AttemptOutcome(AttemptResult Attempt, TimeSpan? RetryAfte
         delivery.LastError = Attempt.Error;
         if (Attempt.Delivered)
         {
-            delivery.State = DeliveryStates.Delivered;
+            delivery.State = DeliveryState.Delivered;
             delivery.DeliveredAt = At;
         }
         else if (!IsGone && NextDelay(delivery.Attempts, RetryAfter, retrySchedule) is { } delay)
             delivery.NextAttemptAt = At + delay;
         else
-            delivery.State = DeliveryStates.Dead;
+            delivery.State = DeliveryState.Dead;
     }
 
     /// <summary>The receiver answered 410 Gone: its endpoint is disabled until its settings are saved again.</summary>

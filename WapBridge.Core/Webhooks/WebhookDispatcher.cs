@@ -206,7 +206,7 @@ public sealed class WebhookDispatcher : BackgroundService
         {
             // Claim: push the next attempt past this one's timeout, so another loop or node does not take it meanwhile.
             var lease = now + _options.Value.AttemptTimeout * 2;
-            if (await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.State == DeliveryStates.Pending && (d.NextAttemptAt <= now || d.NextAttemptAt == heldUntil))
+            if (await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.State == DeliveryState.Pending && (d.NextAttemptAt <= now || d.NextAttemptAt == heldUntil))
                     .ExecuteUpdateAsync(s => s.SetProperty(d => d.NextAttemptAt, lease), ct) == 0)
                 return null;
             delivery = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, ct);
@@ -260,7 +260,7 @@ public sealed class WebhookDispatcher : BackgroundService
         var fromStart = _cursor is null;
         for (var page = 0; page < (startedFull ? 1 : ClaimPagesPerCycle) && more && !filled; page++)
         {
-            var due = db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending && d.NextAttemptAt <= now);
+            var due = db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryState.Pending && d.NextAttemptAt <= now);
             if (_cursor is { } after)
                 due = due.Where(d => d.NextAttemptAt >= after.At && (d.NextAttemptAt > after.At || d.Id > after.Id));
             var rows = await due.OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id).Take(ClaimPage)
@@ -299,11 +299,11 @@ public sealed class WebhookDispatcher : BackgroundService
         // Should a quick receiver turn slow, its lane gives back what it cannot attempt in time (see RunAttemptAsync).
         var waves = takenBy.Max(e => Waves(lanes[e].Held, lanes[e].Quick));
         var lease = now + _options.Value.AttemptTimeout * (waves + 1);
-        await db.WebhookDeliveries.Where(d => taken.Contains(d.Id) && d.State == DeliveryStates.Pending && d.NextAttemptAt <= now)
+        await db.WebhookDeliveries.Where(d => taken.Contains(d.Id) && d.State == DeliveryState.Pending && d.NextAttemptAt <= now)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.NextAttemptAt, lease), ct);
         // Someone else (a replay, another node) may have taken some between the read and the claim: keep only ours.
         var ours = await db.WebhookDeliveries.AsNoTracking()
-            .Where(d => taken.Contains(d.Id) && d.State == DeliveryStates.Pending && d.NextAttemptAt == lease).OrderBy(d => d.Id).ToListAsync(ct);
+            .Where(d => taken.Contains(d.Id) && d.State == DeliveryState.Pending && d.NextAttemptAt == lease).OrderBy(d => d.Id).ToListAsync(ct);
         foreach (var d in ours)
             d.NextAttemptAt = lease;
 
@@ -531,7 +531,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 continue;
             }
             outcome.ApplyTo(delivery, _options.Value.EffectiveRetrySchedule);
-            if (outcome is { Posted: true, IsGone: false } && delivery.State == DeliveryStates.Dead)
+            if (outcome is { Posted: true, IsGone: false } && delivery.State == DeliveryState.Dead)
                 _logger.LogWarning("Webhook delivery {DeliveryId} ({Event}) is dead after {Attempts} attempts", delivery.Id, delivery.EventType, delivery.Attempts);
             if (outcome.IsGone && lane.Endpoint is { } claimed && disabled.Add(claimed.Endpoint.Id))
             {

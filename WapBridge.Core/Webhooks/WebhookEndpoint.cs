@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using WapBridge.Core.Common;
+
 namespace WapBridge.Core.Webhooks;
 
 public static class WebhookEvents
@@ -45,11 +48,13 @@ public sealed class WebhookEndpoint
     public IReadOnlyList<string> EventList => Events.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
-public static class DeliveryStates
+/// <summary>A delivery's state, stored and shown as its <see cref="WireNames"/> string.</summary>
+[JsonConverter(typeof(WireNameJsonConverter<DeliveryState>))]
+public enum DeliveryState
 {
-    public const string Pending = "pending";
-    public const string Delivered = "delivered";
-    public const string Dead = "dead";
+    Pending,
+    Delivered,
+    Dead,
 }
 
 /// <summary>One event to one endpoint, persisted with the fact that caused it and driven to delivered or dead.</summary>
@@ -65,7 +70,7 @@ public sealed class WebhookDelivery
 
     public required string EventType { get; set; }
     public required string Payload { get; set; }
-    public string State { get; set; } = DeliveryStates.Pending;
+    public DeliveryState State { get; set; } = DeliveryState.Pending;
     public int Attempts { get; set; }
     public DateTimeOffset NextAttemptAt { get; set; }
     public int? LastStatusCode { get; set; }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -23,12 +24,12 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                     _ => null,
                 };
                 await AddAsync(instance, WebhookEvents.InstanceStatus, engineEvent.At,
-                    new JsonObject { ["status"] = instance.State, ["phone_number"] = instance.PhoneNumber, ["reason"] = reason }, ct);
+                    new JsonObject { ["status"] = instance.State.ToWire(), ["phone_number"] = instance.PhoneNumber, ["reason"] = reason }, ct);
                 break;
             case AccountRestrictedEvent restricted:
                 await AddAsync(instance, WebhookEvents.InstanceStatus, restricted.At, new JsonObject
                 {
-                    ["status"] = instance.State,
+                    ["status"] = instance.State.ToWire(),
                     ["phone_number"] = instance.PhoneNumber,
                     ["reason"] = SendFailurePolicy.AccountRestricted,
                     ["restriction"] = new JsonObject { ["until"] = restricted.Until, ["detail"] = restricted.Detail },
@@ -49,7 +50,7 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                     if (message is null)
                         return;
                     await AddAsync(instance, WebhookEvents.MessageAck, receipt.At,
-                        new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = MessageReceipts.StatusFor(receipt.Ack) }, ct);
+                        new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = MessageReceipts.StatusFor(receipt.Ack)?.ToWire() }, ct);
                     if (receipt.Ack == MessageAck.Server)
                         await AddAsync(instance, WebhookEvents.MessageSent, receipt.At,
                             new JsonObject { ["id"] = message.SerializedId, ["to"] = message.ToNumber, ["type"] = message.Type, ["source"] = message.Source }, ct);

@@ -13,7 +13,7 @@ namespace WapBridge.Core.Webhooks;
 public sealed record WebhookSettingsView(string? Url, bool SecretSet, string? SecretMasked, IReadOnlyList<string> Events, bool Enabled,
     string? DisabledReason, string? InstanceId, DateTimeOffset? UpdatedAt, string? Secret = null);
 
-public sealed record DeliveryView(long Delivery, string EventId, string Event, string State, int Attempts, int? LastStatusCode,
+public sealed record DeliveryView(long Delivery, string EventId, string Event, DeliveryState State, int Attempts, int? LastStatusCode,
     string? LastResponse, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt, DateTimeOffset? DeliveredAt, string? InstanceId, string Url);
 
 public sealed record TestResult(long Delivery, bool Delivered, int? StatusCode, string? Error);
@@ -120,10 +120,9 @@ public sealed class WebhookSettingsService(
         var query = db.WebhookDeliveries.AsNoTracking().Where(d => d.CustomerId == customerId);
         if (!string.IsNullOrWhiteSpace(state))
         {
-            state = state.Trim().ToLowerInvariant();
-            if (state is not (DeliveryStates.Pending or DeliveryStates.Delivered or DeliveryStates.Dead))
+            if (!WireNames.TryFromWire<DeliveryState>(state.Trim().ToLowerInvariant(), out var wanted))
                 throw WapBridgeException.Invalid("state", "invalid_state", "state must be pending, delivered or dead");
-            query = query.Where(d => d.State == state);
+            query = query.Where(d => d.State == wanted);
         }
         if (!string.IsNullOrWhiteSpace(eventType))
             query = query.Where(d => d.EventType == eventType.Trim());
@@ -135,7 +134,7 @@ public sealed class WebhookSettingsService(
             join i in db.Instances on d.InstanceId equals i.Id into owned
             from i in owned.DefaultIfEmpty()
             select new DeliveryView(d.Id, d.EventId, d.EventType, d.State, d.Attempts, d.LastStatusCode, d.LastResponse, d.LastError,
-                d.CreatedAt, d.State == DeliveryStates.Pending ? d.NextAttemptAt : null, d.DeliveredAt, i == null ? null : i.Code, e == null ? "" : e.Url))
+                d.CreatedAt, d.State == DeliveryState.Pending ? d.NextAttemptAt : null, d.DeliveredAt, i == null ? null : i.Code, e == null ? "" : e.Url))
             .ToListAsync(ct);
         return new PagedList<DeliveryView>(rows, total, paging.Limit, paging.Offset);
     }
@@ -148,7 +147,7 @@ public sealed class WebhookSettingsService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var held = WebhookDispatcher.HoldForAttempt(time.GetUtcNow());
         var reset = await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.CustomerId == customerId)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeliveryStates.Pending).SetProperty(d => d.NextAttemptAt, held), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, DeliveryState.Pending).SetProperty(d => d.NextAttemptAt, held), ct);
         if (reset == 0)
             throw WapBridgeException.NotFound("Webhook delivery", deliveryId.Value.ToString(CultureInfo.InvariantCulture), "delivery");
         var result = await dispatcher.AttemptAsync(deliveryId.Value, ct, held);

@@ -138,7 +138,7 @@ public sealed class AccessibilityTests
         var instances = app.Services.GetRequiredService<InstanceService>();
         var shop = await instances.CreateAsync(customer.Id, "Shop phone", "simulator", "TZ");
         await app.Services.GetRequiredService<SimulatorNetwork>().ScanAsync(shop.InstanceId, "255700111222", "Shop");
-        await WaitForAsync(async () => (await instances.GetAsync(customer.Id, shop.InstanceId)).Status == InstanceStates.Connected);
+        await WaitForAsync(async () => (await instances.GetAsync(customer.Id, shop.InstanceId)).Status == InstanceState.Connected);
         var desk = await instances.CreateAsync(customer.Id, "Front desk", "simulator", "TZ");
 
         await app.Services.GetRequiredService<MessageService>().SendAsync(new SendRequest(customer.Id, shop.InstanceId, null, "+255755000001",

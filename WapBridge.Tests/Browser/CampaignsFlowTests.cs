@@ -40,7 +40,7 @@ public sealed class CampaignsFlowTests
         var instances = app.Services.GetRequiredService<InstanceService>();
         var instance = await instances.CreateAsync(customer.Id, "Shop phone", "simulator", "TZ");
         await app.Services.GetRequiredService<SimulatorNetwork>().ScanAsync(instance.InstanceId, "255700333444", "Shop");
-        await WaitForAsync(async () => (await instances.GetAsync(customer.Id, instance.InstanceId)).Status == InstanceStates.Connected);
+        await WaitForAsync(async () => (await instances.GetAsync(customer.Id, instance.InstanceId)).Status == InstanceState.Connected);
 
         // A full load, so the circuit starts on this page (a menu click racing the circuit's start after sign-up can land back on the overview).
         await page.GotoAsync("/campaigns");
@@ -96,7 +96,7 @@ public sealed class CampaignsFlowTests
         await Expect(row.GetByTestId("paused-reason")).ToHaveTextAsync("paused by the owner");
         var status = app.Services.GetRequiredService<CampaignService>();
         var code = await row.GetAttributeAsync("data-campaign");
-        Assert.Equal(CampaignStates.Paused, (await status.StatusAsync(customer.Id, code)).Status);
+        Assert.Equal(CampaignState.Paused, (await status.StatusAsync(customer.Id, code)).Status);
         // A send already under way when it was paused may still finish; after that, nothing more goes out.
         await page.WaitForTimeoutAsync(2500);
         var sentWhilePaused = (await row.GetByTestId("count-sent").GetAttributeAsync("data-value"))!;

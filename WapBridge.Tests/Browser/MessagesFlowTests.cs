@@ -44,7 +44,7 @@ public sealed class MessagesFlowTests
         var instances = app.Services.GetRequiredService<InstanceService>();
         var instance = await instances.CreateAsync(customer.Id, "Shop phone", "simulator", "TZ");
         await app.Services.GetRequiredService<SimulatorNetwork>().ScanAsync(instance.InstanceId, "255700111222", "Shop");
-        await WaitForAsync(async () => (await instances.GetAsync(customer.Id, instance.InstanceId)).Status == InstanceStates.Connected);
+        await WaitForAsync(async () => (await instances.GetAsync(customer.Id, instance.InstanceId)).Status == InstanceState.Connected);
 
         // An older message already in the log, so the list is not empty.
         await app.Services.GetRequiredService<MessageService>().SendAsync(new SendRequest(customer.Id, instance.InstanceId, null, "+255755000001",

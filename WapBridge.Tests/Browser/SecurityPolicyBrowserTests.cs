@@ -49,7 +49,7 @@ public sealed class SecurityPolicyBrowserTests
         var network = app.Services.GetRequiredService<SimulatorNetwork>();
         await network.ScanAsync(instance.InstanceId, "255700111222", "Shop");
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await instances.GetAsync(customer.Id, instance.InstanceId)).Status != InstanceStates.Connected)
+        while ((await instances.GetAsync(customer.Id, instance.InstanceId)).Status != InstanceState.Connected)
         {
             Assert.True(DateTime.UtcNow < deadline, "the instance never connected");
             await Task.Delay(50);

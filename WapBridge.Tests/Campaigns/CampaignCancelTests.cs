@@ -79,11 +79,11 @@ public abstract class CampaignCancelTests(WapBridgeApp app)
         {
             var campaignId = await db.Campaigns.Where(c => c.Code == campaign).Select(c => c.Id).SingleAsync(ct);
             var message = await db.Messages.SingleAsync(m => m.SerializedId == queuedId, ct);
-            Assert.Equal(MessageStatuses.Queued, message.Status);
+            Assert.Equal(MessageStatus.Queued, message.Status);
             await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.CampaignId, campaignId).SetProperty(m => m.Source, MessageSources.Campaign), ct);
             await db.CampaignRecipients.Where(r => r.CampaignId == campaignId && r.Number == "255757557001").ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.State, RecipientStates.Sending).SetProperty(r => r.MessageId, message.Id), ct);
+                .SetProperty(r => r.State, RecipientState.Sending).SetProperty(r => r.MessageId, message.Id), ct);
         }
 
         var cancelled = (await sender.Client.CallAsync(P + "cancel_campaign", new { campaign })).EnsureOk().Message!;
@@ -149,8 +149,8 @@ public abstract class CampaignCancelTests(WapBridgeApp app)
         var campaignId = await db.Campaigns.Where(c => c.Code == campaign).Select(c => c.Id).SingleAsync(TestContext.Current.CancellationToken);
         var messages = await db.Messages.AsNoTracking().Where(m => m.CampaignId == campaignId).ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(Int(settled, "sent"), messages.Count(m => m.SentAt is not null));
-        Assert.DoesNotContain(messages, m => m.Status is MessageStatuses.Queued or MessageStatuses.Sending);
-        Assert.All(messages.Where(m => m.Status == MessageStatuses.Failed), m => Assert.Equal(CampaignService.CancelledErrorCode, m.ErrorCode));
+        Assert.DoesNotContain(messages, m => m.Status is MessageStatus.Queued or MessageStatus.Sending);
+        Assert.All(messages.Where(m => m.Status == MessageStatus.Failed), m => Assert.Equal(CampaignService.CancelledErrorCode, m.ErrorCode));
     }
 }
 

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Campaigns;
+using WapBridge.Core.Common;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 
@@ -69,7 +70,7 @@ public sealed class CampaignCreationTests(ChunkedCampaignApp app) : IClassFixtur
         {
             await using var read = Open(app.DataDir, readOnly: true);
             var (state, stored) = CampaignRow(read, id);
-            Assert.Equal(CampaignStates.Creating, state);
+            Assert.Equal(CampaignState.Creating.ToWire(), state);
             Assert.InRange(stored, 1, 49_999);
 
             var list = (await sender.Client.CallAsync(P + "list_campaigns")).EnsureOk().Message!;
@@ -158,7 +159,7 @@ public sealed class CampaignCreationTests(ChunkedCampaignApp app) : IClassFixtur
         await using (var read = Open(app.DataDir, readOnly: true))
         {
             var (state, stored) = CampaignRow(read, id);
-            Assert.True(state == CampaignStates.Creating && stored < 100_000,
+            Assert.True(state == CampaignState.Creating.ToWire() && stored < 100_000,
                 $"the send answered only after the create had stored everything ({state}, {stored:N0} rows; send took {send.ElapsedMilliseconds} ms)");
         }
         Assert.Equal("queued", answer["status"]!.GetValue<string>());
@@ -223,7 +224,7 @@ public sealed class CampaignCreationTests(ChunkedCampaignApp app) : IClassFixtur
             InstanceId = instanceId,
             Name = "half",
             MessageText = "hi",
-            State = CampaignStates.Creating,
+            State = CampaignState.Creating,
             CreatedAt = DateTimeOffset.UtcNow,
             RunnerLeaseUntil = leaseUntil,
         };

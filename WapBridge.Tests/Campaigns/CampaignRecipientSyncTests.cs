@@ -67,12 +67,12 @@ public abstract class CampaignRecipientSyncTests(WapBridgeApp app)
             Assert.Equal(count, recipients.Count);
             messages = recipients.ConvertAll(r => OutboundMessages.New(instance, r.Number!, "race", null, null, MessageSources.Campaign, campaignId,
                 DateTimeOffset.UtcNow, TimeSpan.FromHours(1)));
-            messages.ForEach(m => m.Status = MessageStatuses.Sent);
+            messages.ForEach(m => m.Status = MessageStatus.Sent);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             await OutboundMessages.InsertAsync(db, messages, ct);
             foreach (var (recipient, message) in recipients.Zip(messages))
                 await db.CampaignRecipients.Where(r => r.Id == recipient.Id).ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.State, RecipientStates.Sending).SetProperty(r => r.MessageId, message.Id), ct);
+                    .SetProperty(r => r.State, RecipientState.Sending).SetProperty(r => r.MessageId, message.Id), ct);
             await tx.CommitAsync(ct);
         }
         var messageIds = messages.ConvertAll(m => m.Id);
@@ -117,7 +117,7 @@ public abstract class CampaignRecipientSyncTests(WapBridgeApp app)
         await using (var db = await factory.CreateDbContextAsync(ct))
         {
             var states = await db.CampaignRecipients.Where(r => r.CampaignId == campaignId).Select(r => r.State).ToListAsync(ct);
-            Assert.All(states, s => Assert.Equal(RecipientStates.Read, s));
+            Assert.All(states, s => Assert.Equal(RecipientState.Read, s));
         }
 
         // The runner settling them again later (a resume) changes nothing.
@@ -163,8 +163,8 @@ public abstract class CampaignRecipientSyncTests(WapBridgeApp app)
         var states = await db.CampaignRecipients.Where(r => r.CampaignId == campaignId).GroupBy(r => r.State)
             .Select(g => new { State = g.Key, Count = g.Count() }).ToListAsync(ct);
         var only = Assert.Single(states);
-        Assert.Equal((RecipientStates.Read, count), (only.State, only.Count));
-        Assert.Equal(count, await db.Messages.CountAsync(m => m.CampaignId == campaignId && m.Status == MessageStatuses.Read, ct));
+        Assert.Equal((RecipientState.Read, count), (only.State, only.Count));
+        Assert.Equal(count, await db.Messages.CountAsync(m => m.CampaignId == campaignId && m.Status == MessageStatus.Read, ct));
     }
 }
 

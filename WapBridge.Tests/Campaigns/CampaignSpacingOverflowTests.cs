@@ -24,7 +24,7 @@ public sealed class CampaignSpacingOverflowTests(SqliteCampaignApp app) : IClass
             await db.Campaigns.Where(c => c.Code == code).ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.MinDelaySeconds, 1e308)
                 .SetProperty(c => c.MaxDelaySeconds, 1e308)
-                .SetProperty(c => c.State, CampaignStates.Running)
+                .SetProperty(c => c.State, CampaignState.Running)
                 .SetProperty(c => c.NextSendAt, DateTimeOffset.UtcNow), TestContext.Current.CancellationToken);
         }
         await using var read = await factory.CreateDbContextAsync(TestContext.Current.CancellationToken);

@@ -68,9 +68,9 @@ public sealed class SingleNodeClusterTests
         Assert.Null(local.Session(instanceId));
         await using var check = await dbFactory.CreateDbContextAsync();
         var row = await check.Instances.AsNoTracking().SingleAsync(i => i.Code == instanceId);
-        Assert.Equal("connected", row.State);
+        Assert.Equal(InstanceState.Connected, row.State);
         Assert.Equal("02", row.SessionNode);
-        Assert.DoesNotContain(await check.InstanceStateChanges.Where(c => c.InstanceId == row.Id).Select(c => c.State).ToListAsync(), s => s == "disconnected");
+        Assert.DoesNotContain(await check.InstanceStateChanges.Where(c => c.InstanceId == row.Id).Select(c => c.State).ToListAsync(), s => s == InstanceState.Disconnected);
     }
 
     [Fact]

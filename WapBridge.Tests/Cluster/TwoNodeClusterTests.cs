@@ -56,7 +56,7 @@ public sealed class TwoNodeClusterTests : IAsyncLifetime
             await away.GetRequiredService<SimulatedPhones>().ScanAsync(code, "25570000040" + created.IndexOf(code), "Away");
             await heard.Task.WaitAsync(TimeSpan.FromSeconds(30));
             var status = await away.GetRequiredService<InstanceService>().GetAsync(customer.Id, code);
-            Assert.Equal(InstanceStates.Connected, status.Status);
+            Assert.Equal(InstanceState.Connected, status.Status);
             Assert.Equal(home.NodeId, status.Node);
         }
         Assert.NotEqual(

@@ -18,7 +18,7 @@ public sealed class CampaignProgressViewTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => ctx.DisposeAsync();
 
-    public static CampaignStatus Status(string state = CampaignStates.Running, int total = 10, int pending = 6, int sent = 4, int delivered = 3, int read = 1,
+    public static CampaignStatus Status(CampaignState state = CampaignState.Running, int total = 10, int pending = 6, int sent = 4, int delivered = 3, int read = 1,
         int failed = 0, int invalid = 2, int duplicates = 1, int skipped = 0, double progress = 40, int cancelled = 0) =>
         new("WAP-CAM-0007", "Promo", "WAP-INS-0001", state, total, pending, sent, delivered, read, failed, invalid, duplicates, skipped, cancelled, progress,
             DateTimeOffset.UtcNow, null, DateTimeOffset.UtcNow, null, null, DateTimeOffset.UtcNow.AddSeconds(5), 120);
@@ -48,7 +48,7 @@ public sealed class CampaignProgressViewTests : IAsyncDisposable
         Assert.Equal(["count-sent", "count-pending", "count-total"], cut.FindAll("[data-testid^=count-]").Select(e => e.GetAttribute("data-testid")));
         Assert.Equal("0 %", cut.Find("[data-testid=progress-percent]").TextContent.Trim());
 
-        cut.Render(p => p.Add(c => c.Status, Status(CampaignStates.Completed, pending: 0, sent: 8, delivered: 8, read: 0, failed: 2, invalid: 0, duplicates: 0, progress: 100)));
+        cut.Render(p => p.Add(c => c.Status, Status(CampaignState.Completed, pending: 0, sent: 8, delivered: 8, read: 0, failed: 2, invalid: 0, duplicates: 0, progress: 100)));
         Assert.Equal("100 %", cut.Find("[data-testid=progress-percent]").TextContent.Trim());
         Assert.Equal("8", cut.Find("[data-testid=count-sent]").GetAttribute("data-value"));
         Assert.Equal("2", cut.Find("[data-testid=count-failed]").GetAttribute("data-value"));

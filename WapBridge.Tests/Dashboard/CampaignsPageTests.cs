@@ -109,7 +109,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         cut.WaitForAssertion(() => Assert.NotNull(created));
         var (status, added) = created!.Value;
         Assert.Equal("March promo", status.CampaignName);
-        Assert.Equal(CampaignStates.Running, status.Status);
+        Assert.Equal(CampaignState.Running, status.Status);
         // The row missing {{code}} was left out; the invalid one is counted by the campaign.
         Assert.Equal(4, added.Added);
         Assert.Single(added.Invalid);
@@ -174,24 +174,24 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         cut.Find($"{row} [data-testid=pause-campaign]").Click();
         cut.WaitForAssertion(() => Assert.Equal("paused", cut.Find($"{row} [data-testid=campaign-status]").GetAttribute("data-status")));
         Assert.Equal("paused by the owner", cut.Find($"{row} [data-testid=paused-reason]").TextContent);
-        Assert.Equal(CampaignStates.Paused, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
+        Assert.Equal(CampaignState.Paused, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
         Assert.Empty(cut.FindAll($"{row} [data-testid=pause-campaign]"));
 
         cut.Find($"{row} [data-testid=resume-campaign]").Click();
         cut.WaitForAssertion(() => Assert.Equal("running", cut.Find($"{row} [data-testid=campaign-status]").GetAttribute("data-status")));
-        Assert.Equal(CampaignStates.Running, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
+        Assert.Equal(CampaignState.Running, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
         Assert.Equal(runsBefore + 1, scheduler.Calls.Count);
 
         // Cancel asks first; keeping it running changes nothing.
         cut.Find($"{row} [data-testid=cancel-campaign]").Click();
         cut.WaitForAssertion(() => cut.Find("[data-testid=keep-campaign]"));
         cut.Find("[data-testid=keep-campaign]").Click();
-        Assert.Equal(CampaignStates.Running, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
+        Assert.Equal(CampaignState.Running, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
         cut.Find($"{row} [data-testid=cancel-campaign]").Click();
         cut.WaitForAssertion(() => cut.Find("[data-testid=confirm-cancel]"));
         cut.Find("[data-testid=confirm-cancel]").Click();
         cut.WaitForAssertion(() => Assert.Equal("cancelled", cut.Find($"{row} [data-testid=campaign-status]").GetAttribute("data-status")));
-        Assert.Equal(CampaignStates.Cancelled, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
+        Assert.Equal(CampaignState.Cancelled, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
         Assert.Empty(cut.FindAll($"{row} [data-testid=resume-campaign]"));
     }
 
@@ -221,11 +221,11 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         var recipients = await Campaigns.RecipientsAsync(customer.Id, created.Campaign, "pending", Paging.From(10, 0));
         await using (var db = await h.Ctx.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<WapBridge.Core.Persistence.WapBridgeDbContext>>().CreateDbContextAsync())
         {
-            var entity = new CampaignRecipient { Id = recipients.Data[0].Id, CampaignId = 0, RawInput = "", State = RecipientStates.Pending };
+            var entity = new CampaignRecipient { Id = recipients.Data[0].Id, CampaignId = 0, RawInput = "", State = RecipientState.Pending };
             var campaignId = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
                 db.Campaigns.Where(c => c.Code == created.Campaign).Select(c => c.Id));
             entity.CampaignId = campaignId;
-            Assert.True(await CampaignProgress.AdvanceAsync(db, entity, RecipientStates.Delivered, null, DateTimeOffset.UtcNow, CancellationToken.None));
+            Assert.True(await CampaignProgress.AdvanceAsync(db, entity, RecipientState.Delivered, null, DateTimeOffset.UtcNow, CancellationToken.None));
         }
         cut.WaitForAssertion(() => Assert.Equal("1", cut.Find($"{row} [data-testid=count-sent]").GetAttribute("data-value")), TimeSpan.FromSeconds(6));
         Assert.Equal("1", cut.Find($"{row} [data-testid=count-delivered]").GetAttribute("data-value"));
@@ -266,7 +266,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
 
         cut.Find($"{detail} [data-testid=detail-pause]").Click();
         cut.WaitForAssertion(() => Assert.Equal("paused", cut.Find($"{detail} [data-testid=campaign-status]").GetAttribute("data-status")));
-        Assert.Equal(CampaignStates.Paused, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
+        Assert.Equal(CampaignState.Paused, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
         Assert.Empty(cut.FindAll($"{detail} [data-testid=detail-pause]"));
 
         cut.Find($"{detail} [data-testid=detail-resume]").Click();
@@ -282,7 +282,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         Assert.Equal("2", cut.Find($"{row} [data-testid=count-cancelled]").GetAttribute("data-value"));
 
         var filter = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "State");
-        await cut.InvokeAsync(() => filter.Instance.ValueChanged.InvokeAsync(RecipientStates.Cancelled));
+        await cut.InvokeAsync(() => filter.Instance.ValueChanged.InvokeAsync(RecipientState.Cancelled.ToWire()));
         cut.WaitForAssertion(() => Assert.Equal(["cancelled", "cancelled"], cut.FindAll("[data-testid=recipient-state]").Select(e => e.GetAttribute("data-state"))));
         cut.Find("[data-testid=export-csv]").Click();
         var call = h.Ctx.JSInterop.Invocations.Last(i => i.Identifier == "wapbridge.download");

@@ -57,7 +57,7 @@ public sealed class ErpnextPanelTests(SqliteMessagingApp app) : IAsyncLifetime, 
         var instance = await instances.CreateAsync(customer.Id, name, "simulator", "TZ");
         await Get<SimulatorNetwork>().ScanAsync(instance.InstanceId, phone, name);
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await instances.GetAsync(customer.Id, instance.InstanceId)).Status != InstanceStates.Connected)
+        while ((await instances.GetAsync(customer.Id, instance.InstanceId)).Status != InstanceState.Connected)
         {
             Assert.True(DateTime.UtcNow < deadline, $"{instance.InstanceId} never connected");
             await Task.Delay(50);

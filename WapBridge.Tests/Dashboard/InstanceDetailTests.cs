@@ -120,7 +120,7 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         cut.Find("[data-testid=simulate-scan]").Click();
 
         cut.WaitForAssertion(() => Assert.Contains("phone_number is not a valid phone number", cut.Find("[data-testid=action-error]").TextContent));
-        Assert.Equal("qr", (await h.Instances.GetAsync(customer.Id, instance.InstanceId)).Status);
+        Assert.Equal(InstanceState.Qr, (await h.Instances.GetAsync(customer.Id, instance.InstanceId)).Status);
         Assert.NotEmpty(cut.FindAll("[data-testid=qr-image]"));
     }
 
@@ -172,7 +172,7 @@ public sealed class InstanceDetailTests : IAsyncLifetime
 
         cut.Find("[data-testid=logout-instance]").Click();
         Assert.Equal("logout", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
-        Assert.Equal("connected", (await h.Instances.GetAsync(customer.Id, instance.InstanceId)).Status);
+        Assert.Equal(InstanceState.Connected, (await h.Instances.GetAsync(customer.Id, instance.InstanceId)).Status);
         cut.Find("[data-testid=cancel-action]").Click();
         Assert.Empty(cut.FindAll("[data-testid=confirm-panel]"));
 

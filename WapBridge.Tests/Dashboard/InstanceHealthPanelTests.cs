@@ -65,7 +65,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         var retryAt = DateTimeOffset.UtcNow.AddMinutes(1);
         await UpdateAsync(code, i =>
         {
-            i.State = InstanceStates.Disconnected;
+            i.State = InstanceState.Disconnected;
             i.LastError = CloseCodePolicy.Unreachable;
             i.ReconnectAttempts = 3;
             i.NextRetryAt = retryAt;
@@ -91,7 +91,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         var code = await PairedSimulatorAsync();
         await UpdateAsync(code, i =>
         {
-            i.State = InstanceStates.Disconnected;
+            i.State = InstanceState.Disconnected;
             i.LastError = CloseCodePolicy.Banned;
             i.BannedUntil = DateTimeOffset.UtcNow.AddHours(2);
         });
@@ -107,7 +107,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         // Pairing gave up: disconnected, and no phone ever paired.
         await UpdateAsync(instance.InstanceId, i =>
         {
-            i.State = InstanceStates.Disconnected;
+            i.State = InstanceState.Disconnected;
             i.LastError = "QR code not scanned after 6 codes; restart the instance for a new QR code";
         });
         var cut = Render(instance.InstanceId);
@@ -115,7 +115,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         Assert.True(cut.Find("[data-testid=logout-instance]").HasAttribute("disabled"));
 
         var paired = await PairedSimulatorAsync();
-        await UpdateAsync(paired, i => i.State = InstanceStates.Disconnected);
+        await UpdateAsync(paired, i => i.State = InstanceState.Disconnected);
         var other = Render(paired);
         other.WaitForAssertion(() => Assert.Equal("disconnected", other.Find("[data-testid=instance-status]").GetAttribute("data-status")));
         Assert.False(other.Find("[data-testid=logout-instance]").HasAttribute("disabled"));
@@ -173,7 +173,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
             db.Instances.Add(new Instance
             {
                 Code = Instance.FormatCode(node, 9000001), CustomerId = other.Id, Name = "Offline", Engine = "baileys", NodeId = node, SessionNode = node,
-                State = InstanceStates.Disconnected, LastError = CloseCodePolicy.Unreachable, PhoneNumber = "255700000999",
+                State = InstanceState.Disconnected, LastError = CloseCodePolicy.Unreachable, PhoneNumber = "255700000999",
             });
             await db.SaveChangesAsync();
         }
@@ -206,9 +206,9 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         await using (var db = await dbFactory.CreateDbContextAsync())
         {
             db.Instances.Add(new Instance { Code = Instance.FormatCode(node, 9000002), CustomerId = customer.Id, Name = "Down", Engine = "baileys", NodeId = node, SessionNode = node,
-                State = InstanceStates.Disconnected, LastError = CloseCodePolicy.Unreachable });
+                State = InstanceState.Disconnected, LastError = CloseCodePolicy.Unreachable });
             db.Instances.Add(new Instance { Code = Instance.FormatCode(node, 9000003), CustomerId = customer.Id, Name = "Up", Engine = "baileys", NodeId = node, SessionNode = node,
-                State = InstanceStates.Connected, PhoneNumber = "255700000998" });
+                State = InstanceState.Connected, PhoneNumber = "255700000998" });
             await db.SaveChangesAsync();
         }
         Assert.Empty(await h.Instances.UnreachableEnginesAsync());

@@ -21,7 +21,7 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
     private static MessageRecord Failed() => new(
         Id: "true_255755123456@c.us_3EB0ABCDEF0123456789", InstanceId: "INST-01-0000007", Direction: "outbound",
         From: "255700000000", To: "255755123456", Body: "Invoice attached", Type: "image", Caption: "Invoice attached",
-        Filename: "invoice.png", MimeType: "image/png", MediaSize: 2048, Status: "failed", Ack: -1,
+        Filename: "invoice.png", MimeType: "image/png", MediaSize: 2048, Status: MessageStatus.Failed, Ack: -1,
         Error: "The recipient is not on WhatsApp", ErrorCode: "not_on_whatsapp", Source: "dashboard", Campaign: "spring-sale",
         CreatedAt: Created, SentAt: Created.AddSeconds(2), DeliveredAt: null, ReadAt: null, MediaHash: "abc123hash");
 
@@ -75,7 +75,7 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
         Assert.Equal(new MediaLinkTarget("abc123hash", "image/png", "invoice.png"), target);
 
         // Re-rendered (as the live list does every few seconds) the link stays the same, so the preview does not reload.
-        cut.Render(p => p.Add(d => d.Message, Failed() with { Status = "failed" }));
+        cut.Render(p => p.Add(d => d.Message, Failed() with { Status = MessageStatus.Failed }));
         Assert.Equal(src, cut.Find("[data-testid=media-image]").GetAttribute("src"));
     }
 
@@ -84,7 +84,7 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
     {
         var text = Failed() with
         {
-            Type = "chat", Caption = null, Filename = null, MimeType = null, MediaSize = null, MediaHash = null, Status = "read",
+            Type = "chat", Caption = null, Filename = null, MimeType = null, MediaSize = null, MediaHash = null, Status = MessageStatus.Read,
             Ack = 3, Error = null, ErrorCode = null, DeliveredAt = Created.AddSeconds(3), ReadAt = Created.AddSeconds(9),
         };
         var cut = Render(text);

@@ -1,6 +1,7 @@
 using Bunit;
 using MudBlazor;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Common;
 using WapBridge.Core.Webhooks;
 using WapBridge.Web.Components.Shared;
 
@@ -141,9 +142,9 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         Assert.Single(receiver.Requests.Select(r => r.Id).Distinct());
 
         // The state filter runs on the server (with no instances, the only select on the panel is that filter).
-        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<string>>()[^1].Instance.ValueChanged.InvokeAsync(DeliveryStates.Dead));
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<string>>()[^1].Instance.ValueChanged.InvokeAsync(DeliveryState.Dead.ToWire()));
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-deliveries]"));
-        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<string>>()[^1].Instance.ValueChanged.InvokeAsync(DeliveryStates.Delivered));
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<string>>()[^1].Instance.ValueChanged.InvokeAsync(DeliveryState.Delivered.ToWire()));
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=replay-delivery]")));
     }
 

@@ -85,11 +85,11 @@ public sealed class InstanceHealthTests
         var instanceId = await InDbAsync(app, db => db.Instances.Where(i => i.Code == id).Select(i => i.Id).SingleAsync());
         var history = await InDbAsync(app, db => db.InstanceStateChanges.AsNoTracking().Where(c => c.InstanceId == instanceId)
             .OrderBy(c => c.Id).Select(c => new { c.State, c.Reason }).ToListAsync());
-        var sinceDrop = history.SkipWhile(c => c.State != "disconnected").ToList();
+        var sinceDrop = history.SkipWhile(c => c.State != InstanceState.Disconnected).ToList();
         Assert.Equal(3, sinceDrop.Count);
         Assert.All(sinceDrop, c =>
         {
-            Assert.Equal("disconnected", c.State);
+            Assert.Equal(InstanceState.Disconnected, c.State);
             Assert.StartsWith(CloseCodePolicy.Unreachable, c.Reason);
             Assert.Contains("getaddrinfo ENOTFOUND web.whatsapp.com", c.Reason);
         });

@@ -220,7 +220,7 @@ public sealed class InboundRecorderTests
             var instance = new Instance
             {
                 Code = "INST-01-0000001", CustomerId = customer.Id, Name = "main", Engine = "simulator", NodeId = "01",
-                State = InstanceStates.Connected, PhoneNumber = "255700000001", CreatedAt = now, StateChangedAt = now,
+                State = InstanceState.Connected, PhoneNumber = "255700000001", CreatedAt = now, StateChangedAt = now,
             };
             db.Instances.Add(instance);
             db.WebhookEndpoints.Add(new WebhookEndpoint { CustomerId = customer.Id, Url = "http://127.0.0.1:9/hook", CreatedAt = now, UpdatedAt = now });

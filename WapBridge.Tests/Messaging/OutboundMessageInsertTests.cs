@@ -31,7 +31,7 @@ public sealed class OutboundMessageInsertTests : IAsyncLifetime
         _instance = new Instance
         {
             Code = "INST-01-0000001", CustomerId = customer.Id, Name = "main", Engine = "simulator", NodeId = "01",
-            State = InstanceStates.Connected, PhoneNumber = "255700000001", CreatedAt = now, StateChangedAt = now,
+            State = InstanceState.Connected, PhoneNumber = "255700000001", CreatedAt = now, StateChangedAt = now,
         };
         db.Instances.Add(_instance);
         await db.SaveChangesAsync(Ct);
@@ -45,7 +45,7 @@ public sealed class OutboundMessageInsertTests : IAsyncLifetime
         {
             var message = OutboundMessages.New(_instance, "255755123456", null,
                 new StoredMedia("ab12cd", "image/png", "pic.png", 2048, "image"), $"caption {tag} ✓ 𝄞", MessageSources.Campaign, 42, at, TimeSpan.FromHours(24));
-            message.Status = MessageStatuses.Sent;
+            message.Status = MessageStatus.Sent;
             message.Ack = 1;
             message.Error = "none";
             message.ErrorCode = "x";

@@ -38,7 +38,7 @@ public sealed class OutboxDurabilityTests
 
             // The kill lands after "three" was claimed for sending but before the engine answered.
             await using var db = await first.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync();
-            await db.Messages.Where(m => m.SerializedId == midSend).ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatuses.Sending));
+            await db.Messages.Where(m => m.SerializedId == midSend).ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatus.Sending));
         }
 
         await using var second = new WapBridgeApp(settings: FastMessaging.Settings(), dataDir: dataDir);

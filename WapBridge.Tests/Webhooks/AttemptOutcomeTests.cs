@@ -18,7 +18,7 @@ public class AttemptOutcomeTests
     {
         var delivery = Delivery();
         new AttemptOutcome(new AttemptResult(true, 204, null, null), null, At, Posted: true).ApplyTo(delivery, Schedule);
-        Assert.Equal((DeliveryStates.Delivered, 1, (DateTimeOffset?)At), (delivery.State, delivery.Attempts, delivery.DeliveredAt));
+        Assert.Equal((DeliveryState.Delivered, 1, (DateTimeOffset?)At), (delivery.State, delivery.Attempts, delivery.DeliveredAt));
     }
 
     [Fact]
@@ -27,12 +27,12 @@ public class AttemptOutcomeTests
         var delivery = Delivery();
         var failed = new AttemptOutcome(new AttemptResult(false, 500, "oops", "HTTP 500"), null, At, Posted: true);
         failed.ApplyTo(delivery, Schedule);
-        Assert.Equal(DeliveryStates.Pending, delivery.State);
+        Assert.Equal(DeliveryState.Pending, delivery.State);
         Assert.InRange(delivery.NextAttemptAt - At, TimeSpan.FromSeconds(48), TimeSpan.FromSeconds(72));
         failed.ApplyTo(delivery, Schedule);
         Assert.InRange(delivery.NextAttemptAt - At, TimeSpan.FromMinutes(8), TimeSpan.FromMinutes(12));
         failed.ApplyTo(delivery, Schedule);
-        Assert.Equal((DeliveryStates.Dead, 3, "HTTP 500"), (delivery.State, delivery.Attempts, delivery.LastError));
+        Assert.Equal((DeliveryState.Dead, 3, "HTTP 500"), (delivery.State, delivery.Attempts, delivery.LastError));
     }
 
     [Fact]
@@ -51,10 +51,10 @@ public class AttemptOutcomeTests
         var outcome = new AttemptOutcome(new AttemptResult(false, 410, null, "HTTP 410"), null, At, Posted: true);
         outcome.ApplyTo(gone, Schedule);
         Assert.True(outcome.IsGone);
-        Assert.Equal((DeliveryStates.Dead, 1), (gone.State, gone.Attempts));
+        Assert.Equal((DeliveryState.Dead, 1), (gone.State, gone.Attempts));
 
         var orphan = Delivery();
         new AttemptOutcome(new AttemptResult(false, null, null, "The webhook endpoint was removed."), null, At, Posted: false).ApplyTo(orphan, Schedule);
-        Assert.Equal((DeliveryStates.Dead, 0, "The webhook endpoint was removed."), (orphan.State, orphan.Attempts, orphan.LastError));
+        Assert.Equal((DeliveryState.Dead, 0, "The webhook endpoint was removed."), (orphan.State, orphan.Attempts, orphan.LastError));
     }
 }

@@ -51,7 +51,7 @@ public sealed class WebhookDurabilityTests
             await dispatcher.RunDueAsync(TestContext.Current.CancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken);
             var row = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, TestContext.Current.CancellationToken);
-            if (row.State == DeliveryStates.Dead)
+            if (row.State == DeliveryState.Dead)
                 break;
             var gap = row.NextAttemptAt - time.GetUtcNow();
             gaps.Add(gap);
@@ -61,7 +61,7 @@ public sealed class WebhookDurabilityTests
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
         {
             var dead = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, TestContext.Current.CancellationToken);
-            Assert.Equal(DeliveryStates.Dead, dead.State);
+            Assert.Equal(DeliveryState.Dead, dead.State);
             Assert.Equal(8, dead.Attempts);
             Assert.Equal(500, dead.LastStatusCode);
         }
@@ -119,7 +119,7 @@ public sealed class WebhookDurabilityTests
 
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
         {
-            var rows = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryStates.Pending).ToListAsync(TestContext.Current.CancellationToken);
+            var rows = await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == DeliveryState.Pending).ToListAsync(TestContext.Current.CancellationToken);
             Assert.Equal(40, rows.Count);
             var attempted = rows.Where(d => d.Attempts > 0).ToList();
             // A burst while the node was idle, then the first timeouts showed the receiver slow and the lane gave the rest back.
@@ -223,7 +223,7 @@ public sealed class WebhookDurabilityTests
         // ... and one whose holder died is the loop's again once the hold ends.
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
             await db.WebhookDeliveries.Where(d => d.Id == deliveryId)
-                .ExecuteUpdateAsync(u => u.SetProperty(d => d.State, DeliveryStates.Pending).SetProperty(d => d.NextAttemptAt, held), TestContext.Current.CancellationToken);
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.State, DeliveryState.Pending).SetProperty(d => d.NextAttemptAt, held), TestContext.Current.CancellationToken);
         time.Advance(held - time.GetUtcNow() + TimeSpan.FromSeconds(1));
         Assert.Equal(1, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
         Assert.Equal(2, receiver.Received.Count);

@@ -8,7 +8,7 @@ namespace WapBridge.Web.Api;
 
 public sealed record CreateCampaignArgs([FrappeRequired] string? InstanceId, string? CampaignName, string? Message, [FrappeRequired] JsonNode? Recipients, MediaUpload? MediaData,
     string? MimeType, string? Filename, string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle);
-public sealed record CampaignCreated(bool Ok, string Campaign, string Status, int Total, IReadOnlyList<InvalidRecipient> Invalid, int Duplicates, int Skipped);
+public sealed record CampaignCreated(bool Ok, string Campaign, CampaignState Status, int Total, IReadOnlyList<InvalidRecipient> Invalid, int Duplicates, int Skipped);
 public sealed record CampaignArgs([FrappeRequired] string? Campaign);
 public sealed record AddRecipientsArgs([FrappeRequired] string? Campaign, [FrappeRequired] JsonNode? Recipients);
 public sealed record ListCampaignsArgs(string? Status, int? Limit, int? Offset);

@@ -9,8 +9,8 @@ namespace WapBridge.Web.Api;
 public sealed record CreateInstanceArgs(string? Name, string? Engine, string? DefaultCountry);
 public sealed record InstanceArgs([FrappeRequired] string? InstanceId);
 public sealed record PairingCodeArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber);
-public sealed record InstanceCreated(string InstanceId, string Status, string Name, string Engine);
-public sealed record InstanceStatus(string InstanceId, string Name, string Engine, string Status, string? PhoneNumber, string? PushName,
+public sealed record InstanceCreated(string InstanceId, InstanceState Status, string Name, string Engine);
+public sealed record InstanceStatus(string InstanceId, string Name, string Engine, InstanceState Status, string? PhoneNumber, string? PushName,
     DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt, bool IsSimulator)
 {
     /// <summary>Contract §12: WhatsApp's restriction of sends to new contacts (463), when it ever restricted the number.</summary>

@@ -13,7 +13,7 @@ public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
     [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
-public sealed record SendApiMessageResult(bool Ok, string Id, string Status, string InstanceId, string To, ServiceResult Service,
+public sealed record SendApiMessageResult(bool Ok, string Id, MessageStatus Status, string InstanceId, string To, ServiceResult Service,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
 public sealed record MessageStatusArgs([FrappeRequired] string? Id);
@@ -21,7 +21,7 @@ public sealed record MessageStatusArgs([FrappeRequired] string? Id);
 public sealed record ErpnextGatewayArgs([FrappeRequired] string? ToNumber, [FrappeRequired] string? Message, string? InstanceId);
 
 public sealed record ErpnextGatewayResult(bool Ok, ServiceResult Service,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Status);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MessageStatus? Status);
 
 public sealed record ListMessagesArgs(string? InstanceId, string? Direction, string? Status, string? Number, string? Campaign,
     DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, int? Offset);
@@ -45,7 +45,7 @@ public static class MessagingEndpoints
                     call.CustomerId, args.InstanceId, args.FromNumber, args.ToNumber, args.Message, args.MediaData,
                     args.MimeType ?? args.MediaData?.DeclaredType, args.Filename ?? args.MediaData?.DeclaredName, args.Caption, MessageSources.Api,
                     TimeSpan.FromSeconds(wait)), call.Aborted);
-                var ok = outcome.Status != MessageStatuses.Failed;
+                var ok = outcome.Status != MessageStatus.Failed;
                 return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To,
                     new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error);
             });

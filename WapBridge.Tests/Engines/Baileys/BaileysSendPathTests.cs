@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Engines.Baileys;
+using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
@@ -117,7 +118,7 @@ public sealed class BaileysSendPathTests
         var refused = await SendAsync(client, id, "255757400001", "New contact");
         await EventuallyAsync(async () => await InDbAsync(app, db => db.Messages.AnyAsync(m => m.HoldReason == SendFailurePolicy.AccountRestricted)), "the refused send is held");
         var held = await InDbAsync(app, db => db.Messages.AsNoTracking().SingleAsync(m => m.HoldReason != null));
-        Assert.Equal("queued", held.Status);
+        Assert.Equal(MessageStatus.Queued, held.Status);
         Assert.Equal(until.ToUnixTimeMilliseconds(), held.NextSendAt!.Value.ToUnixTimeMilliseconds());
         Assert.Equal("queued", (await client.WaitForMessageAsync(refused, _ => true))["status"]!.GetValue<string>());
 
@@ -231,8 +232,8 @@ public sealed class BaileysSendPathTests
         await Task.Delay(2500);
         Assert.Equal("disconnected", (await client.StatusAsync(id))["status"]!.GetValue<string>());
         var states = await InDbAsync(app, db => db.InstanceStateChanges.OrderBy(c => c.Id).Select(c => c.State).ToListAsync());
-        Assert.Equal("disconnected", states.Last());
-        Assert.DoesNotContain("connecting", states.SkipWhile(s => s != "disconnected"));
+        Assert.Equal(InstanceState.Disconnected, states.Last());
+        Assert.DoesNotContain(InstanceState.Connecting, states.SkipWhile(s => s != InstanceState.Disconnected));
         // The one attempt it makes is at the ban's end, and says so.
         var waiting = await client.StatusAsync(id);
         Assert.Equal(bannedUntil, waiting["next_retry_at"]!.GetValue<DateTimeOffset>());

@@ -67,7 +67,7 @@ public sealed class RealBridgeTests
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var history = await scope.ServiceProvider.GetRequiredService<WapBridgeDbContext>().InstanceStateChanges
-                .Where(c => c.State == "disconnected").Select(c => c.Reason).ToListAsync();
+                .Where(c => c.State == InstanceState.Disconnected).Select(c => c.Reason).ToListAsync();
             Assert.Contains(history, r => r != null && r.StartsWith(CloseCodePolicy.Unreachable, StringComparison.Ordinal) && r.Contains("ECONNREFUSED 127.0.0.1:9"));
             Assert.DoesNotContain(history, r => r != null && r.Contains("whatsapp.net"));
         }

@@ -1,3 +1,4 @@
+using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 
@@ -23,7 +24,7 @@ public sealed class SendPolicyTests
     public void Close_codes_map_to_a_state_and_whether_to_reconnect(int code, string state, bool reconnect)
     {
         var decision = CloseCodePolicy.Decide(code, error: "Connection Failure");
-        Assert.Equal(state, decision.State);
+        Assert.Equal(state, decision.State.ToWire());
         Assert.Equal(reconnect, decision.Reconnect);
         Assert.Equal(code == 402, decision.BannedFor is not null);
     }
@@ -67,7 +68,7 @@ public sealed class SendPolicyTests
     {
         var decision = CloseCodePolicy.Decide(code, "timedOut", error, systemCode: systemCode);
         Assert.Equal(CloseCodePolicy.Unreachable, decision.Reason);
-        Assert.Equal("disconnected", decision.State);
+        Assert.Equal(InstanceState.Disconnected, decision.State);
         Assert.True(decision.Reconnect);
         Assert.False(decision.LoggedOut); // a proxy's 403 is not WhatsApp refusing the account
         Assert.Contains(error, decision.Detail);
