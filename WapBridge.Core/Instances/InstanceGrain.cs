@@ -14,7 +14,7 @@ namespace WapBridge.Core.Instances;
 /// <summary>
 /// The actor of one WhatsApp instance: it owns the engine session (open, close, logout, pairing, "retry now") and
 /// holds the database fence that keeps two nodes from holding one WhatsApp connection. What the session reports is
-/// <see cref="EngineEventHandler"/>'s; the instance row is written through <see cref="InstanceStateStore"/>.
+/// <see cref="EngineEventProcessor"/>'s; the instance row is written through <see cref="InstanceStateStore"/>.
 /// </summary>
 [KeepAlive]
 [InstancePlacement]
@@ -24,7 +24,7 @@ public sealed class InstanceGrain(
     IDataProtectionProvider dataProtection,
     LocalInstances local,
     InstanceStateStore store,
-    EngineEventHandler events,
+    EngineEventProcessor events,
     ReconnectScheduler reconnects,
     InstanceChangeFeed changes,
     MessageDispatcher outbox,

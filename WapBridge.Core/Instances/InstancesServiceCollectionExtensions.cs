@@ -22,7 +22,7 @@ public static partial class InstancesServiceCollectionExtensions
         builder.Services.AddSingleton<InstanceService>();
         builder.Services.AddSingleton<InstanceStateStore>();
         builder.Services.AddSingleton<ReconnectScheduler>();
-        builder.Services.AddSingleton<EngineEventHandler>();
+        builder.Services.AddSingleton<EngineEventProcessor>();
         return builder;
     }
 

@@ -60,7 +60,7 @@ public sealed class ReconnectPolicyTests
     [Fact]
     public void A_failed_event_commit_is_retried_after_half_a_second_then_backs_off_to_30_seconds()
     {
-        var delays = Enumerable.Range(1, 8).Select(attempt => EngineEventHandler.CommitRetryDelay(attempt).TotalSeconds);
+        var delays = Enumerable.Range(1, 8).Select(attempt => EngineEventProcessor.CommitRetryDelay(attempt).TotalSeconds);
         Assert.Equal([0.5, 1, 2, 5, 10, 30, 30, 30], delays);
     }
 }

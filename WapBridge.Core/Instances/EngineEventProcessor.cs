@@ -16,7 +16,7 @@ namespace WapBridge.Core.Instances;
 /// Engine events arrive on the engine's threads and are handled there, one at a time per session (the session's
 /// gate), as before the cluster: an actor turn per event would copy every inbound message through the serializer.
 /// </remarks>
-public sealed class EngineEventHandler(
+public sealed class EngineEventProcessor(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceStateStore store,
     ReconnectScheduler reconnects,
@@ -24,7 +24,7 @@ public sealed class EngineEventHandler(
     InstanceChangeFeed changes,
     MessageDispatcher outbox,
     TimeProvider time,
-    ILogger<EngineEventHandler> logger)
+    ILogger<EngineEventProcessor> logger)
 {
     // An engine event whose commit failed is retried until stored, never acknowledged and dropped.
     private static readonly TimeSpan[] CommitRetryBackoff =
@@ -230,7 +230,7 @@ public sealed class EngineEventHandler(
         }
     }
 
-    private sealed class Sink(EngineEventHandler handler, LiveSession live) : IEngineEventSink
+    private sealed class Sink(EngineEventProcessor handler, LiveSession live) : IEngineEventSink
     {
         public ValueTask OnEventAsync(EngineEvent engineEvent, CancellationToken ct = default) => new(handler.HandleAsync(live, engineEvent));
     }
