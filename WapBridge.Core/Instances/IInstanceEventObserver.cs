@@ -13,7 +13,7 @@ public interface IInstanceEventObserver
 
 /// <summary>
 /// An observer whose work is started in event order but made durable later, together with other events'
-/// (group commit). <see cref="InstanceGrain"/> calls <see cref="StartEngineEventAsync"/> instead of
+/// (group commit). <see cref="EngineEventProcessor"/> calls <see cref="StartEngineEventAsync"/> instead of
 /// <see cref="IInstanceEventObserver.OnEngineEventAsync"/> while it holds the instance's event gate, and awaits
 /// the returned task after releasing the gate — so the instance's next events can join the same commit — but
 /// before it acknowledges the event to the engine.

@@ -5,7 +5,7 @@ namespace WapBridge.Core.Instances;
 
 /// <summary>
 /// The instances living on this node, as their grains publish them: the open session (the outbox sends through it)
-/// and the instance as last recorded (the send path's hot read). Only <see cref="InstanceGrain"/> writes here.
+/// and the instance as last recorded (the send path's hot read). Only the instance actors write here (<see cref="CurrentSession"/>).
 /// </summary>
 public sealed class LocalInstances
 {

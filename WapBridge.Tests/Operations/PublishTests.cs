@@ -65,31 +65,24 @@ public sealed class PublishTests
             Assert.False(Directory.Exists(Path.Combine(bridge, "test-support")), "the bridge's test helpers are not published");
 
             await using var wa = await FakeWhatsApp.StartAsync(sourceBridge, Contact);
-            var port = GatewayProcess.FreePort();
-            var token = GatewayProcess.NewAdminToken();
-            var environment = new Dictionary<string, string>
+            var settings = new GatewaySettings().Set(new Dictionary<string, string>
             {
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-                ["WAPBRIDGE_ADMIN_TOKEN"] = token,
                 // Test only: the shipped default (GatewayProcess turns the engine off for other tests)…
                 ["WAPBRIDGE_Engines__Baileys__Enabled"] = "true",
                 // …aimed at the fake WhatsApp server, whose test root the bridge trusts, under the network guard.
                 ["WAPBRIDGE_Engines__Baileys__WebSocketUrl"] = wa.Url,
                 ["NODE_OPTIONS"] = $"{HermeticDefaults.NodeOptions()} --import={wa.Preload}".Trim(),
-            };
+            });
             foreach (var (name, value) in wa.ChildEnv)
-                environment[name] = value!;
-            Assert.Contains("no-network.js", environment["NODE_OPTIONS"]);
+                settings.Set(name, value!);
+            Assert.Contains("no-network.js", settings.Environment["NODE_OPTIONS"]);
 
-            await using var gateway = GatewayProcess.Start(dataDir, environment, dll: Path.Combine(app, "WapBridge.Web.dll"), workingDirectory: dataDir);
-            var address = new Uri($"http://127.0.0.1:{port}/");
-            await gateway.WaitHealthyAsync(address);
-            using var admin = new HttpClient { BaseAddress = address };
-            admin.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            await using var gateway = GatewayProcess.Start(dataDir, settings.Environment, dll: Path.Combine(app, "WapBridge.Web.dll"), workingDirectory: dataDir);
+            await gateway.WaitHealthyAsync(settings.Address);
+            using var admin = settings.Client("Bearer " + settings.AdminToken);
             var customer = (await admin.CallAsync("wap_bridge.api.admin.create_customer", new { name = "Deploy", email = "ops@deploy.example" })).EnsureOk().Message!["customer"]!.GetValue<string>();
             var key = (await admin.CallAsync("wap_bridge.api.admin.create_api_key", new { customer, label = "deploy" })).EnsureOk().Message!;
-            using var client = new HttpClient { BaseAddress = address };
-            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"token {key["api_key"]}:{key["api_secret"]}");
+            using var client = settings.Client($"token {key["api_key"]}:{key["api_secret"]}");
 
             // No engine named: the real one is the default wherever it can run.
             var instance = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { name = "published" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();

@@ -41,43 +41,25 @@ public sealed class ChaosTests
         var ct = TestContext.Current.CancellationToken;
         var clock = Stopwatch.StartNew();
 
-        var port = GatewayProcess.FreePort();
-        var address = new Uri($"http://127.0.0.1:{port}/");
         var dataDir = GatewayProcess.NewDataDir();
-        var token = GatewayProcess.NewAdminToken();
-        var environment = new Dictionary<string, string>
+        var settings = new GatewaySettings().WithFastRecovery().Set(new Dictionary<string, string>
         {
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-            ["WAPBRIDGE_ADMIN_TOKEN"] = token,
-            ["WAPBRIDGE_Api__RateLimit__Enabled"] = "false",
             ["WAPBRIDGE_Messaging__InstanceMessagesPerSecond"] = "0",
-            ["WAPBRIDGE_Messaging__SweepInterval"] = "00:00:00.500",
-            // Short, but not zero: 10 ms per send keeps 2,000 recipients in flight across several kills.
-            ["WAPBRIDGE_Engines__Simulator__SendLatency"] = "00:00:00.010",
-            ["WAPBRIDGE_Engines__Simulator__DeliveredAfter"] = "00:00:00.100",
             ["WAPBRIDGE_Engines__Simulator__ReadAfter"] = "00:00:00.200",
-            ["WAPBRIDGE_Campaigns__SweepInterval"] = "00:00:01",
-            ["WAPBRIDGE_Hangfire__QueuePollInterval"] = "00:00:00.200",
-            ["WAPBRIDGE_Webhooks__AllowLoopbackTargets"] = "true",
-            // A delivery claimed by a killed process is due again when its claim runs out: keep claims short.
-            ["WAPBRIDGE_Webhooks__AttemptTimeout"] = "00:00:02",
-            ["WAPBRIDGE_Webhooks__RetrySchedule__0"] = "00:00:01",
-            ["WAPBRIDGE_Webhooks__RetrySchedule__1"] = "00:00:01",
-            ["WAPBRIDGE_Webhooks__RetrySchedule__2"] = "00:00:02",
-            ["WAPBRIDGE_Webhooks__RetrySchedule__3"] = "00:00:05",
-        };
+        });
+        var address = settings.Address;
         await using var receiver = await WebhookReceiver.StartAsync();
-        var gateway = GatewayProcess.Start(dataDir, environment);
+        var gateway = settings.Start(dataDir);
         var accepted = new ConcurrentDictionary<string, byte>();
         using var stopInjecting = new CancellationTokenSource();
         Task? injector = null;
         try
         {
             await gateway.WaitHealthyAsync(address);
-            using var admin = Client(address, "Bearer " + token);
+            using var admin = settings.Client("Bearer " + settings.AdminToken);
             var customer = (await admin.CallAsync(P + "admin.create_customer", new { name = "Chaos", email = "chaos@example.com" })).EnsureOk().Message!["customer"]!.GetValue<string>();
             var authorization = (await admin.CallAsync(P + "admin.create_api_key", new { customer })).EnsureOk().Message!["authorization"]!.GetValue<string>();
-            using var api = Client(address, authorization);
+            using var api = settings.Client(authorization);
             var instanceId = (await api.CallAsync(P + "instances.create_instance", new { engine = "simulator" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
             (await api.CallAsync(P + "simulator.scan_qr", new { instance_id = instanceId, phone_number = "255700900900" })).EnsureOk();
             (await api.CallAsync(P + "settings.set_webhook", new { url = receiver.Url, events = new[] { "message" } })).EnsureOk();
@@ -88,7 +70,7 @@ public sealed class ChaosTests
                 throttle = new { min_delay_seconds = 0, max_delay_seconds = 0 },
             })).EnsureOk().Message!["campaign"]!.GetValue<string>();
 
-            injector = InjectAsync(address, authorization, instanceId, accepted, stopInjecting.Token);
+            injector = InjectAsync(settings, authorization, instanceId, accepted, stopInjecting.Token);
             for (var kill = 1; kill <= kills; kill++)
             {
                 // Bounded in time: on a slow machine (every restart takes longer) the last planned kills are dropped.
@@ -103,7 +85,7 @@ public sealed class ChaosTests
                 await gateway.KillAsync();
                 Log($"{clock.Elapsed.TotalSeconds:0.0} s: kill {kill}/{kills} after {interval.TotalSeconds:0.0} s; campaign {progress}; {accepted.Count} inbound accepted, {receiver.Received.Count} webhooks received");
                 await gateway.DisposeAsync();
-                gateway = GatewayProcess.Start(dataDir, environment);
+                gateway = settings.Start(dataDir);
                 await gateway.WaitHealthyAsync(address);
             }
             await stopInjecting.CancelAsync();
@@ -111,7 +93,7 @@ public sealed class ChaosTests
             Log($"{clock.Elapsed.TotalSeconds:0.0} s: kills done; {accepted.Count} inbound accepted");
 
             // What the gateway accepted must now finish without further help.
-            using var after = Client(address, authorization);
+            using var after = settings.Client(authorization);
             var deadline = Stopwatch.StartNew();
             JsonNode status;
             while ((status = (await after.CallAsync(P + "campaigns.campaign_status", new { campaign })).EnsureOk().Message!)["status"]!.GetValue<string>() != "completed")
@@ -125,7 +107,7 @@ public sealed class ChaosTests
             var missing = accepted.Keys.ToHashSet();
             while (true)
             {
-                missing.ExceptWith(receiver.Received.Select(MessageId).OfType<string>());
+                missing.ExceptWith(receiver.Received.Select(w => w.MessageId()).OfType<string>());
                 if (missing.Count == 0)
                     break;
                 Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(150),
@@ -134,7 +116,7 @@ public sealed class ChaosTests
             }
 
             AssertEveryRecipientSentExactlyOnce(dataDir, campaign, numbers, seed);
-            var posts = receiver.Received.Select(MessageId).OfType<string>().ToList();
+            var posts = receiver.Received.Select(w => w.MessageId()).OfType<string>().ToList();
             Log($"{clock.Elapsed.TotalSeconds:0.0} s: {Recipients} recipients sent once each; {accepted.Count} inbound messages delivered " +
                 $"({posts.Count} webhook posts, {posts.Count - posts.Distinct().Count()} repeats); {Resent(dataDir, campaign)} campaign messages were sent again after a kill");
             Assert.True(!accepted.IsEmpty, $"seed {seed}: no inbound message was accepted");
@@ -190,10 +172,9 @@ public sealed class ChaosTests
     }
 
     /// <summary>Batches of inbound messages from distinct senders, as fast as the gateway takes them; only a 200 counts as accepted.</summary>
-    private static async Task InjectAsync(Uri address, string authorization, string instanceId, ConcurrentDictionary<string, byte> accepted, CancellationToken stop)
+    private static async Task InjectAsync(GatewaySettings gateway, string authorization, string instanceId, ConcurrentDictionary<string, byte> accepted, CancellationToken stop)
     {
-        using var client = Client(address, authorization);
-        client.Timeout = TimeSpan.FromSeconds(10);
+        using var client = gateway.Client(authorization, TimeSpan.FromSeconds(10));
         var sender = 0;
         while (!stop.IsCancellationRequested)
         {
@@ -215,12 +196,6 @@ public sealed class ChaosTests
             }
             await Task.Delay(100, CancellationToken.None);
         }
-    }
-
-    private static string? MessageId(ReceivedWebhook webhook)
-    {
-        try { return JsonNode.Parse(webhook.Body)?["message"]?["id"]?.GetValue<string>(); }
-        catch (System.Text.Json.JsonException) { return null; }
     }
 
     private static string Progress(string dataDir, string campaign)
@@ -270,13 +245,6 @@ public sealed class ChaosTests
         }.ToString());
         connection.Open();
         return connection;
-    }
-
-    private static HttpClient Client(Uri address, string authorization)
-    {
-        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
-        return client;
     }
 
     private static void Log(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);

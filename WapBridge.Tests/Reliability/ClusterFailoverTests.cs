@@ -155,12 +155,12 @@ public sealed class ClusterFailoverTests
             var received = await receiver.WaitForAsync(r =>
             {
                 var ids = r.Select(w => w.Header("webhook-id")).ToHashSet();
-                var messageIds = r.Select(MessageId).OfType<string>().ToHashSet();
+                var messageIds = r.Select(w => w.MessageId()).OfType<string>().ToHashSet();
                 return events.All(ids.Contains) && accepted.Keys.All(messageIds.Contains);
             }, 120);
             var unknown = received.Where(w => !events.Contains(w.Header("webhook-id"))).Select(w => w.Body).ToList();
             Assert.True(unknown.Count == 0, $"webhooks whose webhook-id no event has: {string.Join(" | ", unknown.Take(5))}");
-            var renamed = received.GroupBy(w => w.Body).Concat(received.Where(w => MessageId(w) is not null).GroupBy(w => MessageId(w)!))
+            var renamed = received.GroupBy(w => w.Body).Concat(received.Where(w => w.MessageId() is not null).GroupBy(w => w.MessageId()!))
                 .Where(g => g.Select(w => w.Header("webhook-id")).Distinct().Count() > 1).Select(g => g.Key).ToList();
             Assert.True(renamed.Count == 0, $"events repeated under another webhook-id: {string.Join(" | ", renamed.Take(5))}");
             var statusEvents = received.Where(w => w.Body.Contains("\"instance.status\"", StringComparison.Ordinal)).Select(w => JsonNode.Parse(w.Body)!).ToList();
@@ -402,24 +402,14 @@ public sealed class ClusterFailoverTests
         return rows;
     }
 
-    private static string? MessageId(ReceivedWebhook webhook)
-    {
-        try { return JsonNode.Parse(webhook.Body)?["message"]?["id"]?.GetValue<string>(); }
-        catch (System.Text.Json.JsonException) { return null; }
-    }
-
     private static void Log(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);
 
-    /// <summary>One WapBridge process of the cluster: its node id, HTTP address and process.</summary>
-    private sealed record Node(string Id, Uri Address, GatewayProcess Process)
+    /// <summary>One WapBridge process of the cluster: its node id, settings (HTTP address) and process.</summary>
+    private sealed record Node(string Id, GatewaySettings Settings, GatewayProcess Process)
     {
-        public HttpClient Client(string authorization, TimeSpan? timeout = null)
-        {
-            var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = Address, Timeout = timeout ?? TimeSpan.FromSeconds(60) };
-            if (authorization.Length > 0)
-                client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
-            return client;
-        }
+        public Uri Address => Settings.Address;
+
+        public HttpClient Client(string authorization, TimeSpan? timeout = null) => Settings.Client(authorization, timeout);
     }
 
     /// <summary>Nodes on one database, each with its own data folder, HTTP port and silo ports, as an operator runs them.</summary>
@@ -452,39 +442,13 @@ public sealed class ClusterFailoverTests
         }
 
         /// <summary>Starts a node (not added to <see cref="Nodes"/>); it is killed and its folder deleted with the cluster.</summary>
-        public Node Add(string id, Dictionary<string, string>? settings = null)
+        public Node Add(string id, Dictionary<string, string>? overrides = null)
         {
-            var port = GatewayProcess.FreePort();
-            var dataDir = GatewayProcess.NewDataDir();
-            var environment = new Dictionary<string, string>
-            {
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-                ["WAPBRIDGE_ADMIN_TOKEN"] = AdminToken,
-                ["WAPBRIDGE_Node__Id"] = id,
-                ["WAPBRIDGE_Database__Provider"] = "postgres",
-                ["WAPBRIDGE_Database__ConnectionString"] = connectionString,
-                ["WAPBRIDGE_Cluster__SiloPort"] = GatewayProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["WAPBRIDGE_Cluster__GatewayPort"] = GatewayProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["WAPBRIDGE_Api__RateLimit__Enabled"] = "false",
-                ["WAPBRIDGE_Messaging__SweepInterval"] = "00:00:00.500",
-                ["WAPBRIDGE_Engines__Simulator__SendLatency"] = "00:00:00.010",
-                ["WAPBRIDGE_Engines__Simulator__DeliveredAfter"] = "00:00:00.100",
-                ["WAPBRIDGE_Engines__Simulator__ReadAfter"] = "00:00:00.300",
+            var settings = new GatewaySettings(AdminToken).AsClusterNode(id, connectionString).WithFastRecovery()
                 // A dead node's campaign lease (slice + 1 min) runs out sooner, and the sweep finds it at once.
-                ["WAPBRIDGE_Campaigns__RunnerSlice"] = "00:00:10",
-                ["WAPBRIDGE_Campaigns__SweepInterval"] = "00:00:01",
-                ["WAPBRIDGE_Hangfire__QueuePollInterval"] = "00:00:00.200",
-                ["WAPBRIDGE_Webhooks__AllowLoopbackTargets"] = "true",
-                // A delivery claimed by the killed node is due again when its claim runs out: keep claims short.
-                ["WAPBRIDGE_Webhooks__AttemptTimeout"] = "00:00:02",
-                ["WAPBRIDGE_Webhooks__RetrySchedule__0"] = "00:00:01",
-                ["WAPBRIDGE_Webhooks__RetrySchedule__1"] = "00:00:01",
-                ["WAPBRIDGE_Webhooks__RetrySchedule__2"] = "00:00:02",
-                ["WAPBRIDGE_Webhooks__RetrySchedule__3"] = "00:00:05",
-            };
-            foreach (var (name, value) in settings ?? [])
-                environment[name] = value;
-            var node = new Node(id, new Uri($"http://127.0.0.1:{port}/"), GatewayProcess.Start(dataDir, environment));
+                .Set("WAPBRIDGE_Campaigns__RunnerSlice", "00:00:10")
+                .Set(overrides ?? []);
+            var node = new Node(id, settings, settings.Start(GatewayProcess.NewDataDir()));
             _started.Add(node);
             return node;
         }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -12,6 +14,13 @@ namespace WapBridge.Tests.TestHost;
 public sealed record ReceivedWebhook(string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At)
 {
     public string Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var v) ? v : "";
+
+    /// <summary>The <c>message.id</c> of a message event's body; null for other events or a body that is not JSON.</summary>
+    public string? MessageId()
+    {
+        try { return JsonNode.Parse(Body)?["message"]?["id"]?.GetValue<string>(); }
+        catch (JsonException) { return null; }
+    }
 }
 
 /// <summary>A real HTTP server on 127.0.0.1 that records webhooks and answers what the test tells it to.</summary>
