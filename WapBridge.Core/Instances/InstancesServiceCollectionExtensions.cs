@@ -20,6 +20,7 @@ public static partial class InstancesServiceCollectionExtensions
         builder.Services.AddValidatedOptions<NodeOptions>(section, Problems);
         builder.AddWapBridgeCluster(database.ParsedProvider, database.ResolveConnectionString(dataDir), NodeId(builder));
         builder.Services.AddSingleton<InstanceService>();
+        builder.Services.AddSingleton<InstanceDashboard>();
         return builder;
     }
 

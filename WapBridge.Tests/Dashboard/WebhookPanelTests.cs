@@ -2,6 +2,7 @@ using Bunit;
 using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Webhooks;
+using WapBridge.Web.Components.Pages.Settings;
 using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Tests.Dashboard;

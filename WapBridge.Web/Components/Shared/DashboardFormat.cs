@@ -10,6 +10,14 @@ public static class DashboardFormat
 
     public static string Time(DateTimeOffset? at, string none = "—") => at is { } value ? Time(value) : none;
 
+    /// <summary>To the minute, for what is hours or days away (a restriction's end, a creation date).</summary>
+    public static string Minute(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>The time of day when <paramref name="at"/> is today (seconds to minutes away), else <see cref="Minute"/>.</summary>
+    public static string Soon(DateTimeOffset at, DateTimeOffset now) =>
+        at.UtcDateTime.Date == now.UtcDateTime.Date ? at.UtcDateTime.ToString("HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : Minute(at);
+
     public static string Size(long? bytes) => bytes switch
     {
         null => "—",
