@@ -56,7 +56,7 @@ public partial class ErpnextPanel
         await LoadDefaultAsync();
         instanceCode = defaultCode is not null && instances.Any(i => i.InstanceId == defaultCode)
             ? defaultCode
-            : (instances.FirstOrDefault(i => i.Status == InstanceStates.Connected) ?? instances.FirstOrDefault())?.InstanceId;
+            : (instances.FirstOrDefault(i => i.Status == InstanceStates.Connected) ?? (instances.Count > 0 ? instances[0] : null))?.InstanceId;
         await ReloadKeysAsync();
         loaded = true;
     }
@@ -68,7 +68,7 @@ public partial class ErpnextPanel
             return;
         activeKeys = (await ApiKeys.ListAsync(id)).Where(k => k.RevokedAt is null).ToList();
         if (apiKey is null || activeKeys.All(k => k.Key != apiKey))
-            apiKey = activeKeys.FirstOrDefault()?.Key;
+            apiKey = activeKeys.Count > 0 ? activeKeys[0].Key : null;
         StateHasChanged();
     }
 
