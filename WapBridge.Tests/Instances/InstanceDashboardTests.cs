@@ -11,23 +11,33 @@ using WapBridge.Tests.TestHost;
 namespace WapBridge.Tests.Instances;
 
 /// <summary>The dashboard's instance reads (<see cref="InstanceDashboard"/>) on a node of one and a real SQLite file: each customer sees only their own.</summary>
-public sealed class InstanceDashboardTests : IAsyncLifetime
+public class InstanceDashboardTests : IAsyncLifetime
 {
     private readonly string dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", "instance-dashboard-" + Guid.NewGuid().ToString("N"));
-    private readonly InstanceNode node;
+    private InstanceNode? node;
 
-    public InstanceDashboardTests() => node = new InstanceNode(dataDir, TimeProvider.System);
+    /// <summary>The database the node runs on; null for the SQLite file.</summary>
+    protected virtual PostgresDatabase? Postgres => null;
 
-    public ValueTask InitializeAsync() => new(node.StartAsync());
-
-    public async ValueTask DisposeAsync()
+    public virtual ValueTask InitializeAsync()
     {
-        await node.DisposeAsync();
+        node = new InstanceNode(dataDir, TimeProvider.System) { PostgresConnection = Postgres?.ConnectionString };
+        return new(node.StartAsync());
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        if (node is not null)
+            await node.DisposeAsync();
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private T Get<T>() where T : notnull => node.Services.GetRequiredService<T>();
+    private T Get<T>() where T : notnull
+    {
+        Assert.SkipWhen(node is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        return node!.Services.GetRequiredService<T>();
+    }
 
     private Task<Customer> CustomerAsync(string name) => Get<CustomerService>().CreateAsync(name, $"{Guid.NewGuid():N}@example.com");
 
@@ -86,5 +96,28 @@ public sealed class InstanceDashboardTests : IAsyncLifetime
         }
         Assert.Null(await Get<InstanceDashboard>().DefaultCodeAsync(stranger.Id));
         Assert.Equal(theirs.InstanceId, await Get<InstanceDashboard>().DefaultCodeAsync(owner.Id));
+    }
+}
+
+/// <summary>The same reads on PostgreSQL (skipped without TEST_POSTGRES_CONNECTION).</summary>
+public sealed class PostgresInstanceDashboardTests : InstanceDashboardTests
+{
+    private PostgresDatabase? database;
+
+    protected override PostgresDatabase? Postgres => database;
+
+    public override ValueTask InitializeAsync()
+    {
+        if (PostgresDatabase.ServerConnection() is not { } server)
+            return default;
+        database = PostgresDatabase.Create(server);
+        return base.InitializeAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (database is not null)
+            await database.DisposeAsync();
     }
 }
