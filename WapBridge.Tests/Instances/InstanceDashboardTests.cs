@@ -31,6 +31,7 @@ public class InstanceDashboardTests : IAsyncLifetime
             await node.DisposeAsync();
         SqliteConnection.ClearAllPools();
         try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        GC.SuppressFinalize(this);
     }
 
     private T Get<T>() where T : notnull
