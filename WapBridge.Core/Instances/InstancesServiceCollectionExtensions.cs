@@ -23,6 +23,7 @@ public static partial class InstancesServiceCollectionExtensions
         builder.Services.AddSingleton<InstanceStateStore>();
         builder.Services.AddSingleton<ReconnectScheduler>();
         builder.Services.AddSingleton<EngineEventProcessor>();
+        builder.Services.AddSingleton<InstanceDashboard>();
         return builder;
     }
 

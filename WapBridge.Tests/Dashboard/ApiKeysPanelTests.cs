@@ -13,6 +13,7 @@ using MudBlazor;
 using MudBlazor.Services;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Persistence;
+using WapBridge.Web.Components.Pages.Settings;
 using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Tests.Dashboard;

@@ -14,6 +14,7 @@ using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
+using WapBridge.Web.Components.Pages.Settings;
 using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Tests.Dashboard;

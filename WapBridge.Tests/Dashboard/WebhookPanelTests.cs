@@ -3,6 +3,7 @@ using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Webhooks;
+using WapBridge.Web.Components.Pages.Settings;
 using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Tests.Dashboard;
