@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Cluster;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Webhooks;
@@ -23,6 +24,7 @@ public sealed class CampaignRunner(
     ClusterReadiness readiness,
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
+    LiveNotices notices,
     LocalInstances local,
     WebhookOutbox webhooks,
     ICampaignScheduler scheduler,
@@ -311,6 +313,7 @@ public sealed class CampaignRunner(
             .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
         if (completed > 0)
         {
+            notices.CampaignChanged(campaign.CustomerId, campaign.Code);
             logger.LogInformation("Campaign {Campaign} completed", campaign.Code);
             await ProgressEventAsync(campaign.Id, WebhookEvents.CampaignCompleted, ct);
         }
