@@ -204,8 +204,6 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         await Campaigns.CreateAsync(stranger.Id, new NewCampaign(strangerInstance.InstanceId, "Not mine", "Hi", new JsonArray("+255755000009"),
             null, null, null, null, null, null));
 
-        // The tab is on screen: the page refreshes itself.
-        h.Ctx.JSInterop.Setup<bool>("wapbridge.isVisible").SetResult(true);
         var cut = RenderPage();
         var row = $"[data-testid=campaign-row][data-campaign='{created.Campaign}']";
         cut.WaitForAssertion(() => cut.Find(row));
@@ -217,7 +215,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         Assert.Equal(["pending", "pending", "invalid"], cut.FindAll("[data-testid=recipient-state]").Select(e => e.GetAttribute("data-state")));
         Assert.Contains("name: Asha", cut.Find("[data-testid=recipients-table]").TextContent);
 
-        // A recipient moves on (as the runner would): the list picks it up on its 2-second refresh.
+        // A recipient moves on (as the runner would): the list hears it from the live feed.
         var recipients = await Campaigns.RecipientsAsync(customer.Id, created.Campaign, "pending", Paging.From(10, 0));
         await using (var db = await h.Ctx.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<WapBridge.Core.Persistence.WapBridgeDbContext>>().CreateDbContextAsync())
         {
