@@ -73,8 +73,12 @@ public sealed class LiveSubscription : IDisposable
     {
         var wait = _last == DateTimeOffset.MinValue ? TimeSpan.Zero : _last + _interval - _time.GetUtcNow();
         _timer?.Dispose();
+        _timer = null;
         // Through the pool: the producer that offered the notice never runs the subscriber's handler.
-        _timer = _time.CreateTimer(_ => Task.Run(DeliverAsync), null, wait < TimeSpan.Zero ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan);
+        if (wait <= TimeSpan.Zero)
+            _ = Task.Run(DeliverAsync);
+        else
+            _timer = _time.CreateTimer(_ => Task.Run(DeliverAsync), null, wait, Timeout.InfiniteTimeSpan);
     }
 
     private async Task DeliverAsync()

@@ -12,7 +12,7 @@ using WapBridge.Web.Components.Shared;
 namespace WapBridge.Web.Components.Pages;
 
 /// <summary>The message log: filters kept in the URL, a page of messages from <see cref="MessageLog"/>, and live updates from <see cref="LiveChanges"/>.</summary>
-public partial class Messages
+public sealed partial class Messages
 {
     private const string AnyValue = "";
     private static readonly string[] Statuses =

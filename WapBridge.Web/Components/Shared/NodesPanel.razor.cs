@@ -5,7 +5,7 @@ using WapBridge.Core.Live;
 namespace WapBridge.Web.Components.Shared;
 
 /// <summary>The cluster's nodes for an Admin, read again when membership changes or an instance moves (<see cref="LiveChanges"/>).</summary>
-public partial class NodesPanel
+public sealed partial class NodesPanel
 {
     private IReadOnlyList<NodeSummary> nodes = [];
     private string? error;

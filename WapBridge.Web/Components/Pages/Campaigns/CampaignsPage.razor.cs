@@ -12,7 +12,7 @@ using WapBridge.Web.Components.Shared;
 namespace WapBridge.Web.Components.Pages.Campaigns;
 
 /// <summary>The customer's campaigns, one open in <see cref="CampaignDetail"/>; counters move with <see cref="LiveChanges"/>.</summary>
-public partial class CampaignsPage
+public sealed partial class CampaignsPage
 {
     private const int PageSize = 25;
     private static readonly DialogOptions CreateOptions = new() { MaxWidth = MaxWidth.Large, FullWidth = true, CloseButton = true, BackdropClick = false };
