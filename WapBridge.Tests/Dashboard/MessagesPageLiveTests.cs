@@ -4,10 +4,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Webhooks;
 using WapBridge.Web.Components.Pages;
 
 namespace WapBridge.Tests.Dashboard;
@@ -24,6 +26,9 @@ public sealed class MessagesPageLiveTests : IAsyncLifetime
         services.AddSingleton<MessageReceipts>();
         services.AddSingleton<MessageIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
+        // The message drawer links media.
+        services.AddSingleton<IPublicUrls>(new LoopbackUrls());
+        services.AddSingleton<MediaLinks>();
     });
     private Customer customer = default!;
     private Customer stranger = default!;
@@ -54,6 +59,11 @@ public sealed class MessagesPageLiveTests : IAsyncLifetime
         var created = await h.Instances.CreateAsync(customerId, name, "simulator", "TZ");
         await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Xunit.TestContext.Current.CancellationToken);
         return await db.Instances.AsNoTracking().SingleAsync(i => i.Code == created.InstanceId, Xunit.TestContext.Current.CancellationToken);
+    }
+
+    private sealed class LoopbackUrls : IPublicUrls
+    {
+        public string BaseUrl => "http://127.0.0.1";
     }
 
     private static Message Text(Instance instance, string body) =>
