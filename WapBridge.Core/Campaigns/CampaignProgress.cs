@@ -1,4 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
@@ -55,6 +58,7 @@ public static class CampaignProgress
                 await ApplyCountersAsync(db, campaignId, Counters.For(from, target).Times(moved), ct);
                 if (own is not null)
                     await own.CommitAsync(ct);
+                Told(db, campaignId);
                 total += moved;
             }
             finally
@@ -70,6 +74,13 @@ public static class CampaignProgress
         target == RecipientState.Failed || target == RecipientState.Skipped
             ? from is RecipientState.Pending or RecipientState.Sending
             : target > from && target <= RecipientState.Read;
+
+    /// <summary>
+    /// Every move of a campaign passes here, whoever makes it (runner, receipts), so live views hear of it here. The
+    /// callers hand over only their context: the node's <see cref="LiveNotices"/> come from the services that made it.
+    /// </summary>
+    private static void Told(WapBridgeDbContext db, long campaignId) =>
+        db.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<LiveNotices>()?.CampaignChanged(campaignId);
 
     private static async Task ApplyCountersAsync(WapBridgeDbContext db, long campaignId, Counters d, CancellationToken ct)
     {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Webhooks;
@@ -25,6 +26,7 @@ public sealed class CampaignRunner(
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
     CampaignRecipientSync recipientSync,
+    LiveNotices notices,
     LocalInstances local,
     WebhookOutbox webhooks,
     ICampaignScheduler scheduler,
@@ -295,6 +297,7 @@ public sealed class CampaignRunner(
             .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
         if (completed > 0)
         {
+            notices.CampaignChanged(campaign.CustomerId, campaign.Code);
             logger.LogInformation("Campaign {Campaign} completed", campaign.Code);
             await ProgressEventAsync(campaign.Id, WebhookEvents.CampaignCompleted, ct);
         }

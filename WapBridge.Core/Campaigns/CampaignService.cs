@@ -7,6 +7,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
@@ -33,6 +34,7 @@ public sealed class CampaignService(
     InstanceService instances,
     ICampaignScheduler scheduler,
     MessageOutcomes outcomes,
+    LiveNotices notices,
     IOptions<CampaignOptions> options,
     IOptions<MessagingOptions> messaging,
     IOptions<AccountOptions> accounts,
@@ -123,6 +125,7 @@ public sealed class CampaignService(
                     .SetProperty(c => c.NextSendAt, nextSendAt).SetProperty(c => c.RunnerLeaseUntil, (DateTimeOffset?)null), ct);
             if (shown == 0)
                 throw CreationInterrupted(campaign.Code);
+            notices.CampaignChanged(customerId, campaign.Code);
         }
         catch
         {
@@ -412,6 +415,7 @@ public sealed class CampaignService(
         await db.Campaigns.Where(c => c.Id == campaign.Id && (c.State == CampaignState.Running || c.State == CampaignState.Scheduled))
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CampaignState.Paused).SetProperty(c => c.PausedReason, "paused by the owner")
                 .SetProperty(c => c.NextSendAt, (DateTimeOffset?)null), ct);
+        notices.CampaignChanged(customerId, campaign.Code);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
 
@@ -425,6 +429,7 @@ public sealed class CampaignService(
                 .SetProperty(c => c.StartedAt, c => c.StartedAt ?? now).SetProperty(c => c.NextSendAt, now), ct);
         if (resumed > 0 || campaign.State == CampaignState.Running)
             Schedule(campaign.Id, null);
+        notices.CampaignChanged(customerId, campaign.Code);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
 
@@ -474,6 +479,9 @@ public sealed class CampaignService(
         // A runner waiting for these sends stops waiting.
         foreach (var id in unsent)
             outcomes.Report(id, MessageStatus.Failed);
+        notices.CampaignChanged(customerId, campaign.Code);
+        if (unsent.Count > 0)
+            notices.MessagesChanged(campaign.InstanceId);
         return await StatusAsync(customerId, campaign.Code, ct);
     }
 

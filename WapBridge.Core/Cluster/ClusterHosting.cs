@@ -8,6 +8,7 @@ using Orleans.Serialization;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Cluster;
@@ -31,7 +32,7 @@ public static class ClusterHosting
         services.AddSingleton<ClusterView>();
         services.AddSingleton(new ClusterTopology(SingleNode: provider != DatabaseProvider.Postgres));
         services.AddSingleton<NodeFence>();
-        services.AddSingleton<InstanceChangeFeed>();
+        services.AddLiveChanges();
         services.AddSingleton<SimulatedPhones>();
         services.AddSingleton<ClusterNodes>();
         services.AddSingleton<ClusterReadiness>();

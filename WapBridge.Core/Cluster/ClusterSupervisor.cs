@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Cluster;
@@ -10,7 +11,7 @@ namespace WapBridge.Core.Cluster;
 /// <summary>
 /// Keeps every instance that should be connected connected somewhere: at start and whenever membership changes (a
 /// node joined, left or was declared dead), it asks each such instance's actor to resume, which places it on a live
-/// node. It also closes sessions whose fence another node took, and keeps this node subscribed to instance changes.
+/// node. It also closes sessions whose fence another node took, and keeps this node subscribed to live changes.
 /// </summary>
 public sealed class ClusterSupervisor(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
@@ -18,7 +19,8 @@ public sealed class ClusterSupervisor(
     ClusterView cluster,
     NodeFence fence,
     LocalInstances local,
-    InstanceChangeFeed changes,
+    LiveChanges live,
+    LiveNotices notices,
     IHostApplicationLifetime lifetime,
     ClusterReadiness readiness,
     TimeProvider time,
@@ -41,7 +43,7 @@ public sealed class ClusterSupervisor(
                 WatchMembershipAsync(stoppingToken),
                 ResumeLoopAsync(stoppingToken),
                 RepeatAsync(CloseFencedOffAsync, FenceCheck, "Checking the sessions' fences failed", stoppingToken),
-                RepeatAsync(_ => changes.SubscribeAsync(), FeedRenewal, "Renewing the instance change subscription failed", stoppingToken));
+                RepeatAsync(_ => live.SubscribeNodeAsync(), FeedRenewal, "Renewing the live change subscription failed", stoppingToken));
         }
         finally
         {
@@ -73,6 +75,7 @@ public sealed class ClusterSupervisor(
                 logger.LogInformation("Cluster membership {Version}: {Members}", snapshot.Version,
                     string.Join(", ", snapshot.Members.Values.Select(m => $"{m.Name}@{m.SiloAddress.Endpoint} {m.Status}")));
                 _membershipChanged.Wake();
+                notices.NodesChanged();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -89,7 +92,7 @@ public sealed class ClusterSupervisor(
             try
             {
                 complete = await ResumeAllAsync(ct);
-                await changes.SubscribeAsync();
+                await live.SubscribeNodeAsync();
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {

@@ -7,6 +7,7 @@ using WapBridge.Core.Common;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
@@ -25,6 +26,7 @@ public sealed class MessageDispatcher(
     Cluster.ClusterReadiness readiness,
     IMediaStore media,
     MessageOutcomes outcomes,
+    LiveNotices notices,
     IOptions<MessagingOptions> options,
     TimeProvider time,
     ILogger<MessageDispatcher> logger) : BackgroundService
@@ -93,7 +95,7 @@ public sealed class MessageDispatcher(
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var expired = await db.Messages.Where(m => m.Status == MessageStatus.Queued && m.ExpiresAt < now)
-            .Select(m => new { m.Id, m.WaMessageId, m.HoldReason }).ToListAsync(ct);
+            .Select(m => new { m.Id, m.WaMessageId, m.HoldReason, m.InstanceId }).ToListAsync(ct);
         foreach (var (id, waId, hold) in expired.Select(e => (e.Id, e.WaMessageId, e.HoldReason)))
         {
             // A held send fails with the reason it was held for, never silently (contract §12).
@@ -107,6 +109,8 @@ public sealed class MessageDispatcher(
                 .SetProperty(m => m.Error, error), ct);
             outcomes.Report(waId, MessageStatus.Failed);
         }
+        foreach (var instanceId in expired.Select(e => e.InstanceId).Distinct())
+            notices.MessagesChanged(instanceId);
         if (expired.Count > 0)
             logger.LogWarning("{Count} queued messages expired unsent", expired.Count);
     }
@@ -269,6 +273,7 @@ public sealed class MessageDispatcher(
                 .SetProperty(m => m.NextSendAt, until), CancellationToken.None);
         foreach (var (message, code, error) in failures)
             await FailAsync(db, message, code, error);
+        notices.MessagesChanged(instance.CustomerId, instance.Code);
     }
 
     private enum SendOutcomeKind { Sent, Disconnected, Failed }

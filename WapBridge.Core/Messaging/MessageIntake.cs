@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
@@ -11,7 +12,7 @@ namespace WapBridge.Core.Messaging;
 /// everything waiting in a single transaction and then answers each request. Every answer still comes
 /// only after its row is committed; the database just syncs once per batch instead of once per message.
 /// </summary>
-public sealed class MessageIntake(IDbContextFactory<WapBridgeDbContext> dbFactory, ILogger<MessageIntake> logger) : BackgroundService
+public sealed class MessageIntake(IDbContextFactory<WapBridgeDbContext> dbFactory, LiveNotices notices, ILogger<MessageIntake> logger) : BackgroundService
 {
     private const int MaxBatch = 512;
 
@@ -63,6 +64,8 @@ public sealed class MessageIntake(IDbContextFactory<WapBridgeDbContext> dbFactor
             await transaction.CommitAsync();
             foreach (var p in batch)
                 p.Committed.TrySetResult();
+            foreach (var instanceId in batch.Select(p => p.Message.InstanceId).Distinct())
+                notices.MessagesChanged(instanceId);
         }
         catch (Exception e) when (batch.Count > 1)
         {

@@ -1,7 +1,11 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Cluster;
@@ -62,6 +66,48 @@ public sealed class TwoNodeClusterTests : IAsyncLifetime
         Assert.NotEqual(
             (await first.GetRequiredService<InstanceService>().GetAsync(customer.Id, created[0])).Node,
             (await first.GetRequiredService<InstanceService>().GetAsync(customer.Id, created[1])).Node);
+    }
+
+    [Fact]
+    public async Task A_receipt_applied_on_one_node_reaches_the_owners_live_view_on_the_other_and_nobody_elses()
+    {
+        Assert.SkipWhen(database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        var (first, second) = (nodes[0].Services, nodes[1].Services);
+        var customers = first.GetRequiredService<CustomerService>();
+        var owner = await customers.CreateAsync("Live owner", "live-owner@example.com");
+        var other = await customers.CreateAsync("Live other", "live-other@example.com");
+        var code = (await first.GetRequiredService<InstanceService>().CreateAsync(owner.Id, "Live", "simulator", null)).InstanceId;
+        int instanceId;
+        await using (var db = await first.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken))
+            instanceId = await db.Instances.Where(i => i.Code == code).Select(i => i.Id).SingleAsync(TestContext.Current.CancellationToken);
+
+        var heard = new TaskCompletionSource<IReadOnlyCollection<LiveChange>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var strangerHeard = 0;
+        var live = first.GetRequiredService<LiveChanges>();
+        using var mine = live.Subscribe(LiveInterest.ForCustomer(owner.Id, LiveTopics.Messages), changes =>
+        {
+            heard.TrySetResult(changes);
+            return Task.CompletedTask;
+        });
+        using var theirs = live.Subscribe(LiveInterest.ForCustomer(other.Id, LiveTopics.Messages), _ =>
+        {
+            Interlocked.Increment(ref strangerHeard);
+            return Task.CompletedTask;
+        });
+
+        // Receipts are applied where the instance's messages went out: here, on the second node. Repeated until the nodes'
+        // subscriptions to the hub (made as they start) are in place.
+        var listener = second.GetServices<IReceiptListener>().OfType<MessageLiveNotices>().Single();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!heard.Task.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await listener.OnAppliedAsync([(instanceId, "3EB0LIVE")], TestContext.Current.CancellationToken);
+            await Task.WhenAny(heard.Task, Task.Delay(1000, TestContext.Current.CancellationToken));
+        }
+        var changes = await heard.Task.WaitAsync(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        Assert.Equal([new LiveChange(LiveTopics.Messages, owner.Id, code)], changes);
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        Assert.Equal(0, Volatile.Read(ref strangerHeard));
     }
 
     public async ValueTask DisposeAsync()

@@ -3,6 +3,7 @@ using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.AspNetCore.Components.Rendering;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using WapBridge.Core.Accounts;
@@ -204,8 +205,6 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         await Campaigns.CreateAsync(stranger.Id, new NewCampaign(strangerInstance.InstanceId, "Not mine", "Hi", new JsonArray("+255755000009"),
             null, null, null, null, null, null));
 
-        // The tab is on screen: the page refreshes itself.
-        h.Ctx.JSInterop.Setup<bool>("wapbridge.isVisible").SetResult(true);
         var cut = RenderPage();
         var row = $"[data-testid=campaign-row][data-campaign='{created.Campaign}']";
         cut.WaitForAssertion(() => cut.Find(row));
@@ -217,7 +216,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         Assert.Equal(["pending", "pending", "invalid"], cut.FindAll("[data-testid=recipient-state]").Select(e => e.GetAttribute("data-state")));
         Assert.Contains("name: Asha", cut.Find("[data-testid=recipients-table]").TextContent);
 
-        // A recipient moves on (as the runner would): the list picks it up on its 2-second refresh.
+        // A recipient moves on (as the runner would): the list hears it from the live feed.
         var recipients = await Campaigns.RecipientsAsync(customer.Id, created.Campaign, "pending", Paging.From(10, 0));
         await using (var db = await h.Ctx.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<WapBridge.Core.Persistence.WapBridgeDbContext>>().CreateDbContextAsync())
         {
@@ -251,6 +250,30 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         Assert.StartsWith("+255755000001,+255755000001,delivered,,", lines[1]);
         Assert.StartsWith("+255755000002,0755000002,pending,,", lines[2]);
         Assert.StartsWith(",bad,invalid,", lines[3]);
+    }
+
+    [Fact]
+    public async Task The_list_reads_on_live_notices_only_and_hears_a_pause_made_elsewhere()
+    {
+        var created = await CreateCampaignAsync("Quiet one");
+        var cut = RenderPage();
+        var row = $"[data-testid=campaign-row][data-campaign='{created.Campaign}']";
+        cut.WaitForAssertion(() => Assert.Equal("running", cut.Find(row).GetAttribute("data-status")));
+
+        // A change nobody announces is not picked up: no timer reads the list again.
+        var factory = h.Ctx.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<WapBridge.Core.Persistence.WapBridgeDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync(Xunit.TestContext.Current.CancellationToken))
+            await db.Campaigns.Where(c => c.Code == created.Campaign).ExecuteUpdateAsync(s => s.SetProperty(c => c.Name, "Renamed quietly"), Xunit.TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(3), Xunit.TestContext.Current.CancellationToken);
+        Assert.Contains("Quiet one", cut.Find(row).TextContent);
+
+        // Paused through the API (another tab, another node): the notice brings the list up to date.
+        await Campaigns.PauseAsync(customer.Id, created.Campaign);
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Equal("paused", cut.Find(row).GetAttribute("data-status"));
+            Assert.Contains("Renamed quietly", cut.Find(row).TextContent);
+        }, TimeSpan.FromSeconds(5));
     }
 
     [Fact]

@@ -28,11 +28,6 @@ window.wapbridge = {
     }
 };
 
-// True while the page is on screen; live lists skip their refresh in background tabs.
-window.wapbridge.isVisible = function () {
-    return document.visibilityState !== "hidden";
-};
-
 // Saves text as a file through a temporary link (exports); the Blob URL is released once the click is handled.
 window.wapbridge.download = function (filename, text, mimeType) {
     const blob = new Blob([text], { type: (mimeType || "text/plain") + ";charset=utf-8" });
