@@ -282,6 +282,9 @@ public sealed class InboundRecorder(
             FromNumber = inbound.FromPhone ?? inbound.FromLid,
             SenderName = string.IsNullOrWhiteSpace(inbound.PushName) ? null : inbound.PushName.Trim() is { Length: > MaxSenderName } name ? name[..MaxSenderName] : inbound.PushName.Trim(),
             ToNumber = instance.PhoneNumber,
+            Chat = inbound.GroupId ?? inbound.FromPhone ?? inbound.FromLid,
+            QuotedId = inbound.QuotedId is { Length: <= MaxWaId } quoted ? quoted : null,
+            TargetId = (inbound.Reaction?.TargetId ?? inbound.RevokedId) is { Length: <= MaxWaId } target ? target : null,
             Type = inbound.Type,
             Body = inbound.Body,
             Caption = inbound.Media is null && inbound.MediaError is null && !inbound.MediaPending ? null : inbound.Body,
@@ -297,4 +300,5 @@ public sealed class InboundRecorder(
     }
 
     private const int MaxSenderName = 100; // Message.SenderName's column
+    private const int MaxWaId = 64; // Message.QuotedId's and TargetId's columns
 }

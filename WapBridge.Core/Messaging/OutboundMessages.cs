@@ -42,6 +42,7 @@ public static class OutboundMessages
             SerializedId = $"true_{to}@c.us_{waId}",
             FromNumber = instance.PhoneNumber,
             ToNumber = to,
+            Chat = to,
             Type = media?.Type ?? "chat",
             Body = media is null ? text : caption,
             Caption = media is null ? null : caption,

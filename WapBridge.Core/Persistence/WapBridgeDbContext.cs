@@ -123,6 +123,8 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.HasIndex(m => new { m.InstanceId, m.Status, m.Priority, m.Id });
             e.HasIndex(m => new { m.CustomerId, m.Id });
             e.HasIndex(m => new { m.Status, m.ExpiresAt });
+            // The Chats page: an instance's conversations and each one's newest messages.
+            e.HasIndex(m => new { m.InstanceId, m.Chat, m.Id });
             e.Property(m => m.Direction).HasMaxLength(10);
             e.Property(m => m.WaMessageId).HasMaxLength(64);
             e.Property(m => m.SerializedId).HasMaxLength(200);
@@ -130,6 +132,10 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
             e.Property(m => m.FromNumber).HasMaxLength(64);
             e.Property(m => m.ToNumber).HasMaxLength(64);
             e.Property(m => m.SenderName).HasMaxLength(100);
+            e.Property(m => m.Chat).HasMaxLength(64);
+            e.Property(m => m.QuotedId).HasMaxLength(64);
+            e.Property(m => m.Mentions).HasMaxLength(2000);
+            e.Property(m => m.TargetId).HasMaxLength(64);
             e.Property(m => m.Type).HasMaxLength(20);
             e.Property(m => m.Filename).HasMaxLength(255);
             e.Property(m => m.MimeType).HasMaxLength(100);
@@ -145,7 +151,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
         {
             e.HasIndex(w => new { w.CustomerId, w.InstanceId }).IsUnique();
             e.Property(w => w.Url).HasMaxLength(2000);
-            e.Property(w => w.Events).HasMaxLength(300);
+            e.Property(w => w.Events).HasMaxLength(1000);
             e.Property(w => w.DisabledReason).HasMaxLength(300);
             e.Ignore(w => w.EventList);
             e.Ignore(w => w.IsRemoved);
