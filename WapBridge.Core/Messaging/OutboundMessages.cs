@@ -39,7 +39,7 @@ public static class OutboundMessages
             InstanceId = instance.Id,
             Direction = Message.Outbound,
             WaMessageId = waId,
-            SerializedId = $"true_{to}@c.us_{waId}",
+            SerializedId = WhatsAppIds.OutboundSerializedId(to, waId, instance.PhoneNumber),
             FromNumber = instance.PhoneNumber,
             ToNumber = to,
             Chat = to,
