@@ -10,6 +10,9 @@ public enum ErrorKind
     Permission,
     Authentication,
     TooManyRequests,
+
+    /// <summary>The instance's engine cannot do what was asked (contract §9: 409 <c>EngineFeatureUnavailable</c>).</summary>
+    EngineFeatureUnavailable,
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace WapBridge.Core.Engines;
 
 /// <summary>
@@ -53,8 +55,106 @@ public sealed class EngineMedia
 /// <summary>A message to send; <see cref="Id"/> is chosen and stored by the caller before the send.</summary>
 public sealed record OutgoingMessage(string Id, string ToPhone, string? Text, EngineMedia? Media = null, string? Caption = null)
 {
-    /// <summary>Where WhatsApp said the number lives (a number check's answer); engines address the phone number otherwise.</summary>
+    /// <summary>
+    /// Where WhatsApp said the number lives (a number check's answer), or the group (<c>…@g.us</c>) when
+    /// <see cref="ToPhone"/> is a group id; engines address the phone number otherwise.
+    /// </summary>
     public string? ToJid { get; init; }
+
+    /// <summary>The message this one replies to (WhatsApp shows the quote).</summary>
+    public EngineQuote? Quoted { get; init; }
+
+    /// <summary>The mentioned users' JIDs (<c>&lt;digits&gt;@s.whatsapp.net</c>); the text holds <c>@&lt;digits&gt;</c> for each.</summary>
+    public IReadOnlyList<string>? Mentions { get; init; }
+
+    /// <summary>Anything but text or media (a reaction, a location, …): the send is that, and <see cref="Text"/> is unused.</summary>
+    public OutgoingContent? Content { get; init; }
+}
+
+/// <summary>
+/// A message as WhatsApp addresses it (Baileys' <c>WAMessageKey</c>): its id, the chat it is in, whether we sent it,
+/// and in a group who did.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("wapbridge.message-key")]
+public sealed record EngineMessageKey(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string RemoteJid,
+    [property: Id(2)] bool FromMe,
+    [property: Id(3)] string? Participant = null);
+
+/// <summary>A quoted message: its key, and its text when known (what the reply shows of it).</summary>
+public sealed record EngineQuote(EngineMessageKey Key, string? Text);
+
+/// <summary>What a send is when it is not text or media; exactly one kind per send.</summary>
+public abstract record OutgoingContent
+{
+    /// <summary>The feature name an engine that cannot send this reports (<see cref="EngineFeatureUnavailableException"/>).</summary>
+    public abstract string Feature { get; }
+}
+
+/// <summary>An emoji on <see cref="Target"/>; empty removes ours.</summary>
+public sealed record OutgoingReaction(EngineMessageKey Target, string Emoji) : OutgoingContent
+{
+    public override string Feature => EngineFeatures.Reactions;
+}
+
+public sealed record OutgoingLocation(double Latitude, double Longitude, string? Name, string? Address) : OutgoingContent
+{
+    public override string Feature => EngineFeatures.Locations;
+}
+
+public sealed record OutgoingContact(string Name, string Number);
+
+/// <summary>Contact cards; the engine builds the vCards.</summary>
+public sealed record OutgoingContacts(IReadOnlyList<OutgoingContact> Contacts) : OutgoingContent
+{
+    public override string Feature => EngineFeatures.Contacts;
+}
+
+/// <summary>A poll; <see cref="SelectableCount"/> 1 allows one answer, 0 any number (WhatsApp's encoding).</summary>
+public sealed record OutgoingPoll(string Name, IReadOnlyList<string> Options, int SelectableCount) : OutgoingContent
+{
+    public override string Feature => EngineFeatures.Polls;
+}
+
+/// <summary>New text for our own message <see cref="Target"/>.</summary>
+public sealed record OutgoingEdit(EngineMessageKey Target, string Text) : OutgoingContent
+{
+    public override string Feature => EngineFeatures.Edits;
+}
+
+/// <summary>Deletes our own message <see cref="Target"/> for everyone (a revoke).</summary>
+public sealed record OutgoingDelete(EngineMessageKey Target) : OutgoingContent
+{
+    public override string Feature => EngineFeatures.DeleteForEveryone;
+}
+
+/// <summary>The optional things an engine may do (<see cref="IWhatsAppEngine.Supports"/>), named as the API's 409 names them.</summary>
+public static class EngineFeatures
+{
+    public const string Replies = "replies";
+    public const string Mentions = "mentions";
+    public const string Reactions = "reactions";
+    public const string Locations = "locations";
+    public const string Contacts = "contacts";
+    public const string Polls = "polls";
+    public const string Edits = "edits";
+    public const string DeleteForEveryone = "delete_for_everyone";
+    public const string DeleteForMe = "delete_for_me";
+    public const string ReadReceipts = "mark_read";
+    public const string Presence = "presence";
+}
+
+/// <summary>Presence states a session can show (Baileys' <c>WAPresence</c>).</summary>
+public static class EnginePresence
+{
+    public const string Composing = "composing";
+    public const string Recording = "recording";
+    public const string Paused = "paused";
+    public const string Available = "available";
+    public const string Unavailable = "unavailable";
+
+    public static readonly IReadOnlyList<string> All = [Composing, Recording, Paused, Available, Unavailable];
 }
 
 /// <summary>WhatsApp's answer to "is this number on WhatsApp?": the JID to send to when it is.</summary>

@@ -28,6 +28,9 @@ public sealed class EngineRegistry(IEnumerable<IWhatsAppEngine> engines)
             : throw WapBridgeException.Invalid("engine", "unknown_engine",
                 $"engine '{name}' is not available here; use one of: {string.Join(", ", _byName.Keys)}");
 
+    /// <summary>Whether the engine named <paramref name="engine"/> is here and can do <paramref name="feature"/>.</summary>
+    public bool Supports(string engine, string feature) => _byName.TryGetValue(engine, out var e) && e.Supports(feature);
+
     public IWhatsAppEngine GetAvailable(string name)
     {
         var engine = Get(name);

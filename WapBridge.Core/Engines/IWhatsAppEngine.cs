@@ -14,6 +14,9 @@ public interface IWhatsAppEngine
 
     bool SupportsPairingCode { get; }
 
+    /// <summary>Whether the engine can do an optional feature (<see cref="EngineFeatures"/>); none until it opts in.</summary>
+    bool Supports(string feature) => false;
+
     IEngineSession CreateSession(EngineSessionContext context);
 }
 
@@ -100,6 +103,18 @@ public interface IEngineSession : IAsyncDisposable
 
     /// <summary>Shows "typing…" to the recipient for a moment before a send; engines that cannot, do nothing.</summary>
     Task SendTypingAsync(string toPhone, CancellationToken ct = default) => Task.CompletedTask;
+
+    /// <summary>Marks received messages read (blue ticks for their senders).</summary>
+    Task MarkReadAsync(IReadOnlyList<EngineMessageKey> keys, CancellationToken ct = default) =>
+        throw new EngineFeatureUnavailableException(EngineFeatures.ReadReceipts);
+
+    /// <summary>Shows a presence (<see cref="EnginePresence"/>) to <paramref name="toJid"/>, or to everyone for available/unavailable.</summary>
+    Task SendPresenceAsync(string toJid, string state, CancellationToken ct = default) =>
+        throw new EngineFeatureUnavailableException(EngineFeatures.Presence);
+
+    /// <summary>Deletes a message from this device's copy of the chat only (<paramref name="sentAt"/>: its WhatsApp timestamp).</summary>
+    Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt, CancellationToken ct = default) =>
+        throw new EngineFeatureUnavailableException(EngineFeatures.DeleteForMe);
 
     /// <summary>Unlinks the device and forgets the credentials.</summary>
     Task LogoutAsync(CancellationToken ct = default);

@@ -17,6 +17,29 @@ public static class WhatsAppIds
         return groupId is null ? $"false_{sender}_{id}" : $"false_{groupId}_{id}_{sender}";
     }
 
+    /// <summary>
+    /// whatsapp-web.js serialized id of our own message in <paramref name="chat"/> (digits, <c>…@lid</c> or a group id);
+    /// in a group our own number is appended as the sender.
+    /// </summary>
+    public static string OutboundSerializedId(string chat, string waId, string? ownPhone)
+    {
+        var serialized = $"true_{(chat.Contains('@') ? chat : chat + "@c.us")}_{waId}";
+        return chat.EndsWith("@g.us", StringComparison.Ordinal) && ownPhone is not null ? $"{serialized}_{ownPhone}@c.us" : serialized;
+    }
+
+    /// <summary>The JID engines address a chat by: a number as <c>…@s.whatsapp.net</c>, a LID or group as it is.</summary>
+    public static string ChatJid(string chat) => chat.Contains('@') ? chat : chat + "@s.whatsapp.net";
+
+    /// <summary>
+    /// The WhatsApp id in a message id as the API shows it: the <c>&lt;id&gt;</c> of a serialized
+    /// <c>&lt;fromMe&gt;_&lt;chat&gt;_&lt;id&gt;[_&lt;participant&gt;]</c>, or the id itself.
+    /// </summary>
+    public static string WaIdOf(string id)
+    {
+        var parts = id.Trim().Split('_');
+        return parts.Length >= 3 && parts[0] is "true" or "false" ? parts[2] : id.Trim();
+    }
+
     /// <summary>whatsapp-web.js message type for a MIME type (contract §2).</summary>
     public static string MessageTypeFor(string? mimeType)
     {

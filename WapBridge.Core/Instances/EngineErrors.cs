@@ -4,8 +4,15 @@ using WapBridge.Core.Engines;
 namespace WapBridge.Core.Instances;
 
 /// <summary>Engine failures as the API's errors: engines throw their own <see cref="EngineException"/>s, the instance edge maps them here.</summary>
-internal static class EngineErrors
+public static class EngineErrors
 {
     /// <summary>A call an instance's session refused: a conflict with the instance's state, which the caller named by <c>instance_id</c>.</summary>
-    public static WapBridgeException ForInstance(EngineException e) => new(ErrorKind.Conflict, e.Code, e.Message, "instance_id");
+    public static WapBridgeException ForInstance(EngineException e) => e is EngineFeatureUnavailableException unavailable
+        ? FeatureUnavailable(unavailable.Feature, "instance_id")
+        : new(ErrorKind.Conflict, e.Code, e.Message, "instance_id");
+
+    /// <summary>The instance's engine cannot do <paramref name="feature"/>, which the caller asked for with <paramref name="field"/>.</summary>
+    public static WapBridgeException FeatureUnavailable(string feature, string field) =>
+        new(ErrorKind.EngineFeatureUnavailable, "engine_feature_unavailable",
+            $"The instance's engine cannot do {feature}; use an instance on an engine that can (the simulator does everything).", field);
 }

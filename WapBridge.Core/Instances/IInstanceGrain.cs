@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
 
 namespace WapBridge.Core.Instances;
@@ -48,6 +49,16 @@ public interface IInstanceGrain : IGrainWithStringKey
     /// <summary>Something was queued for the instance: its outbox looks now, on the node where it lives.</summary>
     [Alias("wake-outbox"), OneWay]
     Task WakeOutboxAsync();
+
+    /// <summary>Marks received messages read; 409 when the instance is not connected or its engine cannot.</summary>
+    [Alias("mark-read")]
+    Task MarkReadAsync(IReadOnlyList<EngineMessageKey> keys);
+
+    [Alias("presence")]
+    Task SendPresenceAsync(string toJid, string state);
+
+    [Alias("delete-for-me")]
+    Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt);
 }
 
 /// <summary>The simulator's phone-side actions on an instance, run where its session lives.</summary>
@@ -87,7 +98,8 @@ public sealed record SimulatedInboundCall(
     [property: Id(6)] string? Caption,
     [property: Id(7)] string? PushName,
     [property: Id(8)] string? GroupId,
-    [property: Id(9)] string? QuotedId)
+    [property: Id(9)] string? QuotedId,
+    [property: Id(10)] string? ExtrasJson = null)
 {
     public static async Task<SimulatedInboundCall> FromAsync(SimulatedInbound inbound, CancellationToken ct)
     {
@@ -100,10 +112,14 @@ public sealed record SimulatedInboundCall(
             data = copy.ToArray();
         }
         return new(inbound.FromPhone, inbound.FromLid, inbound.Text, data, inbound.Media?.MimeType, inbound.Media?.FileName,
-            inbound.Caption, inbound.PushName, inbound.GroupId, inbound.QuotedId);
+            inbound.Caption, inbound.PushName, inbound.GroupId, inbound.QuotedId,
+            inbound.Extras is null ? null : System.Text.Json.JsonSerializer.Serialize(inbound.Extras));
     }
 
     public SimulatedInbound ToInbound() => new(FromPhone, FromLid, Text,
         MediaData is null ? null : new Engines.EngineMedia(MediaData, MediaMimeType ?? "application/octet-stream", MediaFileName),
-        Caption, PushName, GroupId, QuotedId);
+        Caption, PushName, GroupId, QuotedId)
+    {
+        Extras = ExtrasJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<SimulatedExtras>(ExtrasJson),
+    };
 }

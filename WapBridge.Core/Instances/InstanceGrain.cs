@@ -160,6 +160,29 @@ public sealed class InstanceGrain(
         return Task.CompletedTask;
     }
 
+    public Task MarkReadAsync(IReadOnlyList<EngineMessageKey> keys) => CallSessionAsync(session => session.MarkReadAsync(keys, _deactivating.Token));
+
+    public Task SendPresenceAsync(string toJid, string state) => CallSessionAsync(session => session.SendPresenceAsync(toJid, state, _deactivating.Token));
+
+    public Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt) =>
+        CallSessionAsync(session => session.DeleteForMeAsync(key, sentAt, _deactivating.Token));
+
+    /// <summary>A call on the live session, which must be connected; the engine's refusals as the API's errors.</summary>
+    private async Task CallSessionAsync(Func<IEngineSession, Task> call)
+    {
+        if (_current.Live?.Session is not { } session)
+            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
+                $"Instance {Code} is not connected: connect it (scan its QR code in /instances) first.", "instance_id");
+        try
+        {
+            await call(session);
+        }
+        catch (EngineException e)
+        {
+            throw EngineErrors.ForInstance(e);
+        }
+    }
+
     public Task ScanAsync(string phoneNumber, string? pushName) => simulator.ScanAsync(Code, phoneNumber, pushName, _deactivating.Token);
 
     public Task<string> InjectInboundAsync(SimulatedInboundCall inbound) => simulator.InjectInboundAsync(Code, inbound.ToInbound(), _deactivating.Token);

@@ -138,7 +138,8 @@ public sealed class InboundRecorder(
         // The same message twice (an engine resending it, by LID once and by phone once, within the batch or later)
         // is stored once: same instance, WhatsApp id and sender (inbound rows are never our own messages).
         // An edit is about its original message, which is all it changes.
-        var waIds = batch.Select(p => p.Inbound.Edit?.TargetId ?? p.Inbound.Id).Distinct().ToList();
+        var waIds = batch.Select(p => p.Inbound.Edit?.TargetId ?? p.Inbound.Id)
+            .Concat(batch.Select(p => p.Inbound.RevokedId).OfType<string>()).Distinct().ToList();
         var known = await db.Messages
             .Where(m => m.Direction == Message.Inbound && instanceIds.Contains(m.InstanceId) && waIds.Contains(m.WaMessageId))
             .ToListAsync();
@@ -177,6 +178,8 @@ public sealed class InboundRecorder(
                 continue;
             }
             fresh.Add(p);
+            if (p.Inbound.RevokedId is { } revokedId)
+                ApplyRevoke(known, p, revokedId);
             if (row.HoldReason != MediaPendingHold)
             {
                 var recorded = new RecordedInbound(p.Instance, _customerCodes[p.Instance.CustomerId], p.SerializedId, p.Inbound, p.MediaHash);
@@ -214,6 +217,19 @@ public sealed class InboundRecorder(
             original.Caption = edit.Body;
         return true;
     }
+
+    /// <summary>The sender deleted their message for everyone: our copy of it is gone too, as on their chat partner's phone.</summary>
+    private static void ApplyRevoke(List<Message> known, PendingInbound p, string revokedId)
+    {
+        var original = known.FirstOrDefault(m => m.InstanceId == p.Instance.Id && m.WaMessageId == revokedId && m.Type != RevokedType && IsSender(p.Inbound, m.FromNumber));
+        if (original is null)
+            return;
+        original.Type = RevokedType;
+        original.Body = null;
+        original.Caption = null;
+    }
+
+    private const string RevokedType = "revoked";
 
     /// <summary>Fills in the phone number of LID senders (and the LID of phone senders) from what the instance learned.</summary>
     private static async Task ResolveSendersAsync(WapBridgeDbContext db, List<PendingInbound> batch, List<int> instanceIds)
@@ -282,6 +298,12 @@ public sealed class InboundRecorder(
             FromNumber = inbound.FromPhone ?? inbound.FromLid,
             SenderName = string.IsNullOrWhiteSpace(inbound.PushName) ? null : inbound.PushName.Trim() is { Length: > MaxSenderName } name ? name[..MaxSenderName] : inbound.PushName.Trim(),
             ToNumber = instance.PhoneNumber,
+            Chat = inbound.GroupId ?? inbound.FromPhone ?? inbound.FromLid,
+            QuotedId = inbound.QuotedId is { Length: <= MaxWaId } quoted ? quoted : null,
+            TargetId = (inbound.Reaction?.TargetId ?? inbound.RevokedId) is { Length: <= MaxWaId } target ? target : null,
+            Content = inbound.Location is { } place ? MessageContent.Write(new LocationContent(place.Latitude, place.Longitude, place.Name, place.Address))
+                : inbound.Poll is { } poll ? MessageContent.Write(new PollContent(poll.Name, poll.Options, poll.SelectableCount != 1))
+                : null,
             Type = inbound.Type,
             Body = inbound.Body,
             Caption = inbound.Media is null && inbound.MediaError is null && !inbound.MediaPending ? null : inbound.Body,
@@ -297,4 +319,5 @@ public sealed class InboundRecorder(
     }
 
     private const int MaxSenderName = 100; // Message.SenderName's column
+    private const int MaxWaId = 64; // Message.QuotedId's and TargetId's columns
 }

@@ -55,6 +55,12 @@ public sealed class Message
     public string? FromNumber { get; set; }
     public string? ToNumber { get; set; }
 
+    /// <summary>
+    /// The conversation the message belongs to: the counterpart's number (digits; a LID-only sender's <c>…@lid</c>), or
+    /// the group id (<c>…@g.us</c>).
+    /// </summary>
+    public string? Chat { get; set; }
+
     /// <summary>The sender's WhatsApp profile name (push name) on inbound messages.</summary>
     public string? SenderName { get; set; }
 
@@ -67,6 +73,18 @@ public sealed class Message
     /// <summary>SHA-256 of the media bytes, the file name under the media folder.</summary>
     public string? MediaHash { get; set; }
     public long? MediaSize { get; set; }
+
+    /// <summary>WhatsApp id of the message this one replies to.</summary>
+    public string? QuotedId { get; set; }
+
+    /// <summary>The numbers the text mentions (digits, comma-separated).</summary>
+    public string? Mentions { get; set; }
+
+    /// <summary>Kind-specific content as JSON: a location, shared contacts, a poll (see <see cref="MessageContent"/>).</summary>
+    public string? Content { get; set; }
+
+    /// <summary>WhatsApp id of the message a reaction, edit or delete acts on.</summary>
+    public string? TargetId { get; set; }
 
     public required MessageStatus Status { get; set; }
     public int Ack { get; set; }

@@ -13,6 +13,8 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         // The outbox query: an instance's queued and sending messages in priority order.
         builder.HasIndex(m => new { m.InstanceId, m.Status, m.Priority, m.Id });
         builder.HasIndex(m => new { m.CustomerId, m.Id });
+        // The Chats page: an instance's conversations and each one's newest messages.
+        builder.HasIndex(m => new { m.InstanceId, m.Chat, m.Id });
         builder.HasIndex(m => new { m.Status, m.ExpiresAt });
         builder.Property(m => m.Direction).HasMaxLength(10);
         builder.Property(m => m.WaMessageId).HasMaxLength(64);
@@ -29,6 +31,10 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.Property(m => m.Error).HasMaxLength(500);
         builder.Property(m => m.ErrorCode).HasMaxLength(40);
         builder.Property(m => m.Source).HasMaxLength(12);
+        builder.Property(m => m.Chat).HasMaxLength(64);
+        builder.Property(m => m.QuotedId).HasMaxLength(64);
+        builder.Property(m => m.Mentions).HasMaxLength(2000);
+        builder.Property(m => m.TargetId).HasMaxLength(64);
         builder.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
     }
 }

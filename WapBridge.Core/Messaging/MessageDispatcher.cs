@@ -256,6 +256,7 @@ public sealed class MessageDispatcher(
                 .SetProperty(m => m.HoldReason, (string?)null)
                 .SetProperty(m => m.NextSendAt, (DateTimeOffset?)null)
                 .SetProperty(m => m.SentAt, sentAt), CancellationToken.None);
+            await OutgoingMessages.ApplySentAsync(db, sent, CancellationToken.None);
             foreach (var message in sent)
                 outcomes.Report(message.WaMessageId, MessageStatus.Sent);
         }
@@ -300,7 +301,7 @@ public sealed class MessageDispatcher(
             NumberCheck? check;
             try
             {
-                check = await CheckNumberAsync(instanceId, session, message.ToNumber!);
+                check = OutgoingMessages.IsAddressedAsIs(message.ToNumber!) ? null : await CheckNumberAsync(instanceId, session, message.ToNumber!);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -312,13 +313,18 @@ public sealed class MessageDispatcher(
                 return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
             if (message.Source == MessageSources.Campaign)
                 await ShowTypingAsync(session, message);
-            var outgoing = new OutgoingMessage(message.WaMessageId, message.ToNumber!, file is null ? message.Body : null, file, message.Caption) { ToJid = check?.Jid };
+            var outgoing = await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping);
             var result = await session.SendAsync(outgoing, _stopping);
             if (result.Accepted) return (SendOutcomeKind.Sent, null, null, null);
             if (check is not null)
                 await ForgetNumberCheckAsync(instanceId, message.ToNumber!); // WhatsApp's answer may be stale: ask again next time
             if (result.ErrorCode == "not_connected") return (SendOutcomeKind.Disconnected, null, null, null);
             return (SendOutcomeKind.Failed, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.", result.RestrictedUntil);
+        }
+        catch (EngineFeatureUnavailableException e)
+        {
+            // The instance moved to an engine that cannot send this kind: waiting would never help.
+            return (SendOutcomeKind.Failed, e.Code, e.Message, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

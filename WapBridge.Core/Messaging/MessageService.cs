@@ -21,7 +21,9 @@ public sealed record SendRequest(
     string? Caption,
     string Source,
     TimeSpan Wait,
-    long? CampaignId = null);
+    long? CampaignId = null,
+    string? QuotedId = null,
+    IReadOnlyList<string?>? Mentions = null);
 
 public sealed record SendOutcome(long MessageId, string Id, MessageStatus Status, string InstanceId, string To, string? Error);
 
@@ -35,23 +37,21 @@ public sealed class MessageService(
     MessageOutcomes outcomes,
     IOptions<MessagingOptions> options,
     IOptions<AccountOptions> accounts,
+    EngineRegistry engines,
     TimeProvider time,
     ILogger<MessageService> logger)
 {
     public const int MaxTextLength = 65536;
+    public const int MaxMentions = 100;
 
     public async Task<SendOutcome> SendAsync(SendRequest request, CancellationToken ct = default)
     {
         var instance = await ResolveInstanceAsync(request, ct);
-        var queueOnly = instance.State switch
-        {
-            InstanceState.Connected => false,
-            InstanceState.Connecting or InstanceState.Disconnected => true,
-            _ => throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
-                $"Instance {instance.Code} is {instance.State.ToWire()}: connect it (scan its QR code in /instances) before sending.", "instance_id"),
-        };
+        EnsureSendable(instance);
 
-        var to = WhatsAppNumbers.Normalize(request.ToNumber, "to_number", instance.DefaultCountry);
+        var to = WhatsAppNumbers.NormalizeChat(request.ToNumber, "to_number", instance.DefaultCountry);
+        var quoted = await FindQuotedAsync(instance, to, request.QuotedId, ct);
+        var mentions = NormalizeMentions(instance, request.Mentions);
         ValidatedMedia? file = null;
         if (request.MediaData is { } upload)
         {
@@ -68,8 +68,64 @@ public sealed class MessageService(
         var stored = file is null ? null : new StoredMedia((await file.Upload.CommitAsync(ct)).Hash, file.MimeType, file.Filename, file.Size, file.Type);
         var message = OutboundMessages.New(instance, to, file is null ? request.Text : null, stored, caption, request.Source, request.CampaignId,
             time.GetUtcNow(), options.Value.QueuedTimeToLive);
+        message.QuotedId = quoted;
+        message.Mentions = mentions;
+        return await SubmitAsync(instance, message, request.Wait, ct);
+    }
 
-        var waiting = !queueOnly && request.Wait > TimeSpan.Zero;
+    /// <summary>
+    /// Sends can be accepted now (connected) or queued until the instance reconnects (connecting, disconnected);
+    /// any other state is a 409 and nothing is kept.
+    /// </summary>
+    public static void EnsureSendable(Instance instance)
+    {
+        if (instance.State is not (InstanceState.Connected or InstanceState.Connecting or InstanceState.Disconnected))
+            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
+                $"Instance {instance.Code} is {instance.State.ToWire()}: connect it (scan its QR code in /instances) before sending.", "instance_id");
+    }
+
+    /// <summary>409 <c>EngineFeatureUnavailable</c> unless the instance's engine can do <paramref name="feature"/>, asked for by <paramref name="field"/>.</summary>
+    public void EnsureFeature(Instance instance, string feature, string field)
+    {
+        if (!engines.Supports(instance.Engine, feature))
+            throw EngineErrors.FeatureUnavailable(feature, field);
+    }
+
+    /// <summary>The WhatsApp id of the message <c>quoted_id</c> names: one of the instance's messages in the same chat.</summary>
+    private async Task<string?> FindQuotedAsync(Instance instance, string chat, string? quotedId, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(quotedId))
+            return null;
+        EnsureFeature(instance, EngineFeatures.Replies, "quoted_id");
+        var id = quotedId.Trim();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var found = await db.Messages.AsNoTracking()
+            .Where(m => m.CustomerId == instance.CustomerId && m.InstanceId == instance.Id && m.Chat == chat && (m.SerializedId == id || m.WaMessageId == id))
+            .Select(m => m.WaMessageId).FirstOrDefaultAsync(ct);
+        return found ?? throw new WapBridgeException(ErrorKind.NotFound, "not_found",
+            $"Message {id} not found in the chat with {chat} on {instance.Code}; quoted_id must be a message of that chat", "quoted_id");
+    }
+
+    /// <summary>The mentioned numbers, digits, comma-separated as stored; null when there are none.</summary>
+    private string? NormalizeMentions(Instance instance, IReadOnlyList<string?>? mentions)
+    {
+        if (mentions is null || mentions.Count == 0)
+            return null;
+        EnsureFeature(instance, EngineFeatures.Mentions, "mentions");
+        if (mentions.Count > MaxMentions)
+            throw WapBridgeException.Invalid("mentions", "too_many", $"mentions lists {mentions.Count} numbers; mention at most {MaxMentions}");
+        return string.Join(',', mentions.Select((m, i) => WhatsAppNumbers.Normalize(m, $"mentions[{i}]", instance.DefaultCountry)).Distinct());
+    }
+
+    /// <summary>
+    /// Persists an outbound row (committed before the answer), wakes the instance's outbox and waits up to
+    /// <paramref name="wait"/> for the send; the row's status when the wait ends.
+    /// </summary>
+    public async Task<SendOutcome> SubmitAsync(Instance instance, Message message, TimeSpan wait, CancellationToken ct = default)
+    {
+        var queueOnly = instance.State != InstanceState.Connected;
+        var to = message.ToNumber!;
+        var waiting = !queueOnly && wait > TimeSpan.Zero;
         var outcome = waiting ? outcomes.WatchAsync(message.WaMessageId) : null;
         try
         {
@@ -92,7 +148,7 @@ public sealed class MessageService(
                 // The outbox reports in memory on the node the instance lives on, which may not be this one.
                 if (!local.Hosts(instance.Id))
                     outcome = Task.WhenAny(outcome, MessageOutcomes.FromRowsAsync(dbFactory, instance.Id, [message.WaMessageId], time, stopReading.Token)).Unwrap();
-                status = await outcome.WaitAsync(request.Wait, time, ct);
+                status = await outcome.WaitAsync(wait, time, ct);
             }
             catch (TimeoutException)
             {
@@ -140,39 +196,54 @@ public sealed class MessageService(
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 
+    private Task<Instance> ResolveInstanceAsync(SendRequest request, CancellationToken ct) =>
+        ResolveInstanceAsync(request.CustomerId, request.InstanceCode, request.FromNumber, ct);
+
     /// <summary>By <c>instance_id</c>, else by <c>from_number</c>, else the customer's default, else their only (connected) instance.</summary>
-    private async Task<Instance> ResolveInstanceAsync(SendRequest request, CancellationToken ct)
+    public async Task<Instance> ResolveInstanceAsync(int customerId, string? instanceCode, string? fromNumber, CancellationToken ct)
     {
-        if (!string.IsNullOrWhiteSpace(request.InstanceCode))
-        {
-            // The hot path: an instance hosted here is known in memory, state included.
-            var live = local.Snapshot(request.InstanceCode.Trim().ToUpperInvariant());
-            return live is not null && live.CustomerId == request.CustomerId
-                ? live
-                : await instances.FindAsync(request.CustomerId, request.InstanceCode, ct);
-        }
+        if (!string.IsNullOrWhiteSpace(instanceCode))
+            return await FindInstanceAsync(customerId, instanceCode, ct);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!string.IsNullOrWhiteSpace(request.FromNumber))
+        if (!string.IsNullOrWhiteSpace(fromNumber))
         {
-            var from = WhatsAppNumbers.Normalize(request.FromNumber, "from_number");
+            var from = WhatsAppNumbers.Normalize(fromNumber, "from_number");
             return await db.Instances.AsNoTracking()
-                    .Where(i => i.CustomerId == request.CustomerId && i.PhoneNumber == from)
+                    .Where(i => i.CustomerId == customerId && i.PhoneNumber == from)
                     .OrderByDescending(i => i.State == InstanceState.Connected).ThenBy(i => i.Id)
                     .FirstOrDefaultAsync(ct)
                 ?? throw new WapBridgeException(ErrorKind.NotFound, "not_found",
                     $"None of your instances is connected as {from}; check from_number or pass instance_id", "from_number");
         }
 
-        var defaultId = await db.Customers.Where(c => c.Id == request.CustomerId).Select(c => c.DefaultInstanceId).SingleOrDefaultAsync(ct);
-        if (defaultId is not null && await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == defaultId && i.CustomerId == request.CustomerId, ct) is { } chosen)
+        var defaultId = await db.Customers.Where(c => c.Id == customerId).Select(c => c.DefaultInstanceId).SingleOrDefaultAsync(ct);
+        if (defaultId is not null && await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == defaultId && i.CustomerId == customerId, ct) is { } chosen)
             return chosen;
-        var owned = await db.Instances.AsNoTracking().Where(i => i.CustomerId == request.CustomerId).ToListAsync(ct);
+        var owned = await db.Instances.AsNoTracking().Where(i => i.CustomerId == customerId).ToListAsync(ct);
         var connected = owned.Where(i => i.State == InstanceState.Connected).ToList();
         return owned.Count == 1 ? owned[0]
             : connected.Count == 1 ? connected[0]
             : throw WapBridgeException.Invalid("instance_id", "missing_argument",
                 owned.Count == 0 ? "You have no instance yet: create one in /instances"
                     : "instance_id (or from_number) is required when you have several instances and no default instance; set one with set_default_instance");
+    }
+
+    /// <summary>One of the customer's instances by code, from memory when it lives here (404 naming instance_id otherwise).</summary>
+    public async Task<Instance> FindInstanceAsync(int customerId, string? instanceCode, CancellationToken ct)
+    {
+        // The hot path: an instance hosted here is known in memory, state included.
+        var live = string.IsNullOrWhiteSpace(instanceCode) ? null : local.Snapshot(instanceCode.Trim().ToUpperInvariant());
+        return live is not null && live.CustomerId == customerId
+            ? live
+            : await instances.FindAsync(customerId, instanceCode, ct);
+    }
+
+    /// <summary>The instance a stored message belongs to, as <see cref="FindInstanceAsync"/> knows it.</summary>
+    public async Task<Instance> InstanceOfAsync(Message message, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var code = await db.Instances.Where(i => i.Id == message.InstanceId).Select(i => i.Code).SingleAsync(ct);
+        return await FindInstanceAsync(message.CustomerId, code, ct);
     }
 }

@@ -32,6 +32,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddSingleton<MessageDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
         services.AddSingleton<MessageService>();
+        services.AddSingleton<ConversationService>();
         services.AddSingleton<MessageLog>();
         services.AddSingleton<MediaRetention>();
         services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();

@@ -14,6 +14,23 @@ public static class WhatsAppNumbers
 {
     private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
 
+    /// <summary>A group id as WhatsApp writes it: <c>&lt;digits&gt;-&lt;digits&gt;@g.us</c> (older groups) or <c>&lt;digits&gt;@g.us</c>.</summary>
+    public static bool IsGroupId(string? chat) =>
+        chat is not null && chat.EndsWith(GroupSuffix, StringComparison.Ordinal) && chat.Length > GroupSuffix.Length && chat.Length <= 64
+        && chat[..^GroupSuffix.Length].Split('-') is { Length: 1 or 2 } parts && parts.All(p => p.Length > 0 && p.All(char.IsAsciiDigit));
+
+    public const string GroupSuffix = "@g.us";
+
+    /// <summary>Where a message goes: a group id as it is, else a number normalised as by <see cref="Normalize"/>.</summary>
+    public static string NormalizeChat(string? input, string field, string? defaultCountry = null)
+    {
+        var text = input?.Trim();
+        if (text is not null && text.EndsWith(GroupSuffix, StringComparison.OrdinalIgnoreCase))
+            return IsGroupId(text.ToLowerInvariant()) ? text.ToLowerInvariant()
+                : throw Invalid(field, input!, "is not a group id; write groups as <digits>-<digits>@g.us or <digits>@g.us");
+        return Normalize(input, field, defaultCountry);
+    }
+
     public static string Normalize(string? input, string field, string? defaultCountry = null)
     {
         if (string.IsNullOrWhiteSpace(input))

@@ -11,7 +11,7 @@ public sealed class WebhookEndpointConfiguration : IEntityTypeConfiguration<Webh
     {
         builder.HasIndex(w => new { w.CustomerId, w.InstanceId }).IsUnique();
         builder.Property(w => w.Url).HasMaxLength(2000);
-        builder.Property(w => w.Events).HasMaxLength(300);
+        builder.Property(w => w.Events).HasMaxLength(1000);
         builder.Property(w => w.DisabledReason).HasMaxLength(300);
         builder.Ignore(w => w.EventList);
         builder.Ignore(w => w.IsRemoved);

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
 using WapBridge.Core.Messaging;
 using WapBridge.Web.Api.Frappe;
@@ -7,7 +6,7 @@ using WapBridge.Web.Api.Frappe;
 namespace WapBridge.Web.Api;
 
 public sealed record SendApiMessageArgs(string? FromNumber, [FrappeRequired] string? ToNumber, string? Message, MediaUpload? MediaData, string? MimeType,
-    string? Filename, string? Caption, string? InstanceId, int? Wait);
+    string? Filename, string? Caption, string? InstanceId, int? Wait, string? QuotedId = null, List<string?>? Mentions = null);
 
 public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
@@ -34,20 +33,14 @@ public static class MessagingEndpoints
     public static void MapMessagingEndpoints(this IEndpointRouteBuilder api)
     {
         api.MapFrappeMethod<SendApiMessageArgs, SendApiMessageResult>(Prefix + "send_api_message", FrappeVerbs.PostOnly, ApiPolicies.Customer,
-            "Send a text or media message (persisted before it is sent; waits up to `wait` seconds for the send)",
+            "Send a text or media message, to a number or a group, optionally replying (quoted_id) and mentioning (persisted before it is sent; waits up to `wait` seconds for the send)",
             async (args, call) =>
             {
-                var options = call.Service<IOptions<MessagingOptions>>().Value;
-                var wait = args.Wait ?? options.DefaultWaitSeconds;
-                if (wait < 0 || wait > options.MaxWaitSeconds)
-                    throw WapBridgeException.Invalid("wait", "out_of_range", $"wait must be between 0 and {options.MaxWaitSeconds} seconds");
                 var outcome = await call.Service<MessageService>().SendAsync(new SendRequest(
                     call.CustomerId, args.InstanceId, args.FromNumber, args.ToNumber, args.Message, args.MediaData,
                     args.MimeType ?? args.MediaData?.DeclaredType, args.Filename ?? args.MediaData?.DeclaredName, args.Caption, MessageSources.Api,
-                    TimeSpan.FromSeconds(wait)), call.Aborted);
-                var ok = outcome.Status != MessageStatus.Failed;
-                return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To,
-                    new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error);
+                    ConversationEndpoints.Wait(call, args.Wait), QuotedId: args.QuotedId, Mentions: args.Mentions), call.Aborted);
+                return ConversationEndpoints.Result(outcome);
             });
 
         api.MapFrappeMethod<ErpnextGatewayArgs, ErpnextGatewayResult>(Prefix + "erpnext_notification_gateway", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
@@ -83,5 +76,7 @@ public static class MessagingEndpoints
             (args, call) => call.Service<MessageLog>().ListAsync(call.CustomerId,
                 new MessageFilter(args.InstanceId, args.Direction, args.Status, args.Number, args.Campaign, args.Since, args.Until),
                 Paging.From(args.Limit, args.Offset), call.Aborted));
+
+        api.MapConversationEndpoints();
     }
 }

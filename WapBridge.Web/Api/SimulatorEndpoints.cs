@@ -10,7 +10,11 @@ namespace WapBridge.Web.Api;
 
 public sealed record ScanQrArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber, string? PushName);
 public sealed record InboundMessageArgs(string? InstanceId, string? FromNumber, string? Message, string? MediaData, string? MimeType,
-    string? Filename, string? Caption, string? PushName, string? FromLid, string? GroupId, string? QuotedId);
+    string? Filename, string? Caption, string? PushName, string? FromLid, string? GroupId, string? QuotedId,
+    string? ReactionTo = null, string? Emoji = null, string? EditOf = null, string? RevokeOf = null, PollVoteArgs? PollVote = null,
+    InboundLocationArgs? Location = null, ContactArgs? Vcard = null);
+public sealed record PollVoteArgs([FrappeRequired] string? PollId, [FrappeRequired] List<string?>? Options);
+public sealed record InboundLocationArgs([FrappeRequired] double? Latitude, [FrappeRequired] double? Longitude, string? Name);
 public sealed record InboundInjected(string Id, string InstanceId);
 public sealed record InboundMessagesArgs([FrappeRequired] string? InstanceId, [FrappeRequired] List<InboundMessageArgs?>? Messages);
 public sealed record InboundBatchInjected(string InstanceId, IReadOnlyList<string> Ids);
@@ -83,12 +87,59 @@ public static class SimulatorEndpoints
         if (fromLid is not null && !fromLid.EndsWith("@lid", StringComparison.Ordinal))
             fromLid += "@lid";
         var media = ReadMedia(args, limits);
-        if (media is null && string.IsNullOrWhiteSpace(args.Message))
+        var extras = ReadExtras(args, instance);
+        if (media is null && extras is null && string.IsNullOrWhiteSpace(args.Message))
             throw WapBridgeException.Missing("message");
         var groupId = string.IsNullOrWhiteSpace(args.GroupId) ? null
             : args.GroupId.Trim().EndsWith("@g.us", StringComparison.Ordinal) ? args.GroupId.Trim() : args.GroupId.Trim() + "@g.us";
-        return new SimulatedInbound(fromPhone, fromLid, args.Message, media, args.Caption, args.PushName, groupId, args.QuotedId);
+        return new SimulatedInbound(fromPhone, fromLid, args.Message, media, args.Caption, args.PushName, groupId, args.QuotedId) { Extras = extras };
     }
+
+    /// <summary>Contract §9's simulator counterparts: what a contact's phone sends besides text and media, one kind per message.</summary>
+    private static SimulatedExtras? ReadExtras(InboundMessageArgs args, Instance instance)
+    {
+        var kinds = new[] { ("reaction_to", args.ReactionTo is not null), ("edit_of", args.EditOf is not null), ("revoke_of", args.RevokeOf is not null),
+            ("poll_vote", args.PollVote is not null), ("location", args.Location is not null), ("vcard", args.Vcard is not null) }
+            .Where(k => k.Item2).Select(k => k.Item1).ToList();
+        if (kinds.Count == 0)
+            return null;
+        if (kinds.Count > 1)
+            throw WapBridgeException.Invalid(kinds[1], "one_kind_only", $"a message is one thing: pass only one of {string.Join(", ", kinds)}");
+        if (args.ReactionTo is { } reactionTo)
+        {
+            var emoji = args.Emoji?.Trim() ?? throw WapBridgeException.Missing("emoji");
+            if (emoji.Length > 0 && !ConversationService.IsOneEmoji(emoji))
+                throw WapBridgeException.Invalid("emoji", "invalid_emoji", "emoji must be one emoji, such as 👍, or \"\" to remove the reaction");
+            return new SimulatedExtras { ReactionTo = Id(reactionTo, "reaction_to"), Emoji = emoji };
+        }
+        if (args.EditOf is { } editOf)
+            return string.IsNullOrWhiteSpace(args.Message) ? throw WapBridgeException.Missing("message") : new SimulatedExtras { EditOf = Id(editOf, "edit_of") };
+        if (args.RevokeOf is { } revokeOf)
+            return new SimulatedExtras { RevokeOf = Id(revokeOf, "revoke_of") };
+        if (args.PollVote is { } vote)
+            return new SimulatedExtras
+            {
+                PollId = Id(vote.PollId, "poll_vote.poll_id"),
+                PollOptions = (vote.Options ?? throw WapBridgeException.Missing("poll_vote.options"))
+                    .Select((o, i) => string.IsNullOrWhiteSpace(o) ? throw WapBridgeException.Missing($"poll_vote.options[{i}]") : o.Trim()).ToList(),
+            };
+        if (args.Location is { } location)
+        {
+            var lat = location.Latitude ?? throw WapBridgeException.Missing("location.latitude");
+            var lon = location.Longitude ?? throw WapBridgeException.Missing("location.longitude");
+            if (lat is < -90 or > 90)
+                throw WapBridgeException.Invalid("location.latitude", "out_of_range", "location.latitude must be between -90 and 90");
+            if (lon is < -180 or > 180)
+                throw WapBridgeException.Invalid("location.longitude", "out_of_range", "location.longitude must be between -180 and 180");
+            return new SimulatedExtras { Location = new EngineLocation(lat, lon, string.IsNullOrWhiteSpace(location.Name) ? null : location.Name.Trim(), null, null) };
+        }
+        var card = args.Vcard!;
+        var name = string.IsNullOrWhiteSpace(card.Name) ? throw WapBridgeException.Missing("vcard.name") : card.Name.Trim();
+        return new SimulatedExtras { Contacts = [new SimulatedContact(name, WhatsAppNumbers.Normalize(card.Number, "vcard.number", instance.DefaultCountry))] };
+    }
+
+    private static string Id(string? id, string field) =>
+        string.IsNullOrWhiteSpace(id) ? throw WapBridgeException.Missing(field) : WhatsAppIds.WaIdOf(id);
 
     private static async Task<Instance> SimulatorInstanceAsync(FrappeCall call, string? instanceId)
     {

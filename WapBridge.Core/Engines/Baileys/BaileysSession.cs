@@ -170,6 +170,9 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
 
     public async Task<EngineSendResult> SendAsync(OutgoingMessage message, CancellationToken ct = default)
     {
+        // Until the bridge's protocol carries them (issue #18): refused, never sent as an empty text.
+        if (message.Content is { } content)
+            throw new EngineFeatureUnavailableException(content.Feature);
         if (_process is not { IsAlive: true } process || !_state.Connected)
             return EngineSendResult.Failed("not_state.Connected", "The WhatsApp session is not connected.");
         var parameters = new JsonObject

@@ -15,7 +15,30 @@ public sealed record SimulatedInbound(
     string? Caption = null,
     string? PushName = null,
     string? GroupId = null,
-    string? QuotedId = null);
+    string? QuotedId = null)
+{
+    /// <summary>What the message is besides text or media: a reaction, an edit, a location, … (contract §9's simulator counterparts).</summary>
+    public SimulatedExtras? Extras { get; init; }
+}
+
+/// <summary>
+/// What a simulated contact's phone sends besides text and media; at most one of these per message. Ids are WhatsApp
+/// ids of messages in the chat.
+/// </summary>
+public sealed record SimulatedExtras
+{
+    public string? ReactionTo { get; init; }
+    public string? Emoji { get; init; }
+    public string? EditOf { get; init; }
+    public string? RevokeOf { get; init; }
+    public string? PollId { get; init; }
+    public IReadOnlyList<string>? PollOptions { get; init; }
+    public EngineLocation? Location { get; init; }
+    public IReadOnlyList<SimulatedContact>? Contacts { get; init; }
+    public EnginePoll? Poll { get; init; }
+}
+
+public sealed record SimulatedContact(string Name, string Number);
 
 /// <summary>
 /// The simulated WhatsApp world: which sessions are open, which phone each is connected as, and the
@@ -64,6 +87,24 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     public int TypingIndicators(string instanceId) => _typing.TryGetValue(instanceId, out var count) ? count : 0;
 
     internal void RecordTyping(string instanceId, string toPhone) => _typing.AddOrUpdate(instanceId, 1, (_, count) => count + 1);
+
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _actions = new();
+
+    /// <summary>
+    /// What the instance did that leaves no message (read marks, presence, deletes for itself), oldest first, as
+    /// <c>read:&lt;id&gt;</c>, <c>presence:&lt;jid&gt;:&lt;state&gt;</c>, <c>delete_for_me:&lt;id&gt;</c>: for tests and the dashboard.
+    /// </summary>
+    public IReadOnlyList<string> Actions(string instanceId) => _actions.TryGetValue(instanceId, out var actions) ? actions.ToList() : [];
+
+    internal void RecordAction(string instanceId, string action)
+    {
+        var actions = _actions.GetOrAdd(instanceId, _ => new ConcurrentQueue<string>());
+        actions.Enqueue(action);
+        // A long-running demo must not grow this without bound.
+        while (actions.Count > 1000 && actions.TryDequeue(out _))
+        {
+        }
+    }
 
     internal bool IsOnWhatsApp(string phone)
     {

@@ -149,7 +149,8 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             // one included, is an ordinary contact: sent with receipts, delivered nowhere, indistinguishable from the rest.
             if (network.FindByPhone(CustomerId, message.ToPhone) is { } recipient && recipient != this)
             {
-                await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName), ct, message.Id);
+                await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName,
+                    QuotedId: message.Quoted?.Key.Id) { Extras = ExtrasOf(message.Content) }, ct, message.Id);
             }
             await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Server), ct);
             ScheduleReceipt(network.Options.DeliveredAfter, message.Id, MessageAck.Device);
@@ -172,6 +173,54 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         return Task.CompletedTask;
     }
 
+    /// <summary>What a recipient's phone receives for a send that is not text or media.</summary>
+    private static SimulatedExtras? ExtrasOf(OutgoingContent? content) => content switch
+    {
+        OutgoingReaction r => new SimulatedExtras { ReactionTo = r.Target.Id, Emoji = r.Emoji },
+        OutgoingEdit e => new SimulatedExtras { EditOf = e.Target.Id },
+        OutgoingDelete d => new SimulatedExtras { RevokeOf = d.Target.Id },
+        OutgoingLocation l => new SimulatedExtras { Location = new EngineLocation(l.Latitude, l.Longitude, l.Name, l.Address, null) },
+        OutgoingContacts c => new SimulatedExtras { Contacts = c.Contacts.Select(x => new SimulatedContact(x.Name, x.Number)).ToList() },
+        OutgoingPoll p => new SimulatedExtras { Poll = new EnginePoll(p.Name, p.Options, p.SelectableCount) },
+        _ => null,
+    };
+
+    public async Task MarkReadAsync(IReadOnlyList<EngineMessageKey> keys, CancellationToken ct = default)
+    {
+        EnsureConnected();
+        foreach (var key in keys)
+        {
+            network.RecordAction(InstanceId, "read:" + key.Id);
+            // A sender that is one of the customer's instances sees its message turn blue.
+            var sender = PhoneOf(key.Participant ?? key.RemoteJid);
+            if (!key.FromMe && sender is not null && network.FindByPhone(CustomerId, sender) is { } session && session != this)
+                await session.EmitAsync(new MessageStatusEvent(session.InstanceId, Time.GetUtcNow(), key.Id, MessageAck.Read), ct);
+        }
+    }
+
+    public Task SendPresenceAsync(string toJid, string state, CancellationToken ct = default)
+    {
+        EnsureConnected();
+        network.RecordAction(InstanceId, $"presence:{toJid}:{state}");
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt, CancellationToken ct = default)
+    {
+        EnsureConnected();
+        network.RecordAction(InstanceId, "delete_for_me:" + key.Id);
+        return Task.CompletedTask;
+    }
+
+    private void EnsureConnected()
+    {
+        if (ConnectedPhone is null)
+            throw new EngineSessionStateException("not_connected", "The simulator session is not connected.");
+    }
+
+    private static string? PhoneOf(string jid) =>
+        jid.EndsWith("@s.whatsapp.net", StringComparison.Ordinal) || jid.EndsWith("@c.us", StringComparison.Ordinal) ? jid[..jid.IndexOf('@')] : null;
+
     internal async Task<string> ReceiveAsync(SimulatedInbound inbound, CancellationToken ct, string? id = null)
     {
         if (ConnectedPhone is null)
@@ -182,6 +231,8 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         var message = new InboundEngineMessage(
             id ?? WhatsAppIds.NewMessageId(), inbound.FromPhone, inbound.FromLid, inbound.PushName, inbound.GroupId, type,
             inbound.Media is null ? inbound.Text : inbound.Caption, inbound.Media, inbound.QuotedId, Time.GetUtcNow());
+        if (inbound.Extras is { } extras)
+            message = SimulatedContent.Apply(message, extras, inbound.Text);
         await EmitAsync(new MessageReceivedEvent(InstanceId, message.Timestamp, message), ct);
         return message.Id;
     }
@@ -272,7 +323,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), messageId, ack));
     }
 
-    private async ValueTask EmitAsync(EngineEvent e, CancellationToken ct = default)
+    internal async ValueTask EmitAsync(EngineEvent e, CancellationToken ct = default)
     {
         if (_disposed) return;
         try

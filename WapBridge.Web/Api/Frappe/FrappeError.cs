@@ -28,6 +28,7 @@ public sealed record FrappeError(int Status, string ExcType, string Code, string
             ErrorKind.NotFound => (StatusCodes.Status404NotFound, "DoesNotExistError"),
             ErrorKind.Conflict => (StatusCodes.Status409Conflict, "DuplicateEntryError"),
             ErrorKind.InstanceNotConnected => (StatusCodes.Status409Conflict, "InstanceNotConnectedError"),
+            ErrorKind.EngineFeatureUnavailable => (StatusCodes.Status409Conflict, "EngineFeatureUnavailable"),
             ErrorKind.Permission => (StatusCodes.Status403Forbidden, "PermissionError"),
             ErrorKind.Authentication => (StatusCodes.Status401Unauthorized, "AuthenticationError"),
             ErrorKind.TooManyRequests => (StatusCodes.Status429TooManyRequests, "TooManyRequestsError"),

@@ -51,7 +51,8 @@ public static class FrappeOpenApi
         ["campaign"] = (() => "WAP-CAM-0001", false),
         ["campaign_name"] = (() => "December price list", true),
         ["recipients"] = (() => new JsonArray("255757111111", new JsonObject { ["phone_number"] = "0757 222222", ["name"] = "Baraka" }), true),
-        ["state"] = (() => "failed", false),
+        // Only send_presence requires it; campaign_recipients' filter is shown nowhere.
+        ["state"] = (() => "composing", false),
         ["status"] = (() => "delivered", false),
         ["direction"] = (() => "outbound", false),
         ["number"] = (() => "0755123456", false),
@@ -74,6 +75,17 @@ public static class FrappeOpenApi
         ["phone_number"] = (() => "255757111111", true),
         ["push_name"] = (() => "Asha", false),
         ["messages"] = (() => new JsonArray(new JsonObject { ["from_number"] = "255755123456", ["message"] = "Habari, is my order ready?" }), true),
+        // Contract §9's conversation sends.
+        ["emoji"] = (() => "👍", true),
+        ["latitude"] = (() => -6.8161, true),
+        ["longitude"] = (() => 39.2804, true),
+        ["address"] = (() => "Samora Avenue, Dar es Salaam", false),
+        ["contacts"] = (() => new JsonArray(new JsonObject { ["name"] = "Asha Juma", ["number"] = "255755123456" }), true),
+        ["question"] = (() => "Which delivery day suits you?", true),
+        ["options"] = (() => new JsonArray("Monday", "Wednesday", "Friday"), true),
+        ["chat"] = (() => "255755123456", false),
+        ["quoted_id"] = (() => "false_255755123456@c.us_3EB0A1B2C3D4E5F60718", false),
+        ["mentions"] = (() => new JsonArray("255755123456"), false),
     };
 
     /// <summary>The arguments a method's record marks required, for its schema.</summary>

@@ -909,6 +909,13 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<string>("Caption")
                         .HasColumnType("text");
 
+                    b.Property<string>("Chat")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Content")
+                        .HasColumnType("text");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -956,6 +963,10 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<long?>("MediaSize")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Mentions")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
                     b.Property<string>("MimeType")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
@@ -965,6 +976,10 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
                     b.Property<int>("Priority")
                         .HasColumnType("integer");
+
+                    b.Property<string>("QuotedId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<DateTimeOffset?>("ReadAt")
                         .HasColumnType("timestamp with time zone");
@@ -991,6 +1006,10 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(12)
                         .HasColumnType("character varying(12)");
 
+                    b.Property<string>("TargetId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("ToNumber")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -1014,6 +1033,8 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.HasIndex("InstanceId", "WaMessageId");
 
                     b.HasIndex("Status", "ExpiresAt");
+
+                    b.HasIndex("InstanceId", "Chat", "Id");
 
                     b.HasIndex("InstanceId", "Status", "Priority", "Id");
 
@@ -1164,8 +1185,8 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
                     b.Property<string>("Events")
                         .IsRequired()
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)");
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
 
                     b.Property<int?>("InstanceId")
                         .HasColumnType("integer");

@@ -873,6 +873,13 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("Caption")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Chat")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Content")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -920,6 +927,10 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<long?>("MediaSize")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Mentions")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("MimeType")
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
@@ -929,6 +940,10 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
 
                     b.Property<int>("Priority")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("QuotedId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("ReadAt")
                         .HasColumnType("INTEGER");
@@ -955,6 +970,10 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(12)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TargetId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ToNumber")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -978,6 +997,8 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.HasIndex("InstanceId", "WaMessageId");
 
                     b.HasIndex("Status", "ExpiresAt");
+
+                    b.HasIndex("InstanceId", "Chat", "Id");
 
                     b.HasIndex("InstanceId", "Status", "Priority", "Id");
 
@@ -1122,7 +1143,7 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
 
                     b.Property<string>("Events")
                         .IsRequired()
-                        .HasMaxLength(300)
+                        .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<int?>("InstanceId")

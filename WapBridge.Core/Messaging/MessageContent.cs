@@ -1,0 +1,29 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace WapBridge.Core.Messaging;
+
+public sealed record LocationContent(double Latitude, double Longitude, string? Name, string? Address);
+
+public sealed record ContactCard(string Name, string Number);
+
+public sealed record ContactsContent(IReadOnlyList<ContactCard> Contacts);
+
+public sealed record PollContent(string Question, IReadOnlyList<string> Options, bool MultipleAnswers);
+
+/// <summary>
+/// The kind-specific part of a message, stored as JSON in <see cref="Message.Content"/> so the outbox sends exactly what
+/// was accepted, after a restart too: a <c>location</c>, <c>vcard</c>/<c>multi_vcard</c> or <c>poll_creation</c>.
+/// </summary>
+public static class MessageContent
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string Write<T>(T content) where T : class => JsonSerializer.Serialize(content, Json);
+
+    public static T? Read<T>(string? json) where T : class => json is null ? null : JsonSerializer.Deserialize<T>(json, Json);
+}
