@@ -61,6 +61,9 @@ public sealed class RealBridgeMessageTypesTests
 
         // An edit changes the stored original; it is no message of its own.
         var edit = await SendAsync(wa, new { protocolMessage = new { key = target, type = 14, editedMessage = new { conversation = "Bei ni 4500" }, timestampMs = 3 } });
+        // Inbound events are handled in order: once this one is in, the edit was handled too.
+        await HookForAsync(receiver, await SendAsync(wa, new { conversation = "baada" }));
+        Assert.Equal("Bei ni 4500", (await InboundAsync(app)).Single(m => m.WaMessageId == original).Body);
 
         // A revoke is a message of type revoked naming what was deleted.
         var revoke = await SendAsync(wa, new { protocolMessage = new { key = target, type = 0 } });
@@ -92,7 +95,8 @@ public sealed class RealBridgeMessageTypesTests
         await HookForAsync(receiver, last);
 
         var rows = await InboundAsync(app);
-        Assert.Equal("Bei ni 4500", rows.Single(m => m.WaMessageId == original).Body);
+        // Then the sender deleted it for everyone: our copy is the deleted message too.
+        Assert.Equal("revoked", rows.Single(m => m.WaMessageId == original).Type);
         Assert.DoesNotContain(rows, m => m.WaMessageId == edit || m.WaMessageId == vote);
         Assert.DoesNotContain(rows, m => m.Type == "unknown");
         Assert.DoesNotContain(MessageHooks(receiver), m => m["type"]!.GetValue<string>() == "unknown");
