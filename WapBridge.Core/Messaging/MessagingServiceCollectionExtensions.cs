@@ -32,7 +32,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<MessageReceipts>());
         services.AddSingleton<MessageDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
-        services.AddOptions<OutboundTargetPolicy>().Bind(configuration.GetSection(OutboundTargetPolicy.Section));
+        services.AddOptions<OutboundTargetPolicy>().Bind(configuration.GetSection(OutboundTargetPolicy.BoundFrom));
         services.AddSingleton<MediaFetcher>();
         services.AddSingleton<MessageService>();
         services.AddSingleton<ConversationService>();

@@ -352,6 +352,22 @@ public abstract class MediaUrlTests(WapBridgeApp app)
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_media_url_and_the_multipart_form()
+    {
+        app.SkipIfUnavailable();
+        using var client = app.CreateApiClient();
+        var document = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken))!;
+        var content = document["paths"]!["/api/method/" + Send]!["post"]!["requestBody"]!["content"]!;
+
+        var multipart = content["multipart/form-data"]!["schema"]!;
+        Assert.Equal("binary", multipart["properties"]!["file"]!["format"]!.GetValue<string>());
+        var json = content["application/json"]!["schema"]!.ToJsonString();
+        var properties = (json.Contains("$ref") ? document["components"]!["schemas"]![json.Split("schemas/")[1].Split('"')[0]]! : content["application/json"]!["schema"]!)["properties"]!;
+        Assert.Contains("fetches", properties["media_url"]!["description"]!.GetValue<string>());
+        Assert.Null(document["paths"]!["/api/method/wap_bridge.api.whatsapp.message_status"]!["post"]!["requestBody"]!["content"]!["multipart/form-data"]);
+    }
+
+    [Fact]
     public async Task A_multipart_file_part_over_its_limit_or_of_the_wrong_type_is_417_and_nothing_is_kept()
     {
         app.SkipIfUnavailable();

@@ -26,7 +26,8 @@ public enum TargetKind
 /// </summary>
 public sealed class OutboundTargetPolicy
 {
-    public const string Section = "WapBridge:Webhooks";
+    // Not named Section: the webhook settings own that section; this reads two of its keys.
+    public const string BoundFrom = "WapBridge:Webhooks";
 
     public bool AllowPrivateTargets { get; set; }
 

@@ -97,6 +97,8 @@ public static class FrappeMethods
                         ["application/x-www-form-urlencoded"] = new() { Schema = schema },
                     },
                 };
+                if (shape.MediaArguments.Count > 0)
+                    operation.RequestBody.Content["multipart/form-data"] = new() { Schema = MediaArgumentSchema.Multipart(schema) };
             })
             .Produces<FrappeEnvelope<TResult>>(StatusCodes.Status200OK)
             .Produces<FrappeErrorBody>(StatusCodes.Status401Unauthorized)
