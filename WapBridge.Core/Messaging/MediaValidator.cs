@@ -15,6 +15,16 @@ public static class MediaValidator
     public static long Largest(MediaLimits limits) =>
         Math.Max(Math.Max(limits.ImageBytes, limits.DocumentBytes), Math.Max(limits.VideoBytes, limits.AudioBytes));
 
+    /// <summary>The size limit for media of <paramref name="mimeType"/> and the kind it names in errors.</summary>
+    public static (long Limit, string Kind) LimitFor(string mimeType, MediaLimits limits) =>
+        Engines.WhatsAppIds.MessageTypeFor(mimeType.Trim().ToLowerInvariant()) switch
+        {
+            "image" or "sticker" => (limits.ImageBytes, "image"),
+            "video" => (limits.VideoBytes, "video"),
+            "audio" or "ptt" => (limits.AudioBytes, "audio"),
+            _ => (limits.DocumentBytes, "document"),
+        };
+
     public static ValidatedMedia Validate(MediaUpload upload, string? mimeType, string? filename, MediaLimits limits)
     {
         var field = upload.Field;
@@ -30,23 +40,19 @@ public static class MediaValidator
             throw WapBridgeException.Invalid(field, "empty_media", $"{field} decodes to an empty file");
 
         var type = Engines.WhatsAppIds.MessageTypeFor(mime);
-        var (limit, kind) = type switch
-        {
-            "image" or "sticker" => (limits.ImageBytes, "image"),
-            "video" => (limits.VideoBytes, "video"),
-            "audio" or "ptt" => (limits.AudioBytes, "audio"),
-            _ => (limits.DocumentBytes, "document"),
-        };
+        var (limit, kind) = LimitFor(mime, limits);
         if (upload.Length > limit || upload.OverLimit)
             throw WapBridgeException.Invalid(field, "media_too_large",
                 $"{field} is {upload.Length:N0} bytes; a {kind} may be at most {limit:N0} bytes");
 
+        // Fetched media is at fault itself when its bytes contradict its type (the server's Content-Type, usually).
+        var typeField = field == MediaFetcher.Field ? field : "mime_type";
         var sniffed = Sniff(upload.Head);
         if (sniffed is not null && !Compatible(mime, sniffed))
-            throw WapBridgeException.Invalid("mime_type", "mime_type_mismatch",
+            throw WapBridgeException.Invalid(typeField, "mime_type_mismatch",
                 $"mime_type says {mime} but the bytes of {field} are {sniffed}; send the matching mime_type");
         if (sniffed is null && KnownSignature(mime))
-            throw WapBridgeException.Invalid("mime_type", "mime_type_mismatch",
+            throw WapBridgeException.Invalid(typeField, "mime_type_mismatch",
                 $"{field} is not a {mime} file (its first bytes do not match); check mime_type and the encoding");
 
         filename = string.IsNullOrWhiteSpace(filename) ? DefaultName(type, mime) : filename.Trim();
@@ -73,13 +79,7 @@ public static class MediaValidator
         if (data.Length == 0)
             throw WapBridgeException.Invalid("media_data", "empty_media", "media_data decodes to an empty file");
 
-        var (limit, kind) = Engines.WhatsAppIds.MessageTypeFor(mime) switch
-        {
-            "image" or "sticker" => (limits.ImageBytes, "image"),
-            "video" => (limits.VideoBytes, "video"),
-            "audio" or "ptt" => (limits.AudioBytes, "audio"),
-            _ => (limits.DocumentBytes, "document"),
-        };
+        var (limit, kind) = LimitFor(mime, limits);
         if (data.Length > limit)
             throw WapBridgeException.Invalid("media_data", "media_too_large",
                 $"media_data is {data.Length:N0} bytes; a {kind} may be at most {limit:N0} bytes");

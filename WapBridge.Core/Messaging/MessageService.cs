@@ -23,7 +23,8 @@ public sealed record SendRequest(
     TimeSpan Wait,
     long? CampaignId = null,
     string? QuotedId = null,
-    IReadOnlyList<string?>? Mentions = null);
+    IReadOnlyList<string?>? Mentions = null,
+    string? MediaUrl = null);
 
 public sealed record SendOutcome(long MessageId, string Id, MessageStatus Status, string InstanceId, string To, string? Error);
 
@@ -38,6 +39,7 @@ public sealed class MessageService(
     IOptions<MessagingOptions> options,
     IOptions<AccountOptions> accounts,
     EngineRegistry engines,
+    MediaFetcher fetcher,
     TimeProvider time,
     ILogger<MessageService> logger)
 {
@@ -52,17 +54,23 @@ public sealed class MessageService(
         var to = WhatsAppNumbers.NormalizeChat(request.ToNumber, "to_number", instance.DefaultCountry);
         var quoted = await FindQuotedAsync(instance, to, request.QuotedId, ct);
         var mentions = NormalizeMentions(instance, request.Mentions);
-        ValidatedMedia? file = null;
-        if (request.MediaData is { } upload)
-        {
-            file = MediaValidator.Validate(upload, request.MimeType, request.Filename, options.Value.MediaLimits);
-            await EnsureMediaQuotaAsync(request.CustomerId, file.Size, ct);
-        }
-        else if (string.IsNullOrWhiteSpace(request.Text))
-            throw string.IsNullOrEmpty(request.Text) ? WapBridgeException.Missing("message")
-                : WapBridgeException.Invalid("message", "empty_message", "message is empty; send some text or media_data");
         if (request.Text is { Length: > MaxTextLength })
             throw WapBridgeException.Invalid("message", "too_long", $"message is longer than {MaxTextLength} characters");
+        var mediaUrl = string.IsNullOrWhiteSpace(request.MediaUrl) ? null : request.MediaUrl;
+        if (mediaUrl is not null && request.MediaData is not null)
+            throw WapBridgeException.Invalid(MediaFetcher.Field, "conflicting_media",
+                "send the file one way: media_url, or media_data (a multipart file part), not both");
+        if (mediaUrl is null && request.MediaData is null && string.IsNullOrWhiteSpace(request.Text))
+            throw string.IsNullOrEmpty(request.Text) ? WapBridgeException.Missing("message")
+                : WapBridgeException.Invalid("message", "empty_message", "message is empty; send some text, media_data or media_url");
+        // Everything else is checked before the fetch, so a bad argument costs no download.
+        await using var fetched = mediaUrl is null ? null : await fetcher.FetchAsync(request.CustomerId, mediaUrl, request.MimeType, ct);
+        ValidatedMedia? file = null;
+        if ((fetched?.Upload ?? request.MediaData) is { } upload)
+        {
+            file = MediaValidator.Validate(upload, fetched?.MimeType ?? request.MimeType, request.Filename ?? fetched?.Filename, options.Value.MediaLimits);
+            await EnsureMediaQuotaAsync(request.CustomerId, file.Size, ct);
+        }
         var caption = file is null ? null : (string.IsNullOrWhiteSpace(request.Caption) ? request.Text : request.Caption);
 
         var stored = file is null ? null : new StoredMedia((await file.Upload.CommitAsync(ct)).Hash, file.MimeType, file.Filename, file.Size, file.Type);

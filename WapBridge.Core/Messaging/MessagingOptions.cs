@@ -23,6 +23,15 @@ public sealed class MessagingOptions
 
     /// <summary>Media files older than this are deleted by the hourly maintenance job.</summary>
     public TimeSpan MediaRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long fetching a <c>media_url</c> may take in all (connect, redirects, the whole body).</summary>
+    public TimeSpan MediaFetchTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>media_url</c> fetches one customer may have running at once on this node; more wait their turn.</summary>
+    public int MediaFetchesPerCustomer { get; set; } = 4;
+
+    /// <summary><c>media_url</c> fetches running at once on this node, over all customers.</summary>
+    public int MaxConcurrentMediaFetches { get; set; } = 32;
 }
 
 /// <summary>Largest decoded media per kind (contract §2).</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 
@@ -31,6 +32,8 @@ public static class MessagingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<MessageReceipts>());
         services.AddSingleton<MessageDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
+        services.AddOptions<OutboundTargetPolicy>().Bind(configuration.GetSection(OutboundTargetPolicy.BoundFrom));
+        services.AddSingleton<MediaFetcher>();
         services.AddSingleton<MessageService>();
         services.AddSingleton<ConversationService>();
         services.AddSingleton<MessageLog>();
@@ -55,5 +58,11 @@ public static class MessagingServiceCollectionExtensions
             yield return $"{Setting(nameof(o.SweepInterval))} is {o.SweepInterval}; it must be longer than zero, e.g. 00:00:30.";
         if (o.MediaRetention <= TimeSpan.Zero)
             yield return $"{Setting(nameof(o.MediaRetention))} is {o.MediaRetention}; it must be longer than zero, e.g. 30.00:00:00 for 30 days.";
+        if (o.MediaFetchTimeout <= TimeSpan.Zero)
+            yield return $"{Setting(nameof(o.MediaFetchTimeout))} is {o.MediaFetchTimeout}; it must be longer than zero, e.g. 00:00:30.";
+        if (o.MediaFetchesPerCustomer < 1)
+            yield return $"{Setting(nameof(o.MediaFetchesPerCustomer))} is {o.MediaFetchesPerCustomer}; it must be 1 or more, e.g. 4.";
+        if (o.MaxConcurrentMediaFetches < 1)
+            yield return $"{Setting(nameof(o.MaxConcurrentMediaFetches))} is {o.MaxConcurrentMediaFetches}; it must be 1 or more, e.g. 32.";
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 

@@ -6,7 +6,7 @@ using WapBridge.Web.Api.Frappe;
 namespace WapBridge.Web.Api;
 
 public sealed record SendApiMessageArgs(string? FromNumber, [FrappeRequired] string? ToNumber, string? Message, MediaUpload? MediaData, string? MimeType,
-    string? Filename, string? Caption, string? InstanceId, int? Wait, string? QuotedId = null, List<string?>? Mentions = null);
+    string? Filename, string? Caption, string? InstanceId, int? Wait, string? QuotedId = null, List<string?>? Mentions = null, string? MediaUrl = null);
 
 public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
@@ -33,13 +33,13 @@ public static class MessagingEndpoints
     public static void MapMessagingEndpoints(this IEndpointRouteBuilder api)
     {
         api.MapFrappeMethod<SendApiMessageArgs, SendApiMessageResult>(Prefix + "send_api_message", FrappeVerbs.PostOnly, ApiPolicies.Customer,
-            "Send a text or media message, to a number or a group, optionally replying (quoted_id) and mentioning (persisted before it is sent; waits up to `wait` seconds for the send)",
+            "Send a text or media message (media_data, media_url, or a multipart file part), to a number or a group, optionally replying (quoted_id) and mentioning (persisted before it is sent; waits up to `wait` seconds for the send)",
             async (args, call) =>
             {
                 var outcome = await call.Service<MessageService>().SendAsync(new SendRequest(
                     call.CustomerId, args.InstanceId, args.FromNumber, args.ToNumber, args.Message, args.MediaData,
                     args.MimeType ?? args.MediaData?.DeclaredType, args.Filename ?? args.MediaData?.DeclaredName, args.Caption, MessageSources.Api,
-                    ConversationEndpoints.Wait(call, args.Wait), QuotedId: args.QuotedId, Mentions: args.Mentions), call.Aborted);
+                    ConversationEndpoints.Wait(call, args.Wait), QuotedId: args.QuotedId, Mentions: args.Mentions, MediaUrl: args.MediaUrl), call.Aborted);
                 return ConversationEndpoints.Result(outcome);
             });
 

@@ -87,15 +87,18 @@ public static class FrappeMethods
                     operation.Parameters = FrappeOpenApi.QueryParameters(schema, shape, example);
                     return;
                 }
+                var content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = schema, Example = example },
+                    ["application/x-www-form-urlencoded"] = new() { Schema = schema },
+                };
+                if (shape.MediaArguments.Count > 0)
+                    content["multipart/form-data"] = new() { Schema = MediaArgumentSchema.Multipart(schema) };
                 operation.RequestBody = new OpenApiRequestBody
                 {
                     Description = "Arguments as a JSON object, or as form fields / query parameters.",
                     Required = shape.Required.Count > 0,
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/json"] = new() { Schema = schema, Example = example },
-                        ["application/x-www-form-urlencoded"] = new() { Schema = schema },
-                    },
+                    Content = content,
                 };
             })
             .Produces<FrappeEnvelope<TResult>>(StatusCodes.Status200OK)

@@ -18,10 +18,32 @@ public static class MediaArgumentSchema
         {
             schema.Type = JsonSchemaType.String | JsonSchemaType.Null;
             schema.Format = "byte";
-            schema.Description = "The file's bytes in base64 (a data: prefix is tolerated); or, in multipart/form-data, a file part named file.";
+            schema.Description = "The file's bytes in base64 (a data: prefix is tolerated); or, in multipart/form-data, a file part named file; or media_url instead.";
+        }
+        else if (context.JsonPropertyInfo?.Name == MediaFetcher.Field)
+        {
+            schema.Description = "Instead of media_data: an http(s) link the gateway fetches (public addresses only, at most 3 redirects, "
+                + "30 s, the same size limits and type checks). Its type is mime_type if given, else the server's Content-Type; "
+                + "its name filename, else Content-Disposition, else the URL's last segment. Any failure is a 417 naming media_url.";
+            schema.Format = "uri";
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>The multipart/form-data form of a media method: its arguments as fields, and the file as a part named <c>file</c>.</summary>
+    public static OpenApiSchema Multipart(IOpenApiSchema arguments) => new()
+    {
+        AllOf = [arguments],
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["file"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Format = "binary",
+                Description = "The file, streamed into the media store; its Content-Type and file name stand in for mime_type and filename.",
+            },
+        },
+    };
 
     /// <summary>Keeps the schema generator from walking the upload's members: it is described by <see cref="Describe"/> alone.</summary>
     public sealed class OpaqueConverter : JsonConverter<MediaUpload>
