@@ -120,6 +120,8 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
             {
                 ["poll_id"] = id,
                 ["selected_options"] = new JsonArray(v.Vote.SelectedOptions.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray()),
+                // False when the engine could not read the vote: then an empty list is no withdrawal.
+                ["decrypted"] = v.Vote.Decrypted,
             },
             _ => new JsonObject { ["id"] = id },
         };

@@ -72,6 +72,7 @@ public abstract class ConversationWebhookTests(WapBridgeApp app)
         var vote = Assert.Single(await EventsAsync(receiver, "poll.vote", 1))["data"]!;
         Assert.Equal(pollId, vote["poll_id"]!.GetValue<string>());
         Assert.Equal(["Coffee"], vote["selected_options"]!.AsArray().Select(o => o!.GetValue<string>()));
+        Assert.True(vote["decrypted"]!.GetValue<bool>());
         Assert.Equal(Contact + "@c.us", vote["from"]!.GetValue<string>());
 
         var revoked = Assert.Single(await EventsAsync(receiver, "message.revoked", 1))["data"]!;
