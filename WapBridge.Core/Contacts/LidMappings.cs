@@ -3,11 +3,25 @@ using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Contacts;
 
+/// <summary>Hears of a LID ↔ phone pair an instance learned, in the unit of work that stores it.</summary>
+public interface ILidMappingObserver
+{
+    /// <summary>Adds what the pair causes to <paramref name="db"/> without saving; true if anything was added.</summary>
+    Task<bool> AddAsync(WapBridgeDbContext db, int instanceId, string lid, string phone, CancellationToken ct);
+
+    /// <summary>Called once what <see cref="AddAsync"/> added is committed.</summary>
+    void Committed();
+}
+
 /// <summary>Reads and writes the LID ↔ phone pairs instances learn (<see cref="LidMapping"/>).</summary>
 public static class LidMappings
 {
-    /// <summary>Stores (or corrects) the phone of <paramref name="lid"/> (its user part) for the instance.</summary>
-    public static async Task SaveAsync(IDbContextFactory<WapBridgeDbContext> dbFactory, int instanceId, string lid, string phone, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Stores (or corrects) the phone of <paramref name="lid"/> (its user part) for the instance; what
+    /// <paramref name="observers"/> add for a pair learned is committed with it.
+    /// </summary>
+    public static async Task SaveAsync(IDbContextFactory<WapBridgeDbContext> dbFactory, IReadOnlyList<ILidMappingObserver> observers,
+        int instanceId, string lid, string phone, DateTimeOffset now, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var row = await db.LidMappings.SingleOrDefaultAsync(m => m.InstanceId == instanceId && m.Lid == lid, ct);
@@ -17,9 +31,15 @@ public static class LidMappings
             (row.PhoneNumber, row.LearnedAt) = (phone, now);
         else
             return;
+        var announced = new List<ILidMappingObserver>();
+        foreach (var observer in observers)
+            if (await observer.AddAsync(db, instanceId, lid, phone, ct))
+                announced.Add(observer);
         try
         {
             await db.SaveChangesAsync(ct);
+            foreach (var observer in announced)
+                observer.Committed();
         }
         catch (DbUpdateException) when (row is null)
         {

@@ -73,6 +73,17 @@ public sealed record MessageRevokedEvent(string InstanceId, DateTimeOffset At, s
 public sealed record PollVoteEvent(string InstanceId, DateTimeOffset At, string MessageId, string? FromPhone, string? FromLid, EnginePollVote Vote)
     : MessageUpdateEvent(InstanceId, At, MessageId, FromPhone, FromLid);
 
+/// <summary>
+/// A call to the instance: <see cref="Status"/> is the engine's word (Baileys: offer, ringing, timeout, reject, accept,
+/// terminate); the <c>call</c> webhook tells only offer, timeout (missed) and reject.
+/// </summary>
+public sealed record CallEvent(string InstanceId, DateTimeOffset At, string CallId, string? FromPhone, string? FromLid, bool IsVideo, bool IsGroup, string Status)
+    : EngineEvent(InstanceId, At);
+
+/// <summary>A contact's presence in <see cref="Chat"/>: available, unavailable, composing, recording or paused.</summary>
+public sealed record PresenceEvent(string InstanceId, DateTimeOffset At, string Chat, string? FromPhone, string? FromLid, string State, DateTimeOffset? LastSeen)
+    : EngineEvent(InstanceId, At);
+
 public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At);
 
 /// <summary>whatsapp-web.js ack levels, which the contract exposes as <c>ack</c>.</summary>

@@ -185,6 +185,9 @@ public sealed record InboundEngineMessage(
     string? QuotedId,
     DateTimeOffset Timestamp)
 {
+    /// <summary>The text of the message <see cref="QuotedId"/> as the engine's copy of it says, when it carries one.</summary>
+    public string? QuotedBody { get; init; }
+
     /// <summary>Type <c>location</c>: where the sender shared.</summary>
     public EngineLocation? Location { get; init; }
 

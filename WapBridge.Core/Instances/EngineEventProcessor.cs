@@ -21,6 +21,7 @@ public sealed class EngineEventProcessor(
     InstanceStateStore store,
     ReconnectScheduler reconnects,
     IEnumerable<IInstanceEventObserver> observers,
+    IEnumerable<ILidMappingObserver> lidObservers,
     InstanceChangeFeed changes,
     MessageDispatcher outbox,
     TimeProvider time,
@@ -31,6 +32,7 @@ public sealed class EngineEventProcessor(
         [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
 
     private readonly List<IInstanceEventObserver> _observers = observers.ToList();
+    private readonly List<ILidMappingObserver> _lidObservers = lidObservers.ToList();
 
     /// <summary>The wait before starting a failed commit again, after its <paramref name="attempt"/>th try.</summary>
     internal static TimeSpan CommitRetryDelay(int attempt) => CommitRetryBackoff[Math.Min(attempt - 1, CommitRetryBackoff.Length - 1)];
@@ -94,7 +96,7 @@ public sealed class EngineEventProcessor(
                     await store.CountUndecryptableAsync(live);
                     break;
                 case LidMappingEvent mapping:
-                    await LidMappings.SaveAsync(dbFactory, live.InstanceId, mapping.Lid, mapping.PhoneNumber, time.GetUtcNow(), CancellationToken.None);
+                    await LidMappings.SaveAsync(dbFactory, _lidObservers, live.InstanceId, mapping.Lid, mapping.PhoneNumber, time.GetUtcNow(), CancellationToken.None);
                     break;
             }
 

@@ -71,6 +71,12 @@ public interface ISimulatedPhoneGrain : IGrainWithStringKey
     [Alias("inject")]
     Task<string> InjectInboundAsync(SimulatedInboundCall inbound);
 
+    [Alias("call")]
+    Task<string> InjectCallAsync(SimulatedCall call);
+
+    [Alias("presence")]
+    Task InjectPresenceAsync(SimulatedPresence presence);
+
     [Alias("drop")]
     Task DropConnectionAsync();
 
@@ -85,6 +91,14 @@ public sealed record InstanceLive(
     [property: Id(1)] bool SessionOpen,
     [property: Id(2)] string? Qr,
     [property: Id(3)] DateTimeOffset? QrExpiresAt);
+
+/// <summary>A simulated contact's call; <see cref="Status"/> is an engine call status (offer, timeout, reject, …).</summary>
+[GenerateSerializer, Immutable, Alias("wapbridge.simulated-call")]
+public sealed record SimulatedCall([property: Id(0)] string? FromPhone, [property: Id(1)] string? FromLid, [property: Id(2)] bool Video, [property: Id(3)] string Status);
+
+/// <summary>A simulated contact's presence (available, unavailable, composing, recording, paused).</summary>
+[GenerateSerializer, Immutable, Alias("wapbridge.simulated-presence")]
+public sealed record SimulatedPresence([property: Id(0)] string? FromPhone, [property: Id(1)] string? FromLid, [property: Id(2)] string State);
 
 /// <summary>A simulated inbound message as it crosses nodes (media as bytes).</summary>
 [GenerateSerializer, Immutable, Alias("wapbridge.simulated-inbound")]

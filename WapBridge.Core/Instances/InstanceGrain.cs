@@ -187,6 +187,10 @@ public sealed class InstanceGrain(
 
     public Task<string> InjectInboundAsync(SimulatedInboundCall inbound) => simulator.InjectInboundAsync(Code, inbound.ToInbound(), _deactivating.Token);
 
+    public Task<string> InjectCallAsync(SimulatedCall call) => simulator.InjectCallAsync(Code, call, _deactivating.Token);
+
+    public Task InjectPresenceAsync(SimulatedPresence presence) => simulator.InjectPresenceAsync(Code, presence, _deactivating.Token);
+
     public Task DropConnectionAsync() => simulator.DropConnectionAsync(Code, _deactivating.Token);
 
     public Task UnlinkFromPhoneAsync() => simulator.UnlinkFromPhoneAsync(Code, _deactivating.Token);

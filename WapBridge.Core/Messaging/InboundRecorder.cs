@@ -145,6 +145,7 @@ public sealed class InboundRecorder(
             .ToListAsync();
 
         await LoadCustomerCodesAsync(db, batch);
+        var quotedBodies = await QuotedBodiesAsync(db, batch, instanceIds);
         var now = time.GetUtcNow();
         var fresh = new HashSet<PendingInbound>(batch.Count, ReferenceEqualityComparer.Instance);
         var announced = new HashSet<IInboundMessageObserver>(ReferenceEqualityComparer.Instance);
@@ -182,7 +183,10 @@ public sealed class InboundRecorder(
                 ApplyRevoke(known, p, revokedId);
             if (row.HoldReason != MediaPendingHold)
             {
-                var recorded = new RecordedInbound(p.Instance, _customerCodes[p.Instance.CustomerId], p.SerializedId, p.Inbound, p.MediaHash);
+                var inbound = p.Inbound.QuotedId is { } quotedId && quotedBodies.TryGetValue((p.Instance.Id, quotedId), out var quotedBody)
+                    ? p.Inbound with { QuotedBody = quotedBody }
+                    : p.Inbound;
+                var recorded = new RecordedInbound(p.Instance, _customerCodes[p.Instance.CustomerId], p.SerializedId, inbound, p.MediaHash);
                 foreach (var observer in observers)
                     if (await observer.AddAsync(db, recorded, CancellationToken.None))
                         announced.Add(observer);
@@ -196,6 +200,22 @@ public sealed class InboundRecorder(
         foreach (var p in batch)
             p.Committed.TrySetResult(fresh.Contains(p));
         return announced;
+    }
+
+    /// <summary>The stored text of the messages the batch's replies quote (ours or theirs), which wins over the engine's copy.</summary>
+    private static async Task<Dictionary<(int, string), string>> QuotedBodiesAsync(WapBridgeDbContext db, List<PendingInbound> batch, List<int> instanceIds)
+    {
+        var quotedIds = batch.Select(p => p.Inbound.QuotedId).OfType<string>().Distinct().ToList();
+        if (quotedIds.Count == 0)
+            return [];
+        var rows = await db.Messages.AsNoTracking()
+            .Where(m => instanceIds.Contains(m.InstanceId) && quotedIds.Contains(m.WaMessageId) && (m.Body != null || m.Caption != null))
+            .Select(m => new { m.InstanceId, m.WaMessageId, Text = m.Caption ?? m.Body })
+            .ToListAsync();
+        var bodies = new Dictionary<(int, string), string>();
+        foreach (var row in rows)
+            bodies.TryAdd((row.InstanceId, row.WaMessageId), row.Text!);
+        return bodies;
     }
 
     /// <summary>

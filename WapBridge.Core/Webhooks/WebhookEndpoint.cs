@@ -11,9 +11,20 @@ public static class WebhookEvents
     public const string InstanceStatus = "instance.status";
     public const string CampaignProgress = "campaign.progress";
     public const string CampaignCompleted = "campaign.completed";
+    public const string MessageReaction = "message.reaction";
+    public const string MessageEdited = "message.edited";
+    public const string MessageRevoked = "message.revoked";
+    public const string PollVote = "poll.vote";
+    public const string Call = "call";
+    public const string Presence = "presence";
+    public const string ContactLid = "contact.lid";
     public const string Test = "test";
 
-    public static readonly IReadOnlyList<string> All = [Message, MessageAck, MessageSent, InstanceStatus, CampaignProgress, CampaignCompleted];
+    public static readonly IReadOnlyList<string> All =
+    [
+        Message, MessageAck, MessageSent, InstanceStatus, CampaignProgress, CampaignCompleted,
+        MessageReaction, MessageEdited, MessageRevoked, PollVote, Call, Presence, ContactLid,
+    ];
 }
 
 /// <summary>Where a customer's events go: the customer default (no instance) or one instance's override.</summary>

@@ -8,7 +8,10 @@ using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Webhooks;
 
-/// <summary>The opt-in events: <c>instance.status</c>, <c>message.ack</c> and <c>message.sent</c>.</summary>
+/// <summary>
+/// The opt-in events: <c>instance.status</c>, <c>message.ack</c>, <c>message.sent</c>, what contacts do to messages
+/// (<c>message.reaction</c>, <c>message.edited</c>, <c>message.revoked</c>, <c>poll.vote</c>), <c>call</c> and <c>presence</c>.
+/// </summary>
 public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> dbFactory, WebhookOutbox outbox) : IInstanceEventObserver
 {
     public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
@@ -56,7 +59,84 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                             new JsonObject { ["id"] = message.SerializedId, ["to"] = message.ToNumber, ["type"] = message.Type, ["source"] = message.Source }, ct);
                 }
                 break;
+            case MessageUpdateEvent update:
+                await AddUpdateAsync(instance, update, ct);
+                break;
+            case CallEvent call when CallStatus(call.Status) is { } status:
+                await AddAsync(instance, WebhookEvents.Call, call.At, WithSender(new JsonObject
+                {
+                    ["id"] = call.CallId,
+                    ["video"] = call.IsVideo,
+                    ["group"] = call.IsGroup,
+                    ["status"] = status,
+                }, call.FromPhone, call.FromLid), ct);
+                break;
+            case PresenceEvent presence:
+                await AddAsync(instance, WebhookEvents.Presence, presence.At, WithSender(new JsonObject
+                {
+                    ["chat"] = presence.Chat,
+                    ["state"] = presence.State,
+                    ["last_seen"] = presence.LastSeen?.ToUnixTimeSeconds(),
+                }, presence.FromPhone, presence.FromLid), ct);
+                break;
         }
+    }
+
+    /// <summary>The engine's call statuses a receiver hears of; ringing, accept and terminate are not sent.</summary>
+    internal static string? CallStatus(string engineStatus) => engineStatus switch
+    {
+        "offer" => "offer",
+        "timeout" => "missed",
+        "reject" => "rejected",
+        _ => null,
+    };
+
+    private async Task AddUpdateAsync(Instance instance, MessageUpdateEvent update, CancellationToken ct)
+    {
+        var eventType = update switch
+        {
+            MessageReactionEvent => WebhookEvents.MessageReaction,
+            MessageEditedEvent => WebhookEvents.MessageEdited,
+            MessageRevokedEvent => WebhookEvents.MessageRevoked,
+            PollVoteEvent => WebhookEvents.PollVote,
+            _ => null,
+        };
+        if (eventType is null)
+            return;
+        var endpoint = await outbox.ResolveEndpointAsync(instance.CustomerId, instance.Id, ct);
+        if (endpoint is not { Enabled: true } || !endpoint.EventList.Contains(eventType))
+            return;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // The id a receiver knows the message by: the one its send answered, or its inbound message webhook carried.
+        var id = await db.Messages.AsNoTracking()
+            .Where(m => m.InstanceId == instance.Id && m.WaMessageId == update.MessageId)
+            .Select(m => m.SerializedId)
+            .FirstOrDefaultAsync(ct) ?? update.MessageId;
+        var data = update switch
+        {
+            MessageReactionEvent r => new JsonObject { ["id"] = id, ["emoji"] = r.Emoji },
+            MessageEditedEvent e => new JsonObject { ["id"] = id, ["body"] = e.Body },
+            PollVoteEvent v => new JsonObject
+            {
+                ["poll_id"] = id,
+                ["selected_options"] = new JsonArray(v.Vote.SelectedOptions.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray()),
+                // False when the engine could not read the vote: then an empty list is no withdrawal.
+                ["decrypted"] = v.Vote.Decrypted,
+            },
+            _ => new JsonObject { ["id"] = id },
+        };
+        var customer = await db.Customers.Where(c => c.Id == instance.CustomerId).Select(c => c.Code).SingleAsync(ct);
+        await outbox.SaveAsync(db, instance.CustomerId, instance.Id, eventType,
+            () => WebhookPayloads.Event(eventType, instance.Code, customer, update.At, WithSender(data, update.FromPhone, update.FromLid)), ct);
+    }
+
+    /// <summary>Who did it, as the <c>message</c> webhook names a sender (<c>from</c>), with phone and LID where known.</summary>
+    private static JsonObject WithSender(JsonObject data, string? phone, string? lid)
+    {
+        data["from"] = phone is not null ? phone + "@c.us" : lid;
+        data["from_phone"] = phone;
+        data["from_lid"] = lid;
+        return data;
     }
 
     private async Task AddAsync(Instance instance, string eventType, DateTimeOffset at, JsonObject data, CancellationToken ct)

@@ -54,6 +54,9 @@ public static class WebhookPayloads
         body["author"] = isGroup ? sender : null;
         body["isGroup"] = isGroup;
         body["quotedId"] = message.QuotedId;
+        body["hasQuotedMsg"] = message.QuotedId is not null;
+        if (message.QuotedId is not null)
+            body["quotedBody"] = message.QuotedBody;
         // Further additive keys, present only on the message types that carry them.
         if (message.Location is { } location)
             body["location"] = new JsonObject
@@ -63,18 +66,26 @@ public static class WebhookPayloads
                 ["name"] = location.Name,
                 ["address"] = location.Address,
                 ["url"] = location.Url,
+                // whatsapp-web.js's Location.description: the name and address, one per line.
+                ["description"] = string.Join('\n', new[] { location.Name, location.Address }.Where(s => !string.IsNullOrEmpty(s))),
             };
         if (message.VCards is { } vcards)
             body["vCards"] = new JsonArray(vcards.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
         if (message.Reaction is { } reaction)
             body["reaction"] = new JsonObject { ["emoji"] = reaction.Emoji, ["msgId"] = reaction.TargetId };
         if (message.Poll is { } poll)
+        {
+            // whatsapp-web.js's names, beside our poll object.
+            body["pollName"] = poll.Name;
+            body["pollOptions"] = new JsonArray(poll.Options.Select((o, i) => (JsonNode?)new JsonObject { ["name"] = o, ["localId"] = i }).ToArray());
+            body["allowMultipleAnswers"] = poll.SelectableCount != 1;
             body["poll"] = new JsonObject
             {
                 ["name"] = poll.Name,
                 ["options"] = new JsonArray(poll.Options.Select(o => (JsonNode?)JsonValue.Create(o)).ToArray()),
                 ["selectableCount"] = poll.SelectableCount,
             };
+        }
         if (message.RevokedId is { } revokedId)
             body["revokedId"] = revokedId;
 

@@ -12,7 +12,15 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Webhooks;
 
 public sealed record WebhookSettingsView(string? Url, bool SecretSet, string? SecretMasked, IReadOnlyList<string> Events, bool Enabled,
-    string? DisabledReason, string? InstanceId, DateTimeOffset? UpdatedAt, string? Secret = null);
+    string? DisabledReason, string? InstanceId, DateTimeOffset? UpdatedAt, string? Secret = null)
+{
+    /// <summary>The customer's per-instance overrides (contract §9), listed with the customer's own settings only.</summary>
+    public IReadOnlyList<InstanceWebhookView>? Instances { get; init; }
+}
+
+/// <summary>One instance's own webhook, overriding the customer's.</summary>
+public sealed record InstanceWebhookView(string InstanceId, string Url, bool SecretSet, string? SecretMasked, IReadOnlyList<string> Events, bool Enabled,
+    string? DisabledReason, DateTimeOffset UpdatedAt);
 
 public sealed record DeliveryView(long Delivery, string EventId, string Event, DeliveryState State, int Attempts, int? LastStatusCode,
     string? LastResponse, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt, DateTimeOffset? DeliveredAt, string? InstanceId, string Url);
@@ -38,7 +46,22 @@ public sealed class WebhookSettingsService(
         var instanceId = await InstanceIdAsync(customerId, instanceCode, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var endpoint = await db.WebhookEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.CustomerId == customerId && e.InstanceId == instanceId, ct);
-        return View(endpoint, instanceCode);
+        if (instanceId is not null)
+            return View(endpoint, instanceCode);
+        var overrides = await (
+            from e in db.WebhookEndpoints.AsNoTracking()
+            join i in db.Instances on e.InstanceId equals i.Id
+            where e.CustomerId == customerId && i.CustomerId == customerId
+            orderby i.Code
+            select new { Endpoint = e, i.Code }).ToListAsync(ct);
+        return View(endpoint, instanceCode) with
+        {
+            Instances = overrides.Where(o => !o.Endpoint.IsRemoved).Select(o =>
+            {
+                var e = o.Endpoint;
+                return new InstanceWebhookView(o.Code, e.Url, e.SecretProtected is not null, Masked(e), e.EventList, e.Enabled, e.DisabledReason, e.UpdatedAt);
+            }).ToList(),
+        };
     }
 
     /// <summary>
@@ -174,21 +197,23 @@ public sealed class WebhookSettingsService(
         var code = string.IsNullOrWhiteSpace(instanceCode) ? null : instanceCode.Trim().ToUpperInvariant();
         if (endpoint is null || endpoint.IsRemoved)
             return new WebhookSettingsView(null, false, null, [WebhookEvents.Message], false, null, code, null);
-        string? masked = null;
-        if (endpoint.SecretProtected is not null)
-        {
-            try
-            {
-                var secret = _secrets.Unprotect(endpoint.SecretProtected);
-                masked = new string('•', 8) + secret[^Math.Min(4, secret.Length)..];
-            }
-            catch (System.Security.Cryptography.CryptographicException)
-            {
-                // The keys it was encrypted with are gone: deliveries say so, and setting the secret again fixes both.
-                masked = "(unreadable: set it again)";
-            }
-        }
-        return new WebhookSettingsView(endpoint.Url, endpoint.SecretProtected is not null, masked, endpoint.EventList, endpoint.Enabled,
+        return new WebhookSettingsView(endpoint.Url, endpoint.SecretProtected is not null, Masked(endpoint), endpoint.EventList, endpoint.Enabled,
             endpoint.DisabledReason, code, endpoint.UpdatedAt);
+    }
+
+    private string? Masked(WebhookEndpoint endpoint)
+    {
+        if (endpoint.SecretProtected is null)
+            return null;
+        try
+        {
+            var secret = _secrets.Unprotect(endpoint.SecretProtected);
+            return new string('•', 8) + secret[^Math.Min(4, secret.Length)..];
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // The keys it was encrypted with are gone: deliveries say so, and setting the secret again fixes both.
+            return "(unreadable: set it again)";
+        }
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 
@@ -22,6 +23,7 @@ public static class WebhooksServiceCollectionExtensions
         services.AddSingleton<WebhookSettingsService>();
         services.AddSingleton<IInstanceEventObserver, WebhookEventObserver>();
         services.AddSingleton<IInboundMessageObserver, InboundMessageWebhooks>();
+        services.AddSingleton<ILidMappingObserver, LidMappingWebhooks>();
         return services;
     }
 

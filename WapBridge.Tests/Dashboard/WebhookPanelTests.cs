@@ -175,6 +175,41 @@ public sealed class WebhookPanelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Instance_overrides_are_listed_with_url_and_events_and_follow_a_save()
+    {
+        var customer = await dash.CreateCustomerAsync("Branches Ltd");
+        var instances = dash.Get<WapBridge.Core.Instances.InstanceService>();
+        var north = await instances.CreateAsync(customer.Id, "North", "simulator", null);
+        var south = await instances.CreateAsync(customer.Id, "South", "simulator", null);
+        await Webhooks.SetAsync(customer.Id, "https://hooks.example.invalid/all", null, false, null, null);
+        await Webhooks.SetAsync(customer.Id, "https://north.example.invalid/hook", "north-secret-abcdefgh", false, [WebhookEvents.Message, WebhookEvents.Call], north.InstanceId);
+        var stranger = await dash.CreateCustomerAsync("Stranger Ltd");
+        var theirs = await instances.CreateAsync(stranger.Id, "Theirs", "simulator", null);
+        await Webhooks.SetAsync(stranger.Id, "https://stranger.example.invalid/hook", null, false, null, theirs.InstanceId);
+
+        dash.LogInAs(customer);
+        var cut = RenderPanel();
+        cut.WaitForAssertion(() => cut.Find($"[data-testid=override-{north.InstanceId}]"));
+        var row = cut.Find($"[data-testid=override-{north.InstanceId}]");
+        Assert.Equal("https://north.example.invalid/hook", row.QuerySelector("[data-testid=override-url]")!.TextContent.Trim());
+        Assert.Equal("message, call", row.QuerySelector("[data-testid=override-events]")!.TextContent.Trim());
+        Assert.Equal("active", row.QuerySelector("[data-testid=override-state]")!.TextContent.Trim());
+        Assert.DoesNotContain("north-secret-abcdefgh", cut.Markup);
+        Assert.Single(cut.FindAll("[data-testid=webhook-overrides] tbody tr"));
+        Assert.DoesNotContain("stranger.example.invalid", cut.Markup);
+
+        // Giving the second instance its own webhook here adds it to the list at once.
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<string>>()[0].Instance.ValueChanged.InvokeAsync(south.InstanceId));
+        cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-no-override]"));
+        cut.Find("[data-testid=webhook-url] input").Input("https://south.example.invalid/hook");
+        EventBox(cut, WebhookEvents.Presence).Change(true);
+        cut.Find("[data-testid=save-webhook]").Click();
+        cut.WaitForAssertion(() => cut.Find($"[data-testid=override-{south.InstanceId}]"));
+        Assert.Equal("message, presence", cut.Find($"[data-testid=override-{south.InstanceId}] [data-testid=override-events]").TextContent.Trim());
+        Assert.Equal(2, (await Webhooks.GetAsync(customer.Id, null)).Instances!.Count);
+    }
+
+    [Fact]
     public void A_login_without_customer_gets_an_explanation()
     {
         dash.Auth.SetAuthorized("nobody@example.com");

@@ -17,6 +17,10 @@ public sealed record PollVoteArgs([FrappeRequired] string? PollId, [FrappeRequir
 public sealed record InboundLocationArgs([FrappeRequired] double? Latitude, [FrappeRequired] double? Longitude, string? Name);
 public sealed record InboundInjected(string Id, string InstanceId);
 public sealed record InboundMessagesArgs([FrappeRequired] string? InstanceId, [FrappeRequired] List<InboundMessageArgs?>? Messages);
+public sealed record InboundCallArgs([FrappeRequired] string? InstanceId, string? FromNumber, string? FromLid, bool? Video, string? Status);
+public sealed record InboundCallInjected(string CallId, string InstanceId);
+public sealed record InboundPresenceArgs([FrappeRequired] string? InstanceId, string? FromNumber, string? FromLid, [FrappeRequired] string? State);
+public sealed record InboundPresenceInjected(string InstanceId, string State);
 public sealed record InboundBatchInjected(string InstanceId, IReadOnlyList<string> Ids);
 
 /// <summary>Contract §6 simulator methods: stand-ins for a phone, only on simulator instances.</summary>
@@ -74,18 +78,54 @@ public static class SimulatorEndpoints
                 return new InboundBatchInjected(instance.Code,
                     items.Select((item, i) => WhatsAppIds.InboundSerializedId(item.FromPhone, item.FromLid, item.GroupId, ids[i])).ToList());
             }, FrappeBody.Bulk);
+
+        api.MapFrappeMethod<InboundCallArgs, InboundCallInjected>(Prefix + "inbound_call", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Simulator: someone calls the instance (status offer, timeout or reject; offer by default)",
+            async (args, call) =>
+            {
+                var instance = await SimulatorInstanceAsync(call, args.InstanceId);
+                var (phone, lid) = Sender(args.FromNumber, args.FromLid, instance);
+                var status = string.IsNullOrWhiteSpace(args.Status) ? "offer" : args.Status.Trim().ToLowerInvariant();
+                if (!CallStatuses.Contains(status))
+                    throw WapBridgeException.Invalid("status", "invalid_status", $"status must be one of {string.Join(", ", CallStatuses)}");
+                var id = await call.Service<SimulatedPhones>().InjectCallAsync(instance.Code, new SimulatedCall(phone, lid, args.Video ?? false, status), call.Aborted);
+                return new InboundCallInjected(id, instance.Code);
+            });
+
+        api.MapFrappeMethod<InboundPresenceArgs, InboundPresenceInjected>(Prefix + "inbound_presence", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Simulator: a contact comes online, types, records, pauses or goes offline",
+            async (args, call) =>
+            {
+                var instance = await SimulatorInstanceAsync(call, args.InstanceId);
+                var (phone, lid) = Sender(args.FromNumber, args.FromLid, instance);
+                var state = args.State?.Trim().ToLowerInvariant() ?? "";
+                if (!PresenceStates.Contains(state))
+                    throw WapBridgeException.Invalid("state", "invalid_state", $"state must be one of {string.Join(", ", PresenceStates)}");
+                await call.Service<SimulatedPhones>().InjectPresenceAsync(instance.Code, new SimulatedPresence(phone, lid, state), call.Aborted);
+                return new InboundPresenceInjected(instance.Code, state);
+            });
     }
 
     private const int MaxBatch = 1000;
 
+    // The call statuses Baileys reports that a phone can cause; offer, timeout and reject reach the call webhook.
+    private static readonly string[] CallStatuses = ["offer", "ringing", "timeout", "reject", "accept", "terminate"];
+    private static readonly string[] PresenceStates = ["available", "unavailable", "composing", "recording", "paused"];
+
+    private static (string? Phone, string? Lid) Sender(string? fromNumber, string? fromLid, Instance instance)
+    {
+        var phone = string.IsNullOrWhiteSpace(fromNumber) ? null : WhatsAppNumbers.Normalize(fromNumber, "from_number", instance.DefaultCountry);
+        var lid = string.IsNullOrWhiteSpace(fromLid) ? null : fromLid.Trim();
+        if (phone is null && lid is null)
+            throw WapBridgeException.Missing("from_number");
+        if (lid is not null && !lid.EndsWith("@lid", StringComparison.Ordinal))
+            lid += "@lid";
+        return (phone, lid);
+    }
+
     private static SimulatedInbound ToSimulated(InboundMessageArgs args, Instance instance, MediaLimits limits)
     {
-        var fromPhone = string.IsNullOrWhiteSpace(args.FromNumber) ? null : WhatsAppNumbers.Normalize(args.FromNumber, "from_number", instance.DefaultCountry);
-        var fromLid = string.IsNullOrWhiteSpace(args.FromLid) ? null : args.FromLid.Trim();
-        if (fromPhone is null && fromLid is null)
-            throw WapBridgeException.Missing("from_number");
-        if (fromLid is not null && !fromLid.EndsWith("@lid", StringComparison.Ordinal))
-            fromLid += "@lid";
+        var (fromPhone, fromLid) = Sender(args.FromNumber, args.FromLid, instance);
         var media = ReadMedia(args, limits);
         var extras = ReadExtras(args, instance);
         if (media is null && extras is null && string.IsNullOrWhiteSpace(args.Message))

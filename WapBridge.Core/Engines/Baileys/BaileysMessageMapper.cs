@@ -103,8 +103,28 @@ public static class BaileysMessageMapper
             VideoNote = mapped.VideoNote,
             Edit = mapped.Edit,
             PollVote = mapped.PollVote,
+            QuotedBody = mapped.QuotedId is null ? null : QuotedText(content),
         };
     }
+
+    /// <summary>The text (or caption) of the message a reply quotes, as the reply carries a copy of it.</summary>
+    private static string? QuotedText(JsonElement content)
+    {
+        foreach (var part in content.EnumerateObject())
+        {
+            if (Obj(part.Value, "contextInfo") is not { } context || Obj(context, "quotedMessage") is not { } quoted)
+                continue;
+            quoted = Unwrap(quoted);
+            if (NullIfEmpty(Str(quoted, "conversation")) is { } text)
+                return text;
+            foreach (var kind in QuotedTextKinds)
+                if (Obj(quoted, kind) is { } inner && (NullIfEmpty(Str(inner, "text")) ?? NullIfEmpty(Str(inner, "caption"))) is { } body)
+                    return body;
+        }
+        return null;
+    }
+
+    private static readonly string[] QuotedTextKinds = ["extendedTextMessage", "imageMessage", "videoMessage", "documentMessage"];
 
     private sealed record MappedContent(string Type, string? Body, string? QuotedId, bool IsMedia = false, string? MimeType = null, string? FileName = null)
     {

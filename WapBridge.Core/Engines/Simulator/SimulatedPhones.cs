@@ -18,6 +18,16 @@ public sealed class SimulatedPhones(SimulatorNetwork network, LocalInstances loc
             ? await network.InjectInboundAsync(instanceCode, inbound, ct)
             : await Remote(instanceCode).InjectInboundAsync(await SimulatedInboundCall.FromAsync(inbound, ct));
 
+    public async Task<string> InjectCallAsync(string instanceCode, SimulatedCall call, CancellationToken ct = default) =>
+        local.Session(instanceCode) is not null
+            ? await network.InjectCallAsync(instanceCode, call, ct)
+            : await Remote(instanceCode).InjectCallAsync(call);
+
+    public Task InjectPresenceAsync(string instanceCode, SimulatedPresence presence, CancellationToken ct = default) =>
+        local.Session(instanceCode) is not null
+            ? network.InjectPresenceAsync(instanceCode, presence, ct)
+            : Remote(instanceCode).InjectPresenceAsync(presence);
+
     public Task DropConnectionAsync(string instanceCode, CancellationToken ct = default) =>
         local.Session(instanceCode) is not null ? network.DropConnectionAsync(instanceCode, ct) : Remote(instanceCode).DropConnectionAsync();
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
+using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Engines.Simulator;
 
@@ -72,6 +73,14 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     /// <summary>Someone sends the instance a message; answers its WhatsApp message id.</summary>
     public Task<string> InjectInboundAsync(string instanceId, SimulatedInbound inbound, CancellationToken ct = default) =>
         Session(instanceId).ReceiveAsync(inbound, ct);
+
+    /// <summary>A contact calls the instance.</summary>
+    public Task<string> InjectCallAsync(string instanceId, SimulatedCall call, CancellationToken ct = default) =>
+        Session(instanceId).CallAsync(call, ct);
+
+    /// <summary>A contact comes online, types, records or leaves.</summary>
+    public Task InjectPresenceAsync(string instanceId, SimulatedPresence presence, CancellationToken ct = default) =>
+        Session(instanceId).PresenceAsync(presence, ct);
 
     /// <summary>The connection drops for a moment (the host is expected to reconnect).</summary>
     public Task DropConnectionAsync(string instanceId, CancellationToken ct = default) =>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using WapBridge.Core.Common;
+using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Engines.Simulator;
 
@@ -223,8 +224,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
 
     internal async Task<string> ReceiveAsync(SimulatedInbound inbound, CancellationToken ct, string? id = null)
     {
-        if (ConnectedPhone is null)
-            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_connected", $"Instance {InstanceId} is not connected.", "instance_id");
+        EnsureReachable();
         if (inbound.FromPhone is null && inbound.FromLid is null)
             throw WapBridgeException.Missing("from_number");
         var type = inbound.Media is null ? "chat" : WhatsAppIds.MessageTypeFor(inbound.Media.MimeType);
@@ -233,8 +233,36 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             inbound.Media is null ? inbound.Text : inbound.Caption, inbound.Media, inbound.QuotedId, Time.GetUtcNow());
         if (inbound.Extras is { } extras)
             message = SimulatedContent.Apply(message, extras, inbound.Text);
+        // As a real engine does: a message naming both sender ids teaches the pair, and an update is announced too.
+        if (inbound.FromPhone is not null && inbound.FromLid is not null)
+            await EmitAsync(new LidMappingEvent(InstanceId, message.Timestamp, inbound.FromLid[..inbound.FromLid.IndexOf('@')], inbound.FromPhone), ct);
         await EmitAsync(new MessageReceivedEvent(InstanceId, message.Timestamp, message), ct);
+        if (MessageUpdateEvent.For(InstanceId, message.Timestamp, message) is { } update)
+            await EmitAsync(update, ct);
         return message.Id;
+    }
+
+    internal async Task<string> CallAsync(SimulatedCall call, CancellationToken ct)
+    {
+        EnsureReachable();
+        var id = WhatsAppIds.NewMessageId();
+        await EmitAsync(new CallEvent(InstanceId, Time.GetUtcNow(), id, call.FromPhone, call.FromLid, call.Video, IsGroup: false, call.Status), ct);
+        return id;
+    }
+
+    internal async Task PresenceAsync(SimulatedPresence presence, CancellationToken ct)
+    {
+        EnsureReachable();
+        var chat = presence.FromPhone is not null ? presence.FromPhone + "@s.whatsapp.net" : presence.FromLid!;
+        var now = Time.GetUtcNow();
+        await EmitAsync(new PresenceEvent(InstanceId, now, chat, presence.FromPhone, presence.FromLid, presence.State,
+            presence.State == "unavailable" ? now : null), ct);
+    }
+
+    private void EnsureReachable()
+    {
+        if (ConnectedPhone is null)
+            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "not_connected", $"Instance {InstanceId} is not connected.", "instance_id");
     }
 
     public Task LogoutAsync(CancellationToken ct = default) => LogoutAsync(ct, "logged_out");

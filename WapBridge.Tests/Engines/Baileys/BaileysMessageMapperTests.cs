@@ -91,7 +91,18 @@ public sealed class BaileysMessageMapperTests
         Assert.Equal("chat", S(m, "type"));
         Assert.Equal("Ndiyo, hiyo ya jana", S(m, "body"));
         Assert.Equal("3EB0QUOTED0000000001", S(m, "quotedId"));
+        // The reply's copy of the quoted message, for when we have none stored.
+        Assert.Equal("Tuna mchele mpya", S(m, "quotedBody"));
+        Assert.True(m["hasQuotedMsg"]!.GetValue<bool>());
         Assert.Equal(1767791641, m["timestamp"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public void A_message_without_a_quote_has_no_quoted_body()
+    {
+        var m = Payload(Map("text"));
+        Assert.False(m["hasQuotedMsg"]!.GetValue<bool>());
+        Assert.False(m.AsObject().ContainsKey("quotedBody"));
     }
 
     [Fact]

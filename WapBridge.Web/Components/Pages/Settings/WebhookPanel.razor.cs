@@ -26,6 +26,7 @@ public partial class WebhookPanel
     private IReadOnlyList<InstanceDetails> instances = [];
     private string scope = DefaultScope;
     private WebhookSettingsView? view;
+    private IReadOnlyList<InstanceWebhookView> overrides = [];
     private string? url, secretInput, generatedSecret;
     private HashSet<string> events = [WebhookEvents.Message];
     private TestResult? testResult;
@@ -56,6 +57,14 @@ public partial class WebhookPanel
     private void Show(WebhookSettingsView settings)
     {
         view = settings;
+        if (settings.Instances is { } listed)
+            overrides = listed;
+        else if (settings.InstanceId is { } code)
+            // An override saved or removed here: the list follows without asking the database again.
+            overrides = overrides.Where(o => o.InstanceId != code)
+                .Concat(settings.Url is null ? [] : [new InstanceWebhookView(code, settings.Url, settings.SecretSet, settings.SecretMasked, settings.Events,
+                    settings.Enabled, settings.DisabledReason, settings.UpdatedAt ?? default)])
+                .OrderBy(o => o.InstanceId, StringComparer.Ordinal).ToList();
         url = settings.Url;
         events = [.. settings.Events];
         secretInput = null;
