@@ -185,6 +185,12 @@ public sealed record InboundEngineMessage(
     string? QuotedId,
     DateTimeOffset Timestamp)
 {
+    /// <summary>The text (or caption) of the message <see cref="QuotedId"/> as the sender's phone quoted it.</summary>
+    public string? QuotedBody { get; init; }
+
+    /// <summary>The users the message mentions: phone digits, or a LID (<c>…@lid</c>) when the number is unknown.</summary>
+    public IReadOnlyList<string>? Mentions { get; init; }
+
     /// <summary>Type <c>location</c>: where the sender shared.</summary>
     public EngineLocation? Location { get; init; }
 

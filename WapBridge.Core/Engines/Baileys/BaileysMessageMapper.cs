@@ -39,7 +39,7 @@ public static class BaileysMessageMapper
     ];
 
     // Keys of Message that carry no content of their own.
-    private static readonly HashSet<string> NonContent = ["messageContextInfo", "senderKeyDistributionMessage", "fastRatchetKeySenderKeyDistributionMessage"];
+    internal static readonly HashSet<string> NonContent = ["messageContextInfo", "senderKeyDistributionMessage", "fastRatchetKeySenderKeyDistributionMessage"];
 
     /// <summary>
     /// The inbound message of a raw WAMessage, or null for what is not an inbound user message (our own sends,
@@ -103,10 +103,12 @@ public static class BaileysMessageMapper
             VideoNote = mapped.VideoNote,
             Edit = mapped.Edit,
             PollVote = mapped.PollVote,
+            QuotedBody = BaileysConversationMapper.QuotedBody(content),
+            Mentions = BaileysConversationMapper.Mentions(content),
         };
     }
 
-    private sealed record MappedContent(string Type, string? Body, string? QuotedId, bool IsMedia = false, string? MimeType = null, string? FileName = null)
+    internal sealed record MappedContent(string Type, string? Body, string? QuotedId, bool IsMedia = false, string? MimeType = null, string? FileName = null)
     {
         public EngineLocation? Location { get; init; }
         public IReadOnlyList<string>? VCards { get; init; }
@@ -118,7 +120,7 @@ public static class BaileysMessageMapper
         public EnginePollVote? PollVote { get; init; }
     }
 
-    private static JsonElement Unwrap(JsonElement content)
+    internal static JsonElement Unwrap(JsonElement content)
     {
         for (var depth = 0; depth < 5; depth++)
         {
@@ -139,7 +141,7 @@ public static class BaileysMessageMapper
         return content;
     }
 
-    private static MappedContent? MapContent(JsonElement m, string id)
+    internal static MappedContent? MapContent(JsonElement m, string id)
     {
         if (Str(m, "conversation") is { } conversation)
             return new MappedContent("chat", conversation, null);
@@ -244,7 +246,7 @@ public static class BaileysMessageMapper
     /// The sender as (phone digits, LID): a phone JID gives the phone (and the LID when an alternate says it);
     /// a LID gives the LID, and the phone when an alternate or the session's LID map knows it.
     /// </summary>
-    private static (string? Phone, string? Lid) ResolveSender(string senderJid, IEnumerable<string?> alternates, Func<string, string?>? phoneForLid)
+    internal static (string? Phone, string? Lid) ResolveSender(string senderJid, IEnumerable<string?> alternates, Func<string, string?>? phoneForLid)
     {
         string? phone = null, lid = null;
         foreach (var jid in alternates.Prepend(senderJid))
@@ -361,16 +363,16 @@ public static class BaileysMessageMapper
         return new BaileysCloseOutcome(code, decision.Reason, decision.Reconnect, decision.LoggedOut) { BannedFor = decision.BannedFor, Detail = decision.Detail };
     }
 
-    private static JsonElement? Obj(JsonElement element, string name) =>
+    internal static JsonElement? Obj(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : null;
 
-    private static string? Str(JsonElement element, string? name) => name is null ? null : BridgeProcess.Str(element, name);
+    internal static string? Str(JsonElement element, string? name) => name is null ? null : BridgeProcess.Str(element, name);
 
-    private static bool Bool(JsonElement element, string name) =>
+    internal static bool Bool(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value)
         && (value.ValueKind == JsonValueKind.True || value.ValueKind == JsonValueKind.String && value.GetString() == "true");
 
-    private static double Num(JsonElement element, string name)
+    internal static double Num(JsonElement element, string name)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
             return 0;
@@ -391,5 +393,5 @@ public static class BaileysMessageMapper
             || value.ValueKind == JsonValueKind.String && (value.GetString() == text || value.GetString() == number.ToString(CultureInfo.InvariantCulture));
     }
 
-    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+    internal static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }
