@@ -124,6 +124,12 @@ public sealed class RealBridgeConversationTests
         var receipt = await wa.CommandAsync(new { @do = "node", tag = "receipt", types = new[] { "read", "read-self" } });
         Assert.Equal(inboundWa, receipt["attrs"]!["id"]!.GetValue<string>());
 
+        // A reply to the contact's message: the host sends its stored text as the quoted content.
+        var (_, _, answer) = await SendAsync(app, client, wa, "send_api_message", new { instance_id = instance, to_number = Contact, message = "Salama", quoted_id = inbound });
+        var quotedInbound = answer["extendedTextMessage"]!["contextInfo"]!;
+        Assert.Equal((inboundWa, "Habari?", Contact + "@s.whatsapp.net"),
+            (quotedInbound["stanzaId"]!.GetValue<string>(), quotedInbound["quotedMessage"]!["conversation"]!.GetValue<string>(), quotedInbound["participant"]!.GetValue<string>()));
+
         // send_presence shows typing and subscribes to the contact's own presence.
         (await client.CallAsync("wap_bridge.api.whatsapp.send_presence", new { instance_id = instance, to_number = Contact, state = "composing" })).EnsureOk();
         var typing = await wa.CommandAsync(new { @do = "node", tag = "chatstate" });
