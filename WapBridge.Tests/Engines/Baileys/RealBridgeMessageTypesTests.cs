@@ -62,10 +62,12 @@ public sealed class RealBridgeMessageTypesTests
         // An edit changes the stored original; it is no message of its own.
         var edit = await SendAsync(wa, new { protocolMessage = new { key = target, type = 14, editedMessage = new { conversation = "Bei ni 4500" }, timestampMs = 3 } });
 
-        // A revoke is a message of type revoked naming what was deleted.
-        var revoke = await SendAsync(wa, new { protocolMessage = new { key = target, type = 0 } });
+        // A revoke is a message of type revoked naming what was deleted (another message: the edited one is checked below).
+        var second = await SendAsync(wa, new { conversation = "Nitakuja kesho" });
+        await HookForAsync(receiver, second);
+        var revoke = await SendAsync(wa, new { protocolMessage = new { key = new { remoteJid = account, fromMe = true, id = second }, type = 0 } });
         var revoked = await HookForAsync(receiver, revoke);
-        Assert.Equal(("revoked", original), (revoked["type"]!.GetValue<string>(), revoked["revokedId"]!.GetValue<string>()));
+        Assert.Equal(("revoked", second), (revoked["type"]!.GetValue<string>(), revoked["revokedId"]!.GetValue<string>()));
 
         // A round video note: a video with its media.
         var video = new byte[3000];
@@ -93,6 +95,8 @@ public sealed class RealBridgeMessageTypesTests
 
         var rows = await InboundAsync(app);
         Assert.Equal("Bei ni 4500", rows.Single(m => m.WaMessageId == original).Body);
+        // Our copy of a message its sender deleted for everyone is gone too.
+        Assert.Equal(("revoked", null), (rows.Single(m => m.WaMessageId == second).Type, rows.Single(m => m.WaMessageId == second).Body));
         Assert.DoesNotContain(rows, m => m.WaMessageId == edit || m.WaMessageId == vote);
         Assert.DoesNotContain(rows, m => m.Type == "unknown");
         Assert.DoesNotContain(MessageHooks(receiver), m => m["type"]!.GetValue<string>() == "unknown");
