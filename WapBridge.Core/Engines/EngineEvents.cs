@@ -74,13 +74,17 @@ public sealed record PollVoteEvent(string InstanceId, DateTimeOffset At, string 
     : MessageUpdateEvent(InstanceId, At, MessageId, FromPhone, FromLid);
 
 /// <summary>
-/// A call to the instance: <see cref="Status"/> is the engine's word (Baileys: offer, ringing, timeout, reject, accept,
-/// terminate); the <c>call</c> webhook tells only offer, timeout (missed) and reject.
+/// A call to the account (<see cref="Status"/>: <c>offer</c>, <c>ringing</c>, <c>timeout</c> (missed), <c>reject</c>,
+/// <c>accept</c>, <c>terminate</c>); every event of one call has the same <see cref="CallId"/>. <see cref="EngineEvent.At"/>
+/// is when WhatsApp says it happened.
 /// </summary>
 public sealed record CallEvent(string InstanceId, DateTimeOffset At, string CallId, string? FromPhone, string? FromLid, bool IsVideo, bool IsGroup, string Status)
     : EngineEvent(InstanceId, At);
 
-/// <summary>A contact's presence in <see cref="Chat"/>: available, unavailable, composing, recording or paused.</summary>
+/// <summary>
+/// A contact's presence (<see cref="EnginePresence"/> states) in <see cref="Chat"/> (the contact's digits, a LID or a
+/// group id, as <c>Message.Chat</c>); <see cref="LastSeen"/> when WhatsApp told it.
+/// </summary>
 public sealed record PresenceEvent(string InstanceId, DateTimeOffset At, string Chat, string? FromPhone, string? FromLid, string State, DateTimeOffset? LastSeen)
     : EngineEvent(InstanceId, At);
 

@@ -185,8 +185,11 @@ public sealed record InboundEngineMessage(
     string? QuotedId,
     DateTimeOffset Timestamp)
 {
-    /// <summary>The text of the message <see cref="QuotedId"/> as the engine's copy of it says, when it carries one.</summary>
+    /// <summary>The text (or caption) of the message <see cref="QuotedId"/> as the sender's phone quoted it.</summary>
     public string? QuotedBody { get; init; }
+
+    /// <summary>The users the message mentions: phone digits, or a LID (<c>…@lid</c>) when the number is unknown.</summary>
+    public IReadOnlyList<string>? Mentions { get; init; }
 
     /// <summary>Type <c>location</c>: where the sender shared.</summary>
     public EngineLocation? Location { get; init; }

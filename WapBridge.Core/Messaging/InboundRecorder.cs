@@ -320,6 +320,7 @@ public sealed class InboundRecorder(
             ToNumber = instance.PhoneNumber,
             Chat = inbound.GroupId ?? inbound.FromPhone ?? inbound.FromLid,
             QuotedId = inbound.QuotedId is { Length: <= MaxWaId } quoted ? quoted : null,
+            Mentions = inbound.Mentions is { Count: > 0 } mentions && string.Join(',', mentions) is { Length: <= MaxMentions } joined ? joined : null,
             TargetId = (inbound.Reaction?.TargetId ?? inbound.RevokedId) is { Length: <= MaxWaId } target ? target : null,
             Content = inbound.Location is { } place ? MessageContent.Write(new LocationContent(place.Latitude, place.Longitude, place.Name, place.Address))
                 : inbound.Poll is { } poll ? MessageContent.Write(new PollContent(poll.Name, poll.Options, poll.SelectableCount != 1))
@@ -339,5 +340,6 @@ public sealed class InboundRecorder(
     }
 
     private const int MaxSenderName = 100; // Message.SenderName's column
+    private const int MaxMentions = 2000; // Message.Mentions' column
     private const int MaxWaId = 64; // Message.QuotedId's and TargetId's columns
 }

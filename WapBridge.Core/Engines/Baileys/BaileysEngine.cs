@@ -18,6 +18,11 @@ internal sealed class BaileysEngine(BaileysRuntime runtime, BaileysSupervisor su
     public string? UnavailableReason => runtime.UnavailableReason;
     public bool SupportsPairingCode => true;
 
+    /// <summary>Every conversation feature: the bridge's protocol 2 carries them all (PROTOCOL.md "Conversations").</summary>
+    public bool Supports(string feature) => feature is EngineFeatures.Replies or EngineFeatures.Mentions or EngineFeatures.Reactions
+        or EngineFeatures.Locations or EngineFeatures.Contacts or EngineFeatures.Polls or EngineFeatures.Edits or EngineFeatures.DeleteForEveryone
+        or EngineFeatures.DeleteForMe or EngineFeatures.ReadReceipts or EngineFeatures.Presence;
+
     internal BaileysSupervisor Supervisor => supervisor;
 
     public IEngineSession CreateSession(EngineSessionContext context) => new BaileysSession(supervisor, options.Value, context, time, _logger);

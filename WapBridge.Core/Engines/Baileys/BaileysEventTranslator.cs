@@ -7,7 +7,7 @@ namespace WapBridge.Core.Engines.Baileys;
 /// <summary>
 /// Turns one session's bridge events (PROTOCOL.md) into engine events, handed to the host through the session's
 /// outbox: QR and pairing codes, the connection's open and close (and what a close means: logged out, a pairing
-/// that expired, banned, transient), messages with their media, receipts and LID mappings.
+/// that expired, banned, transient), messages with their media, receipts, LID mappings, calls and presences.
 /// </summary>
 internal sealed class BaileysEventTranslator
 {
@@ -87,6 +87,14 @@ internal sealed class BaileysEventTranslator
             case "receipt":
                 if (BaileysMessageMapper.MapReceipt(InstanceId, now, data) is { } receipt)
                     _outbox.Emit(receipt);
+                break;
+            case "call":
+                if (BaileysConversationMapper.MapCall(InstanceId, now, data, lid => _phoneByLid.GetValueOrDefault(lid)) is { } call)
+                    _outbox.Emit(call);
+                break;
+            case "presence":
+                if (BaileysConversationMapper.MapPresence(InstanceId, now, data, lid => _phoneByLid.GetValueOrDefault(lid)) is { } presence)
+                    _outbox.Emit(presence);
                 break;
             case "lid_mapping":
                 if (BridgeProcess.Str(data, "lid") is { } lid && BaileysMessageMapper.IsLid(lid)

@@ -39,7 +39,7 @@ public static class BaileysMessageMapper
     ];
 
     // Keys of Message that carry no content of their own.
-    private static readonly HashSet<string> NonContent = ["messageContextInfo", "senderKeyDistributionMessage", "fastRatchetKeySenderKeyDistributionMessage"];
+    internal static readonly HashSet<string> NonContent = ["messageContextInfo", "senderKeyDistributionMessage", "fastRatchetKeySenderKeyDistributionMessage"];
 
     /// <summary>
     /// The inbound message of a raw WAMessage, or null for what is not an inbound user message (our own sends,
@@ -103,30 +103,12 @@ public static class BaileysMessageMapper
             VideoNote = mapped.VideoNote,
             Edit = mapped.Edit,
             PollVote = mapped.PollVote,
-            QuotedBody = mapped.QuotedId is null ? null : QuotedText(content),
+            QuotedBody = BaileysConversationMapper.QuotedBody(content),
+            Mentions = BaileysConversationMapper.Mentions(content),
         };
     }
 
-    /// <summary>The text (or caption) of the message a reply quotes, as the reply carries a copy of it.</summary>
-    private static string? QuotedText(JsonElement content)
-    {
-        foreach (var part in content.EnumerateObject())
-        {
-            if (Obj(part.Value, "contextInfo") is not { } context || Obj(context, "quotedMessage") is not { } quoted)
-                continue;
-            quoted = Unwrap(quoted);
-            if (NullIfEmpty(Str(quoted, "conversation")) is { } text)
-                return text;
-            foreach (var kind in QuotedTextKinds)
-                if (Obj(quoted, kind) is { } inner && (NullIfEmpty(Str(inner, "text")) ?? NullIfEmpty(Str(inner, "caption"))) is { } body)
-                    return body;
-        }
-        return null;
-    }
-
-    private static readonly string[] QuotedTextKinds = ["extendedTextMessage", "imageMessage", "videoMessage", "documentMessage"];
-
-    private sealed record MappedContent(string Type, string? Body, string? QuotedId, bool IsMedia = false, string? MimeType = null, string? FileName = null)
+    internal sealed record MappedContent(string Type, string? Body, string? QuotedId, bool IsMedia = false, string? MimeType = null, string? FileName = null)
     {
         public EngineLocation? Location { get; init; }
         public IReadOnlyList<string>? VCards { get; init; }
@@ -138,7 +120,7 @@ public static class BaileysMessageMapper
         public EnginePollVote? PollVote { get; init; }
     }
 
-    private static JsonElement Unwrap(JsonElement content)
+    internal static JsonElement Unwrap(JsonElement content)
     {
         for (var depth = 0; depth < 5; depth++)
         {
@@ -159,7 +141,7 @@ public static class BaileysMessageMapper
         return content;
     }
 
-    private static MappedContent? MapContent(JsonElement m, string id)
+    internal static MappedContent? MapContent(JsonElement m, string id)
     {
         if (Str(m, "conversation") is { } conversation)
             return new MappedContent("chat", conversation, null);
@@ -264,7 +246,7 @@ public static class BaileysMessageMapper
     /// The sender as (phone digits, LID): a phone JID gives the phone (and the LID when an alternate says it);
     /// a LID gives the LID, and the phone when an alternate or the session's LID map knows it.
     /// </summary>
-    private static (string? Phone, string? Lid) ResolveSender(string senderJid, IEnumerable<string?> alternates, Func<string, string?>? phoneForLid)
+    internal static (string? Phone, string? Lid) ResolveSender(string senderJid, IEnumerable<string?> alternates, Func<string, string?>? phoneForLid)
     {
         string? phone = null, lid = null;
         foreach (var jid in alternates.Prepend(senderJid))
@@ -381,16 +363,16 @@ public static class BaileysMessageMapper
         return new BaileysCloseOutcome(code, decision.Reason, decision.Reconnect, decision.LoggedOut) { BannedFor = decision.BannedFor, Detail = decision.Detail };
     }
 
-    private static JsonElement? Obj(JsonElement element, string name) =>
+    internal static JsonElement? Obj(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : null;
 
-    private static string? Str(JsonElement element, string? name) => name is null ? null : BridgeProcess.Str(element, name);
+    internal static string? Str(JsonElement element, string? name) => name is null ? null : BridgeProcess.Str(element, name);
 
-    private static bool Bool(JsonElement element, string name) =>
+    internal static bool Bool(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value)
         && (value.ValueKind == JsonValueKind.True || value.ValueKind == JsonValueKind.String && value.GetString() == "true");
 
-    private static double Num(JsonElement element, string name)
+    internal static double Num(JsonElement element, string name)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
             return 0;
@@ -411,5 +393,5 @@ public static class BaileysMessageMapper
             || value.ValueKind == JsonValueKind.String && (value.GetString() == text || value.GetString() == number.ToString(CultureInfo.InvariantCulture));
     }
 
-    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+    internal static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -170,11 +169,8 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
 
     public async Task<EngineSendResult> SendAsync(OutgoingMessage message, CancellationToken ct = default)
     {
-        // Until the bridge's protocol carries them (issue #18): refused, never sent as an empty text.
-        if (message.Content is { } content)
-            throw new EngineFeatureUnavailableException(content.Feature);
         if (_process is not { IsAlive: true } process || !_state.Connected)
-            return EngineSendResult.Failed("not_state.Connected", "The WhatsApp session is not connected.");
+            return EngineSendResult.Failed("not_connected", "The WhatsApp session is not connected.");
         var parameters = new JsonObject
         {
             ["session"] = InstanceId,
@@ -184,7 +180,11 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         string? temporaryFile = null;
         try
         {
-            if (message.Media is { } media)
+            if (message.Content is { } content)
+            {
+                BaileysConversationContent.AddContent(parameters, content);
+            }
+            else if (message.Media is { } media)
             {
                 // The bridge reads the file itself (streamed into Baileys): media never travels in a protocol line.
                 var (path, temporary) = await _supervisor.MediaFolder.OutboundPathAsync(media, ct);
@@ -192,7 +192,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
                     temporaryFile = path;
                 parameters["media"] = new JsonObject
                 {
-                    ["kind"] = MediaKind(media.MimeType),
+                    ["kind"] = BaileysSendPath.MediaKind(media.MimeType),
                     ["path"] = path,
                     ["mimetype"] = media.MimeType,
                     ["fileName"] = media.FileName,
@@ -204,12 +204,16 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
             {
                 parameters["text"] = message.Text ?? "";
             }
+            if (message.Mentions is { Count: > 0 } mentions && BaileysConversationContent.TakesMentions(message.Content))
+                parameters["mentions"] = BaileysConversationContent.Mentions(mentions);
+            if (message.Quoted is { } quote && BaileysConversationContent.TakesQuote(message.Content))
+                parameters["quoted"] = BaileysConversationContent.Quoted(quote, await QuotedContentAsync(quote, ct));
             await process.RequestAsync("send", parameters, ct);
             return EngineSendResult.Ok;
         }
         catch (BridgeException e)
         {
-            return SendFailure(e);
+            return BaileysSendPath.SendFailure(e);
         }
         finally
         {
@@ -219,20 +223,70 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     }
 
     /// <summary>
-    /// A refused send as the outbox decides on it: WhatsApp's code when it gave one (463, 428, …); the bridge gone, not
-    /// answering or its socket not open is <c>not_state.Connected</c>, retried with the same id once the session is back.
+    /// What the contact's reply bubble shows of the quoted message: our own send as Baileys encoded it (media
+    /// included), else its text; null leaves it to the bridge (its own store, or a bare link to the message).
     /// </summary>
-    internal static EngineSendResult SendFailure(BridgeException e)
+    private async Task<byte[]?> QuotedContentAsync(EngineQuote quote, CancellationToken ct)
     {
-        if (e.Code is "bridge_exited" or "timeout" or "unknown_session" or "not_state.Connected")
-            return EngineSendResult.Failed("not_state.Connected", e.Message);
-        if (e.StatusCode is not { } status)
-            return EngineSendResult.Failed(e.Code, e.Message);
-        DateTimeOffset? until = null;
-        if (e.Error.ValueKind == JsonValueKind.Object && e.Error.TryGetProperty("restriction", out var restriction)
-            && BridgeProcess.Str(restriction, "until") is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-            until = parsed;
-        return EngineSendResult.Failed(status.ToString(CultureInfo.InvariantCulture), e.Message) with { RestrictedUntil = until };
+        if (quote.Key.FromMe && _context.SentMessages is { } store)
+        {
+            try
+            {
+                if (await store.GetAsync(quote.Key.Id, ct) is { Length: > 0 } sent)
+                    return sent;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning("The quoted message {MessageId} of {Instance} could not be read: {Error}", quote.Key.Id, InstanceId, e.Message);
+            }
+        }
+        return string.IsNullOrEmpty(quote.Text) ? null : BaileysConversationContent.ConversationProto(quote.Text);
+    }
+
+    public Task MarkReadAsync(IReadOnlyList<EngineMessageKey> keys, CancellationToken ct = default) =>
+        CallAsync("read", EngineFeatures.ReadReceipts,
+            new JsonObject { ["keys"] = new JsonArray(keys.Select(k => (JsonNode?)BaileysConversationContent.ReadKey(k)).ToArray()) }, ct);
+
+    /// <summary>
+    /// Shows the presence, and asks for the contact's own (<c>subscribe</c>): WhatsApp sends a contact's presence
+    /// only to devices that asked, as WhatsApp Web does when a chat is opened.
+    /// </summary>
+    public async Task SendPresenceAsync(string toJid, string state, CancellationToken ct = default)
+    {
+        await CallAsync("presence", EngineFeatures.Presence, new JsonObject { ["to"] = toJid, ["state"] = state }, ct);
+        if (toJid.EndsWith("@g.us", StringComparison.Ordinal))
+            return;
+        try
+        {
+            await CallAsync("subscribe", EngineFeatures.Presence, new JsonObject { ["to"] = toJid }, ct);
+        }
+        catch (EngineException e)
+        {
+            _logger.LogDebug("Presence subscription of {Instance} to {Jid} failed: {Error}", InstanceId, toJid, e.Message);
+        }
+    }
+
+    public Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt, CancellationToken ct = default) =>
+        CallAsync("delete_for_me", EngineFeatures.DeleteForMe,
+            new JsonObject { ["key"] = BaileysConversationContent.Key(key), ["timestamp"] = sentAt.ToUnixTimeSeconds() }, ct);
+
+    /// <summary>
+    /// A request that is not a send: refused (a <see cref="BridgeException"/>, an engine exception) when the session is
+    /// not connected or the bridge says no; a bridge too old for it cannot do <paramref name="feature"/>.
+    /// </summary>
+    private async Task CallAsync(string method, string feature, JsonObject parameters, CancellationToken ct)
+    {
+        if (_process is not { IsAlive: true } process || !_state.Connected)
+            throw new EngineSessionStateException("not_connected", "The WhatsApp session is not connected.");
+        parameters["session"] = InstanceId;
+        try
+        {
+            await process.RequestAsync(method, parameters, ct);
+        }
+        catch (BridgeException e) when (e.Code == "unknown_method")
+        {
+            throw new EngineFeatureUnavailableException(feature);
+        }
     }
 
     public bool ChecksNumbers => true;
@@ -240,7 +294,7 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
     public async Task<NumberCheckResult?> CheckNumberAsync(string phone, CancellationToken ct = default)
     {
         if (_process is not { IsAlive: true } process || !_state.Connected)
-            throw new BridgeException("not_state.Connected", "The WhatsApp session is not connected.");
+            throw new BridgeException("not_connected", "The WhatsApp session is not connected.");
         JsonElement result;
         try
         {
@@ -253,23 +307,6 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         var exists = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("exists", out var x) && x.ValueKind == JsonValueKind.True;
         return new NumberCheckResult(exists, exists ? BridgeProcess.Str(result, "jid") : null, BridgeProcess.Str(result, "lid"));
     }
-
-    /// <summary>
-    /// The bridge's media kind for a MIME type: an Opus voice note is <c>voice</c>; WebP is an image (the API has no way
-    /// to ask for a sticker, contract §2: <c>image/*</c> is an image). A GIF is <c>gif</c>: WhatsApp plays GIFs only as MP4
-    /// video with <c>gifPlayback</c> (a GIF sent as an image arrives as a still frame), so the bridge transcodes it with
-    /// the ffmpeg it ships, or sends it as a document where it has none.
-    /// </summary>
-    internal static string MediaKind(string mimeType) => WhatsAppIds.MessageTypeFor(mimeType) switch
-    {
-        "ptt" => "voice",
-        "sticker" => "image",
-        "image" when IsGif(mimeType) => "gif",
-        "chat" => "document",
-        var type => type,
-    };
-
-    private static bool IsGif(string mimeType) => mimeType.Trim().StartsWith("image/gif", StringComparison.OrdinalIgnoreCase);
 
     public async Task<string> RequestPairingCodeAsync(string phoneNumber, CancellationToken ct = default)
     {

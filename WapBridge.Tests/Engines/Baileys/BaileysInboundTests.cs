@@ -270,4 +270,37 @@ public sealed class BaileysInboundTests
             Assert.True(await db.EngineAuthEntries.AnyAsync(e => db.Instances.Any(i => i.Id == e.InstanceId && i.Code == id)), "the credentials are kept for a restored key ring");
         }
     }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_reply_that_mentions_users_is_stored_with_its_quoted_id_and_mentions(string provider)
+    {
+        await using var app = await AppAsync(provider);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (_, id) = await app.PairedInstanceAsync(receiver);
+        var raw = new JsonObject
+        {
+            ["key"] = new JsonObject { ["remoteJid"] = Phone + "@s.whatsapp.net", ["fromMe"] = false, ["id"] = "3EB0MENTIONS00000001" },
+            ["messageTimestamp"] = 1767791651,
+            ["message"] = new JsonObject
+            {
+                ["extendedTextMessage"] = new JsonObject
+                {
+                    ["text"] = "@255755000002 @" + Lid + " tazama",
+                    ["contextInfo"] = new JsonObject
+                    {
+                        ["stanzaId"] = "3EB0QUOTED0000000009",
+                        ["quotedMessage"] = new JsonObject { ["conversation"] = "Bei gani?" },
+                        ["mentionedJid"] = new JsonArray("255755000002@s.whatsapp.net", Lid + "@lid"),
+                    },
+                },
+            },
+        };
+        await app.ScriptAsync(id, new { @do = "message", raw });
+
+        await WaitUntilAsync(async () => (await RowsAsync(app, "3EB0MENTIONS00000001")).Count == 1);
+        var row = (await RowsAsync(app, "3EB0MENTIONS00000001")).Single();
+        Assert.Equal(("3EB0QUOTED0000000009", "255755000002," + Lid + "@lid"), (row.QuotedId, row.Mentions));
+    }
 }

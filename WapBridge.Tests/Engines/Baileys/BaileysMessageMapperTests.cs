@@ -420,5 +420,5 @@ public sealed class BaileysMessageMapperTests
     [InlineData("image/png", "image")]
     [InlineData("video/mp4", "video")]
     [InlineData("application/pdf", "document")]
-    public void Media_kinds_for_sends(string mime, string kind) => Assert.Equal(kind, BaileysSession.MediaKind(mime));
+    public void Media_kinds_for_sends(string mime, string kind) => Assert.Equal(kind, BaileysSendPath.MediaKind(mime));
 }

@@ -7,7 +7,11 @@
 // {"do":"fail_sends","code","to"} refuses the next send to `to` with that error ack; {"do":"timelock","until"} sets
 // the answer to the reach-out timelock query; {"do":"send","from","message","id"?} sends a proto.Message given as
 // JSON (bytes as base64); {"do":"send_media","from","type","field"?,"base64","mimetype","fields"?} sends media;
-// {"do":"poll_vote","from","pollId","creator","secret","options"} votes on a poll (the vote encrypted with its secret).
+// {"do":"poll_vote","from","pollId","creator","secret","options"} votes on a poll (the vote encrypted with its secret);
+// `decrypted` also answers the whole decrypted proto.Message as JSON (`message`, bytes as base64) and the stanza's attrs;
+// {"do":"node","tag","types"?} waits for a node the client sent (a receipt, chatstate, presence) and answers its tag,
+// attrs and children; {"do":"call","from","status"?,"video"?,"callId"?,"addressing"?} calls, {"do":"presence","from",
+// "type","last"?} and {"do":"chatstate","from","state"} send a contact's presence.
 // argv[2]: the baileys-bridge folder; argv[3]: registered numbers (comma separated); argv[4]: "media" starts the media host.
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -39,6 +43,8 @@ async function handle(command) {
         text: record.text, decryptError: record.decryptError ?? null, encType: record.encType,
         field: field ?? null, mimetype: field ? content[field].mimetype : null, mediaLength: record.media?.length ?? null,
         gifPlayback: field ? content[field].gifPlayback ?? null : null, mediaBox: record.media?.subarray(4, 8).toString('latin1') ?? null,
+        message: content ? proto.Message.toObject(proto.Message.fromObject(content), { longs: Number, bytes: String, enums: Number }) : null,
+        stanzaAttrs: record.stanza?.attrs ?? null,
       };
     }
     case 'retry':
@@ -64,6 +70,19 @@ async function handle(command) {
       });
       return { id: (await wa.sendMessage(command.from, message)).id };
     }
+    case 'node': {
+      const node = await wa.waitForNode((n) => n.tag === command.tag && (!command.types || command.types.includes(n.attrs?.type ?? '')), { timeoutMs: command.timeoutMs ?? 15000 });
+      const children = Array.isArray(node.content) ? node.content.map((c) => ({ tag: c.tag, attrs: c.attrs })) : [];
+      return { tag: node.tag, attrs: node.attrs, children };
+    }
+    case 'call':
+      return wa.sendCall({ from: command.from, status: command.status, video: command.video, callId: command.callId, addressing: command.addressing });
+    case 'presence':
+      wa.sendPresence({ from: command.from, type: command.type, last: command.last });
+      return {};
+    case 'chatstate':
+      wa.sendChatState({ from: command.from, state: command.state });
+      return {};
     case 'count':
       return { count: wa.decrypted.length };
     default:
