@@ -33,6 +33,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
         services.AddSingleton<MessageService>();
         services.AddSingleton<ConversationService>();
+        services.AddSingleton<ChatQueries>();
         services.AddSingleton<MessageLog>();
         services.AddSingleton<MediaRetention>();
         services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();
