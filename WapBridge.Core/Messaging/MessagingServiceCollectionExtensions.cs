@@ -36,6 +36,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddSingleton<MediaFetcher>();
         services.AddSingleton<MessageService>();
         services.AddSingleton<ConversationService>();
+        services.AddSingleton<ChatQueries>();
         services.AddSingleton<MessageLog>();
         services.AddSingleton<MediaRetention>();
         services.AddSingleton<IInstanceEventObserver, MessageEventObserver>();

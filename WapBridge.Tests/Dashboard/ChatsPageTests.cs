@@ -1,0 +1,212 @@
+using Bunit;
+using Microsoft.AspNetCore.Components.Rendering;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using WapBridge.Core.Accounts;
+using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
+using WapBridge.Core.Webhooks;
+using WapBridge.Web.Components.Pages.Chats;
+
+namespace WapBridge.Tests.Dashboard;
+
+/// <summary>
+/// The Chats page's parts on the real node: the list (unread counts, previews), the thread (our ticks, quotes,
+/// reactions), the composer (a reply goes out quoting its message, typing is told), and the page following the live feed.
+/// </summary>
+public sealed class ChatsPageTests : IAsyncLifetime
+{
+    private readonly InstanceDashboardHarness h = new(TimeProvider.System, configure: services =>
+    {
+        services.AddSingleton<MessageReceipts>();
+        services.AddSingleton<MessageIntake>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
+        services.AddSingleton<MessageService>();
+        services.AddSingleton<ConversationService>();
+        services.AddSingleton<ChatQueries>();
+        // The thread links media.
+        services.AddSingleton<IPublicUrls>(new LoopbackUrls());
+        services.AddSingleton<MediaLinks>();
+    });
+    private Customer customer = default!;
+
+    private static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        await h.MigrateAsync();
+        customer = await h.CreateCustomerAsync("Chatty shop");
+        h.LogInAs(customer);
+    }
+
+    public ValueTask DisposeAsync() => h.DisposeAsync();
+
+    private sealed class LoopbackUrls : IPublicUrls
+    {
+        public string BaseUrl => "http://127.0.0.1";
+    }
+
+    private IRenderedComponent<ContainerFragment> Render<T>(Action<RenderTreeBuilder>? parameters = null) where T : Microsoft.AspNetCore.Components.IComponent =>
+        h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
+        {
+            b.OpenComponent<MudPopoverProvider>(0);
+            b.CloseComponent();
+            b.OpenComponent<T>(10);
+            parameters?.Invoke(b);
+            b.CloseComponent();
+        }));
+
+    private async Task<Instance> ConnectedAsync(string phone)
+    {
+        var created = await h.Instances.CreateAsync(customer.Id, "Shop phone", "simulator", "TZ");
+        await h.Simulator.ScanAsync(created.InstanceId, phone, "Shop", Ct);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await h.Instances.GetAsync(customer.Id, created.InstanceId, Ct)).Status != InstanceState.Connected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the simulator instance never connected");
+            await Task.Delay(50, Ct);
+        }
+        await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
+        return await db.Instances.AsNoTracking().SingleAsync(i => i.Code == created.InstanceId, Ct);
+    }
+
+    private async Task<Message> InboundAsync(Instance instance, string from, string text, string? sender = null)
+    {
+        var waId = WhatsAppIds.NewMessageId();
+        var row = new Message
+        {
+            CustomerId = instance.CustomerId, InstanceId = instance.Id, Direction = Message.Inbound, WaMessageId = waId,
+            SerializedId = $"false_{from}@c.us_{waId}", FromNumber = from, ToNumber = instance.PhoneNumber, Chat = from, SenderName = sender,
+            Type = "chat", Body = text, Status = MessageStatus.Received, Source = MessageSources.Inbound, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
+        db.Messages.Add(row);
+        await db.SaveChangesAsync(Ct);
+        return row;
+    }
+
+    private static ChatMessage Bubble(long id, string direction, string text, MessageStatus status, ChatQuote? quote = null, params ChatReaction[] reactions) =>
+        new(id, $"id-{id}", $"WA{id}", direction, "chat", text, null, null, null, null, null, status, null, DateTimeOffset.UtcNow, "255711000001", null,
+            quote, reactions, false, false);
+
+    [Fact]
+    public void The_list_shows_each_conversations_preview_name_and_unread_count()
+    {
+        var now = DateTimeOffset.UtcNow;
+        IReadOnlyList<ChatSummary> chats =
+        [
+            new("WB-1", "255711000001", "Amina", 3, Message.Inbound, "chat", "Is it in stock?", MessageStatus.Received, now, 2),
+            new("WB-1", "255711000002", null, 2, Message.Outbound, "image", "photo.jpg", MessageStatus.Read, now, 0),
+        ];
+        var cut = Render<ChatList>(b => b.AddAttribute(1, nameof(ChatList.Chats), chats));
+
+        var items = cut.FindAll("[data-testid=chat-item]");
+        Assert.Equal(2, items.Count);
+        Assert.Contains("Amina (+255711000001)", items[0].TextContent);
+        Assert.Equal("Is it in stock?", items[0].QuerySelector("[data-testid=chat-preview]")!.TextContent);
+        Assert.Equal("2", items[0].QuerySelector("[data-testid=chat-unread]")!.TextContent);
+        // Said, not only shown: a screen reader hears "2 unread".
+        Assert.Contains("2 unread", System.Text.RegularExpressions.Regex.Replace(items[0].TextContent, @"\s+", " "));
+        Assert.Null(items[1].QuerySelector("[data-testid=chat-unread]"));
+        Assert.Equal("read", items[1].QuerySelector("[data-testid=chat-ticks]")!.GetAttribute("data-status"));
+    }
+
+    [Fact]
+    public void The_thread_shows_our_ticks_the_quoted_message_and_reactions()
+    {
+        var thread = new ChatThread("WB-1", "255711000001",
+        [
+            Bubble(1, Message.Inbound, "Do you deliver?", MessageStatus.Received, null, new ChatReaction(Message.Outbound, null, "❤️")),
+            Bubble(2, Message.Outbound, "Yes", MessageStatus.Sent, new ChatQuote("WA1", Message.Inbound, "chat", "Do you deliver?")),
+            Bubble(3, Message.Outbound, "Tomorrow", MessageStatus.Delivered),
+            Bubble(4, Message.Outbound, "By noon", MessageStatus.Read),
+        ], false);
+        var cut = Render<ChatThreadView>(b =>
+        {
+            b.AddAttribute(1, nameof(ChatThreadView.Thread), thread);
+            b.AddAttribute(2, nameof(ChatThreadView.Title), "Amina");
+        });
+
+        var bubbles = cut.FindAll("[data-testid=chat-message]");
+        Assert.Equal(4, bubbles.Count);
+        Assert.Null(bubbles[0].QuerySelector("[data-testid=chat-ticks]"));
+        Assert.Equal("❤️", bubbles[0].QuerySelector("[data-testid=chat-reaction]")!.TextContent);
+        Assert.Equal(["Sent", "Delivered", "Read"], bubbles.Skip(1).Select(b => b.QuerySelector("[data-testid=chat-ticks]")!.GetAttribute("aria-label")));
+        Assert.Contains("wb-ticks-read", bubbles[3].QuerySelector("[data-testid=chat-ticks]")!.ClassName);
+        Assert.DoesNotContain("wb-ticks-read", bubbles[2].QuerySelector("[data-testid=chat-ticks]")!.ClassName);
+        var quote = bubbles[1].QuerySelector("[data-testid=chat-quote]")!;
+        Assert.Contains("Amina", quote.TextContent);
+        Assert.Contains("Do you deliver?", quote.TextContent);
+        Assert.Equal("log", cut.Find("[data-testid=chat-thread]").GetAttribute("role"));
+    }
+
+    [Fact]
+    public async Task The_composer_sends_a_reply_quoting_the_picked_message_and_tells_the_contact_we_type()
+    {
+        var instance = await ConnectedAsync("255700333444");
+        var question = await InboundAsync(instance, "255711000001", "Do you deliver?");
+        var replyTo = Bubble(question.Id, Message.Inbound, "Do you deliver?", MessageStatus.Received) with { SerializedId = question.SerializedId };
+        SendOutcome? sent = null;
+        var cut = Render<ChatComposer>(b =>
+        {
+            b.AddAttribute(1, nameof(ChatComposer.CustomerId), customer.Id);
+            b.AddAttribute(2, nameof(ChatComposer.InstanceCode), instance.Code);
+            b.AddAttribute(3, nameof(ChatComposer.Chat), "255711000001");
+            b.AddAttribute(4, nameof(ChatComposer.ReplyTo), replyTo);
+            b.AddAttribute(5, nameof(ChatComposer.Sent), Microsoft.AspNetCore.Components.EventCallback.Factory.Create<SendOutcome>(this, o => sent = o));
+        });
+        Assert.Contains("Do you deliver?", cut.Find("[data-testid=composer-reply]").TextContent);
+
+        cut.Find("[data-testid=composer-text] textarea").Input("Yes, tomorrow");
+        cut.Find("[data-testid=composer-send]").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(sent), TimeSpan.FromSeconds(10));
+
+        await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
+        var row = await db.Messages.AsNoTracking().SingleAsync(m => m.Id == sent!.MessageId, Ct);
+        Assert.Equal(("Yes, tomorrow", question.WaMessageId, "255711000001", MessageSources.Dashboard), (row.Body, row.QuotedId, row.Chat, row.Source));
+        Assert.Contains(h.Simulator.Actions(instance.Code), a => a.StartsWith("presence:", StringComparison.Ordinal) && a.EndsWith(":composing", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_page_opens_a_deep_linked_chat_marks_it_read_and_shows_new_messages_and_statuses_live()
+    {
+        var instance = await ConnectedAsync("255700333555");
+        await InboundAsync(instance, "255711000002", "First question", "Baraka");
+        await InboundAsync(instance, "255711000002", "Second question", "Baraka");
+        var cut = h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
+        {
+            b.OpenComponent<MudPopoverProvider>(0);
+            b.CloseComponent();
+            b.OpenComponent<ChatsPage>(10);
+            b.AddAttribute(11, nameof(ChatsPage.Instance), instance.Code);
+            b.AddAttribute(12, nameof(ChatsPage.Chat), "255711000002");
+            b.CloseComponent();
+        }));
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=chat-message]").Count), TimeSpan.FromSeconds(5));
+        Assert.Contains("Baraka", cut.Find("[data-testid=chat-title]").TextContent);
+        // Opening the thread read it: no unread badge, and WhatsApp was told.
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=chat-unread]")), TimeSpan.FromSeconds(5));
+        Assert.Contains(h.Simulator.Actions(instance.Code), a => a.StartsWith("read:", StringComparison.Ordinal));
+
+        // A message accepted elsewhere (the API) arrives through the live feed, and its receipts walk its ticks.
+        var message = OutboundMessages.New(instance, "255711000002", "Answer from the API", null, null, MessageSources.Api, null, DateTimeOffset.UtcNow, TimeSpan.FromHours(1));
+        await h.Ctx.Services.GetRequiredService<MessageIntake>().SaveAsync(message);
+        cut.WaitForAssertion(() => Assert.Contains("Answer from the API", cut.Find("[data-testid=chat-thread]").TextContent), TimeSpan.FromSeconds(10));
+        await h.Ctx.Services.GetRequiredService<MessageReceipts>().ApplyAsync(
+            [(instance.Id, new MessageStatusEvent(instance.Code, DateTimeOffset.UtcNow, message.WaMessageId, MessageAck.Read))]);
+        cut.WaitForAssertion(() => Assert.Equal("read", cut.FindAll("[data-testid=chat-message]")[^1].QuerySelector("[data-testid=chat-ticks]")!.GetAttribute("data-status")),
+            TimeSpan.FromSeconds(10));
+
+        // A new inbound message: announced as the inbound recorder does, shown without a reload.
+        await InboundAsync(instance, "255711000003", "Hello from someone new", "Neema");
+        h.Ctx.Services.GetRequiredService<LiveNotices>().MessagesChanged(customer.Id, instance.Code);
+        cut.WaitForAssertion(() => Assert.Contains("Neema", cut.Find("[data-testid=chat-list]").TextContent), TimeSpan.FromSeconds(5));
+        Assert.Equal("1", cut.Find("[data-chat='255711000003'] [data-testid=chat-unread]").TextContent);
+    }
+}
