@@ -25,24 +25,7 @@ public sealed class WebhookDurabilityTests
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options, time,
             NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
 
-        long deliveryId;
-        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
-        {
-            var customer = new Customer { Code = "CUST-0001", Name = "Dead Letters", Email = "d@example.com", CreatedAt = time.GetUtcNow() };
-            db.Customers.Add(customer);
-            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-            var endpoint = new WebhookEndpoint { CustomerId = customer.Id, Url = receiver.Url, CreatedAt = time.GetUtcNow(), UpdatedAt = time.GetUtcNow() };
-            db.WebhookEndpoints.Add(endpoint);
-            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-            var delivery = new WebhookDelivery
-            {
-                CustomerId = customer.Id, EndpointId = endpoint.Id, EventId = "evt_dead", EventType = "message", Payload = "{}",
-                CreatedAt = time.GetUtcNow(), NextAttemptAt = time.GetUtcNow(),
-            };
-            db.WebhookDeliveries.Add(delivery);
-            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-            deliveryId = delivery.Id;
-        }
+        var deliveryId = await SeedDeliveryAsync(dbFactory, receiver.Url, "evt_dead", "message", time.GetUtcNow(), time.GetUtcNow());
 
         var start = time.GetUtcNow();
         var gaps = new List<TimeSpan>();
@@ -173,6 +156,26 @@ public sealed class WebhookDurabilityTests
         }
     }
 
+    /// <summary>A customer with a webhook endpoint at <paramref name="url"/> and one delivery due at <paramref name="due"/>.</summary>
+    private static async Task<long> SeedDeliveryAsync(IDbContextFactory<WapBridgeDbContext> dbFactory, string url, string eventId, string eventType,
+        DateTimeOffset now, DateTimeOffset due)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken);
+        var customer = new Customer { Code = "CUST-0001", Name = "Receiver Ltd", Email = "r@example.com", CreatedAt = now };
+        db.Customers.Add(customer);
+        await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        var endpoint = new WebhookEndpoint { CustomerId = customer.Id, Url = url, CreatedAt = now, UpdatedAt = now };
+        db.WebhookEndpoints.Add(endpoint);
+        await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        var delivery = new WebhookDelivery
+        {
+            CustomerId = customer.Id, EndpointId = endpoint.Id, EventId = eventId, EventType = eventType, Payload = "{}", CreatedAt = now, NextAttemptAt = due,
+        };
+        db.WebhookDeliveries.Add(delivery);
+        await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        return delivery.Id;
+    }
+
     private static async Task<(ServiceProvider Services, IDbContextFactory<WapBridgeDbContext> DbFactory)> StoreAsync()
     {
         var dir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
@@ -195,23 +198,7 @@ public sealed class WebhookDurabilityTests
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(),
             Options.Create(new WebhookOptions { AllowLoopbackTargets = true }), time, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
         var held = WebhookDispatcher.HoldForAttempt(time.GetUtcNow());
-        long deliveryId;
-        await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
-        {
-            var customer = new Customer { Code = "CUST-0001", Name = "Tester", Email = "t@example.com", CreatedAt = time.GetUtcNow() };
-            db.Customers.Add(customer);
-            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-            var endpoint = new WebhookEndpoint { CustomerId = customer.Id, Url = receiver.Url, CreatedAt = time.GetUtcNow(), UpdatedAt = time.GetUtcNow() };
-            db.WebhookEndpoints.Add(endpoint);
-            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-            var delivery = new WebhookDelivery
-            {
-                CustomerId = customer.Id, EndpointId = endpoint.Id, EventId = "evt_test", EventType = "test", Payload = "{}", CreatedAt = time.GetUtcNow(), NextAttemptAt = held,
-            };
-            db.WebhookDeliveries.Add(delivery);
-            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-            deliveryId = delivery.Id;
-        }
+        var deliveryId = await SeedDeliveryAsync(dbFactory, receiver.Url, "evt_test", "test", time.GetUtcNow(), held);
 
         // The loop does not take it from the caller (the race made "send test" answer "not delivered" with no reason) ...
         Assert.Equal(0, await dispatcher.RunDueAsync(TestContext.Current.CancellationToken));
