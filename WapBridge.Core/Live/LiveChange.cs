@@ -12,6 +12,12 @@ public static class LiveTopics
     /// <summary>A campaign's progress or state; the subject is its code.</summary>
     public const string Campaign = "campaign";
 
+    /// <summary>
+    /// A contact's presence in a chat (typing, recording, paused, …); the subject is <c>instance|chat|state</c>
+    /// (<see cref="LiveNotices.PresenceSubject"/>), so that the notice itself carries what changed.
+    /// </summary>
+    public const string Presence = "presence";
+
     /// <summary>The cluster's membership; no customer, only Admin views hear it.</summary>
     public const string Nodes = "nodes";
 }

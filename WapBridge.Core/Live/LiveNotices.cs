@@ -59,6 +59,16 @@ public sealed class LiveNotices(LiveChanges live, IDbContextFactory<WapBridgeDbC
         });
     }
 
+    public void PresenceChanged(int customerId, string instanceCode, string chat, string state) =>
+        live.Publish(new LiveChange(LiveTopics.Presence, customerId, PresenceSubject(instanceCode, chat, state)));
+
+    public static string PresenceSubject(string instanceCode, string chat, string state) => $"{instanceCode}|{chat}|{state}";
+
+    /// <summary>The instance, chat and state a presence notice's subject names; null for a merged notice.</summary>
+    public static (string Instance, string Chat, string State)? ReadPresence(LiveChange change) =>
+        change is { Topic: LiveTopics.Presence, Subject: { } subject } && subject.Split('|') is [var instance, var chat, var state]
+            ? (instance, chat, state) : null;
+
     public void CampaignChanged(int customerId, string code) => live.Publish(new LiveChange(LiveTopics.Campaign, customerId, code));
 
     public void CampaignChanged(long campaignId)

@@ -15,6 +15,7 @@ public static class LiveServiceCollectionExtensions
         services.AddSingleton<MessageLiveNotices>();
         services.AddSingleton<IReceiptListener>(sp => sp.GetRequiredService<MessageLiveNotices>());
         services.AddSingleton<IInboundMessageObserver>(sp => sp.GetRequiredService<MessageLiveNotices>());
+        services.AddSingleton<IInstanceEventObserver, PresenceLiveNotices>();
         return services;
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
@@ -26,6 +27,8 @@ public sealed class ChatsPageTests : IAsyncLifetime
         services.AddSingleton<MessageReceipts>();
         services.AddSingleton<MessageIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
+        services.AddSingleton<OutboundConnector>();
+        services.AddSingleton<MediaFetcher>();
         services.AddSingleton<MessageService>();
         services.AddSingleton<ConversationService>();
         services.AddSingleton<ChatQueries>();
@@ -208,5 +211,35 @@ public sealed class ChatsPageTests : IAsyncLifetime
         h.Ctx.Services.GetRequiredService<LiveNotices>().MessagesChanged(customer.Id, instance.Code);
         cut.WaitForAssertion(() => Assert.Contains("Neema", cut.Find("[data-testid=chat-list]").TextContent), TimeSpan.FromSeconds(5));
         Assert.Equal("1", cut.Find("[data-chat='255711000003'] [data-testid=chat-unread]").TextContent);
+    }
+
+    [Fact]
+    public async Task The_open_chats_contact_typing_shows_live_and_ends_when_they_pause()
+    {
+        var instance = await ConnectedAsync("255700333666");
+        await InboundAsync(instance, "255711000004", "Are you open?", "Zawadi");
+        var cut = h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
+        {
+            b.OpenComponent<MudPopoverProvider>(0);
+            b.CloseComponent();
+            b.OpenComponent<ChatsPage>(10);
+            b.AddAttribute(11, nameof(ChatsPage.Instance), instance.Code);
+            b.AddAttribute(12, nameof(ChatsPage.Chat), "255711000004");
+            b.CloseComponent();
+        }));
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=chat-message]")), TimeSpan.FromSeconds(5));
+        string Typing() => cut.Find("[data-testid=chat-typing]").TextContent.Trim();
+        Assert.Equal("", Typing());
+
+        // The contact's phone says it types: through the engine, the instance actor and the live feed, as on WhatsApp.
+        await h.Simulator.InjectPresenceAsync(instance.Code, new SimulatedPresence("255711000004", null, EnginePresence.Composing), Ct);
+        cut.WaitForAssertion(() => Assert.Equal("typing…", Typing()), TimeSpan.FromSeconds(5));
+
+        // Someone typing in another chat is not shown here; this contact pausing ends it.
+        await h.Simulator.InjectPresenceAsync(instance.Code, new SimulatedPresence("255711000009", null, EnginePresence.Recording), Ct);
+        await h.Simulator.InjectPresenceAsync(instance.Code, new SimulatedPresence("255711000004", null, EnginePresence.Paused), Ct);
+        cut.WaitForAssertion(() => Assert.Equal("", Typing()), TimeSpan.FromSeconds(5));
+        await Task.Delay(LiveChanges.SubscriberInterval * 3, Ct);
+        Assert.Equal("", Typing());
     }
 }

@@ -253,7 +253,8 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
     internal async Task PresenceAsync(SimulatedPresence presence, CancellationToken ct)
     {
         EnsureReachable();
-        var chat = presence.FromPhone is not null ? presence.FromPhone + "@s.whatsapp.net" : presence.FromLid!;
+        // As Message.Chat names the conversation (and the Baileys engine reports it): the contact's digits, else its LID.
+        var chat = presence.FromPhone ?? presence.FromLid!;
         var now = Time.GetUtcNow();
         await EmitAsync(new PresenceEvent(InstanceId, now, chat, presence.FromPhone, presence.FromLid, presence.State,
             presence.State == "unavailable" ? now : null), ct);

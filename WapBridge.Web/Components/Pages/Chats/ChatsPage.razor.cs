@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
@@ -23,6 +24,10 @@ public sealed partial class ChatsPage : IDisposable
     [Inject] private InstanceService InstanceService { get; set; } = default!;
     [Inject] private LiveChanges Live { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [Inject] private TimeProvider Time { get; set; } = default!;
+
+    /// <summary>WhatsApp repeats "typing" every few seconds while it lasts: without news for this long, it stopped.</summary>
+    public static readonly TimeSpan TypingShownFor = TimeSpan.FromSeconds(15);
 
     [CascadingParameter] private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -43,6 +48,8 @@ public sealed partial class ChatsPage : IDisposable
     private string? loadError;
     private LiveSubscription? live;
     private bool disposed;
+    private string? typingState;
+    private ITimer? typingClock;
 
     protected override async Task OnInitializedAsync()
     {
@@ -52,9 +59,35 @@ public sealed partial class ChatsPage : IDisposable
         instances = (await InstanceService.ListAsync(id, Paging.From(Paging.MaxLimit, 0))).Data;
         // Only a live circuit follows changes: a prerender is gone before any arrives.
         if (RendererInfo.IsInteractive)
-            live = Live.Subscribe(LiveInterest.ForCustomer(id, LiveTopics.Messages), changes =>
-                changes.Any(c => c.Subject is null || c.Subject == instanceCode) ? InvokeAsync(RefreshAsync) : Task.CompletedTask);
+            live = Live.Subscribe(LiveInterest.ForCustomer(id, LiveTopics.Messages, LiveTopics.Presence), OnLiveChangesAsync);
     }
+
+    private Task OnLiveChangesAsync(IReadOnlyCollection<LiveChange> changes)
+    {
+        var typing = changes.Select(LiveNotices.ReadPresence).LastOrDefault(p => p is { } seen && seen.Instance == instanceCode && seen.Chat == selected);
+        if (typing is { } presence)
+            _ = InvokeAsync(() => ShowPresence(presence.State));
+        return changes.Any(c => c.Topic == LiveTopics.Messages && (c.Subject is null || c.Subject == instanceCode)) ? InvokeAsync(RefreshAsync) : Task.CompletedTask;
+    }
+
+    /// <summary>The open chat's contact types or records; any other state (paused, available, …) ends it.</summary>
+    private void ShowPresence(string state)
+    {
+        if (disposed)
+            return;
+        typingState = state is EnginePresence.Composing or EnginePresence.Recording ? state : null;
+        typingClock?.Dispose();
+        // A clock, not a poll: it only hides the indicator when no news came.
+        typingClock = typingState is null ? null : Time.CreateTimer(_ => InvokeAsync(() => ShowPresence(EnginePresence.Paused)), null, TypingShownFor, Timeout.InfiniteTimeSpan);
+        StateHasChanged();
+    }
+
+    private string? TypingText => typingState switch
+    {
+        EnginePresence.Composing => "typing…",
+        EnginePresence.Recording => "recording audio…",
+        _ => null,
+    };
 
     protected override async Task OnParametersSetAsync()
     {
@@ -80,6 +113,12 @@ public sealed partial class ChatsPage : IDisposable
 
     private async Task OpenAsync(string chat)
     {
+        if (chat != selected)
+        {
+            typingState = null;
+            typingClock?.Dispose();
+            typingClock = null;
+        }
         selected = chat;
         var summary = chats.FirstOrDefault(c => c.Chat == chat);
         title = summary is null ? ChatList.ChatLabel(chat) : ChatList.Title(summary);
@@ -186,5 +225,6 @@ public sealed partial class ChatsPage : IDisposable
     {
         disposed = true;
         live?.Dispose();
+        typingClock?.Dispose();
     }
 }
