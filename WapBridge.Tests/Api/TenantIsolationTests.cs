@@ -98,6 +98,8 @@ public abstract class TenantIsolationTests(WapBridgeApp app)
                 with { NotRecords = ["group_id", "quoted_id"] },
             ["simulator.inbound_messages"] = On(new() { ["messages"] = new JsonArray(new JsonObject { ["from_number"] = "255755000009", ["message"] = "to A?" }) },
                 ("instance_id", a.Instance)),
+            ["simulator.inbound_call"] = On(new() { ["from_number"] = "255755000009" }, ("instance_id", a.Instance)),
+            ["simulator.inbound_presence"] = On(new() { ["from_number"] = "255755000009", ["state"] = "composing" }, ("instance_id", a.Instance)),
         };
     }
 
