@@ -73,7 +73,8 @@ public sealed class InstancesPageTests : IAsyncLifetime
         cut.Find("[data-testid=create-country] input").Input("ke");
         cut.Find("[data-testid=create-instance]").Click();
 
-        cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"));
+        // Creating opens a session that must reach its first QR code: longer than a render on a busy machine.
+        cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"), TimeSpan.FromSeconds(10));
         // The dialog closes in a render of its own, which may come after the new instance's QR code.
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=create-instance]")));
         var row = cut.Find("[data-testid=instance-row]");
