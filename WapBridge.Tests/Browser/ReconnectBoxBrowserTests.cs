@@ -19,7 +19,15 @@ public sealed class ReconnectBoxBrowserTests
         var box = page.GetByTestId("reconnect-box");
         await Expect(box).ToBeHiddenAsync();
 
-        await app.DisposeAsync();
+        try
+        {
+            await app.DisposeAsync();
+        }
+        catch (Exception e) when (e is OperationCanceledException || e is AggregateException { InnerExceptions: var inner } && inner.All(x => x is OperationCanceledException))
+        {
+            // On a loaded machine the host's stop can outlast its timeout while the browser still holds the circuit;
+            // the server is gone either way, and what is checked here is what the browser shows then.
+        }
         await Expect(box).ToBeVisibleAsync();
         await Expect(box).ToContainTextAsync("WapBridge lost its connection to the server");
         Assert.Equal(0, await page.Locator("#components-reconnect-modal:not([data-testid=reconnect-box])").CountAsync());
