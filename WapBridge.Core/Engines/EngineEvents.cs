@@ -88,6 +88,18 @@ public sealed record CallEvent(string InstanceId, DateTimeOffset At, string Call
 public sealed record PresenceEvent(string InstanceId, DateTimeOffset At, string Chat, string? FromPhone, string? FromLid, string State, DateTimeOffset? LastSeen)
     : EngineEvent(InstanceId, At);
 
+/// <summary>
+/// Members of <see cref="GroupJid"/> were added, removed, promoted or demoted (<see cref="Action"/>: a
+/// <see cref="GroupParticipantActions"/> value, or <c>leave</c> when they left on their own); <c>By…</c> is who did it, when
+/// WhatsApp says. The account itself joining or leaving comes as this event too, with its own number among the participants.
+/// </summary>
+public sealed record GroupParticipantsEvent(string InstanceId, DateTimeOffset At, string GroupJid, string Action,
+    IReadOnlyList<EngineGroupParticipant> Participants, string? ByPhone, string? ByLid) : EngineEvent(InstanceId, At);
+
+/// <summary>A group's subject, description or settings changed (<see cref="Change"/> holds what changed).</summary>
+public sealed record GroupUpdateEvent(string InstanceId, DateTimeOffset At, string GroupJid, EngineGroupChange Change, string? ByPhone, string? ByLid)
+    : EngineEvent(InstanceId, At);
+
 public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At);
 
 /// <summary>whatsapp-web.js ack levels, which the contract exposes as <c>ack</c>.</summary>

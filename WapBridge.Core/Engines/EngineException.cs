@@ -16,6 +16,9 @@ public sealed class EngineSessionStateException(string code, string message) : E
 /// <summary>WhatsApp, or the engine on its behalf, refused the call (no pairing code issued, …).</summary>
 public sealed class EngineRefusedException(string code, string message) : EngineException(code, message);
 
+/// <summary>What the call names does not exist for this account (a group it is not in, an unknown invite code).</summary>
+public sealed class EngineNotFoundException(string code, string message) : EngineException(code, message);
+
 /// <summary>The engine cannot do <see cref="Feature"/> (an engine opts in to each optional feature).</summary>
 public sealed class EngineFeatureUnavailableException(string feature)
     : EngineException("engine_feature_unavailable", $"The instance's engine cannot do {feature}.")

@@ -143,6 +143,8 @@ public static class EngineFeatures
     public const string DeleteForMe = "delete_for_me";
     public const string ReadReceipts = "mark_read";
     public const string Presence = "presence";
+    public const string Profiles = "profiles";
+    public const string Groups = "groups";
 }
 
 /// <summary>Presence states a session can show (Baileys' <c>WAPresence</c>).</summary>
@@ -157,8 +159,9 @@ public static class EnginePresence
     public static readonly IReadOnlyList<string> All = [Composing, Recording, Paused, Available, Unavailable];
 }
 
-/// <summary>WhatsApp's answer to "is this number on WhatsApp?": the JID to send to when it is.</summary>
-public sealed record NumberCheckResult(bool OnWhatsApp, string? Jid, string? Lid = null);
+/// <summary>WhatsApp's answer to "is this number on WhatsApp?": the JID to send to when it is, and the LID's user part when told.</summary>
+[GenerateSerializer, Immutable, Alias("wapbridge.number-check")]
+public sealed record NumberCheckResult([property: Id(0)] bool OnWhatsApp, [property: Id(1)] string? Jid, [property: Id(2)] string? Lid = null);
 
 public sealed record EngineSendResult(bool Accepted, string? Error = null, string? ErrorCode = null)
 {

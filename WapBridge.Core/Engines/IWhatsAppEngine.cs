@@ -98,6 +98,18 @@ public interface IEngineSession : IAsyncDisposable
     /// </summary>
     Task<NumberCheckResult?> CheckNumberAsync(string phone, CancellationToken ct = default) => Task.FromResult<NumberCheckResult?>(null);
 
+    /// <summary>
+    /// Asks WhatsApp about several numbers at once (<c>contacts.check_numbers</c>); one answer per number, in order,
+    /// null where the engine cannot tell. Engines that can ask in one request override this.
+    /// </summary>
+    async Task<IReadOnlyList<NumberCheckResult?>> CheckNumbersAsync(IReadOnlyList<string> phones, CancellationToken ct = default)
+    {
+        var answers = new List<NumberCheckResult?>(phones.Count);
+        foreach (var phone in phones)
+            answers.Add(await CheckNumberAsync(phone, ct));
+        return answers;
+    }
+
     /// <summary>Whether <see cref="CheckNumberAsync"/> asks WhatsApp (then the outbox checks and caches numbers before sends).</summary>
     bool ChecksNumbers => false;
 
@@ -115,6 +127,13 @@ public interface IEngineSession : IAsyncDisposable
     /// <summary>Deletes a message from this device's copy of the chat only (<paramref name="sentAt"/>: its WhatsApp timestamp).</summary>
     Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt, CancellationToken ct = default) =>
         throw new EngineFeatureUnavailableException(EngineFeatures.DeleteForMe);
+
+    /// <summary>
+    /// A user's push name, about text and picture link (<paramref name="user"/>: phone digits, or <c>&lt;digits&gt;@lid</c>);
+    /// <see cref="EngineNotFoundException"/> when the number is not on WhatsApp.
+    /// </summary>
+    Task<EngineProfile> GetProfileAsync(string user, CancellationToken ct = default) =>
+        throw new EngineFeatureUnavailableException(EngineFeatures.Profiles);
 
     /// <summary>Unlinks the device and forgets the credentials.</summary>
     Task LogoutAsync(CancellationToken ct = default);

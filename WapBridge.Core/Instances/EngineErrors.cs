@@ -7,9 +7,13 @@ namespace WapBridge.Core.Instances;
 public static class EngineErrors
 {
     /// <summary>A call an instance's session refused: a conflict with the instance's state, which the caller named by <c>instance_id</c>.</summary>
-    public static WapBridgeException ForInstance(EngineException e) => e is EngineFeatureUnavailableException unavailable
-        ? FeatureUnavailable(unavailable.Feature, "instance_id")
-        : new(ErrorKind.Conflict, e.Code, e.Message, "instance_id");
+    public static WapBridgeException ForInstance(EngineException e) => e switch
+    {
+        EngineFeatureUnavailableException unavailable => FeatureUnavailable(unavailable.Feature, "instance_id"),
+        // The thing named does not exist for this account: the caller's service names its field (group_id, link, …).
+        EngineNotFoundException => new(ErrorKind.NotFound, e.Code, e.Message),
+        _ => new(ErrorKind.Conflict, e.Code, e.Message, "instance_id"),
+    };
 
     /// <summary>The instance's engine cannot do <paramref name="feature"/>, which the caller asked for with <paramref name="field"/>.</summary>
     public static WapBridgeException FeatureUnavailable(string feature, string field) =>

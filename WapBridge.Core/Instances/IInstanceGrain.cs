@@ -59,6 +59,44 @@ public interface IInstanceGrain : IGrainWithStringKey
 
     [Alias("delete-for-me")]
     Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt);
+
+    /// <summary>Asks WhatsApp about the numbers (digits); one answer per number, in order, null where the engine cannot tell.</summary>
+    [Alias("check-numbers")]
+    Task<IReadOnlyList<NumberCheckResult?>> CheckNumbersAsync(IReadOnlyList<string> phones);
+
+    /// <summary>A user's profile (<paramref name="user"/>: digits or <c>…@lid</c>); 409 EngineFeatureUnavailable on engines without profiles.</summary>
+    [Alias("profile")]
+    Task<EngineProfile> GetProfileAsync(string user);
+
+    // Groups (contract §9): 409 EngineFeatureUnavailable on engines without groups, 404 for a group the account is not in.
+
+    [Alias("groups")]
+    Task<IReadOnlyList<EngineGroup>> ListGroupsAsync();
+
+    [Alias("group")]
+    Task<EngineGroup> GetGroupAsync(string groupJid);
+
+    [Alias("group-create")]
+    Task<EngineGroup> CreateGroupAsync(string subject, IReadOnlyList<string> participants);
+
+    [Alias("group-participants")]
+    Task<IReadOnlyList<EngineParticipantOutcome>> UpdateGroupParticipantsAsync(string groupJid, string action, IReadOnlyList<string> participants);
+
+    [Alias("group-update")]
+    Task UpdateGroupAsync(string groupJid, EngineGroupChange change);
+
+    [Alias("group-invite")]
+    Task<string> GetGroupInviteCodeAsync(string groupJid);
+
+    [Alias("group-invite-revoke")]
+    Task<string> RevokeGroupInviteCodeAsync(string groupJid);
+
+    /// <summary>Joins by invite code; answers the group's id.</summary>
+    [Alias("group-join")]
+    Task<string> JoinGroupAsync(string inviteCode);
+
+    [Alias("group-leave")]
+    Task LeaveGroupAsync(string groupJid);
 }
 
 /// <summary>The simulator's phone-side actions on an instance, run where its session lives.</summary>

@@ -167,15 +167,60 @@ public sealed class InstanceGrain(
     public Task DeleteForMeAsync(EngineMessageKey key, DateTimeOffset sentAt) =>
         CallSessionAsync(session => session.DeleteForMeAsync(key, sentAt, _deactivating.Token));
 
+    public Task<IReadOnlyList<NumberCheckResult?>> CheckNumbersAsync(IReadOnlyList<string> phones) =>
+        CallSessionAsync(session => session.CheckNumbersAsync(phones, _deactivating.Token));
+
+    public Task<EngineProfile> GetProfileAsync(string user) => CallSessionAsync(session => session.GetProfileAsync(user, _deactivating.Token));
+
+    public Task<IReadOnlyList<EngineGroup>> ListGroupsAsync() => CallGroupsAsync(groups => groups.ListGroupsAsync(_deactivating.Token));
+
+    public Task<EngineGroup> GetGroupAsync(string groupJid) => CallGroupsAsync(groups => groups.GetGroupAsync(groupJid, _deactivating.Token));
+
+    public Task<EngineGroup> CreateGroupAsync(string subject, IReadOnlyList<string> participants) =>
+        CallGroupsAsync(groups => groups.CreateGroupAsync(subject, participants, _deactivating.Token));
+
+    public Task<IReadOnlyList<EngineParticipantOutcome>> UpdateGroupParticipantsAsync(string groupJid, string action, IReadOnlyList<string> participants) =>
+        CallGroupsAsync(groups => groups.UpdateParticipantsAsync(groupJid, action, participants, _deactivating.Token));
+
+    public Task UpdateGroupAsync(string groupJid, EngineGroupChange change) =>
+        CallGroupsAsync(async groups =>
+        {
+            await groups.UpdateGroupAsync(groupJid, change, _deactivating.Token);
+            return true;
+        });
+
+    public Task<string> GetGroupInviteCodeAsync(string groupJid) => CallGroupsAsync(groups => groups.GetInviteCodeAsync(groupJid, _deactivating.Token));
+
+    public Task<string> RevokeGroupInviteCodeAsync(string groupJid) => CallGroupsAsync(groups => groups.RevokeInviteCodeAsync(groupJid, _deactivating.Token));
+
+    public Task<string> JoinGroupAsync(string inviteCode) => CallGroupsAsync(groups => groups.JoinGroupAsync(inviteCode, _deactivating.Token));
+
+    public Task LeaveGroupAsync(string groupJid) =>
+        CallGroupsAsync(async groups =>
+        {
+            await groups.LeaveGroupAsync(groupJid, _deactivating.Token);
+            return true;
+        });
+
+    private Task<T> CallGroupsAsync<T>(Func<IEngineGroups, Task<T>> call) =>
+        CallSessionAsync(session => session is IEngineGroups groups ? call(groups) : throw new EngineFeatureUnavailableException(EngineFeatures.Groups));
+
+    private Task CallSessionAsync(Func<IEngineSession, Task> call) =>
+        CallSessionAsync(async session =>
+        {
+            await call(session);
+            return true;
+        });
+
     /// <summary>A call on the live session, which must be connected; the engine's refusals as the API's errors.</summary>
-    private async Task CallSessionAsync(Func<IEngineSession, Task> call)
+    private async Task<T> CallSessionAsync<T>(Func<IEngineSession, Task<T>> call)
     {
         if (_current.Live?.Session is not { } session)
             throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
                 $"Instance {Code} is not connected: connect it (scan its QR code in /instances) first.", "instance_id");
         try
         {
-            await call(session);
+            return await call(session);
         }
         catch (EngineException e)
         {
