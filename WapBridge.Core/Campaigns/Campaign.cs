@@ -69,6 +69,12 @@ public sealed class Campaign
     public string? ActiveUntil { get; set; }
     public string? TimeZone { get; set; }
 
+    /// <summary>
+    /// Ask WhatsApp which recipients have it before sending (off by default: mass look-ups are themselves a ban signal);
+    /// those without end <c>failed</c> with <c>not_on_whatsapp</c> before any send.
+    /// </summary>
+    public bool CheckNumbersFirst { get; set; }
+
     public int Total { get; set; }
     public int Pending { get; set; }
     public int Sent { get; set; }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Contacts;
+using WapBridge.Core.Groups;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -34,6 +35,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<SentMessageContent> SentMessageContents => Set<SentMessageContent>();
     public DbSet<LidMapping> LidMappings => Set<LidMapping>();
     public DbSet<NumberCheck> NumberChecks => Set<NumberCheck>();
+    public DbSet<CachedGroup> CachedGroups => Set<CachedGroup>();
     /// <summary>The Data Protection key ring, shared by every node on the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<MediaBlob> MediaBlobs => Set<MediaBlob>();

@@ -365,6 +365,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<string>("Caption")
                         .HasColumnType("text");
 
+                    b.Property<bool>("CheckNumbersFirst")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Code")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -632,6 +635,66 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("NumberChecks");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Announce")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<string>("GroupJid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("Left")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("OurRole")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("ParticipantsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("RefreshedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Restrict")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("Size")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InstanceId", "GroupJid")
+                        .IsUnique();
+
+                    b.ToTable("CachedGroups");
                 });
 
             modelBuilder.Entity("WapBridge.Core.Idempotency.IdempotencyRecord", b =>
@@ -1328,6 +1391,15 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                 });
 
             modelBuilder.Entity("WapBridge.Core.Contacts.NumberCheck", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
                 {
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()

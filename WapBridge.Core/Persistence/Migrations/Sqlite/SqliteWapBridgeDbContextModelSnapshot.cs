@@ -347,6 +347,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("Caption")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("CheckNumbersFirst")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Code")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -606,6 +609,64 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("NumberChecks");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Announce")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GroupJid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Left")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OurRole")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParticipantsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RefreshedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Restrict")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InstanceId", "GroupJid")
+                        .IsUnique();
+
+                    b.ToTable("CachedGroups");
                 });
 
             modelBuilder.Entity("WapBridge.Core.Idempotency.IdempotencyRecord", b =>
@@ -1286,6 +1347,15 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("WapBridge.Core.Contacts.NumberCheck", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
                 {
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()
