@@ -132,7 +132,8 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         cut.WaitForAssertion(() => cut.Find("[data-testid=use-pairing-code]"));
 
         cut.Find("[data-testid=use-pairing-code]").Click();
-        cut.Find("[data-testid=pairing-phone] input").Input("+255 755 123 456");
+        // The click re-renders the pairing panel asynchronously: on a loaded machine the field is not there at once.
+        cut.WaitForElement("[data-testid=pairing-phone] input").Input("+255 755 123 456");
         cut.Find("[data-testid=request-pairing-code]").Click();
 
         cut.WaitForAssertion(() => Assert.Matches("^[A-Z0-9]{8}$", cut.Find("[data-testid=pairing-code]").GetAttribute("data-code")));
