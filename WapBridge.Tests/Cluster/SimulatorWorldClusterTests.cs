@@ -123,8 +123,8 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
         Assert.True((await SessionOf(mallory).SendAsync(fromMallory, TestContext.Current.CancellationToken)).Accepted);
         var malloryGroup = await Actor(mallory).CreateGroupAsync("Outsiders", [alicePhone, bobPhone]);
         await Task.Delay(1000, TestContext.Current.CancellationToken);
-        Assert.Empty(recorder.Of<GroupParticipantsEvent>(mallory).Where(e => e.GroupJid == group.GroupJid));
-        Assert.Empty(await Actor(mallory).ListGroupsAsync() is var theirs ? theirs.Where(g => g.GroupJid == group.GroupJid) : []);
+        Assert.DoesNotContain(recorder.Of<GroupParticipantsEvent>(mallory), e => e.GroupJid == group.GroupJid);
+        Assert.DoesNotContain(await Actor(mallory).ListGroupsAsync(), g => g.GroupJid == group.GroupJid);
         Assert.DoesNotContain(recorder.Of<MessageReceivedEvent>(alice), e => e.Message.Id == fromMallory.Id);
         Assert.DoesNotContain(recorder.Of<GroupParticipantsEvent>(alice), e => e.GroupJid == malloryGroup.GroupJid);
         Assert.DoesNotContain(recorder.Of<GroupParticipantsEvent>(bob), e => e.GroupJid == malloryGroup.GroupJid);

@@ -22,6 +22,7 @@ public interface ISimulatorNodeObserver : IGrainObserver
 public sealed class SimulatedDirectory : ISimulatorNodeObserver
 {
     internal static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan UnregisterTimeout = TimeSpan.FromSeconds(5);
 
     private sealed record Cache(ImmutableDictionary<string, SimulatedPhoneEntry> Phones, DateTimeOffset FetchedAt);
 
@@ -82,7 +83,8 @@ public sealed class SimulatedDirectory : ISimulatorNodeObserver
             return;
         try
         {
-            await _world(session.CustomerId).UnregisterAsync(phone, token);
+            // Sessions close as a node stops, maybe with the world's actor: its forgetting a phone must not hold that up.
+            await _world(session.CustomerId).UnregisterAsync(phone, token).WaitAsync(UnregisterTimeout, _time);
         }
         catch (Exception e)
         {
@@ -102,7 +104,8 @@ public sealed class SimulatedDirectory : ISimulatorNodeObserver
     {
         if (_cluster.TryGetValue(customerId, out var cache) && _time.GetUtcNow() - cache.FetchedAt < CacheLifetime)
             return cache;
-        _reference ??= _grains!.CreateObjectReference<ISimulatorNodeObserver>(this);
+        // Orleans makes a node's observer reference only outside an actor's turn, and lookups run in them too.
+        _reference ??= await Task.Run(() => _grains!.CreateObjectReference<ISimulatorNodeObserver>(this));
         var here = new Dictionary<string, SimulatedPhoneEntry>(StringComparer.Ordinal);
         foreach (var session in HereOf(customerId))
             if (session is { ConnectedPhone: { } phone, Registration: { } entry })
