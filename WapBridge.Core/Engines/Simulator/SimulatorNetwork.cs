@@ -44,11 +44,15 @@ public sealed record SimulatedContact(string Name, string Number);
 /// <summary>
 /// The simulated WhatsApp world: which sessions are open, which phone each is connected as, and the
 /// message ids already delivered (a resend with the same id is collapsed, as WhatsApp does). Each customer has a
-/// world of its own (contract §9): its instances reach each other, never another customer's.
+/// world of its own (contract §9), spanning the cluster: its instances on any node reach each other, never another customer's.
 /// </summary>
-public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger)
+public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger, IGrainFactory? grains = null)
 {
     private readonly ConcurrentDictionary<string, SimulatorSession> _sessions = new();
+    private readonly ConcurrentDictionary<int, LocalSimulatedWorld> _localWorlds = new();
+    // The LIDs this node gave out (number checks, profiles, group members), to read "<lid>@lid" back as its number.
+    private const int LidMemoryMax = 200_000;
+    private readonly ConcurrentDictionary<(int CustomerId, string Lid), string> _lids = new();
     // Remembered for a while only: long enough to collapse a resend after a failed batch, without growing with traffic.
     // Past the size cap (sustained thousands per second) the memory shortens instead of growing.
     private static readonly TimeSpan DeliveredMemory = TimeSpan.FromMinutes(2);
@@ -57,6 +61,11 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     private readonly ConcurrentDictionary<string, DateTimeOffset> _delivered = new();
     private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
     private Regex? _notOnWhatsApp;
+
+    private SimulatedDirectory? _directory;
+
+    /// <summary>Which of a customer's instances is connected as which phone, on this node and the others.</summary>
+    public SimulatedDirectory Directory => LazyInitializer.EnsureInitialized(ref _directory, () => new SimulatedDirectory(grains, World, time, logger));
 
     public SimulatorOptions Options => options.Value;
     public TimeProvider Time => time;
@@ -72,7 +81,7 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
 
     /// <summary>Someone sends the instance a message; answers its WhatsApp message id.</summary>
     public Task<string> InjectInboundAsync(string instanceId, SimulatedInbound inbound, CancellationToken ct = default) =>
-        Session(instanceId).ReceiveAsync(inbound, ct);
+        Session(instanceId).InjectAsync(inbound, ct);
 
     /// <summary>A contact calls the instance.</summary>
     public Task<string> InjectCallAsync(string instanceId, SimulatedCall call, CancellationToken ct = default) =>
@@ -138,9 +147,71 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
         return _delivered.TryAdd(senderInstanceId + "/" + messageId, now);
     }
 
-    /// <summary>The session of <paramref name="customerId"/> connected as <paramref name="phone"/>, when that phone is one of its instances.</summary>
-    internal SimulatorSession? FindByPhone(int customerId, string phone) =>
-        _sessions.Values.FirstOrDefault(s => s.CustomerId == customerId && s.ConnectedPhone == phone);
+    /// <summary>The customer's world (its groups): the cluster's actor for it, or one in memory where there is no cluster.</summary>
+    internal ISimulatedWorldGrain World(int customerId) =>
+        grains?.GetGrain<ISimulatedWorldGrain>(customerId) ?? _localWorlds.GetOrAdd(customerId, id => new LocalSimulatedWorld(id, options.Value, time));
+
+    /// <summary>The number's LID in the customer's world, remembered so that it reads back as the number.</summary>
+    internal string LidOf(int customerId, string phone)
+    {
+        var lid = SimulatedIdentities.LidOf(customerId, phone);
+        if (_lids.Count >= LidMemoryMax)
+            _lids.Clear();
+        _lids.TryAdd((customerId, lid), phone);
+        return lid;
+    }
+
+    /// <summary>The number behind a LID (user part) this world gave out, or null.</summary>
+    internal string? PhoneOfLid(int customerId, string lid) =>
+        _lids.TryGetValue((customerId, lid), out var phone) ? phone
+        : Directory.HereOf(customerId).Select(s => s.ConnectedPhone).Concat(Directory.ElsewhereKnown(customerId))
+            .FirstOrDefault(p => p is not null && SimulatedIdentities.LidOf(customerId, p) == lid);
+
+    /// <summary>The session of <paramref name="customerId"/> connected as <paramref name="phone"/> on this node.</summary>
+    internal SimulatorSession? FindByPhone(int customerId, string phone) => Directory.Here(customerId, phone);
+
+    /// <summary>
+    /// Does something to the customer's instance connected as <paramref name="phone"/> (not <paramref name="except"/>):
+    /// <paramref name="here"/> to its session on this node, else <paramref name="elsewhere"/> to its actor on the node
+    /// where it lives. False when no instance of the customer is that phone (an ordinary contact), or it could not be told.
+    /// </summary>
+    internal async Task<bool> ReachAsync(int customerId, string phone, SimulatorSession? except,
+        Func<SimulatorSession, Task> here, Func<ISimulatedPhoneGrain, Task> elsewhere)
+    {
+        if (Directory.Here(customerId, phone) is { } session)
+        {
+            if (session == except)
+                return false;
+            await here(session);
+            return true;
+        }
+        if (await Directory.ElsewhereAsync(customerId, phone) is not { } entry || entry.InstanceCode == except?.InstanceId)
+            return false;
+        try
+        {
+            await elsewhere(grains!.GetGrain<ISimulatedPhoneGrain>(entry.InstanceCode));
+            return true;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Simulator could not reach {Phone} ({InstanceId}) on another node", phone, entry.InstanceCode);
+            return false;
+        }
+    }
+
+    /// <summary>Another node's instance of the customer sent this one a message (<paramref name="messageId"/>: the sender's id).</summary>
+    internal Task DeliverAsync(string instanceId, SimulatedInbound inbound, string? messageId, CancellationToken ct) =>
+        Session(instanceId).ReceiveAsync(inbound, ct, messageId);
+
+    /// <summary>A group of the instance changed (told by the member that changed it, on another node).</summary>
+    internal Task TellAsync(string instanceId, SimulatedGroupNotice notice, CancellationToken ct) =>
+        _sessions.TryGetValue(instanceId, out var session) ? session.EmitNoticeAsync(notice, ct) : Task.CompletedTask;
+
+    /// <summary>A recipient on another node read the instance's message.</summary>
+    internal Task ReadReceiptAsync(string instanceId, string messageId, CancellationToken ct) =>
+        _sessions.TryGetValue(instanceId, out var session)
+            ? session.EmitAsync(new MessageStatusEvent(instanceId, time.GetUtcNow(), messageId, MessageAck.Read), ct).AsTask()
+            : Task.CompletedTask;
 
     private SimulatorSession Session(string instanceId) =>
         _sessions.TryGetValue(instanceId, out var session)

@@ -7,7 +7,7 @@ using WapBridge.Core.Instances;
 namespace WapBridge.Core.Engines.Simulator;
 
 /// <summary>One simulated linked device: pairs by QR or code, stays connected, sends with receipts, receives.</summary>
-internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionContext context) : IEngineSession
+internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineSessionContext context) : IEngineSession, IEngineGroups
 {
     private sealed record Credentials(string Phone, string? PushName);
 
@@ -120,8 +120,11 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
 
     private async Task ConnectAsAsync(string phone, string? pushName, CancellationToken ct)
     {
+        await DisconnectedAsync();
         ConnectedPhone = phone;
         PushName = pushName;
+        Registration = new SimulatedPhoneEntry(InstanceId, pushName, Guid.NewGuid());
+        await network.Directory.ConnectedAsync(this, phone, Registration);
         await EmitAsync(new ConnectedEvent(InstanceId, Time.GetUtcNow(), phone, pushName), ct);
         if (network.Options.RandomDisconnectWithin is { } within && within > TimeSpan.Zero)
             Schedule(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * within.TotalMilliseconds), () => DropAsync("random_disconnect", CancellationToken.None));
@@ -131,7 +134,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
     {
         if (ConnectedPhone is null)
             return;
-        ConnectedPhone = null;
+        await DisconnectedAsync();
         await EmitAsync(new DisconnectedEvent(InstanceId, Time.GetUtcNow(), reason, Transient: true), ct);
     }
 
@@ -141,17 +144,41 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             return EngineSendResult.Failed("not_connected", "The simulator session is not connected.");
         if (network.Options.SendLatency > TimeSpan.Zero)
             await Task.Delay(network.Options.SendLatency, Time, ct);
-        if (!network.IsOnWhatsApp(message.ToPhone))
-            return EngineSendResult.Failed("not_on_whatsapp", $"{message.ToPhone} is not on WhatsApp.");
+        var group = message.ToPhone.EndsWith("@g.us", StringComparison.Ordinal) ? message.ToPhone : null;
+        IReadOnlyList<string> recipients;
+        if (group is not null)
+        {
+            // A group this customer's world does not hold is somebody else's: sent, delivered nowhere, as any outside number.
+            var post = await network.World(CustomerId).PostAsync(ConnectedPhone, group);
+            if (post?.RefusalCode is { } refusal)
+                return EngineSendResult.Failed(refusal, post.Refusal!);
+            recipients = post?.OtherMembers ?? [];
+        }
+        else
+        {
+            var phone = message.ToPhone.EndsWith("@lid", StringComparison.Ordinal)
+                ? network.PhoneOfLid(CustomerId, message.ToPhone[..message.ToPhone.IndexOf('@')])
+                : message.ToPhone;
+            if (phone is not null && !network.IsOnWhatsApp(phone))
+                return EngineSendResult.Failed("not_on_whatsapp", $"{message.ToPhone} is not on WhatsApp.");
+            recipients = phone is null ? [] : [phone];
+        }
 
         if (network.MarkDelivered(InstanceId, message.Id))
         {
             // Only the sender's own customer's instances are reachable; any other number, another customer's simulated
             // one included, is an ordinary contact: sent with receipts, delivered nowhere, indistinguishable from the rest.
-            if (network.FindByPhone(CustomerId, message.ToPhone) is { } recipient && recipient != this)
+            if (recipients.Count > 0)
             {
-                await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName,
-                    QuotedId: message.Quoted?.Key.Id) { Extras = ExtrasOf(message.Content) }, ct, message.Id);
+                var inbound = new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName,
+                    GroupId: group, QuotedId: message.Quoted?.Key.Id) { Extras = ExtrasOf(message.Content) };
+                SimulatedInboundCall? call = null;
+                foreach (var to in recipients)
+                {
+                    // The recipient sees the sender's message id, on this node or another.
+                    await network.ReachAsync(CustomerId, to, this, recipient => recipient.ReceiveAsync(inbound, ct, message.Id),
+                        async remote => await remote.DeliverAsync(call ??= await SimulatedInboundCall.FromAsync(inbound, ct, message.Id)));
+                }
             }
             await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Server), ct);
             ScheduleReceipt(network.Options.DeliveredAfter, message.Id, MessageAck.Device);
@@ -194,8 +221,10 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             network.RecordAction(InstanceId, "read:" + key.Id);
             // A sender that is one of the customer's instances sees its message turn blue.
             var sender = PhoneOf(key.Participant ?? key.RemoteJid);
-            if (!key.FromMe && sender is not null && network.FindByPhone(CustomerId, sender) is { } session && session != this)
-                await session.EmitAsync(new MessageStatusEvent(session.InstanceId, Time.GetUtcNow(), key.Id, MessageAck.Read), ct);
+            if (!key.FromMe && sender is not null)
+                await network.ReachAsync(CustomerId, sender, this,
+                    session => session.EmitAsync(new MessageStatusEvent(session.InstanceId, Time.GetUtcNow(), key.Id, MessageAck.Read), ct).AsTask(),
+                    remote => remote.ReadReceiptAsync(key.Id));
         }
     }
 
@@ -219,6 +248,8 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             throw new EngineSessionStateException("not_connected", "The simulator session is not connected.");
     }
 
+    private static string LidUser(string lid) => lid.IndexOf('@') is var at and >= 0 ? lid[..at] : lid;
+
     private static string? PhoneOf(string jid) =>
         jid.EndsWith("@s.whatsapp.net", StringComparison.Ordinal) || jid.EndsWith("@c.us", StringComparison.Ordinal) ? jid[..jid.IndexOf('@')] : null;
 
@@ -234,8 +265,10 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         if (inbound.Extras is { } extras)
             message = SimulatedContent.Apply(message, extras, inbound.Text);
         // As a real engine does: a message naming both sender ids teaches the pair, and an update is announced too.
-        if (inbound.FromPhone is not null && inbound.FromLid is not null)
-            await EmitAsync(new LidMappingEvent(InstanceId, message.Timestamp, inbound.FromLid[..inbound.FromLid.IndexOf('@')], inbound.FromPhone), ct);
+        // A LID this world gave out is the same person as its number: the engine knows the pair, as WhatsApp tells it.
+        var lidPhone = inbound.FromPhone ?? (inbound.FromLid is { } lid ? network.PhoneOfLid(CustomerId, LidUser(lid)) : null);
+        if (lidPhone is not null && inbound.FromLid is not null)
+            await EmitAsync(new LidMappingEvent(InstanceId, message.Timestamp, LidUser(inbound.FromLid), lidPhone), ct);
         await EmitAsync(new MessageReceivedEvent(InstanceId, message.Timestamp, message), ct);
         if (MessageUpdateEvent.For(InstanceId, message.Timestamp, message) is { } update)
             await EmitAsync(update, ct);
@@ -276,7 +309,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             _qrTimer?.Dispose();
             _qrTimer = null;
         }
-        ConnectedPhone = null;
+        await DisconnectedAsync();
         await context.Credentials.SaveAsync(null, ct);
         network.Unregister(this);
         await EmitAsync(new LoggedOutEvent(InstanceId, Time.GetUtcNow(), reason), ct);
@@ -365,7 +398,7 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         lock (_gate)
         {
@@ -376,8 +409,20 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             _receiptTimer?.Dispose();
             _receipts.Clear();
         }
-        ConnectedPhone = null;
+        await DisconnectedAsync();
         network.Unregister(this);
-        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>This connection's entry in the customer's world directory, while connected.</summary>
+    internal SimulatedPhoneEntry? Registration { get; private set; }
+
+    /// <summary>The phone is no longer this instance's: the other instances (on any node) stop reaching it.</summary>
+    private async Task DisconnectedAsync()
+    {
+        var (phone, registration) = (ConnectedPhone, Registration);
+        ConnectedPhone = null;
+        Registration = null;
+        if (phone is not null && registration is not null)
+            await network.Directory.DisconnectedAsync(this, phone, registration.Token);
     }
 }
