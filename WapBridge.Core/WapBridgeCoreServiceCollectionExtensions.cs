@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
@@ -30,6 +31,7 @@ public static class WapBridgeCoreServiceCollectionExtensions
         services.AddSingleton<InboundRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
         builder.AddInstances(database, dataDir);
+        services.AddContacts();
         services.AddMessaging(configuration, database, dataDir);
         services.AddWebhooks(configuration);
         services.AddCampaigns(configuration);
