@@ -4,6 +4,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Groups;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -32,6 +33,7 @@ public static class WapBridgeCoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
         builder.AddInstances(database, dataDir);
         services.AddContacts();
+        services.AddGroups();
         services.AddMessaging(configuration, database, dataDir);
         services.AddWebhooks(configuration);
         services.AddCampaigns(configuration);

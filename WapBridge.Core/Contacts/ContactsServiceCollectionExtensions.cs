@@ -8,6 +8,7 @@ public static class ContactsServiceCollectionExtensions
     public static IServiceCollection AddContacts(this IServiceCollection services)
     {
         services.AddSingleton<NumberCheckCache>();
+        services.AddSingleton<ContactDirectory>();
         return services;
     }
 }
