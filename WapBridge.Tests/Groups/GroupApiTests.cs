@@ -238,6 +238,32 @@ public abstract class GroupApiTests(WapBridgeApp app)
     }
 
     [Fact]
+    public async Task A_send_to_a_group_works_with_an_empty_group_cache()
+    {
+        app.SkipIfUnavailable();
+        var owner = await app.CreateConnectedAsync();
+        var member = await app.ConnectInstanceAsync(owner.Customer);
+        var (_, id) = await CreateAsync(owner, "Team", member.Phone);
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync())
+            await db.CachedGroups.ExecuteDeleteAsync();
+        Assert.Empty(await CachedAsync(owner));
+
+        var sent = (await owner.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = owner.InstanceId, to_number = id, message = "Habari timu" }))
+            .EnsureOk().Message!["id"]!.GetValue<string>();
+        await owner.Client.WaitForMessageAsync(sent, r => r["status"]!.GetValue<string>() is "sent" or "delivered" or "read");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var inbound = (await member.Client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { instance_id = member.InstanceId, direction = "inbound" }))
+                .EnsureOk().Message!["data"]!.AsArray();
+            if (inbound.Any(m => m!["body"]?.GetValue<string>() == "Habari timu"))
+                break;
+            Assert.True(DateTime.UtcNow < deadline, "the group message never reached the member instance");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task Group_participants_and_update_webhooks_reach_a_subscribed_receiver_only()
     {
         app.SkipIfUnavailable();
