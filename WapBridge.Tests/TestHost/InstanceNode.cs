@@ -52,6 +52,7 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.Configure<MessagingOptions>(builder.Configuration.GetSection(MessagingOptions.Section));
         services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
+        services.AddSingleton<Core.Contacts.NumberCheckCache>();
         services.AddSingleton<MessageDispatcher>();
         configure?.Invoke(services);
         builder.AddInstances(database, dataDir);
