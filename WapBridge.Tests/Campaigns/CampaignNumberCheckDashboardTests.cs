@@ -2,11 +2,14 @@ using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.Dashboard;
@@ -22,7 +25,14 @@ public sealed class CampaignNumberCheckDashboardTests : IAsyncLifetime
     private Customer customer = default!;
     private InstanceDetails instance = default!;
 
-    public CampaignNumberCheckDashboardTests() => h = CampaignDashboardHarness.Create(scheduler);
+    // The campaign harness's services, and the number-check cache the outbox and the campaigns' check share.
+    public CampaignNumberCheckDashboardTests() =>
+        h = new InstanceDashboardHarness(TimeProvider.System, configure: services =>
+        {
+            services.AddSingleton<ICampaignScheduler>(scheduler);
+            services.AddCampaigns(new ConfigurationBuilder().Build());
+            services.TryAddSingleton<NumberCheckCache>();
+        });
 
     private CampaignService Campaigns => h.Ctx.Services.GetRequiredService<CampaignService>();
 
