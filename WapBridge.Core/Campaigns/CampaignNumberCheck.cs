@@ -42,6 +42,9 @@ public sealed class CampaignNumberCheck(
     /// <summary>A recipient's error when WhatsApp says the number has no account; the code first, as message failures read.</summary>
     public const string NotOnWhatsAppReason = NotOnWhatsApp + ": WhatsApp has no account for this number";
 
+    /// <summary>The code of a session that lost its connection between the runner's look at the instance and the look-up.</summary>
+    private const string NotConnected = "not_connected";
+
     /// <summary>A failed look-up is tried again after this long, as a disconnected instance is looked at again.</summary>
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
 
@@ -92,7 +95,7 @@ public sealed class CampaignNumberCheck(
                 // An engine that cannot look numbers up cannot tell: its recipients are sent as usual.
                 answers = numbers.ToDictionary(n => n, _ => (NumberCheckResult?)null);
             }
-            catch (WapBridgeException e) when (e.Kind == ErrorKind.InstanceNotConnected)
+            catch (WapBridgeException e) when (e.Kind == ErrorKind.InstanceNotConnected || e.Code == NotConnected)
             {
                 return new NumberScreening([], window.Count, 0, now + RetryAfterFailure, "instance not connected: waiting for it to reconnect to check numbers");
             }
