@@ -33,7 +33,7 @@ public static class NumberCheckSettings
 }
 
 /// <summary>A gateway whose <see cref="CampaignNumberCheck"/> logs a test can read: each look-up batch is logged.</summary>
-public class NumberCheckApp(string provider, IDictionary<string, string?> settings) : WapBridgeApp(provider, settings)
+public class NumberCheckApp(string provider, IDictionary<string, string?> settings, string? dataDir = null) : WapBridgeApp(provider, settings, dataDir: dataDir)
 {
     public LogCapture Logs { get; } = new();
 
@@ -245,5 +245,59 @@ public sealed class CampaignNumberCheckOptionsTests
         var error = await Assert.ThrowsAnyAsync<Exception>(async () => await app.InitializeAsync());
 
         Assert.Contains(message, string.Join("\n", AuthFailureLimitTests.Flatten(error).Select(e => e.Message)));
+    }
+}
+
+public sealed class CampaignNumberCheckRestartTests
+{
+    [Fact]
+    public async Task A_campaign_killed_mid_check_resumes_asking_only_about_numbers_never_answered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
+        var notOnWhatsApp = new[] { "255757739999", "255757749999" };
+        var recipients = new[] { "255757731001", notOnWhatsApp[0], "255757731002", "255757731003", notOnWhatsApp[1], "255757731004", "255757731005" };
+        SendingCustomer sender;
+        string campaign;
+        List<int> firstAsked;
+        await using (var first = new NumberCheckApp("sqlite", NumberCheckSettings.With(), dataDir) { KeepDataDir = true })
+        {
+            await first.InitializeAsync();
+            sender = await first.CreateConnectedAsync();
+            campaign = (await sender.Client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
+            {
+                instance_id = sender.InstanceId, message = "Hello", recipients, check_numbers_first = true,
+                throttle = new { min_delay_seconds = 0.7, max_delay_seconds = 0.7 },
+            })).EnsureOk().Message!["campaign"]!.GetValue<string>();
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while ((await sender.Client.CallAsync("wap_bridge.api.campaigns.campaign_status", new { campaign })).EnsureOk().Message!["sent"]!.GetValue<int>() < 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the campaign did not start");
+                await Task.Delay(50, ct);
+            }
+            firstAsked = first.LookupBatches(campaign);
+        }
+
+        await using var second = new NumberCheckApp("sqlite", NumberCheckSettings.With(), dataDir);
+        await second.InitializeAsync();
+        using var client = second.CreateApiClient(sender.Customer.TokenHeader);
+        JsonNode status;
+        var until = DateTime.UtcNow.AddSeconds(40);
+        do
+        {
+            Assert.True(DateTime.UtcNow < until, "the campaign did not finish after the restart");
+            await Task.Delay(100, ct);
+            status = (await client.CallAsync("wap_bridge.api.campaigns.campaign_status", new { campaign })).EnsureOk().Message!;
+        } while (status["status"]!.GetValue<string>() != "completed");
+
+        Assert.Equal((5, 2), (status["sent"]!.GetValue<int>(), status["failed"]!.GetValue<int>()));
+        // Every number was asked about once in all: what the first run learned came from the cache after the restart.
+        Assert.NotEmpty(firstAsked);
+        Assert.Equal(recipients.Length, firstAsked.Sum() + second.LookupBatches(campaign).Sum());
+        var outbound = (await client.CallAsync("wap_bridge.api.whatsapp.list_messages", new { instance_id = sender.InstanceId, direction = "outbound", limit = 100 }))
+            .EnsureOk().Message!["data"]!.AsArray().Select(m => m!["to"]!.GetValue<string>()).ToList();
+        Assert.Equal(5, outbound.Count);
+        Assert.Equal(5, outbound.Distinct().Count());
+        Assert.Empty(outbound.Intersect(notOnWhatsApp));
     }
 }
