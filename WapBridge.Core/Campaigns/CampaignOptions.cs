@@ -47,4 +47,13 @@ public sealed class CampaignOptions
 
     /// <summary>Send a campaign.progress webhook at most this often per campaign.</summary>
     public TimeSpan ProgressEvery { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most numbers a "check numbers first" campaign asks WhatsApp about at once (mass look-ups are themselves a ban signal).</summary>
+    public int NumberCheckBatchSize { get; set; } = 20;
+
+    /// <summary>Shortest time between two of an instance's campaign look-up batches.</summary>
+    public TimeSpan NumberCheckPause { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest <see cref="NumberCheckBatchSize"/>: what one <c>contacts.check_numbers</c> call may carry.</summary>
+    public const int MaxNumberCheckBatchSize = 500;
 }

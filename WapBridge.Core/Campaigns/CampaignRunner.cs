@@ -18,7 +18,8 @@ namespace WapBridge.Core.Campaigns;
 /// together with its queued message (same transaction, WhatsApp id chosen), then waits for the outbox
 /// to send it (<see cref="CampaignRecipientSync"/> then moves the recipients to their messages' statuses), then
 /// spaces the next one. Everything it knows is in the rows, so a runner killed at any
-/// line is simply run again; a lease keeps two runners off the same campaign.
+/// line is simply run again; a lease keeps two runners off the same campaign. A campaign that checks numbers first
+/// sends only to recipients <see cref="CampaignNumberCheck"/> has screened.
 /// </summary>
 public sealed class CampaignRunner(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
@@ -26,6 +27,7 @@ public sealed class CampaignRunner(
     MessageDispatcher dispatcher,
     MessageOutcomes outcomes,
     CampaignRecipientSync recipientSync,
+    CampaignNumberCheck numberCheck,
     LiveNotices notices,
     LocalInstances local,
     WebhookOutbox webhooks,
@@ -104,7 +106,37 @@ public sealed class CampaignRunner(
             // Unfinished sends first (a crash, or a disconnect, left them in "sending"), then new ones.
             // Index seeks on (CampaignId, State, Id); one query ordering by state would sort every pending row.
             var unfinished = await NextAsync(db, campaignId, RecipientState.Sending, 1, ct);
-            var batch = unfinished.Count > 0 ? unfinished : await NextAsync(db, campaignId, RecipientState.Pending, BatchSizeFor(campaign), ct);
+            List<CampaignRecipient> batch;
+            if (unfinished.Count > 0)
+                batch = unfinished;
+            else if (!campaign.CheckNumbersFirst)
+                batch = await NextAsync(db, campaignId, RecipientState.Pending, BatchSizeFor(campaign), ct);
+            else
+            {
+                var screened = await numberCheck.ScreenAsync(db, campaign, instance, ct);
+                if (screened.WaitReason is { } why)
+                {
+                    await WaitingAsync(db, campaign, why, screened.ComeBackAt!.Value, ct);
+                    return (false, screened.ComeBackAt);
+                }
+                if (screened.Sendable.Count == 0 && screened.ComeBackAt is { } lookupAt)
+                {
+                    // The look-ups' own pace: waited like spacing, but without a reason to show (the campaign is not held up).
+                    await db.Campaigns.Where(c => c.Id == campaignId).ExecuteUpdateAsync(s => s.SetProperty(c => c.NextSendAt, lookupAt), ct);
+                    if (lookupAt > sliceEnd || lookupAt - now > options.Value.LongestInJobWait)
+                        return (false, lookupAt);
+                    await Task.Delay(lookupAt - now, time, ct);
+                    continue;
+                }
+                if (screened.Sendable.Count == 0 && screened.Window > 0)
+                {
+                    // The whole window was not on WhatsApp: on to the next one.
+                    if (time.GetUtcNow() >= sliceEnd)
+                        return (true, null);
+                    continue;
+                }
+                batch = screened.Sendable.Take(BatchSizeFor(campaign)).ToList();
+            }
             if (batch.Count == 0)
             {
                 await CompleteAsync(db, campaign, ct);

@@ -15,7 +15,7 @@ namespace WapBridge.Core.Campaigns;
 
 public sealed record NewCampaign(
     string? InstanceCode, string? Name, string? Message, JsonNode? Recipients, MediaUpload? MediaData, string? MimeType, string? Filename,
-    string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle);
+    string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle, bool CheckNumbersFirst = false);
 
 public sealed record InvalidRecipient(string Input, string Error);
 
@@ -24,7 +24,7 @@ public sealed record RecipientsAdded(string Campaign, int Added, int Duplicates,
 public sealed record CampaignStatus(
     string Campaign, string CampaignName, string InstanceId, CampaignState Status, int Total, int Pending, int Sent, int Delivered, int Read, int Failed,
     int Invalid, int Duplicates, int Skipped, int Cancelled, double Progress, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? CompletedAt, string? PausedReason, DateTimeOffset? NextSendAt, long? EtaSeconds);
+    DateTimeOffset? CompletedAt, string? PausedReason, DateTimeOffset? NextSendAt, long? EtaSeconds, bool CheckNumbersFirst = false);
 
 public sealed record RecipientView(long Id, string Input, string? Number, RecipientState State, string? Error, string? MessageId, int Attempts, DateTimeOffset UpdatedAt, JsonObject? Variables);
 
@@ -100,6 +100,7 @@ public sealed class CampaignService(
                 ActiveFrom = throttle.ActiveFrom,
                 ActiveUntil = throttle.ActiveUntil,
                 TimeZone = throttle.TimeZone,
+                CheckNumbersFirst = request.CheckNumbersFirst,
                 CreatedAt = now,
                 ScheduledAt = request.ScheduledAt,
                 RunnerLeaseUntil = now + options.Value.CreationLease,
@@ -522,7 +523,7 @@ public sealed class CampaignService(
             ? (long)Math.Ceiling(c.Pending * (c.MinDelaySeconds + c.MaxDelaySeconds) / 2)
             : null;
         return new CampaignStatus(c.Code, c.Name, instanceCode, c.State, c.Total, c.Pending, c.Sent, c.Delivered, c.Read, c.Failed, c.Invalid,
-            c.Duplicates, c.Skipped, c.Cancelled, progress, c.CreatedAt, c.ScheduledAt, c.StartedAt, c.CompletedAt, c.PausedReason, c.NextSendAt, eta);
+            c.Duplicates, c.Skipped, c.Cancelled, progress, c.CreatedAt, c.ScheduledAt, c.StartedAt, c.CompletedAt, c.PausedReason, c.NextSendAt, eta, c.CheckNumbersFirst);
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

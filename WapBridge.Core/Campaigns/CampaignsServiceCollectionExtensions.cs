@@ -14,6 +14,7 @@ public static class CampaignsServiceCollectionExtensions
         services.AddValidatedOptions<CampaignOptions>(configuration.GetSection(CampaignOptions.Section), Problems);
         services.AddSingleton<CampaignService>();
         services.AddTransient<CampaignRunner>();
+        services.AddSingleton<CampaignNumberCheck>();
         services.AddHostedService<CampaignRecovery>();
         services.AddSingleton<CampaignEventObserver>();
         services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<CampaignEventObserver>());
@@ -49,5 +50,9 @@ public static class CampaignsServiceCollectionExtensions
             yield return $"{Setting(nameof(o.LongestInJobWait))} is {o.LongestInJobWait}; it must be zero or more, e.g. 00:00:05.";
         if (o.ProgressEvery < TimeSpan.Zero)
             yield return $"{Setting(nameof(o.ProgressEvery))} is {o.ProgressEvery}; it must be zero or more, e.g. 00:00:10.";
+        if (o.NumberCheckBatchSize is < 1 or > CampaignOptions.MaxNumberCheckBatchSize)
+            yield return $"{Setting(nameof(o.NumberCheckBatchSize))} is {o.NumberCheckBatchSize}; it must be 1 to {CampaignOptions.MaxNumberCheckBatchSize}, e.g. 20.";
+        if (o.NumberCheckPause < TimeSpan.Zero)
+            yield return $"{Setting(nameof(o.NumberCheckPause))} is {o.NumberCheckPause}; it must be zero or more, e.g. 00:00:05.";
     }
 }

@@ -49,7 +49,7 @@ public partial class NewCampaignForm
 
     private double minDelay = 10, maxDelay = 30;
     private int? hourlyLimit, dailyLimit;
-    private bool activeHours, scheduled, throttleOpen;
+    private bool activeHours, scheduled, throttleOpen, checkNumbersFirst;
     private string? activeStart = "08:00", activeEnd = "20:00", timeZone = "Africa/Dar_es_Salaam", scheduleAt;
 
     private IReadOnlyList<string> Columns => draft.Columns;
@@ -234,7 +234,7 @@ public partial class NewCampaignForm
         try
         {
             var created = await Campaigns.CreateAsync(CustomerId, new NewCampaign(instanceCode, name, message, draft.ToJson(leaveOutMissing),
-                null, null, null, null, at, Throttle()));
+                null, null, null, null, at, Throttle(), checkNumbersFirst));
             await OnCreated.InvokeAsync(created);
         }
         catch (WapBridgeException e)
