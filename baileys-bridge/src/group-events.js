@@ -95,7 +95,9 @@ export function attachGroupEvents(on, { send, cache, ownJids, reportMapping, pho
         reportParticipantMappings(update.participants, reportMapping);
         continue;
       }
-      const changes = Object.fromEntries(REPORTED_CHANGES.filter((field) => update[field] !== undefined).map((field) => [field, update[field]]));
+      // A removed description comes as `desc: undefined`; the host is told "" (no description any more).
+      const changes = Object.fromEntries(REPORTED_CHANGES.filter((field) => update[field] !== undefined || (field === 'desc' && Object.hasOwn(update, 'desc')))
+        .map((field) => [field, update[field] ?? '']));
       if (Object.keys(changes).length === 0) continue;
       send('group_update', { id: update.id, ...changes, ...(await author(update)) });
     }

@@ -33,7 +33,7 @@ async function linkedBridge(t) {
     bridge.kill();
     await wa.stop();
   });
-  await bridge.waitFor((m) => m.type === 'ready', { description: 'ready' });
+  await bridge.waitFor((m) => m.type === 'ready', { description: 'ready', timeoutMs: 30000 });
   const opened = await bridge.request('open', { session: SESSION, webSocketUrl: wa.url });
   assert.equal(opened.ok, true, JSON.stringify(opened));
   const qr = await bridge.waitForEvent(SESSION, 'qr', () => true, LOGIN_WAIT);
