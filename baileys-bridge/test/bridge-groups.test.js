@@ -151,6 +151,11 @@ test('group requests: create, participants with WhatsApp\'s per-person answers, 
   assert.equal(read.size, 1);
   assert.equal(typeof read.creation, 'number');
 
+  assert.deepEqual(await ok('group_update', { id: group.id, description: '' }), {});
+  const removedDescription = await bridge.waitForEvent(SESSION, 'group_update', (d) => d.desc === '', EVENT_WAIT);
+  assert.equal(removedDescription.data.author, wa.account.jid);
+  assert.equal((await ok('group_metadata', { id: group.id })).group.desc, undefined);
+
   const { groups } = await ok('group_list');
   assert.deepEqual(groups.map((g) => g.id), [group.id]);
 
