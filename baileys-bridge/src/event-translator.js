@@ -254,6 +254,15 @@ export class EventTranslator {
   }
 
   /**
+   * A LID ↔ phone pair learned elsewhere (group members): reported once, like those of messages.
+   * @param {unknown} lid
+   * @param {unknown} pn
+   */
+  reportMapping(lid, pn) {
+    this.#reportMapping(lid, pn);
+  }
+
+  /**
    * @param {unknown} first
    * @param {unknown} second
    */

@@ -14,6 +14,10 @@ import { Outbound } from './outbound.js';
 import { EventTranslator } from './event-translator.js';
 import { attachConversationEvents } from './conversation-events.js';
 import { deleteForMe, readMessages, subscribePresence } from './chat-actions.js';
+import { GroupCache } from './group-cache.js';
+import { attachGroupEvents } from './group-events.js';
+import { GroupRequests } from './group-requests.js';
+import { checkNumbers, profile, PushNames } from './contact-requests.js';
 import { deferred } from './util.js';
 import { describeDisconnect, describeMe, parseWebSocketUrl, socketConfig } from './socket-options.js';
 
@@ -76,6 +80,10 @@ export class Session {
       mediaFolder,
     });
     this.outbound = new Outbound({ logger: this.logger, auth: this.auth, acks: this.acks, events: this.events, mediaFolder, gifConverter });
+    // Per session, not per socket: a 515 restart or a reconnect keeps what we know about groups and names.
+    this.groupCache = new GroupCache();
+    this.groups = new GroupRequests(this.groupCache, (lid, pn) => this.events.reportMapping(lid, pn));
+    this.pushNames = new PushNames();
   }
 
   /**
@@ -189,6 +197,49 @@ export class Session {
     return subscribePresence(this.#connectedSocket(), params);
   }
 
+  /** @param {import('./sessions.js').RequestParams} params */
+  async checkNumbers(params) {
+    return checkNumbers(this.#connectedSocket(), params.phones, this.logger);
+  }
+
+  /** @param {import('./sessions.js').RequestParams} params */
+  async profile(params) {
+    return profile(this.#connectedSocket(), params.jid, this.pushNames, this.logger);
+  }
+
+  /**
+   * The group requests: `group_list` → list, `group_metadata` → metadata, … (see group-requests.js).
+   * @param {'list' | 'metadata' | 'create' | 'participants' | 'update' | 'inviteCode' | 'revokeInvite' | 'acceptInvite' | 'leave'} call
+   * @param {import('./sessions.js').RequestParams} params
+   */
+  async group(call, params) {
+    return this.groups[call](this.#connectedSocket(), params);
+  }
+
+  /**
+   * Baileys' `cachedGroupMetadata`: a group send uses what we hold; on a miss we read the group once and keep it
+   * (Baileys' own fallback read would not be kept, so every send would ask WhatsApp again).
+   * @param {string} jid
+   */
+  async #cachedGroupMetadata(jid) {
+    const cached = this.groupCache.get(jid);
+    if (cached || !this.socket || this.state !== 'open') return cached;
+    try {
+      const metadata = await this.socket.groupMetadata(jid);
+      this.groupCache.set(metadata);
+      return metadata;
+    } catch (error) {
+      this.logger.debug({ err: error, jid }, 'group metadata for a send could not be read; Baileys asks again');
+      return undefined;
+    }
+  }
+
+  /** Our own user JIDs (phone and LID), to tell when a group event is about us. */
+  #ownJids() {
+    const me = this.socket?.user ?? this.auth.state?.creds?.me;
+    return /** @type {string[]} */ ([me?.id, me?.lid].filter((jid) => typeof jid === 'string' && jid !== ''));
+  }
+
   /**
    * Whether code started for socket `generation` still belongs to the live socket of this session.
    * @param {number} generation
@@ -224,6 +275,7 @@ export class Session {
       logger: baileysLogger,
       // Resends after a retry receipt: Baileys' own cache is gone after a restart, the host keeps every sent message.
       getMessage: (/** @type {import('baileys').WAMessageKey} */ key) => this.auth.loadSentMessage(key),
+      cachedGroupMetadata: (/** @type {string} */ jid) => this.#cachedGroupMetadata(jid),
     });
 
     this.pairingStage = deferred();
@@ -251,6 +303,14 @@ export class Session {
     on('connection.update', (update) => this.#onConnectionUpdate(update, socket));
     this.events.attach(on);
     attachConversationEvents(on, (event, data) => this.channel.sendEvent(this.id, event, data));
+    attachGroupEvents(on, {
+      send: (event, data) => this.channel.sendEvent(this.id, event, data),
+      cache: this.groupCache,
+      ownJids: () => this.#ownJids(),
+      reportMapping: (lid, pn) => this.events.reportMapping(lid, pn),
+      phoneOf: async (lid) => (await socket.signalRepository?.lidMapping?.getPNForLID(lid)) ?? undefined,
+    });
+    this.pushNames.attach(on);
   }
 
   /**

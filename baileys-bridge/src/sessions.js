@@ -1,6 +1,6 @@
 // @ts-check
 // The registry of sessions and the handlers of host requests (open, close, pairing_code, send, check_number, presence,
-// subscribe, read, delete_for_me, logout, ping).
+// subscribe, read, delete_for_me, logout, ping; check_numbers, profile and the group_… requests of issue 19).
 
 import { BridgeError } from './protocol.js';
 import { Session } from './session.js';
@@ -39,6 +39,17 @@ export class SessionRegistry {
       pairing_code: (params) => this.#existing(params).requestPairingCode(params.phone),
       send: (params) => this.#existing(params).send(params),
       check_number: (params) => this.#existing(params).checkNumber(params.phone),
+      check_numbers: (params) => this.#existing(params).checkNumbers(params),
+      profile: (params) => this.#existing(params).profile(params),
+      group_list: (params) => this.#existing(params).group('list', params),
+      group_metadata: (params) => this.#existing(params).group('metadata', params),
+      group_create: (params) => this.#existing(params).group('create', params),
+      group_participants: (params) => this.#existing(params).group('participants', params),
+      group_update: (params) => this.#existing(params).group('update', params),
+      group_invite_code: (params) => this.#existing(params).group('inviteCode', params),
+      group_revoke_invite: (params) => this.#existing(params).group('revokeInvite', params),
+      group_accept_invite: (params) => this.#existing(params).group('acceptInvite', params),
+      group_leave: (params) => this.#existing(params).group('leave', params),
       presence: (params) => this.#existing(params).presence(params),
       subscribe: (params) => this.#existing(params).subscribe(params),
       read: (params) => this.#existing(params).read(params),

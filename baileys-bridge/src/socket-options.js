@@ -25,7 +25,7 @@ export function describeDisconnect(error) {
 /**
  * The config of a new Baileys socket: the session's own parts (auth, logger, getMessage) and the host's options.
  * @param {{ webSocketUrl?: string, waVersion?: unknown, browser?: unknown }} options
- * @param {Pick<import('baileys').UserFacingSocketConfig, 'auth' | 'logger' | 'getMessage'>} own
+ * @param {Pick<import('baileys').UserFacingSocketConfig, 'auth' | 'logger' | 'getMessage' | 'cachedGroupMetadata'>} own
  * @returns {import('baileys').UserFacingSocketConfig}
  */
 export function socketConfig(options, own) {

@@ -14,6 +14,7 @@ import { buildMessageNode, sendMedia, sendMessage, sendReceipt } from './fake-wa
 import { sendCall, sendChatState, sendPresence } from './fake-wa/conversation.js';
 import { generateKeyPair } from './fake-wa/crypto.js';
 import { Directory, parseJid, SERVER_JID } from './fake-wa/directory.js';
+import { addGroup, notifyGroup, participantsChange } from './fake-wa/groups.js';
 import { enterPairingCode, scanQr } from './fake-wa/linking.js';
 import { closeWith, flushOffline, handleHandshake } from './fake-wa/login.js';
 import { MediaHost } from './fake-wa/media.js';
@@ -69,6 +70,7 @@ export class FakeWa extends EventEmitter {
     this.mexAnswers = new Map(); // query id → data
     this.props = { 10518: 'true' };
     this.silent = false;
+    this.groups = new Map(); // group jid → group (fake-wa/groups.js)
   }
 
   get account() {
@@ -332,6 +334,41 @@ export class FakeWa extends EventEmitter {
   }
 
   /** The answer to Baileys' reach-out timelock query (`fetchAccountReachoutTimelock`). */
+  // ─── groups (fake-wa/groups.js) ─────────────────────────────────────────────────────────────────
+
+  addGroup(options = {}) {
+    return addGroup(this, options);
+  }
+
+  group(jid) {
+    const group = this.groups.get(jid);
+    if (!group) throw new Error(`fake WhatsApp: no group ${jid}`);
+    return group;
+  }
+
+  /** A member change made by `author` (a contact's phone) on the phone: applied, then notified to the client. */
+  changeGroupParticipants(jid, { action, phones, author }) {
+    const group = this.group(jid);
+    for (const phone of phones) {
+      if (action === 'add') group.members.set(phone, { phone, admin: null });
+      else if (action === 'remove') group.members.delete(phone);
+      else if (group.members.has(phone)) group.members.get(phone).admin = action === 'promote' ? 'admin' : null;
+    }
+    return notifyGroup(this, group, participantsChange(this, group, action, phones), { author });
+  }
+
+  /** A subject change made by `author` on their phone. */
+  changeGroupSubject(jid, { subject, author }) {
+    const group = this.group(jid);
+    group.subject = subject;
+    return notifyGroup(this, group, { tag: 'subject', attrs: { subject, s_t: String(Math.floor(Date.now() / 1000)) } }, { author });
+  }
+
+  /** Any `w:gp2` child node (`announcement`, `locked`, `description`, …) from `author`. */
+  notifyGroup(jid, change, { author } = {}) {
+    return notifyGroup(this, this.group(jid), change, { author });
+  }
+
   setReachoutTimelock({ isActive = true, enforcementEnds, enforcementType = 'DEFAULT' } = {}) {
     this.mexAnswers.set('23983697327930364', {
       xwa2_fetch_account_reachout_timelock: {

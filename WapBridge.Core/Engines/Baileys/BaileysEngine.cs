@@ -18,10 +18,13 @@ internal sealed class BaileysEngine(BaileysRuntime runtime, BaileysSupervisor su
     public string? UnavailableReason => runtime.UnavailableReason;
     public bool SupportsPairingCode => true;
 
-    /// <summary>Every conversation feature: the bridge's protocol 2 carries them all (PROTOCOL.md "Conversations").</summary>
+    /// <summary>
+    /// Every conversation feature (PROTOCOL.md "Conversations"), profiles and groups ("Contacts and groups (issue 19)"): the
+    /// bridge's protocol 2 carries them all.
+    /// </summary>
     public bool Supports(string feature) => feature is EngineFeatures.Replies or EngineFeatures.Mentions or EngineFeatures.Reactions
         or EngineFeatures.Locations or EngineFeatures.Contacts or EngineFeatures.Polls or EngineFeatures.Edits or EngineFeatures.DeleteForEveryone
-        or EngineFeatures.DeleteForMe or EngineFeatures.ReadReceipts or EngineFeatures.Presence;
+        or EngineFeatures.DeleteForMe or EngineFeatures.ReadReceipts or EngineFeatures.Presence or EngineFeatures.Profiles or EngineFeatures.Groups;
 
     internal BaileysSupervisor Supervisor => supervisor;
 

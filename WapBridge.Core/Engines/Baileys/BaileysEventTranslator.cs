@@ -44,6 +44,9 @@ internal sealed class BaileysEventTranslator
 
     private string InstanceId { get; }
 
+    /// <summary>The phone digits a bare LID (<c>…@lid</c>) is known by in this session, from its <c>lid_mapping</c> events.</summary>
+    internal string? PhoneForLid(string bareLid) => _phoneByLid.GetValueOrDefault(bareLid);
+
     /// <summary>A new socket starts its QR count over (the first code lives longer than the next ones).</summary>
     public void ResetQrCount() => Interlocked.Exchange(ref _qrCount, 0);
 
@@ -95,6 +98,14 @@ internal sealed class BaileysEventTranslator
             case "presence":
                 if (BaileysConversationMapper.MapPresence(InstanceId, now, data, lid => _phoneByLid.GetValueOrDefault(lid)) is { } presence)
                     _outbox.Emit(presence);
+                break;
+            case "group_participants":
+                if (BaileysGroupMapper.MapParticipantsEvent(InstanceId, now, data, PhoneForLid) is { } participants)
+                    _outbox.Emit(participants);
+                break;
+            case "group_update":
+                if (BaileysGroupMapper.MapUpdateEvent(InstanceId, now, data, PhoneForLid) is { } update)
+                    _outbox.Emit(update);
                 break;
             case "lid_mapping":
                 if (BridgeProcess.Str(data, "lid") is { } lid && BaileysMessageMapper.IsLid(lid)

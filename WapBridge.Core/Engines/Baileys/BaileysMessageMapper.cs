@@ -26,9 +26,9 @@ public sealed record BaileysCloseOutcome(int? StatusCode, string Reason, bool Tr
 /// </summary>
 public static class BaileysMessageMapper
 {
-    private const string UserServer = "@s.whatsapp.net";
+    internal const string UserServer = "@s.whatsapp.net";
     private const string LegacyUserServer = "@c.us";
-    private const string LidServer = "@lid";
+    internal const string LidServer = "@lid";
     private const string GroupServer = "@g.us";
 
     // Wrappers whose `message` holds the real content (disappearing, view-once, captioned documents, edits of old clients).

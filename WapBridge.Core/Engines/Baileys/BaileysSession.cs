@@ -10,7 +10,7 @@ namespace WapBridge.Core.Engines.Baileys;
 /// its auth-state calls answered by <see cref="BaileysAuthBridge"/>; both hand engine events over through one
 /// <see cref="BaileysEventOutbox"/>, so the host sees them in order.
 /// </summary>
-internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
+internal sealed class BaileysSession : IEngineSession, IEngineGroups, IBridgeSessionHandler
 {
     private readonly BaileysSupervisor _supervisor;
     private readonly BaileysOptions _options;
@@ -304,8 +304,129 @@ internal sealed class BaileysSession : IEngineSession, IBridgeSessionHandler
         {
             return null; // a bridge that cannot ask: the send goes to the phone number as before
         }
-        var exists = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("exists", out var x) && x.ValueKind == JsonValueKind.True;
-        return new NumberCheckResult(exists, exists ? BridgeProcess.Str(result, "jid") : null, BridgeProcess.Str(result, "lid"));
+        return BaileysGroupMapper.MapNumberCheck(result);
+    }
+
+    /// <summary>
+    /// One <c>check_numbers</c> request for the whole batch; a bridge without it (older than issue 19) is asked number by
+    /// number with <c>check_number</c>, as before.
+    /// </summary>
+    public async Task<IReadOnlyList<NumberCheckResult?>> CheckNumbersAsync(IReadOnlyList<string> phones, CancellationToken ct = default)
+    {
+        if (phones.Count == 0)
+            return [];
+        if (_process is not { IsAlive: true } process || !_state.Connected)
+            throw new BridgeException("not_connected", "The WhatsApp session is not connected.");
+        JsonElement result;
+        try
+        {
+            result = await process.RequestAsync("check_numbers",
+                new JsonObject { ["session"] = InstanceId, ["phones"] = new JsonArray(phones.Select(p => (JsonNode?)p).ToArray()) }, ct);
+        }
+        catch (BridgeException e) when (e.Code == "unknown_method")
+        {
+            var answers = new List<NumberCheckResult?>(phones.Count);
+            foreach (var phone in phones)
+                answers.Add(await CheckNumberAsync(phone, ct));
+            return answers;
+        }
+        return BaileysGroupMapper.MapNumberChecks(result, phones);
+    }
+
+    public async Task<EngineProfile> GetProfileAsync(string user, CancellationToken ct = default)
+    {
+        var result = await EngineCallAsync("profile", EngineFeatures.Profiles, new JsonObject { ["jid"] = BaileysGroupMapper.ParticipantJid(user) }, ct);
+        return BaileysGroupMapper.MapProfile(result, user, _events.PhoneForLid);
+    }
+
+    // ---- groups (IEngineGroups): PROTOCOL.md "Contacts and groups (issue 19)" ----
+
+    public async Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(CancellationToken ct = default)
+    {
+        var result = await EngineCallAsync("group_list", EngineFeatures.Groups, [], ct);
+        return result.TryGetProperty("groups", out var groups) && groups.ValueKind == JsonValueKind.Array
+            ? groups.EnumerateArray().Select(g => BaileysGroupMapper.MapGroup(g, _events.PhoneForLid)).OfType<EngineGroup>().ToList()
+            : [];
+    }
+
+    public async Task<EngineGroup> GetGroupAsync(string groupJid, CancellationToken ct = default) =>
+        Group(await EngineCallAsync("group_metadata", EngineFeatures.Groups, new JsonObject { ["id"] = groupJid }, ct));
+
+    public async Task<EngineGroup> CreateGroupAsync(string subject, IReadOnlyList<string> participants, CancellationToken ct = default) =>
+        Group(await EngineCallAsync("group_create", EngineFeatures.Groups,
+            new JsonObject { ["subject"] = subject, ["participants"] = Participants(participants) }, ct));
+
+    public async Task<IReadOnlyList<EngineParticipantOutcome>> UpdateParticipantsAsync(string groupJid, string action, IReadOnlyList<string> participants,
+        CancellationToken ct = default)
+    {
+        var result = await EngineCallAsync("group_participants", EngineFeatures.Groups,
+            new JsonObject { ["id"] = groupJid, ["action"] = action, ["participants"] = Participants(participants) }, ct);
+        return BaileysGroupMapper.MapParticipantResults(result, participants);
+    }
+
+    public Task UpdateGroupAsync(string groupJid, EngineGroupChange change, CancellationToken ct = default)
+    {
+        if (change.IsEmpty)
+            return Task.CompletedTask;
+        var parameters = new JsonObject { ["id"] = groupJid };
+        if (change.Subject is not null)
+            parameters["subject"] = change.Subject;
+        if (change.Description is not null)
+            parameters["description"] = change.Description;
+        if (change.Announce is { } announce)
+            parameters["announce"] = announce;
+        if (change.Restrict is { } restrict)
+            parameters["restrict"] = restrict;
+        return EngineCallAsync("group_update", EngineFeatures.Groups, parameters, ct);
+    }
+
+    public async Task<string> GetInviteCodeAsync(string groupJid, CancellationToken ct = default) =>
+        InviteCode(await EngineCallAsync("group_invite_code", EngineFeatures.Groups, new JsonObject { ["id"] = groupJid }, ct));
+
+    public async Task<string> RevokeInviteCodeAsync(string groupJid, CancellationToken ct = default) =>
+        InviteCode(await EngineCallAsync("group_revoke_invite", EngineFeatures.Groups, new JsonObject { ["id"] = groupJid }, ct));
+
+    public async Task<string> JoinGroupAsync(string inviteCode, CancellationToken ct = default) =>
+        BridgeProcess.Str(await EngineCallAsync("group_accept_invite", EngineFeatures.Groups, new JsonObject { ["code"] = inviteCode }, ct), "id")
+        ?? throw new EngineRefusedException("join_failed", "WhatsApp accepted the invite but named no group.");
+
+    public Task LeaveGroupAsync(string groupJid, CancellationToken ct = default) =>
+        EngineCallAsync("group_leave", EngineFeatures.Groups, new JsonObject { ["id"] = groupJid }, ct);
+
+    private EngineGroup Group(JsonElement result) =>
+        (result.TryGetProperty("group", out var group) ? BaileysGroupMapper.MapGroup(group, _events.PhoneForLid) : null)
+        ?? throw new BridgeException("internal", "The WhatsApp bridge answered without the group's metadata.");
+
+    private static string InviteCode(JsonElement result) =>
+        BridgeProcess.Str(result, "code") ?? throw new BridgeException("internal", "The WhatsApp bridge answered without an invite code.");
+
+    private static JsonArray Participants(IReadOnlyList<string> participants) =>
+        new(participants.Select(p => (JsonNode?)BaileysGroupMapper.ParticipantJid(p)).ToArray());
+
+    /// <summary>
+    /// A contacts or groups request, its refusals in engine terms: <c>not_found</c> → <see cref="EngineNotFoundException"/>,
+    /// <c>refused</c> → <see cref="EngineRefusedException"/>, a bridge too old for it → <paramref name="feature"/> unavailable.
+    /// </summary>
+    private async Task<JsonElement> EngineCallAsync(string method, string feature, JsonObject parameters, CancellationToken ct)
+    {
+        if (_process is not { IsAlive: true } process || !_state.Connected)
+            throw new EngineSessionStateException("not_connected", "The WhatsApp session is not connected.");
+        parameters["session"] = InstanceId;
+        try
+        {
+            return await process.RequestAsync(method, parameters, ct);
+        }
+        catch (BridgeException e)
+        {
+            throw e.Code switch
+            {
+                "unknown_method" => new EngineFeatureUnavailableException(feature),
+                "not_found" => new EngineNotFoundException("not_found", e.Message),
+                "refused" => new EngineRefusedException("refused", e.Message),
+                "not_connected" => new EngineSessionStateException("not_connected", e.Message),
+                _ => e,
+            };
+        }
     }
 
     public async Task<string> RequestPairingCodeAsync(string phoneNumber, CancellationToken ct = default)

@@ -12,6 +12,9 @@
 // {"do":"node","tag","types"?} waits for a node the client sent (a receipt, chatstate, presence) and answers its tag,
 // attrs and children; {"do":"call","from","status"?,"video"?,"callId"?,"addressing"?} calls, {"do":"presence","from",
 // "type","last"?} and {"do":"chatstate","from","state"} send a contact's presence.
+// Groups: {"do":"add_group","subject","participants","accountRole"?,"creator"?} answers the new group's {"jid"};
+// {"do":"group_participants","jid","action","phones","author"} is a member change made on `author`'s phone;
+// {"do":"lid","phone"} answers a contact's {"lid"} JID.
 // argv[2]: the baileys-bridge folder; argv[3]: registered numbers (comma separated); argv[4]: "media" starts the media host.
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -85,6 +88,13 @@ async function handle(command) {
       return {};
     case 'count':
       return { count: wa.decrypted.length };
+    case 'add_group':
+      return { jid: wa.addGroup({ subject: command.subject, participants: command.participants, accountRole: command.accountRole, creator: command.creator }).jid };
+    case 'group_participants':
+      wa.changeGroupParticipants(command.jid, { action: command.action, phones: command.phones, author: command.author });
+      return {};
+    case 'lid':
+      return { lid: wa.directory.contact(command.phone)?.lidJid ?? null };
     default:
       throw new Error('unknown command ' + command.do);
   }

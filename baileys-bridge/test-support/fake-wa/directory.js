@@ -23,7 +23,7 @@ export class Directory {
   /**
    * @param {object} options
    * @param {{phone?: string, lid?: string, pushName?: string}} [options.account]
-   * @param {Array<string|{phone: string, lid?: string|false, name?: string}>} [options.registered]
+   * @param {Array<string|{phone: string, lid?: string|false, name?: string, about?: string, picture?: boolean, groupAdd?: string}>} [options.registered]
    */
   constructor({ account = {}, registered = [] } = {}) {
     const phone = account.phone ?? '255700000001';
@@ -42,9 +42,13 @@ export class Directory {
     this.nextDeviceId = 11;
   }
 
-  /** Registers a number on the fake WhatsApp; `lid: false` gives it no LID (a phone-number-only contact). */
+  /**
+   * Registers a number on the fake WhatsApp; `lid: false` gives it no LID (a phone-number-only contact). `about`: its
+   * about text; `picture: true`: it has a profile picture; `groupAdd: 'invite'`: its privacy settings keep others
+   * from adding it to groups (WhatsApp answers an add with 403 and an invite).
+   */
   addContact(entry) {
-    const { phone, lid, name } = typeof entry === 'string' ? { phone: entry } : entry;
+    const { phone, lid, name, about, picture = false, groupAdd = 'all' } = typeof entry === 'string' ? { phone: entry } : entry;
     if (!/^\d{6,20}$/.test(phone)) throw new Error(`contact phone must be digits: ${phone}`);
     const lidUser = lid === false ? null : (lid ? parseJid(lid).user : randomLidUser());
     const contact = {
@@ -52,6 +56,9 @@ export class Directory {
       jid: `${phone}@${SERVER_JID}`,
       lidJid: lidUser ? `${lidUser}@lid` : null,
       name: name ?? `Contact ${phone.slice(-4)}`,
+      about,
+      picture,
+      groupAdd,
       party: new SignalParty({ jid: `${phone}@${SERVER_JID}` }),
     };
     this.contacts.set(phone, contact);

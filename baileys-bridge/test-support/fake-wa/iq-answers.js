@@ -1,10 +1,13 @@
 // The server's answers to the IQs Baileys sends after login: pings, pre-key upload and count, key bundles,
-// usync (contact, devices, lid), props, privacy, media_conn, app-state sync (empty) and w:mex queries.
+// usync (contact, devices, lid, status), props, privacy, media_conn, app-state sync (empty), w:mex queries, profile
+// pictures (profiles.js) and groups (groups.js).
 // An IQ without an answer here gets a 501 and is kept in `wa.unhandled`.
 
 import { decodeBigEndian } from './crypto.js';
 import { SERVER_JID } from './directory.js';
+import { answerGroupIq } from './groups.js';
 import { answerLinkCode } from './linking.js';
+import { answerPictureIq, statusNode } from './profiles.js';
 import { bytes, child, childBytes, children, newId, nowSeconds, sendIqError, sendIqResult } from './nodes.js';
 
 /** Answers an IQ of the client; unknown ones get a 501. */
@@ -12,6 +15,7 @@ export async function answerIq(wa, connection, iq) {
   const [first] = children(iq);
   const key = `${iq.attrs.xmlns}:${first?.tag ?? ''}`;
   const device = connection.device;
+  if (iq.attrs.xmlns === 'w:g2') return answerGroupIq(wa, connection, iq);
   switch (key) {
     case 'w:p:ping':
     case 'passive:active':
@@ -91,6 +95,8 @@ export async function answerIq(wa, connection, iq) {
       if (!data) break;
       return sendIqResult(connection, iq, [{ tag: 'result', attrs: {}, content: Buffer.from(JSON.stringify({ data })) }]);
     }
+    case 'w:profile:picture:picture':
+      return answerPictureIq(wa, connection, iq);
     case 'md:link_code_companion_reg':
       return answerLinkCode(wa, connection, iq, first);
     case 'md:remove-companion-device':
@@ -143,6 +149,7 @@ function usync(wa, usync) {
         ],
       });
     }
+    if (protocols.has('status')) content.push(statusNode(contact));
     if (protocols.has('lid')) {
       const lid = isAccount ? wa.account.lidJid : contact?.lidJid;
       if (lid) content.push({ tag: 'lid', attrs: { val: lid } });
