@@ -2,7 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Groups;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -30,6 +32,8 @@ public static class WapBridgeCoreServiceCollectionExtensions
         services.AddSingleton<InboundRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
         builder.AddInstances(database, dataDir);
+        services.AddContacts();
+        services.AddGroups();
         services.AddMessaging(configuration, database, dataDir);
         services.AddWebhooks(configuration);
         services.AddCampaigns(configuration);

@@ -26,6 +26,7 @@ public sealed class MessageDispatcher(
     Cluster.ClusterReadiness readiness,
     IMediaStore media,
     MessageOutcomes outcomes,
+    NumberCheckCache numberChecks,
     LiveNotices notices,
     IOptions<MessagingOptions> options,
     TimeProvider time,
@@ -40,9 +41,6 @@ public sealed class MessageDispatcher(
     private static readonly TimeSpan CoalesceWait = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AwayPoll = TimeSpan.FromMinutes(1);
-
-    /// <summary>How long WhatsApp's answer to "is this number on WhatsApp?" is trusted (mass look-ups are a ban signal).</summary>
-    public static readonly TimeSpan NumberCheckLifetime = TimeSpan.FromHours(24);
 
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
     private CancellationToken _stopping = CancellationToken.None;
@@ -298,7 +296,7 @@ public sealed class MessageDispatcher(
         }
         try
         {
-            NumberCheck? check;
+            NumberCheckResult? check;
             try
             {
                 check = OutgoingMessages.IsAddressedAsIs(message.ToNumber!) ? null : await CheckNumberAsync(instanceId, session, message.ToNumber!);
@@ -317,7 +315,7 @@ public sealed class MessageDispatcher(
             var result = await session.SendAsync(outgoing, _stopping);
             if (result.Accepted) return (SendOutcomeKind.Sent, null, null, null);
             if (check is not null)
-                await ForgetNumberCheckAsync(instanceId, message.ToNumber!); // WhatsApp's answer may be stale: ask again next time
+                await numberChecks.ForgetAsync(instanceId, message.ToNumber!, CancellationToken.None); // WhatsApp's answer may be stale: ask again next time
             if (result.ErrorCode == "not_connected") return (SendOutcomeKind.Disconnected, null, null, null);
             return (SendOutcomeKind.Failed, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.", result.RestrictedUntil);
         }
@@ -350,40 +348,15 @@ public sealed class MessageDispatcher(
     }
 
     /// <summary>
-    /// WhatsApp's answer for a number, from the instance's cache when younger than <see cref="NumberCheckLifetime"/>,
-    /// else asked (and cached); null when the engine cannot tell.
+    /// WhatsApp's answer for a number, from the instance's cache when younger than <see cref="NumberCheckCache.Lifetime"/>,
+    /// else asked through the session the outbox holds (and cached); null when the engine cannot tell.
     /// </summary>
-    private async Task<NumberCheck?> CheckNumberAsync(int instanceId, IEngineSession session, string number)
+    private async Task<NumberCheckResult?> CheckNumberAsync(int instanceId, IEngineSession session, string number)
     {
         if (!session.ChecksNumbers)
             return null;
-        var now = time.GetUtcNow();
-        await using var db = await dbFactory.CreateDbContextAsync(_stopping);
-        var cached = await db.NumberChecks.AsNoTracking().FirstOrDefaultAsync(c => c.InstanceId == instanceId && c.Number == number, _stopping);
-        if (cached is not null && cached.CheckedAt > now - NumberCheckLifetime)
-            return cached;
-        var answer = await session.CheckNumberAsync(number, _stopping);
-        if (answer is null)
-            return null;
-        var check = new NumberCheck
-        {
-            InstanceId = instanceId,
-            Number = number,
-            OnWhatsApp = answer.OnWhatsApp,
-            Jid = answer.Jid,
-            Lid = answer.Lid,
-            CheckedAt = now,
-        };
-        await db.NumberChecks.Where(c => c.InstanceId == instanceId && c.Number == number).ExecuteDeleteAsync(_stopping);
-        db.NumberChecks.Add(check);
-        await db.SaveChangesAsync(_stopping);
-        return check;
-    }
-
-    private async Task ForgetNumberCheckAsync(int instanceId, string number)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        await db.NumberChecks.Where(c => c.InstanceId == instanceId && c.Number == number).ExecuteDeleteAsync(CancellationToken.None);
+        var answers = await numberChecks.CheckAsync(instanceId, [number], session.CheckNumbersAsync, _stopping);
+        return answers.GetValueOrDefault(number);
     }
 
     private async Task FailAsync(WapBridgeDbContext db, Message message, string code, string error)

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Instances;
+
+namespace WapBridge.Core.Groups;
+
+/// <summary>
+/// Keeps the group cache in step with WhatsApp's group events. A group the instance was added to but has not cached yet
+/// is read from WhatsApp in the background: the event's handler must not wait on the instance's actor.
+/// </summary>
+public sealed class GroupEventObserver(GroupCache cache, IGrainFactory grains, ILogger<GroupEventObserver> logger) : IInstanceEventObserver
+{
+    public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
+    {
+        switch (engineEvent)
+        {
+            case GroupParticipantsEvent participants:
+                if (!await cache.ApplyAsync(instance, participants, ct) && participants.Action == GroupParticipantActions.Add
+                    && participants.Participants.Any(p => p.Phone is not null && p.Phone == instance.PhoneNumber))
+                    _ = CacheNewGroupAsync(instance, participants.GroupJid);
+                break;
+            case GroupUpdateEvent update:
+                await cache.PatchAsync(instance, update.GroupJid, row => GroupCache.Apply(row, update.Change), ct);
+                break;
+        }
+    }
+
+    private async Task CacheNewGroupAsync(Instance instance, string groupJid)
+    {
+        try
+        {
+            await Task.Yield();
+            var group = await grains.GetGrain<IInstanceGrain>(instance.Code).GetGroupAsync(groupJid);
+            await cache.UpsertAsync(instance, group, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Reading group {Group} that instance {Instance} was added to failed: {Error}", groupJid, instance.Code, e.Message);
+        }
+    }
+}
