@@ -46,9 +46,13 @@ public sealed record SimulatedContact(string Name, string Number);
 /// message ids already delivered (a resend with the same id is collapsed, as WhatsApp does). Each customer has a
 /// world of its own (contract §9): its instances reach each other, never another customer's.
 /// </summary>
-public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger)
+public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger, IGrainFactory? grains = null)
 {
     private readonly ConcurrentDictionary<string, SimulatorSession> _sessions = new();
+    private readonly ConcurrentDictionary<int, LocalSimulatedWorld> _localWorlds = new();
+    // The LIDs this node gave out (number checks, profiles, group members), to read "<lid>@lid" back as its number.
+    private const int LidMemoryMax = 200_000;
+    private readonly ConcurrentDictionary<(int CustomerId, string Lid), string> _lids = new();
     // Remembered for a while only: long enough to collapse a resend after a failed batch, without growing with traffic.
     // Past the size cap (sustained thousands per second) the memory shortens instead of growing.
     private static readonly TimeSpan DeliveredMemory = TimeSpan.FromMinutes(2);
@@ -72,7 +76,7 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
 
     /// <summary>Someone sends the instance a message; answers its WhatsApp message id.</summary>
     public Task<string> InjectInboundAsync(string instanceId, SimulatedInbound inbound, CancellationToken ct = default) =>
-        Session(instanceId).ReceiveAsync(inbound, ct);
+        Session(instanceId).InjectAsync(inbound, ct);
 
     /// <summary>A contact calls the instance.</summary>
     public Task<string> InjectCallAsync(string instanceId, SimulatedCall call, CancellationToken ct = default) =>
@@ -137,6 +141,25 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
         }
         return _delivered.TryAdd(senderInstanceId + "/" + messageId, now);
     }
+
+    /// <summary>The customer's world (its groups): the cluster's actor for it, or one in memory where there is no cluster.</summary>
+    internal ISimulatedWorldGrain World(int customerId) =>
+        grains?.GetGrain<ISimulatedWorldGrain>(customerId) ?? _localWorlds.GetOrAdd(customerId, id => new LocalSimulatedWorld(id, options.Value, time));
+
+    /// <summary>The number's LID in the customer's world, remembered so that it reads back as the number.</summary>
+    internal string LidOf(int customerId, string phone)
+    {
+        var lid = SimulatedIdentities.LidOf(customerId, phone);
+        if (_lids.Count >= LidMemoryMax)
+            _lids.Clear();
+        _lids.TryAdd((customerId, lid), phone);
+        return lid;
+    }
+
+    /// <summary>The number behind a LID (user part) this world gave out, or null.</summary>
+    internal string? PhoneOfLid(int customerId, string lid) =>
+        _lids.TryGetValue((customerId, lid), out var phone) ? phone
+        : _sessions.Values.FirstOrDefault(s => s.CustomerId == customerId && s.ConnectedPhone is { } p && SimulatedIdentities.LidOf(customerId, p) == lid)?.ConnectedPhone;
 
     /// <summary>The session of <paramref name="customerId"/> connected as <paramref name="phone"/>, when that phone is one of its instances.</summary>
     internal SimulatorSession? FindByPhone(int customerId, string phone) =>

@@ -28,6 +28,12 @@ public sealed class SimulatorOptions
     /// <summary>Numbers (digits only) matching this pattern are "not on WhatsApp": sends to them fail.</summary>
     public string? NotOnWhatsAppPattern { get; set; } = "^0+$|^\\d*9999$";
 
+    /// <summary>
+    /// Numbers (digits only) matching this pattern refuse being added to groups by their privacy settings: WhatsApp
+    /// sends them an invite instead (<c>invite_sent</c>). Empty: everyone can be added.
+    /// </summary>
+    public string? InviteOnlyPattern { get; set; }
+
     /// <summary>When set, a connected session drops its connection after a random time up to this long, then reconnects.</summary>
     public TimeSpan? RandomDisconnectWithin { get; set; }
 }

@@ -7,7 +7,7 @@ using WapBridge.Core.Instances;
 namespace WapBridge.Core.Engines.Simulator;
 
 /// <summary>One simulated linked device: pairs by QR or code, stays connected, sends with receipts, receives.</summary>
-internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionContext context) : IEngineSession
+internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineSessionContext context) : IEngineSession, IEngineGroups
 {
     private sealed record Credentials(string Phone, string? PushName);
 
@@ -141,17 +141,37 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             return EngineSendResult.Failed("not_connected", "The simulator session is not connected.");
         if (network.Options.SendLatency > TimeSpan.Zero)
             await Task.Delay(network.Options.SendLatency, Time, ct);
-        if (!network.IsOnWhatsApp(message.ToPhone))
-            return EngineSendResult.Failed("not_on_whatsapp", $"{message.ToPhone} is not on WhatsApp.");
+        var group = message.ToPhone.EndsWith("@g.us", StringComparison.Ordinal) ? message.ToPhone : null;
+        IReadOnlyList<string> recipients;
+        if (group is not null)
+        {
+            // A group this customer's world does not hold is somebody else's: sent, delivered nowhere, as any outside number.
+            var post = await network.World(CustomerId).PostAsync(ConnectedPhone, group);
+            if (post?.RefusalCode is { } refusal)
+                return EngineSendResult.Failed(refusal, post.Refusal!);
+            recipients = post?.OtherMembers ?? [];
+        }
+        else
+        {
+            var phone = message.ToPhone.EndsWith("@lid", StringComparison.Ordinal)
+                ? network.PhoneOfLid(CustomerId, message.ToPhone[..message.ToPhone.IndexOf('@')])
+                : message.ToPhone;
+            if (phone is not null && !network.IsOnWhatsApp(phone))
+                return EngineSendResult.Failed("not_on_whatsapp", $"{message.ToPhone} is not on WhatsApp.");
+            recipients = phone is null ? [] : [phone];
+        }
 
         if (network.MarkDelivered(InstanceId, message.Id))
         {
             // Only the sender's own customer's instances are reachable; any other number, another customer's simulated
             // one included, is an ordinary contact: sent with receipts, delivered nowhere, indistinguishable from the rest.
-            if (network.FindByPhone(CustomerId, message.ToPhone) is { } recipient && recipient != this)
+            foreach (var to in recipients)
             {
-                await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName,
-                    QuotedId: message.Quoted?.Key.Id) { Extras = ExtrasOf(message.Content) }, ct, message.Id);
+                if (network.FindByPhone(CustomerId, to) is { } recipient && recipient != this)
+                {
+                    await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName,
+                        GroupId: group, QuotedId: message.Quoted?.Key.Id) { Extras = ExtrasOf(message.Content) }, ct, message.Id);
+                }
             }
             await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Server), ct);
             ScheduleReceipt(network.Options.DeliveredAfter, message.Id, MessageAck.Device);
@@ -219,6 +239,8 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
             throw new EngineSessionStateException("not_connected", "The simulator session is not connected.");
     }
 
+    private static string LidUser(string lid) => lid.IndexOf('@') is var at and >= 0 ? lid[..at] : lid;
+
     private static string? PhoneOf(string jid) =>
         jid.EndsWith("@s.whatsapp.net", StringComparison.Ordinal) || jid.EndsWith("@c.us", StringComparison.Ordinal) ? jid[..jid.IndexOf('@')] : null;
 
@@ -234,8 +256,10 @@ internal sealed class SimulatorSession(SimulatorNetwork network, EngineSessionCo
         if (inbound.Extras is { } extras)
             message = SimulatedContent.Apply(message, extras, inbound.Text);
         // As a real engine does: a message naming both sender ids teaches the pair, and an update is announced too.
-        if (inbound.FromPhone is not null && inbound.FromLid is not null)
-            await EmitAsync(new LidMappingEvent(InstanceId, message.Timestamp, inbound.FromLid[..inbound.FromLid.IndexOf('@')], inbound.FromPhone), ct);
+        // A LID this world gave out is the same person as its number: the engine knows the pair, as WhatsApp tells it.
+        var lidPhone = inbound.FromPhone ?? (inbound.FromLid is { } lid ? network.PhoneOfLid(CustomerId, LidUser(lid)) : null);
+        if (lidPhone is not null && inbound.FromLid is not null)
+            await EmitAsync(new LidMappingEvent(InstanceId, message.Timestamp, LidUser(inbound.FromLid), lidPhone), ct);
         await EmitAsync(new MessageReceivedEvent(InstanceId, message.Timestamp, message), ct);
         if (MessageUpdateEvent.For(InstanceId, message.Timestamp, message) is { } update)
             await EmitAsync(update, ct);
