@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -53,6 +54,7 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<MessageDispatcher>();
+        services.AddSingleton<NumberCheckCache>();
         configure?.Invoke(services);
         builder.AddInstances(database, dataDir);
         var host = builder.Build();

@@ -28,6 +28,8 @@ public sealed partial class CheckNumbersPage
         ["numbers"] = "Numbers", ["instance_id"] = "Instance",
     };
 
+    private static readonly IReadOnlyDictionary<string, string> RowLabels = new Dictionary<string, string> { ["numbers"] = "Number" };
+
     [Inject] private ContactDirectory Contacts { get; set; } = default!;
     [Inject] private InstanceService InstanceService { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
@@ -89,7 +91,7 @@ public sealed partial class CheckNumbersPage
         }
         catch (WapBridgeException e)
         {
-            formError = e.Kind == ErrorKind.InstanceNotConnected
+            formError = DashboardErrors.IsNotConnected(e)
                 ? $"Instance {instanceCode} is not connected, so it cannot ask WhatsApp. Connect it under Instances, or choose another instance."
                 : DashboardErrors.Describe(e, Labels);
         }
@@ -102,7 +104,8 @@ public sealed partial class CheckNumbersPage
     /// <summary>The answers in the order asked: yes / no / unknown (the engine could not tell) / invalid with the reason.</summary>
     public static IReadOnlyList<CheckRow> Rows(IReadOnlyList<NumberCheckAnswer> answers) => answers.Select(a => a switch
     {
-        { Valid: false } => new CheckRow(a.Number, Invalid, a.Error ?? "Not a phone number", ""),
+        // The service names its argument (numbers); a row is one number.
+        { Valid: false } => new CheckRow(a.Number, Invalid, DashboardErrors.Relabel(a.Error ?? "is not a phone number", RowLabels), ""),
         { OnWhatsApp: true } => new CheckRow("+" + a.Number, Yes, "", a.Lid ?? ""),
         { OnWhatsApp: false } => new CheckRow("+" + a.Number, No, "", a.Lid ?? ""),
         _ => new CheckRow("+" + a.Number, Unknown, "WhatsApp did not say; check it again later", a.Lid ?? ""),

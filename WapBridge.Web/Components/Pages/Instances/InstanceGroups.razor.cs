@@ -202,7 +202,7 @@ public sealed partial class InstanceGroups : IDisposable
     private const string NotConnected = "This instance is not connected, so WhatsApp cannot be asked. Connect it (see its state above), then try again.";
 
     private static string Plain(WapBridgeException e, IReadOnlyDictionary<string, string> labels) =>
-        e.Kind == ErrorKind.InstanceNotConnected ? NotConnected : DashboardErrors.Describe(e, labels);
+        DashboardErrors.IsNotConnected(e) ? NotConnected : DashboardErrors.Describe(e, labels);
 
     private static List<string> Pasted(string? text) => [.. CampaignCsv.ParseLines(text).Select(r => r.Cells[0])];
 
