@@ -18,6 +18,8 @@ namespace WapBridge.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class GroupsJourneyTests
 {
+    private static readonly string? ScreenshotDir = Environment.GetEnvironmentVariable("WAPBRIDGE_SCREENSHOTS");
+
     private const string ShopPhone = "255700111222";
     private const string DeskPhone = "255700333444";
 
@@ -73,6 +75,8 @@ public sealed class GroupsJourneyTests
         // The invite link is shown as well as copied (headless Chromium gives no clipboard permission).
         await row.GetByTestId("copy-invite").ClickAsync();
         await Expect(row.GetByTestId("invite-link-url")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^https://chat\\.whatsapp\\.com/\\w+$"));
+        if (ScreenshotDir is not null)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "instance-groups.png") });
         var panelViolations = await AccessibilityTests.AxeAsync(page, "instance groups panel");
         Assert.True(panelViolations.Count == 0, string.Join(Environment.NewLine, panelViolations));
 
@@ -98,6 +102,8 @@ public sealed class GroupsJourneyTests
         await Expect(reply).ToHaveAttributeAsync("data-direction", "inbound", new() { Timeout = 15_000 });
         await Expect(reply.GetByTestId("chat-author")).ToHaveTextAsync("Desk Amina · +" + DeskPhone);
         Assert.True(await page.EvaluateAsync<bool>("() => window.__noReload === true"), "the page was reloaded");
+        if (ScreenshotDir is not null)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "chats-group.png") });
         var threadViolations = await AccessibilityTests.AxeAsync(page, "group thread");
         Assert.True(threadViolations.Count == 0, string.Join(Environment.NewLine, threadViolations));
 
@@ -110,6 +116,8 @@ public sealed class GroupsJourneyTests
         await FitsAsync(page, "the instance page with its groups");
         await page.GetByTestId("groups-panel").GetByTestId("copy-invite").ScrollIntoViewIfNeededAsync();
         await Expect(page.GetByTestId("groups-panel").GetByTestId("copy-invite")).ToBeInViewportAsync();
+        if (ScreenshotDir is not null)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "phone-instance-groups.png"), FullPage = true });
         var phoneViolations = await AccessibilityTests.AxeAsync(page, "instance groups panel on a phone");
         Assert.True(phoneViolations.Count == 0, string.Join(Environment.NewLine, phoneViolations));
     }
@@ -134,6 +142,8 @@ public sealed class GroupsJourneyTests
         await Expect(page.GetByTestId("check-verdict")).ToHaveCountAsync(4);
         Assert.Equal(["yes", "yes", "invalid", "no"], await page.GetByTestId("check-verdict").EvaluateAllAsync<string[]>("e => e.map(v => v.dataset.verdict)"));
         await Expect(page.GetByTestId("check-summary")).ToHaveTextAsync("2 of 4 on WhatsApp");
+        if (ScreenshotDir is not null)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "check-numbers.png") });
         var violations = await AccessibilityTests.AxeAsync(page, "check numbers");
         Assert.True(violations.Count == 0, string.Join(Environment.NewLine, violations));
 
@@ -151,6 +161,8 @@ public sealed class GroupsJourneyTests
         await FitsAsync(page, "check numbers");
         await page.GetByTestId("check-export").ScrollIntoViewIfNeededAsync();
         await Expect(page.GetByTestId("check-export")).ToBeInViewportAsync();
+        if (ScreenshotDir is not null)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, "phone-check-numbers.png"), FullPage = true });
         var phoneViolations = await AccessibilityTests.AxeAsync(page, "check numbers on a phone");
         Assert.True(phoneViolations.Count == 0, string.Join(Environment.NewLine, phoneViolations));
     }
