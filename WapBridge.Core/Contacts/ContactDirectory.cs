@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using WapBridge.Core.Common;
@@ -11,9 +12,9 @@ namespace WapBridge.Core.Contacts;
 /// <summary>
 /// One answer of <c>contacts.check_numbers</c>: <see cref="Number"/> is the normalized digits when <see cref="Valid"/>, else
 /// the input as given, with <see cref="Error"/> saying why it is not a number (then <see cref="OnWhatsApp"/> is null).
-/// <see cref="OnWhatsApp"/> null with <see cref="Valid"/>: the engine could not tell.
+/// <see cref="OnWhatsApp"/> null with <see cref="Valid"/>: the engine could not tell. (The API's snake_case would split "WhatsApp".)
 /// </summary>
-public sealed record NumberCheckAnswer(string Number, bool Valid, bool? OnWhatsApp, string? Jid, string? Lid, string? Error);
+public sealed record NumberCheckAnswer(string Number, bool Valid, [property: JsonPropertyName("on_whatsapp")] bool? OnWhatsApp, string? Jid, string? Lid, string? Error);
 
 /// <summary>
 /// A WhatsApp user's profile (<c>contacts.get_profile</c>): <see cref="Number"/> is the phone digits, or the LID as asked

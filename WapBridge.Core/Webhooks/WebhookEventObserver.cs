@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Common;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Groups;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -10,7 +12,8 @@ namespace WapBridge.Core.Webhooks;
 
 /// <summary>
 /// The opt-in events: <c>instance.status</c>, <c>message.ack</c>, <c>message.sent</c>, what contacts do to messages
-/// (<c>message.reaction</c>, <c>message.edited</c>, <c>message.revoked</c>, <c>poll.vote</c>), <c>call</c> and <c>presence</c>.
+/// (<c>message.reaction</c>, <c>message.edited</c>, <c>message.revoked</c>, <c>poll.vote</c>), <c>call</c>, <c>presence</c>
+/// and what happens in groups (<c>group.participants</c>, <c>group.update</c>).
 /// </summary>
 public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> dbFactory, WebhookOutbox outbox) : IInstanceEventObserver
 {
@@ -79,7 +82,72 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                     ["last_seen"] = presence.LastSeen?.ToUnixTimeSeconds(),
                 }, presence.FromPhone, presence.FromLid), ct);
                 break;
+            case GroupParticipantsEvent participants:
+                await AddGroupParticipantsAsync(instance, participants, ct);
+                break;
+            case GroupUpdateEvent update:
+                await AddGroupUpdateAsync(instance, update, ct);
+                break;
         }
+    }
+
+    /// <summary><c>group.participants</c>: who was added, removed, promoted or demoted (or left), with phone and LID where known.</summary>
+    private async Task AddGroupParticipantsAsync(Instance instance, GroupParticipantsEvent e, CancellationToken ct)
+    {
+        if (!await SubscribedAsync(instance, WebhookEvents.GroupParticipants, ct))
+            return;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var byLid = NumberCheckCache.LidUser(e.ByLid);
+        var map = await GroupCache.LidMapAsync(db, instance.Id, e.Participants.Append(new EngineGroupParticipant(e.ByPhone, byLid, null)), ct);
+        var participants = new JsonArray(e.Participants.Select(map.Fill).Select(p => (JsonNode)new JsonObject
+        {
+            ["number"] = p.Phone,
+            ["lid"] = p.Lid is null ? null : p.Lid + "@lid",
+        }).ToArray());
+        var data = WithActor(new JsonObject { ["group"] = e.GroupJid, ["action"] = e.Action, ["participants"] = participants },
+            e.ByPhone ?? (byLid is null ? null : map.PhoneOf(byLid)), byLid ?? (e.ByPhone is null ? null : map.LidOf(e.ByPhone)));
+        await SaveAsync(db, instance, WebhookEvents.GroupParticipants, e.At, data, ct);
+    }
+
+    /// <summary><c>group.update</c>: only the settings that changed (<c>subject</c>, <c>description</c>, <c>announce</c>, <c>restrict</c>).</summary>
+    private async Task AddGroupUpdateAsync(Instance instance, GroupUpdateEvent e, CancellationToken ct)
+    {
+        if (!await SubscribedAsync(instance, WebhookEvents.GroupUpdate, ct))
+            return;
+        var changes = new JsonObject();
+        if (e.Change.Subject is not null)
+            changes["subject"] = e.Change.Subject;
+        if (e.Change.Description is not null)
+            changes["description"] = e.Change.Description;
+        if (e.Change.Announce is { } announce)
+            changes["announce"] = announce;
+        if (e.Change.Restrict is { } restrict)
+            changes["restrict"] = restrict;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var byLid = NumberCheckCache.LidUser(e.ByLid);
+        var map = await GroupCache.LidMapAsync(db, instance.Id, [new EngineGroupParticipant(e.ByPhone, byLid, null)], ct);
+        var data = WithActor(new JsonObject { ["group"] = e.GroupJid, ["changes"] = changes },
+            e.ByPhone ?? (byLid is null ? null : map.PhoneOf(byLid)), byLid ?? (e.ByPhone is null ? null : map.LidOf(e.ByPhone)));
+        await SaveAsync(db, instance, WebhookEvents.GroupUpdate, e.At, data, ct);
+    }
+
+    private async Task<bool> SubscribedAsync(Instance instance, string eventType, CancellationToken ct) =>
+        await outbox.ResolveEndpointAsync(instance.CustomerId, instance.Id, ct) is { Enabled: true } endpoint && endpoint.EventList.Contains(eventType);
+
+    /// <summary>Who did it in a group: <c>by</c> as a sender is named (<c>&lt;phone&gt;@c.us</c>, else the LID), <c>by_phone</c>, <c>by_lid</c>.</summary>
+    private static JsonObject WithActor(JsonObject data, string? phone, string? lidUser)
+    {
+        var lid = lidUser is null ? null : lidUser + "@lid";
+        data["by"] = phone is not null ? phone + "@c.us" : lid;
+        data["by_phone"] = phone;
+        data["by_lid"] = lid;
+        return data;
+    }
+
+    private async Task SaveAsync(WapBridgeDbContext db, Instance instance, string eventType, DateTimeOffset at, JsonObject data, CancellationToken ct)
+    {
+        var customer = await db.Customers.Where(c => c.Id == instance.CustomerId).Select(c => c.Code).SingleAsync(ct);
+        await outbox.SaveAsync(db, instance.CustomerId, instance.Id, eventType, () => WebhookPayloads.Event(eventType, instance.Code, customer, at, data), ct);
     }
 
     /// <summary>The engine's call statuses a receiver hears of; ringing, accept and terminate are not sent.</summary>

@@ -44,4 +44,30 @@ public sealed class SendPathNumberCheckTests
         await client.WaitForMessageAsync(after, r => r["status"]!.GetValue<string>() is "sent" or "delivered");
         Assert.Equal([Customer, Customer], await AskedAsync(app, id));
     }
+
+    [Fact]
+    public async Task A_number_checked_through_the_api_is_not_asked_again_by_the_first_send_to_it()
+    {
+        FakeBridge.SkipWithoutNode();
+        await using var app = FakeBridge.App();
+        await app.InitializeAsync();
+        var (client, id) = await app.PairedInstanceAsync();
+        await app.ScriptAsync(id, new { @do = "registered", numbers = new Dictionary<string, string> { [Customer] = "120542636048510@lid" } });
+
+        var answers = (await client.CallAsync("wap_bridge.api.contacts.check_numbers", new { instance_id = id, numbers = new[] { Customer, "255799999999" } }))
+            .EnsureOk().Message!.AsArray();
+        Assert.Equal([true, false], answers.Select(a => a!["on_whatsapp"]!.GetValue<bool>()));
+        Assert.Equal("120542636048510@lid", answers[0]!["jid"]!.GetValue<string>());
+        Assert.Equal([Customer, "255799999999"], await AskedAsync(app, id));
+
+        var sent = await SendAsync(client, id, "Habari");
+        await client.WaitForMessageAsync(sent, r => r["status"]!.GetValue<string>() is "sent" or "delivered");
+        var nobody = (await client.CallAsync("wap_bridge.api.whatsapp.send_api_message", new { instance_id = id, to_number = "255799999999", message = "Uko?" }))
+            .EnsureOk().Message!["id"]!.GetValue<string>();
+        var failed = await client.WaitForMessageAsync(nobody, r => r["status"]!.GetValue<string>() == "failed");
+        Assert.Equal("not_on_whatsapp", failed["error_code"]!.GetValue<string>());
+        Assert.Equal([Customer, "255799999999"], await AskedAsync(app, id)); // the sends used the API's answers
+        var to = (await app.Engine().RequestAsync(id, "sent", new JsonObject())).GetProperty("sent").EnumerateArray().Single().GetProperty("to").GetString();
+        Assert.Equal("120542636048510@lid", to);
+    }
 }

@@ -14,6 +14,8 @@ public static class ApiEndpoints
         app.MapCampaignEndpoints();
         app.MapSettingsEndpoints();
         app.MapMediaEndpoints();
+        app.MapContactEndpoints();
+        app.MapGroupEndpoints();
         if (app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Engines.Simulator.SimulatorOptions>>().Value.Enabled)
             app.MapSimulatorEndpoints();
         app.MapFrappeFallback();

@@ -265,7 +265,7 @@ internal sealed class SimulatedWorld(int customerId, SimulatorOptions options, T
         return $"{jid} is not a group this account is in.";
     }
 
-    private SimulatedWorldAnswer<T> Fail<T>(string message) => new(default, [], true, "group_not_found", message);
+    private static SimulatedWorldAnswer<T> Fail<T>(string message) => new(default, [], true, "group_not_found", message);
 
     private static SimulatedWorldAnswer<T> NotAdmin<T>(Group group, string what) =>
         new(default, [], false, "not_group_admin", $"Only admins of the group {group.Jid} can {what}.");
@@ -281,7 +281,7 @@ internal sealed class SimulatedWorld(int customerId, SimulatorOptions options, T
 
     private static SimulatedWorldAnswer<T> Ok<T>(T value, params SimulatedGroupNotice[] notices) => new(value, notices);
 
-    private SimulatedGroupNotice Notice(Group group, string action, IReadOnlyList<EngineGroupParticipant> participants, string? by, IEnumerable<string>? alsoTell = null) =>
+    private static SimulatedGroupNotice Notice(Group group, string action, IReadOnlyList<EngineGroupParticipant> participants, string? by, IEnumerable<string>? alsoTell = null) =>
         new([.. group.Members.Keys.Concat(alsoTell ?? []).Distinct()], group.Jid, action, participants, null, by);
 
     private EngineGroupParticipant Participant(string phone, string? role) => new(phone, SimulatedIdentities.LidOf(customerId, phone), role);
