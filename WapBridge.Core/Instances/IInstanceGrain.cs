@@ -120,6 +120,21 @@ public interface ISimulatedPhoneGrain : IGrainWithStringKey
 
     [Alias("unlink")]
     Task UnlinkFromPhoneAsync();
+
+    // What another of the customer's simulator instances, living on another node, does to this one. Interleaved: two
+    // instances messaging each other at once must not wait on each other's actor.
+
+    /// <summary>Another instance sent this one a message (<see cref="SimulatedInboundCall.MessageId"/>: the sender's id).</summary>
+    [Alias("deliver"), AlwaysInterleave]
+    Task DeliverAsync(SimulatedInboundCall inbound);
+
+    /// <summary>A member changed one of this instance's groups.</summary>
+    [Alias("group-notice"), AlwaysInterleave]
+    Task GroupNoticeAsync(SimulatedGroupNotice notice);
+
+    /// <summary>The recipient read this instance's message.</summary>
+    [Alias("read-receipt"), AlwaysInterleave]
+    Task ReadReceiptAsync(string messageId);
 }
 
 /// <summary>What the live session shows now: the node it lives on and the QR code it waits to be scanned with.</summary>
@@ -151,9 +166,10 @@ public sealed record SimulatedInboundCall(
     [property: Id(7)] string? PushName,
     [property: Id(8)] string? GroupId,
     [property: Id(9)] string? QuotedId,
-    [property: Id(10)] string? ExtrasJson = null)
+    [property: Id(10)] string? ExtrasJson = null,
+    [property: Id(11)] string? MessageId = null)
 {
-    public static async Task<SimulatedInboundCall> FromAsync(SimulatedInbound inbound, CancellationToken ct)
+    public static async Task<SimulatedInboundCall> FromAsync(SimulatedInbound inbound, CancellationToken ct, string? messageId = null)
     {
         byte[]? data = null;
         if (inbound.Media is { } media)
@@ -165,7 +181,7 @@ public sealed record SimulatedInboundCall(
         }
         return new(inbound.FromPhone, inbound.FromLid, inbound.Text, data, inbound.Media?.MimeType, inbound.Media?.FileName,
             inbound.Caption, inbound.PushName, inbound.GroupId, inbound.QuotedId,
-            inbound.Extras is null ? null : System.Text.Json.JsonSerializer.Serialize(inbound.Extras));
+            inbound.Extras is null ? null : System.Text.Json.JsonSerializer.Serialize(inbound.Extras), messageId);
     }
 
     public SimulatedInbound ToInbound() => new(FromPhone, FromLid, Text,

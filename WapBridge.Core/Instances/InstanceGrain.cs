@@ -240,6 +240,12 @@ public sealed class InstanceGrain(
 
     public Task UnlinkFromPhoneAsync() => simulator.UnlinkFromPhoneAsync(Code, _deactivating.Token);
 
+    public Task DeliverAsync(SimulatedInboundCall inbound) => simulator.DeliverAsync(Code, inbound.ToInbound(), inbound.MessageId, _deactivating.Token);
+
+    public Task GroupNoticeAsync(SimulatedGroupNotice notice) => simulator.TellAsync(Code, notice, _deactivating.Token);
+
+    public Task ReadReceiptAsync(string messageId) => simulator.ReadReceiptAsync(Code, messageId, _deactivating.Token);
+
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
     {
         await _deactivating.CancelAsync();

@@ -21,7 +21,7 @@ public sealed record SimulatedGroupNotice(
 /// A simulated world's answer: the value and who to tell, or the refusal the engine throws (exceptions do not cross
 /// nodes with their codes, so the refusal travels as data and is thrown by the session).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("wapbridge.simulated-world-answer")]
+[GenerateSerializer, Immutable, Alias("wapbridge.simulated-world-answer`1")]
 public sealed record SimulatedWorldAnswer<T>(
     [property: Id(0)] T? Value,
     [property: Id(1)] IReadOnlyList<SimulatedGroupNotice> Notices,
@@ -33,6 +33,10 @@ public sealed record SimulatedWorldAnswer<T>(
         ? Value!
         : throw (NotFound ? new EngineNotFoundException(ErrorCode, ErrorMessage!) : new EngineRefusedException(ErrorCode, ErrorMessage!));
 }
+
+/// <summary>Which instance (its code) is connected as a phone; <see cref="Token"/> names the connection.</summary>
+[GenerateSerializer, Immutable, Alias("wapbridge.simulated-phone-entry")]
+public sealed record SimulatedPhoneEntry([property: Id(0)] string InstanceCode, [property: Id(1)] string? PushName, [property: Id(2)] Guid Token);
 
 /// <summary>A participant as asked (digits or <c>…@lid</c>) and the phone it stands for; null when it is no number this world knows.</summary>
 [GenerateSerializer, Immutable, Alias("wapbridge.simulated-participant")]
@@ -73,10 +77,29 @@ internal sealed class SimulatedWorld(int customerId, SimulatorOptions options, T
         public bool IsAdmin(string phone) => Members.TryGetValue(phone, out var role) && role is not null;
     }
 
+    private readonly Dictionary<string, SimulatedPhoneEntry> _phones = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _invites = new(StringComparer.Ordinal);
     private Regex? _inviteOnly;
     private Regex? _notOnWhatsApp;
+
+    /// <summary>The phone is connected as one of the customer's instances now.</summary>
+    public void Register(string phone, SimulatedPhoneEntry entry) => _phones[phone] = entry;
+
+    /// <summary>That connection ended; false when the phone was registered again since (a newer connection).</summary>
+    public bool Unregister(string phone, Guid token) =>
+        _phones.TryGetValue(phone, out var entry) && entry.Token == token && _phones.Remove(phone);
+
+    /// <summary>
+    /// Every connected instance's phone. <paramref name="here"/> are the phones a node holds: they are registered again
+    /// should this world have forgotten them (its actor restarted on another node).
+    /// </summary>
+    public Dictionary<string, SimulatedPhoneEntry> Directory(IReadOnlyDictionary<string, SimulatedPhoneEntry> here)
+    {
+        foreach (var (phone, entry) in here)
+            _phones.TryAdd(phone, entry);
+        return new Dictionary<string, SimulatedPhoneEntry>(_phones, StringComparer.Ordinal);
+    }
 
     public IReadOnlyList<EngineGroup> List(string phone) =>
         _groups.Values.Where(g => g.Members.ContainsKey(phone)).OrderBy(g => g.CreatedAt).Select(Describe).ToList();

@@ -1,14 +1,30 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Utilities;
 
 namespace WapBridge.Core.Engines.Simulator;
 
 /// <summary>
-/// One customer's simulated WhatsApp world (keyed by the customer id), shared by every node: its groups. Sessions ask it
-/// and then tell the members themselves, so it never calls an instance (no call cycles between actors).
+/// One customer's simulated WhatsApp world (keyed by the customer id), shared by every node: which instance is connected
+/// as which phone, and the groups. Sessions ask it and then tell the members themselves, so it never calls an instance
+/// (no call cycles between actors); it only tells the nodes that follow its directory.
 /// </summary>
 [Alias("wapbridge.simulated-world")]
 public interface ISimulatedWorldGrain : IGrainWithIntegerKey
 {
+    [Alias("register")]
+    Task RegisterAsync(string phone, SimulatedPhoneEntry entry);
+
+    [Alias("unregister")]
+    Task UnregisterAsync(string phone, Guid token);
+
+    /// <summary>
+    /// The connected instances' phones; <paramref name="node"/> hears the changes from now on (for a few minutes:
+    /// nodes ask again before that), and <paramref name="here"/> are the phones the asking node holds.
+    /// </summary>
+    [Alias("directory")]
+    Task<Dictionary<string, SimulatedPhoneEntry>> DirectoryAsync(ISimulatorNodeObserver? node, Dictionary<string, SimulatedPhoneEntry> here);
+
     [Alias("groups")]
     Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(string phone);
 
@@ -49,6 +65,20 @@ internal sealed class LocalSimulatedWorld(int customerId, SimulatorOptions optio
     private readonly Lock _gate = new();
     private readonly SimulatedWorld _world = new(customerId, options, time);
 
+    public Task RegisterAsync(string phone, SimulatedPhoneEntry entry) => Run(() =>
+    {
+        _world.Register(phone, entry);
+        return true;
+    });
+
+    public Task UnregisterAsync(string phone, Guid token) => Run(() => _world.Unregister(phone, token));
+
+    /// <returns>Whether the phone was unregistered (the connection named by the token was the current one).</returns>
+    public Task<bool> TryUnregisterAsync(string phone, Guid token) => Run(() => _world.Unregister(phone, token));
+
+    public Task<Dictionary<string, SimulatedPhoneEntry>> DirectoryAsync(ISimulatorNodeObserver? node, Dictionary<string, SimulatedPhoneEntry> here) =>
+        Run(() => _world.Directory(here));
+
     public Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(string phone) => Run(() => _world.List(phone));
 
     public Task<SimulatedWorldAnswer<EngineGroup>> GetGroupAsync(string phone, string groupJid) => Run(() => _world.Get(phone, groupJid));
@@ -81,11 +111,34 @@ internal sealed class LocalSimulatedWorld(int customerId, SimulatorOptions optio
 /// holding it) forgets the simulated groups, as a demo network may.
 /// </summary>
 [KeepAlive]
-public sealed class SimulatedWorldGrain(IOptions<SimulatorOptions> options, TimeProvider time) : Grain, ISimulatedWorldGrain
+public sealed class SimulatedWorldGrain(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatedWorldGrain> logger) : Grain, ISimulatedWorldGrain
 {
+    // Nodes ask for the directory again every minute while they use it (SimulatedDirectory.CacheLifetime).
+    private readonly ObserverManager<ISimulatorNodeObserver> _nodes = new(TimeSpan.FromMinutes(5), logger);
     private LocalSimulatedWorld? _world;
 
-    private LocalSimulatedWorld World => _world ??= new LocalSimulatedWorld((int)this.GetPrimaryKeyLong(), options.Value, time);
+    private LocalSimulatedWorld World => _world ??= new LocalSimulatedWorld(CustomerId, options.Value, time);
+
+    private int CustomerId => (int)this.GetPrimaryKeyLong();
+
+    public async Task RegisterAsync(string phone, SimulatedPhoneEntry entry)
+    {
+        await World.RegisterAsync(phone, entry);
+        _nodes.Notify(n => n.OnPhoneChanged(CustomerId, phone, entry));
+    }
+
+    public async Task UnregisterAsync(string phone, Guid token)
+    {
+        if (await World.TryUnregisterAsync(phone, token))
+            _nodes.Notify(n => n.OnPhoneChanged(CustomerId, phone, null));
+    }
+
+    public Task<Dictionary<string, SimulatedPhoneEntry>> DirectoryAsync(ISimulatorNodeObserver? node, Dictionary<string, SimulatedPhoneEntry> here)
+    {
+        if (node is not null)
+            _nodes.Subscribe(node, node);
+        return World.DirectoryAsync(null, here);
+    }
 
     public Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(string phone) => World.ListGroupsAsync(phone);
 

@@ -62,6 +62,11 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
     private Regex? _notOnWhatsApp;
 
+    private SimulatedDirectory? _directory;
+
+    /// <summary>Which of a customer's instances is connected as which phone, on this node and the others.</summary>
+    public SimulatedDirectory Directory => _directory ??= new SimulatedDirectory(grains, World, time, logger);
+
     public SimulatorOptions Options => options.Value;
     public TimeProvider Time => time;
     internal ILogger Logger => logger;
@@ -159,11 +164,54 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     /// <summary>The number behind a LID (user part) this world gave out, or null.</summary>
     internal string? PhoneOfLid(int customerId, string lid) =>
         _lids.TryGetValue((customerId, lid), out var phone) ? phone
-        : _sessions.Values.FirstOrDefault(s => s.CustomerId == customerId && s.ConnectedPhone is { } p && SimulatedIdentities.LidOf(customerId, p) == lid)?.ConnectedPhone;
+        : Directory.HereOf(customerId).Select(s => s.ConnectedPhone).Concat(Directory.ElsewhereKnown(customerId))
+            .FirstOrDefault(p => p is not null && SimulatedIdentities.LidOf(customerId, p) == lid);
 
-    /// <summary>The session of <paramref name="customerId"/> connected as <paramref name="phone"/>, when that phone is one of its instances.</summary>
-    internal SimulatorSession? FindByPhone(int customerId, string phone) =>
-        _sessions.Values.FirstOrDefault(s => s.CustomerId == customerId && s.ConnectedPhone == phone);
+    /// <summary>The session of <paramref name="customerId"/> connected as <paramref name="phone"/> on this node.</summary>
+    internal SimulatorSession? FindByPhone(int customerId, string phone) => Directory.Here(customerId, phone);
+
+    /// <summary>
+    /// Does something to the customer's instance connected as <paramref name="phone"/> (not <paramref name="except"/>):
+    /// <paramref name="here"/> to its session on this node, else <paramref name="elsewhere"/> to its actor on the node
+    /// where it lives. False when no instance of the customer is that phone (an ordinary contact), or it could not be told.
+    /// </summary>
+    internal async Task<bool> ReachAsync(int customerId, string phone, SimulatorSession? except,
+        Func<SimulatorSession, Task> here, Func<ISimulatedPhoneGrain, Task> elsewhere)
+    {
+        if (Directory.Here(customerId, phone) is { } session)
+        {
+            if (session == except)
+                return false;
+            await here(session);
+            return true;
+        }
+        if (await Directory.ElsewhereAsync(customerId, phone) is not { } entry || entry.InstanceCode == except?.InstanceId)
+            return false;
+        try
+        {
+            await elsewhere(grains!.GetGrain<ISimulatedPhoneGrain>(entry.InstanceCode));
+            return true;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Simulator could not reach {Phone} ({InstanceId}) on another node", phone, entry.InstanceCode);
+            return false;
+        }
+    }
+
+    /// <summary>Another node's instance of the customer sent this one a message (<paramref name="messageId"/>: the sender's id).</summary>
+    internal Task DeliverAsync(string instanceId, SimulatedInbound inbound, string? messageId, CancellationToken ct) =>
+        Session(instanceId).ReceiveAsync(inbound, ct, messageId);
+
+    /// <summary>A group of the instance changed (told by the member that changed it, on another node).</summary>
+    internal Task TellAsync(string instanceId, SimulatedGroupNotice notice, CancellationToken ct) =>
+        _sessions.TryGetValue(instanceId, out var session) ? session.EmitNoticeAsync(notice, ct) : Task.CompletedTask;
+
+    /// <summary>A recipient on another node read the instance's message.</summary>
+    internal Task ReadReceiptAsync(string instanceId, string messageId, CancellationToken ct) =>
+        _sessions.TryGetValue(instanceId, out var session)
+            ? session.EmitAsync(new MessageStatusEvent(instanceId, time.GetUtcNow(), messageId, MessageAck.Read), ct).AsTask()
+            : Task.CompletedTask;
 
     private SimulatorSession Session(string instanceId) =>
         _sessions.TryGetValue(instanceId, out var session)

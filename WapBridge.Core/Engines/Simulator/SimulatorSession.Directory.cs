@@ -1,3 +1,5 @@
+using WapBridge.Core.Instances;
+
 namespace WapBridge.Core.Engines.Simulator;
 
 /// <summary>
@@ -23,7 +25,7 @@ internal sealed partial class SimulatorSession
             : new NumberCheckResult(false, null);
     }
 
-    public Task<EngineProfile> GetProfileAsync(string user, CancellationToken ct = default)
+    public async Task<EngineProfile> GetProfileAsync(string user, CancellationToken ct = default)
     {
         EnsureConnected();
         var phone = PhoneOfUser(user);
@@ -32,8 +34,9 @@ internal sealed partial class SimulatorSession
         // The customer's own instances show the push name they connected with; anyone else a stable made-up one.
         var pushName = phone == ConnectedPhone ? PushName
             : network.FindByPhone(CustomerId, phone) is { } instance ? instance.PushName
+            : await network.Directory.ElsewhereAsync(CustomerId, phone) is { } elsewhere ? elsewhere.PushName
             : SimulatedIdentities.PushNameOf(CustomerId, phone);
-        return Task.FromResult(new EngineProfile(phone, network.LidOf(CustomerId, phone), pushName, SimulatedIdentities.AboutOf(CustomerId, phone), null));
+        return new EngineProfile(phone, network.LidOf(CustomerId, phone), pushName, SimulatedIdentities.AboutOf(CustomerId, phone), null);
     }
 
     public async Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(CancellationToken ct = default) =>
@@ -80,9 +83,11 @@ internal sealed partial class SimulatorSession
         var group = await World.GetGroupAsync(me, groupJid);
         if (group.ErrorCode is not null)
             return id;
+        SimulatedInboundCall? call = null;
         foreach (var member in group.Value!.Participants)
-            if (member.Phone is { } phone && phone != me && phone != inbound.FromPhone && network.FindByPhone(CustomerId, phone) is { } other)
-                await other.ReceiveAsync(inbound, ct, id);
+            if (member.Phone is { } phone && phone != me && phone != inbound.FromPhone)
+                await network.ReachAsync(CustomerId, phone, this, other => other.ReceiveAsync(inbound, ct, id),
+                    async remote => await remote.DeliverAsync(call ??= await SimulatedInboundCall.FromAsync(inbound, ct, id)));
         return id;
     }
 
@@ -95,21 +100,26 @@ internal sealed partial class SimulatorSession
     private async Task<T> TellAsync<T>(SimulatedWorldAnswer<T> answer, CancellationToken ct)
     {
         var value = answer.Unwrap();
-        var now = Time.GetUtcNow();
         foreach (var notice in answer.Notices)
-        {
-            var byLid = notice.ByPhone is null ? null : network.LidOf(CustomerId, notice.ByPhone);
             foreach (var phone in notice.To)
             {
-                if ((phone == ConnectedPhone ? this : network.FindByPhone(CustomerId, phone)) is not { } member)
-                    continue;
-                EngineEvent e = notice.Action is { } action
-                    ? new GroupParticipantsEvent(member.InstanceId, now, notice.GroupJid, action, notice.Participants ?? [], notice.ByPhone, byLid)
-                    : new GroupUpdateEvent(member.InstanceId, now, notice.GroupJid, notice.Change ?? new EngineGroupChange(), notice.ByPhone, byLid);
-                await member.EmitAsync(e, ct);
+                if (phone == ConnectedPhone)
+                    await EmitNoticeAsync(notice, ct);
+                else
+                    await network.ReachAsync(CustomerId, phone, this, member => member.EmitNoticeAsync(notice, ct), remote => remote.GroupNoticeAsync(notice));
             }
-        }
         return value;
+    }
+
+    /// <summary>A change to one of the account's groups, as the engine reports it.</summary>
+    internal async Task EmitNoticeAsync(SimulatedGroupNotice notice, CancellationToken ct)
+    {
+        var byLid = notice.ByPhone is null ? null : network.LidOf(CustomerId, notice.ByPhone);
+        var now = Time.GetUtcNow();
+        EngineEvent e = notice.Action is { } action
+            ? new GroupParticipantsEvent(InstanceId, now, notice.GroupJid, action, notice.Participants ?? [], notice.ByPhone, byLid)
+            : new GroupUpdateEvent(InstanceId, now, notice.GroupJid, notice.Change ?? new EngineGroupChange(), notice.ByPhone, byLid);
+        await EmitAsync(e, ct);
     }
 
     private EngineGroup Remember(EngineGroup group)

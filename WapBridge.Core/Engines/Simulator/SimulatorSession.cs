@@ -120,8 +120,11 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
 
     private async Task ConnectAsAsync(string phone, string? pushName, CancellationToken ct)
     {
+        await DisconnectedAsync();
         ConnectedPhone = phone;
         PushName = pushName;
+        Registration = new SimulatedPhoneEntry(InstanceId, pushName, Guid.NewGuid());
+        await network.Directory.ConnectedAsync(this, phone, Registration);
         await EmitAsync(new ConnectedEvent(InstanceId, Time.GetUtcNow(), phone, pushName), ct);
         if (network.Options.RandomDisconnectWithin is { } within && within > TimeSpan.Zero)
             Schedule(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * within.TotalMilliseconds), () => DropAsync("random_disconnect", CancellationToken.None));
@@ -131,7 +134,7 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
     {
         if (ConnectedPhone is null)
             return;
-        ConnectedPhone = null;
+        await DisconnectedAsync();
         await EmitAsync(new DisconnectedEvent(InstanceId, Time.GetUtcNow(), reason, Transient: true), ct);
     }
 
@@ -165,12 +168,16 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
         {
             // Only the sender's own customer's instances are reachable; any other number, another customer's simulated
             // one included, is an ordinary contact: sent with receipts, delivered nowhere, indistinguishable from the rest.
-            foreach (var to in recipients)
+            if (recipients.Count > 0)
             {
-                if (network.FindByPhone(CustomerId, to) is { } recipient && recipient != this)
+                var inbound = new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName,
+                    GroupId: group, QuotedId: message.Quoted?.Key.Id) { Extras = ExtrasOf(message.Content) };
+                SimulatedInboundCall? call = null;
+                foreach (var to in recipients)
                 {
-                    await recipient.ReceiveAsync(new SimulatedInbound(ConnectedPhone, null, message.Text, message.Media, message.Caption, PushName,
-                        GroupId: group, QuotedId: message.Quoted?.Key.Id) { Extras = ExtrasOf(message.Content) }, ct, message.Id);
+                    // The recipient sees the sender's message id, on this node or another.
+                    await network.ReachAsync(CustomerId, to, this, recipient => recipient.ReceiveAsync(inbound, ct, message.Id),
+                        async remote => await remote.DeliverAsync(call ??= await SimulatedInboundCall.FromAsync(inbound, ct, message.Id)));
                 }
             }
             await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Server), ct);
@@ -214,8 +221,10 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
             network.RecordAction(InstanceId, "read:" + key.Id);
             // A sender that is one of the customer's instances sees its message turn blue.
             var sender = PhoneOf(key.Participant ?? key.RemoteJid);
-            if (!key.FromMe && sender is not null && network.FindByPhone(CustomerId, sender) is { } session && session != this)
-                await session.EmitAsync(new MessageStatusEvent(session.InstanceId, Time.GetUtcNow(), key.Id, MessageAck.Read), ct);
+            if (!key.FromMe && sender is not null)
+                await network.ReachAsync(CustomerId, sender, this,
+                    session => session.EmitAsync(new MessageStatusEvent(session.InstanceId, Time.GetUtcNow(), key.Id, MessageAck.Read), ct).AsTask(),
+                    remote => remote.ReadReceiptAsync(key.Id));
         }
     }
 
@@ -300,7 +309,7 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
             _qrTimer?.Dispose();
             _qrTimer = null;
         }
-        ConnectedPhone = null;
+        await DisconnectedAsync();
         await context.Credentials.SaveAsync(null, ct);
         network.Unregister(this);
         await EmitAsync(new LoggedOutEvent(InstanceId, Time.GetUtcNow(), reason), ct);
@@ -389,7 +398,7 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         lock (_gate)
         {
@@ -400,8 +409,20 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
             _receiptTimer?.Dispose();
             _receipts.Clear();
         }
-        ConnectedPhone = null;
+        await DisconnectedAsync();
         network.Unregister(this);
-        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>This connection's entry in the customer's world directory, while connected.</summary>
+    internal SimulatedPhoneEntry? Registration { get; private set; }
+
+    /// <summary>The phone is no longer this instance's: the other instances (on any node) stop reaching it.</summary>
+    private async Task DisconnectedAsync()
+    {
+        var (phone, registration) = (ConnectedPhone, Registration);
+        ConnectedPhone = null;
+        Registration = null;
+        if (phone is not null && registration is not null)
+            await network.Directory.DisconnectedAsync(this, phone, registration.Token);
     }
 }
