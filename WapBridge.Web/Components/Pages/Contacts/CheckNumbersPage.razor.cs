@@ -64,7 +64,7 @@ public sealed partial class CheckNumbersPage
         if (customerId is not { } id)
             return;
         instances = (await InstanceService.ListAsync(id, Paging.From(Paging.MaxLimit, 0))).Data;
-        instanceCode = (instances.FirstOrDefault(i => i.Status == InstanceState.Connected) ?? instances.FirstOrDefault())?.InstanceId;
+        instanceCode = (instances.FirstOrDefault(i => i.Status == InstanceState.Connected) ?? (instances.Count > 0 ? instances[0] : null))?.InstanceId;
     }
 
     private async Task CheckAsync()
