@@ -5,8 +5,8 @@ using WapBridge.Core.Instances;
 namespace WapBridge.Core.Groups;
 
 /// <summary>
-/// Keeps the group cache in step with WhatsApp's group events. A group the instance was added to but has not cached yet
-/// is read from WhatsApp in the background: the event's handler must not wait on the instance's actor.
+/// Keeps the group cache in step with WhatsApp's group events. A group the instance was added to is read from WhatsApp
+/// in the background: the event's handler must not wait on the instance's actor.
 /// </summary>
 public sealed class GroupEventObserver(GroupCache cache, IGrainFactory grains, ILogger<GroupEventObserver> logger) : IInstanceEventObserver
 {
@@ -15,8 +15,9 @@ public sealed class GroupEventObserver(GroupCache cache, IGrainFactory grains, I
         switch (engineEvent)
         {
             case GroupParticipantsEvent participants:
-                if (!await cache.ApplyAsync(instance, participants, ct) && participants.Action == GroupParticipantActions.Add
-                    && participants.Participants.Any(p => p.Phone is not null && p.Phone == instance.PhoneNumber))
+                await cache.ApplyAsync(instance, participants, ct);
+                // Added (again): what the group is now is not in the event, and a cached copy from before may be stale.
+                if (participants.Action == GroupParticipantActions.Add && participants.Participants.Any(p => p.Phone is not null && p.Phone == instance.PhoneNumber))
                     _ = CacheNewGroupAsync(instance, participants.GroupJid);
                 break;
             case GroupUpdateEvent update:

@@ -130,6 +130,40 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
         Assert.DoesNotContain(recorder.Of<GroupParticipantsEvent>(bob), e => e.GroupJid == malloryGroup.GroupJid);
     }
 
+    [Fact]
+    public async Task A_number_paired_on_one_node_is_reachable_from_the_other_at_once()
+    {
+        Assert.SkipWhen(database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        var owner = await nodes[0].Services.GetRequiredService<CustomerService>().CreateAsync("Sim relink", "sim-relink@example.com");
+        var alice = await ConnectedAsync(owner.Id, "Alice", "255700000511");
+        var bob = await ConnectedAsync(owner.Id, "Bob", "255700000512");
+        Assert.NotEqual(HomeOf(alice), HomeOf(bob));
+        var first = new OutgoingMessage(WhatsAppIds.NewMessageId(), "255700000512", "Before");
+        await SessionOf(alice).SendAsync(first, TestContext.Current.CancellationToken);
+        await recorder.WaitAsync<MessageReceivedEvent>(bob, e => e.Message.Id == first.Id);
+
+        // Bob's phone unlinks him and he pairs again as another number: Alice's node, which already knows the
+        // customer's phones, hears of it from the world rather than a minute later.
+        var phones = nodes[0].Services.GetRequiredService<SimulatedPhones>();
+        await phones.UnlinkFromPhoneAsync(bob, TestContext.Current.CancellationToken);
+        await Actor(bob).OpenAsync();
+        await phones.ScanAsync(bob, "255700000513", "Bob again", TestContext.Current.CancellationToken);
+        await recorder.WaitAsync<ConnectedEvent>(bob, e => e.PhoneNumber == "255700000513");
+        var second = new OutgoingMessage(WhatsAppIds.NewMessageId(), "255700000513", "After");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        // The notice is one-way: the first send may overtake it by a moment.
+        while (!recorder.Of<MessageReceivedEvent>(bob).Any(e => e.Message.Body == "After") && DateTime.UtcNow < deadline)
+        {
+            await SessionOf(alice).SendAsync(second with { Id = WhatsAppIds.NewMessageId() }, TestContext.Current.CancellationToken);
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+        Assert.Contains(recorder.Of<MessageReceivedEvent>(bob), e => e.Message.Body == "After" && e.Message.FromPhone == "255700000511");
+        var old = new OutgoingMessage(WhatsAppIds.NewMessageId(), "255700000512", "To the old number");
+        await SessionOf(alice).SendAsync(old, TestContext.Current.CancellationToken);
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(recorder.Of<MessageReceivedEvent>(bob), e => e.Message.Id == old.Id);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in nodes)

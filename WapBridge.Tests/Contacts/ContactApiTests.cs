@@ -145,6 +145,26 @@ public abstract class ContactApiTests(WapBridgeApp app)
     }
 
     [Fact]
+    public async Task Profiles_and_checked_numbers_are_answered_from_cache_without_asking_WhatsApp_again()
+    {
+        app.SkipIfUnavailable();
+        var owner = await app.CreateConnectedAsync();
+        var profile = await CallOkAsync(owner, "get_profile", new { instance_id = owner.InstanceId, number = Contact });
+        await CallOkAsync(owner, "check_numbers", new { instance_id = owner.InstanceId, numbers = new[] { Contact } });
+
+        // Unlinked, the instance cannot ask WhatsApp anything: what it answers now comes from what it kept.
+        (await owner.Client.CallAsync("wap_bridge.api.instances.logout_instance", new { instance_id = owner.InstanceId })).EnsureOk();
+        var again = await CallOkAsync(owner, "get_profile", new { instance_id = owner.InstanceId, number = Contact });
+        Assert.Equal(profile.ToJsonString(), again.ToJsonString());
+        Assert.True((await CallOkAsync(owner, "check_numbers", new { instance_id = owner.InstanceId, numbers = new[] { Contact } }))[0]!["on_whatsapp"]!.GetValue<bool>());
+
+        var uncached = await owner.Client.CallAsync(Method + "check_numbers", new { instance_id = owner.InstanceId, numbers = new[] { Contact, "255755100002" } });
+        Assert.Equal((409, "InstanceNotConnectedError"), (uncached.Status, uncached.ExcType));
+        var otherProfile = await owner.Client.CallAsync(Method + "get_profile", new { instance_id = owner.InstanceId, number = "255755100002" });
+        Assert.Equal(409, otherProfile.Status);
+    }
+
+    [Fact]
     public async Task Another_customers_instance_is_404_on_every_contacts_method()
     {
         app.SkipIfUnavailable();
