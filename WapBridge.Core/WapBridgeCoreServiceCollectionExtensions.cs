@@ -7,6 +7,7 @@ using WapBridge.Core.Engines;
 using WapBridge.Core.Groups;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Webhooks;
@@ -34,6 +35,8 @@ public static class WapBridgeCoreServiceCollectionExtensions
         builder.AddInstances(database, dataDir);
         services.AddContacts();
         services.AddGroups();
+        // After AddGroups: the cache takes a group event before the dashboards hear of it.
+        services.AddSingleton<IInstanceEventObserver, GroupLiveNotices>();
         services.AddMessaging(configuration, database, dataDir);
         services.AddWebhooks(configuration);
         services.AddCampaigns(configuration);

@@ -1,10 +1,14 @@
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Common;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
 
-/// <summary>One conversation of an instance, as the Chats page lists it: its last message and how many received ones are unread.</summary>
+/// <summary>
+/// One conversation of an instance, as the Chats page lists it: its last message and how many received ones are unread.
+/// <paramref name="Name"/> is the contact's latest push name, or a group's subject as last read from WhatsApp.
+/// </summary>
 public sealed record ChatSummary(
     string InstanceId, string Chat, string? Name, long LastMessageId, string LastDirection, string LastType, string? LastPreview,
     MessageStatus LastStatus, DateTimeOffset LastAt, int Unread)
@@ -18,6 +22,12 @@ public sealed record ChatQuote(string WaMessageId, string? Direction, string? Ty
 /// <summary>One reaction on a message: who (<c>outbound</c> is ours) and which emoji.</summary>
 public sealed record ChatReaction(string Direction, string? From, string Emoji);
 
+/// <summary>
+/// Who wrote a received group message: their push name, their phone number (digits) when known, their LID (user part,
+/// digits) when WhatsApp hid the number or told both.
+/// </summary>
+public sealed record ChatAuthor(string? Name, string? Number, string? Lid);
+
 /// <summary>One message of a thread with what acts on it folded in: its reactions, its latest edit, whether it was deleted.</summary>
 public sealed record ChatMessage(
     long Id, string SerializedId, string WaMessageId, string Direction, string Type, string? Body, string? Caption,
@@ -26,10 +36,19 @@ public sealed record ChatMessage(
     bool Edited, bool Revoked)
 {
     public string? Text => Body ?? Caption;
+
+    /// <summary>The author of a received group message (null for our own and in one-to-one chats).</summary>
+    public ChatAuthor? Author { get; init; }
 }
 
 /// <summary>A page of a thread, oldest first; <paramref name="HasOlder"/> when there is more before it.</summary>
-public sealed record ChatThread(string InstanceId, string Chat, IReadOnlyList<ChatMessage> Messages, bool HasOlder);
+public sealed record ChatThread(string InstanceId, string Chat, IReadOnlyList<ChatMessage> Messages, bool HasOlder)
+{
+    public bool IsGroup => WhatsAppNumbers.IsGroupId(Chat);
+
+    /// <summary>A group's subject as last read from WhatsApp; null for other chats and groups not read yet.</summary>
+    public string? Subject { get; init; }
+}
 
 /// <summary>
 /// Read side of the Chats page: an instance's conversations (keyed by <see cref="Message.Chat"/>) and the messages of one,
@@ -64,12 +83,14 @@ public sealed class ChatQueries(IDbContextFactory<WapBridgeDbContext> dbFactory,
         var nameIds = await rows.Where(m => keys.Contains(m.Chat!) && m.Direction == Message.Inbound && m.SenderName != null)
             .GroupBy(m => m.Chat).Select(g => g.Max(m => m.Id)).ToListAsync(ct);
         var names = await db.Messages.AsNoTracking().Where(m => nameIds.Contains(m.Id)).ToDictionaryAsync(m => m.Chat!, m => m.SenderName, ct);
+        // A group's push names are its members': the group is named by its subject.
+        var subjects = await SubjectsAsync(db, instance.Id, keys.Where(WhatsAppNumbers.IsGroupId).ToList(), ct);
 
         var data = page.Select(c =>
         {
             var m = last[c.LastId];
-            return new ChatSummary(instance.Code, c.Chat, WhatsAppNumbers.IsGroupId(c.Chat) ? null : names.GetValueOrDefault(c.Chat), m.Id, m.Direction, m.Type,
-                Preview(m), m.Status, m.CreatedAt, c.Unread);
+            return new ChatSummary(instance.Code, c.Chat, WhatsAppNumbers.IsGroupId(c.Chat) ? subjects.GetValueOrDefault(c.Chat) : names.GetValueOrDefault(c.Chat),
+                m.Id, m.Direction, m.Type, Preview(m), m.Status, m.CreatedAt, c.Unread);
         }).ToList();
         return new PagedList<ChatSummary>(data, total, paging.Limit, paging.Offset);
     }
@@ -89,12 +110,14 @@ public sealed class ChatQueries(IDbContextFactory<WapBridgeDbContext> dbFactory,
         var newest = await inChat.Where(m => m.TargetId == null && m.Id < upTo).OrderByDescending(m => m.Id).Take(limit + 1).ToListAsync(ct);
         var hasOlder = newest.Count > limit;
         var page = newest.Take(limit).Reverse().ToList();
+        var isGroup = WhatsAppNumbers.IsGroupId(chat);
+        var subject = isGroup ? (await SubjectsAsync(db, instance.Id, [chat], ct)).GetValueOrDefault(chat) : null;
         if (page.Count == 0)
         {
-            // Nothing at all under this key: not a conversation of this instance.
-            if (before is null)
+            // Nothing at all under this key: not a conversation of this instance (a group it is in is one, still empty).
+            if (before is null && subject is null)
                 throw WapBridgeException.NotFound("Chat", chat, "chat");
-            return new ChatThread(instance.Code, chat, [], false);
+            return new ChatThread(instance.Code, chat, [], false) { Subject = subject };
         }
 
         var waIds = page.Select(m => m.WaMessageId).ToList();
@@ -103,6 +126,7 @@ public sealed class ChatQueries(IDbContextFactory<WapBridgeDbContext> dbFactory,
         var quoted = quotedIds.Count == 0 ? []
             : (await db.Messages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.TargetId == null && quotedIds.Contains(m.WaMessageId)).ToListAsync(ct))
                 .GroupBy(m => m.WaMessageId).ToDictionary(g => g.Key, g => g.First());
+        var authors = isGroup ? await AuthorsAsync(db, instance.Id, page) : [];
 
         var data = page.Select(m =>
         {
@@ -118,10 +142,42 @@ public sealed class ChatQueries(IDbContextFactory<WapBridgeDbContext> dbFactory,
                 : null;
             return new ChatMessage(m.Id, m.SerializedId, m.WaMessageId, m.Direction, m.Type, revoked ? null : edit?.Body ?? m.Body, revoked ? null : m.Caption,
                 m.Filename, m.MimeType, revoked ? null : m.MediaHash, m.MediaSize, m.Status, m.Error, m.CreatedAt, m.FromNumber, m.SenderName, quote, reactions,
-                edit is not null, revoked);
+                edit is not null, revoked)
+            {
+                Author = authors.GetValueOrDefault(m.Id),
+            };
         }).ToList();
-        return new ChatThread(instance.Code, chat, data, hasOlder);
+        return new ChatThread(instance.Code, chat, data, hasOlder) { Subject = subject };
     }
+
+    private static async Task<Dictionary<string, string>> SubjectsAsync(WapBridgeDbContext db, int instanceId, IReadOnlyList<string> groups, CancellationToken ct) =>
+        groups.Count == 0 ? []
+            : await db.CachedGroups.AsNoTracking().Where(g => g.InstanceId == instanceId && groups.Contains(g.GroupJid))
+                .ToDictionaryAsync(g => g.GroupJid, g => g.Subject, ct);
+
+    /// <summary>
+    /// The authors of the received messages of <paramref name="page"/>. A sender WhatsApp hid the number of is recorded by
+    /// LID (<c>&lt;digits&gt;@lid</c>); the instance may have learned its number since, or the LID of a number.
+    /// </summary>
+    private static async Task<Dictionary<long, ChatAuthor>> AuthorsAsync(WapBridgeDbContext db, int instanceId, IReadOnlyList<Message> page)
+    {
+        var inbound = page.Where(m => m.Direction == Message.Inbound).ToList();
+        var senders = inbound.Select(m => m.FromNumber).OfType<string>().Distinct().ToList();
+        var lids = senders.Select(LidUser).OfType<string>().ToList();
+        var phones = senders.Where(s => LidUser(s) is null).ToList();
+        var (phoneByLid, lidByPhone) = await LidMappings.LoadAsync(db, [instanceId], lids, phones);
+        return inbound.ToDictionary(m => m.Id, m => m.FromNumber switch
+        {
+            null => new ChatAuthor(m.SenderName, null, null),
+            var from when LidUser(from) is { } lid => new ChatAuthor(m.SenderName, phoneByLid.GetValueOrDefault((instanceId, lid)), lid),
+            var from => new ChatAuthor(m.SenderName, from, lidByPhone.GetValueOrDefault((instanceId, from))),
+        });
+    }
+
+    private const string LidSuffix = "@lid";
+
+    private static string? LidUser(string? sender) =>
+        sender is not null && sender.EndsWith(LidSuffix, StringComparison.Ordinal) && sender.Length > LidSuffix.Length ? sender[..^LidSuffix.Length] : null;
 
     /// <summary>A line of text for a message in a list or a quote: its text, else its file name, else its kind.</summary>
     public static string? Preview(Message m)

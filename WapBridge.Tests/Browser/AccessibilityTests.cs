@@ -47,7 +47,7 @@ public sealed class AccessibilityTests
         found.AddRange(await AxeAsync(page, "reset password"));
 
         await DashboardAccount.RegisterAsync(page, Email, Password, "Accessible Ltd");
-        var (_, qrInstance) = await SeedAsync(app);
+        var (connectedInstance, qrInstance) = await SeedAsync(app);
 
         foreach (var dark in new[] { false, true })
         {
@@ -69,6 +69,9 @@ public sealed class AccessibilityTests
             found.AddRange(await AxeAsync(page, "instance QR" + theme));
             if (!dark)
                 await ScreenshotAsync(page, "instances.png");
+            await page.Locator($"[data-testid=instance-row][data-instance='{connectedInstance}']").ClickAsync();
+            await Expect(page.GetByTestId("groups-panel").GetByTestId("no-groups")).ToBeVisibleAsync();
+            found.AddRange(await AxeAsync(page, "instance groups" + theme));
 
             await DashboardAccount.NavigateAsync(page, "/settings");
             await Expect(page.GetByTestId("webhook-panel")).ToBeVisibleAsync();
@@ -106,6 +109,10 @@ public sealed class AccessibilityTests
             if (!dark)
                 await ScreenshotAsync(page, "messages.png");
             await page.GetByTestId("close-detail").ClickAsync();
+
+            await DashboardAccount.NavigateAsync(page, "/check-numbers");
+            await Expect(page.GetByTestId("check-submit")).ToBeVisibleAsync();
+            found.AddRange(await AxeAsync(page, "check numbers" + theme));
 
             await DashboardAccount.NavigateAsync(page, "/admin");
             await Expect(page.GetByTestId("user-row")).Not.ToHaveCountAsync(0);

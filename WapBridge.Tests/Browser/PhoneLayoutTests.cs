@@ -23,7 +23,7 @@ public sealed class PhoneLayoutTests
         await page.GotoAsync("/Account/Login");
         await AssertFitsAsync(page, "login");
         await DashboardAccount.RegisterAsync(page, "phone@example.com", "Correct-Horse-42", "Phone Ltd");
-        var (_, qrInstance) = await AccessibilityTests.SeedAsync(app);
+        var (connectedInstance, qrInstance) = await AccessibilityTests.SeedAsync(app);
 
         await page.GotoAsync("/");
         await DashboardAccount.WaitForInteractiveAsync(page);
@@ -50,6 +50,10 @@ public sealed class PhoneLayoutTests
         await AssertReachableAsync(page.GetByTestId("restart-instance"));
         if (shots is not null)
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "phone-instances.png"), FullPage = true });
+        await page.Locator($"[data-testid=instance-row][data-instance='{connectedInstance}']").ClickAsync();
+        await Expect(page.GetByTestId("groups-panel")).ToBeVisibleAsync();
+        await AssertFitsAsync(page, "instance groups");
+        await AssertReachableAsync(page.GetByTestId("new-group"));
 
         await page.GotoAsync("/campaigns");
         await DashboardAccount.WaitForInteractiveAsync(page);
@@ -89,6 +93,12 @@ public sealed class PhoneLayoutTests
         if (shots is not null)
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "phone-settings.png"), FullPage = true });
         await AssertFitsAsync(page, "settings");
+
+        await page.GotoAsync("/check-numbers");
+        await DashboardAccount.WaitForInteractiveAsync(page);
+        await Expect(page.GetByTestId("check-submit")).ToBeVisibleAsync();
+        await AssertFitsAsync(page, "check numbers");
+        await AssertReachableAsync(page.GetByTestId("check-submit"));
 
         await page.GotoAsync("/admin");
         await DashboardAccount.WaitForInteractiveAsync(page);

@@ -146,6 +146,44 @@ public sealed class ChatsPageTests : IAsyncLifetime
         Assert.Contains("Amina", quote.TextContent);
         Assert.Contains("Do you deliver?", quote.TextContent);
         Assert.Equal("log", cut.Find("[data-testid=chat-thread]").GetAttribute("role"));
+        // One to one, nobody is named on each message: the title says who.
+        Assert.Empty(cut.FindAll("[data-testid=chat-author]"));
+    }
+
+    [Fact]
+    public void A_group_is_listed_by_its_subject_and_its_thread_names_each_author_by_push_name_and_number_or_LID()
+    {
+        const string group = "120363012345678901@g.us";
+        var now = DateTimeOffset.UtcNow;
+        IReadOnlyList<ChatSummary> chats =
+        [
+            new("WB-1", group, "Shop team", 3, Message.Inbound, "chat", "Stock is in", MessageStatus.Received, now, 1),
+            new("WB-1", "120363099999999999@g.us", null, 2, Message.Inbound, "chat", "Hi all", MessageStatus.Received, now, 1),
+        ];
+        var list = h.Ctx.Render<ChatList>(p => p.Add(c => c.Chats, chats));
+        var names = list.FindAll("[data-testid=chat-name]");
+        Assert.Equal("Shop team", names[0].TextContent);
+        // Not read from WhatsApp yet: its id, rather than nothing.
+        Assert.Equal("120363099999999999@g.us", names[1].TextContent);
+
+        var thread = new ChatThread("WB-1", group,
+        [
+            Bubble(1, Message.Inbound, "Stock is in", MessageStatus.Received) with { Author = new ChatAuthor("Amina", "255711000041", null) },
+            Bubble(2, Message.Inbound, "Great", MessageStatus.Received) with { Author = new ChatAuthor(null, null, "987654321098765") },
+            Bubble(3, Message.Inbound, "Who has the keys?", MessageStatus.Received) with { Author = new ChatAuthor("Baraka", null, "120542636048510") },
+            Bubble(4, Message.Outbound, "I do", MessageStatus.Sent),
+        ], false) { Subject = "Shop team" };
+        var cut = Render<ChatThreadView>(b =>
+        {
+            b.AddAttribute(1, nameof(ChatThreadView.Thread), thread);
+            b.AddAttribute(2, nameof(ChatThreadView.Title), "Shop team");
+        });
+
+        var bubbles = cut.FindAll("[data-testid=chat-message]");
+        Assert.Equal(["Amina · +255711000041", "LID 987654321098765", "Baraka · LID 120542636048510"],
+            bubbles.Take(3).Select(b => b.QuerySelector("[data-testid=chat-author]")!.TextContent));
+        // Our own messages carry no author line.
+        Assert.Null(bubbles[3].QuerySelector("[data-testid=chat-author]"));
     }
 
     [Fact]

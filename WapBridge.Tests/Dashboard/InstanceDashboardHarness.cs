@@ -7,12 +7,16 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor.Services;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
+using WapBridge.Core.Groups;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 
@@ -36,6 +40,15 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
         {
             services.Configure<SimulatorOptions>(o => simulator?.Invoke(o));
             configure?.Invoke(services);
+            // The instance page's Groups panel reads the group cache through GroupDirectory (which finds instances
+            // through MessageService); unless the test brought its own, the services it needs, without hosted services.
+            services.TryAddSingleton<MessageReceipts>();
+            services.TryAddSingleton<MessageIntake>();
+            services.TryAddSingleton<OutboundConnector>();
+            services.TryAddSingleton<MediaFetcher>();
+            services.TryAddSingleton<MessageService>();
+            services.TryAddSingleton<GroupCache>();
+            services.TryAddSingleton<GroupDirectory>();
         });
         // bunit brings a clock of its own: the page must read the node's.
         Ctx.Services.AddSingleton(time);

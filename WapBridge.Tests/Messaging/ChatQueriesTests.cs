@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Common;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Groups;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -147,6 +149,64 @@ public abstract class ChatQueriesTests(WapBridgeApp app)
         var older = await Queries.ThreadAsync(instance.CustomerId, owner.InstanceId, chat, thread.Messages[0].Id, 4, Ct);
         Assert.False(older.HasOlder);
         Assert.Equal(["Oldest"], older.Messages.Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task A_group_is_named_by_its_cached_subject_and_each_received_message_by_its_author()
+    {
+        var owner = await app.CreateConnectedAsync();
+        var instance = await InstanceAsync(owner);
+        var group = $"1203630{Random.Shared.NextInt64(10_000_000, 99_999_999)}@g.us";
+        var unnamed = $"1203631{Random.Shared.NextInt64(10_000_000, 99_999_999)}@g.us";
+        var byNumber = GroupRow(Row(instance, group, Message.Inbound, "From a number", sender: "Amina"), "255711000041");
+        var byKnownLid = GroupRow(Row(instance, group, Message.Inbound, "From a LID we learned", sender: "Baraka"), "120542636048510@lid");
+        var byLid = GroupRow(Row(instance, group, Message.Inbound, "From a hidden number"), "987654321098765@lid");
+        var ours = Row(instance, group, Message.Outbound, "Our answer");
+        await AddAsync(byNumber, byKnownLid, byLid, ours, Row(instance, unnamed, Message.Inbound, "Elsewhere"));
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct))
+        {
+            db.CachedGroups.Add(new CachedGroup
+            {
+                InstanceId = instance.Id, GroupJid = group, Subject = "Shop team", ParticipantsJson = "[]", Size = 4, RefreshedAt = DateTimeOffset.UtcNow,
+            });
+            db.LidMappings.Add(new LidMapping { InstanceId = instance.Id, Lid = "120542636048510", PhoneNumber = "255711000042", LearnedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        var list = await Queries.ListAsync(instance.CustomerId, owner.InstanceId, Paging.From(10, 0), Ct);
+        Assert.Equal("Shop team", list.Data.Single(c => c.Chat == group).Name);
+        // A group not read from WhatsApp yet has no name: the page shows its id; a member's push name never names it.
+        Assert.Null(list.Data.Single(c => c.Chat == unnamed).Name);
+
+        var thread = await Queries.ThreadAsync(instance.CustomerId, owner.InstanceId, group, null, 10, Ct);
+        Assert.Equal("Shop team", thread.Subject);
+        Assert.Equal(
+            [new ChatAuthor("Amina", "255711000041", null), new ChatAuthor("Baraka", "255711000042", "120542636048510"), new ChatAuthor(null, null, "987654321098765"), null],
+            thread.Messages.Select(m => m.Author));
+        Assert.Null((await Queries.ThreadAsync(instance.CustomerId, owner.InstanceId, unnamed, null, 10, Ct)).Subject);
+
+        // A group the instance is in but nobody wrote to yet opens empty, named; an unknown one is not found.
+        var quiet = $"1203632{Random.Shared.NextInt64(10_000_000, 99_999_999)}@g.us";
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct))
+        {
+            db.CachedGroups.Add(new CachedGroup
+            {
+                InstanceId = instance.Id, GroupJid = quiet, Subject = "New group", ParticipantsJson = "[]", Size = 2, RefreshedAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync(Ct);
+        }
+        var empty = await Queries.ThreadAsync(instance.CustomerId, owner.InstanceId, quiet, null, 10, Ct);
+        Assert.Equal(("New group", 0), (empty.Subject, empty.Messages.Count));
+        var stranger = await InstanceAsync(await app.CreateConnectedAsync());
+        var notTheirs = await Assert.ThrowsAsync<WapBridgeException>(() => Queries.ThreadAsync(stranger.CustomerId, stranger.Code, quiet, null, 10, Ct));
+        Assert.Equal(ErrorKind.NotFound, notTheirs.Kind);
+    }
+
+    private static Message GroupRow(Message row, string author)
+    {
+        row.FromNumber = author;
+        row.SerializedId = $"false_{row.Chat}_{row.WaMessageId}_{author}";
+        return row;
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -54,6 +55,7 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<Core.Contacts.NumberCheckCache>();
         services.AddSingleton<MessageDispatcher>();
+        services.AddSingleton<NumberCheckCache>();
         configure?.Invoke(services);
         builder.AddInstances(database, dataDir);
         var host = builder.Build();

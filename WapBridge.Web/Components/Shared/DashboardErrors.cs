@@ -20,5 +20,12 @@ public static partial class DashboardErrors
         return Capitalised(message);
     }
 
+    /// <summary>
+    /// The instance cannot reach WhatsApp now: it has no session (<c>instance_not_connected</c>), or its session has not
+    /// connected yet (the engine's <c>not_connected</c>). Either way the user's fix is the same: connect it.
+    /// </summary>
+    public static bool IsNotConnected(WapBridgeException error) =>
+        error.Kind == ErrorKind.InstanceNotConnected || error.Code is "not_connected" or "instance_not_connected";
+
     private static string Capitalised(string text) => text.Length > 0 && char.IsLower(text[0]) ? char.ToUpperInvariant(text[0]) + text[1..] : text;
 }

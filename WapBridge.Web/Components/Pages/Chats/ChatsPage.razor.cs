@@ -125,6 +125,9 @@ public sealed partial class ChatsPage : IDisposable
         try
         {
             thread = await Queries.ThreadAsync(customerId!.Value, instanceCode, chat, null, threadShown);
+            // A group not listed yet (no messages, or further down the list) is still named by its subject.
+            if (summary is null && thread.Subject is { } subject)
+                title = subject;
         }
         catch (WapBridgeException e) when (e.Kind == ErrorKind.NotFound)
         {
