@@ -307,30 +307,33 @@ internal sealed class BaileysSession : IEngineSession, IEngineGroups, IBridgeSes
         return BaileysGroupMapper.MapNumberCheck(result);
     }
 
+    /// <summary>The most numbers one <c>check_numbers</c> request takes (the bridge refuses more).</summary>
+    private const int MaxNumbersPerCheck = 500;
+
     /// <summary>
-    /// One <c>check_numbers</c> request for the whole batch; a bridge without it (older than issue 19) is asked number by
+    /// One <c>check_numbers</c> request per 500 numbers; a bridge without it (older than issue 19) is asked number by
     /// number with <c>check_number</c>, as before.
     /// </summary>
     public async Task<IReadOnlyList<NumberCheckResult?>> CheckNumbersAsync(IReadOnlyList<string> phones, CancellationToken ct = default)
     {
-        if (phones.Count == 0)
-            return [];
-        if (_process is not { IsAlive: true } process || !_state.Connected)
-            throw new BridgeException("not_connected", "The WhatsApp session is not connected.");
-        JsonElement result;
-        try
+        var answers = new List<NumberCheckResult?>(phones.Count);
+        foreach (var chunk in phones.Chunk(MaxNumbersPerCheck))
         {
-            result = await process.RequestAsync("check_numbers",
-                new JsonObject { ["session"] = InstanceId, ["phones"] = new JsonArray(phones.Select(p => (JsonNode?)p).ToArray()) }, ct);
+            if (_process is not { IsAlive: true } process || !_state.Connected)
+                throw new BridgeException("not_connected", "The WhatsApp session is not connected.");
+            try
+            {
+                var result = await process.RequestAsync("check_numbers",
+                    new JsonObject { ["session"] = InstanceId, ["phones"] = new JsonArray(chunk.Select(p => (JsonNode?)p).ToArray()) }, ct);
+                answers.AddRange(BaileysGroupMapper.MapNumberChecks(result, chunk));
+            }
+            catch (BridgeException e) when (e.Code == "unknown_method")
+            {
+                foreach (var phone in chunk)
+                    answers.Add(await CheckNumberAsync(phone, ct));
+            }
         }
-        catch (BridgeException e) when (e.Code == "unknown_method")
-        {
-            var answers = new List<NumberCheckResult?>(phones.Count);
-            foreach (var phone in phones)
-                answers.Add(await CheckNumberAsync(phone, ct));
-            return answers;
-        }
-        return BaileysGroupMapper.MapNumberChecks(result, phones);
+        return answers;
     }
 
     public async Task<EngineProfile> GetProfileAsync(string user, CancellationToken ct = default)
