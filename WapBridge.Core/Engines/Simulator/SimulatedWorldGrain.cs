@@ -71,7 +71,7 @@ internal sealed class LocalSimulatedWorld(int customerId, SimulatorOptions optio
         return true;
     });
 
-    public Task UnregisterAsync(string phone, Guid token) => Run(() => _world.Unregister(phone, token));
+    public Task UnregisterAsync(string phone, Guid token) => TryUnregisterAsync(phone, token);
 
     /// <returns>Whether the phone was unregistered (the connection named by the token was the current one).</returns>
     public Task<bool> TryUnregisterAsync(string phone, Guid token) => Run(() => _world.Unregister(phone, token));

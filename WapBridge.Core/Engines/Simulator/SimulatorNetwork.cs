@@ -44,7 +44,7 @@ public sealed record SimulatedContact(string Name, string Number);
 /// <summary>
 /// The simulated WhatsApp world: which sessions are open, which phone each is connected as, and the
 /// message ids already delivered (a resend with the same id is collapsed, as WhatsApp does). Each customer has a
-/// world of its own (contract §9): its instances reach each other, never another customer's.
+/// world of its own (contract §9), spanning the cluster: its instances on any node reach each other, never another customer's.
 /// </summary>
 public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger, IGrainFactory? grains = null)
 {
@@ -65,7 +65,7 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     private SimulatedDirectory? _directory;
 
     /// <summary>Which of a customer's instances is connected as which phone, on this node and the others.</summary>
-    public SimulatedDirectory Directory => _directory ??= new SimulatedDirectory(grains, World, time, logger);
+    public SimulatedDirectory Directory => LazyInitializer.EnsureInitialized(ref _directory, () => new SimulatedDirectory(grains, World, time, logger));
 
     public SimulatorOptions Options => options.Value;
     public TimeProvider Time => time;
