@@ -100,6 +100,26 @@ public abstract class TenantIsolationTests(WapBridgeApp app)
                 ("instance_id", a.Instance)),
             ["simulator.inbound_call"] = On(new() { ["from_number"] = "255755000009" }, ("instance_id", a.Instance)),
             ["simulator.inbound_presence"] = On(new() { ["from_number"] = "255755000009", ["state"] = "composing" }, ("instance_id", a.Instance)),
+            // group_id and lid are WhatsApp's ids, not records of ours; A's instance is the record to refuse.
+            ["contacts.check_numbers"] = On(new() { ["numbers"] = new JsonArray("255755000009") }, ("instance_id", a.Instance), ("from_number", a.Phone)),
+            ["contacts.get_profile"] = On(new() { ["number"] = "255755000009" }, ("instance_id", a.Instance), ("from_number", a.Phone)),
+            ["contacts.resolve_lid"] = On(new() { ["lid"] = "120542636048510@lid" }, ("instance_id", a.Instance), ("from_number", a.Phone)),
+            ["groups.list_groups"] = On([], ("instance_id", a.Instance), ("from_number", a.Phone)),
+            ["groups.get_group"] = On(new() { ["group_id"] = "120363041234567890@g.us" }, ("instance_id", a.Instance), ("from_number", a.Phone))
+                with { NotRecords = ["group_id"] },
+            ["groups.create_group"] = On(new() { ["subject"] = "B's group", ["participants"] = new JsonArray("255755000009") }, ("instance_id", a.Instance),
+                ("from_number", a.Phone)),
+            ["groups.update_participants"] = On(new() { ["group_id"] = "120363041234567890@g.us", ["action"] = "add", ["participants"] = new JsonArray("255755000009") },
+                ("instance_id", a.Instance), ("from_number", a.Phone)) with { NotRecords = ["group_id"] },
+            ["groups.update_group"] = On(new() { ["group_id"] = "120363041234567890@g.us", ["subject"] = "B's" }, ("instance_id", a.Instance), ("from_number", a.Phone))
+                with { NotRecords = ["group_id"] },
+            ["groups.get_invite_link"] = On(new() { ["group_id"] = "120363041234567890@g.us" }, ("instance_id", a.Instance), ("from_number", a.Phone))
+                with { NotRecords = ["group_id"] },
+            ["groups.revoke_invite_link"] = On(new() { ["group_id"] = "120363041234567890@g.us" }, ("instance_id", a.Instance), ("from_number", a.Phone))
+                with { NotRecords = ["group_id"] },
+            ["groups.join_group"] = On(new() { ["link"] = "AbCdEfGhIjKlMnOpQrStUv" }, ("instance_id", a.Instance), ("from_number", a.Phone)),
+            ["groups.leave_group"] = On(new() { ["group_id"] = "120363041234567890@g.us" }, ("instance_id", a.Instance), ("from_number", a.Phone))
+                with { NotRecords = ["group_id"] },
         };
     }
 

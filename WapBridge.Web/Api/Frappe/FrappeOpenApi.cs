@@ -86,6 +86,14 @@ public static class FrappeOpenApi
         ["chat"] = (() => "255755123456", false),
         ["quoted_id"] = (() => "false_255755123456@c.us_3EB0A1B2C3D4E5F60718", false),
         ["mentions"] = (() => new JsonArray("255755123456"), false),
+        // Contract §9's contacts and groups.
+        ["numbers"] = (() => new JsonArray("+255755123456", "0757 222222"), true),
+        ["lid"] = (() => "120542636048510@lid", true),
+        ["group_id"] = (() => "120363041234567890@g.us", true),
+        ["subject"] = (() => "Duka team", true),
+        ["participants"] = (() => new JsonArray("255755123456", "255757222222"), true),
+        ["action"] = (() => "add", true),
+        ["link"] = (() => "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv", true),
     };
 
     /// <summary>The arguments a method's record marks required, for its schema.</summary>
