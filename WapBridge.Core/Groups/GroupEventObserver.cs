@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 
 namespace WapBridge.Core.Groups;
 
@@ -8,7 +9,7 @@ namespace WapBridge.Core.Groups;
 /// Keeps the group cache in step with WhatsApp's group events. A group the instance was added to is read from WhatsApp
 /// in the background: the event's handler must not wait on the instance's actor.
 /// </summary>
-public sealed class GroupEventObserver(GroupCache cache, IGrainFactory grains, ILogger<GroupEventObserver> logger) : IInstanceEventObserver
+public sealed class GroupEventObserver(GroupCache cache, IGrainFactory grains, LiveNotices notices, ILogger<GroupEventObserver> logger) : IInstanceEventObserver
 {
     public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
     {
@@ -33,6 +34,8 @@ public sealed class GroupEventObserver(GroupCache cache, IGrainFactory grains, I
             await Task.Yield();
             var group = await grains.GetGrain<IInstanceGrain>(instance.Code).GetGroupAsync(groupJid);
             await cache.UpsertAsync(instance, group, CancellationToken.None);
+            // Read after the event's own notice went out: open views learn of the new group only from this one.
+            notices.InstanceChanged(instance.CustomerId, instance.Code);
         }
         catch (Exception e)
         {
