@@ -1,11 +1,8 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
@@ -25,40 +22,21 @@ public sealed class CampaignNumberCheckDashboardTests : IAsyncLifetime
     private Customer customer = default!;
     private InstanceDetails instance = default!;
 
-    // The campaign harness's services, and the number-check cache the outbox and the campaigns' check share.
+    // With the number-check cache the outbox and the campaigns' check share.
     public CampaignNumberCheckDashboardTests() =>
-        h = new InstanceDashboardHarness(TimeProvider.System, configure: services =>
-        {
-            services.AddSingleton<ICampaignScheduler>(scheduler);
-            services.AddCampaigns(new ConfigurationBuilder().Build());
-            services.TryAddSingleton<NumberCheckCache>();
-        });
+        h = CampaignDashboardHarness.Create(scheduler, services => services.TryAddSingleton<NumberCheckCache>());
 
     private CampaignService Campaigns => h.Ctx.Services.GetRequiredService<CampaignService>();
 
     public async ValueTask InitializeAsync()
     {
-        await h.MigrateAsync();
-        customer = await h.CreateCustomerAsync("Promo Ltd");
-        h.LogInAs(customer);
+        customer = await h.StartAsCustomerAsync("Promo Ltd");
         instance = await h.Instances.CreateAsync(customer.Id, "Shop", "simulator", "TZ");
     }
 
     public ValueTask DisposeAsync() => h.DisposeAsync();
 
-    private IRenderedComponent<ContainerFragment> Render(Action<RenderTreeBuilder> content) =>
-        h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
-        {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<MudDialogProvider>(1);
-            b.CloseComponent();
-            b.OpenComponent<MudSnackbarProvider>(2);
-            b.CloseComponent();
-            content(b);
-        }));
-
-    private IRenderedComponent<ContainerFragment> RenderForm(Action<CampaignStatus> onCreated) => Render(b =>
+    private IRenderedComponent<ContainerFragment> RenderForm(Action<CampaignStatus> onCreated) => h.Render(b =>
     {
         b.OpenComponent<NewCampaignForm>(10);
         b.AddAttribute(11, nameof(NewCampaignForm.CustomerId), customer.Id);
@@ -122,11 +100,7 @@ public sealed class CampaignNumberCheckDashboardTests : IAsyncLifetime
             Assert.True(await CampaignProgress.AdvanceAsync(db, row, RecipientState.Failed, CampaignNumberCheck.NotOnWhatsAppReason, DateTimeOffset.UtcNow, CancellationToken.None));
         }
 
-        var cut = Render(b =>
-        {
-            b.OpenComponent<CampaignsPage>(10);
-            b.CloseComponent();
-        });
+        var cut = h.Render<CampaignsPage>();
         var listRow = $"[data-testid=campaign-row][data-campaign='{status.Campaign}']";
         cut.WaitForAssertion(() => Assert.Equal("1", cut.Find($"{listRow} [data-testid=count-failed]").GetAttribute("data-value")));
         cut.Find(listRow).Click();

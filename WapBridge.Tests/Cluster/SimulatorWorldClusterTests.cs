@@ -14,10 +14,8 @@ namespace WapBridge.Tests.Cluster;
 /// </summary>
 public sealed class SimulatorWorldClusterTests : IAsyncLifetime
 {
-    private PostgresDatabase? database;
-    private readonly List<InstanceNode> nodes = [];
+    private readonly TwoNodes cluster = new("sim-world");
     private readonly Recorder recorder = new();
-    private readonly string root = Path.Combine(Path.GetTempPath(), "wapbridge-tests", "sim-world-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>Every engine event of every instance on both nodes, as the host hands them to its features.</summary>
     private sealed class Recorder : IInstanceEventObserver
@@ -45,26 +43,11 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
         }
     }
 
-    public async ValueTask InitializeAsync()
-    {
-        if (PostgresDatabase.ServerConnection() is not { } server)
-            return;
-        database = PostgresDatabase.Create(server);
-        foreach (var id in new[] { "01", "02" })
-        {
-            var node = new InstanceNode(Path.Combine(root, id), TimeProvider.System, services => services.AddSingleton<IInstanceEventObserver>(recorder))
-            {
-                PostgresConnection = database.ConnectionString,
-                NodeId = id,
-            };
-            await node.StartAsync();
-            nodes.Add(node);
-        }
-    }
+    public async ValueTask InitializeAsync() => await cluster.StartAsync(services => services.AddSingleton<IInstanceEventObserver>(recorder));
 
     private async Task<string> ConnectedAsync(int customerId, string name, string phone)
     {
-        var services = nodes[0].Services;
+        var services = cluster.Nodes[0].Services;
         var code = (await services.GetRequiredService<InstanceService>().CreateAsync(customerId, name, "simulator", null)).InstanceId;
         await services.GetRequiredService<SimulatedPhones>().ScanAsync(code, phone, name, TestContext.Current.CancellationToken);
         await recorder.WaitAsync<ConnectedEvent>(code, _ => true);
@@ -72,17 +55,17 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
     }
 
     private IEngineSession SessionOf(string code) =>
-        nodes.Select(n => n.Services.GetRequiredService<LocalInstances>().Session(code)).Single(s => s is not null)!;
+        cluster.Nodes.Select(n => n.Services.GetRequiredService<LocalInstances>().Session(code)).Single(s => s is not null)!;
 
-    private InstanceNode HomeOf(string code) => nodes.Single(n => n.Services.GetRequiredService<LocalInstances>().Session(code) is not null);
+    private InstanceNode HomeOf(string code) => cluster.Nodes.Single(n => n.Services.GetRequiredService<LocalInstances>().Session(code) is not null);
 
-    private IInstanceGrain Actor(string code) => nodes[0].Services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>(code);
+    private IInstanceGrain Actor(string code) => cluster.Nodes[0].Services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>(code);
 
     [Fact]
     public async Task Instances_of_one_customer_on_two_nodes_message_each_other_and_share_a_group_and_another_customer_reaches_neither()
     {
-        Assert.SkipWhen(database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
-        var customers = nodes[0].Services.GetRequiredService<CustomerService>();
+        Assert.SkipWhen(cluster.Database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        var customers = cluster.Nodes[0].Services.GetRequiredService<CustomerService>();
         var owner = await customers.CreateAsync("Sim world", "sim-world@example.com");
         var other = await customers.CreateAsync("Sim other", "sim-other@example.com");
         const string alicePhone = "255700000501", bobPhone = "255700000502", malloryPhone = "255700000503";
@@ -133,8 +116,8 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
     [Fact]
     public async Task A_number_paired_on_one_node_is_reachable_from_the_other_at_once()
     {
-        Assert.SkipWhen(database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
-        var owner = await nodes[0].Services.GetRequiredService<CustomerService>().CreateAsync("Sim relink", "sim-relink@example.com");
+        Assert.SkipWhen(cluster.Database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        var owner = await cluster.Nodes[0].Services.GetRequiredService<CustomerService>().CreateAsync("Sim relink", "sim-relink@example.com");
         var alice = await ConnectedAsync(owner.Id, "Alice", "255700000511");
         var bob = await ConnectedAsync(owner.Id, "Bob", "255700000512");
         Assert.NotEqual(HomeOf(alice), HomeOf(bob));
@@ -144,7 +127,7 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
 
         // Bob's phone unlinks him and he pairs again as another number: Alice's node, which already knows the
         // customer's phones, hears of it from the world rather than a minute later.
-        var phones = nodes[0].Services.GetRequiredService<SimulatedPhones>();
+        var phones = cluster.Nodes[0].Services.GetRequiredService<SimulatedPhones>();
         await phones.UnlinkFromPhoneAsync(bob, TestContext.Current.CancellationToken);
         await Actor(bob).OpenAsync();
         await phones.ScanAsync(bob, "255700000513", "Bob again", TestContext.Current.CancellationToken);
@@ -164,12 +147,5 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
         Assert.DoesNotContain(recorder.Of<MessageReceivedEvent>(bob), e => e.Message.Id == old.Id);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in nodes)
-            await node.DisposeAsync();
-        if (database is not null)
-            await database.DisposeAsync();
-        try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public ValueTask DisposeAsync() => cluster.DisposeAsync();
 }

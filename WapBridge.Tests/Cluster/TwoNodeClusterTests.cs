@@ -16,28 +16,15 @@ namespace WapBridge.Tests.Cluster;
 /// </summary>
 public sealed class TwoNodeClusterTests : IAsyncLifetime
 {
-    private PostgresDatabase? database;
-    private readonly List<InstanceNode> nodes = [];
-    private readonly string root = Path.Combine(Path.GetTempPath(), "wapbridge-tests", "two-nodes-" + Guid.NewGuid().ToString("N"));
+    private readonly TwoNodes cluster = new("two-nodes");
 
-    public async ValueTask InitializeAsync()
-    {
-        if (PostgresDatabase.ServerConnection() is not { } server)
-            return;
-        database = PostgresDatabase.Create(server);
-        foreach (var id in new[] { "01", "02" })
-        {
-            var node = new InstanceNode(Path.Combine(root, id), TimeProvider.System) { PostgresConnection = database.ConnectionString, NodeId = id };
-            await node.StartAsync();
-            nodes.Add(node);
-        }
-    }
+    public async ValueTask InitializeAsync() => await cluster.StartAsync();
 
     [Fact]
     public async Task Each_node_shows_the_qr_pairs_and_hears_the_changes_of_instances_living_on_the_other()
     {
-        Assert.SkipWhen(database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
-        var first = nodes[0].Services;
+        Assert.SkipWhen(cluster.Database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        var first = cluster.Nodes[0].Services;
         var customer = await first.GetRequiredService<CustomerService>().CreateAsync("Two nodes", "two@example.com");
         // Instances spread over the two nodes (least loaded first): with two, one lives on each.
         var created = new List<string>();
@@ -45,8 +32,8 @@ public sealed class TwoNodeClusterTests : IAsyncLifetime
             created.Add((await first.GetRequiredService<InstanceService>().CreateAsync(customer.Id, $"Shop {i}", "simulator", null)).InstanceId);
         foreach (var code in created)
         {
-            var home = nodes.Single(n => n.Services.GetRequiredService<LocalInstances>().Session(code) is not null);
-            var away = nodes.Single(n => n != home).Services;
+            var home = cluster.Nodes.Single(n => n.Services.GetRequiredService<LocalInstances>().Session(code) is not null);
+            var away = cluster.Nodes.Single(n => n != home).Services;
 
             var qr = await away.GetRequiredService<InstanceService>().GetQrAsync(customer.Id, code);
             Assert.StartsWith("data:image/png;base64,", qr.QrImage);
@@ -71,8 +58,8 @@ public sealed class TwoNodeClusterTests : IAsyncLifetime
     [Fact]
     public async Task A_receipt_applied_on_one_node_reaches_the_owners_live_view_on_the_other_and_nobody_elses()
     {
-        Assert.SkipWhen(database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
-        var (first, second) = (nodes[0].Services, nodes[1].Services);
+        Assert.SkipWhen(cluster.Database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        var (first, second) = (cluster.Nodes[0].Services, cluster.Nodes[1].Services);
         var customers = first.GetRequiredService<CustomerService>();
         var owner = await customers.CreateAsync("Live owner", "live-owner@example.com");
         var other = await customers.CreateAsync("Live other", "live-other@example.com");
@@ -110,12 +97,5 @@ public sealed class TwoNodeClusterTests : IAsyncLifetime
         Assert.Equal(0, Volatile.Read(ref strangerHeard));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in nodes)
-            await node.DisposeAsync();
-        if (database is not null)
-            await database.DisposeAsync();
-        try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public ValueTask DisposeAsync() => cluster.DisposeAsync();
 }

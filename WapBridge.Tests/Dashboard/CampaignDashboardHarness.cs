@@ -19,10 +19,11 @@ public sealed class RecordingCampaignScheduler : ICampaignScheduler
 /// <summary>The instance harness plus the real <see cref="CampaignService"/> on the recording scheduler.</summary>
 public static class CampaignDashboardHarness
 {
-    public static InstanceDashboardHarness Create(RecordingCampaignScheduler scheduler) =>
+    public static InstanceDashboardHarness Create(RecordingCampaignScheduler scheduler, Action<IServiceCollection>? configure = null) =>
         new(TimeProvider.System, configure: services =>
         {
             services.AddSingleton<ICampaignScheduler>(scheduler);
             services.AddCampaigns(new ConfigurationBuilder().Build());
+            configure?.Invoke(services);
         });
 }

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
-using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -28,34 +27,15 @@ public sealed class CampaignsPageTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        await h.MigrateAsync();
-        customer = await h.CreateCustomerAsync("Promo Ltd");
-        h.LogInAs(customer);
+        customer = await h.StartAsCustomerAsync("Promo Ltd");
         instance = await h.Instances.CreateAsync(customer.Id, "Shop", "simulator", "TZ");
     }
 
     public ValueTask DisposeAsync() => h.DisposeAsync();
 
-    // Dialogs, selects and snackbars render through these providers, as in MainLayout.
-    private IRenderedComponent<ContainerFragment> Render(Action<RenderTreeBuilder> content) =>
-        h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
-        {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<MudDialogProvider>(1);
-            b.CloseComponent();
-            b.OpenComponent<MudSnackbarProvider>(2);
-            b.CloseComponent();
-            content(b);
-        }));
+    private IRenderedComponent<ContainerFragment> RenderPage() => h.Render<CampaignsPage>();
 
-    private IRenderedComponent<ContainerFragment> RenderPage() => Render(b =>
-    {
-        b.OpenComponent<CampaignsPage>(10);
-        b.CloseComponent();
-    });
-
-    private IRenderedComponent<ContainerFragment> RenderForm(EventCallback<(CampaignStatus, RecipientsAdded)> onCreated = default) => Render(b =>
+    private IRenderedComponent<ContainerFragment> RenderForm(EventCallback<(CampaignStatus, RecipientsAdded)> onCreated = default) => h.Render(b =>
     {
         b.OpenComponent<NewCampaignForm>(10);
         b.AddAttribute(11, nameof(NewCampaignForm.CustomerId), customer.Id);

@@ -1,8 +1,6 @@
 using Bunit;
-using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
@@ -40,12 +38,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
 
     private static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        await h.MigrateAsync();
-        customer = await h.CreateCustomerAsync("Chatty shop");
-        h.LogInAs(customer);
-    }
+    public async ValueTask InitializeAsync() => customer = await h.StartAsCustomerAsync("Chatty shop");
 
     public ValueTask DisposeAsync() => h.DisposeAsync();
 
@@ -54,29 +47,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
         public string BaseUrl => "http://127.0.0.1";
     }
 
-    private IRenderedComponent<ContainerFragment> Render<T>(Action<RenderTreeBuilder>? parameters = null) where T : Microsoft.AspNetCore.Components.IComponent =>
-        h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
-        {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<T>(10);
-            parameters?.Invoke(b);
-            b.CloseComponent();
-        }));
-
-    private async Task<Instance> ConnectedAsync(string phone)
-    {
-        var created = await h.Instances.CreateAsync(customer.Id, "Shop phone", "simulator", "TZ");
-        await h.Simulator.ScanAsync(created.InstanceId, phone, "Shop", Ct);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await h.Instances.GetAsync(customer.Id, created.InstanceId, Ct)).Status != InstanceState.Connected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the simulator instance never connected");
-            await Task.Delay(50, Ct);
-        }
-        await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
-        return await db.Instances.AsNoTracking().SingleAsync(i => i.Code == created.InstanceId, Ct);
-    }
+    private Task<Instance> ConnectedAsync(string phone) => h.ConnectedAsync(customer.Id, phone, pushName: "Shop");
 
     private async Task<Message> InboundAsync(Instance instance, string from, string text, string? sender = null)
     {
@@ -106,7 +77,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
             new("WB-1", "255711000001", "Amina", 3, Message.Inbound, "chat", "Is it in stock?", MessageStatus.Received, now, 2),
             new("WB-1", "255711000002", null, 2, Message.Outbound, "image", "photo.jpg", MessageStatus.Read, now, 0),
         ];
-        var cut = Render<ChatList>(b => b.AddAttribute(1, nameof(ChatList.Chats), chats));
+        var cut = h.Render<ChatList>(b => b.AddAttribute(1, nameof(ChatList.Chats), chats));
 
         var items = cut.FindAll("[data-testid=chat-item]");
         Assert.Equal(2, items.Count);
@@ -129,7 +100,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
             Bubble(3, Message.Outbound, "Tomorrow", MessageStatus.Delivered),
             Bubble(4, Message.Outbound, "By noon", MessageStatus.Read),
         ], false);
-        var cut = Render<ChatThreadView>(b =>
+        var cut = h.Render<ChatThreadView>(b =>
         {
             b.AddAttribute(1, nameof(ChatThreadView.Thread), thread);
             b.AddAttribute(2, nameof(ChatThreadView.Title), "Amina");
@@ -173,7 +144,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
             Bubble(3, Message.Inbound, "Who has the keys?", MessageStatus.Received) with { Author = new ChatAuthor("Baraka", null, "120542636048510") },
             Bubble(4, Message.Outbound, "I do", MessageStatus.Sent),
         ], false) { Subject = "Shop team" };
-        var cut = Render<ChatThreadView>(b =>
+        var cut = h.Render<ChatThreadView>(b =>
         {
             b.AddAttribute(1, nameof(ChatThreadView.Thread), thread);
             b.AddAttribute(2, nameof(ChatThreadView.Title), "Shop team");
@@ -193,7 +164,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
         var question = await InboundAsync(instance, "255711000001", "Do you deliver?");
         var replyTo = Bubble(question.Id, Message.Inbound, "Do you deliver?", MessageStatus.Received) with { SerializedId = question.SerializedId };
         SendOutcome? sent = null;
-        var cut = Render<ChatComposer>(b =>
+        var cut = h.Render<ChatComposer>(b =>
         {
             b.AddAttribute(1, nameof(ChatComposer.CustomerId), customer.Id);
             b.AddAttribute(2, nameof(ChatComposer.InstanceCode), instance.Code);
@@ -219,15 +190,11 @@ public sealed class ChatsPageTests : IAsyncLifetime
         var instance = await ConnectedAsync("255700333555");
         await InboundAsync(instance, "255711000002", "First question", "Baraka");
         await InboundAsync(instance, "255711000002", "Second question", "Baraka");
-        var cut = h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
+        var cut = h.Render<ChatsPage>(b =>
         {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<ChatsPage>(10);
             b.AddAttribute(11, nameof(ChatsPage.Instance), instance.Code);
             b.AddAttribute(12, nameof(ChatsPage.Chat), "255711000002");
-            b.CloseComponent();
-        }));
+        });
 
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=chat-message]").Count), TimeSpan.FromSeconds(5));
         Assert.Contains("Baraka", cut.Find("[data-testid=chat-title]").TextContent);
@@ -256,15 +223,11 @@ public sealed class ChatsPageTests : IAsyncLifetime
     {
         var instance = await ConnectedAsync("255700333666");
         await InboundAsync(instance, "255711000004", "Are you open?", "Zawadi");
-        var cut = h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
+        var cut = h.Render<ChatsPage>(b =>
         {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<ChatsPage>(10);
             b.AddAttribute(11, nameof(ChatsPage.Instance), instance.Code);
             b.AddAttribute(12, nameof(ChatsPage.Chat), "255711000004");
-            b.CloseComponent();
-        }));
+        });
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=chat-message]")), TimeSpan.FromSeconds(5));
         string Typing() => cut.Find("[data-testid=chat-typing]").TextContent.Trim();
         Assert.Equal("", Typing());

@@ -1,8 +1,6 @@
 using Bunit;
-using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Contacts;
@@ -42,54 +40,23 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
 
     private static CancellationToken Ct => Xunit.TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        await h.MigrateAsync();
-        customer = await h.CreateCustomerAsync("Group shop");
-        h.LogInAs(customer);
-    }
+    public async ValueTask InitializeAsync() => customer = await h.StartAsCustomerAsync("Group shop");
 
     public ValueTask DisposeAsync() => h.DisposeAsync();
 
     private GroupDirectory Groups => h.Ctx.Services.GetRequiredService<GroupDirectory>();
 
-    private IRenderedComponent<ContainerFragment> Render<T>(Action<RenderTreeBuilder>? parameters = null) where T : Microsoft.AspNetCore.Components.IComponent =>
-        h.Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
-        {
-            b.OpenComponent<MudPopoverProvider>(0);
-            b.CloseComponent();
-            b.OpenComponent<MudSnackbarProvider>(1);
-            b.CloseComponent();
-            b.OpenComponent<MudDialogProvider>(2);
-            b.CloseComponent();
-            b.OpenComponent<T>(10);
-            parameters?.Invoke(b);
-            b.CloseComponent();
-        }));
-
     private async Task<IRenderedComponent<ContainerFragment>> RenderPanelAsync(string instanceCode)
     {
         var view = await h.Ctx.Services.GetRequiredService<InstanceDashboard>().GetAsync(customer.Id, instanceCode, Ct);
-        return Render<InstanceGroups>(b =>
+        return h.Render<InstanceGroups>(b =>
         {
             b.AddAttribute(11, nameof(InstanceGroups.CustomerId), customer.Id);
             b.AddAttribute(12, nameof(InstanceGroups.View), view);
         });
     }
 
-    private async Task<Instance> ConnectedAsync(string phone, string name = "Shop phone")
-    {
-        var created = await h.Instances.CreateAsync(customer.Id, name, "simulator", "TZ");
-        await h.Simulator.ScanAsync(created.InstanceId, phone, name, Ct);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await h.Instances.GetAsync(customer.Id, created.InstanceId, Ct)).Status != InstanceState.Connected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the simulator instance never connected");
-            await Task.Delay(50, Ct);
-        }
-        await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
-        return await db.Instances.AsNoTracking().SingleAsync(i => i.Code == created.InstanceId, Ct);
-    }
+    private Task<Instance> ConnectedAsync(string phone) => h.ConnectedAsync(customer.Id, phone);
 
     private async Task CacheAsync(Instance instance, string jid, string subject, int size, string? ourRole)
     {
@@ -219,7 +186,7 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
     {
         await ConnectedAsync("255700444005");
         var download = h.Ctx.JSInterop.SetupVoid("wapbridge.download", _ => true);
-        var cut = Render<CheckNumbersPage>();
+        var cut = h.Render<CheckNumbersPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=check-numbers-input] textarea"));
 
         cut.Find("[data-testid=check-submit]").Click();

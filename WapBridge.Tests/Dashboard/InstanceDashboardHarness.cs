@@ -3,12 +3,14 @@ using System.Security.Claims;
 using Bunit;
 using Bunit.TestDoubles;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
+using MudBlazor;
 using MudBlazor.Services;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common.Networking;
@@ -71,6 +73,52 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
 
     public async Task<Customer> CreateCustomerAsync(string name) =>
         await Ctx.Services.GetRequiredService<CustomerService>().CreateAsync(name, $"{Guid.NewGuid():N}@example.com");
+
+    /// <summary>Starts the node and logs in as a new customer of that name.</summary>
+    public async Task<Customer> StartAsCustomerAsync(string name)
+    {
+        await MigrateAsync();
+        var customer = await CreateCustomerAsync(name);
+        LogInAs(customer);
+        return customer;
+    }
+
+    /// <summary>A new simulator instance of the customer, paired as <paramref name="phone"/>, once the node says it is connected.</summary>
+    public async Task<Instance> ConnectedAsync(int customerId, string phone, string name = "Shop phone", string? pushName = null)
+    {
+        var ct = Xunit.TestContext.Current.CancellationToken;
+        var created = await Instances.CreateAsync(customerId, name, "simulator", "TZ");
+        await Simulator.ScanAsync(created.InstanceId, phone, pushName ?? name, ct);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await Instances.GetAsync(customerId, created.InstanceId, ct)).Status != InstanceState.Connected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the simulator instance never connected");
+            await Task.Delay(50, ct);
+        }
+        await using var db = await Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(ct);
+        return await db.Instances.AsNoTracking().SingleAsync(i => i.Code == created.InstanceId, ct);
+    }
+
+    /// <summary>Renders <paramref name="content"/> in the providers MainLayout gives every page: dialogs, selects and snackbars render through them.</summary>
+    public IRenderedComponent<ContainerFragment> Render(Action<RenderTreeBuilder> content) =>
+        Ctx.Render<ContainerFragment>(p => p.AddChildContent(b =>
+        {
+            b.OpenComponent<MudPopoverProvider>(0);
+            b.CloseComponent();
+            b.OpenComponent<MudDialogProvider>(1);
+            b.CloseComponent();
+            b.OpenComponent<MudSnackbarProvider>(2);
+            b.CloseComponent();
+            content(b);
+        }));
+
+    /// <summary>Renders a <typeparamref name="T"/> with the given parameters in MainLayout's providers.</summary>
+    public IRenderedComponent<ContainerFragment> Render<T>(Action<RenderTreeBuilder>? parameters = null) where T : Microsoft.AspNetCore.Components.IComponent => Render(b =>
+    {
+        b.OpenComponent<T>(10);
+        parameters?.Invoke(b);
+        b.CloseComponent();
+    });
 
     public void LogInAs(Customer customer)
     {

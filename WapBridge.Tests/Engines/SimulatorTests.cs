@@ -1,111 +1,66 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
+using WapBridge.Tests.Engines.Simulator;
 
 namespace WapBridge.Tests.Engines;
 
 [Trait("Category", "Unit")]
 public sealed class SimulatorTests
 {
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));
-    private readonly SimulatorOptions _options = new() { SendLatency = TimeSpan.Zero };
-    private readonly SimulatorNetwork _network;
-    private readonly SimulatorEngine _engine;
-
-    public SimulatorTests()
-    {
-        _network = new SimulatorNetwork(Options.Create(_options), _time, NullLogger<SimulatorNetwork>.Instance);
-        _engine = new SimulatorEngine(_network);
-    }
-
-    private sealed class RecordingSink : IEngineEventSink
-    {
-        public ConcurrentQueue<EngineEvent> Events { get; } = new();
-        public ValueTask OnEventAsync(EngineEvent engineEvent, CancellationToken ct = default)
-        {
-            Events.Enqueue(engineEvent);
-            return ValueTask.CompletedTask;
-        }
-        public List<T> Of<T>() => Events.OfType<T>().ToList();
-    }
-
-    private sealed class MemoryCredentials : IEngineCredentialStore
-    {
-        public string? Value { get; set; }
-        public Task<string?> LoadAsync(CancellationToken ct = default) => Task.FromResult(Value);
-        public Task SaveAsync(string? credentials, CancellationToken ct = default) { Value = credentials; return Task.CompletedTask; }
-    }
-
-    private (IEngineSession Session, RecordingSink Sink, MemoryCredentials Credentials) Open(string instanceId, MemoryCredentials? credentials = null, int customerId = 0)
-    {
-        var sink = new RecordingSink();
-        credentials ??= new MemoryCredentials();
-        return (_engine.CreateSession(new EngineSessionContext(instanceId, sink, credentials, CustomerId: customerId)), sink, credentials);
-    }
-
-    private async Task<(IEngineSession Session, RecordingSink Sink)> ConnectedAsync(string instanceId, string phone, int customerId = 0)
-    {
-        var (session, sink, _) = Open(instanceId, customerId: customerId);
-        await session.ConnectAsync(TestContext.Current.CancellationToken);
-        await _network.ScanAsync(instanceId, phone, "Shop " + phone, TestContext.Current.CancellationToken);
-        return (session, sink);
-    }
+    private readonly SimulatorHarness _sim = new();
 
     [Fact]
     public async Task Qr_rotates_like_whatsapp_web_then_gives_up()
     {
-        var (session, sink, _) = Open("INST-01-0000001");
+        var (session, sink, _) = _sim.Open("INST-01-0000001");
         await session.ConnectAsync(TestContext.Current.CancellationToken);
 
         var first = Assert.Single(sink.Of<QrCodeEvent>());
-        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(60), first.ExpiresAt);
+        Assert.Equal(_sim.Time.GetUtcNow() + TimeSpan.FromSeconds(60), first.ExpiresAt);
 
-        _time.Advance(TimeSpan.FromSeconds(59));
+        _sim.Time.Advance(TimeSpan.FromSeconds(59));
         Assert.Single(sink.Of<QrCodeEvent>());
-        _time.Advance(TimeSpan.FromSeconds(1));
+        _sim.Time.Advance(TimeSpan.FromSeconds(1));
         var second = sink.Of<QrCodeEvent>()[1];
         Assert.NotEqual(first.Qr, second.Qr);
-        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(20), second.ExpiresAt);
+        Assert.Equal(_sim.Time.GetUtcNow() + TimeSpan.FromSeconds(20), second.ExpiresAt);
 
-        for (var i = 0; i < 4; i++) _time.Advance(TimeSpan.FromSeconds(20));
+        for (var i = 0; i < 4; i++) _sim.Time.Advance(TimeSpan.FromSeconds(20));
         Assert.Equal(6, sink.Of<QrCodeEvent>().Count);
         Assert.Empty(sink.Of<PairingExpiredEvent>());
 
-        _time.Advance(TimeSpan.FromSeconds(20));
+        _sim.Time.Advance(TimeSpan.FromSeconds(20));
         Assert.Single(sink.Of<PairingExpiredEvent>());
-        _time.Advance(TimeSpan.FromMinutes(5));
+        _sim.Time.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(6, sink.Of<QrCodeEvent>().Count);
-        await Assert.ThrowsAsync<WapBridgeException>(() => _network.ScanAsync("INST-01-0000001", "255700000001", null, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<WapBridgeException>(() => _sim.Network.ScanAsync("INST-01-0000001", "255700000001", null, TestContext.Current.CancellationToken));
     }
 
     [Fact]
     public async Task Scan_connects_stores_credentials_and_stops_the_qr()
     {
-        var (session, sink, credentials) = Open("INST-01-0000002");
+        var (session, sink, credentials) = _sim.Open("INST-01-0000002");
         await session.ConnectAsync(TestContext.Current.CancellationToken);
-        await _network.ScanAsync("INST-01-0000002", "255700000002", "Duka", TestContext.Current.CancellationToken);
+        await _sim.Network.ScanAsync("INST-01-0000002", "255700000002", "Duka", TestContext.Current.CancellationToken);
 
         var connected = Assert.Single(sink.Of<ConnectedEvent>());
         Assert.Equal("255700000002", connected.PhoneNumber);
         Assert.Equal("Duka", connected.PushName);
         Assert.NotNull(credentials.Value);
-        _time.Advance(TimeSpan.FromMinutes(10));
+        _sim.Time.Advance(TimeSpan.FromMinutes(10));
         Assert.Single(sink.Of<QrCodeEvent>());
     }
 
     [Fact]
     public async Task Stored_credentials_reconnect_without_a_scan()
     {
-        var (first, _, credentials) = Open("INST-01-0000003");
+        var (first, _, credentials) = _sim.Open("INST-01-0000003");
         await first.ConnectAsync(TestContext.Current.CancellationToken);
-        await _network.ScanAsync("INST-01-0000003", "255700000003", null, TestContext.Current.CancellationToken);
+        await _sim.Network.ScanAsync("INST-01-0000003", "255700000003", null, TestContext.Current.CancellationToken);
         await first.DisposeAsync();
 
-        var (second, sink, _) = Open("INST-01-0000003", credentials);
+        var (second, sink, _) = _sim.Open("INST-01-0000003", credentials);
         await second.ConnectAsync(TestContext.Current.CancellationToken);
 
         Assert.Empty(sink.Of<QrCodeEvent>());
@@ -115,16 +70,16 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Send_produces_sent_then_delivered_then_read_receipts()
     {
-        var (session, sink) = await ConnectedAsync("INST-01-0000004", "255700000004");
+        var (session, sink, _, _) = await _sim.ConnectAsync("INST-01-0000004", "255700000004");
         var id = WhatsAppIds.NewMessageId();
 
         var result = await session.SendAsync(new OutgoingMessage(id, "255755123456", "Hello"), TestContext.Current.CancellationToken);
 
         Assert.True(result.Accepted);
         Assert.Equal([MessageAck.Server], sink.Of<MessageStatusEvent>().Select(e => e.Ack));
-        _time.Advance(TimeSpan.FromSeconds(1));
+        _sim.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal([MessageAck.Server, MessageAck.Device], sink.Of<MessageStatusEvent>().Select(e => e.Ack));
-        _time.Advance(TimeSpan.FromSeconds(2));
+        _sim.Time.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal([MessageAck.Server, MessageAck.Device, MessageAck.Read], sink.Of<MessageStatusEvent>().Select(e => e.Ack));
         Assert.All(sink.Of<MessageStatusEvent>(), e => Assert.Equal(id, e.MessageId));
     }
@@ -132,19 +87,19 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Send_waits_for_the_configured_latency()
     {
-        _options.SendLatency = TimeSpan.FromMilliseconds(500);
-        var (session, _) = await ConnectedAsync("INST-01-0000005", "255700000005");
+        _sim.Options.SendLatency = TimeSpan.FromMilliseconds(500);
+        var (session, _, _, _) = await _sim.ConnectAsync("INST-01-0000005", "255700000005");
 
         var send = session.SendAsync(new OutgoingMessage(WhatsAppIds.NewMessageId(), "255755123456", "Hi"), TestContext.Current.CancellationToken);
         Assert.False(send.IsCompleted);
-        _time.Advance(TimeSpan.FromMilliseconds(500));
+        _sim.Time.Advance(TimeSpan.FromMilliseconds(500));
         Assert.True((await send).Accepted);
     }
 
     [Fact]
     public async Task Numbers_not_on_whatsapp_fail_with_that_reason()
     {
-        var (session, sink) = await ConnectedAsync("INST-01-0000006", "255700000006");
+        var (session, sink, _, _) = await _sim.ConnectAsync("INST-01-0000006", "255700000006");
         var result = await session.SendAsync(new OutgoingMessage(WhatsAppIds.NewMessageId(), "255755129999", "Hi"), TestContext.Current.CancellationToken);
 
         Assert.False(result.Accepted);
@@ -155,8 +110,8 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Two_instances_message_each_other_and_a_resend_is_collapsed()
     {
-        var (alice, _) = await ConnectedAsync("INST-01-0000007", "255700000007");
-        var (_, bobSink) = await ConnectedAsync("INST-01-0000008", "255700000008");
+        var (alice, _, _, _) = await _sim.ConnectAsync("INST-01-0000007", "255700000007");
+        var (_, bobSink, _, _) = await _sim.ConnectAsync("INST-01-0000008", "255700000008");
         var message = new OutgoingMessage(WhatsAppIds.NewMessageId(), "255700000008", "Habari");
 
         await alice.SendAsync(message, TestContext.Current.CancellationToken);
@@ -173,8 +128,8 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Another_customers_instance_is_an_outside_number_that_receives_nothing()
     {
-        var (alice, aliceSink) = await ConnectedAsync("INST-01-0000017", "255700000017", customerId: 1);
-        var (_, bobSink) = await ConnectedAsync("INST-01-0000018", "255700000018", customerId: 2);
+        var (alice, aliceSink, _, _) = await _sim.ConnectAsync("INST-01-0000017", "255700000017", customerId: 1);
+        var (_, bobSink, _, _) = await _sim.ConnectAsync("INST-01-0000018", "255700000018", customerId: 2);
 
         var result = await alice.SendAsync(new OutgoingMessage(WhatsAppIds.NewMessageId(), "255700000018", "Habari"), TestContext.Current.CancellationToken);
 
@@ -186,10 +141,10 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Injected_inbound_text_and_media_arrive_as_events()
     {
-        var (_, sink) = await ConnectedAsync("INST-01-0000009", "255700000009");
-        var textId = await _network.InjectInboundAsync("INST-01-0000009", new SimulatedInbound("255755123456", null, "Sawa", PushName: "Asha"), TestContext.Current.CancellationToken);
+        var (_, sink, _, _) = await _sim.ConnectAsync("INST-01-0000009", "255700000009");
+        var textId = await _sim.Network.InjectInboundAsync("INST-01-0000009", new SimulatedInbound("255755123456", null, "Sawa", PushName: "Asha"), TestContext.Current.CancellationToken);
         var image = new EngineMedia([0xFF, 0xD8, 0xFF, 0xE0], "image/jpeg", "photo.jpg");
-        await _network.InjectInboundAsync("INST-01-0000009",
+        await _sim.Network.InjectInboundAsync("INST-01-0000009",
             new SimulatedInbound(null, "120542636048510@lid", null, image, "Sawa", GroupId: "120363025246125486@g.us"), TestContext.Current.CancellationToken);
 
         var messages = sink.Of<MessageReceivedEvent>().Select(e => e.Message).ToList();
@@ -203,8 +158,8 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Dropped_connection_is_transient_and_reconnects_with_credentials()
     {
-        var (session, sink) = await ConnectedAsync("INST-01-0000010", "255700000010");
-        await _network.DropConnectionAsync("INST-01-0000010", TestContext.Current.CancellationToken);
+        var (session, sink, _, _) = await _sim.ConnectAsync("INST-01-0000010", "255700000010");
+        await _sim.Network.DropConnectionAsync("INST-01-0000010", TestContext.Current.CancellationToken);
 
         Assert.True(Assert.Single(sink.Of<DisconnectedEvent>()).Transient);
         var failed = await session.SendAsync(new OutgoingMessage(WhatsAppIds.NewMessageId(), "255755123456", "x"), TestContext.Current.CancellationToken);
@@ -217,18 +172,18 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Random_disconnects_happen_when_configured()
     {
-        _options.RandomDisconnectWithin = TimeSpan.FromMinutes(1);
-        var (_, sink) = await ConnectedAsync("INST-01-0000011", "255700000011");
-        _time.Advance(TimeSpan.FromMinutes(1));
+        _sim.Options.RandomDisconnectWithin = TimeSpan.FromMinutes(1);
+        var (_, sink, _, _) = await _sim.ConnectAsync("INST-01-0000011", "255700000011");
+        _sim.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal("random_disconnect", Assert.Single(sink.Of<DisconnectedEvent>()).Reason);
     }
 
     [Fact]
     public async Task Logout_forgets_credentials()
     {
-        var (session, sink, credentials) = Open("INST-01-0000012");
+        var (session, sink, credentials) = _sim.Open("INST-01-0000012");
         await session.ConnectAsync(TestContext.Current.CancellationToken);
-        await _network.ScanAsync("INST-01-0000012", "255700000012", null, TestContext.Current.CancellationToken);
+        await _sim.Network.ScanAsync("INST-01-0000012", "255700000012", null, TestContext.Current.CancellationToken);
 
         await session.LogoutAsync(TestContext.Current.CancellationToken);
 
@@ -239,24 +194,24 @@ public sealed class SimulatorTests
     [Fact]
     public async Task Unlinking_from_the_phone_logs_out_with_that_reason()
     {
-        var (_, sink) = await ConnectedAsync("INST-01-0000013", "255700000013");
-        await _network.UnlinkFromPhoneAsync("INST-01-0000013", TestContext.Current.CancellationToken);
+        var (_, sink, _, _) = await _sim.ConnectAsync("INST-01-0000013", "255700000013");
+        await _sim.Network.UnlinkFromPhoneAsync("INST-01-0000013", TestContext.Current.CancellationToken);
         Assert.Equal("unlinked_from_phone", Assert.Single(sink.Of<LoggedOutEvent>()).Reason);
     }
 
     [Fact]
     public async Task Pairing_code_flow_connects_the_requested_number_only()
     {
-        var (session, sink, _) = Open("INST-01-0000014");
+        var (session, sink, _) = _sim.Open("INST-01-0000014");
         await session.ConnectAsync(TestContext.Current.CancellationToken);
         var code = await session.RequestPairingCodeAsync("255700000014", TestContext.Current.CancellationToken);
 
         Assert.Matches("^[A-Z0-9]{8}$", code);
         Assert.Equal(code, Assert.Single(sink.Of<PairingCodeEvent>()).Code);
-        var wrong = await Assert.ThrowsAsync<WapBridgeException>(() => _network.ScanAsync("INST-01-0000014", "255700000099", null, TestContext.Current.CancellationToken));
+        var wrong = await Assert.ThrowsAsync<WapBridgeException>(() => _sim.Network.ScanAsync("INST-01-0000014", "255700000099", null, TestContext.Current.CancellationToken));
         Assert.Equal("phone_number", wrong.Field);
 
-        await _network.ScanAsync("INST-01-0000014", "255700000014", null, TestContext.Current.CancellationToken);
+        await _sim.Network.ScanAsync("INST-01-0000014", "255700000014", null, TestContext.Current.CancellationToken);
         Assert.Single(sink.Of<ConnectedEvent>());
     }
 

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Engines;
@@ -21,27 +18,6 @@ public sealed class RealBridgeConversationTests
 {
     private const string Contact = "255712345678";
     private const string Mentioned = "255755000002";
-
-    /// <summary>The test host with an observer that records every engine event the instance actors hand out.</summary>
-    private sealed class RecordingApp(IDictionary<string, string?> settings) : WapBridgeApp(settings: settings)
-    {
-        public ConcurrentQueue<EngineEvent> Events { get; } = new();
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton<IInstanceEventObserver>(new Recorder(Events)));
-        }
-
-        private sealed class Recorder(ConcurrentQueue<EngineEvent> events) : IInstanceEventObserver
-        {
-            public Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
-            {
-                events.Enqueue(engineEvent);
-                return Task.CompletedTask;
-            }
-        }
-    }
 
     private static async Task<string> WaIdAsync(WapBridgeApp app, string serializedId)
     {
@@ -144,7 +120,7 @@ public sealed class RealBridgeConversationTests
     {
         var bridgeDir = RealBridgeTests.RequireBridge();
         await using var wa = await FakeWhatsApp.StartAsync(bridgeDir, Contact);
-        await using var app = new RecordingApp(FastMessaging.Settings(RealBridgeSendTests.Settings(bridgeDir, wa)));
+        await using var app = new EventRecordingApp(FastMessaging.Settings(RealBridgeSendTests.Settings(bridgeDir, wa)));
         await app.InitializeAsync();
         var (client, _) = await RealBridgeSendTests.LinkAsync(app, await app.CreateCustomerAsync(), wa);
         using var _ = client;

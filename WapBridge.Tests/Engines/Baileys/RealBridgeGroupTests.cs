@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using WapBridge.Core.Engines;
@@ -22,44 +19,12 @@ public sealed class RealBridgeGroupTests
     private const string Other = "255755000002";
     private const string Nobody = "255799999999";
 
-    private sealed class RecordingApp(IDictionary<string, string?> settings) : WapBridgeApp(settings: settings)
-    {
-        public ConcurrentQueue<EngineEvent> Events { get; } = new();
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton<IInstanceEventObserver>(new Recorder(Events)));
-        }
-
-        private sealed class Recorder(ConcurrentQueue<EngineEvent> events) : IInstanceEventObserver
-        {
-            public Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
-            {
-                events.Enqueue(engineEvent);
-                return Task.CompletedTask;
-            }
-        }
-    }
-
-    private static async Task<T> EventAsync<T>(RecordingApp app, Func<T, bool> match, string what) where T : EngineEvent
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (app.Events.OfType<T>().FirstOrDefault(match) is { } found)
-                return found;
-            await Task.Delay(50);
-        }
-        throw new Xunit.Sdk.XunitException("no " + what + " within 30 s");
-    }
-
     [Fact]
     public async Task Numbers_profiles_and_groups_work_through_the_instance_actor_and_member_changes_come_back_as_events()
     {
         var bridgeDir = RealBridgeTests.RequireBridge();
         await using var wa = await FakeWhatsApp.StartAsync(bridgeDir, Contact, Other);
-        await using var app = new RecordingApp(FastMessaging.Settings(RealBridgeSendTests.Settings(bridgeDir, wa)));
+        await using var app = new EventRecordingApp(FastMessaging.Settings(RealBridgeSendTests.Settings(bridgeDir, wa)));
         await app.InitializeAsync();
         var (client, instance) = await RealBridgeSendTests.LinkAsync(app, await app.CreateCustomerAsync(), wa);
         using var _ = client;
@@ -84,11 +49,11 @@ public sealed class RealBridgeGroupTests
         var outcomes = await grain.UpdateGroupParticipantsAsync(created.GroupJid, GroupParticipantActions.Add, [Contact, Other, Nobody]);
         Assert.Equal([(Contact, GroupParticipantStatuses.AlreadyMember), (Other, GroupParticipantStatuses.Added), (Nobody, GroupParticipantStatuses.NotOnWhatsApp)],
             outcomes.Select(o => (o.Participant, o.Status)));
-        var added = await EventAsync<GroupParticipantsEvent>(app, e => e.GroupJid == created.GroupJid && e.Action == GroupParticipantActions.Add, "add event");
+        var added = await app.EventAsync<GroupParticipantsEvent>(e => e.GroupJid == created.GroupJid && e.Action == GroupParticipantActions.Add, "add event");
         Assert.Equal([new EngineGroupParticipant(Other, otherLid, null)], added.Participants);
 
         await grain.UpdateGroupAsync(created.GroupJid, new EngineGroupChange(Subject: "Wauzaji wa Kariakoo", Announce: true));
-        var renamed = await EventAsync<GroupUpdateEvent>(app, e => e.Change.Subject is not null, "subject event");
+        var renamed = await app.EventAsync<GroupUpdateEvent>(e => e.Change.Subject is not null, "subject event");
         Assert.Equal(("Wauzaji wa Kariakoo", account), (renamed.Change.Subject, renamed.ByPhone));
         var read = await grain.GetGroupAsync(created.GroupJid);
         Assert.Equal(("Wauzaji wa Kariakoo", true, 3), (read.Subject, read.Announce, read.Participants.Count));
@@ -101,7 +66,7 @@ public sealed class RealBridgeGroupTests
         var theirs = (await wa.CommandAsync(new { @do = "add_group", subject = "Familia", participants = new object[] { new { phone = Contact, admin = "superadmin" } },
             accountRole = "member", creator = Contact }))["jid"]!.GetValue<string>();
         await wa.CommandAsync(new { @do = "group_participants", jid = theirs, action = "add", phones = new[] { Other }, author = Contact });
-        var theirAdd = await EventAsync<GroupParticipantsEvent>(app, e => e.GroupJid == theirs, "add event in the contact's group");
+        var theirAdd = await app.EventAsync<GroupParticipantsEvent>(e => e.GroupJid == theirs, "add event in the contact's group");
         Assert.Equal((Contact, contactLid), (theirAdd.ByPhone, theirAdd.ByLid));
         var refused = await Assert.ThrowsAsync<WapBridgeException>(() => grain.UpdateGroupAsync(theirs, new EngineGroupChange(Subject: "Yetu")));
         Assert.Equal("refused", refused.Code);

@@ -34,11 +34,11 @@ public sealed class SimulatorHarness
         public List<T> Of<T>() => Events.OfType<T>().ToList();
     }
 
-    private sealed class MemoryCredentials : IEngineCredentialStore
+    public sealed class MemoryCredentials : IEngineCredentialStore
     {
-        private string? _value;
-        public Task<string?> LoadAsync(CancellationToken ct = default) => Task.FromResult(_value);
-        public Task SaveAsync(string? credentials, CancellationToken ct = default) { _value = credentials; return Task.CompletedTask; }
+        public string? Value { get; set; }
+        public Task<string?> LoadAsync(CancellationToken ct = default) => Task.FromResult(Value);
+        public Task SaveAsync(string? credentials, CancellationToken ct = default) { Value = credentials; return Task.CompletedTask; }
     }
 
     /// <summary>A connected simulator instance: its session (with its groups), its events, its number.</summary>
@@ -47,10 +47,17 @@ public sealed class SimulatorHarness
         public IEngineGroups Groups => (IEngineGroups)Session;
     }
 
-    public async Task<Phone> ConnectAsync(string instanceId, string number, int customerId = 1, string? pushName = null)
+    /// <summary>A session not yet connected; pass the credentials of an earlier one to reconnect as it.</summary>
+    public (IEngineSession Session, RecordingSink Sink, MemoryCredentials Credentials) Open(string instanceId, MemoryCredentials? credentials = null, int customerId = 1)
     {
         var sink = new RecordingSink();
-        var session = _engine.CreateSession(new EngineSessionContext(instanceId, sink, new MemoryCredentials(), CustomerId: customerId));
+        credentials ??= new MemoryCredentials();
+        return (_engine.CreateSession(new EngineSessionContext(instanceId, sink, credentials, CustomerId: customerId)), sink, credentials);
+    }
+
+    public async Task<Phone> ConnectAsync(string instanceId, string number, int customerId = 1, string? pushName = null)
+    {
+        var (session, sink, _) = Open(instanceId, customerId: customerId);
         await session.ConnectAsync(TestContext.Current.CancellationToken);
         await Network.ScanAsync(instanceId, number, pushName ?? "Shop " + number, TestContext.Current.CancellationToken);
         return new Phone(session, sink, number, instanceId);
