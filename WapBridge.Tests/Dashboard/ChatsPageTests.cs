@@ -22,12 +22,8 @@ public sealed class ChatsPageTests : IAsyncLifetime
 {
     private readonly InstanceDashboardHarness h = new(TimeProvider.System, configure: services =>
     {
-        services.AddSingleton<MessageReceipts>();
-        services.AddSingleton<MessageIntake>();
+        // The harness brings the send path's services; here the intake runs too, as in the server.
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
-        services.AddSingleton<OutboundConnector>();
-        services.AddSingleton<MediaFetcher>();
-        services.AddSingleton<MessageService>();
         services.AddSingleton<ConversationService>();
         services.AddSingleton<ChatQueries>();
         // The thread links media.

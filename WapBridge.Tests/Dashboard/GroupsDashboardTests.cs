@@ -2,7 +2,6 @@ using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Accounts;
-using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Groups;
@@ -26,12 +25,8 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
 
     private readonly InstanceDashboardHarness h = new(TimeProvider.System, simulator: o => o.InviteOnlyPattern = "7777$", configure: services =>
     {
-        services.AddSingleton<MessageReceipts>();
-        services.AddSingleton<MessageIntake>();
+        // The harness brings the send path's services; here the intake runs too, as in the server.
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
-        services.AddSingleton<OutboundConnector>();
-        services.AddSingleton<MediaFetcher>();
-        services.AddSingleton<MessageService>();
         services.AddSingleton<ContactDirectory>();
         services.AddGroups();
         services.AddSingleton<IInstanceEventObserver, GroupLiveNotices>();
