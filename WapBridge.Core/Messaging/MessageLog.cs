@@ -5,12 +5,18 @@ using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
 
-/// <summary>The message record of contract §2.</summary>
+/// <summary>
+/// The message record of contract §2, plus the conversation it is in (<see cref="Chat"/>: the contact's digits, a LID or
+/// a group id) so a group message is told from a direct one, as its webhook tells it.
+/// </summary>
 public sealed record MessageRecord(
     string Id, string InstanceId, string Direction, string? From, string? To, string? Body, string Type, string? Caption,
     string? Filename, string? MimeType, long? MediaSize, MessageStatus Status, int Ack, string? Error, string? ErrorCode, string Source, string? Campaign,
     DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt,
-    [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null);
+    [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null, string? Chat = null)
+{
+    public bool IsGroup => WhatsAppNumbers.IsGroupId(Chat);
+}
 
 public sealed record MessageFilter(string? InstanceCode, string? Direction, string? Status, string? Number, string? Campaign,
     DateTimeOffset? Since, DateTimeOffset? Until, string? Search = null);
@@ -104,5 +110,5 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
         from c in campaigns.DefaultIfEmpty()
         select new MessageRecord(m.SerializedId, i.Code, m.Direction, m.FromNumber, m.ToNumber, m.Body, m.Type, m.Caption, m.Filename,
             m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, c == null ? null : c.Code, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash,
-            m.SenderName, i.Name);
+            m.SenderName, i.Name, m.Chat);
 }
