@@ -22,5 +22,13 @@ public sealed class ClusterView(IClusterMembershipService membership, ILocalSilo
     public IReadOnlyDictionary<SiloAddress, string> ActiveSilos() => membership.CurrentSnapshot.Members.Values
         .Where(m => m.Status == SiloStatus.Active).ToDictionary(m => m.SiloAddress, m => m.Name);
 
+    /// <summary>This node is leaving and no other node is active: cluster-wide actors go down with it and cannot be reached any more.</summary>
+    public bool IsLastNodeLeaving()
+    {
+        var snapshot = membership.CurrentSnapshot;
+        return snapshot.GetSiloStatus(silo.SiloAddress) != SiloStatus.Active
+            && !snapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.SiloAddress != silo.SiloAddress);
+    }
+
     public IAsyncEnumerable<ClusterMembershipSnapshot> Updates => membership.MembershipUpdates;
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 
@@ -46,7 +47,8 @@ public sealed record SimulatedContact(string Name, string Number);
 /// message ids already delivered (a resend with the same id is collapsed, as WhatsApp does). Each customer has a
 /// world of its own (contract §9), spanning the cluster: its instances on any node reach each other, never another customer's.
 /// </summary>
-public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger, IGrainFactory? grains = null)
+public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimeProvider time, ILogger<SimulatorNetwork> logger, IGrainFactory? grains = null,
+    ClusterView? cluster = null)
 {
     private readonly ConcurrentDictionary<string, SimulatorSession> _sessions = new();
     private readonly ConcurrentDictionary<int, LocalSimulatedWorld> _localWorlds = new();
@@ -65,7 +67,8 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     private SimulatedDirectory? _directory;
 
     /// <summary>Which of a customer's instances is connected as which phone, on this node and the others.</summary>
-    public SimulatedDirectory Directory => LazyInitializer.EnsureInitialized(ref _directory, () => new SimulatedDirectory(grains, World, time, logger));
+    public SimulatedDirectory Directory => LazyInitializer.EnsureInitialized(ref _directory, () => new SimulatedDirectory(grains, World, time, logger,
+        worldGone: () => cluster?.IsLastNodeLeaving() == true));
 
     public SimulatorOptions Options => options.Value;
     public TimeProvider Time => time;
