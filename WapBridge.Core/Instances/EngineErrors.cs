@@ -15,6 +15,14 @@ public static class EngineErrors
         _ => new(ErrorKind.Conflict, e.Code, e.Message, "instance_id"),
     };
 
+    /// <summary>
+    /// 409 <c>instance_not_connected</c> naming <c>instance_id</c>: the instance is <paramref name="state"/> (a state or
+    /// "not connected"), and must be connected <paramref name="when"/> ("first", "before sending").
+    /// </summary>
+    public static WapBridgeException NotConnected(string instanceCode, string state, string when) =>
+        new(ErrorKind.InstanceNotConnected, "instance_not_connected",
+            $"Instance {instanceCode} is {state}: connect it (scan its QR code in /instances) {when}.", "instance_id");
+
     /// <summary>The instance's engine cannot do <paramref name="feature"/>, which the caller asked for with <paramref name="field"/>.</summary>
     public static WapBridgeException FeatureUnavailable(string feature, string field) =>
         new(ErrorKind.EngineFeatureUnavailable, "engine_feature_unavailable",

@@ -216,8 +216,7 @@ public sealed class InstanceGrain(
     private async Task<T> CallSessionAsync<T>(Func<IEngineSession, Task<T>> call)
     {
         if (_current.Live?.Session is not { } session)
-            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
-                $"Instance {Code} is not connected: connect it (scan its QR code in /instances) first.", "instance_id");
+            throw EngineErrors.NotConnected(Code, "not connected", "first");
         try
         {
             return await call(session);

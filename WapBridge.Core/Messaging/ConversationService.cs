@@ -265,8 +265,7 @@ public sealed class ConversationService(
     private static void EnsureConnected(Instance instance)
     {
         if (instance.State != InstanceState.Connected)
-            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
-                $"Instance {instance.Code} is {instance.State.ToWire()}: it must be connected for this (scan its QR code in /instances).", "instance_id");
+            throw EngineErrors.NotConnected(instance.Code, instance.State.ToWire(), "first");
     }
 
     /// <summary>A chat as <c>mark_read</c> names it: a group id, a LID, or a number.</summary>

@@ -88,8 +88,7 @@ public sealed class MessageService(
     public static void EnsureSendable(Instance instance)
     {
         if (instance.State is not (InstanceState.Connected or InstanceState.Connecting or InstanceState.Disconnected))
-            throw new WapBridgeException(ErrorKind.InstanceNotConnected, "instance_not_connected",
-                $"Instance {instance.Code} is {instance.State.ToWire()}: connect it (scan its QR code in /instances) before sending.", "instance_id");
+            throw EngineErrors.NotConnected(instance.Code, instance.State.ToWire(), "before sending");
     }
 
     /// <summary>409 <c>EngineFeatureUnavailable</c> unless the instance's engine can do <paramref name="feature"/>, asked for by <paramref name="field"/>.</summary>
