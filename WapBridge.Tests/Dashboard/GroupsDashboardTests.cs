@@ -125,7 +125,8 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
         // Add: one joins, one is already in, one refuses by privacy (an invite instead), one has no WhatsApp.
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=add-participant]").HasAttribute("disabled")));
         cut.Find("[data-testid=add-participant]").Click();
-        cut.Find("[data-testid=add-submit]").Click();
+        // The add form appears in the click's render, which a loaded machine may finish after the click returns.
+        cut.WaitForElement("[data-testid=add-submit]").Click();
         cut.WaitForAssertion(() => Assert.Equal("Participants to add is required", cut.Find("[data-testid=groups-error]").TextContent.Trim()));
         cut.Find("[data-testid=add-numbers] textarea").Input($"+255755000103, +255755000101\n+{InviteOnly}\n+255755009999");
         cut.Find("[data-testid=add-submit]").Click();
@@ -185,10 +186,10 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
         cut.WaitForAssertion(() => cut.Find("[data-testid=check-numbers-input] textarea"));
 
         cut.Find("[data-testid=check-submit]").Click();
-        Assert.Equal("Numbers: paste at least one phone number.", cut.Find("[data-testid=check-error]").TextContent.Trim());
+        cut.WaitForAssertion(() => Assert.Equal("Numbers: paste at least one phone number.", cut.Find("[data-testid=check-error]").TextContent.Trim()));
         cut.Find("[data-testid=check-numbers-input] textarea").Input(string.Join('\n', Enumerable.Range(0, 501).Select(i => $"+2557550{i:D5}")));
         cut.Find("[data-testid=check-submit]").Click();
-        Assert.Contains("at most 500 at a time; you pasted 501", cut.Find("[data-testid=check-error]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains("at most 500 at a time; you pasted 501", cut.Find("[data-testid=check-error]").TextContent));
 
         cut.Find("[data-testid=check-numbers-input] textarea").Input("+255 755 000 401, 0755000402\nshop\n+255755009999");
         cut.Find("[data-testid=check-submit]").Click();
