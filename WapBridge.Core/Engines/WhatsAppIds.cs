@@ -28,6 +28,12 @@ public static class WhatsAppIds
     }
 
     /// <summary>The JID engines address a chat by: a number as <c>…@s.whatsapp.net</c>, a LID or group as it is.</summary>
+    public const string LidSuffix = "@lid";
+
+    /// <summary>The user part of a LID written <c>&lt;digits&gt;@lid</c>; null for anything else (a phone number, a group id).</summary>
+    public static string? LidUserOf(string? id) =>
+        id is not null && id.EndsWith(LidSuffix, StringComparison.Ordinal) && id.Length > LidSuffix.Length ? id[..^LidSuffix.Length] : null;
+
     public static string ChatJid(string chat) => chat.Contains('@') ? chat : chat + "@s.whatsapp.net";
 
     /// <summary>

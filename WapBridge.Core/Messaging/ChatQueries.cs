@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Common;
+using WapBridge.Core.Engines;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Persistence;
 
@@ -163,21 +164,18 @@ public sealed class ChatQueries(IDbContextFactory<WapBridgeDbContext> dbFactory,
     {
         var inbound = page.Where(m => m.Direction == Message.Inbound).ToList();
         var senders = inbound.Select(m => m.FromNumber).OfType<string>().Distinct().ToList();
-        var lids = senders.Select(LidUser).OfType<string>().ToList();
-        var phones = senders.Where(s => LidUser(s) is null).ToList();
+        var lids = senders.Select(WhatsAppIds.LidUserOf).OfType<string>().ToList();
+        var phones = senders.Where(s => WhatsAppIds.LidUserOf(s) is null).ToList();
         var (phoneByLid, lidByPhone) = await LidMappings.LoadAsync(db, [instanceId], lids, phones);
         return inbound.ToDictionary(m => m.Id, m => m.FromNumber switch
         {
             null => new ChatAuthor(m.SenderName, null, null),
-            var from when LidUser(from) is { } lid => new ChatAuthor(m.SenderName, phoneByLid.GetValueOrDefault((instanceId, lid)), lid),
+            var from when WhatsAppIds.LidUserOf(from) is { } lid => new ChatAuthor(m.SenderName, phoneByLid.GetValueOrDefault((instanceId, lid)), lid),
             var from => new ChatAuthor(m.SenderName, from, lidByPhone.GetValueOrDefault((instanceId, from))),
         });
     }
 
-    private const string LidSuffix = "@lid";
 
-    private static string? LidUser(string? sender) =>
-        sender is not null && sender.EndsWith(LidSuffix, StringComparison.Ordinal) && sender.Length > LidSuffix.Length ? sender[..^LidSuffix.Length] : null;
 
     /// <summary>A line of text for a message in a list or a quote: its text, else its file name, else its kind.</summary>
     public static string? Preview(Message m)

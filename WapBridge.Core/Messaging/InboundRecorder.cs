@@ -254,27 +254,24 @@ public sealed class InboundRecorder(
     /// <summary>Fills in the phone number of LID senders (and the LID of phone senders) from what the instance learned.</summary>
     private static async Task ResolveSendersAsync(WapBridgeDbContext db, List<PendingInbound> batch, List<int> instanceIds)
     {
-        var lids = batch.Select(p => LidUser(p.Inbound.FromLid)).OfType<string>().Distinct().ToList();
+        var lids = batch.Select(p => WhatsAppIds.LidUserOf(p.Inbound.FromLid)).OfType<string>().Distinct().ToList();
         var phones = batch.Select(p => p.Inbound.FromPhone).OfType<string>().Distinct().ToList();
         var (phoneByLid, lidByPhone) = await LidMappings.LoadAsync(db, instanceIds, lids, phones);
         foreach (var p in batch)
         {
             var inbound = p.Inbound;
-            if (inbound.FromPhone is null && LidUser(inbound.FromLid) is { } lid && phoneByLid.TryGetValue((p.Instance.Id, lid), out var phone))
+            if (inbound.FromPhone is null && WhatsAppIds.LidUserOf(inbound.FromLid) is { } lid && phoneByLid.TryGetValue((p.Instance.Id, lid), out var phone))
                 inbound = inbound with { FromPhone = phone };
             else if (inbound.FromLid is null && inbound.FromPhone is { } number && lidByPhone.TryGetValue((p.Instance.Id, number), out var knownLid))
-                inbound = inbound with { FromLid = knownLid + LidSuffix };
+                inbound = inbound with { FromLid = knownLid + WhatsAppIds.LidSuffix };
             p.Inbound = inbound;
             p.SerializedId = WhatsAppIds.InboundSerializedId(inbound.FromPhone, inbound.FromLid, inbound.GroupId, inbound.Id);
         }
     }
 
-    private const string LidSuffix = "@lid";
 
     private static string Truncate(string text) => text.Length > 500 ? text[..500] : text;
 
-    private static string? LidUser(string? lid) =>
-        lid is not null && lid.EndsWith(LidSuffix, StringComparison.Ordinal) ? lid[..^LidSuffix.Length] : null;
 
     // A stored row names its sender by phone when it was known, else by LID.
     private static bool IsSender(InboundEngineMessage inbound, string? fromNumber) =>
