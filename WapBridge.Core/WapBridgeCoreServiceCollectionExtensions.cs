@@ -5,6 +5,7 @@ using WapBridge.Core.Campaigns;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Groups;
+using WapBridge.Core.Health;
 using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
@@ -34,6 +35,7 @@ public static class WapBridgeCoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<InboundRecorder>());
         builder.AddInstances(database, dataDir);
         services.AddContacts();
+        services.AddHealth(configuration);
         services.AddGroups();
         // After AddGroups: the cache takes a group event before the dashboards hear of it.
         services.AddSingleton<IInstanceEventObserver, GroupLiveNotices>();

@@ -22,5 +22,11 @@ public sealed class Customer
 
     public long? MaxMediaBytesPerMessage { get; set; }
 
+    /// <summary>
+    /// An Admin let this customer run campaigns without spacing or caps on real engines (contract §12): off by
+    /// default, because a number sending flat out to many contacts is what WhatsApp bans.
+    /// </summary>
+    public bool AllowUnthrottledCampaigns { get; set; }
+
     public static string FormatCode(long sequence) => $"CUST-{sequence:D4}";
 }

@@ -59,6 +59,20 @@ public sealed class Instance
     /// <summary>A temporary ban (402): no reconnect before this time.</summary>
     public DateTimeOffset? BannedUntil { get; set; }
 
+    /// <summary>IANA zone its days run in (contract §6 <c>timezone</c>); null takes the number's or country's main zone.</summary>
+    public string? TimeZone { get; set; }
+
+    /// <summary>When the number's warm-up began (its pairing on WapBridge); null counts as warmed up (paired before budgets existed).</summary>
+    public DateTimeOffset? WarmUpStartedAt { get; set; }
+
+    /// <summary>The level and score last judged (contract §12): a change of level fires <c>instance.health</c> once.</summary>
+    public string? HealthLevel { get; set; }
+    public int? HealthScore { get; set; }
+    public DateTimeOffset? HealthChangedAt { get; set; }
+
+    /// <summary>The owner lifted automatic protection (new-contact budget, pause at danger) until then: a logged action.</summary>
+    public DateTimeOffset? ProtectionOverrideUntil { get; set; }
+
     /// <summary>Inbound messages the engine could not decrypt, shown on the instance.</summary>
     public int UndecryptableMessages { get; set; }
 

@@ -21,6 +21,8 @@ public sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         builder.Property(i => i.SessionNode).HasMaxLength(8);
         builder.Property(i => i.LastError).HasMaxLength(500);
         builder.Property(i => i.RestrictionDetail).HasMaxLength(500);
+        builder.Property(i => i.TimeZone).HasMaxLength(64);
+        builder.Property(i => i.HealthLevel).HasMaxLength(16);
         builder.HasOne<Customer>().WithMany().HasForeignKey(i => i.CustomerId).OnDelete(DeleteBehavior.Cascade);
     }
 }

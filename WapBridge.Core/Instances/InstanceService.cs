@@ -97,6 +97,7 @@ public sealed partial class InstanceService(
             NodeId = node.Value.Id,
             CreatedAt = now,
             StateChangedAt = now,
+            WarmUpStartedAt = now,
         };
         db.Instances.Add(instance);
         await db.SaveChangesAsync(ct);

@@ -36,6 +36,7 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<LidMapping> LidMappings => Set<LidMapping>();
     public DbSet<NumberCheck> NumberChecks => Set<NumberCheck>();
     public DbSet<CachedGroup> CachedGroups => Set<CachedGroup>();
+    public DbSet<Health.KnownContact> KnownContacts => Set<Health.KnownContact>();
     /// <summary>The Data Protection key ring, shared by every node on the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<MediaBlob> MediaBlobs => Set<MediaBlob>();

@@ -236,6 +236,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<bool>("AllowUnthrottledCampaigns")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Code")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -697,6 +700,48 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.ToTable("CachedGroups");
                 });
 
+            modelBuilder.Entity("WapBridge.Core.Health.KnownContact", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Lid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Number")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InstanceId", "Lid")
+                        .IsUnique()
+                        .HasFilter("\"Lid\" IS NOT NULL");
+
+                    b.HasIndex("InstanceId", "Number")
+                        .IsUnique()
+                        .HasFilter("\"Number\" IS NOT NULL");
+
+                    b.HasIndex("InstanceId", "Source", "FirstSeenAt");
+
+                    b.ToTable("KnownContacts");
+                });
+
             modelBuilder.Entity("WapBridge.Core.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -812,6 +857,16 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<string>("EngineCredentials")
                         .HasColumnType("text");
 
+                    b.Property<DateTimeOffset?>("HealthChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("HealthLevel")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int?>("HealthScore")
+                        .HasColumnType("integer");
+
                     b.Property<string>("LastError")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
@@ -832,6 +887,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<string>("PhoneNumber")
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset?>("ProtectionOverrideUntil")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("PushName")
                         .HasMaxLength(100)
@@ -862,8 +920,15 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("StateChangedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("TimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<int>("UndecryptableMessages")
                         .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("WarmUpStartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 
@@ -1400,6 +1465,15 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                 });
 
             modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Health.KnownContact", b =>
                 {
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()

@@ -220,6 +220,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("AllowUnthrottledCampaigns")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Code")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -669,6 +672,46 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.ToTable("CachedGroups");
                 });
 
+            modelBuilder.Entity("WapBridge.Core.Health.KnownContact", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Lid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Number")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InstanceId", "Lid")
+                        .IsUnique()
+                        .HasFilter("\"Lid\" IS NOT NULL");
+
+                    b.HasIndex("InstanceId", "Number")
+                        .IsUnique()
+                        .HasFilter("\"Number\" IS NOT NULL");
+
+                    b.HasIndex("InstanceId", "Source", "FirstSeenAt");
+
+                    b.ToTable("KnownContacts");
+                });
+
             modelBuilder.Entity("WapBridge.Core.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -778,6 +821,16 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("EngineCredentials")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("HealthChangedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HealthLevel")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("HealthScore")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LastError")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
@@ -798,6 +851,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("PhoneNumber")
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("ProtectionOverrideUntil")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("PushName")
                         .HasMaxLength(100)
@@ -828,7 +884,14 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<long>("StateChangedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("TimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("UndecryptableMessages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("WarmUpStartedAt")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
@@ -1356,6 +1419,15 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Health.KnownContact", b =>
                 {
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()
