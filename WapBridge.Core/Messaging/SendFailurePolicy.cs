@@ -22,6 +22,12 @@ public static class SendFailurePolicy
 {
     public const string AccountRestricted = "account_restricted";
 
+    /// <summary>Held because the instance's new-contact budget for its local day is spent (contract §12).</summary>
+    public const string NewContactBudget = "new_contact_budget";
+
+    /// <summary>The recipient blocked the number: a signal the health score counts (the simulator plays it).</summary>
+    public const string BlockedByRecipient = "blocked";
+
     /// <summary>WhatsApp's reach-out timelock: sends to new contacts are refused while it lasts.</summary>
     public const string ReachoutTimelock = "463";
 
