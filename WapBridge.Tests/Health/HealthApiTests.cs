@@ -142,6 +142,8 @@ public abstract class HealthApiTests(WapBridgeApp app)
     [Theory]
     [InlineData("Mars/Olympus_Mons")]
     [InlineData("EAT+3")]
+    [InlineData("../../../etc/passwd")]
+    [InlineData("Africa/Dar_es_Salaam/../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../etc/localtime")]
     public async Task Create_instance_refuses_a_timezone_that_does_not_exist_and_creates_nothing(string zone)
     {
         app.SkipIfUnavailable();
