@@ -198,7 +198,7 @@ public sealed class MessageService(
         if (!OutgoingMessages.IsFirstMessageCandidate(message) || await budget.IsKnownAsync(instance.Id, message.ToNumber!, ct))
             return null;
         if (instance.RestrictedUntil is { } restrictedUntil && restrictedUntil > time.GetUtcNow())
-            return (SendFailurePolicy.AccountRestricted, restrictedUntil);
+            return (SendFailurePolicy.AccountRestricted, restrictedUntil.ToUniversalTime());
         var today = await budget.StatusAsync(instance.Id, ct);
         return today.LeftToday == 0 && today.OverriddenUntil is null ? (SendFailurePolicy.NewContactBudget, today.ResetsAt) : null;
     }
