@@ -193,6 +193,29 @@ public abstract class NewContactBudgetApiTests
     }
 
     [Fact]
+    public async Task Group_messages_and_reactions_open_no_conversation_with_a_stranger_and_go_out_with_the_budget_spent()
+    {
+        await using var app = await StartAsync(perDay: 1);
+        var sender = await app.CreateConnectedAsync();
+        Assert.True(WentOut(await SendAsync(sender, "255757600001", "the day's one new contact")));
+
+        var group = (await sender.Client.CallAsync("wap_bridge.api.groups.create_group", new { instance_id = sender.InstanceId, subject = "Budget", participants = new[] { "255757600002" } }))
+            .EnsureOk().Message!["group_id"]!.GetValue<string>();
+        var toGroup = await SendAsync(sender, group, "to the group");
+        Assert.True(WentOut(toGroup), toGroup.ToJsonString());
+
+        var inbound = (await sender.Client.CallAsync("wap_bridge.api.simulator.inbound_message", new { instance_id = sender.InstanceId, from_number = "255757600003", message = "Habari" }))
+            .EnsureOk().Message!["id"]!.GetValue<string>();
+        var reaction = (await sender.Client.CallAsync(W + "send_reaction", new { id = inbound, emoji = "👍" })).EnsureOk().Message!;
+        Assert.True(WentOut(reaction), reaction.ToJsonString());
+
+        var today = await app.Services.GetRequiredService<NewContactBudget>().StatusAsync(await InstanceIdAsync(app, sender.InstanceId));
+        Assert.Equal((1, 0), (today.UsedToday, today.LeftToday));
+        var stranger = await SendAsync(sender, "255757600004", "a second stranger");
+        Assert.Equal(SendFailurePolicy.NewContactBudget, stranger["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_campaign_waits_running_with_the_reason_and_next_send_at_once_the_budget_is_spent()
     {
         await using var app = await StartAsync(perDay: 2);
