@@ -216,6 +216,36 @@ public abstract class NewContactBudgetApiTests
     }
 
     [Fact]
+    public async Task A_campaign_whose_message_the_outbox_holds_waits_with_the_reason_until_the_hold_ends()
+    {
+        await using var app = await StartAsync(perDay: 10);
+        var sender = await app.CreateConnectedAsync();
+        var until = DateTimeOffset.UtcNow.AddHours(5);
+        await app.Services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>(sender.InstanceId)
+            .ReportRestrictionAsync(until, "WhatsApp refused a message to a new contact (463)");
+        var campaign = (await sender.Client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
+        {
+            instance_id = sender.InstanceId,
+            message = "Hello",
+            recipients = new[] { "255757700001", "255757700002" },
+            throttle = new { min_delay_seconds = 0, max_delay_seconds = 0 },
+        })).EnsureOk().Message!["campaign"]!.GetValue<string>();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonNode status;
+        while (true)
+        {
+            status = (await sender.Client.CallAsync("wap_bridge.api.campaigns.campaign_status", new { campaign })).EnsureOk().Message!;
+            if (status["paused_reason"]?.GetValue<string>() is { } reason && reason.Contains(SendFailurePolicy.AccountRestricted))
+                break;
+            Assert.True(DateTime.UtcNow < deadline, $"the campaign never said why it waits: {status.ToJsonString()}");
+            await Task.Delay(100);
+        }
+        Assert.Equal("running", status["status"]!.GetValue<string>());
+        Assert.Equal(until.ToUnixTimeMilliseconds(), status["next_send_at"]!.GetValue<DateTimeOffset>().ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
     public async Task A_campaign_waits_running_with_the_reason_and_next_send_at_once_the_budget_is_spent()
     {
         await using var app = await StartAsync(perDay: 2);
