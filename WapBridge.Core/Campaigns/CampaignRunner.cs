@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
@@ -28,6 +29,7 @@ public sealed class CampaignRunner(
     MessageOutcomes outcomes,
     CampaignRecipientSync recipientSync,
     CampaignNumberCheck numberCheck,
+    NewContactBudget budget,
     LiveNotices notices,
     LocalInstances local,
     WebhookOutbox webhooks,
@@ -141,6 +143,13 @@ public sealed class CampaignRunner(
             {
                 await CompleteAsync(db, campaign, ct);
                 return (false, null);
+            }
+            // The outbox holds a first message the budget has no room for; the campaign waits instead of queueing more.
+            var wait = unfinished.Count > 0 ? await HeldAsync(db, instance, unfinished[0], now, ct) : await OverBudgetAsync(instance, batch, ct);
+            if (wait is { } held)
+            {
+                await WaitingAsync(db, campaign, held.Reason, held.Until, ct);
+                return (false, held.Until);
             }
             if (campaign.PausedReason is not null)
                 await db.Campaigns.Where(c => c.Id == campaignId).ExecuteUpdateAsync(s => s.SetProperty(c => c.PausedReason, (string?)null), ct);
@@ -312,6 +321,59 @@ public sealed class CampaignRunner(
         if (campaign.DailyLimit is { } daily && recent.Count >= daily)
             return ($"daily limit of {daily} reached", recent.Order().Skip(recent.Count - daily).First().AddDays(1));
         return null;
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="batch"/> (in order) to the recipients today's new-contact budget lets through: known
+    /// contacts always, new ones while it lasts (contract §12). Nothing left to send: why, and the local midnight it resets.
+    /// </summary>
+    private async Task<(string Reason, DateTimeOffset Until)?> OverBudgetAsync(Instance instance, List<CampaignRecipient> batch, CancellationToken ct)
+    {
+        var today = await budget.StatusAsync(instance.Id, ct);
+        if (today.OverriddenUntil is not null || today.LeftToday >= batch.Count)
+            return null;
+        var left = today.LeftToday;
+        var within = 0;
+        foreach (var recipient in batch)
+        {
+            if (!await budget.IsKnownAsync(instance.Id, recipient.Number!, ct))
+            {
+                if (left == 0)
+                    break;
+                left--;
+            }
+            within++;
+        }
+        if (within > 0)
+        {
+            batch.RemoveRange(within, batch.Count - within);
+            return null;
+        }
+        return (BudgetSpent(instance, today), today.ResetsAt);
+    }
+
+    private static string BudgetSpent(Instance instance, NewContactBudgetStatus today)
+    {
+        var zone = InstanceTimeZones.Of(instance);
+        return $"new-contact budget for today used ({today.UsedToday} of {today.Allowance}); resumes at {TimeZoneInfo.ConvertTime(today.ResetsAt, zone):yyyy-MM-dd HH:mm} ({zone.Id})";
+    }
+
+    /// <summary>
+    /// The recipient's message waits in the outbox (another send took the budget's last slot first, a restriction):
+    /// why, and until when.
+    /// </summary>
+    private async Task<(string Reason, DateTimeOffset Until)?> HeldAsync(WapBridgeDbContext db, Instance instance, CampaignRecipient recipient, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var messageId = recipient.MessageId!.Value;
+        var hold = await db.Messages.AsNoTracking().Where(m => m.Id == messageId && m.Status == MessageStatus.Queued && m.HoldReason != null && m.NextSendAt > now)
+            .Select(m => new { m.HoldReason, m.NextSendAt }).SingleOrDefaultAsync(ct);
+        if (hold is null)
+            return null;
+        var reason = hold.HoldReason == SendFailurePolicy.NewContactBudget
+            ? BudgetSpent(instance, await budget.StatusAsync(instance.Id, ct))
+            : $"the message to {recipient.Number} is held ({hold.HoldReason}) until {hold.NextSendAt:u}";
+        return (reason, hold.NextSendAt!.Value);
     }
 
     private static Task WaitingAsync(WapBridgeDbContext db, Campaign campaign, string reason, DateTimeOffset until, CancellationToken ct) =>

@@ -35,11 +35,12 @@ public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFac
         var now = time.GetUtcNow();
         var zone = InstanceTimeZones.Of(instance);
         var today = WarmUpSchedule.LocalDay(now, zone);
-        var dayStart = WarmUpSchedule.StartOf(today, zone);
+        // In UTC: stored times are compared as their ticks (DateTimeOffsetToBinaryConverter), local ones would shift by the offset.
+        var dayStart = WarmUpSchedule.StartOf(today, zone).ToUniversalTime();
         var (allowance, warmUpDay) = WarmUpSchedule.AllowanceOn(instance.WarmUpStartedAt, today, zone, options.Value);
         var used = await db.KnownContacts.CountAsync(c => c.InstanceId == instance.Id && c.Source == KnownContactSources.Messaged && c.FirstSeenAt >= dayStart, ct);
         var overridden = instance.ProtectionOverrideUntil > now ? instance.ProtectionOverrideUntil : null;
-        return new NewContactBudgetStatus(allowance, used, WarmUpSchedule.NextReset(now, zone), warmUpDay, overridden);
+        return new NewContactBudgetStatus(allowance, used, WarmUpSchedule.NextReset(now, zone).ToUniversalTime(), warmUpDay, overridden);
     }
 
     /// <summary>Whether the number (digits) already has a conversation with the instance, directly or through its LID.</summary>
@@ -69,6 +70,17 @@ public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFac
             return new(false, false, budget.ResetsAt);
         await RememberAsync(db, instanceId, [new(number, null)], KnownContactSources.Messaged, ct);
         return new(true, false, null);
+    }
+
+    /// <summary>
+    /// Gives back the slot a <see cref="ClaimAsync"/> took (it answered not <see cref="NewContactClaim.Known"/>) when
+    /// WhatsApp then refused the message: no conversation began, so the number is still a stranger (a 463 must keep
+    /// holding it) and today's budget did not shrink.
+    /// </summary>
+    public async Task ReleaseAsync(int instanceId, string number, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.KnownContacts.Where(c => c.InstanceId == instanceId && c.Number == number && c.Source == KnownContactSources.Messaged).ExecuteDeleteAsync(ct);
     }
 
     /// <summary>Records contacts as known (already known ones keep their first source and time).</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
@@ -27,6 +28,7 @@ public sealed class MessageDispatcher(
     IMediaStore media,
     MessageOutcomes outcomes,
     NumberCheckCache numberChecks,
+    NewContactBudget budget,
     LiveNotices notices,
     IOptions<MessagingOptions> options,
     TimeProvider time,
@@ -182,10 +184,12 @@ public sealed class MessageDispatcher(
     private async Task SendBatchAsync(WapBridgeDbContext db, Instance instance, IEngineSession session, List<Message> batch)
     {
         // Persist "sending" before the engine sees the messages: a crash after this line resends them with the same ids.
+        // A hold ends here (a receipt may overtake the "sent" update below); a send held again gets its hold back.
         var ids = batch.Select(m => m.Id).ToList();
         var claimed = await db.Messages
             .Where(m => ids.Contains(m.Id) && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Sending))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatus.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1), _stopping);
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MessageStatus.Sending).SetProperty(m => m.Attempts, m => m.Attempts + 1)
+                .SetProperty(m => m.HoldReason, (string?)null).SetProperty(m => m.NextSendAt, (DateTimeOffset?)null), _stopping);
         if (claimed < batch.Count)
         {
             // Some left the queue since the batch was read (a cancelled campaign withdrew them): never send those.
@@ -198,7 +202,7 @@ public sealed class MessageDispatcher(
         var sent = new List<Message>(batch.Count);
         var unsent = new List<long>();
         var retried = new List<(long Id, DateTimeOffset At)>();
-        var held = new List<(long Id, string Reason, DateTimeOffset Until)>();
+        var held = new List<(Message Message, string Reason, DateTimeOffset Until)>();
         var failures = new List<(Message Message, string Code, string Error)>();
         var restrictedUntil = instance.RestrictedUntil;
         var stopped = false;
@@ -210,11 +214,13 @@ public sealed class MessageDispatcher(
                 continue;
             }
             var now = time.GetUtcNow();
-            // While WhatsApp restricts the account, only contacts who wrote first get messages: any other send
-            // would be refused and deepen the restriction.
-            if (restrictedUntil > now && !await HasWrittenAsync(db, instance.Id, message.ToNumber))
+            // While WhatsApp restricts the account (463, a reach-out timelock) only conversations that already exist get
+            // messages: any other send would be refused and deepen the restriction. Contract §12 speaks of contacts who
+            // wrote first (KnownContactSources.WroteFirst); a contact WhatsApp synced or one we talked with before is
+            // no stranger either, and WhatsApp lets those through.
+            if (restrictedUntil > now && !await IsKnownAsync(db, instance.Id, message.ToNumber))
             {
-                held.Add((message.Id, SendFailurePolicy.AccountRestricted, restrictedUntil.Value));
+                held.Add((message, SendFailurePolicy.AccountRestricted, restrictedUntil.Value));
                 continue;
             }
             var (outcome, code, error, until) = await SendAsync(instance.Id, session, message);
@@ -222,6 +228,7 @@ public sealed class MessageDispatcher(
             {
                 case SendOutcomeKind.Sent: sent.Add(message); break;
                 case SendOutcomeKind.Disconnected: unsent.Add(message.Id); stopped = true; break;
+                case SendOutcomeKind.Held: held.Add((message, code!, until!.Value)); break;
                 default:
                     var decision = SendFailurePolicy.Decide(code);
                     if (decision.Action == SendFailureAction.Retry)
@@ -233,7 +240,7 @@ public sealed class MessageDispatcher(
                     else if (decision.Action == SendFailureAction.Hold)
                     {
                         restrictedUntil = until ?? now + SendFailurePolicy.DefaultRestriction;
-                        held.Add((message.Id, decision.HoldReason!, restrictedUntil.Value));
+                        held.Add((message, decision.HoldReason!, restrictedUntil.Value));
                         await grains.GetGrain<IInstanceGrain>(instance.Code).ReportRestrictionAsync(restrictedUntil.Value, $"WhatsApp refused a message to a new contact ({code}: {error})");
                     }
                     else
@@ -251,8 +258,6 @@ public sealed class MessageDispatcher(
             await db.Messages.Where(m => sentIds.Contains(m.Id) && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatus.Sent)
                 .SetProperty(m => m.Ack, (int)MessageAck.Server)
-                .SetProperty(m => m.HoldReason, (string?)null)
-                .SetProperty(m => m.NextSendAt, (DateTimeOffset?)null)
                 .SetProperty(m => m.SentAt, sentAt), CancellationToken.None);
             await OutgoingMessages.ApplySentAsync(db, sent, CancellationToken.None);
             foreach (var message in sent)
@@ -265,25 +270,33 @@ public sealed class MessageDispatcher(
             await db.Messages.Where(m => m.Id == id && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatus.Queued)
                 .SetProperty(m => m.NextSendAt, at), CancellationToken.None);
-        foreach (var (id, reason, until) in held)
-            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
+        foreach (var (message, reason, until) in held)
+        {
+            await db.Messages.Where(m => m.Id == message.Id && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatus.Queued)
                 .SetProperty(m => m.HoldReason, reason)
                 .SetProperty(m => m.NextSendAt, until), CancellationToken.None);
+            // Whoever waits for the send (an API call, a campaign) learns now that it waits, not when its bound runs out.
+            outcomes.Report(message.WaMessageId, MessageStatus.Queued);
+        }
         foreach (var (message, code, error) in failures)
             await FailAsync(db, message, code, error);
         notices.MessagesChanged(instance.CustomerId, instance.Code);
     }
 
-    private enum SendOutcomeKind { Sent, Disconnected, Failed }
+    private enum SendOutcomeKind { Sent, Disconnected, Failed, Held }
 
-    /// <summary>A contact who wrote to this instance: sends to them are replies, which a restriction lets through.</summary>
-    private Task<bool> HasWrittenAsync(WapBridgeDbContext db, int instanceId, string? number) =>
-        number is null
-            ? Task.FromResult(false)
-            : db.Messages.AnyAsync(m => m.InstanceId == instanceId && m.Direction == Message.Inbound && m.FromNumber == number, _stopping);
+    /// <summary>
+    /// A chat the instance already has a conversation with. A number: a known contact (<see cref="NewContactBudget"/>).
+    /// A group or a LID chat, which known contacts do not list: one somebody wrote to us from.
+    /// </summary>
+    private Task<bool> IsKnownAsync(WapBridgeDbContext db, int instanceId, string? chat) =>
+        chat is null ? Task.FromResult(false)
+            : OutgoingMessages.IsAddressedAsIs(chat)
+                ? db.Messages.AnyAsync(m => m.InstanceId == instanceId && m.Direction == Message.Inbound && (m.FromNumber == chat || m.Chat == chat), _stopping)
+                : budget.IsKnownAsync(instanceId, chat, _stopping);
 
-    private async Task<(SendOutcomeKind Outcome, string? Code, string? Error, DateTimeOffset? RestrictedUntil)> SendAsync(
+    private async Task<(SendOutcomeKind Outcome, string? Code, string? Error, DateTimeOffset? Until)> SendAsync(
         int instanceId, IEngineSession session, Message message)
     {
         EngineMedia? file = null;
@@ -309,11 +322,18 @@ public sealed class MessageDispatcher(
             }
             if (check is { OnWhatsApp: false })
                 return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
+            // After the look-up (which is no message) and right before the engine: a number not on WhatsApp, or a send
+            // held for a restriction, never takes a slot. The slot is persisted before the send goes out.
+            var claim = OutgoingMessages.IsFirstMessageCandidate(message) ? await budget.ClaimAsync(instanceId, message.ToNumber!, _stopping) : null;
+            if (claim is { Allowed: false })
+                return (SendOutcomeKind.Held, SendFailurePolicy.NewContactBudget, null, claim.HoldUntil);
             if (message.Source == MessageSources.Campaign)
                 await ShowTypingAsync(session, message);
             var outgoing = await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping);
             var result = await session.SendAsync(outgoing, _stopping);
             if (result.Accepted) return (SendOutcomeKind.Sent, null, null, null);
+            if (claim is { Known: false })
+                await budget.ReleaseAsync(instanceId, message.ToNumber!, CancellationToken.None);
             if (check is not null)
                 await numberChecks.ForgetAsync(instanceId, message.ToNumber!, CancellationToken.None); // WhatsApp's answer may be stale: ask again next time
             if (result.ErrorCode == "not_connected") return (SendOutcomeKind.Disconnected, null, null, null);

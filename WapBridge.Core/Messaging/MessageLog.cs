@@ -7,13 +7,16 @@ namespace WapBridge.Core.Messaging;
 
 /// <summary>
 /// The message record of contract §2, plus the conversation it is in (<see cref="Chat"/>: the contact's digits, a LID or
-/// a group id) so a group message is told from a direct one, as its webhook tells it.
+/// a group id) so a group message is told from a direct one, as its webhook tells it. A queued send that waits (contract
+/// §12) says why and until when (<see cref="HoldReason"/>, <see cref="NextSendAt"/>).
 /// </summary>
 public sealed record MessageRecord(
     string Id, string InstanceId, string Direction, string? From, string? To, string? Body, string Type, string? Caption,
     string? Filename, string? MimeType, long? MediaSize, MessageStatus Status, int Ack, string? Error, string? ErrorCode, string Source, string? Campaign,
     DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt,
-    [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null, string? Chat = null)
+    [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null, string? Chat = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? HoldReason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextSendAt = null)
 {
     public bool IsGroup => WhatsAppNumbers.IsGroupId(Chat);
 }
@@ -110,5 +113,7 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
         from c in campaigns.DefaultIfEmpty()
         select new MessageRecord(m.SerializedId, i.Code, m.Direction, m.FromNumber, m.ToNumber, m.Body, m.Type, m.Caption, m.Filename,
             m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, c == null ? null : c.Code, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash,
-            m.SenderName, i.Name, m.Chat);
+            m.SenderName, i.Name, m.Chat,
+            m.Status == MessageStatus.Queued && m.Direction == Message.Outbound ? m.HoldReason : null,
+            m.Status == MessageStatus.Queued && m.Direction == Message.Outbound && m.HoldReason != null ? m.NextSendAt : null);
 }

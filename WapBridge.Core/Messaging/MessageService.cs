@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 
@@ -26,7 +27,9 @@ public sealed record SendRequest(
     IReadOnlyList<string?>? Mentions = null,
     string? MediaUrl = null);
 
-public sealed record SendOutcome(long MessageId, string Id, MessageStatus Status, string InstanceId, string To, string? Error);
+/// <param name="HoldReason">Why a queued send waits (<c>new_contact_budget</c>, <c>account_restricted</c>), until <paramref name="NextSendAt"/>.</param>
+public sealed record SendOutcome(long MessageId, string Id, MessageStatus Status, string InstanceId, string To, string? Error,
+    string? HoldReason = null, DateTimeOffset? NextSendAt = null);
 
 /// <summary>Accepts a send: validates, persists the message with its WhatsApp id, hands it to the instance's outbox.</summary>
 public sealed class MessageService(
@@ -40,6 +43,7 @@ public sealed class MessageService(
     IOptions<AccountOptions> accounts,
     EngineRegistry engines,
     MediaFetcher fetcher,
+    NewContactBudget budget,
     TimeProvider time,
     ILogger<MessageService> logger)
 {
@@ -132,7 +136,10 @@ public sealed class MessageService(
     {
         var queueOnly = instance.State != InstanceState.Connected;
         var to = message.ToNumber!;
-        var waiting = !queueOnly && wait > TimeSpan.Zero;
+        // Stored with its hold, so the outbox does not try it before then and the caller hears why at once.
+        if (await HoldAsync(instance, message, ct) is { } hold)
+            (message.HoldReason, message.NextSendAt) = (hold.Reason, hold.Until);
+        var waiting = !queueOnly && wait > TimeSpan.Zero && message.HoldReason is null;
         var outcome = waiting ? outcomes.WatchAsync(message.WaMessageId) : null;
         try
         {
@@ -168,12 +175,32 @@ public sealed class MessageService(
         }
 
         string? error = null;
-        if (status == MessageStatus.Failed)
+        var (holdReason, nextSendAt) = (message.HoldReason, message.NextSendAt);
+        if (status == MessageStatus.Failed || (status == MessageStatus.Queued && outcome is not null))
         {
+            // Failed: why. Still queued after waiting: the outbox may have held it (the budget ran out meanwhile, a 463).
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            error = await db.Messages.Where(m => m.Id == message.Id).Select(m => m.Error).SingleAsync(CancellationToken.None);
+            var row = await db.Messages.Where(m => m.Id == message.Id).Select(m => new { m.Status, m.Error, m.HoldReason, m.NextSendAt }).SingleAsync(CancellationToken.None);
+            error = status == MessageStatus.Failed ? row.Error : null;
+            if (status == MessageStatus.Queued && row.Status == MessageStatus.Queued)
+                (holdReason, nextSendAt) = (row.HoldReason, row.NextSendAt);
         }
-        return new SendOutcome(message.Id, message.SerializedId, status, instance.Code, to, error);
+        return new SendOutcome(message.Id, message.SerializedId, status, instance.Code, to, error, holdReason, holdReason is null ? null : nextSendAt);
+    }
+
+    /// <summary>
+    /// Whether a message to a contact the instance never talked with must wait (contract §12): while WhatsApp restricts
+    /// the number, until the restriction ends; when today's new-contact budget is spent (and not overridden by the
+    /// owner), until the instance's next local midnight. The outbox decides again when it sends.
+    /// </summary>
+    private async Task<(string Reason, DateTimeOffset Until)?> HoldAsync(Instance instance, Message message, CancellationToken ct)
+    {
+        if (!OutgoingMessages.IsFirstMessageCandidate(message) || await budget.IsKnownAsync(instance.Id, message.ToNumber!, ct))
+            return null;
+        if (instance.RestrictedUntil is { } restrictedUntil && restrictedUntil > time.GetUtcNow())
+            return (SendFailurePolicy.AccountRestricted, restrictedUntil.ToUniversalTime());
+        var today = await budget.StatusAsync(instance.Id, ct);
+        return today.LeftToday == 0 && today.OverriddenUntil is null ? (SendFailurePolicy.NewContactBudget, today.ResetsAt) : null;
     }
 
     /// <summary>

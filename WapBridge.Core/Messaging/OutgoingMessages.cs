@@ -31,6 +31,14 @@ internal static class OutgoingMessages
     /// <summary>True for a chat that is not a phone number (a group or a LID): no number check applies.</summary>
     public static bool IsAddressedAsIs(string chat) => chat.Contains('@');
 
+    /// <summary>
+    /// A message that may open a conversation with a stranger, so the new-contact budget applies: one to a phone number
+    /// (not a group, a LID chat or a status broadcast), and not a reaction, edit or delete, which act on a message
+    /// of a conversation that exists.
+    /// </summary>
+    public static bool IsFirstMessageCandidate(Message message) =>
+        message.ToNumber is { } to && !IsAddressedAsIs(to) && message.TargetId is null;
+
     private static async Task<OutgoingContent?> ContentAsync(WapBridgeDbContext? db, Message message, CancellationToken ct)
     {
         switch (message.Type)

@@ -108,6 +108,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         psi.Environment["WAPBRIDGE_Engines__Baileys__Enabled"] = "false";
         psi.Environment["WAPBRIDGE_Engines__Baileys__WebSocketUrl"] = "ws://127.0.0.1:9/ws";
         psi.Environment["WAPBRIDGE_Engines__CloudApi__GraphBaseUrl"] = "http://127.0.0.1:9/graph";
+        foreach (var (name, value) in GenerousBudget.Environment())
+            psi.Environment[name] = value;
         foreach (var (name, value) in environment)
             psi.Environment[name] = value;
 

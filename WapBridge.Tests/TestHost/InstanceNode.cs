@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -54,6 +55,8 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<Core.Contacts.NumberCheckCache>();
+        services.AddSingleton<NewContactBudget>();
+        services.Configure<HealthOptions>(o => (o.WarmUp, o.WarmedUpDailyNewContacts) = ([GenerousBudget.NewContactsPerDay], GenerousBudget.NewContactsPerDay));
         services.AddSingleton<MessageDispatcher>();
         services.AddSingleton<NumberCheckCache>();
         configure?.Invoke(services);

@@ -51,6 +51,8 @@ public class WapBridgeApp : WebApplicationFactory<Program>, IAsyncLifetime
         };
         foreach (var (key, value) in HermeticDefaults.Settings())
             _settings[key] = value;
+        foreach (var (key, value) in GenerousBudget.Settings())
+            _settings[key] = value;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;
     }

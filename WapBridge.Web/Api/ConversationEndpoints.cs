@@ -102,7 +102,8 @@ public static class ConversationEndpoints
     internal static SendApiMessageResult Result(SendOutcome outcome)
     {
         var ok = outcome.Status != MessageStatus.Failed;
-        return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To, new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error);
+        return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To, new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error,
+            outcome.HoldReason, outcome.NextSendAt);
     }
 }
 
@@ -113,9 +114,11 @@ public sealed record DeleteMessageResult(bool Ok,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? InstanceId = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? To = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ServiceResult? Service = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextSendAt = null)
 {
     public static readonly DeleteMessageResult ForMe = new(true);
 
-    public static DeleteMessageResult From(SendApiMessageResult r) => new(r.Ok, r.Id, r.Status, r.InstanceId, r.To, r.Service, r.Error);
+    public static DeleteMessageResult From(SendApiMessageResult r) => new(r.Ok, r.Id, r.Status, r.InstanceId, r.To, r.Service, r.Error, r.Reason, r.NextSendAt);
 }

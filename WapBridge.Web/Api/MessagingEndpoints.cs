@@ -12,15 +12,20 @@ public sealed record ServiceResult([property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
     [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
+/// <param name="Reason">Contract §12: why a queued send waits (<c>new_contact_budget</c>, <c>account_restricted</c>), until <paramref name="NextSendAt"/>.</param>
 public sealed record SendApiMessageResult(bool Ok, string Id, MessageStatus Status, string InstanceId, string To, ServiceResult Service,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextSendAt = null);
 
 public sealed record MessageStatusArgs([FrappeRequired] string? Id);
 
 public sealed record ErpnextGatewayArgs([FrappeRequired] string? ToNumber, [FrappeRequired] string? Message, string? InstanceId);
 
 public sealed record ErpnextGatewayResult(bool Ok, ServiceResult Service,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MessageStatus? Status);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MessageStatus? Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextSendAt = null);
 
 public sealed record ListMessagesArgs(string? InstanceId, string? Direction, string? Status, string? Number, string? Campaign,
     DateTimeOffset? Since, DateTimeOffset? Until, int? Limit, int? Offset);
@@ -55,7 +60,8 @@ public static class MessagingEndpoints
                 try
                 {
                     var outcome = await messages.SendAsync(request, call.Aborted);
-                    return new ErpnextGatewayResult(true, new ServiceResult(true, outcome.Id), outcome.Status);
+                    // Over the new-contact budget or during a restriction the message waits, queued: still a success for ERPNext.
+                    return new ErpnextGatewayResult(true, new ServiceResult(true, outcome.Id), outcome.Status, outcome.HoldReason, outcome.NextSendAt);
                 }
                 catch (WapBridgeException e) when (e.Field == "to_number")
                 {
