@@ -11,6 +11,9 @@ public static class HealthServiceCollectionExtensions
     {
         services.AddValidatedOptions<HealthOptions>(configuration.GetSection(HealthOptions.Section), Problems);
         services.AddSingleton<NewContactBudget>();
+        services.AddSingleton<KnownContactRecorder>();
+        services.AddSingleton<Instances.IInstanceEventObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
+        services.AddSingleton<Messaging.IInboundMessageObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
         return services;
     }
 
