@@ -39,6 +39,16 @@ public sealed record UndecryptableMessageEvent(string InstanceId, DateTimeOffset
 /// <summary>WhatsApp told the engine which phone number (digits) a LID (its user part) belongs to.</summary>
 public sealed record LidMappingEvent(string InstanceId, DateTimeOffset At, string Lid, string PhoneNumber) : EngineEvent(InstanceId, At);
 
+/// <summary>A contact as WhatsApp names it: phone digits, LID user part (digits of <c>…@lid</c>) or both.</summary>
+public sealed record EngineContactRef(string? Phone, string? Lid);
+
+/// <summary>
+/// WhatsApp synced contacts to the linked device (the phone's address book, its direct chats, a history sync): the
+/// instance already has a conversation with each, so a message to them is no first message to a stranger. A large
+/// sync comes as several events.
+/// </summary>
+public sealed record ContactsSyncedEvent(string InstanceId, DateTimeOffset At, IReadOnlyList<EngineContactRef> Contacts) : EngineEvent(InstanceId, At);
+
 /// <summary>
 /// What a contact did to a message (a reaction, an edit, a revoke, a poll vote), as its own event besides the
 /// <see cref="MessageReceivedEvent"/> that records it: what the opt-in webhooks <c>message.reaction</c>,

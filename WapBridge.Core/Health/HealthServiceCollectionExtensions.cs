@@ -17,6 +17,9 @@ public static class HealthServiceCollectionExtensions
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddSingleton<IInstanceEventObserver, HealthEventObserver>();
+        services.AddSingleton<KnownContactRecorder>();
+        services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
+        services.AddSingleton<Messaging.IInboundMessageObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
         return services;
     }
 

@@ -21,7 +21,7 @@ public static class WarmUpSchedule
 
     /// <summary>
     /// The instant the local day of <paramref name="day"/> begins in <paramref name="zone"/>, across DST changes, in UTC:
-    /// PostgreSQL stores and compares only UTC instants (Npgsql refuses any other offset).
+    /// PostgreSQL stores only UTC instants (Npgsql refuses any other offset) and SQLite compares stored times by their ticks.
     /// </summary>
     public static DateTimeOffset StartOf(DateOnly day, TimeZoneInfo zone)
     {

@@ -104,7 +104,7 @@ public interface IInstanceGrain : IGrainWithStringKey
 public interface ISimulatedPhoneGrain : IGrainWithStringKey
 {
     [Alias("scan")]
-    Task ScanAsync(string phoneNumber, string? pushName);
+    Task ScanAsync(string phoneNumber, string? pushName, IReadOnlyList<string>? contacts);
 
     [Alias("inject")]
     Task<string> InjectInboundAsync(SimulatedInboundCall inbound);

@@ -227,7 +227,8 @@ public sealed class InstanceGrain(
         }
     }
 
-    public Task ScanAsync(string phoneNumber, string? pushName) => simulator.ScanAsync(Code, phoneNumber, pushName, _deactivating.Token);
+    public Task ScanAsync(string phoneNumber, string? pushName, IReadOnlyList<string>? contacts) =>
+        simulator.ScanAsync(Code, phoneNumber, pushName, contacts, _deactivating.Token);
 
     public Task<string> InjectInboundAsync(SimulatedInboundCall inbound) => simulator.InjectInboundAsync(Code, inbound.ToInbound(), _deactivating.Token);
 

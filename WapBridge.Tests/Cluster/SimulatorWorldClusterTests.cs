@@ -147,5 +147,22 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
         Assert.DoesNotContain(recorder.Of<MessageReceivedEvent>(bob), e => e.Message.Id == old.Id);
     }
 
+    [Fact]
+    public async Task A_scan_from_the_other_node_syncs_the_phones_address_book_where_the_instance_lives()
+    {
+        Assert.SkipWhen(cluster.Database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
+        var owner = await cluster.Nodes[0].Services.GetRequiredService<CustomerService>().CreateAsync("Sim book", "sim-book@example.com");
+        var code = (await cluster.Nodes[0].Services.GetRequiredService<InstanceService>().CreateAsync(owner.Id, "Book", "simulator", null,
+            TestContext.Current.CancellationToken)).InstanceId;
+        await recorder.WaitAsync<QrCodeEvent>(code, _ => true);
+        var away = cluster.Nodes.Single(n => n != HomeOf(code));
+
+        await away.Services.GetRequiredService<SimulatedPhones>().ScanAsync(code, "255700000521", "Book", ["255755000521", "255755000522"],
+            TestContext.Current.CancellationToken);
+
+        var synced = await recorder.WaitAsync<ContactsSyncedEvent>(code, _ => true);
+        Assert.Equal([new EngineContactRef("255755000521", null), new EngineContactRef("255755000522", null)], synced.Contacts);
+    }
+
     public ValueTask DisposeAsync() => cluster.DisposeAsync();
 }

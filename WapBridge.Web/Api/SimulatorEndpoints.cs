@@ -8,7 +8,8 @@ using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record ScanQrArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber, string? PushName);
+public sealed record ScanQrArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber, string? PushName,
+    List<string?>? Contacts = null);
 public sealed record InboundMessageArgs(string? InstanceId, string? FromNumber, string? Message, string? MediaData, string? MimeType,
     string? Filename, string? Caption, string? PushName, string? FromLid, string? GroupId, string? QuotedId,
     string? ReactionTo = null, string? Emoji = null, string? EditOf = null, string? RevokeOf = null, PollVoteArgs? PollVote = null,
@@ -36,7 +37,8 @@ public static class SimulatorEndpoints
             {
                 var instance = await SimulatorInstanceAsync(call, args.InstanceId);
                 var phone = WhatsAppNumbers.Normalize(args.PhoneNumber, "phone_number");
-                await call.Service<SimulatedPhones>().ScanAsync(instance.Code, phone, args.PushName?.Trim(), call.Aborted);
+                var contacts = AddressBook(args.Contacts, instance);
+                await call.Service<SimulatedPhones>().ScanAsync(instance.Code, phone, args.PushName?.Trim(), contacts, call.Aborted);
                 return InstanceEndpoints.ToStatus(await call.Service<InstanceService>().GetAsync(call.CustomerId, instance.Code, call.Aborted));
             });
 
@@ -107,6 +109,17 @@ public static class SimulatorEndpoints
     }
 
     private const int MaxBatch = 1000;
+    private const int MaxContacts = 10_000;
+
+    /// <summary>The simulated phone's address book, synced on connect: every number valid, or the call is refused naming it.</summary>
+    private static List<string>? AddressBook(List<string?>? contacts, Instance instance)
+    {
+        if (contacts is null)
+            return null;
+        if (contacts.Count > MaxContacts)
+            throw WapBridgeException.Invalid("contacts", "too_many", $"contacts holds {contacts.Count} numbers; pass at most {MaxContacts}");
+        return contacts.Select((number, i) => WhatsAppNumbers.Normalize(number, $"contacts[{i}]", instance.DefaultCountry)).Distinct().ToList();
+    }
 
     // The call statuses Baileys reports that a phone can cause; offer, timeout and reject reach the call webhook.
     private static readonly string[] CallStatuses = ["offer", "ringing", "timeout", "reject", "accept", "terminate"];

@@ -18,6 +18,7 @@ import { GroupCache } from './group-cache.js';
 import { attachGroupEvents } from './group-events.js';
 import { GroupRequests } from './group-requests.js';
 import { checkNumbers, profile, PushNames } from './contact-requests.js';
+import { ContactSync } from './contact-sync.js';
 import { deferred } from './util.js';
 import { describeDisconnect, describeMe, parseWebSocketUrl, socketConfig } from './socket-options.js';
 
@@ -84,6 +85,7 @@ export class Session {
     this.groupCache = new GroupCache();
     this.groups = new GroupRequests(this.groupCache, (lid, pn) => this.events.reportMapping(lid, pn));
     this.pushNames = new PushNames();
+    this.contactSync = new ContactSync({ send: (event, data) => this.channel.sendEvent(this.id, event, data), ownJids: () => this.#ownJids() });
   }
 
   /**
@@ -311,6 +313,7 @@ export class Session {
       phoneOf: async (lid) => (await socket.signalRepository?.lidMapping?.getPNForLID(lid)) ?? undefined,
     });
     this.pushNames.attach(on);
+    this.contactSync.attach(on);
   }
 
   /**

@@ -16,7 +16,7 @@ import { generateKeyPair } from './fake-wa/crypto.js';
 import { Directory, parseJid, SERVER_JID } from './fake-wa/directory.js';
 import { addGroup, notifyGroup, participantsChange } from './fake-wa/groups.js';
 import { enterPairingCode, scanQr } from './fake-wa/linking.js';
-import { closeWith, flushOffline, handleHandshake } from './fake-wa/login.js';
+import { closeWith, flushOffline, handleHandshake, sendHistorySync } from './fake-wa/login.js';
 import { MediaHost } from './fake-wa/media.js';
 import { DEFAULT_WAIT_MS, waitFor } from './fake-wa/waits.js';
 
@@ -30,8 +30,9 @@ export { describe as describeNode } from './fake-wa/nodes.js';
  * @param {Array<string|{phone: string, lid?: string|false, name?: string}>} [options.registered] numbers on WhatsApp
  * @param {{phone?: string, lid?: string, pushName?: string}} [options.account] the account the client links to
  * @param {boolean} [options.trustRoot=true] make this process's Baileys trust the test certificate
- * @param {boolean} [options.historySync=true] the phone sends an (empty, inline) initial history sync after
- *   a device's first login, as the real phone does; without it Baileys holds events back for 20 s
+ * @param {boolean|{conversations?: object[]}} [options.historySync=true] the phone sends an inline initial history
+ *   sync after a device's first login, as the real phone does (empty, or with these `proto.Conversation`s); without
+ *   it Baileys holds events back for 20 s
  * @param {number} [options.qrRefs=5] QR references in `pair-device`
  * @param {{private: Buffer, public: Buffer}} [options.rootKeyPair] a fixed test root
  * @param {boolean|{keepUploads?: boolean}} [options.media] run a loopback media host (HTTPS uploads, see
@@ -331,6 +332,14 @@ export class FakeWa extends EventEmitter {
   async queueOffline(items, { now = false } = {}) {
     this.offlineQueue.push(...items);
     if (now) await flushOffline(this, this.liveConnection());
+  }
+
+  /**
+   * The phone syncs chat history to the live linked device (inline payload): `RECENT` chats, `PUSH_NAME`s, ….
+   * @param {{ syncType?: 'INITIAL_BOOTSTRAP'|'RECENT'|'PUSH_NAME'|'ON_DEMAND', conversations?: object[], pushnames?: Array<{id: string, pushname: string}> }} options
+   */
+  sendHistorySync(options = {}) {
+    return sendHistorySync(this, options);
   }
 
   /** The answer to Baileys' reach-out timelock query (`fetchAccountReachoutTimelock`). */

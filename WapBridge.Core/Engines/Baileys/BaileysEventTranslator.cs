@@ -7,7 +7,7 @@ namespace WapBridge.Core.Engines.Baileys;
 /// <summary>
 /// Turns one session's bridge events (PROTOCOL.md) into engine events, handed to the host through the session's
 /// outbox: QR and pairing codes, the connection's open and close (and what a close means: logged out, a pairing
-/// that expired, banned, transient), messages with their media, receipts, LID mappings, calls and presences.
+/// that expired, banned, transient), messages with their media, receipts, LID mappings, calls and presences, the contacts WhatsApp synced.
 /// </summary>
 internal sealed class BaileysEventTranslator
 {
@@ -106,6 +106,10 @@ internal sealed class BaileysEventTranslator
             case "group_update":
                 if (BaileysGroupMapper.MapUpdateEvent(InstanceId, now, data, PhoneForLid) is { } update)
                     _outbox.Emit(update);
+                break;
+            case "contacts_synced":
+                if (BaileysGroupMapper.MapContactsSynced(InstanceId, now, data, PhoneForLid) is { } contacts)
+                    _outbox.Emit(contacts);
                 break;
             case "lid_mapping":
                 if (BridgeProcess.Str(data, "lid") is { } lid && BaileysMessageMapper.IsLid(lid)

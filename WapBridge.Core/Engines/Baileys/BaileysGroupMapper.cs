@@ -62,6 +62,23 @@ public static class BaileysGroupMapper
         return new EngineGroupParticipant(phone, lid, admin);
     }
 
+    /// <summary>
+    /// A <c>contacts_synced</c> event (PROTOCOL.md "Known contacts (issue 20)"): the people WhatsApp synced, by phone
+    /// digits and LID user part; null when it names nobody.
+    /// </summary>
+    public static ContactsSyncedEvent? MapContactsSynced(string instanceId, DateTimeOffset now, JsonElement data, Func<string, string?>? phoneForLid = null)
+    {
+        if (data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("contacts", out var list) || list.ValueKind != JsonValueKind.Array)
+            return null;
+        var contacts = list.EnumerateArray()
+            .Where(c => c.ValueKind == JsonValueKind.Object)
+            .Select(c => Person(Str(c, "phone"), Str(c, "lid") is { } lid && IsLid(lid) ? lid : null, phoneForLid))
+            .Where(c => c.Phone is not null || c.Lid is not null)
+            .Select(c => new EngineContactRef(c.Phone, c.Lid))
+            .ToList();
+        return contacts.Count == 0 ? null : new ContactsSyncedEvent(instanceId, now, contacts);
+    }
+
     private static (string? Phone, string? Lid) Person(string? phoneJid, string? lidJid, Func<string, string?>? phoneForLid)
     {
         var lid = LidDigits(lidJid);

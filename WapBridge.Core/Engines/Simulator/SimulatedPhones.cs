@@ -9,9 +9,13 @@ namespace WapBridge.Core.Engines.Simulator;
 public sealed class SimulatedPhones(SimulatorNetwork network, LocalInstances local, IGrainFactory grains)
 {
     public Task ScanAsync(string instanceCode, string phoneNumber, string? pushName, CancellationToken ct = default) =>
+        ScanAsync(instanceCode, phoneNumber, pushName, null, ct);
+
+    /// <param name="contacts">The phone's address book (digits), synced to the instance once it is connected.</param>
+    public Task ScanAsync(string instanceCode, string phoneNumber, string? pushName, IReadOnlyList<string>? contacts, CancellationToken ct = default) =>
         local.Session(instanceCode) is not null
-            ? network.ScanAsync(instanceCode, phoneNumber, pushName, ct)
-            : Remote(instanceCode).ScanAsync(phoneNumber, pushName);
+            ? network.ScanAsync(instanceCode, phoneNumber, pushName, contacts, ct)
+            : Remote(instanceCode).ScanAsync(phoneNumber, pushName, contacts);
 
     public async Task<string> InjectInboundAsync(string instanceCode, SimulatedInbound inbound, CancellationToken ct = default) =>
         local.Session(instanceCode) is not null

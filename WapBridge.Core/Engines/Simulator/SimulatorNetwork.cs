@@ -80,7 +80,11 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
 
     /// <summary>The phone scans the instance's QR code (or confirms its pairing code): it connects as <paramref name="phoneNumber"/>.</summary>
     public Task ScanAsync(string instanceId, string phoneNumber, string? pushName, CancellationToken ct = default) =>
-        Session(instanceId).CompletePairingAsync(phoneNumber, pushName, ct);
+        ScanAsync(instanceId, phoneNumber, pushName, null, ct);
+
+    /// <param name="contacts">The phone's address book (digits): synced to the instance on connect, as a real phone syncs its contacts.</param>
+    public Task ScanAsync(string instanceId, string phoneNumber, string? pushName, IReadOnlyList<string>? contacts, CancellationToken ct = default) =>
+        Session(instanceId).CompletePairingAsync(phoneNumber, pushName, contacts ?? [], ct);
 
     /// <summary>Someone sends the instance a message; answers its WhatsApp message id.</summary>
     public Task<string> InjectInboundAsync(string instanceId, SimulatedInbound inbound, CancellationToken ct = default) =>

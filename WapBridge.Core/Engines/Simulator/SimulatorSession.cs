@@ -100,7 +100,7 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
         return code;
     }
 
-    internal async Task CompletePairingAsync(string phoneNumber, string? pushName, CancellationToken ct)
+    internal async Task CompletePairingAsync(string phoneNumber, string? pushName, IReadOnlyList<string> contacts, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -116,6 +116,9 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
         }
         await context.Credentials.SaveAsync(JsonSerializer.Serialize(new Credentials(phoneNumber, pushName)), ct);
         await ConnectAsAsync(phoneNumber, pushName, ct);
+        // As a newly linked device gets the phone's address book: those are contacts the number already knows.
+        if (contacts.Count > 0)
+            await EmitAsync(new ContactsSyncedEvent(InstanceId, Time.GetUtcNow(), contacts.Select(c => new EngineContactRef(c, null)).ToList()), ct);
     }
 
     private async Task ConnectAsAsync(string phone, string? pushName, CancellationToken ct)

@@ -162,6 +162,21 @@ public sealed class BaileysGroupMapperTests
         Assert.Equal(new EngineProfile("255755000004", "11112222333344", null, null, null), BaileysGroupMapper.MapProfile(bare.RootElement, "11112222333344@lid", Known));
     }
 
+    [Fact]
+    public void Contacts_synced_names_each_person_by_phone_digits_and_LID_user_part_with_the_phone_the_session_knows_for_a_LID()
+    {
+        var synced = BaileysGroupMapper.MapContactsSynced("INST-01", Now, Fixture("contacts-synced"),
+            lid => lid == "190000000100004@lid" ? "255755100004" : null)!;
+
+        Assert.Equal(("INST-01", Now), (synced.InstanceId, synced.At));
+        Assert.Equal(
+            [new EngineContactRef("255755100001", null), new EngineContactRef("255755100002", "190000000100002"),
+                new EngineContactRef(null, "190000000100003"), new EngineContactRef("255755100004", "190000000100004")],
+            synced.Contacts);
+        Assert.Null(BaileysGroupMapper.MapContactsSynced("INST-01", Now, JsonSerializer.SerializeToElement(new { contacts = new[] { new { phone = "status@broadcast" } } })));
+        Assert.Null(BaileysGroupMapper.MapContactsSynced("INST-01", Now, JsonSerializer.SerializeToElement(new { contacts = "none" })));
+    }
+
     [Theory]
     [InlineData("255755000001", "255755000001@s.whatsapp.net")]
     [InlineData("11112222333344@lid", "11112222333344@lid")]

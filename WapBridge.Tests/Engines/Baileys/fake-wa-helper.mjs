@@ -15,6 +15,7 @@
 // Groups: {"do":"add_group","subject","participants","accountRole"?,"creator"?} answers the new group's {"jid"};
 // {"do":"group_participants","jid","action","phones","author"} is a member change made on `author`'s phone;
 // {"do":"lid","phone"} answers a contact's {"lid"} JID.
+// {"do":"history_sync","syncType"?,"conversations"} the phone syncs chats (`proto.Conversation`s, RECENT by default).
 // argv[2]: the baileys-bridge folder; argv[3]: registered numbers (comma separated); argv[4]: "media" starts the media host.
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -95,6 +96,9 @@ async function handle(command) {
       return {};
     case 'lid':
       return { lid: wa.directory.contact(command.phone)?.lidJid ?? null };
+    case 'history_sync':
+      await wa.sendHistorySync({ syncType: command.syncType ?? 'RECENT', conversations: command.conversations ?? [] });
+      return {};
     default:
       throw new Error('unknown command ' + command.do);
   }

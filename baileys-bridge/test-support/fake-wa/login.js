@@ -114,18 +114,31 @@ export async function flushOffline(wa, connection) {
   connection.sendNode({ tag: 'ib', attrs: { from: SERVER_JID }, content: [{ tag: 'offline', attrs: { count: String(items.length) } }] });
 }
 
-/** The phone's initial history sync, inline and empty: lets Baileys leave its "awaiting initial sync" hold. */
+/**
+ * The phone's initial history sync, inline: lets Baileys leave its "awaiting initial sync" hold. Empty unless the
+ * server was started with `historySync: { conversations }`.
+ */
 async function sendInitialHistorySync(wa, connection) {
-  const history = proto.HistorySync.encode({
-    syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
-    conversations: [],
-    progress: 100,
-  }).finish();
+  const conversations = typeof wa.historySync === 'object' ? wa.historySync.conversations ?? [] : [];
+  await sendHistorySync(wa, { syncType: 'INITIAL_BOOTSTRAP', conversations, connection });
+}
+
+/**
+ * `wa.sendHistorySync(…)`: the phone sends a history sync notification to its linked device, the payload inline
+ * (deflated `HistorySync`), from the account's own phone as WhatsApp does.
+ * @param {object} options
+ * @param {'INITIAL_BOOTSTRAP'|'RECENT'|'PUSH_NAME'|'ON_DEMAND'} [options.syncType='RECENT']
+ * @param {object[]} [options.conversations] `proto.Conversation`s: `{ id, pnJid?, lidJid?, displayName?, name? }`
+ * @param {Array<{id: string, pushname: string}>} [options.pushnames] for `PUSH_NAME`
+ */
+export async function sendHistorySync(wa, { syncType = 'RECENT', conversations = [], pushnames = [], connection = wa.liveConnection() } = {}) {
+  const type = proto.HistorySync.HistorySyncType[syncType];
+  const history = proto.HistorySync.encode({ syncType: type, conversations, pushnames, progress: 100 }).finish();
   const message = {
     protocolMessage: {
       type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
       historySyncNotification: {
-        syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+        syncType: type,
         initialHistBootstrapInlinePayload: deflateSync(history),
         progress: 100,
       },
@@ -133,6 +146,7 @@ async function sendInitialHistorySync(wa, connection) {
   };
   const node = await buildMessageNode(wa, wa.account.phone, message, { device: connection.device, attrs: { category: 'peer' } });
   connection.sendNode(node);
+  return node;
 }
 
 export function sendFailure(connection, code, attrs = {}) {
