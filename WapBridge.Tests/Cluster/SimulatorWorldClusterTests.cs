@@ -153,7 +153,7 @@ public sealed class SimulatorWorldClusterTests : IAsyncLifetime
         Assert.SkipWhen(cluster.Database is null, "PostgreSQL is not configured (TEST_POSTGRES_CONNECTION)");
         var owner = await cluster.Nodes[0].Services.GetRequiredService<CustomerService>().CreateAsync("Sim book", "sim-book@example.com");
         var code = (await cluster.Nodes[0].Services.GetRequiredService<InstanceService>().CreateAsync(owner.Id, "Book", "simulator", null,
-            TestContext.Current.CancellationToken)).InstanceId;
+            ct: TestContext.Current.CancellationToken)).InstanceId;
         await recorder.WaitAsync<QrCodeEvent>(code, _ => true);
         var away = cluster.Nodes.Single(n => n != HomeOf(code));
 
