@@ -32,7 +32,9 @@ public sealed class ProtectionOverride(
             throw WapBridgeException.Invalid("hours", "out_of_range", $"hours must be a whole number from 1 to {MaxHours} (default {DefaultHours})");
         var instance = await instances.FindAsync(customerId, instanceCode, ct);
         var now = time.GetUtcNow();
+        // Whole seconds: the answer then equals what the database keeps (it drops sub-millisecond ticks).
         var until = now.AddHours(span);
+        until = until.AddTicks(-(until.UtcTicks % TimeSpan.TicksPerSecond));
         int released;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
