@@ -35,12 +35,11 @@ public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFac
         var now = time.GetUtcNow();
         var zone = InstanceTimeZones.Of(instance);
         var today = WarmUpSchedule.LocalDay(now, zone);
-        // In UTC: PostgreSQL takes only offset 0 for timestamptz parameters, and the zone's offset would be refused.
-        var dayStart = WarmUpSchedule.StartOf(today, zone).ToUniversalTime();
+        var dayStart = WarmUpSchedule.StartOf(today, zone);
         var (allowance, warmUpDay) = WarmUpSchedule.AllowanceOn(instance.WarmUpStartedAt, today, zone, options.Value);
         var used = await db.KnownContacts.CountAsync(c => c.InstanceId == instance.Id && c.Source == KnownContactSources.Messaged && c.FirstSeenAt >= dayStart, ct);
         var overridden = instance.ProtectionOverrideUntil > now ? instance.ProtectionOverrideUntil : null;
-        return new NewContactBudgetStatus(allowance, used, WarmUpSchedule.NextReset(now, zone).ToUniversalTime(), warmUpDay, overridden);
+        return new NewContactBudgetStatus(allowance, used, WarmUpSchedule.NextReset(now, zone), warmUpDay, overridden);
     }
 
     /// <summary>Whether the number (digits) already has a conversation with the instance, directly or through its LID.</summary>

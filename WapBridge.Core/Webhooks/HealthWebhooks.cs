@@ -5,11 +5,17 @@ using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Webhooks;
 
-/// <summary>The opt-in <c>instance.health</c> event (contract §12): an instance's health level changed.</summary>
+/// <summary>
+/// The opt-in <c>instance.health</c> event (contract §12): an instance's health level changed. Judged once per change
+/// (by <see cref="HealthMonitor"/>), so each change is one delivery.
+/// </summary>
 public sealed class HealthWebhooks(IDbContextFactory<WapBridgeDbContext> dbFactory, WebhookOutbox outbox, TimeProvider time) : IHealthLevelObserver
 {
     public async Task LevelChangedAsync(HealthLevelChange change, CancellationToken ct)
     {
+        // The first judgement of an instance is news only when it is not good (a new or just upgraded instance is).
+        if (change.PreviousLevel is null && change.Health.Level == HealthLevels.Good)
+            return;
         if (await outbox.ResolveEndpointAsync(change.CustomerId, change.InstanceId, ct) is not { Enabled: true } endpoint
             || !endpoint.EventList.Contains(WebhookEvents.InstanceHealth))
             return;

@@ -7,13 +7,15 @@ using WapBridge.Core.Campaigns;
 using WapBridge.Core.Health;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Webhooks;
+using WapBridge.Tests.Engines.Baileys;
 using WapBridge.Tests.TestHost;
 using WapBridge.Tests.Webhooks;
 
 namespace WapBridge.Tests.Health;
 
 /// <summary>A gateway whose protection logs (overrides, paused campaigns) a test can read.</summary>
-public class ProtectionApp(string provider) : WapBridgeApp(provider, FastWebhooks.Settings())
+public class ProtectionApp(string provider)
+    : WapBridgeApp(provider, FastWebhooks.Settings(new Dictionary<string, string?> { ["WapBridge:Health:EvaluateInterval"] = "00:00:00.300" }))
 {
     public LogCapture Logs { get; } = new();
 
@@ -102,6 +104,77 @@ public abstract class AccountProtectionTests(ProtectionApp app)
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync();
         var (_, quietCustomer) = await IdsAsync(quiet);
         Assert.False(await db.WebhookDeliveries.AnyAsync(d => d.CustomerId == quietCustomer && d.EventType == WebhookEvents.InstanceHealth));
+    }
+
+    [Fact]
+    public async Task The_first_judgement_of_an_instance_is_no_webhook_when_it_is_good()
+    {
+        app.SkipIfUnavailable();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var shop = await app.CreateConnectedAsync();
+        (await shop.Client.CallAsync(P + "settings.set_webhook", new { url = receiver.Url, events = new[] { "instance.health" } })).EnsureOk();
+
+        await LevelChangedAsync(shop, null, Health(HealthLevels.Good, 100));
+        await LevelChangedAsync(shop, null, Health(HealthLevels.Watch, 75, NoReplies));
+
+        var hooks = await receiver.WaitForAsync(r => r.Count >= 1);
+        await Task.Delay(300);
+        Assert.Equal(["watch"], receiver.Received.Select(h => JsonNode.Parse(h.Body)!["data"]!["level"]!.GetValue<string>()));
+    }
+
+    /// <summary>Every hook of the event, in the order received.</summary>
+    private static List<JsonNode> HealthHooks(WebhookReceiver receiver) =>
+        receiver.Received.Select(h => JsonNode.Parse(h.Body)!).Where(b => b["event"]!.GetValue<string>() == WebhookEvents.InstanceHealth).ToList();
+
+    [Fact]
+    public async Task Blocks_push_the_instance_to_danger_the_health_webhook_says_so_and_its_campaigns_pause_with_the_reason()
+    {
+        app.SkipIfUnavailable();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var shop = await app.CreateConnectedAsync();
+        (await shop.Client.CallAsync(P + "settings.set_webhook", new { url = receiver.Url, events = new[] { "instance.health" } })).EnsureOk();
+        var scheduled = await CampaignAsync(shop, DateTimeOffset.UtcNow.AddHours(2));
+        (await shop.Client.CallAsync(P + "simulator.set_conditions", new { instance_id = shop.InstanceId, blocked_by = new[] { "255755600000" } })).EnsureOk();
+
+        // 1 of 20 sends blocked: 5%, past the danger threshold of 3%.
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++)
+            ids.Add((await shop.Client.CallAsync(P + "whatsapp.send_api_message",
+                new { instance_id = shop.InstanceId, to_number = $"2557556000{i:D2}", message = "Karibu", wait = 0 })).EnsureOk().Message!["id"]!.GetValue<string>());
+        foreach (var id in ids)
+            await shop.Client.WaitForMessageAsync(id, m => m["status"]!.GetValue<string>() is not ("queued" or "sending"));
+
+        await receiver.WaitForAsync(_ => HealthHooks(receiver).Any(h => h["data"]!["level"]!.GetValue<string>() == "danger"));
+        var danger = HealthHooks(receiver).Single(h => h["data"]!["level"]!.GetValue<string>() == "danger")["data"]!;
+        Assert.Equal(shop.InstanceId, danger["instance_id"]!.GetValue<string>());
+        Assert.Contains("blocked", danger["reasons"]!.AsArray().Select(r => r!["code"]!.GetValue<string>()));
+        Assert.Equal("danger", (await FakeBridge.StatusAsync(shop.Client, shop.InstanceId))["health"]!["level"]!.GetValue<string>());
+        var status = await CampaignStatusAsync(shop, scheduled);
+        Assert.Equal("paused", status["status"]!.GetValue<string>());
+        Assert.StartsWith($"account health is danger (score {danger["score"]!.GetValue<int>()}): ", status["paused_reason"]!.GetValue<string>());
+        Assert.Contains("blocked this number", status["paused_reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_simulated_restriction_makes_the_instance_restricted_at_once_and_the_health_webhook_says_until_when()
+    {
+        app.SkipIfUnavailable();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var shop = await app.CreateConnectedAsync();
+        (await shop.Client.CallAsync(P + "settings.set_webhook", new { url = receiver.Url, events = new[] { "instance.health" } })).EnsureOk();
+        var scheduled = await CampaignAsync(shop, DateTimeOffset.UtcNow.AddHours(2));
+        (await shop.Client.CallAsync(P + "simulator.set_conditions",
+            new { instance_id = shop.InstanceId, restricted_until = DateTimeOffset.UtcNow.AddHours(6) })).EnsureOk();
+
+        (await shop.Client.CallAsync(P + "whatsapp.send_api_message", new { instance_id = shop.InstanceId, to_number = "255755700001", message = "Habari", wait = 0 })).EnsureOk();
+
+        await receiver.WaitForAsync(_ => HealthHooks(receiver).Any(h => h["data"]!["level"]!.GetValue<string>() == "restricted"));
+        var restricted = HealthHooks(receiver).Single(h => h["data"]!["level"]!.GetValue<string>() == "restricted")["data"]!;
+        Assert.Contains("restricted", restricted["reasons"]!.AsArray().Select(r => r!["code"]!.GetValue<string>()));
+        var status = await CampaignStatusAsync(shop, scheduled);
+        Assert.Equal("paused", status["status"]!.GetValue<string>());
+        Assert.StartsWith("account health is restricted", status["paused_reason"]!.GetValue<string>());
+        Assert.Contains("resume after", status["paused_reason"]!.GetValue<string>());
     }
 
     [Fact]
