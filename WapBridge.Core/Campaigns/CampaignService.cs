@@ -156,12 +156,13 @@ public sealed class CampaignService(
         return (await StatusAsync(customerId, campaign.Code, ct), added);
     }
 
+    // Names the throttle's fields in full, so the dashboard shows its own labels for them.
     private static WapBridgeException UnthrottledRefused(Instance instance) =>
         WapBridgeException.Invalid("throttle", "unthrottled_refused",
-            $"throttle sends without spacing or limits (max_delay_seconds 0, no hourly_limit or daily_limit), which instance {instance.Code} " +
-            $"({instance.Engine}) may not do: messaging many people back to back is what gets WhatsApp numbers banned. " +
-            "Set max_delay_seconds above 0 or an hourly_limit/daily_limit; only an Admin can allow unthrottled campaigns for this customer " +
-            "(admin.update_customer allow_unthrottled_campaigns).");
+            "throttle has no spacing and no limit (throttle.max_delay_seconds is 0, no throttle.hourly_limit or throttle.daily_limit): " +
+            $"messaging many people back to back is what gets WhatsApp numbers banned, so instance {instance.Code} ({instance.Engine}) may not run it. " +
+            "Set throttle.max_delay_seconds above 0, or a throttle.hourly_limit or throttle.daily_limit; only an Admin can allow unthrottled campaigns " +
+            "for this customer (Admin page, or admin.update_customer allow_unthrottled_campaigns).");
 
     public async Task<RecipientsAdded> AddRecipientsAsync(int customerId, string? campaignCode, JsonNode? recipients, CancellationToken ct = default)
     {
