@@ -157,7 +157,7 @@ public sealed class CampaignService(
     }
 
     // Names the throttle's fields in full, so the dashboard shows its own labels for them.
-    private static WapBridgeException UnthrottledRefused(Instance instance) =>
+    internal static WapBridgeException UnthrottledRefused(Instance instance) =>
         WapBridgeException.Invalid("throttle", "unthrottled_refused",
             "throttle has no spacing and no limit (throttle.max_delay_seconds is 0, no throttle.hourly_limit or throttle.daily_limit): " +
             $"messaging many people back to back is what gets WhatsApp numbers banned, so instance {instance.Code} ({instance.Engine}) may not run it. " +

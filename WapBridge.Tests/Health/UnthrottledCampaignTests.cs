@@ -3,9 +3,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
+using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.Engines.Baileys;
 using WapBridge.Tests.TestHost;
+using WapBridge.Web.Components.Pages.Campaigns;
+using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Tests.Health;
 
@@ -17,6 +20,22 @@ public sealed class PostgresUnthrottledApp() : WapBridgeApp("postgres", FakeBrid
 /// Contract §12: a campaign without spacing or caps is refused on a real engine unless an Admin allowed it for the
 /// customer (<c>admin.update_customer</c> <c>allow_unthrottled_campaigns</c>); the simulator always allows it.
 /// </summary>
+public sealed class UnthrottledRefusalTests
+{
+    [Fact]
+    public void The_dashboard_shows_the_refusal_with_its_own_labels_for_the_throttle_fields()
+    {
+        var refusal = CampaignService.UnthrottledRefused(new Instance { Code = "INST-01-0000001", Name = "Duka", Engine = "baileys", NodeId = "n1", State = InstanceState.Connected });
+
+        var shown = DashboardErrors.Describe(refusal, NewCampaignForm.Labels);
+
+        Assert.StartsWith("Throttle has no spacing and no limit (Max delay is 0, no Per hour at most or Per day at most)", shown);
+        Assert.Contains("Set Max delay above 0", shown);
+        Assert.DoesNotContain("throttle.", shown);
+        Assert.Contains("only an Admin can allow unthrottled campaigns for this customer (Admin page", shown);
+    }
+}
+
 public abstract class UnthrottledCampaignTests(WapBridgeApp app)
 {
     private const string P = "wap_bridge.api.";
