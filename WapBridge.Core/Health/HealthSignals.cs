@@ -92,8 +92,8 @@ public sealed class HealthSignalReader(IDbContextFactory<WapBridgeDbContext> dbF
         var notOnWhatsApp = Count(c => c == NotOnWhatsAppCode);
         var blocked = Count(c => c == SendFailurePolicy.BlockedByRecipient);
 
-        // A direct outbound message's chat is the recipient's number; groups (…@g.us) have no one to opt out or block.
-        var recipients = answered.Where(m => m.ToNumber != null && m.Chat == m.ToNumber).Select(m => m.ToNumber!).Distinct();
+        // Direct recipients are digits; a group (…@g.us) has no one to opt out.
+        var recipients = answered.Where(m => m.ToNumber != null && !m.ToNumber.EndsWith("@g.us")).Select(m => m.ToNumber!).Distinct();
         var contactsMessaged = await recipients.CountAsync(ct);
         var optOuts = await db.Suppressions.CountAsync(s => s.CustomerId == instance.CustomerId && s.CreatedAt >= since && recipients.Contains(s.Number), ct);
 

@@ -31,7 +31,7 @@ public sealed class FailingHealthObserver : IHealthLevelObserver
 /// A gateway whose health observers are the two above (the real ones of other features stay registered too); its own
 /// sweep runs at start and then hourly, so the tests' judgements are the only ones.
 /// </summary>
-public sealed class HealthObservedApp() : WapBridgeApp("sqlite", new Dictionary<string, string?> { ["WapBridge:Health:EvaluateInterval"] = "01:00:00" })
+public class HealthObservedApp(string provider) : WapBridgeApp(provider, new Dictionary<string, string?> { ["WapBridge:Health:EvaluateInterval"] = "01:00:00" })
 {
     public RecordingHealthObserver Recorder { get; } = new();
 
@@ -50,12 +50,17 @@ public sealed class HealthObservedApp() : WapBridgeApp("sqlite", new Dictionary<
 /// <see cref="HealthMonitor"/>: a change of level is stored once and told to the observers exactly once, however many
 /// nodes judge it at the same moment; a poke judges at once, without waiting for the interval.
 /// </summary>
-public sealed class HealthMonitorTests(HealthObservedApp app) : IClassFixture<HealthObservedApp>
+public sealed class SqliteHealthObservedApp() : HealthObservedApp("sqlite");
+
+public sealed class PostgresHealthObservedApp() : HealthObservedApp("postgres");
+
+public abstract class HealthMonitorTests(HealthObservedApp app)
 {
     private const string P = "wap_bridge.api.instances.";
 
     private async Task<Instance> NewInstanceAsync()
     {
+        app.SkipIfUnavailable();
         var customer = await app.CreateCustomerAsync();
         var client = app.CreateApiClient(customer.TokenHeader);
         var code = (await client.CallAsync(P + "create_instance", new { engine = "simulator", default_country = "TZ" })).EnsureOk().Message!["instance_id"]!.GetValue<string>();
@@ -133,3 +138,7 @@ public sealed class HealthMonitorTests(HealthObservedApp app) : IClassFixture<He
         Assert.Equal(("good", "restricted", "banned"), (change.PreviousLevel, change.Health.Level, change.Health.Reasons.Single().Code));
     }
 }
+
+public sealed class SqliteHealthMonitorTests(SqliteHealthObservedApp app) : HealthMonitorTests(app), IClassFixture<SqliteHealthObservedApp>;
+
+public sealed class PostgresHealthMonitorTests(PostgresHealthObservedApp app) : HealthMonitorTests(app), IClassFixture<PostgresHealthObservedApp>;
