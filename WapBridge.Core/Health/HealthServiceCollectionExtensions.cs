@@ -20,6 +20,7 @@ public static class HealthServiceCollectionExtensions
         services.AddSingleton<KnownContactRecorder>();
         services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
         services.AddSingleton<Messaging.IInboundMessageObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
+        services.AddSingleton<ProtectionOverride>();
         return services;
     }
 
