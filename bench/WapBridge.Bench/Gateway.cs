@@ -92,6 +92,10 @@ public sealed class Gateway : IAsyncDisposable
         env["WAPBRIDGE_Messaging__InstanceMessagesPerSecond"] = "0";
         env["WAPBRIDGE_Api__RateLimit__Enabled"] = "false";
         env["WAPBRIDGE_Hangfire__ServerEnabled"] = "false";
+        // The benchmarks message thousands of made-up numbers from freshly paired instances: measure the sending, not the
+        // new-contact budget that would hold all but the day's first few.
+        env["WAPBRIDGE_Health__WarmUp__0"] = "10000000";
+        env["WAPBRIDGE_Health__WarmedUpDailyNewContacts"] = "10000000";
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
         env["Logging__LogLevel__Default"] = "Warning";
         // Its one line per campaign tells where a create spent its time.

@@ -118,7 +118,12 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
         await ConnectAsAsync(phoneNumber, pushName, ct);
         // As a newly linked device gets the phone's address book: those are contacts the number already knows.
         if (contacts.Count > 0)
+        {
+            // WhatsApp's reach-out timelock spares them too.
+            foreach (var contact in contacts)
+                Exchanged(contact);
             await EmitAsync(new ContactsSyncedEvent(InstanceId, Time.GetUtcNow(), contacts.Select(c => new EngineContactRef(c, null)).ToList()), ct);
+        }
     }
 
     private async Task ConnectAsAsync(string phone, string? pushName, CancellationToken ct)
