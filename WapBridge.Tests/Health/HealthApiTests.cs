@@ -237,6 +237,22 @@ public abstract class HealthApiTests(WapBridgeApp app)
     }
 }
 
-public sealed class SqliteHealthApiTests(SqliteApp app) : HealthApiTests(app), IClassFixture<SqliteApp>;
+/// <summary>A gateway with the budget WapBridge ships (test hosts otherwise get <see cref="GenerousBudget"/>).</summary>
+public abstract class ShippedBudgetApp(string provider) : WapBridgeApp(provider, ShippedBudget())
+{
+    private static Dictionary<string, string?> ShippedBudget()
+    {
+        var defaults = new HealthOptions();
+        var settings = HealthOptions.DefaultWarmUp.Select((n, day) => KeyValuePair.Create($"WapBridge:Health:WarmUp:{day}", (string?)$"{n}")).ToDictionary();
+        settings["WapBridge:Health:WarmedUpDailyNewContacts"] = $"{defaults.WarmedUpDailyNewContacts}";
+        return settings;
+    }
+}
 
-public sealed class PostgresHealthApiTests(PostgresApp app) : HealthApiTests(app), IClassFixture<PostgresApp>;
+public sealed class SqliteShippedBudgetApp() : ShippedBudgetApp("sqlite");
+
+public sealed class PostgresShippedBudgetApp() : ShippedBudgetApp("postgres");
+
+public sealed class SqliteHealthApiTests(SqliteShippedBudgetApp app) : HealthApiTests(app), IClassFixture<SqliteShippedBudgetApp>;
+
+public sealed class PostgresHealthApiTests(PostgresShippedBudgetApp app) : HealthApiTests(app), IClassFixture<PostgresShippedBudgetApp>;
