@@ -11,6 +11,7 @@ public static class HealthServiceCollectionExtensions
     {
         services.AddValidatedOptions<HealthOptions>(configuration.GetSection(HealthOptions.Section), Problems);
         services.AddSingleton<NewContactBudget>();
+        services.AddSingleton<InstanceHealthDashboard>();
         return services;
     }
 
