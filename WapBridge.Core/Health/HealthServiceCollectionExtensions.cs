@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Common;
+using WapBridge.Core.Instances;
 
 namespace WapBridge.Core.Health;
 
@@ -11,6 +12,11 @@ public static class HealthServiceCollectionExtensions
     {
         services.AddValidatedOptions<HealthOptions>(configuration.GetSection(HealthOptions.Section), Problems);
         services.AddSingleton<NewContactBudget>();
+        services.AddSingleton<HealthSignalReader>();
+        services.AddSingleton<HealthService>();
+        services.AddSingleton<HealthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
+        services.AddSingleton<IInstanceEventObserver, HealthEventObserver>();
         services.AddSingleton<InstanceHealthDashboard>();
         return services;
     }

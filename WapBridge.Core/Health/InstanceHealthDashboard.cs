@@ -15,7 +15,7 @@ public sealed record InstanceHealthView(InstanceHealth Health, TimeZoneInfo Zone
 /// </summary>
 public sealed class InstanceHealthDashboard(
     InstanceService instances,
-    NewContactBudget budget,
+    HealthService health,
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     IGrainFactory grains,
     InstanceChangeFeed changes,
@@ -28,12 +28,7 @@ public sealed class InstanceHealthDashboard(
     public async Task<InstanceHealthView> GetAsync(int customerId, string instanceCode, CancellationToken ct = default)
     {
         var instance = await instances.FindAsync(customerId, instanceCode, ct);
-        var now = time.GetUtcNow();
-        var status = await budget.StatusAsync(instance.Id, ct);
-        var restrictedUntil = new[] { instance.RestrictedUntil, instance.BannedUntil }.Where(u => u > now).Max();
-        var health = new InstanceHealth(instance.HealthScore ?? 100, instance.HealthLevel ?? HealthLevels.Good, [], status,
-            restrictedUntil, status.OverriddenUntil);
-        return new InstanceHealthView(health, InstanceTimeZones.Of(instance));
+        return new InstanceHealthView(await health.GetAsync(instance.Id, ct), InstanceTimeZones.Of(instance));
     }
 
     /// <summary>

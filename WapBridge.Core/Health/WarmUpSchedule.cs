@@ -19,7 +19,10 @@ public static class WarmUpSchedule
 
     public static DateOnly LocalDay(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
 
-    /// <summary>The instant the local day of <paramref name="day"/> begins in <paramref name="zone"/>, across DST changes.</summary>
+    /// <summary>
+    /// The instant the local day of <paramref name="day"/> begins in <paramref name="zone"/>, across DST changes, in UTC:
+    /// PostgreSQL stores and compares only UTC instants (Npgsql refuses any other offset).
+    /// </summary>
     public static DateTimeOffset StartOf(DateOnly day, TimeZoneInfo zone)
     {
         var midnight = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
@@ -27,7 +30,7 @@ public static class WarmUpSchedule
         while (zone.IsInvalidTime(midnight))
             midnight = midnight.AddMinutes(15);
         var offset = zone.IsAmbiguousTime(midnight) ? zone.GetAmbiguousTimeOffsets(midnight).Max() : zone.GetUtcOffset(midnight);
-        return new DateTimeOffset(midnight, offset);
+        return new DateTimeOffset(midnight, offset).ToUniversalTime();
     }
 
     /// <summary>When the budget of the day containing <paramref name="now"/> resets: the next local midnight.</summary>

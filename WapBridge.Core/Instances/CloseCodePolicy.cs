@@ -23,6 +23,10 @@ public static class CloseCodePolicy
 {
     public const string Banned = "banned";
 
+    /// <summary>How the reasons of 403 (WhatsApp locked the account) and 406 (WhatsApp banned it) begin: the health score reads them.</summary>
+    public const string AccountLocked = "WhatsApp refused this account";
+    public const string AccountEnded = "WhatsApp ended this session";
+
     /// <summary>The reason shown when the server's network, not WhatsApp, failed the connection.</summary>
     public const string Unreachable = "This server cannot reach WhatsApp: check its internet connection, DNS or proxy.";
 
@@ -64,9 +68,9 @@ public static class CloseCodePolicy
                 var bannedFor = expireSeconds is > 0 ? TimeSpan.FromSeconds(expireSeconds.Value) : DefaultBan;
                 return new(InstanceState.Disconnected, Banned, false, bannedFor);
             case 403:
-                return new(InstanceState.LoggedOut, $"WhatsApp refused this account (forbidden{(error is null ? "" : ": " + error)}); check the phone, then pair again", false);
+                return new(InstanceState.LoggedOut, $"{AccountLocked} (forbidden{(error is null ? "" : ": " + error)}); check the phone, then pair again", false);
             case 406:
-                return new(InstanceState.LoggedOut, $"WhatsApp ended this session for an unknown reason{suffix}; pair again", false);
+                return new(InstanceState.LoggedOut, $"{AccountEnded} for an unknown reason{suffix}; pair again", false);
             case 411:
                 return new(InstanceState.Disconnected, $"WhatsApp reported a multi-device mismatch{suffix}; unlink the device on the phone and pair again", false);
             case 440:

@@ -70,6 +70,9 @@ public sealed class EngineEventProcessor(
                     ReconnectScheduler.Abandon(live);
                     await store.RecordAsync(live, InstanceState.Connected, null, i =>
                     {
+                        // Another number (or the first one) paired: WhatsApp judges that number from scratch, so its warm-up starts now.
+                        if (i.PhoneNumber != connected.PhoneNumber)
+                            i.WarmUpStartedAt = time.GetUtcNow();
                         i.PhoneNumber = connected.PhoneNumber;
                         i.PushName = connected.PushName;
                         i.ConnectedAt = time.GetUtcNow();

@@ -8,6 +8,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Health;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 
@@ -36,6 +37,9 @@ public sealed record InstanceDetails(
     /// <summary>The node where the instance lives now (or last lived), contract §10.</summary>
     public string Node { get; init; } = "";
 
+    /// <summary>The IANA zone its days run in (contract §6 <c>timezone</c>): its own, else its number's or country's main zone.</summary>
+    public string TimeZone { get; init; } = "UTC";
+
     /// <summary>Whether the number was ever paired: only then is there a device to log out.</summary>
     public bool WasPaired => PhoneNumber is not null;
 
@@ -52,6 +56,7 @@ public sealed record InstanceDetails(
             ReconnectAttempts = i.NextRetryAt is null ? 0 : i.ReconnectAttempts,
             NextRetryAt = i.NextRetryAt,
             Node = i.NodeId,
+            TimeZone = InstanceTimeZones.Of(i).Id,
         };
     }
 }
@@ -68,7 +73,9 @@ public sealed partial class InstanceService(
     TimeProvider time,
     ILogger<InstanceService> logger)
 {
-    public async Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, CancellationToken ct = default)
+    /// <param name="timeZone">The IANA zone its days (and new-contact budget) run in; null takes the number's or country's main zone.</param>
+    public async Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, string? timeZone = null,
+        CancellationToken ct = default)
     {
         engine = string.IsNullOrWhiteSpace(engine)
             ? engines.DefaultEngine ?? throw WapBridgeException.Invalid("engine", "no_engine", "No WhatsApp engine is available on this server.")
@@ -80,6 +87,7 @@ public sealed partial class InstanceService(
         defaultCountry = string.IsNullOrWhiteSpace(defaultCountry) ? null : defaultCountry.Trim().ToUpperInvariant();
         if (defaultCountry is not null && !CountryCode().IsMatch(defaultCountry))
             throw WapBridgeException.Invalid("default_country", "invalid_country", $"default_country '{defaultCountry}' must be a two-letter ISO 3166 code such as TZ or KE");
+        timeZone = InstanceTimeZones.Validate(timeZone, "timezone");
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -94,6 +102,7 @@ public sealed partial class InstanceService(
             Name = name ?? $"WhatsApp {sequence}",
             Engine = engine,
             DefaultCountry = defaultCountry,
+            TimeZone = timeZone,
             NodeId = node.Value.Id,
             CreatedAt = now,
             StateChangedAt = now,
@@ -222,6 +231,9 @@ public sealed partial class InstanceService(
             }
         }, ct);
 
+    /// <summary>How the state history records <see cref="ResumeSendingAsync"/>: the health score counts it as a recent restriction.</summary>
+    public const string RestrictionLiftedEarly = "restriction lifted early";
+
     /// <summary>
     /// Ends WhatsApp's restriction (463) early on the owner's word (contract §12): the held sends to new contacts go out
     /// now. Sending into a restriction that still holds can deepen it, so it is logged and kept in the state history.
@@ -246,7 +258,7 @@ public sealed partial class InstanceService(
                     .ExecuteUpdateAsync(u => u
                         .SetProperty(m => m.HoldReason, (string?)null)
                         .SetProperty(m => m.NextSendAt, (DateTimeOffset?)null), ct);
-                var reason = $"restriction lifted early by {actor}";
+                var reason = $"{RestrictionLiftedEarly} by {actor}";
                 db.InstanceStateChanges.Add(new InstanceStateChange { InstanceId = instance.Id, State = instance.State, Reason = reason.Length > 500 ? reason[..500] : reason, At = now });
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);

@@ -54,6 +54,8 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
             services.TryAddSingleton<GroupDirectory>();
             // The instance page's health panel.
             services.TryAddSingleton<NewContactBudget>();
+            services.TryAddSingleton<HealthSignalReader>();
+            services.TryAddSingleton<HealthService>();
             services.TryAddSingleton<InstanceHealthDashboard>();
         });
         // bunit brings a clock of its own: the page must read the node's.

@@ -1,12 +1,14 @@
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Common;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record CreateInstanceArgs(string? Name, string? Engine, string? DefaultCountry);
+public sealed record CreateInstanceArgs(string? Name, string? Engine, string? DefaultCountry, string? Timezone);
 public sealed record InstanceArgs([FrappeRequired] string? InstanceId);
 public sealed record PairingCodeArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber);
 public sealed record InstanceCreated(string InstanceId, InstanceState Status, string Name, string Engine);
@@ -27,6 +29,18 @@ public sealed record InstanceStatus(string InstanceId, string Name, string Engin
 
     /// <summary>Contract §10: the node where the instance lives now.</summary>
     public string Node { get; init; } = "";
+
+    /// <summary>Contract §6: the IANA zone its days (and new-contact budget) run in, its own or its number's or country's.</summary>
+    public string Timezone { get; init; } = "UTC";
+
+    /// <summary>Contract §12: the score, level and reasons, and the new contacts still allowed today.</summary>
+    public InstanceHealthStatus? Health { get; init; }
+}
+
+public sealed record InstanceHealthStatus(int Score, string Level, IReadOnlyList<HealthReason> Reasons, int BudgetLeftToday,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RestrictedUntil)
+{
+    public static InstanceHealthStatus From(InstanceHealth h) => new(h.Score, h.Level, h.Reasons, h.Budget.LeftToday, h.RestrictedUntil);
 }
 
 public sealed record InstanceRestriction(DateTimeOffset Until, string? Detail);
@@ -45,7 +59,7 @@ public static class InstanceEndpoints
             "Create an instance; it starts pairing at once (get_qr)",
             async (args, call) =>
             {
-                var created = await call.Service<InstanceService>().CreateAsync(call.CustomerId, args.Name, args.Engine, args.DefaultCountry, call.Aborted);
+                var created = await call.Service<InstanceService>().CreateAsync(call.CustomerId, args.Name, args.Engine, args.DefaultCountry, args.Timezone, call.Aborted);
                 return new InstanceCreated(created.InstanceId, created.Status, created.Name, created.Engine);
             });
 
@@ -54,12 +68,15 @@ public static class InstanceEndpoints
             async (args, call) =>
             {
                 var page = await call.Service<InstanceService>().ListAsync(call.CustomerId, Paging.From(args.Limit, args.Offset), call.Aborted);
-                return new PagedList<InstanceStatus>(page.Data.Select(ToStatus).ToList(), page.Total, page.Limit, page.Offset);
+                var items = new List<InstanceStatus>(page.Data.Count);
+                foreach (var details in page.Data)
+                    items.Add(await WithHealthAsync(call, details));
+                return new PagedList<InstanceStatus>(items, page.Total, page.Limit, page.Offset);
             });
 
         api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "instance_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "Status of one instance",
-            async (args, call) => ToStatus(await call.Service<InstanceService>().GetAsync(call.CustomerId, args.InstanceId, call.Aborted)));
+            async (args, call) => await WithHealthAsync(call, await call.Service<InstanceService>().GetAsync(call.CustomerId, args.InstanceId, call.Aborted)));
 
         api.MapFrappeMethod<InstanceArgs, QrResult>(Prefix + "get_qr", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "The QR code to scan with WhatsApp (raw payload and PNG data URL); 404 when none is pending",
@@ -122,6 +139,12 @@ public static class InstanceEndpoints
         return string.IsNullOrWhiteSpace(label) ? $"API key {caller.Key}" : $"API key \"{label}\" ({caller.Key})";
     }
 
+    private static async Task<InstanceStatus> WithHealthAsync(FrappeCall call, InstanceDetails details) =>
+        ToStatus(details) with
+        {
+            Health = InstanceHealthStatus.From(await call.Service<HealthService>().GetAsync(call.CustomerId, details.InstanceId, call.Aborted)),
+        };
+
     internal static InstanceStatus ToStatus(InstanceDetails d) =>
         new(d.InstanceId, d.Name, d.Engine, d.Status, d.PhoneNumber, d.PushName, d.ConnectedAt, d.LastError, d.DefaultCountry, d.CreatedAt, d.StatusChangedAt, d.IsSimulator)
         {
@@ -131,5 +154,6 @@ public static class InstanceEndpoints
             ReconnectAttempts = d.ReconnectAttempts,
             NextRetryAt = d.NextRetryAt,
             Node = d.Node,
+            Timezone = d.TimeZone,
         };
 }
