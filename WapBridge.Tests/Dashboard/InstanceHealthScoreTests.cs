@@ -201,8 +201,9 @@ public sealed class InstanceHealthScoreTests : IAsyncLifetime
             TimeSpan.FromSeconds(10));
         Assert.Equal($"Warming up: day 2 of {HealthOptions.DefaultWarmUp.Length}.", cut.Find("[data-testid=health-warm-up]").TextContent.Trim());
 
-        cut.Find("[data-testid=override-protection]").Click();
-        cut.WaitForElement("[data-testid=confirm-override]").Click();
+        // The page re-renders as the node's notices come in: a click retries on the element of the latest render.
+        cut.WaitForAssertion(() => cut.Find("[data-testid=override-protection]").Click());
+        cut.WaitForAssertion(() => cut.Find("[data-testid=confirm-override]").Click());
         cut.WaitForAssertion(() => Assert.StartsWith("Protection overridden until", cut.Find("[data-testid=health-overridden]").TextContent.Trim()));
     }
 

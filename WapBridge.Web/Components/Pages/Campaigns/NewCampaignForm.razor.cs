@@ -190,14 +190,6 @@ public partial class NewCampaignForm
             .ToList();
     }
 
-    private static Task<IEnumerable<string>> SearchTimeZones(string? text, CancellationToken ct)
-    {
-        var zones = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Where(id => id.Contains('/') || id == "UTC");
-        if (!string.IsNullOrWhiteSpace(text))
-            zones = zones.Where(id => id.Contains(text.Trim().Replace(' ', '_'), StringComparison.OrdinalIgnoreCase));
-        return Task.FromResult<IEnumerable<string>>(zones.Order(StringComparer.Ordinal).ToList());
-    }
-
     /// <summary>The throttle object of the API (contract §3).</summary>
     public JsonObject Throttle()
     {
