@@ -7,7 +7,7 @@ using WapBridge.Core.Persistence;
 namespace WapBridge.Core.Accounts;
 
 public sealed record CustomerSummary(int Id, string Code, string Name, string Email, DateTimeOffset CreatedAt, int Users, int ActiveApiKeys,
-    int? MaxInstances = null, int? MaxRecipientsPerCampaign = null, long? MaxMediaBytesPerMessage = null);
+    int? MaxInstances = null, int? MaxRecipientsPerCampaign = null, long? MaxMediaBytesPerMessage = null, bool AllowUnthrottledCampaigns = false);
 
 public sealed class CustomerService(IDbContextFactory<WapBridgeDbContext> dbFactory, TimeProvider time, ILogger<CustomerService> logger)
 {
@@ -36,8 +36,9 @@ public sealed class CustomerService(IDbContextFactory<WapBridgeDbContext> dbFact
         return customer;
     }
 
-    /// <summary>Changes what is given (name, email, quotas) of customer <paramref name="code"/>; the rest stays.</summary>
-    public async Task<Customer> UpdateAsync(string? code, string? name, string? email, QuotaArguments quotas, CancellationToken ct = default)
+    /// <summary>Changes what is given (name, email, quotas, the unthrottled-campaign consent) of customer <paramref name="code"/>; the rest stays.</summary>
+    public async Task<Customer> UpdateAsync(string? code, string? name, string? email, QuotaArguments quotas, CancellationToken ct = default,
+        bool? allowUnthrottledCampaigns = null)
     {
         if (string.IsNullOrWhiteSpace(code)) throw WapBridgeException.Missing("customer");
         name = string.IsNullOrWhiteSpace(name) ? null : name.Trim();
@@ -52,7 +53,13 @@ public sealed class CustomerService(IDbContextFactory<WapBridgeDbContext> dbFact
         if (name is not null) customer.Name = name;
         if (email is not null) customer.Email = email;
         setQuotas(customer);
+        var unthrottledChanged = allowUnthrottledCampaigns is { } allow && allow != customer.AllowUnthrottledCampaigns;
+        if (allowUnthrottledCampaigns is { } allowed)
+            customer.AllowUnthrottledCampaigns = allowed;
         await db.SaveChangesAsync(ct);
+        if (unthrottledChanged)
+            logger.LogWarning("Customer {Customer} may {Allowed} run unthrottled campaigns on real WhatsApp numbers (set by an Admin)",
+                customer.Code, customer.AllowUnthrottledCampaigns ? "now" : "no longer");
         logger.LogInformation("Customer {Customer} updated: quotas {MaxInstances} instances, {MaxRecipients} recipients per campaign, {MaxMediaBytes} media bytes per message (null: server default)",
             customer.Code, customer.MaxInstances, customer.MaxRecipientsPerCampaign, customer.MaxMediaBytesPerMessage);
         return customer;
@@ -107,7 +114,7 @@ public sealed class CustomerService(IDbContextFactory<WapBridgeDbContext> dbFact
             .Select(c => new CustomerSummary(c.Id, c.Code, c.Name, c.Email, c.CreatedAt,
                 db.Users.Count(u => u.CustomerId == c.Id),
                 db.ApiKeys.Count(k => k.CustomerId == c.Id && k.RevokedAt == null),
-                c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage))
+                c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage, c.AllowUnthrottledCampaigns))
             .ToListAsync(ct);
         return (items, total);
     }

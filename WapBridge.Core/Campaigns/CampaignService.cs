@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
@@ -63,7 +64,12 @@ public sealed class CampaignService(
         var items = RecipientItems(request.Recipients);
         CustomerQuotas quotas;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            if (throttle.Unthrottled && instance.Engine != SimulatorEngine.EngineName
+                && !await db.Customers.Where(c => c.Id == customerId).Select(c => c.AllowUnthrottledCampaigns).SingleAsync(ct))
+                throw UnthrottledRefused(instance);
             quotas = await CustomerQuotas.ReadAsync(db, customerId, accounts.Value.Quotas, ct);
+        }
         quotas.EnsureRecipientsAllowed(0, items.Count);
         StoredMedia? stored = null;
         if (request.MediaData is { } upload)
@@ -149,6 +155,13 @@ public sealed class CampaignService(
         Schedule(campaign.Id, scheduled ? request.ScheduledAt : null);
         return (await StatusAsync(customerId, campaign.Code, ct), added);
     }
+
+    private static WapBridgeException UnthrottledRefused(Instance instance) =>
+        WapBridgeException.Invalid("throttle", "unthrottled_refused",
+            $"throttle sends without spacing or limits (max_delay_seconds 0, no hourly_limit or daily_limit), which instance {instance.Code} " +
+            $"({instance.Engine}) may not do: messaging many people back to back is what gets WhatsApp numbers banned. " +
+            "Set max_delay_seconds above 0 or an hourly_limit/daily_limit; only an Admin can allow unthrottled campaigns for this customer " +
+            "(admin.update_customer allow_unthrottled_campaigns).");
 
     public async Task<RecipientsAdded> AddRecipientsAsync(int customerId, string? campaignCode, JsonNode? recipients, CancellationToken ct = default)
     {

@@ -14,6 +14,12 @@ public sealed record CampaignThrottle(double MinDelaySeconds, double MaxDelaySec
     /// <summary>The largest hourly or daily cap: far above what one number can send, and far from overflowing an int.</summary>
     public const int MaxLimitAllowed = 10_000_000;
 
+    /// <summary>
+    /// No spacing and no cap: the runner sends in batches as fast as the outbox goes. Fine for the simulator and load
+    /// tests; on a real number it is the pattern WhatsApp bans fastest, so it needs an Admin's per-customer consent.
+    /// </summary>
+    public bool Unthrottled => MaxDelaySeconds <= 0 && HourlyLimit is null && DailyLimit is null;
+
     public static CampaignThrottle Parse(JsonObject? json, CampaignOptions defaults)
     {
         double Number(string name, double fallback, double most)

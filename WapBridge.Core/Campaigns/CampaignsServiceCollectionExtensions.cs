@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Common;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 
@@ -18,6 +19,7 @@ public static class CampaignsServiceCollectionExtensions
         services.AddHostedService<CampaignRecovery>();
         services.AddSingleton<CampaignEventObserver>();
         services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<CampaignEventObserver>());
+        services.AddSingleton<IHealthLevelObserver, CampaignHealthGuard>();
         services.AddSingleton<CampaignRecipientSync>();
         services.AddSingleton<IReceiptListener>(sp => sp.GetRequiredService<CampaignRecipientSync>());
         return services;

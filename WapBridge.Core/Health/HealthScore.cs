@@ -38,28 +38,28 @@ public static class HealthScore
         new("restricted", "Restriction of messages to new contacts (463)", "now", 50, HealthLevels.Restricted,
             s => s.RestrictedUntil is not null,
             s => $"WhatsApp restricts this number from messaging new contacts until {When(s.RestrictedUntil)}. Sends to new contacts wait until then; replies to people who wrote first still go out. Sending earlier can deepen the restriction."),
-        new("recently_restricted", "A restriction, ban or lock that is over", "in the window", 30, HealthLevels.Danger,
+        new("recently_restricted", "A restriction, ban or lock that is over", "in the window", 25, HealthLevels.Watch,
             s => s.RecentlyRestricted && s.RestrictionEnds is null && !s.LockedOut && !s.BannedOut,
             s => $"WhatsApp restricted, banned or locked this number in the last {Days(s.Window)}. It is watched closely now: keep first messages to new contacts few and wanted."),
-        Rate("blocked", "Sends refused because the recipient blocked the number", s => (s.Blocked, s.Sends), 0.03, "sends", 35, HealthLevels.Danger,
+        Rate("blocked", "Sends refused because the recipient blocked the number", s => (s.Blocked, s.Sends), 3, "sends", 35, HealthLevels.Danger,
             "blocked this number. Many blocks are how WhatsApp learns a number sends unwanted messages: stop bulk sends and message only people who asked for it."),
-        Rate("blocked", "Sends refused because the recipient blocked the number", s => (s.Blocked, s.Sends), 0.01, "sends", 15, HealthLevels.Watch,
+        Rate("blocked", "Sends refused because the recipient blocked the number", s => (s.Blocked, s.Sends), 1, "sends", 15, HealthLevels.Watch,
             "blocked this number. Send only to people who expect your messages, and let them opt out."),
-        Rate("failed_sends", "Sends WhatsApp refused (other reasons)", s => (s.FailedSends, s.Sends), 0.25, "sends", 30, HealthLevels.Danger,
+        Rate("failed_sends", "Sends WhatsApp refused (other reasons)", s => (s.FailedSends, s.Sends), 25, "sends", 30, HealthLevels.Danger,
             "were refused by WhatsApp. Look at the failed messages' errors and fix their cause before sending more."),
-        Rate("failed_sends", "Sends WhatsApp refused (other reasons)", s => (s.FailedSends, s.Sends), 0.10, "sends", 10, HealthLevels.Watch,
+        Rate("failed_sends", "Sends WhatsApp refused (other reasons)", s => (s.FailedSends, s.Sends), 10, "sends", 10, HealthLevels.Watch,
             "were refused by WhatsApp. Look at the failed messages' errors."),
-        Rate("not_on_whatsapp", "Sends to numbers not on WhatsApp", s => (s.NotOnWhatsApp, s.Sends), 0.15, "sends", 25, HealthLevels.Danger,
+        Rate("not_on_whatsapp", "Sends to numbers not on WhatsApp", s => (s.NotOnWhatsApp, s.Sends), 15, "sends", 25, HealthLevels.Danger,
             "went to numbers that are not on WhatsApp: the list is old or wrong. Clean it, or use check_numbers_first, before sending more."),
-        Rate("not_on_whatsapp", "Sends to numbers not on WhatsApp", s => (s.NotOnWhatsApp, s.Sends), 0.05, "sends", 10, HealthLevels.Watch,
+        Rate("not_on_whatsapp", "Sends to numbers not on WhatsApp", s => (s.NotOnWhatsApp, s.Sends), 5, "sends", 10, HealthLevels.Watch,
             "went to numbers that are not on WhatsApp. Check your lists (check_numbers_first does it for campaigns)."),
-        Rate("opt_outs", "Contacts who replied STOP (opted out)", s => (s.OptOuts, s.ContactsMessaged), 0.05, "contacts messaged", 25, HealthLevels.Danger,
+        Rate("opt_outs", "Contacts who replied STOP (opted out)", s => (s.OptOuts, s.ContactsMessaged), 5, "contacts messaged", 25, HealthLevels.Danger,
             "opted out. Recipients do not want these messages: send to fewer, better-chosen people, less often."),
-        Rate("opt_outs", "Contacts who replied STOP (opted out)", s => (s.OptOuts, s.ContactsMessaged), 0.02, "contacts messaged", 10, HealthLevels.Watch,
+        Rate("opt_outs", "Contacts who replied STOP (opted out)", s => (s.OptOuts, s.ContactsMessaged), 2, "contacts messaged", 10, HealthLevels.Watch,
             "opted out. Make sure recipients asked for your messages."),
-        LowReplies(0.10, 25, HealthLevels.Danger,
+        LowReplies(10, 25, HealthLevels.Danger,
             "Numbers that message many strangers who never answer are the ones WhatsApp bans: pause first messages to new contacts and make them personal and wanted."),
-        LowReplies(0.30, 10, HealthLevels.Watch,
+        LowReplies(30, 10, HealthLevels.Watch,
             "Make first messages personal and send them to people who expect them."),
     ];
 
@@ -71,13 +71,14 @@ public static class HealthScore
         return (score, level, applied.Select(r => new HealthReason(r.Code, r.Message(signals))).ToList());
     }
 
-    private static HealthRule Rate(string code, string signal, Func<HealthSignals, (int Hits, int Of)> measure, double atLeast, string of, int penalty,
+    // Percentages are whole numbers compared in integers: 3 of 20 is exactly 15%, which 0.15 * 20 in doubles is not.
+    private static HealthRule Rate(string code, string signal, Func<HealthSignals, (int Hits, int Of)> measure, int atLeastPercent, string of, int penalty,
         string level, string advice) =>
-        new(code, signal, $"≥ {Percent(atLeast)} of ≥ {MinSample} {of}", penalty, level,
+        new(code, signal, $"≥ {atLeastPercent}% of ≥ {MinSample} {of}", penalty, level,
             s =>
             {
                 var (hits, total) = measure(s);
-                return total >= MinSample && hits >= atLeast * total;
+                return total >= MinSample && hits * 100L >= atLeastPercent * (long)total;
             },
             s =>
             {
@@ -85,10 +86,10 @@ public static class HealthScore
                 return $"{hits} of {total} {of} in the last {Days(s.Window)} ({Percent((double)hits / total)}) {advice}";
             });
 
-    private static HealthRule LowReplies(double atMost, int penalty, string level, string advice) =>
+    private static HealthRule LowReplies(int atMostPercent, int penalty, string level, string advice) =>
         new("low_reply_rate", $"New contacts who answered a first message (after {HealthSignalReader.ReplyWait.TotalHours:0} hours)",
-            $"≤ {Percent(atMost)} of ≥ {MinSample} new contacts", penalty, level,
-            s => s.FirstMessages >= MinSample && s.Replied <= atMost * s.FirstMessages,
+            $"≤ {atMostPercent}% of ≥ {MinSample} new contacts", penalty, level,
+            s => s.FirstMessages >= MinSample && s.Replied * 100L <= atMostPercent * (long)s.FirstMessages,
             s => $"Only {s.Replied} of {s.FirstMessages} new contacts messaged in the last {Days(s.Window)} answered ({Percent((double)s.Replied / s.FirstMessages)}). {advice}");
 
     private static string Percent(double rate) => (rate * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";

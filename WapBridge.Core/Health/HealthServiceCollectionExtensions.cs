@@ -17,6 +17,7 @@ public static class HealthServiceCollectionExtensions
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddSingleton<IInstanceEventObserver, HealthEventObserver>();
+        services.AddSingleton<ProtectionOverride>();
         services.AddSingleton<InstanceHealthDashboard>();
         return services;
     }

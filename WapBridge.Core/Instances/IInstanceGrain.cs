@@ -121,6 +121,10 @@ public interface ISimulatedPhoneGrain : IGrainWithStringKey
     [Alias("unlink")]
     Task UnlinkFromPhoneAsync();
 
+    /// <summary>WhatsApp's conditions for the phone changed (<c>simulator.set_conditions</c>): the session plays them from now on.</summary>
+    [Alias("apply-conditions")]
+    Task ApplyConditionsAsync(SimulatedConditions conditions);
+
     // What another of the customer's simulator instances, living on another node, does to this one. Interleaved: two
     // instances messaging each other at once must not wait on each other's actor.
 

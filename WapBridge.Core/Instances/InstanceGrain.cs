@@ -239,6 +239,8 @@ public sealed class InstanceGrain(
 
     public Task UnlinkFromPhoneAsync() => simulator.UnlinkFromPhoneAsync(Code, _deactivating.Token);
 
+    public Task ApplyConditionsAsync(SimulatedConditions conditions) => simulator.ApplyConditionsAsync(Code, conditions, _deactivating.Token);
+
     public Task DeliverAsync(SimulatedInboundCall inbound) => simulator.DeliverAsync(Code, inbound.ToInbound(), inbound.MessageId, _deactivating.Token);
 
     public Task GroupNoticeAsync(SimulatedGroupNotice notice) => simulator.TellAsync(Code, notice, _deactivating.Token);

@@ -20,12 +20,14 @@ public static class WebhookEvents
     public const string ContactLid = "contact.lid";
     public const string GroupParticipants = "group.participants";
     public const string GroupUpdate = "group.update";
+    public const string InstanceHealth = "instance.health";
     public const string Test = "test";
 
     public static readonly IReadOnlyList<string> All =
     [
         Message, MessageAck, MessageSent, InstanceStatus, CampaignProgress, CampaignCompleted,
         MessageReaction, MessageEdited, MessageRevoked, PollVote, Call, Presence, ContactLid, GroupParticipants, GroupUpdate,
+        InstanceHealth,
     ];
 }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Contacts;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 
@@ -24,6 +25,7 @@ public static class WebhooksServiceCollectionExtensions
         services.AddSingleton<IInstanceEventObserver, WebhookEventObserver>();
         services.AddSingleton<IInboundMessageObserver, InboundMessageWebhooks>();
         services.AddSingleton<ILidMappingObserver, LidMappingWebhooks>();
+        services.AddSingleton<IHealthLevelObserver, HealthWebhooks>();
         return services;
     }
 

@@ -61,6 +61,7 @@ public abstract class TenantIsolationTests(WapBridgeApp app)
             ["instances.restart_instance"] = On([], ("instance_id", a.Instance)),
             ["instances.reconnect_instance"] = On([], ("instance_id", a.Instance)),
             ["instances.resume_sending"] = On([], ("instance_id", a.Instance)),
+            ["instances.override_protection"] = On(new() { ["hours"] = 2 }, ("instance_id", a.Instance)),
             ["instances.delete_instance"] = On([], ("instance_id", a.Instance)),
             ["whatsapp.send_api_message"] = On(text.DeepClone().AsObject(), ("instance_id", a.Instance), ("from_number", a.Phone), ("quoted_id", a.Message)),
             ["whatsapp.send_reaction"] = On(new() { ["emoji"] = "👍", ["wait"] = 0 }, ("id", a.Message)),
@@ -99,6 +100,7 @@ public abstract class TenantIsolationTests(WapBridgeApp app)
             ["simulator.inbound_messages"] = On(new() { ["messages"] = new JsonArray(new JsonObject { ["from_number"] = "255755000009", ["message"] = "to A?" }) },
                 ("instance_id", a.Instance)),
             ["simulator.inbound_call"] = On(new() { ["from_number"] = "255755000009" }, ("instance_id", a.Instance)),
+            ["simulator.set_conditions"] = On(new() { ["reply_rate"] = 0.5, ["blocked_by"] = new JsonArray("255755000009") }, ("instance_id", a.Instance)),
             ["simulator.inbound_presence"] = On(new() { ["from_number"] = "255755000009", ["state"] = "composing" }, ("instance_id", a.Instance)),
             // group_id and lid are WhatsApp's ids, not records of ours; A's instance is the record to refuse.
             ["contacts.check_numbers"] = On(new() { ["numbers"] = new JsonArray("255755000009") }, ("instance_id", a.Instance), ("from_number", a.Phone)),

@@ -56,6 +56,7 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
             services.TryAddSingleton<NewContactBudget>();
             services.TryAddSingleton<HealthSignalReader>();
             services.TryAddSingleton<HealthService>();
+            services.TryAddSingleton<ProtectionOverride>();
             services.TryAddSingleton<InstanceHealthDashboard>();
         });
         // bunit brings a clock of its own: the page must read the node's.

@@ -7,6 +7,7 @@ using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Tests.Engines.Baileys;
 using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Health;
@@ -98,6 +99,35 @@ public abstract class HealthApiTests(WapBridgeApp app)
             strangerId = await db.Customers.Where(c => c.Code == stranger.Code).Select(c => c.Id).SingleAsync();
         var error = await Assert.ThrowsAsync<WapBridgeException>(() => app.Services.GetRequiredService<HealthService>().GetAsync(strangerId, second));
         Assert.Equal(ErrorKind.NotFound, error.Kind);
+    }
+
+    [Fact]
+    public async Task Pairing_another_number_restarts_the_warm_up_and_the_same_number_reconnecting_does_not()
+    {
+        app.SkipIfUnavailable();
+        var (client, id) = await NewInstanceAsync(new { engine = "simulator", default_country = "TZ" });
+        (await client.CallAsync("wap_bridge.api.simulator.scan_qr", new { instance_id = id, phone_number = "255700000301" })).EnsureOk();
+        var instance = await InstanceAsync(id);
+        var longAgo = DateTimeOffset.UtcNow.AddDays(-30);
+        await InDbAsync(db => db.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(u => u.SetProperty(i => i.WarmUpStartedAt, longAgo)));
+
+        async Task PairAsync(string phone)
+        {
+            (await client.CallAsync(P + "logout_instance", new { instance_id = id })).EnsureOk();
+            (await client.CallAsync(P + "restart_instance", new { instance_id = id })).EnsureOk();
+            await client.WaitForStatusAsync(id, "qr");
+            (await client.CallAsync("wap_bridge.api.simulator.scan_qr", new { instance_id = id, phone_number = phone })).EnsureOk();
+            await client.WaitForStatusAsync(id, "connected");
+        }
+
+        await PairAsync("255700000301");
+        Assert.Equal(longAgo.ToUnixTimeSeconds(), (await InstanceAsync(id)).WarmUpStartedAt!.Value.ToUnixTimeSeconds());
+        Assert.Equal(new HealthOptions().WarmedUpDailyNewContacts, (await StatusAsync(client, id))["health"]!["budget_left_today"]!.GetValue<int>());
+
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await PairAsync("255700000302");
+        Assert.InRange((await InstanceAsync(id)).WarmUpStartedAt!.Value, before, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Equal(HealthOptions.DefaultWarmUp[0], (await StatusAsync(client, id))["health"]!["budget_left_today"]!.GetValue<int>());
     }
 
     [Theory]

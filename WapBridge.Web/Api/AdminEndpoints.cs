@@ -8,18 +8,22 @@ namespace WapBridge.Web.Api;
 
 public sealed record CreateCustomerArgs([FrappeRequired] string? Name, [FrappeRequired] string? Email, string? MaxInstances, string? MaxRecipientsPerCampaign, string? MaxMediaBytesPerMessage);
 public sealed record UpdateCustomerArgs([FrappeRequired] string? Customer, string? Name, string? Email, string? MaxInstances, string? MaxRecipientsPerCampaign,
-    string? MaxMediaBytesPerMessage);
+    string? MaxMediaBytesPerMessage, bool? AllowUnthrottledCampaigns = null);
 /// <summary>The quotas are the customer's own; null means it follows the server's default (<c>WapBridge:Accounts:Quotas</c>).</summary>
 public sealed record CustomerResult(string Customer, string Name, string Email, int? MaxInstances, int? MaxRecipientsPerCampaign, long? MaxMediaBytesPerMessage)
 {
-    public static CustomerResult From(Customer c) => new(c.Code, c.Name, c.Email, c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage);
+    /// <summary>Contract §12: an Admin let this customer run campaigns without spacing or caps on real engines.</summary>
+    public bool AllowUnthrottledCampaigns { get; init; }
+
+    public static CustomerResult From(Customer c) =>
+        new(c.Code, c.Name, c.Email, c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage) { AllowUnthrottledCampaigns = c.AllowUnthrottledCampaigns };
 }
 public sealed record CreateApiKeyArgs([FrappeRequired] string? Customer, string? Label, bool? IsAdmin);
 public sealed record ApiKeyResult(string ApiKey, string ApiSecret, string Customer, string Label, string Authorization, bool IsAdmin);
 public sealed record SetupTokenResult(string SetupToken, DateTimeOffset ExpiresAt, string RegisterUrl);
 public sealed record ListArgs(int? Limit, int? Offset);
 public sealed record CustomerListItem(string Customer, string Name, string Email, DateTimeOffset CreatedAt, int Users, int ActiveApiKeys,
-    int? MaxInstances, int? MaxRecipientsPerCampaign, long? MaxMediaBytesPerMessage);
+    int? MaxInstances, int? MaxRecipientsPerCampaign, long? MaxMediaBytesPerMessage, bool AllowUnthrottledCampaigns = false);
 
 /// <summary>Contract §6 admin methods: an Admin user's key or the bootstrap admin token.</summary>
 public static class AdminEndpoints
@@ -32,9 +36,9 @@ public static class AdminEndpoints
                 new QuotaArguments(args.MaxInstances, args.MaxRecipientsPerCampaign, args.MaxMediaBytesPerMessage), call.Aborted)));
 
         api.MapFrappeMethod<UpdateCustomerArgs, CustomerResult>("wap_bridge.api.admin.update_customer", FrappeVerbs.PostOnly, ApiPolicies.Admin,
-            "Change a customer's name, email or quotas (a quota of \"default\" follows the server's default again)",
+            "Change a customer's name, email, quotas (a quota of \"default\" follows the server's default again) or whether it may run unthrottled campaigns on real engines",
             async (args, call) => CustomerResult.From(await call.Service<CustomerService>().UpdateAsync(args.Customer, args.Name, args.Email,
-                new QuotaArguments(args.MaxInstances, args.MaxRecipientsPerCampaign, args.MaxMediaBytesPerMessage), call.Aborted)));
+                new QuotaArguments(args.MaxInstances, args.MaxRecipientsPerCampaign, args.MaxMediaBytesPerMessage), call.Aborted, args.AllowUnthrottledCampaigns)));
 
         api.MapFrappeMethod<CreateApiKeyArgs, ApiKeyResult>("wap_bridge.api.admin.create_api_key", FrappeVerbs.PostOnly, ApiPolicies.Admin,
             "Create an API key for a customer; the secret is shown only in this answer",
@@ -85,7 +89,7 @@ public static class AdminEndpoints
                 var (items, total) = await call.Service<CustomerService>().ListAsync(paging.Limit, paging.Offset, call.Aborted);
                 return new PagedList<CustomerListItem>(
                     items.Select(c => new CustomerListItem(c.Code, c.Name, c.Email, c.CreatedAt, c.Users, c.ActiveApiKeys,
-                        c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage)).ToList(),
+                        c.MaxInstances, c.MaxRecipientsPerCampaign, c.MaxMediaBytesPerMessage, c.AllowUnthrottledCampaigns)).ToList(),
                     total, paging.Limit, paging.Offset);
             });
 

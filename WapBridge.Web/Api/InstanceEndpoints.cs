@@ -47,6 +47,8 @@ public sealed record InstanceRestriction(DateTimeOffset Until, string? Detail);
 public sealed record QrResult(string Qr, string QrImage, DateTimeOffset ExpiresAt);
 public sealed record PairingCodeResult(string InstanceId, string Code);
 public sealed record DeletedResult(string InstanceId, bool Deleted);
+public sealed record OverrideProtectionArgs([FrappeRequired] string? InstanceId, int? Hours);
+public sealed record ProtectionOverridden(string InstanceId, DateTimeOffset OverrideUntil);
 
 /// <summary>Contract §6 instance methods, scoped to the calling key's customer.</summary>
 public static class InstanceEndpoints
@@ -116,6 +118,16 @@ public static class InstanceEndpoints
             {
                 var actor = await ActorAsync(call);
                 return ToStatus(await call.Service<InstanceService>().ResumeSendingAsync(call.CustomerId, args.InstanceId, actor, call.Aborted));
+            });
+
+        api.MapFrappeMethod<OverrideProtectionArgs, ProtectionOverridden>(Prefix + "override_protection", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            $"Lift automatic protection for hours (1-{ProtectionOverride.MaxHours}, default {ProtectionOverride.DefaultHours}): new contacts past the day's budget, " +
+            "campaigns keep running at danger (logged; it risks the number)",
+            async (args, call) =>
+            {
+                var actor = await ActorAsync(call);
+                var (code, until) = await call.Service<ProtectionOverride>().OverrideAsync(call.CustomerId, args.InstanceId, args.Hours, actor, call.Aborted);
+                return new ProtectionOverridden(code, until);
             });
 
         api.MapFrappeMethod<InstanceArgs, DeletedResult>(Prefix + "delete_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,

@@ -22,6 +22,10 @@ public sealed record InboundCallInjected(string CallId, string InstanceId);
 public sealed record InboundPresenceArgs([FrappeRequired] string? InstanceId, string? FromNumber, string? FromLid, [FrappeRequired] string? State);
 public sealed record InboundPresenceInjected(string InstanceId, string State);
 public sealed record InboundBatchInjected(string InstanceId, IReadOnlyList<string> Ids);
+public sealed record SetConditionsArgs([FrappeRequired] string? InstanceId, DateTimeOffset? RestrictedUntil, DateTimeOffset? BannedUntil,
+    List<string>? BlockedBy, double? ReplyRate);
+public sealed record SimulatorConditions(string InstanceId, string PhoneNumber, DateTimeOffset? RestrictedUntil, DateTimeOffset? BannedUntil,
+    IReadOnlyList<string> BlockedBy, double? ReplyRate);
 
 /// <summary>Contract §6 simulator methods: stand-ins for a phone, only on simulator instances.</summary>
 public static class SimulatorEndpoints
@@ -104,6 +108,46 @@ public static class SimulatorEndpoints
                 await call.Service<SimulatedPhones>().InjectPresenceAsync(instance.Code, new SimulatedPresence(phone, lid, state), call.Aborted);
                 return new InboundPresenceInjected(instance.Code, state);
             });
+
+        api.MapFrappeMethod<SetConditionsArgs, SimulatorConditions>(Prefix + "set_conditions", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Simulator: play what WhatsApp does to the instance's number (contract §12): restricted_until (sends to new contacts fail with 463), " +
+            "banned_until (the connection closes with 402 until then), blocked_by (sends to those numbers fail), reply_rate (0..1, share of first-message " +
+            "recipients that answer); each field given replaces that condition, null clears it; answers the conditions now",
+            async (args, call) =>
+            {
+                var code = (await SimulatorInstanceAsync(call, args.InstanceId)).Code;
+                // Read again, not from the live snapshot: the phone it was paired with last is the one the conditions belong to.
+                var instance = await call.Service<InstanceService>().FindAsync(call.CustomerId, code, call.Aborted);
+                var change = ReadConditions(args, call, instance);
+                var phone = instance.PhoneNumber ?? throw WapBridgeException.Invalid("instance_id", "not_paired",
+                    $"Instance {instance.Code} has no number yet, and conditions belong to the number: pair it first (simulator.scan_qr).");
+                var conditions = await call.Service<SimulatedPhones>().SetConditionsAsync(instance.CustomerId, instance.Code, phone, change, call.Aborted);
+                // A ban lifted early: the instance waiting for its end reconnects now, as WhatsApp lets it.
+                if (change is { SetBannedUntil: true, BannedUntil: null })
+                    await call.Service<IGrainFactory>().GetGrain<IInstanceGrain>(instance.Code).RetryNowAsync();
+                return new SimulatorConditions(instance.Code, phone, conditions.RestrictedUntil, conditions.BannedUntil, conditions.BlockedBy, conditions.ReplyRate);
+            });
+    }
+
+    /// <summary>Blocked-by numbers one call may set: more than any test or demo plays, far from a memory problem.</summary>
+    private const int MaxBlockedBy = 10_000;
+
+    private static SimulatedConditionsChange ReadConditions(SetConditionsArgs args, FrappeCall call, Instance instance)
+    {
+        var now = call.Service<TimeProvider>().GetUtcNow();
+        DateTimeOffset? Future(DateTimeOffset? at, string field) => at is { } time && time <= now
+            ? throw WapBridgeException.Invalid(field, "not_in_future", $"{field} must be a time in the future (it is {time:u}); send null to clear it")
+            : at;
+        if (args.BlockedBy is { Count: > MaxBlockedBy })
+            throw WapBridgeException.Invalid("blocked_by", "too_many", $"blocked_by holds {args.BlockedBy.Count} numbers; give at most {MaxBlockedBy}");
+        var blockedBy = args.BlockedBy?.Select((number, i) => WhatsAppNumbers.Normalize(number, $"blocked_by[{i}]", instance.DefaultCountry)).Distinct().ToList();
+        if (args.ReplyRate is < 0 or > 1)
+            throw WapBridgeException.Invalid("reply_rate", "out_of_range", "reply_rate must be between 0 (nobody answers) and 1 (everyone answers); send null to clear it");
+        return new SimulatedConditionsChange(
+            call.Given("restricted_until"), Future(args.RestrictedUntil, "restricted_until"),
+            call.Given("banned_until"), Future(args.BannedUntil, "banned_until"),
+            call.Given("blocked_by"), blockedBy,
+            call.Given("reply_rate"), args.ReplyRate);
     }
 
     private const int MaxBatch = 1000;

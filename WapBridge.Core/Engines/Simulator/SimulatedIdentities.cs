@@ -27,6 +27,12 @@ internal static class SimulatedIdentities
 
     public static string AboutOf(int customerId, string phone) => Abouts[(int)(Hash(customerId, "about", phone) % (ulong)Abouts.Length)];
 
+    /// <summary>
+    /// Where the number falls in [0, 1): a simulated contact answers a first message when this is below the phone's
+    /// reply rate, so the same numbers answer on every run.
+    /// </summary>
+    public static double ReplyDraw(int customerId, string phone) => (Hash(customerId, "reply", phone) >> 11) * (1.0 / (1UL << 53));
+
     private static ulong Hash(int customerId, string purpose, string phone) =>
         BinaryPrimitives.ReadUInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"{customerId}/{purpose}/{phone}")));
 }

@@ -34,5 +34,20 @@ public sealed class SimulatedPhones(SimulatorNetwork network, LocalInstances loc
     public Task UnlinkFromPhoneAsync(string instanceCode, CancellationToken ct = default) =>
         local.Session(instanceCode) is not null ? network.UnlinkFromPhoneAsync(instanceCode, ct) : Remote(instanceCode).UnlinkFromPhoneAsync();
 
+    /// <summary>
+    /// Changes what WhatsApp does to <paramref name="phone"/> (contract §12) in the customer's world, where every node
+    /// reads it, and has the instance's session play it now, wherever it lives; answers the conditions as they are now.
+    /// </summary>
+    public async Task<SimulatedConditions> SetConditionsAsync(int customerId, string instanceCode, string phone, SimulatedConditionsChange change,
+        CancellationToken ct = default)
+    {
+        var conditions = await network.World(customerId).UpdateConditionsAsync(phone, change);
+        if (local.Session(instanceCode) is not null)
+            await network.ApplyConditionsAsync(instanceCode, conditions, ct);
+        else
+            await Remote(instanceCode).ApplyConditionsAsync(conditions);
+        return conditions;
+    }
+
     private ISimulatedPhoneGrain Remote(string instanceCode) => grains.GetGrain<ISimulatedPhoneGrain>(instanceCode);
 }

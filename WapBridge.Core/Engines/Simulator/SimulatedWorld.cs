@@ -80,6 +80,7 @@ internal sealed class SimulatedWorld(int customerId, SimulatorOptions options, T
     private readonly Dictionary<string, SimulatedPhoneEntry> _phones = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _invites = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SimulatedConditions> _conditions = new(StringComparer.Ordinal);
     private Regex? _inviteOnly;
     private Regex? _notOnWhatsApp;
 
@@ -99,6 +100,20 @@ internal sealed class SimulatedWorld(int customerId, SimulatorOptions options, T
         foreach (var (phone, entry) in here)
             _phones.TryAdd(phone, entry);
         return new Dictionary<string, SimulatedPhoneEntry>(_phones, StringComparer.Ordinal);
+    }
+
+    /// <summary>What WhatsApp does to the phone now (contract §12).</summary>
+    public SimulatedConditions Conditions(string phone) => _conditions.GetValueOrDefault(phone, SimulatedConditions.None);
+
+    /// <summary>Changes the phone's conditions; answers them as they are now.</summary>
+    public SimulatedConditions UpdateConditions(string phone, SimulatedConditionsChange change)
+    {
+        var conditions = Conditions(phone).With(change);
+        if (conditions is { RestrictedUntil: null, BannedUntil: null, BlockedBy.Count: 0, ReplyRate: null })
+            _conditions.Remove(phone);
+        else
+            _conditions[phone] = conditions;
+        return conditions;
     }
 
     public IReadOnlyList<EngineGroup> List(string phone) =>

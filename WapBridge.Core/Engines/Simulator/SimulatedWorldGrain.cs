@@ -25,6 +25,14 @@ public interface ISimulatedWorldGrain : IGrainWithIntegerKey
     [Alias("directory")]
     Task<Dictionary<string, SimulatedPhoneEntry>> DirectoryAsync(ISimulatorNodeObserver? node, Dictionary<string, SimulatedPhoneEntry> here);
 
+    /// <summary>What WhatsApp does to the phone now: restriction, ban, blocks, reply rate (contract §12).</summary>
+    [Alias("conditions")]
+    Task<SimulatedConditions> ConditionsAsync(string phone);
+
+    /// <summary>Changes the phone's conditions (<c>simulator.set_conditions</c>); answers them as they are now.</summary>
+    [Alias("update-conditions")]
+    Task<SimulatedConditions> UpdateConditionsAsync(string phone, SimulatedConditionsChange change);
+
     [Alias("groups")]
     Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(string phone);
 
@@ -78,6 +86,10 @@ internal sealed class LocalSimulatedWorld(int customerId, SimulatorOptions optio
 
     public Task<Dictionary<string, SimulatedPhoneEntry>> DirectoryAsync(ISimulatorNodeObserver? node, Dictionary<string, SimulatedPhoneEntry> here) =>
         Run(() => _world.Directory(here));
+
+    public Task<SimulatedConditions> ConditionsAsync(string phone) => Run(() => _world.Conditions(phone));
+
+    public Task<SimulatedConditions> UpdateConditionsAsync(string phone, SimulatedConditionsChange change) => Run(() => _world.UpdateConditions(phone, change));
 
     public Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(string phone) => Run(() => _world.List(phone));
 
@@ -139,6 +151,10 @@ public sealed class SimulatedWorldGrain(IOptions<SimulatorOptions> options, Time
             _nodes.Subscribe(node, node);
         return World.DirectoryAsync(null, here);
     }
+
+    public Task<SimulatedConditions> ConditionsAsync(string phone) => World.ConditionsAsync(phone);
+
+    public Task<SimulatedConditions> UpdateConditionsAsync(string phone, SimulatedConditionsChange change) => World.UpdateConditionsAsync(phone, change);
 
     public Task<IReadOnlyList<EngineGroup>> ListGroupsAsync(string phone) => World.ListGroupsAsync(phone);
 

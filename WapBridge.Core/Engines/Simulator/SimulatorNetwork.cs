@@ -102,6 +102,10 @@ public sealed class SimulatorNetwork(IOptions<SimulatorOptions> options, TimePro
     public Task UnlinkFromPhoneAsync(string instanceId, CancellationToken ct = default) =>
         Session(instanceId).LogoutAsync(ct, reason: "unlinked_from_phone");
 
+    /// <summary>The phone's conditions changed (contract §12): the instance's session, when it is open here, plays them from now on.</summary>
+    internal Task ApplyConditionsAsync(string instanceId, SimulatedConditions conditions, CancellationToken ct = default) =>
+        _sessions.TryGetValue(instanceId, out var session) ? session.ApplyConditionsAsync(conditions, ct) : Task.CompletedTask;
+
     private readonly ConcurrentDictionary<string, int> _typing = new();
 
     /// <summary>How many "typing…" indicators the instance showed, for tests and the dashboard.</summary>

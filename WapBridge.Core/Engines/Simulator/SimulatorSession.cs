@@ -121,6 +121,8 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
     private async Task ConnectAsAsync(string phone, string? pushName, CancellationToken ct)
     {
         await DisconnectedAsync();
+        if (await RefusedByBanAsync(phone, ct))
+            return;
         ConnectedPhone = phone;
         PushName = pushName;
         Registration = new SimulatedPhoneEntry(InstanceId, pushName, Guid.NewGuid());
@@ -161,6 +163,8 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
                 : message.ToPhone;
             if (phone is not null && !network.IsOnWhatsApp(phone))
                 return EngineSendResult.Failed("not_on_whatsapp", $"{message.ToPhone} is not on WhatsApp.");
+            if (phone is not null && Refusal(phone) is { } refused)
+                return refused;
             recipients = phone is null ? [] : [phone];
         }
 
@@ -176,8 +180,11 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
                 foreach (var to in recipients)
                 {
                     // The recipient sees the sender's message id, on this node or another.
-                    await network.ReachAsync(CustomerId, to, this, recipient => recipient.ReceiveAsync(inbound, ct, message.Id),
+                    var reached = await network.ReachAsync(CustomerId, to, this, recipient => recipient.ReceiveAsync(inbound, ct, message.Id),
                         async remote => await remote.DeliverAsync(call ??= await SimulatedInboundCall.FromAsync(inbound, ct, message.Id)));
+                    // An instance of the customer answers as its owner decides; an ordinary contact may answer by itself.
+                    if (group is null && Exchanged(to) && !reached)
+                        ReplyIfDrawn(to);
                 }
             }
             await EmitAsync(new MessageStatusEvent(InstanceId, Time.GetUtcNow(), message.Id, MessageAck.Server), ct);
@@ -269,6 +276,8 @@ internal sealed partial class SimulatorSession(SimulatorNetwork network, EngineS
         var lidPhone = inbound.FromPhone ?? (inbound.FromLid is { } lid ? network.PhoneOfLid(CustomerId, LidUser(lid)) : null);
         if (lidPhone is not null && inbound.FromLid is not null)
             await EmitAsync(new LidMappingEvent(InstanceId, message.Timestamp, LidUser(inbound.FromLid), lidPhone), ct);
+        if (lidPhone is not null && inbound.GroupId is null)
+            Exchanged(lidPhone);
         await EmitAsync(new MessageReceivedEvent(InstanceId, message.Timestamp, message), ct);
         if (MessageUpdateEvent.For(InstanceId, message.Timestamp, message) is { } update)
             await EmitAsync(update, ct);

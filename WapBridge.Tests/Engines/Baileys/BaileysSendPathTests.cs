@@ -43,6 +43,14 @@ public sealed class BaileysSendPathTests
         }
     }
 
+    /// <summary>These campaigns run without spacing to keep the tests short: on a real engine that takes an Admin's consent (contract §12).</summary>
+    private static async Task AllowUnthrottledAsync(WapBridgeApp app, HttpClient client)
+    {
+        var customer = (await client.CallAsync("wap_bridge.api.accounts.get_account")).EnsureOk().Message!["customer"]!.GetValue<string>();
+        using var admin = app.CreateApiClient("Bearer " + WapBridgeApp.AdminToken);
+        (await admin.CallAsync("wap_bridge.api.admin.update_customer", new { customer, allow_unthrottled_campaigns = true })).EnsureOk();
+    }
+
     [Fact]
     public async Task A_number_is_checked_once_sent_to_the_jid_WhatsApp_answers_and_an_unregistered_one_fails_not_on_whatsapp()
     {
@@ -79,6 +87,7 @@ public sealed class BaileysSendPathTests
         var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "registered", numbers = new Dictionary<string, string> { [Customer] = Customer + "@s.whatsapp.net" } });
 
+        await AllowUnthrottledAsync(app, client);
         var campaign = (await client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
         {
             instance_id = id,
@@ -155,6 +164,7 @@ public sealed class BaileysSendPathTests
         var (client, id) = await app.PairedInstanceAsync();
         await app.ScriptAsync(id, new { @do = "fail_sends", error = new { statusCode = 463, message = "restricted" } });
 
+        await AllowUnthrottledAsync(app, client);
         var campaign = (await client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
         {
             instance_id = id,

@@ -22,6 +22,14 @@ public sealed class FrappeCall(HttpContext http)
 
     public T Service<T>() where T : notnull => Http.RequestServices.GetRequiredService<T>();
 
+    internal FrappeArgumentSet? Arguments { get; init; }
+
+    /// <summary>
+    /// Whether the request named <paramref name="name"/> at all: where an argument left out keeps a setting and one sent
+    /// as <c>null</c> clears it, the bound record cannot tell the two apart.
+    /// </summary>
+    public bool Given(string name) => Arguments?.TryGet(name, out _) == true;
+
     private List<string>? _shownOnce;
 
     /// <summary>

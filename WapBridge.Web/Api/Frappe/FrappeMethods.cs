@@ -195,7 +195,7 @@ public static class FrappeMethods
 
             if (!quietAboutUnknownArguments)
                 notes = NoteUnknownArguments(arguments, shape, method, logger);
-            call = new FrappeCall(context);
+            call = new FrappeCall(context) { Arguments = arguments };
             if (HttpMethods.IsPost(context.Request.Method) && context.Request.Headers[IdempotencyHeader].ToString() is { Length: > 0 } key)
             {
                 if (key.Length > 255)

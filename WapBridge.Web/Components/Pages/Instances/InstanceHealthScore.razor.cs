@@ -13,7 +13,7 @@ namespace WapBridge.Web.Components.Pages.Instances;
 public sealed partial class InstanceHealthScore : IDisposable
 {
     private static readonly DialogOptions ConfirmOptions = new() { MaxWidth = MaxWidth.Small, FullWidth = true, CloseButton = true };
-    private static readonly int[] HourChoices = [1, 4, 12, InstanceHealthDashboard.DefaultOverrideHours, 48, InstanceHealthDashboard.MaxOverrideHours];
+    private static readonly int[] HourChoices = [1, 4, 12, ProtectionOverride.DefaultHours, 48, ProtectionOverride.MaxHours];
 
     [Inject] private InstanceHealthDashboard HealthDashboard { get; set; } = default!;
     [Inject] private IOptions<HealthOptions> Options { get; set; } = default!;
@@ -37,7 +37,7 @@ public sealed partial class InstanceHealthScore : IDisposable
 
     private bool confirmOpen;
     private bool busy;
-    private int hours = InstanceHealthDashboard.DefaultOverrideHours;
+    private int hours = ProtectionOverride.DefaultHours;
     private ITimer? boundary;
     private DateTimeOffset? boundaryAt;
 
@@ -137,7 +137,7 @@ public sealed partial class InstanceHealthScore : IDisposable
 
     private void OpenOverride()
     {
-        hours = InstanceHealthDashboard.DefaultOverrideHours;
+        hours = ProtectionOverride.DefaultHours;
         confirmOpen = true;
     }
 
