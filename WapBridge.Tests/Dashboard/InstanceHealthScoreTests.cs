@@ -159,7 +159,7 @@ public sealed class InstanceHealthScoreTests : IAsyncLifetime
         cut.Find("[data-testid=confirm-override]").Click();
         cut.WaitForAssertion(() => Assert.Equal(1, refreshed));
         Assert.Equal(time.GetUtcNow().AddHours(24), await OverrideUntilAsync(instance.InstanceId));
-        Assert.Contains(await HistoryAsync(instance.InstanceId), r => r!.StartsWith("protection overridden for 24 h (until 2026-12-06 20:59 UTC) by owner@example.com (dashboard)", StringComparison.Ordinal));
+        Assert.Contains(await HistoryAsync(instance.InstanceId), r => r is not null && r.StartsWith("protection overridden for 24 h (until 2026-12-06 20:59 UTC) by owner@example.com (dashboard)", StringComparison.Ordinal));
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=override-risk]")));
     }
 
