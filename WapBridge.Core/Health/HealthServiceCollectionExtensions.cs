@@ -21,6 +21,7 @@ public static class HealthServiceCollectionExtensions
         services.AddSingleton<IInstanceEventObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
         services.AddSingleton<Messaging.IInboundMessageObserver>(sp => sp.GetRequiredService<KnownContactRecorder>());
         services.AddSingleton<ProtectionOverride>();
+        services.AddSingleton<InstanceHealthDashboard>();
         return services;
     }
 

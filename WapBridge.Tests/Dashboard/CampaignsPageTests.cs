@@ -131,6 +131,38 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         Assert.Equal(1, campaign.Duplicates);
     }
 
+    [Fact]
+    public async Task An_unthrottled_campaign_on_a_real_number_is_refused_under_the_throttle_fields_in_the_form_words()
+    {
+        var node = h.Ctx.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<NodeOptions>>().Value.Id;
+        var code = Instance.FormatCode(node, 9000011);
+        await using (var db = await h.Ctx.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<WapBridge.Core.Persistence.WapBridgeDbContext>>().CreateDbContextAsync())
+        {
+            db.Instances.Add(new Instance { Code = code, CustomerId = customer.Id, Name = "Real phone", Engine = "baileys", NodeId = node, SessionNode = node,
+                State = InstanceState.Connected, PhoneNumber = "255700000321" });
+            await db.SaveChangesAsync();
+        }
+        var real = await h.Instances.GetAsync(customer.Id, code);
+        var cut = h.Render(b =>
+        {
+            b.OpenComponent<NewCampaignForm>(10);
+            b.AddAttribute(11, nameof(NewCampaignForm.CustomerId), customer.Id);
+            b.AddAttribute(12, nameof(NewCampaignForm.Instances), (IReadOnlyList<InstanceDetails>)[real]);
+            b.CloseComponent();
+        });
+        cut.Find("[data-testid=campaign-message] textarea").Input("Hello");
+        cut.Find("[data-testid=campaign-numbers] textarea").Input("+255755000001");
+        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=draft-ready]").GetAttribute("data-value")));
+        cut.Find("[data-testid=throttle-min] input").Input("0");
+        cut.Find("[data-testid=throttle-max] input").Input("0");
+        cut.Find("[data-testid=start-campaign]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(NewCampaignForm.UnthrottledRefused, cut.Find("[data-testid=throttle-error]").TextContent.Trim()));
+        Assert.Contains("Max delay", NewCampaignForm.UnthrottledRefused);
+        Assert.Empty(cut.FindAll("[data-testid=create-campaign-error]"));
+        Assert.Empty(scheduler.Calls);
+    }
+
     private async Task<CampaignStatus> CreateCampaignAsync(string name)
     {
         var recipients = new JsonArray("+255755000001", new JsonObject { ["phone_number"] = "0755000002", ["name"] = "Asha" }, "bad");

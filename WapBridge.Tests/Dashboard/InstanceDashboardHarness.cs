@@ -17,6 +17,7 @@ using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Groups;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -51,6 +52,12 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
             services.TryAddSingleton<MessageService>();
             services.TryAddSingleton<GroupCache>();
             services.TryAddSingleton<GroupDirectory>();
+            // The instance page's health panel.
+            services.TryAddSingleton<NewContactBudget>();
+            services.TryAddSingleton<HealthSignalReader>();
+            services.TryAddSingleton<HealthService>();
+            services.TryAddSingleton<ProtectionOverride>();
+            services.TryAddSingleton<InstanceHealthDashboard>();
         });
         // bunit brings a clock of its own: the page must read the node's.
         Ctx.Services.AddSingleton(time);

@@ -97,4 +97,57 @@ public sealed class InstancesPageTests : IAsyncLifetime
         Assert.NotEmpty(cut.FindAll("[data-testid=create-instance]"));
         Assert.NotEmpty(cut.FindAll("[data-testid=no-instances]"));
     }
+
+    [Fact]
+    public async Task The_time_zone_chosen_on_create_is_the_instance_zone_its_budget_resets_in()
+    {
+        var cut = RenderPage();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
+
+        cut.Find("[data-testid=new-instance]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=create-timezone] input"));
+        Assert.Equal("from the number", cut.Find("[data-testid=create-timezone] input").GetAttribute("placeholder"));
+        cut.Find("[data-testid=create-country] input").Input("TZ");
+        cut.Find("[data-testid=create-timezone] input").Input("Europe/Berlin");
+        cut.Find("[data-testid=create-timezone] input").Blur();
+        cut.Find("[data-testid=create-instance]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Europe/Berlin", cut.Find("[data-testid=health-reset]").TextContent), TimeSpan.FromSeconds(10));
+        var code = cut.Find("[data-testid=instance-row]").GetAttribute("data-instance")!;
+        Assert.Equal("Europe/Berlin", (await h.Instances.GetAsync(customer.Id, code)).TimeZone);
+    }
+
+    [Fact]
+    public async Task An_empty_time_zone_takes_the_number_zone()
+    {
+        var cut = RenderPage();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
+
+        cut.Find("[data-testid=new-instance]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=create-country] input"));
+        cut.Find("[data-testid=create-country] input").Input("KE");
+        cut.Find("[data-testid=create-instance]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Africa/Nairobi", cut.Find("[data-testid=health-reset]").TextContent), TimeSpan.FromSeconds(10));
+        var code = cut.Find("[data-testid=instance-row]").GetAttribute("data-instance")!;
+        Assert.Equal("Africa/Nairobi", (await h.Instances.GetAsync(customer.Id, code)).TimeZone);
+    }
+
+    [Fact]
+    public void An_unknown_time_zone_is_explained_under_the_field_in_its_label_words()
+    {
+        var cut = RenderPage();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
+
+        cut.Find("[data-testid=new-instance]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=create-timezone] input"));
+        cut.Find("[data-testid=create-timezone] input").Input("Mars/Olympus");
+        cut.Find("[data-testid=create-timezone] input").Blur();
+        cut.Find("[data-testid=create-instance]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Time zone 'Mars/Olympus' is not a time zone such as Africa/Dar_es_Salaam",
+            cut.Find("[data-testid=create-timezone] .mud-input-helper-text").TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-testid=create-error]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=no-instances]"));
+    }
 }

@@ -24,6 +24,9 @@ public partial class NewCampaignForm
     public const string RecipientsField = "recipients";
     public const string ScheduleField = "scheduled_at";
     public const string GeneralField = "";
+
+    /// <summary>The throttle as a whole (not one of its fields): shown under the throttle fields.</summary>
+    public const string ThrottleField = "throttle";
     public const long MaxCsvBytes = 5 * 1024 * 1024;
     private const int MaxProblemsShown = 50;
 
@@ -190,14 +193,6 @@ public partial class NewCampaignForm
             .ToList();
     }
 
-    private static Task<IEnumerable<string>> SearchTimeZones(string? text, CancellationToken ct)
-    {
-        var zones = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Where(id => id.Contains('/') || id == "UTC");
-        if (!string.IsNullOrWhiteSpace(text))
-            zones = zones.Where(id => id.Contains(text.Trim().Replace(' ', '_'), StringComparison.OrdinalIgnoreCase));
-        return Task.FromResult<IEnumerable<string>>(zones.Order(StringComparer.Ordinal).ToList());
-    }
-
     /// <summary>The throttle object of the API (contract §3).</summary>
     public JsonObject Throttle()
     {
@@ -240,7 +235,7 @@ public partial class NewCampaignForm
         catch (WapBridgeException e)
         {
             var field = FieldOf(e.Field);
-            errors[field] = DashboardErrors.Describe(e, Labels);
+            errors[field] = e.Code == "unthrottled_refused" ? UnthrottledRefused : DashboardErrors.Describe(e, Labels);
             if (field.StartsWith("throttle", StringComparison.Ordinal) || field == ScheduleField)
                 throttleOpen = true;
         }
@@ -260,6 +255,11 @@ public partial class NewCampaignForm
         ["throttle"] = "Throttle",
     };
 
+    /// <summary>The API's refusal of a campaign without spacing or limits on a real number, in the words of this form's fields.</summary>
+    public const string UnthrottledRefused = "With Max delay 0 and no Per hour or Per day limit, this campaign would message everyone back to back from a "
+        + "real WhatsApp number, which is what gets numbers banned. Set Max delay above 0 or a Per hour or Per day limit; only an Admin can allow "
+        + "unthrottled campaigns for your account.";
+
     /// <summary>Which input an API field error belongs next to.</summary>
     public static string FieldOf(string? apiField) => apiField switch
     {
@@ -268,6 +268,7 @@ public partial class NewCampaignForm
         "message" => MessageField,
         "recipients" => RecipientsField,
         "scheduled_at" => ScheduleField,
+        "throttle" => ThrottleField,
         { } f when f.StartsWith("throttle.", StringComparison.Ordinal) => f,
         _ => GeneralField,
     };

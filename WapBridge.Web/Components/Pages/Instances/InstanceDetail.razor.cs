@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Components;
 using WapBridge.Core.Common;
+using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Live;
 
 namespace WapBridge.Web.Components.Pages.Instances;
 
@@ -8,6 +10,8 @@ public sealed partial class InstanceDetail : IDisposable
 {
     [Inject] private InstanceDashboard Dashboard { get; set; } = default!;
     [Inject] private InstanceChangeFeed InstanceChanges { get; set; } = default!;
+    [Inject] private InstanceHealthDashboard HealthDashboard { get; set; } = default!;
+    [Inject] private LiveChanges Live { get; set; } = default!;
 
     [Parameter, EditorRequired] public int CustomerId { get; set; }
     [Parameter, EditorRequired] public string InstanceId { get; set; } = "";
@@ -18,11 +22,14 @@ public sealed partial class InstanceDetail : IDisposable
     [Parameter] public EventCallback OnClose { get; set; }
 
     private InstanceView? view;
+    private InstanceHealthView? health;
     private string? loadError;
     private string? error;
     private string? confirming;
     private string? loadedId;
     private int refreshVersion;
+    private int healthVersion;
+    private LiveSubscription? messages;
     private bool subscribed;
     private bool disposed;
 
@@ -33,8 +40,13 @@ public sealed partial class InstanceDetail : IDisposable
         {
             InstanceChanges.Changed += OnInstanceChanged;
             subscribed = true;
+            // Sends spend the day's new-contact budget without changing the instance.
+            messages = Live.Subscribe(LiveInterest.ForCustomer(CustomerId, LiveTopics.Messages), OnMessagesChanged, HealthInterval);
         }
     }
+
+    /// <summary>At most one read of the health for a burst of sends: it reads recent traffic.</summary>
+    private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(2);
 
     protected override async Task OnParametersSetAsync()
     {
@@ -42,6 +54,7 @@ public sealed partial class InstanceDetail : IDisposable
             return;
         loadedId = InstanceId;
         view = null;
+        health = null;
         loadError = null;
         error = null;
         confirming = null;
@@ -60,6 +73,40 @@ public sealed partial class InstanceDetail : IDisposable
         StateHasChanged();
     }
 
+    private Task OnMessagesChanged(IReadOnlyCollection<LiveChange> changes)
+    {
+        if (disposed || !changes.Any(c => c.Subject is null || string.Equals(c.Subject, InstanceId, StringComparison.OrdinalIgnoreCase)))
+            return Task.CompletedTask;
+        return InvokeAsync(async () =>
+        {
+            await RefreshHealthAsync();
+            if (!disposed)
+                StateHasChanged();
+        });
+    }
+
+    /// <summary>Reads the instance's health; a failed read leaves the panel out rather than the whole instance.</summary>
+    private async Task RefreshHealthAsync()
+    {
+        if (disposed)
+            return;
+        var version = ++healthVersion;
+        var code = InstanceId;
+        try
+        {
+            // Off the circuit's thread: SQLite reads and the first look-up of a number's zone (libphonenumber's tables) block.
+            var customerId = CustomerId;
+            var fresh = await Task.Run(() => HealthDashboard.GetAsync(customerId, code));
+            if (version == healthVersion && !disposed)
+                health = fresh;
+        }
+        catch (WapBridgeException)
+        {
+            if (version == healthVersion)
+                health = null;
+        }
+    }
+
     /// <summary>Reads the instance; a slower, older read never overwrites a newer one.</summary>
     private async Task RefreshAsync()
     {
@@ -75,6 +122,7 @@ public sealed partial class InstanceDetail : IDisposable
             var wasStatus = view?.Details.Status;
             view = fresh;
             loadError = null;
+            await RefreshHealthAsync();
             if (wasStatus is not null && wasStatus != fresh.Details.Status && OnChanged.HasDelegate)
                 await OnChanged.InvokeAsync(fresh.Details);
         }
@@ -100,5 +148,6 @@ public sealed partial class InstanceDetail : IDisposable
         disposed = true;
         if (subscribed)
             InstanceChanges.Changed -= OnInstanceChanged;
+        messages?.Dispose();
     }
 }
