@@ -6,14 +6,12 @@ import '../test-support/fake-wa/loopback-guard.js';
 import '../test-support/fake-wa/quiet-libsignal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeWa, TRUST_TEST_ROOT_PRELOAD } from '../test-support/fake-wa-server.js';
-import { spawnBridge } from '../test-support/child-bridge.js';
+import { linkedBridge } from '../test-support/linked-bridge.js';
 
 const SESSION = 'INST-01-0000020';
 const WRITER = '255755000001'; // not in any sync: writes on their own
 const pn = (phone) => `${phone}@s.whatsapp.net`;
 const TEST_TIMEOUT = { timeout: 120000 };
-const LOGIN_WAIT = { timeoutMs: 30000 };
 const EVENT_WAIT = { timeoutMs: 20000 };
 
 const INITIAL_CHATS = [
@@ -25,27 +23,14 @@ const INITIAL_CHATS = [
   { id: '120363000000100005@newsletter' },
 ];
 
-async function linkedBridge(t) {
-  const wa = await startFakeWa({ registered: [{ phone: WRITER, name: 'Baraka' }], trustRoot: false, historySync: { conversations: INITIAL_CHATS } });
-  const bridge = spawnBridge({ env: wa.childEnv, execArgv: ['--import', TRUST_TEST_ROOT_PRELOAD] });
-  t.after(async () => {
-    bridge.kill();
-    await wa.stop();
-  });
-  await bridge.waitFor((m) => m.type === 'ready', { description: 'ready', timeoutMs: 30000 });
-  const opened = await bridge.request('open', { session: SESSION, webSocketUrl: wa.url });
-  assert.equal(opened.ok, true, JSON.stringify(opened));
-  const qr = await bridge.waitForEvent(SESSION, 'qr', () => true, LOGIN_WAIT);
-  await wa.scan(qr.data.qr);
-  await bridge.waitForEvent(SESSION, 'connection', (d) => d.state === 'open', LOGIN_WAIT);
-  return { wa, bridge };
-}
+const linkedChatsBridge = (t) =>
+  linkedBridge(t, { session: SESSION, waOptions: { registered: [{ phone: WRITER, name: 'Baraka' }], historySync: { conversations: INITIAL_CHATS } } });
 
 const synced = (bridge) => bridge.messages.filter((m) => m.type === 'event' && m.session === SESSION && m.event === 'contacts_synced');
 const syncedContacts = (bridge) => synced(bridge).flatMap((m) => m.data.contacts);
 
 test('the initial history sync reports its direct chats by phone and LID; groups, status and channels are nobody', TEST_TIMEOUT, async (t) => {
-  const { bridge } = await linkedBridge(t);
+  const { bridge } = await linkedChatsBridge(t);
 
   await bridge.waitForEvent(SESSION, 'contacts_synced', () => true, EVENT_WAIT);
   assert.deepEqual(syncedContacts(bridge), [
@@ -56,7 +41,7 @@ test('the initial history sync reports its direct chats by phone and LID; groups
 });
 
 test('later syncs report only new people, in chunks of at most 500; push names and a stranger writing report nobody', TEST_TIMEOUT, async (t) => {
-  const { wa, bridge } = await linkedBridge(t);
+  const { wa, bridge } = await linkedChatsBridge(t);
   await bridge.waitForEvent(SESSION, 'contacts_synced', () => true, EVENT_WAIT);
   const before = synced(bridge).length;
 

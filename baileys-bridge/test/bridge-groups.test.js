@@ -6,8 +6,7 @@ import '../test-support/fake-wa/loopback-guard.js';
 import '../test-support/fake-wa/quiet-libsignal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeWa, TRUST_TEST_ROOT_PRELOAD } from '../test-support/fake-wa-server.js';
-import { spawnBridge } from '../test-support/child-bridge.js';
+import { linkedBridge } from '../test-support/linked-bridge.js';
 
 const SESSION = 'INST-01-0000001';
 const CONTACT = '255755000001'; // may be added to groups
@@ -16,29 +15,19 @@ const SHOWN = '255755000003'; // has an about text and a picture
 const NOBODY = '255799999999'; // not on WhatsApp
 const pn = (phone) => `${phone}@s.whatsapp.net`;
 const TEST_TIMEOUT = { timeout: 120000 };
-const LOGIN_WAIT = { timeoutMs: 30000 };
 const EVENT_WAIT = { timeoutMs: 15000 };
 
-async function linkedBridge(t) {
-  const wa = await startFakeWa({
-    registered: [
-      { phone: CONTACT, name: 'Neema' },
-      { phone: PRIVATE, groupAdd: 'invite' },
-      { phone: SHOWN, name: 'Baraka', about: 'Karibu dukani', picture: true },
-    ],
-    trustRoot: false,
+async function linkedGroupsBridge(t) {
+  const { wa, bridge } = await linkedBridge(t, {
+    session: SESSION,
+    waOptions: {
+      registered: [
+        { phone: CONTACT, name: 'Neema' },
+        { phone: PRIVATE, groupAdd: 'invite' },
+        { phone: SHOWN, name: 'Baraka', about: 'Karibu dukani', picture: true },
+      ],
+    },
   });
-  const bridge = spawnBridge({ env: wa.childEnv, execArgv: ['--import', TRUST_TEST_ROOT_PRELOAD] });
-  t.after(async () => {
-    bridge.kill();
-    await wa.stop();
-  });
-  await bridge.waitFor((m) => m.type === 'ready', { description: 'ready', timeoutMs: 30000 });
-  const opened = await bridge.request('open', { session: SESSION, webSocketUrl: wa.url });
-  assert.equal(opened.ok, true, JSON.stringify(opened));
-  const qr = await bridge.waitForEvent(SESSION, 'qr', () => true, LOGIN_WAIT);
-  await wa.scan(qr.data.qr);
-  await bridge.waitForEvent(SESSION, 'connection', (d) => d.state === 'open', LOGIN_WAIT);
   const call = async (method, params = {}) => bridge.request(method, { session: SESSION, ...params }, { timeoutMs: 20000 });
   const ok = async (method, params) => {
     const answer = await call(method, params);
@@ -52,7 +41,7 @@ const contact = (wa, phone) => wa.directory.contact(phone);
 const groupIqs = (wa, tag) => wa.received.filter(({ node }) => node.tag === 'iq' && node.attrs.xmlns === 'w:g2' && node.content?.[0]?.tag === tag);
 
 test('check_numbers asks WhatsApp once for a batch and answers each number in order with its JID and LID; profile tells about, picture and push name', TEST_TIMEOUT, async (t) => {
-  const { wa, bridge, call, ok } = await linkedBridge(t);
+  const { wa, bridge, call, ok } = await linkedGroupsBridge(t);
   const usyncsBefore = wa.received.filter(({ node }) => node.attrs.xmlns === 'usync').length;
 
   const checked = await ok('check_numbers', { phones: [SHOWN, NOBODY, CONTACT, SHOWN] });
@@ -93,7 +82,7 @@ test('check_numbers asks WhatsApp once for a batch and answers each number in or
 });
 
 test('group requests: create, participants with WhatsApp\'s per-person answers, settings, invites, leave and join', TEST_TIMEOUT, async (t) => {
-  const { wa, bridge, call, ok } = await linkedBridge(t);
+  const { wa, bridge, call, ok } = await linkedGroupsBridge(t);
 
   const { group } = await ok('group_create', { subject: 'Wauzaji', participants: [pn(CONTACT), pn(PRIVATE)] });
   assert.match(group.id, /@g\.us$/);
@@ -192,7 +181,7 @@ test('group requests: create, participants with WhatsApp\'s per-person answers, 
 });
 
 test('changes made on other phones arrive as group_participants (leave included) and group_update events', TEST_TIMEOUT, async (t) => {
-  const { wa, bridge } = await linkedBridge(t);
+  const { wa, bridge } = await linkedGroupsBridge(t);
   const group = wa.addGroup({ subject: 'Familia', participants: [{ phone: CONTACT, admin: 'superadmin' }, SHOWN], accountRole: 'member', creator: CONTACT });
 
   wa.changeGroupParticipants(group.jid, { action: 'add', phones: [PRIVATE], author: CONTACT });
@@ -223,7 +212,7 @@ test('changes made on other phones arrive as group_participants (leave included)
 });
 
 test('group sends use the cached metadata: WhatsApp is asked for the members once, and again only after the group changed', TEST_TIMEOUT, async (t) => {
-  const { wa, bridge, ok } = await linkedBridge(t);
+  const { wa, bridge, ok } = await linkedGroupsBridge(t);
   const group = wa.addGroup({ subject: 'Wateja', participants: [CONTACT, SHOWN] });
   const send = (text, messageId) => ok('send', { to: group.jid, messageId, text });
 
