@@ -253,8 +253,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
 
         // Export: all recipients of the chosen state, handed to the browser as a file.
         await cut.InvokeAsync(() => filter.Instance.ValueChanged.InvokeAsync(""));
-        cut.Find("[data-testid=export-csv]").Click();
-        var call = h.Ctx.JSInterop.Invocations.Last(i => i.Identifier == "wapbridge.download");
+        var call = ExportCsv(cut);
         Assert.Equal($"{created.Campaign.ToLowerInvariant()}-recipients.csv", call.Arguments[0]);
         var csv = (string)call.Arguments[1]!;
         var lines = csv.TrimEnd().Split("\r\n");
@@ -320,11 +319,19 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         var filter = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "State");
         await cut.InvokeAsync(() => filter.Instance.ValueChanged.InvokeAsync(RecipientState.Cancelled.ToWire()));
         cut.WaitForAssertion(() => Assert.Equal(["cancelled", "cancelled"], cut.FindAll("[data-testid=recipient-state]").Select(e => e.GetAttribute("data-state"))));
-        cut.Find("[data-testid=export-csv]").Click();
-        var call = h.Ctx.JSInterop.Invocations.Last(i => i.Identifier == "wapbridge.download");
+        var call = ExportCsv(cut);
         Assert.Equal($"{created.Campaign.ToLowerInvariant()}-cancelled-recipients.csv", call.Arguments[0]);
         var lines = ((string)call.Arguments[1]!).TrimEnd().Split("\r\n");
         Assert.Equal(3, lines.Length);
         Assert.All(lines.Skip(1), l => Assert.Contains(",cancelled,", l));
+    }
+
+    /// <summary>Clicks Export CSV and waits for the file: the export reads the recipients before it hands the file over.</summary>
+    private JSRuntimeInvocation ExportCsv(IRenderedComponent<ContainerFragment> cut)
+    {
+        var before = h.Ctx.JSInterop.Invocations.Count(i => i.Identifier == "wapbridge.download");
+        cut.Find("[data-testid=export-csv]").Click();
+        cut.WaitForAssertion(() => Assert.True(h.Ctx.JSInterop.Invocations.Count(i => i.Identifier == "wapbridge.download") > before));
+        return h.Ctx.JSInterop.Invocations.Last(i => i.Identifier == "wapbridge.download");
     }
 }
