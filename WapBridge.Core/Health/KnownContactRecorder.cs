@@ -13,12 +13,11 @@ namespace WapBridge.Core.Health;
 /// real conversations (contract §12): those WhatsApp syncs to the device (<see cref="ContactsSyncedEvent"/>) and those
 /// who write to it directly before it ever wrote to them. A group message makes nobody a known contact.
 /// </summary>
-public sealed class KnownContactRecorder(NewContactBudget budget, TimeProvider time, ILogger<KnownContactRecorder> logger) : IInstanceEventObserver, IInboundMessageObserver
+public sealed class KnownContactRecorder(NewContactBudget budget, ILogger<KnownContactRecorder> logger) : IInstanceEventObserver, IInboundMessageObserver
 {
     private const int KnownSendersMax = 50_000;
 
-    // Senders found known in the database (rows are never removed while the instance exists): their next messages
-    // skip the look-up. Only what the database answered goes in, never a row still waiting for its commit.
+    // Senders stored as known (rows are never removed while the instance exists): their next messages skip the write.
     private readonly ConcurrentDictionary<(int InstanceId, string Sender), byte> _knownSenders = new();
 
     public async Task OnEngineEventAsync(Instance instance, EngineEvent engineEvent, CancellationToken ct)
@@ -66,7 +65,7 @@ public sealed class KnownContactRecorder(NewContactBudget budget, TimeProvider t
     private static string? Digits(string? value) =>
         value is { Length: > 0 and <= 32 } && value.All(char.IsAsciiDigit) ? value : null;
 
-    /// <summary>A direct message from a contact the instance does not know yet: stored with the message, as <c>wrote_first</c>.</summary>
+    /// <summary>A direct message from a contact the instance does not know yet: stored as <c>wrote_first</c> before the message commits.</summary>
     public async Task<bool> AddAsync(WapBridgeDbContext db, RecordedInbound message, CancellationToken ct)
     {
         var inbound = message.Inbound;
@@ -79,26 +78,12 @@ public sealed class KnownContactRecorder(NewContactBudget budget, TimeProvider t
             return false;
         if (number is not null && _knownSenders.ContainsKey((instanceId, number)) || lid is not null && _knownSenders.ContainsKey((instanceId, "lid:" + lid)))
             return false;
-        // Another message of the same batch from them added the row already.
-        if (db.ChangeTracker.Entries<KnownContact>().Any(e => e.Entity.InstanceId == instanceId
-                && (number is not null && e.Entity.Number == number || lid is not null && e.Entity.Lid == lid)))
-            return false;
-        if (await db.KnownContacts.AnyAsync(k => k.InstanceId == instanceId
-                && ((number != null && k.Number == number) || (lid != null && k.Lid == lid)), ct))
-        {
-            if (_knownSenders.Count >= KnownSendersMax)
-                _knownSenders.Clear();
-            _knownSenders.TryAdd(number is not null ? (instanceId, number) : (instanceId, "lid:" + lid), 0);
-            return false;
-        }
-        db.KnownContacts.Add(new KnownContact
-        {
-            InstanceId = instanceId,
-            Number = number,
-            Lid = lid,
-            Source = KnownContactSources.WroteFirst,
-            FirstSeenAt = time.GetUtcNow(),
-        });
+        // Written at once on its own, not with the message: the outbox may be claiming the same number as a first
+        // message right now, and that unique row must never fail the transaction that stores what the contact wrote.
+        await budget.RememberAsync(instanceId, [new KnownContactAddress(number, lid)], KnownContactSources.WroteFirst, ct);
+        if (_knownSenders.Count >= KnownSendersMax)
+            _knownSenders.Clear();
+        _knownSenders.TryAdd(number is not null ? (instanceId, number) : (instanceId, "lid:" + lid), 0);
         return false;
     }
 
