@@ -17,7 +17,7 @@ public sealed class InstanceHealthBrowserTests
     public async Task The_health_panel_on_a_phone_passes_axe_and_the_override_asks_first_then_shows_its_end()
     {
         BrowserSession.RequireChromium();
-        await using var app = new WapBridgeApp(kestrel: true);
+        await using var app = new WapBridgeApp(settings: GenerousBudget.Shipped(), kestrel: true);
         await app.InitializeAsync();
         await using var browserPage = await BrowserSession.OpenAsync(app, new ViewportSize { Width = Width, Height = 844 });
         var page = browserPage.Page;

@@ -25,7 +25,8 @@ public sealed class InstanceHealthScoreTests : IAsyncLifetime
     private readonly InstanceDashboardHarness h;
     private Customer customer = default!;
 
-    public InstanceHealthScoreTests() => h = new InstanceDashboardHarness(time);
+    public InstanceHealthScoreTests() => h = new InstanceDashboardHarness(time,
+        configure: services => services.Configure<HealthOptions>(o => (o.WarmUp, o.WarmedUpDailyNewContacts) = (null, new HealthOptions().WarmedUpDailyNewContacts)));
 
     public async ValueTask InitializeAsync()
     {

@@ -238,16 +238,7 @@ public abstract class HealthApiTests(WapBridgeApp app)
 }
 
 /// <summary>A gateway with the budget WapBridge ships (test hosts otherwise get <see cref="GenerousBudget"/>).</summary>
-public abstract class ShippedBudgetApp(string provider) : WapBridgeApp(provider, ShippedBudget())
-{
-    private static Dictionary<string, string?> ShippedBudget()
-    {
-        var defaults = new HealthOptions();
-        var settings = HealthOptions.DefaultWarmUp.Select((n, day) => KeyValuePair.Create($"WapBridge:Health:WarmUp:{day}", (string?)$"{n}")).ToDictionary();
-        settings["WapBridge:Health:WarmedUpDailyNewContacts"] = $"{defaults.WarmedUpDailyNewContacts}";
-        return settings;
-    }
-}
+public abstract class ShippedBudgetApp(string provider) : WapBridgeApp(provider, GenerousBudget.Shipped());
 
 public sealed class SqliteShippedBudgetApp() : ShippedBudgetApp("sqlite");
 

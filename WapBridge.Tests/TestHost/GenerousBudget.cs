@@ -15,6 +15,15 @@ public static class GenerousBudget
         ["WapBridge:Health:WarmedUpDailyNewContacts"] = NewContactsPerDay.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>The budget WapBridge ships, for the tests that show it (settings that replace the generous one).</summary>
+    public static Dictionary<string, string?> Shipped()
+    {
+        var settings = Core.Health.HealthOptions.DefaultWarmUp
+            .Select((n, day) => KeyValuePair.Create($"WapBridge:Health:WarmUp:{day}", (string?)n.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToDictionary();
+        settings["WapBridge:Health:WarmedUpDailyNewContacts"] = new Core.Health.HealthOptions().WarmedUpDailyNewContacts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return settings;
+    }
+
     /// <summary>As the environment variables a gateway process reads.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Environment() =>
         Settings().Select(s => KeyValuePair.Create("WAPBRIDGE_" + s.Key["WapBridge:".Length..].Replace(":", "__", StringComparison.Ordinal), s.Value!));
