@@ -176,10 +176,13 @@ public abstract class SimulatorConditionsTests(WapBridgeApp app)
         var shop = await app.CreateConnectedAsync();
         await SetAsync(shop, new JsonObject { ["blocked_by"] = new JsonArray("255755300021") });
 
+        var before = (await shop.Client.WaitForStatusAsync(shop.InstanceId, "connected"))["connected_at"]!.GetValue<DateTimeOffset>();
         (await shop.Client.CallAsync("wap_bridge.api.instances.restart_instance", new { instance_id = shop.InstanceId })).EnsureOk();
-        await shop.Client.WaitForStatusAsync(shop.InstanceId, "connected", 10);
+        // Connected again, not still connected from before the restart took effect.
+        await shop.Client.WaitForStatusAsync(shop.InstanceId,
+            s => s["status"]!.GetValue<string>() == "connected" && s["connected_at"]!.GetValue<DateTimeOffset>() > before);
 
-        var blocked = await shop.Client.WaitForMessageAsync(await SendAsync(shop, "255755300021"), m => m["status"]!.GetValue<string>() == "failed");
+        var blocked = await shop.Client.WaitForMessageAsync(await SendAsync(shop, "255755300021"), m => m["status"]!.GetValue<string>() == "failed", seconds: 30);
         Assert.Equal(SendFailurePolicy.BlockedByRecipient, blocked["error_code"]!.GetValue<string>());
     }
 
