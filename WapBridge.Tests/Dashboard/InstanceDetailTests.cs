@@ -171,13 +171,19 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         var cut = Render(instance.InstanceId);
         cut.WaitForAssertion(() => cut.Find("[data-testid=connected-as]"));
 
-        cut.Find("[data-testid=logout-instance]").Click();
-        Assert.Equal("logout", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
+        // Live updates (the connection, its health judged) may re-render the page under a click: click until it asks.
+        void AskToLogOut() => cut.WaitForAssertion(() =>
+        {
+            if (cut.FindAll("[data-testid=confirm-panel]").Count == 0)
+                cut.Find("[data-testid=logout-instance]").Click();
+            Assert.Equal("logout", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
+        });
+        AskToLogOut();
         Assert.Equal(InstanceState.Connected, (await h.Instances.GetAsync(customer.Id, instance.InstanceId)).Status);
         cut.Find("[data-testid=cancel-action]").Click();
-        Assert.Empty(cut.FindAll("[data-testid=confirm-panel]"));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=confirm-panel]")));
 
-        cut.Find("[data-testid=logout-instance]").Click();
+        AskToLogOut();
         cut.Find("[data-testid=confirm-action]").Click();
         cut.WaitForAssertion(() => Assert.Equal("logged_out", cut.Find("[data-testid=instance-status]").GetAttribute("data-status")));
         Assert.Contains("logged_out", cut.Find("[data-testid=last-error]").TextContent);
