@@ -107,10 +107,22 @@ public static class ClusterHosting
             ?? throw new InvalidOperationException(
                 $"WAPBRIDGE_Cluster__AdvertisedAddress '{address}' is neither an IP address nor a host name with an IPv4 address.");
 
+    // Ports handed to silos of this process: the system may offer a released port again, and two silos at one endpoint
+    // make Orleans take the older one for a dead predecessor, which then fails the whole process fast.
+    private static readonly HashSet<int> HandedOutPorts = [];
+
     private static int FreeLoopbackPort()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        while (true)
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            lock (HandedOutPorts)
+            {
+                if (HandedOutPorts.Add(port))
+                    return port;
+            }
+        }
     }
 }

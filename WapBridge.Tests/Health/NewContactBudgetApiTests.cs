@@ -221,6 +221,10 @@ public abstract class NewContactBudgetApiTests
         await using var app = await StartAsync(perDay: 10);
         var sender = await app.CreateConnectedAsync();
         var until = DateTimeOffset.UtcNow.AddHours(5);
+        // The owner overrode protection, so the restricted health pauses nothing (CampaignHealthGuard, tested on its
+        // own): what shows is the runner's own wait for the message the outbox holds.
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync())
+            await db.Instances.Where(i => i.Code == sender.InstanceId).ExecuteUpdateAsync(u => u.SetProperty(i => i.ProtectionOverrideUntil, until));
         await app.Services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>(sender.InstanceId)
             .ReportRestrictionAsync(until, "WhatsApp refused a message to a new contact (463)");
         var campaign = (await sender.Client.CallAsync("wap_bridge.api.campaigns.create_and_start_campaign", new
