@@ -186,7 +186,7 @@ public sealed class CampaignRunner(
     /// wait for many recipients. Throttled campaigns go one recipient per round, as their spacing needs.
     /// </summary>
     private static int BatchSizeFor(Campaign campaign) =>
-        campaign.MaxDelaySeconds <= 0 && campaign.HourlyLimit is null && campaign.DailyLimit is null ? UnthrottledBatch : 1;
+        CampaignThrottle.IsUnthrottled(campaign.MaxDelaySeconds, campaign.HourlyLimit, campaign.DailyLimit) ? UnthrottledBatch : 1;
 
     private const int UnthrottledBatch = 100;
 

@@ -18,7 +18,11 @@ public sealed record CampaignThrottle(double MinDelaySeconds, double MaxDelaySec
     /// No spacing and no cap: the runner sends in batches as fast as the outbox goes. Fine for the simulator and load
     /// tests; on a real number it is the pattern WhatsApp bans fastest, so it needs an Admin's per-customer consent.
     /// </summary>
-    public bool Unthrottled => MaxDelaySeconds <= 0 && HourlyLimit is null && DailyLimit is null;
+    public bool Unthrottled => IsUnthrottled(MaxDelaySeconds, HourlyLimit, DailyLimit);
+
+    /// <summary>The same test for a stored campaign (the runner batches such a campaign).</summary>
+    public static bool IsUnthrottled(double maxDelaySeconds, int? hourlyLimit, int? dailyLimit) =>
+        maxDelaySeconds <= 0 && hourlyLimit is null && dailyLimit is null;
 
     public static CampaignThrottle Parse(JsonObject? json, CampaignOptions defaults)
     {
