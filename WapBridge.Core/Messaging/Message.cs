@@ -108,6 +108,12 @@ public sealed class Message
     public DateTimeOffset? DeliveredAt { get; set; }
     public DateTimeOffset? ReadAt { get; set; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the work that accepted or received this message, so the outbox's send and the
+    /// webhook delivery it causes continue that trace (<see cref="Telemetry.WapBridgeTelemetry"/>).
+    /// </summary>
+    public string? TraceParent { get; set; }
+
     public const string Outbound = "outbound";
     public const string Inbound = "inbound";
 }

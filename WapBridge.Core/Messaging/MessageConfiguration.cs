@@ -20,6 +20,7 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.Property(m => m.WaMessageId).HasMaxLength(64);
         builder.Property(m => m.SerializedId).HasMaxLength(200);
         builder.Property(m => m.HoldReason).HasMaxLength(32);
+        builder.Property(m => m.TraceParent).HasMaxLength(55);
         builder.Property(m => m.FromNumber).HasMaxLength(64);
         builder.Property(m => m.ToNumber).HasMaxLength(64);
         builder.Property(m => m.SenderName).HasMaxLength(100);

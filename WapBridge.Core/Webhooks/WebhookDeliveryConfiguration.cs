@@ -15,6 +15,7 @@ public sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<Webh
         builder.Property(d => d.State).HasMaxLength(12);
         builder.Property(d => d.LastResponse).HasMaxLength(500);
         builder.Property(d => d.LastError).HasMaxLength(500);
+        builder.Property(d => d.TraceParent).HasMaxLength(55);
         builder.HasOne<WebhookEndpoint>().WithMany().HasForeignKey(d => d.EndpointId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -93,4 +93,7 @@ public sealed class WebhookDelivery
     public string? LastError { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
+
+    /// <summary>The W3C <c>traceparent</c> of the work that caused this delivery; its attempts continue that trace.</summary>
+    public string? TraceParent { get; set; }
 }

@@ -138,6 +138,7 @@ public static class WapBridgeServices
 
         services.AddWapBridgeHangfire(database, dataDir, hangfire, InstancesServiceCollectionExtensions.NodeId(builder));
         services.AddWapBridgeDashboard();
+        builder.AddWapBridgeTelemetry();
         return builder;
     }
 
@@ -201,6 +202,7 @@ public static class WapBridgeServices
             .DisableDefaultFonts().DisableTelemetry().DisableAgent().DisableMcp().HideClientButton().HideDeveloperTools()
             .AddPreferredSecuritySchemes(FrappeOpenApi.TokenScheme).AddHeadContent(FrappeOpenApi.AccessibleReferenceHead));
         app.MapWapBridgeApi();
+        app.MapWapBridgeMetrics();
         app.MapWapBridgeHangfireDashboard();
         app.MapWapBridgeDashboard();
 

@@ -50,6 +50,7 @@ public static class BaileysServiceCollectionExtensions
     {
         services.AddSingleton<BaileysRuntime>();
         services.AddSingleton<BaileysSupervisor>();
+        services.AddSingleton<Telemetry.IBridgeProcesses>(sp => sp.GetRequiredService<BaileysSupervisor>());
         services.AddSingleton<BaileysEngine>();
         services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<BaileysEngine>());
         services.AddSingleton<SentMessageRetention>();

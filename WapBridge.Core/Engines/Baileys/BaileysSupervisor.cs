@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Engines.Baileys;
 
@@ -9,7 +10,7 @@ namespace WapBridge.Core.Engines.Baileys;
 /// that grows while it keeps crashing, and reopens the sessions on it.
 /// </summary>
 internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, BaileysRuntime runtime, TimeProvider time, ILoggerFactory loggers)
-    : IAsyncDisposable
+    : IBridgeProcesses, IAsyncDisposable
 {
     private readonly ILogger _logger = loggers.CreateLogger<BaileysSupervisor>();
     private readonly ILogger _bridgeLogger = loggers.CreateLogger("WapBridge.Baileys.Bridge");
@@ -18,6 +19,7 @@ internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, Bailey
     private readonly CancellationTokenSource _stopping = new();
     private int _nextNumber;
     private int _quickCrashes;
+    private long _restarts;
     private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
 
     private BaileysOptions Options => options.Value;
@@ -29,6 +31,13 @@ internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, Bailey
     {
         get { lock (_processes) return _processes.ToList(); }
     }
+
+    public long Restarts => Interlocked.Read(ref _restarts);
+
+    public IReadOnlyList<BridgeProcessSnapshot> Current() =>
+        Processes.Where(p => p.IsAlive)
+            .Select(p => new BridgeProcessSnapshot(p.Number, p.ProcessId, p.StartedAt, p.SessionCount, null, null, null, null))
+            .ToList();
 
     /// <summary>
     /// A live process for <paramref name="session"/>: the one it is on, else the least busy one with room, else a new one.
@@ -107,6 +116,7 @@ internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, Bailey
         if (!process.Crashed || _stopping.IsCancellationRequested)
             return;
 
+        Interlocked.Increment(ref _restarts);
         var ranFor = time.GetUtcNow() - process.StartedAt;
         var delay = NoteCrash(quick: ranFor < Options.HealthyRunTime);
         var sessions = process.SessionIds;
