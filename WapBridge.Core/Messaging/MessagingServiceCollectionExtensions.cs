@@ -26,10 +26,7 @@ public static class MessagingServiceCollectionExtensions
                 ? new DatabaseMediaStore(sp.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), dataDir, sp.GetRequiredService<TimeProvider>())
                 : new MediaStore(Path.Combine(dataDir, "media")));
         services.TryAddSingleton<InboundRecorder>();
-        // Counted where each change commits: intake, outbox, receipts, inbound, webhooks and campaigns share one instance.
-        services.AddMetrics();
-        services.TryAddSingleton<GatewayLabels>();
-        services.TryAddSingleton<GatewayMetrics>();
+        services.AddGatewayMetrics();
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<MessageIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());

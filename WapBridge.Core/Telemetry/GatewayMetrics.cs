@@ -1,9 +1,26 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using WapBridge.Core.Messaging;
 
 namespace WapBridge.Core.Telemetry;
+
+public static class GatewayMetricsServiceCollectionExtensions
+{
+    /// <summary>
+    /// One <see cref="GatewayMetrics"/> for every feature that records to it (messaging, webhooks, campaigns): each
+    /// feature adds it, so it is there whichever of them a host composes.
+    /// </summary>
+    public static IServiceCollection AddGatewayMetrics(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<GatewayLabels>();
+        services.TryAddSingleton<GatewayMetrics>();
+        return services;
+    }
+}
 
 /// <summary>A message row's status change as one statement committed it, with what the row held before.</summary>
 public readonly record struct StatusMove(
