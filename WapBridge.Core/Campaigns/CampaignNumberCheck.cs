@@ -7,6 +7,7 @@ using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Campaigns;
 
@@ -32,6 +33,7 @@ public sealed record NumberScreening(IReadOnlyList<CampaignRecipient> Sendable, 
 public sealed class CampaignNumberCheck(
     NumberCheckCache cache,
     IGrainFactory grains,
+    GatewayMetrics metrics,
     IOptions<CampaignOptions> options,
     TimeProvider time,
     ILogger<CampaignNumberCheck> logger)
@@ -109,7 +111,9 @@ public sealed class CampaignNumberCheck(
 
         var notOnWhatsApp = window.Where(r => answers.TryGetValue(r.Number!, out var a) && a is { OnWhatsApp: false })
             .Select(r => new RecipientMove(r, RecipientState.Failed, NotOnWhatsAppReason)).ToList();
-        var failed = notOnWhatsApp.Count == 0 ? 0 : await CampaignProgress.AdvanceManyAsync(db, notOnWhatsApp, time.GetUtcNow(), ct);
+        var moved = notOnWhatsApp.Count == 0 ? default : await CampaignProgress.AdvanceManyAsync(db, notOnWhatsApp, time.GetUtcNow(), ct);
+        await moved.RecordAsync(metrics, campaign.InstanceId);
+        var failed = moved.Total;
         if (failed > 0)
             logger.LogInformation("Campaign {Campaign}: {Count} recipients are not on WhatsApp", campaign.Code, failed);
         // An engine that cannot tell (null) is no reason to hold a recipient back: the outbox sends it as usual.

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Campaigns;
 
@@ -31,7 +32,7 @@ public static class CampaignProgress
 
     /// <summary>Applies <paramref name="target"/> to the recipient when it is a step forward; answers whether it was.</summary>
     public static async Task<bool> AdvanceAsync(WapBridgeDbContext db, CampaignRecipient recipient, RecipientState target, string? error, DateTimeOffset now, CancellationToken ct) =>
-        await AdvanceManyAsync(db, [new RecipientMove(recipient, target, error)], now, ct) == 1;
+        (await AdvanceManyAsync(db, [new RecipientMove(recipient, target, error)], now, ct)).Total == 1;
 
     /// <summary>
     /// Applies many moves with one UPDATE per kind of move (same campaign, from, target and error) and one counter
@@ -40,9 +41,9 @@ public static class CampaignProgress
     /// A row another writer moved meanwhile keeps that writer's state: writers of one state never overlap (the runner
     /// settles pending recipients, a cancel cancels them, <see cref="CampaignRecipientSync"/> alone follows messages).
     /// </summary>
-    public static async Task<int> AdvanceManyAsync(WapBridgeDbContext db, IReadOnlyList<RecipientMove> moves, DateTimeOffset now, CancellationToken ct)
+    public static async Task<RecipientMoves> AdvanceManyAsync(WapBridgeDbContext db, IReadOnlyList<RecipientMove> moves, DateTimeOffset now, CancellationToken ct)
     {
-        var total = 0;
+        var total = new RecipientMoves(0, 0, 0, 0);
         foreach (var group in moves.Where(m => IsForward(m.Recipient.State, m.Target))
                      .GroupBy(m => (m.Recipient.CampaignId, From: m.Recipient.State, m.Target, m.Error)))
         {
@@ -59,7 +60,7 @@ public static class CampaignProgress
                 if (own is not null)
                     await own.CommitAsync(ct);
                 Told(db, campaignId);
-                total += moved;
+                total = total.Add(from, target, moved);
             }
             finally
             {
@@ -113,6 +114,30 @@ public static class CampaignProgress
         }
 
         public Counters Times(int n) => new(Pending * n, Sent * n, Delivered * n, Read * n, Failed * n, Skipped * n);
+    }
+}
+
+/// <summary>
+/// What moves did: how many recipients moved, and of those how many left the queue (pending or sending) sent, failed or
+/// skipped — the campaign's sends (<c>wapbridge.campaigns.sends</c>).
+/// </summary>
+public readonly record struct RecipientMoves(int Total, int Sent, int Failed, int Skipped)
+{
+    public RecipientMoves Add(RecipientState from, RecipientState target, int moved)
+    {
+        var settled = from is RecipientState.Pending or RecipientState.Sending;
+        return new RecipientMoves(Total + moved,
+            Sent + (settled && target is (RecipientState.Sent or RecipientState.Delivered or RecipientState.Read) ? moved : 0),
+            Failed + (target == RecipientState.Failed ? moved : 0),
+            Skipped + (target == RecipientState.Skipped ? moved : 0));
+    }
+
+    /// <summary>Counts the sends, once their moves are committed.</summary>
+    public async ValueTask RecordAsync(GatewayMetrics metrics, int instanceId)
+    {
+        await metrics.RecordCampaignSendsAsync(instanceId, GatewayMetrics.Sent, Sent);
+        await metrics.RecordCampaignSendsAsync(instanceId, GatewayMetrics.Failed, Failed);
+        await metrics.RecordCampaignSendsAsync(instanceId, "skipped", Skipped);
     }
 }
 

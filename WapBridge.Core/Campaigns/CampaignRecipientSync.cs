@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Campaigns;
 
@@ -17,7 +18,7 @@ namespace WapBridge.Core.Campaigns;
 /// statuses the one before it left. So a recipient moves once per step, forward only, to the furthest status its
 /// message reached, and no sync ever finds its move taken by another and has to retry it.
 /// </remarks>
-public sealed class CampaignRecipientSync(IDbContextFactory<WapBridgeDbContext> dbFactory, TimeProvider time) : IReceiptListener
+public sealed class CampaignRecipientSync(IDbContextFactory<WapBridgeDbContext> dbFactory, GatewayMetrics metrics, TimeProvider time) : IReceiptListener
 {
     /// <summary>Receipts changed these messages: their campaign recipients follow.</summary>
     public async Task OnAppliedAsync(IReadOnlyList<(int InstanceId, string WaMessageId)> receipts, CancellationToken ct)
@@ -59,12 +60,14 @@ public sealed class CampaignRecipientSync(IDbContextFactory<WapBridgeDbContext> 
         var rows = await (from r in db.CampaignRecipients.AsNoTracking()
                           join m in db.Messages.AsNoTracking() on r.MessageId equals (long?)m.Id
                           where r.CampaignId == campaignId && messageIds.Contains(m.Id)
-                          select new { Recipient = r, m.Status, m.Error, m.ErrorCode }).ToListAsync(ct);
+                          select new { Recipient = r, m.Status, m.Error, m.ErrorCode, m.InstanceId }).ToListAsync(ct);
         var moves = new List<RecipientMove>(rows.Count);
         foreach (var row in rows)
             if (CampaignProgress.RecipientStateFor(row.Status) is { } target)
                 moves.Add(new RecipientMove(row.Recipient, target, target == RecipientState.Failed ? CampaignProgress.FailureReason(row.ErrorCode, row.Error) : null));
-        await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
+        var moved = await CampaignProgress.AdvanceManyAsync(db, moves, time.GetUtcNow(), ct);
         await tx.CommitAsync(ct);
+        if (rows.Count > 0)
+            await moved.RecordAsync(metrics, rows[0].InstanceId);
     }
 }

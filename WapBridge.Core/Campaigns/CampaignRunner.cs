@@ -10,6 +10,7 @@ using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 using WapBridge.Core.Webhooks;
 
 namespace WapBridge.Core.Campaigns;
@@ -31,6 +32,7 @@ public sealed class CampaignRunner(
     CampaignNumberCheck numberCheck,
     NewContactBudget budget,
     LiveNotices notices,
+    GatewayMetrics metrics,
     LocalInstances local,
     WebhookOutbox webhooks,
     ICampaignScheduler scheduler,
@@ -235,7 +237,7 @@ public sealed class CampaignRunner(
             sends.Add((recipient, OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
                 messaging.Value.QueuedTimeToLive)));
         }
-        await CampaignProgress.AdvanceManyAsync(db, settled, now, ct);
+        await (await CampaignProgress.AdvanceManyAsync(db, settled, now, ct)).RecordAsync(metrics, campaign.InstanceId);
         if (sends.Count == 0)
             return false;
 
@@ -268,6 +270,7 @@ public sealed class CampaignRunner(
             await tx.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();
+        await metrics.RecordAcceptedAsync(sends.ConvertAll(x => x.Message));
         await AwaitSendsAsync(instance, watched, sendOutcomes, ct);
         await recipientSync.SyncAsync(campaign.Id, sends.ConvertAll(x => x.Message.Id), ct);
         return true;

@@ -11,6 +11,7 @@ using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Campaigns;
 
@@ -36,6 +37,7 @@ public sealed class CampaignService(
     ICampaignScheduler scheduler,
     MessageOutcomes outcomes,
     LiveNotices notices,
+    GatewayMetrics metrics,
     IOptions<CampaignOptions> options,
     IOptions<MessagingOptions> messaging,
     IOptions<AccountOptions> accounts,
@@ -463,6 +465,7 @@ public sealed class CampaignService(
         var campaign = await FindAsync(db, customerId, campaignCode, ct);
         var now = time.GetUtcNow();
         List<string> unsent = [];
+        var (withdrawn, cancelled, kind) = (0, 0, "chat");
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             var stopped = await db.Campaigns.Where(c => c.Id == campaign.Id && c.State != CampaignState.Completed && c.State != CampaignState.Cancelled)
@@ -471,14 +474,17 @@ public sealed class CampaignService(
             if (stopped > 0)
             {
                 var queued = db.Messages.Where(m => m.CampaignId == campaign.Id && m.Direction == Message.Outbound && m.Status == MessageStatus.Queued);
-                unsent = await queued.Select(m => m.WaMessageId).ToListAsync(ct);
+                var rows = await queued.Select(m => new { m.WaMessageId, m.Type }).ToListAsync(ct);
+                unsent = rows.ConvertAll(m => m.WaMessageId);
+                // One campaign sends one kind of message.
+                kind = rows.Count > 0 ? rows[0].Type : kind;
                 if (unsent.Count > 0)
-                    await queued.ExecuteUpdateAsync(s => s
+                    withdrawn = await queued.ExecuteUpdateAsync(s => s
                         .SetProperty(m => m.Status, MessageStatus.Failed)
                         .SetProperty(m => m.Ack, (int)MessageAck.Error)
                         .SetProperty(m => m.ErrorCode, CancelledErrorCode)
                         .SetProperty(m => m.Error, "Not sent: its campaign was cancelled."), ct);
-                var cancelled = await db.CampaignRecipients.Where(r => r.CampaignId == campaign.Id
+                cancelled = await db.CampaignRecipients.Where(r => r.CampaignId == campaign.Id
                         && (r.State == RecipientState.Pending || (r.State == RecipientState.Sending
                             && db.Messages.Any(m => m.Id == r.MessageId && m.Status == MessageStatus.Failed && m.ErrorCode == CancelledErrorCode))))
                     .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RecipientState.Cancelled).SetProperty(r => r.UpdatedAt, now), ct);
@@ -491,6 +497,8 @@ public sealed class CampaignService(
             }
             await tx.CommitAsync(ct);
         }
+        await metrics.RecordFailedAsync(campaign.InstanceId, kind, CancelledErrorCode, withdrawn);
+        await metrics.RecordCampaignSendsAsync(campaign.InstanceId, "cancelled", cancelled);
         // A runner waiting for these sends stops waiting.
         foreach (var id in unsent)
             outcomes.Report(id, MessageStatus.Failed);

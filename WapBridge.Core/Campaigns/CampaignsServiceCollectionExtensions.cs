@@ -4,6 +4,7 @@ using WapBridge.Core.Common;
 using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Campaigns;
 
@@ -13,6 +14,7 @@ public static class CampaignsServiceCollectionExtensions
     public static IServiceCollection AddCampaigns(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<CampaignOptions>(configuration.GetSection(CampaignOptions.Section), Problems);
+        services.AddGatewayMetrics();
         services.AddSingleton<CampaignService>();
         services.AddTransient<CampaignRunner>();
         services.AddSingleton<CampaignNumberCheck>();

@@ -7,6 +7,7 @@ using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
@@ -22,6 +23,7 @@ namespace WapBridge.Core.Messaging;
 public sealed class InboundRecorder(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     IEnumerable<IInboundMessageObserver> observers,
+    GatewayMetrics metrics,
     TimeProvider time,
     ILogger<InboundRecorder> logger) : BackgroundService
 {
@@ -149,6 +151,7 @@ public sealed class InboundRecorder(
         var now = time.GetUtcNow();
         var fresh = new HashSet<PendingInbound>(batch.Count, ReferenceEqualityComparer.Instance);
         var announced = new HashSet<IInboundMessageObserver>(ReferenceEqualityComparer.Instance);
+        var added = new List<(Message Row, string InstanceCode)>();
         foreach (var p in batch)
         {
             // A poll vote is no message of its own (contract §5 has no type for it): its engine event carries it.
@@ -166,6 +169,7 @@ public sealed class InboundRecorder(
                 row = NewMessage(p, now);
                 known.Add(row);
                 db.Messages.Add(row);
+                added.Add((row, p.Instance.Code));
                 if (p.Inbound.MediaPending)
                     row.HoldReason = MediaPendingHold;
             }
@@ -199,6 +203,8 @@ public sealed class InboundRecorder(
         }
         foreach (var p in batch)
             p.Committed.TrySetResult(fresh.Contains(p));
+        foreach (var (row, instanceCode) in added)
+            metrics.RecordInbound(_customerCodes[row.CustomerId], instanceCode, row.Type);
         return announced;
     }
 

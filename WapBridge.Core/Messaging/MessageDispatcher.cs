@@ -10,6 +10,7 @@ using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
@@ -30,6 +31,7 @@ public sealed class MessageDispatcher(
     NumberCheckCache numberChecks,
     NewContactBudget budget,
     LiveNotices notices,
+    GatewayMetrics metrics,
     IOptions<MessagingOptions> options,
     TimeProvider time,
     ILogger<MessageDispatcher> logger) : BackgroundService
@@ -95,19 +97,20 @@ public sealed class MessageDispatcher(
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var expired = await db.Messages.Where(m => m.Status == MessageStatus.Queued && m.ExpiresAt < now)
-            .Select(m => new { m.Id, m.WaMessageId, m.HoldReason, m.InstanceId }).ToListAsync(ct);
-        foreach (var (id, waId, hold) in expired.Select(e => (e.Id, e.WaMessageId, e.HoldReason)))
+            .Select(m => new { m.Id, m.WaMessageId, m.HoldReason, m.InstanceId, m.Type }).ToListAsync(ct);
+        foreach (var (id, waId, hold, instanceId, kind) in expired.Select(e => (e.Id, e.WaMessageId, e.HoldReason, e.InstanceId, e.Type)))
         {
             // A held send fails with the reason it was held for, never silently (contract §12).
             var (code, error) = hold is null
                 ? ("expired", "The instance stayed disconnected past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive).")
                 : (hold, $"The send was held ({hold}) past the message's time-to-live (WapBridge:Messaging:QueuedTimeToLive).");
-            await db.Messages.Where(m => m.Id == id && m.Status == MessageStatus.Queued).ExecuteUpdateAsync(s => s
+            var failed = await db.Messages.Where(m => m.Id == id && m.Status == MessageStatus.Queued).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatus.Failed)
                 .SetProperty(m => m.Ack, (int)MessageAck.Error)
                 .SetProperty(m => m.ErrorCode, code)
                 .SetProperty(m => m.Error, error), ct);
             outcomes.Report(waId, MessageStatus.Failed);
+            await metrics.RecordFailedAsync(instanceId, kind, code, failed);
         }
         foreach (var instanceId in expired.Select(e => e.InstanceId).Distinct())
             notices.MessagesChanged(instanceId);
@@ -255,10 +258,11 @@ public sealed class MessageDispatcher(
         if (sent.Count > 0)
         {
             var sentIds = sent.Select(m => m.Id).ToList();
-            await db.Messages.Where(m => sentIds.Contains(m.Id) && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
+            var marked = await db.Messages.Where(m => sentIds.Contains(m.Id) && m.Status == MessageStatus.Sending).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, MessageStatus.Sent)
                 .SetProperty(m => m.Ack, (int)MessageAck.Server)
                 .SetProperty(m => m.SentAt, sentAt), CancellationToken.None);
+            await metrics.RecordSentAsync(instance.Id, marked == sent.Count ? sent : await MarkedSentAsync(db, sentIds, sentAt), sentAt);
             await OutgoingMessages.ApplySentAsync(db, sent, CancellationToken.None);
             foreach (var message in sent)
                 outcomes.Report(message.WaMessageId, MessageStatus.Sent);
@@ -379,14 +383,22 @@ public sealed class MessageDispatcher(
         return answers.GetValueOrDefault(number);
     }
 
+    /// <summary>
+    /// The rows the "sent" update moved, when a receipt overtook it for some (which then counted them as sent): a receipt
+    /// keeps the <c>SentAt</c> it finds, so these are the ones carrying this update's.
+    /// </summary>
+    private static async Task<List<Message>> MarkedSentAsync(WapBridgeDbContext db, List<long> sentIds, DateTimeOffset sentAt) =>
+        await db.Messages.AsNoTracking().Where(m => sentIds.Contains(m.Id) && m.SentAt == sentAt).ToListAsync(CancellationToken.None);
+
     private async Task FailAsync(WapBridgeDbContext db, Message message, string code, string error)
     {
-        await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
+        var failed = await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.Status, MessageStatus.Failed)
             .SetProperty(m => m.Ack, (int)MessageAck.Error)
             .SetProperty(m => m.ErrorCode, code)
             .SetProperty(m => m.Error, error), CancellationToken.None);
         outcomes.Report(message.WaMessageId, MessageStatus.Failed);
+        await metrics.RecordFailedAsync(message.InstanceId, message.Type, code, failed);
     }
 
     private sealed class Worker(int instanceId) : AsyncSignal

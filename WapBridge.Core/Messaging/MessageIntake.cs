@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
@@ -12,7 +13,8 @@ namespace WapBridge.Core.Messaging;
 /// everything waiting in a single transaction and then answers each request. Every answer still comes
 /// only after its row is committed; the database just syncs once per batch instead of once per message.
 /// </summary>
-public sealed class MessageIntake(IDbContextFactory<WapBridgeDbContext> dbFactory, LiveNotices notices, ILogger<MessageIntake> logger) : BackgroundService
+public sealed class MessageIntake(IDbContextFactory<WapBridgeDbContext> dbFactory, LiveNotices notices, GatewayMetrics metrics, ILogger<MessageIntake> logger)
+    : BackgroundService
 {
     private const int MaxBatch = 512;
 
@@ -60,12 +62,14 @@ public sealed class MessageIntake(IDbContextFactory<WapBridgeDbContext> dbFactor
         {
             await using var db = await dbFactory.CreateDbContextAsync();
             await using var transaction = await db.Database.BeginTransactionAsync();
-            await OutboundMessages.InsertAsync(db, batch.ConvertAll(p => p.Message));
+            var messages = batch.ConvertAll(p => p.Message);
+            await OutboundMessages.InsertAsync(db, messages);
             await transaction.CommitAsync();
             foreach (var p in batch)
                 p.Committed.TrySetResult();
             foreach (var instanceId in batch.Select(p => p.Message.InstanceId).Distinct())
                 notices.MessagesChanged(instanceId);
+            await metrics.RecordAcceptedAsync(messages);
         }
         catch (Exception e) when (batch.Count > 1)
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
@@ -17,7 +18,11 @@ public interface IReceiptListener
 /// Applies delivery receipts to message rows in batches: one UPDATE per (instance, status) per batch
 /// instead of one per receipt. Statuses only move forward, so a late "delivered" never undoes "read".
 /// </summary>
-public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFactory, IEnumerable<IReceiptListener> listeners, ILogger<MessageReceipts> logger)
+public sealed class MessageReceipts(
+    IDbContextFactory<WapBridgeDbContext> dbFactory,
+    IEnumerable<IReceiptListener> listeners,
+    GatewayMetrics metrics,
+    ILogger<MessageReceipts> logger)
     : BackgroundService
 {
     private const int MaxBatch = 1000;
@@ -66,6 +71,10 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
     public async Task ApplyAsync(IReadOnlyList<(int InstanceId, MessageStatusEvent Receipt)> receipts)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
+        // Counting what moved needs the rows as they were, read in the transaction that moves them (see MovingAsync).
+        var counting = metrics.CountsOutcomes;
+        await using var tx = counting ? await db.Database.BeginTransactionAsync() : null;
+        var moved = counting ? new List<(int InstanceId, List<StatusMove> Moves)>() : null;
         foreach (var group in receipts.GroupBy(r => (r.InstanceId, Status: StatusFor(r.Receipt.Ack))).Where(g => g.Key.Status is not null))
         {
             var instanceId = group.Key.InstanceId;
@@ -77,6 +86,8 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
             var ack = (int)group.First().Receipt.Ack;
             var query = db.Messages.Where(m => m.InstanceId == instanceId && ids.Contains(m.WaMessageId)
                 && m.Direction == Message.Outbound && earlier.Contains(m.Status));
+            if (moved is not null)
+                moved.Add((instanceId, await MovingAsync(db, query, status, at)));
             await (status switch
             {
                 MessageStatus.Sent => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
@@ -84,13 +95,35 @@ public sealed class MessageReceipts(IDbContextFactory<WapBridgeDbContext> dbFact
                 MessageStatus.Delivered => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.SentAt, m => m.SentAt ?? at).SetProperty(m => m.DeliveredAt, at)),
                 MessageStatus.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
-                    .SetProperty(m => m.Error, group.First().Receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, "whatsapp_error")),
+                    .SetProperty(m => m.Error, group.First().Receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, WhatsAppError)),
                 _ => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.DeliveredAt, m => m.DeliveredAt ?? at).SetProperty(m => m.ReadAt, at)),
             });
+        }
+        if (tx is not null)
+        {
+            await tx.CommitAsync();
+            foreach (var (instanceId, moves) in moved!)
+                await metrics.RecordMovesAsync(instanceId, moves);
         }
         var applied = receipts.Select(r => (r.InstanceId, r.Receipt.MessageId)).Distinct().ToList();
         foreach (var listener in listeners)
             await listener.OnAppliedAsync(applied, CancellationToken.None);
     }
+
+    /// <summary>
+    /// The rows <paramref name="query"/> is about to move to <paramref name="status"/>, as they are before. On PostgreSQL
+    /// they are locked first (a write that changes nothing), so the outbox cannot move one between this read and the
+    /// update and have it counted twice; on SQLite the transaction already holds the one writer lock.
+    /// </summary>
+    private static async Task<List<StatusMove>> MovingAsync(WapBridgeDbContext db, IQueryable<Message> query, MessageStatus status, DateTimeOffset at)
+    {
+        if (!db.Database.IsSqlite())
+            await query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Ack, m => m.Ack));
+        var rows = await query.AsNoTracking().Select(m => new { m.Type, m.Status, m.CreatedAt, m.SentAt }).ToListAsync();
+        var reason = status == MessageStatus.Failed ? WhatsAppError : null;
+        return rows.ConvertAll(r => new StatusMove(r.Type, r.Status, status, r.CreatedAt, r.SentAt, at, reason));
+    }
+
+    private const string WhatsAppError = "whatsapp_error";
 }

@@ -6,6 +6,7 @@ using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
@@ -25,6 +26,7 @@ public static class MessagingServiceCollectionExtensions
                 ? new DatabaseMediaStore(sp.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>(), dataDir, sp.GetRequiredService<TimeProvider>())
                 : new MediaStore(Path.Combine(dataDir, "media")));
         services.TryAddSingleton<InboundRecorder>();
+        services.AddGatewayMetrics();
         services.AddSingleton<MessageOutcomes>();
         services.AddSingleton<MessageIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Webhooks;
 
@@ -59,6 +60,7 @@ public sealed class WebhookDispatcher : BackgroundService
     private readonly ILogger<WebhookDispatcher> _logger;
     private readonly WebhookSender _sender;
     private readonly WebhookOutbox? _outbox;
+    private readonly GatewayMetrics _metrics;
 
     // Lanes, slots and finished attempts, all under _gate.
     private readonly Lock _gate = new();
@@ -77,9 +79,11 @@ public sealed class WebhookDispatcher : BackgroundService
     private (DateTimeOffset At, long Id)? _cursor;
 
     public WebhookDispatcher(IDbContextFactory<WapBridgeDbContext> dbFactory, IDataProtectionProvider dataProtection, WebhookSignal signal,
-        IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger, OutboundConnector connector, WebhookOutbox? outbox = null)
+        IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger, OutboundConnector connector, GatewayMetrics metrics,
+        WebhookOutbox? outbox = null)
     {
         _outbox = outbox;
+        _metrics = metrics;
         _dbFactory = dbFactory;
         _secrets = WebhookSettingsService.SecretProtector(dataProtection);
         _signal = signal;
@@ -547,6 +551,14 @@ public sealed class WebhookDispatcher : BackgroundService
         await db.SaveChangesAsync(CancellationToken.None);
         foreach (var customerId in customers)
             _outbox?.Invalidate(customerId);
+        foreach (var (delivery, _, outcome) in batch)
+            if (outcome is not null)
+                await _metrics.RecordWebhookAsync(delivery.CustomerId, delivery.EventType, delivery.State switch
+                {
+                    DeliveryState.Delivered => GatewayMetrics.WebhookDelivered,
+                    DeliveryState.Dead => GatewayMetrics.WebhookDead,
+                    _ => GatewayMetrics.WebhookFailed,
+                });
     }
 
     public override void Dispose()

@@ -6,6 +6,7 @@ using WapBridge.Core.Contacts;
 using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Webhooks;
 
@@ -19,6 +20,7 @@ public static class WebhooksServiceCollectionExtensions
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookOutbox>();
         services.AddSingleton<OutboundConnector>();
+        services.AddGatewayMetrics();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddSingleton<WebhookSettingsService>();

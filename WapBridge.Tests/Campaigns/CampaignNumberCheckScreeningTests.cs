@@ -10,6 +10,7 @@ using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Campaigns;
@@ -32,7 +33,7 @@ public sealed class CampaignNumberCheckScreeningTests(SqliteCampaignApp app) : I
         {
             asked.Add(numbers);
             return whatsApp(numbers);
-        }), Options.Create(new CampaignOptions { NumberCheckBatchSize = 3, NumberCheckPause = Pause }), clock, NullLogger<CampaignNumberCheck>.Instance);
+        }), app.Services.GetRequiredService<GatewayMetrics>(), Options.Create(new CampaignOptions { NumberCheckBatchSize = 3, NumberCheckPause = Pause }), clock, NullLogger<CampaignNumberCheck>.Instance);
 
     /// <summary>A campaign that checks numbers first, scheduled an hour on so the real runner leaves it to the test.</summary>
     private async Task<(Campaign Campaign, Instance Instance)> CampaignAsync(params string[] numbers)

@@ -235,7 +235,8 @@ public sealed class InboundRecorderTests
             var options = Options.Create(new WebhookOptions());
             var outbox = new WebhookOutbox(new WebhookSignal(), new MemoryCache(new MemoryCacheOptions()), DbFactory, Time);
             var links = new MediaLinks(_services.GetRequiredService<IDataProtectionProvider>(), new FixedPublicUrls(), options, Time);
-            return new InboundRecorder(dbFactory, [new InboundMessageWebhooks(outbox, links, options)], Time, NullLogger<InboundRecorder>.Instance);
+            return new InboundRecorder(dbFactory, [new InboundMessageWebhooks(outbox, links, options)], HandBuiltMetrics.For(dbFactory), Time,
+                NullLogger<InboundRecorder>.Instance);
         }
 
         public InboundEngineMessage Inbound(string id, string body) =>

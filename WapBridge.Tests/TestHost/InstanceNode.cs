@@ -11,6 +11,7 @@ using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Tests.TestHost;
 
@@ -57,6 +58,7 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.AddSingleton<Core.Contacts.NumberCheckCache>();
         services.AddSingleton<NewContactBudget>();
         services.Configure<HealthOptions>(o => (o.WarmUp, o.WarmedUpDailyNewContacts) = ([GenerousBudget.NewContactsPerDay], GenerousBudget.NewContactsPerDay));
+        services.AddGatewayMetrics();
         services.AddSingleton<MessageDispatcher>();
         services.AddSingleton<NumberCheckCache>();
         configure?.Invoke(services);

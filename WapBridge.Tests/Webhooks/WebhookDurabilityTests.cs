@@ -23,7 +23,8 @@ public sealed class WebhookDurabilityTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true });
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options, time,
-            NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
+            NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector(),
+            HandBuiltMetrics.For(dbFactory));
 
         var deliveryId = await SeedDeliveryAsync(dbFactory, receiver.Url, "evt_dead", "message", time.GetUtcNow(), time.GetUtcNow());
 
@@ -64,7 +65,8 @@ public sealed class WebhookDurabilityTests
         await using var receiver = await WebhookReceiver.StartAsync();
         var options = Options.Create(new WebhookOptions { AllowLoopbackTargets = true, AttemptTimeout = TimeSpan.FromSeconds(2) });
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(), options,
-            TimeProvider.System, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
+            TimeProvider.System, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector(),
+            HandBuiltMetrics.For(dbFactory));
         int endpointId, customerId;
         await using (var db = await dbFactory.CreateDbContextAsync(TestContext.Current.CancellationToken))
         {
@@ -196,7 +198,8 @@ public sealed class WebhookDurabilityTests
         await using var receiver = await WebhookReceiver.StartAsync();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 5, 9, 0, 0, 123, TimeSpan.Zero));
         using var dispatcher = new WebhookDispatcher(dbFactory, services.GetRequiredService<IDataProtectionProvider>(), new WebhookSignal(),
-            Options.Create(new WebhookOptions { AllowLoopbackTargets = true }), time, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector());
+            Options.Create(new WebhookOptions { AllowLoopbackTargets = true }), time, NullLogger<WebhookDispatcher>.Instance, new LoopbackOnlyConnector(),
+            HandBuiltMetrics.For(dbFactory));
         var held = WebhookDispatcher.HoldForAttempt(time.GetUtcNow());
         var deliveryId = await SeedDeliveryAsync(dbFactory, receiver.Url, "evt_test", "test", time.GetUtcNow(), held);
 
