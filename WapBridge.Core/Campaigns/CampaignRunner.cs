@@ -212,6 +212,11 @@ public sealed class CampaignRunner(
     /// <summary>Pending recipients; answers whether a message went to the outbox (and so spacing applies).</summary>
     private async Task<bool> SendAsync(WapBridgeDbContext db, Campaign campaign, Instance instance, List<CampaignRecipient> recipients, CancellationToken ct)
     {
+        // One trace per batch: its messages' sends and webhooks continue it (OutboundMessages.New keeps it on each row).
+        using var activity = WapBridgeTelemetry.StartRoot(TraceNames.CampaignSend);
+        activity?.SetTag(TraceNames.CampaignTag, campaign.Code);
+        activity?.SetTag(TraceNames.InstanceTag, instance.Code);
+        activity?.SetTag(TraceNames.CountTag, recipients.Count);
         var now = time.GetUtcNow();
         var numbers = recipients.Select(r => r.Number!).ToList();
         var suppressed = (await db.Suppressions.AsNoTracking().Where(s => s.CustomerId == campaign.CustomerId && numbers.Contains(s.Number))

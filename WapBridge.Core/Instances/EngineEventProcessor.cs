@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using WapBridge.Core.Contacts;
@@ -42,6 +43,9 @@ public sealed class EngineEventProcessor(
 
     internal async Task HandleAsync(LiveSession live, EngineEvent e)
     {
+        // Whatever activity the engine's thread carries (the call that started the session, a send) did not cause this
+        // event: what it leads to is traced from the rows it concerns (a receipt: its message's trace), or not at all.
+        Activity.Current = null;
         List<(IGroupCommitInstanceEventObserver Observer, Instance Instance, Task Committed)>? uncommitted = null;
         // A failed reconnect repeats "disconnected": observers (the instance.status webhook) hear of real changes only.
         var stateChanged = true;

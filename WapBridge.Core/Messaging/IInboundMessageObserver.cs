@@ -18,4 +18,6 @@ public interface IInboundMessageObserver
 }
 
 /// <param name="MediaHash">The stored media's hash when the message has media.</param>
-public sealed record RecordedInbound(Instance Instance, string CustomerCode, string SerializedId, InboundEngineMessage Inbound, string? MediaHash);
+/// <param name="TraceParent">The trace the message was received in (its row's), which what follows from it continues.</param>
+public sealed record RecordedInbound(Instance Instance, string CustomerCode, string SerializedId, InboundEngineMessage Inbound, string? MediaHash,
+    string? TraceParent = null);

@@ -38,8 +38,10 @@ public sealed class InboundRecorder(
     private readonly ConcurrentDictionary<int, string> _customerCodes = new();
 
     /// <param name="MediaHash">Set when the message has media: it is saved to disk before the row that points at it.</param>
-    private sealed class PendingInbound(Instance instance, InboundEngineMessage inbound, string? mediaHash)
+    /// <param name="TraceParent">The trace of the event that brought the message, kept on its row and webhook delivery.</param>
+    private sealed class PendingInbound(Instance instance, InboundEngineMessage inbound, string? mediaHash, string? traceParent)
     {
+        public string? TraceParent { get; } = traceParent;
         public Instance Instance { get; } = instance;
         public InboundEngineMessage Inbound { get; set; } = inbound;
         public string SerializedId { get; set; } = "";
@@ -52,9 +54,9 @@ public sealed class InboundRecorder(
     /// delivery, when the customer subscribes) is committed: true when it was new, false for a duplicate of a
     /// stored message. It fails when the message could not be stored or WapBridge stopped first.
     /// </summary>
-    public Task<bool> RecordAsync(Instance instance, InboundEngineMessage inbound, string? mediaHash)
+    public Task<bool> RecordAsync(Instance instance, InboundEngineMessage inbound, string? mediaHash, string? traceParent = null)
     {
-        var pending = new PendingInbound(instance, inbound, mediaHash);
+        var pending = new PendingInbound(instance, inbound, mediaHash, traceParent);
         if (!_queue.Writer.TryWrite(pending))
             throw new InvalidOperationException("WapBridge is shutting down and records no more inbound messages.");
         return pending.Committed.Task;
@@ -190,7 +192,8 @@ public sealed class InboundRecorder(
                 var inbound = p.Inbound.QuotedId is { } quotedId && quotedBodies.TryGetValue((p.Instance.Id, quotedId), out var quotedBody)
                     ? p.Inbound with { QuotedBody = quotedBody }
                     : p.Inbound;
-                var recorded = new RecordedInbound(p.Instance, _customerCodes[p.Instance.CustomerId], p.SerializedId, inbound, p.MediaHash);
+                var recorded = new RecordedInbound(p.Instance, _customerCodes[p.Instance.CustomerId], p.SerializedId, inbound, p.MediaHash,
+                    row.TraceParent ?? p.TraceParent);
                 foreach (var observer in observers)
                     if (await observer.AddAsync(db, recorded, CancellationToken.None))
                         announced.Add(observer);
@@ -339,6 +342,7 @@ public sealed class InboundRecorder(
             Status = MessageStatus.Received,
             Source = MessageSources.Inbound,
             CreatedAt = now,
+            TraceParent = p.TraceParent,
         };
     }
 

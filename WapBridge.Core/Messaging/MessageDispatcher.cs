@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -45,6 +46,9 @@ public sealed class MessageDispatcher(
     private static readonly TimeSpan CoalesceWait = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AwayPoll = TimeSpan.FromMinutes(1);
+
+    private static readonly Action<ILogger, string, string, string, Exception?> LogSent = LoggerMessage.Define<string, string, string>(
+        LogLevel.Debug, new EventId(1, "MessageSend"), "Send of {MessageId} through {Instance}: {Outcome}");
 
     private readonly ConcurrentDictionary<int, Worker> _workers = new();
     private CancellationToken _stopping = CancellationToken.None;
@@ -120,6 +124,8 @@ public sealed class MessageDispatcher(
 
     private async Task RunWorkerAsync(Worker worker)
     {
+        // The worker outlives whatever woke it first (an API call): its sends continue their own messages' traces.
+        Activity.Current = null;
         var nextSendAt = DateTimeOffset.MinValue;
         while (!_stopping.IsCancellationRequested)
         {
@@ -216,6 +222,10 @@ public sealed class MessageDispatcher(
                 unsent.Add(message.Id);
                 continue;
             }
+            // Each send continues the trace that accepted its message, however long it waited and wherever.
+            using var activity = WapBridgeTelemetry.StartFrom(TraceNames.MessageSend, message.TraceParent);
+            activity?.SetTag(TraceNames.InstanceTag, instance.Code);
+            activity?.SetTag(TraceNames.MessageTag, message.Id);
             var now = time.GetUtcNow();
             // While WhatsApp restricts the account (463, a reach-out timelock) only conversations that already exist get
             // messages: any other send would be refused and deepen the restriction. Contract §12 speaks of contacts who
@@ -224,14 +234,15 @@ public sealed class MessageDispatcher(
             if (restrictedUntil > now && !await IsKnownAsync(db, instance.Id, message.ToNumber))
             {
                 held.Add((message, SendFailurePolicy.AccountRestricted, restrictedUntil.Value));
+                Traced(activity, instance, message, "held", SendFailurePolicy.AccountRestricted);
                 continue;
             }
-            var (outcome, code, error, until) = await SendAsync(instance.Id, session, message);
+            var (outcome, code, error, until) = await SendAsync(instance, session, message);
             switch (outcome)
             {
-                case SendOutcomeKind.Sent: sent.Add(message); break;
-                case SendOutcomeKind.Disconnected: unsent.Add(message.Id); stopped = true; break;
-                case SendOutcomeKind.Held: held.Add((message, code!, until!.Value)); break;
+                case SendOutcomeKind.Sent: sent.Add(message); Traced(activity, instance, message, "sent"); break;
+                case SendOutcomeKind.Disconnected: unsent.Add(message.Id); stopped = true; Traced(activity, instance, message, "requeued"); break;
+                case SendOutcomeKind.Held: held.Add((message, code!, until!.Value)); Traced(activity, instance, message, "held", code); break;
                 default:
                     var decision = SendFailurePolicy.Decide(code);
                     if (decision.Action == SendFailureAction.Retry)
@@ -239,16 +250,19 @@ public sealed class MessageDispatcher(
                         logger.LogInformation("Send of {MessageId} hit a transient failure ({Code}); it is retried", message.SerializedId, code);
                         retried.Add((message.Id, now + SendFailurePolicy.RetryDelay(message.Attempts + 1)));
                         stopped = true; // the rest of the batch waits for the next round
+                        Traced(activity, instance, message, "retried", code);
                     }
                     else if (decision.Action == SendFailureAction.Hold)
                     {
                         restrictedUntil = until ?? now + SendFailurePolicy.DefaultRestriction;
                         held.Add((message, decision.HoldReason!, restrictedUntil.Value));
                         await grains.GetGrain<IInstanceGrain>(instance.Code).ReportRestrictionAsync(restrictedUntil.Value, $"WhatsApp refused a message to a new contact ({code}: {error})");
+                        Traced(activity, instance, message, "held", code);
                     }
                     else
                     {
                         failures.Add((message, code!, error!));
+                        Traced(activity, instance, message, "failed", code, failed: true);
                     }
                     break;
             }
@@ -290,6 +304,13 @@ public sealed class MessageDispatcher(
 
     private enum SendOutcomeKind { Sent, Disconnected, Failed, Held }
 
+    /// <summary>How the send went, on its span and (at debug level, with its trace id) in the log.</summary>
+    private void Traced(Activity? activity, Instance instance, Message message, string outcome, string? code = null, bool failed = false)
+    {
+        activity.SetOutcome(outcome, code, failed);
+        LogSent(logger, message.SerializedId, instance.Code, code is null ? outcome : $"{outcome} ({code})", null);
+    }
+
     /// <summary>
     /// A chat the instance already has a conversation with. A number: a known contact (<see cref="NewContactBudget"/>).
     /// A group or a LID chat, which known contacts do not list: one somebody wrote to us from.
@@ -301,8 +322,9 @@ public sealed class MessageDispatcher(
                 : budget.IsKnownAsync(instanceId, chat, _stopping);
 
     private async Task<(SendOutcomeKind Outcome, string? Code, string? Error, DateTimeOffset? Until)> SendAsync(
-        int instanceId, IEngineSession session, Message message)
+        Instance instance, IEngineSession session, Message message)
     {
+        var instanceId = instance.Id;
         EngineMedia? file = null;
         if (message.MediaHash is not null)
         {
@@ -334,7 +356,14 @@ public sealed class MessageDispatcher(
             if (message.Source == MessageSources.Campaign)
                 await ShowTypingAsync(session, message);
             var outgoing = await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping);
-            var result = await session.SendAsync(outgoing, _stopping);
+            EngineSendResult result;
+            using (var engineSend = WapBridgeTelemetry.Source.StartActivity(TraceNames.EngineSend, ActivityKind.Client))
+            {
+                engineSend?.SetTag(TraceNames.InstanceTag, instance.Code);
+                engineSend?.SetTag(TraceNames.EngineTag, instance.Engine);
+                result = await session.SendAsync(outgoing, _stopping);
+                engineSend.SetOutcome(result.Accepted ? "accepted" : "refused", result.ErrorCode, failed: !result.Accepted);
+            }
             if (result.Accepted) return (SendOutcomeKind.Sent, null, null, null);
             if (claim is { Known: false })
                 await budget.ReleaseAsync(instanceId, message.ToNumber!, CancellationToken.None);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
@@ -20,25 +22,61 @@ public sealed class MessageEventObserver(
                 receipts.Enqueue(instance.Id, receipt);
                 break;
             case MessageReceivedEvent received:
-                // The message and its webhook delivery are committed in one transaction, with other inbound
-                // messages' (InboundRecorder); the media file is on disk (by hash) before the row that points at it.
-                var inbound = received.Message;
-                string? mediaHash = null;
-                if (inbound.Media is { HandedOverHash: { } hash, LocalPath: { } path } handedOver)
+                // A message from WhatsApp starts its own trace, which its row and its webhook delivery keep; whatever
+                // activity the engine's thread carries is no cause of it.
+                var activity = WapBridgeTelemetry.StartRoot(TraceNames.MessageReceive, ActivityKind.Consumer);
+                activity?.SetTag(TraceNames.InstanceTag, instance.Code);
+                try
                 {
-                    var stored = await media.AdoptAsync(path, hash, ct);
-                    mediaHash = stored.Hash;
-                    // The engine's file is gone now: whoever reads the bytes later (a webhook's inline copy) reads the stored one.
-                    if (await media.GetLocalPathAsync(stored.Hash, ct) is { } storedPath)
-                        inbound = inbound with { Media = EngineMedia.FromFile(storedPath, stored.Size, handedOver.MimeType, handedOver.FileName) };
+                    var committed = await ReceiveAsync(instance, received.Message, ct);
+                    return activity is null ? committed : EndWhenStoredAsync(activity, committed);
                 }
-                else if (inbound.Media is { } file)
+                catch (Exception e)
                 {
-                    await using var content = file.OpenRead();
-                    mediaHash = (await media.SaveAsync(content, ct)).Hash;
+                    activity?.AddException(e).SetOutcome("failed", failed: true);
+                    activity?.Dispose();
+                    throw;
                 }
-                return inboundRecorder.RecordAsync(instance, inbound, mediaHash);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The message and its webhook delivery are committed in one transaction, with other inbound messages'
+    /// (<see cref="InboundRecorder"/>); the media file is on disk (by hash) before the row that points at it.
+    /// </summary>
+    private async Task<Task<bool>> ReceiveAsync(Instance instance, InboundEngineMessage inbound, CancellationToken ct)
+    {
+        string? mediaHash = null;
+        if (inbound.Media is { HandedOverHash: { } hash, LocalPath: { } path } handedOver)
+        {
+            var stored = await media.AdoptAsync(path, hash, ct);
+            mediaHash = stored.Hash;
+            // The engine's file is gone now: whoever reads the bytes later (a webhook's inline copy) reads the stored one.
+            if (await media.GetLocalPathAsync(stored.Hash, ct) is { } storedPath)
+                inbound = inbound with { Media = EngineMedia.FromFile(storedPath, stored.Size, handedOver.MimeType, handedOver.FileName) };
+        }
+        else if (inbound.Media is { } file)
+        {
+            await using var content = file.OpenRead();
+            mediaHash = (await media.SaveAsync(content, ct)).Hash;
+        }
+        return inboundRecorder.RecordAsync(instance, inbound, mediaHash, WapBridgeTelemetry.CurrentTraceParent());
+    }
+
+    private static async Task EndWhenStoredAsync(Activity activity, Task<bool> committed)
+    {
+        using (activity)
+        {
+            try
+            {
+                activity.SetOutcome(await committed ? "stored" : "duplicate");
+            }
+            catch (Exception e)
+            {
+                activity.AddException(e).SetOutcome("failed", failed: true);
+                throw;
+            }
+        }
     }
 }

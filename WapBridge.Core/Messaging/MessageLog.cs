@@ -2,13 +2,15 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Common;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
 /// <summary>
 /// The message record of contract §2, plus the conversation it is in (<see cref="Chat"/>: the contact's digits, a LID or
 /// a group id) so a group message is told from a direct one, as its webhook tells it. A queued send that waits (contract
-/// §12) says why and until when (<see cref="HoldReason"/>, <see cref="NextSendAt"/>).
+/// §12) says why and until when (<see cref="HoldReason"/>, <see cref="NextSendAt"/>). <see cref="TraceId"/> finds its
+/// send, receipts and webhooks in the traces and logs.
 /// </summary>
 public sealed record MessageRecord(
     string Id, string InstanceId, string Direction, string? From, string? To, string? Body, string Type, string? Caption,
@@ -16,9 +18,14 @@ public sealed record MessageRecord(
     DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? DeliveredAt, DateTimeOffset? ReadAt,
     [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null, string? Chat = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? HoldReason = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextSendAt = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextSendAt = null,
+    [property: JsonIgnore] string? TraceParent = null)
 {
     public bool IsGroup => WhatsAppNumbers.IsGroupId(Chat);
+
+    /// <summary>The trace the message was accepted or received in (32 hex digits); absent for messages from before traces.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TraceId => WapBridgeTelemetry.TraceIdOf(TraceParent);
 }
 
 public sealed record MessageFilter(string? InstanceCode, string? Direction, string? Status, string? Number, string? Campaign,
@@ -115,5 +122,6 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
             m.MimeType, m.MediaSize, m.Status, m.Ack, m.Error, m.ErrorCode, m.Source, c == null ? null : c.Code, m.CreatedAt, m.SentAt, m.DeliveredAt, m.ReadAt, m.MediaHash,
             m.SenderName, i.Name, m.Chat,
             m.Status == MessageStatus.Queued && m.Direction == Message.Outbound ? m.HoldReason : null,
-            m.Status == MessageStatus.Queued && m.Direction == Message.Outbound && m.HoldReason != null ? m.NextSendAt : null);
+            m.Status == MessageStatus.Queued && m.Direction == Message.Outbound && m.HoldReason != null ? m.NextSendAt : null,
+            m.TraceParent);
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Messaging;
 
@@ -27,7 +28,8 @@ public static class OutboundMessages
 
     /// <summary>
     /// A new outbound row, queued, with its WhatsApp id chosen now: whoever saves it owns the send,
-    /// and a retry after a crash reuses the id.
+    /// and a retry after a crash reuses the id. It keeps the current trace (the API call, the dashboard's or campaign's
+    /// send), which the outbox's send continues however much later and on whichever node.
     /// </summary>
     public static Message New(Instance instance, string to, string? text, StoredMedia? media, string? caption, string source, long? campaignId,
         DateTimeOffset now, TimeSpan timeToLive)
@@ -56,6 +58,7 @@ public static class OutboundMessages
             CampaignId = campaignId,
             CreatedAt = now,
             ExpiresAt = now + timeToLive,
+            TraceParent = WapBridgeTelemetry.CurrentTraceParent(),
         };
     }
 }

@@ -29,4 +29,15 @@ public static class WapBridgeTelemetry
         ActivityContext.TryParse(traceParent, null, out var parent)
             ? Source.StartActivity(name, kind, parent)
             : Source.StartActivity(name, kind, parentContext: default);
+
+    /// <summary>
+    /// Starts <paramref name="name"/> as the root of a new trace, whatever activity is current: for work that has an
+    /// ambient activity which is no cause of it (a dashboard circuit's connection, a loop started during a request).
+    /// Call it in an async method: it clears <see cref="Activity.Current"/> for the rest of the caller's flow.
+    /// </summary>
+    public static Activity? StartRoot(string name, ActivityKind kind = ActivityKind.Internal)
+    {
+        Activity.Current = null;
+        return Source.StartActivity(name, kind);
+    }
 }

@@ -484,12 +484,22 @@ public sealed class WebhookDispatcher : BackgroundService
 
     private async Task<AttemptOutcome?> AttemptGuardedAsync(WebhookDelivery delivery, ClaimedEndpoint? claimed, CancellationToken ct)
     {
+        // Each attempt continues the trace of what caused the delivery; the POST carries it on (traceparent header).
+        using var activity = WapBridgeTelemetry.StartFrom(TraceNames.WebhookDeliver, delivery.TraceParent);
+        activity?.SetTag(TraceNames.DeliveryTag, delivery.Id);
+        activity?.SetTag(TraceNames.EventTag, delivery.EventType);
+        activity?.SetTag(TraceNames.AttemptTag, delivery.Attempts + 1);
         try
         {
-            return await AttemptClaimedAsync(delivery, claimed, ct);
+            var outcome = await AttemptClaimedAsync(delivery, claimed, ct);
+            if (outcome.Attempt.StatusCode is { } status)
+                activity?.SetTag(TraceNames.StatusCodeTag, status);
+            activity.SetOutcome(outcome.Attempt.Delivered ? "delivered" : outcome.Posted ? "failed" : "not_attempted", failed: !outcome.Attempt.Delivered);
+            return outcome;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            activity.SetOutcome("stopped");
             return null;
         }
         catch (Exception e)
@@ -497,6 +507,7 @@ public sealed class WebhookDispatcher : BackgroundService
             // Only the type: the message could quote the stored URL or secret.
             _logger.LogWarning("Webhook delivery {DeliveryId} of customer {CustomerId} failed unexpectedly ({ErrorType}); it is retried on its schedule",
                 delivery.Id, delivery.CustomerId, e.GetType().Name);
+            activity.SetOutcome("failed", e.GetType().Name, failed: true);
             return new AttemptOutcome(new AttemptResult(false, null, null, WebhookSender.PreparationFailed), null, _time.GetUtcNow(), Posted: true);
         }
     }

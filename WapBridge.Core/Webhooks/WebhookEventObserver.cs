@@ -51,15 +51,18 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                 {
                     var message = await db.Messages.AsNoTracking()
                         .Where(m => m.InstanceId == instance.Id && m.WaMessageId == receipt.MessageId && m.Direction == Message.Outbound)
-                        .Select(m => new { m.SerializedId, m.ToNumber, m.Source, m.Type })
+                        .Select(m => new { m.SerializedId, m.ToNumber, m.Source, m.Type, m.TraceParent })
                         .FirstOrDefaultAsync(ct);
                     if (message is null)
                         return;
+                    // A status change belongs to the message's trace: its webhook is the last step of the send it accepted.
                     await AddAsync(instance, WebhookEvents.MessageAck, receipt.At,
-                        new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = MessageReceipts.StatusFor(receipt.Ack)?.ToWire() }, ct);
+                        new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = MessageReceipts.StatusFor(receipt.Ack)?.ToWire() }, ct,
+                        message.TraceParent);
                     if (receipt.Ack == MessageAck.Server)
                         await AddAsync(instance, WebhookEvents.MessageSent, receipt.At,
-                            new JsonObject { ["id"] = message.SerializedId, ["to"] = message.ToNumber, ["type"] = message.Type, ["source"] = message.Source }, ct);
+                            new JsonObject { ["id"] = message.SerializedId, ["to"] = message.ToNumber, ["type"] = message.Type, ["source"] = message.Source }, ct,
+                            message.TraceParent);
                 }
                 break;
             case MessageUpdateEvent update:
@@ -207,10 +210,11 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
         return data;
     }
 
-    private async Task AddAsync(Instance instance, string eventType, DateTimeOffset at, JsonObject data, CancellationToken ct)
+    private async Task AddAsync(Instance instance, string eventType, DateTimeOffset at, JsonObject data, CancellationToken ct, string? traceParent = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var customer = await db.Customers.Where(c => c.Id == instance.CustomerId).Select(c => c.Code).SingleAsync(ct);
-        await outbox.SaveAsync(db, instance.CustomerId, instance.Id, eventType, () => WebhookPayloads.Event(eventType, instance.Code, customer, at, data), ct);
+        await outbox.SaveAsync(db, instance.CustomerId, instance.Id, eventType, () => WebhookPayloads.Event(eventType, instance.Code, customer, at, data), ct,
+            traceParent);
     }
 }

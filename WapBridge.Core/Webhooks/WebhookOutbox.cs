@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using WapBridge.Core.Common;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 
 namespace WapBridge.Core.Webhooks;
 
@@ -19,10 +20,12 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbC
     /// <summary>
     /// Saves the caller's pending changes in <paramref name="db"/> with a delivery of <paramref name="eventType"/> when the
     /// customer (or the instance's override) subscribes to it, then wakes the dispatcher; true if a delivery was added.
+    /// Its attempts continue <paramref name="traceParent"/>, the trace of what caused it (default: the current one).
     /// </summary>
-    public async Task<bool> SaveAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct)
+    public async Task<bool> SaveAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct,
+        string? traceParent = null)
     {
-        var added = await AddAsync(db, customerId, instanceId, eventType, payload, ct);
+        var added = await AddAsync(db, customerId, instanceId, eventType, payload, ct, traceParent);
         await db.SaveChangesAsync(ct);
         if (added)
             Committed();
@@ -30,7 +33,8 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbC
     }
 
     /// <summary>Adds a delivery without saving (the caller saves, then calls <see cref="Committed"/>); true if one was added.</summary>
-    internal async Task<bool> AddAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct)
+    internal async Task<bool> AddAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct,
+        string? traceParent = null)
     {
         var endpoint = await ResolveEndpointAsync(customerId, instanceId, ct);
         if (endpoint is null || !endpoint.Enabled || (eventType != WebhookEvents.Test && !endpoint.EventList.Contains(eventType)))
@@ -46,6 +50,7 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbC
             Payload = payload(),
             CreatedAt = now,
             NextAttemptAt = now,
+            TraceParent = traceParent ?? WapBridgeTelemetry.CurrentTraceParent(),
         });
         return true;
     }

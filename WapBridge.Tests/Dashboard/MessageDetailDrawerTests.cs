@@ -111,6 +111,23 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Shows_a_copyable_trace_id_only_when_the_message_has_one()
+    {
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        var copy = dash.Ctx.JSInterop.Setup<bool>("wapbridge.copy", traceId).SetResult(true);
+        var cut = Render(Failed() with { TraceParent = $"00-{traceId}-00f067aa0ba902b7-01" });
+
+        Assert.Equal(traceId, cut.Find("[data-testid=detail-trace-id]").TextContent.Trim());
+        Assert.Contains("Trace id", cut.Find("[data-testid=detail-fields]").TextContent);
+        cut.Find("[data-testid=copy-trace-id]").Click();
+        Assert.Single(copy.Invocations);
+
+        var untraced = Render(Failed());
+        Assert.Empty(untraced.FindAll("[data-testid=detail-trace-id]"));
+        Assert.DoesNotContain("Trace id", untraced.Find("[data-testid=detail-fields]").TextContent);
+    }
+
+    [Fact]
     public void Closed_it_renders_nothing_and_the_close_button_reports_closed()
     {
         bool? reported = null;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.AspNetCore.Components.Web;
 using WapBridge.Core.Common;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Telemetry;
 using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Web.Components.Pages.Chats;
@@ -102,6 +103,8 @@ public sealed partial class ChatComposer
                 await upload.WriteAsync(file!.Data);
                 await upload.CompleteAsync();
             }
+            // A send of its own, not part of the dashboard connection's trace: its message, send and webhooks share this one.
+            using var trace = WapBridgeTelemetry.StartRoot(TraceNames.DashboardSend);
             var outcome = await Messages.SendAsync(new SendRequest(CustomerId, InstanceCode, null, Chat, text, upload, file?.ContentType, file?.Name,
                 file is null ? null : text, MessageSources.Dashboard, TimeSpan.Zero, QuotedId: ReplyTo?.SerializedId));
             text = null;

@@ -6,6 +6,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Telemetry;
 using WapBridge.Web.Components.Shared;
 
 namespace WapBridge.Web.Components.Pages.Settings;
@@ -129,6 +130,8 @@ public partial class ErpnextPanel
         outcome = null;
         try
         {
+            // A send of its own, not part of the dashboard connection's trace: its message, send and webhooks share this one.
+            using var trace = WapBridgeTelemetry.StartRoot(TraceNames.DashboardSend);
             outcome = await Messages.SendAsync(new SendRequest(id, instanceCode, null, testTo, testText, null, null, null, null,
                 MessageSources.Erpnext, TimeSpan.FromSeconds(10)));
         }
