@@ -11,6 +11,7 @@ import { MediaFolder } from './media.js';
 import { findFfmpeg, GifConverter } from './gif.js';
 import { SessionRegistry } from './sessions.js';
 import { sessionContext } from './context.js';
+import { DEFAULT_STATS_INTERVAL_MS, startStats } from './stats.js';
 
 const DEFAULT_MAX_SESSIONS = 50;
 const DEFAULT_MAX_MEDIA_BYTES = 100 * 1024 * 1024;
@@ -25,6 +26,7 @@ export function readConfig(env = process.env) {
     authTimeoutMs: positiveInt(env.WAPBRIDGE_BRIDGE_AUTH_TIMEOUT_MS, DEFAULT_AUTH_TIMEOUT_MS),
     maxLineBytes: positiveInt(env.WAPBRIDGE_BRIDGE_MAX_LINE_BYTES, DEFAULT_MAX_LINE_BYTES),
     dataDir: env.WAPBRIDGE_BRIDGE_DATA_DIR || undefined,
+    statsIntervalMs: positiveInt(env.WAPBRIDGE_BRIDGE_STATS_INTERVAL_MS, DEFAULT_STATS_INTERVAL_MS),
   };
 }
 
@@ -87,7 +89,14 @@ export async function createBridge({
       // The V8 heap limit the host started us with (--max-old-space-size), so it can check that it took effect.
       heapSizeLimit: v8.getHeapStatistics().heap_size_limit,
     });
+    // A process-level event: no `session`, which hosts older than the stats event skip as an event of no session.
+    const stats = startStats({
+      intervalMs: config.statsIntervalMs,
+      sessions: () => registry.activeCount(),
+      send: (data) => channel.send({ type: 'event', event: 'stats', data }),
+    });
     await channel.start();
+    stats.stop();
     log.info('stdin closed; ending all sockets');
     await registry.stopAll();
   }

@@ -51,6 +51,7 @@ public static class BaileysServiceCollectionExtensions
         services.AddSingleton<BaileysRuntime>();
         services.AddSingleton<BaileysSupervisor>();
         services.AddSingleton<Telemetry.IBridgeProcesses>(sp => sp.GetRequiredService<BaileysSupervisor>());
+        services.AddHostedService<Telemetry.BridgeMetrics>();
         services.AddSingleton<BaileysEngine>();
         services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<BaileysEngine>());
         services.AddSingleton<SentMessageRetention>();

@@ -92,6 +92,12 @@ public sealed class BaileysOptions
     public int MaxLineBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>
+    /// How often each bridge process reports its memory and event-loop lag (the bridge gets it as
+    /// <c>WAPBRIDGE_BRIDGE_STATS_INTERVAL_MS</c>); the bridge metrics are that old at most. At least 100 ms.
+    /// </summary>
+    public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// The folder media files are exchanged with the bridge in: the host's data folder (<c>WapBridge:DataDir</c>),
     /// set by the host. The host hands over and accepts only paths inside it.
     /// </summary>

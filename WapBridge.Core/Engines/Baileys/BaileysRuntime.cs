@@ -42,6 +42,7 @@ internal sealed class BaileysRuntime(IOptions<BaileysOptions> options, IHostEnvi
             ["WAPBRIDGE_BRIDGE_MAX_SESSIONS"] = Math.Max(1, o.SessionsPerProcess).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["WAPBRIDGE_BRIDGE_MAX_LINE_BYTES"] = Math.Max(1024, o.MaxLineBytes).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["WAPBRIDGE_BRIDGE_DATA_DIR"] = MediaFolder.DataDirectory,
+            ["WAPBRIDGE_BRIDGE_STATS_INTERVAL_MS"] = Math.Max(100, (long)o.StatsInterval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         environmentVariables.TryAdd("WAPBRIDGE_BRIDGE_LOG_LEVEL", "info");
         var heapLimit = "--max-old-space-size=" + o.EffectiveNodeHeapLimitMb().ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -35,9 +35,14 @@ internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, Bailey
     public long Restarts => Interlocked.Read(ref _restarts);
 
     public IReadOnlyList<BridgeProcessSnapshot> Current() =>
-        Processes.Where(p => p.IsAlive)
-            .Select(p => new BridgeProcessSnapshot(p.Number, p.ProcessId, p.StartedAt, p.SessionCount, null, null, null, null))
-            .ToList();
+        Processes.Where(p => p.IsAlive).Select(Snapshot).ToList();
+
+    private static BridgeProcessSnapshot Snapshot(BridgeProcess process)
+    {
+        var stats = process.LastStats;
+        return new BridgeProcessSnapshot(process.Number, process.ProcessId, process.StartedAt, process.SessionCount,
+            stats?.RssBytes, stats?.HeapUsedBytes, stats?.EventLoopLag, stats?.MeasuredAt);
+    }
 
     /// <summary>
     /// A live process for <paramref name="session"/>: the one it is on, else the least busy one with room, else a new one.
@@ -75,7 +80,7 @@ internal sealed class BaileysSupervisor(IOptions<BaileysOptions> options, Bailey
             BridgeProcess process;
             try
             {
-                process = await BridgeProcess.StartAsync(command, number, _bridgeLogger, Options.StartupTimeout, Options.RequestTimeout, time.GetUtcNow(), ct,
+                process = await BridgeProcess.StartAsync(command, number, _bridgeLogger, Options.StartupTimeout, Options.RequestTimeout, time, ct,
                     Options.MaxLineBytes);
             }
             catch (BridgeException)

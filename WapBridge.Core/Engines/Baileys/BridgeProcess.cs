@@ -21,6 +21,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly TimeSpan _requestTimeout;
     private readonly int _maxLineBytes;
     private readonly BridgeRequestChannel _requests;
@@ -29,6 +30,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private volatile bool _disposing;
+    private volatile BridgeStats? _lastStats;
 
     public int Number { get; }
     public DateTimeOffset StartedAt { get; }
@@ -46,24 +48,28 @@ internal sealed class BridgeProcess : IAsyncDisposable
     public int SessionCount => _sessions.Count;
     public IReadOnlyCollection<string> SessionIds => _sessions.Keys.ToList();
 
+    /// <summary>The bridge's last <c>stats</c> event (memory, event-loop lag); null until the first one.</summary>
+    public BridgeStats? LastStats => _lastStats;
+
     /// <summary>The bridge's <c>ready</c> line (protocol, versions).</summary>
     public JsonElement? ReadyInfo => _ready.Task.IsCompletedSuccessfully ? _ready.Task.Result : null;
 
-    private BridgeProcess(Process process, int number, ILogger logger, TimeSpan requestTimeout, DateTimeOffset startedAt, int maxLineBytes)
+    private BridgeProcess(Process process, int number, ILogger logger, TimeSpan requestTimeout, TimeProvider time, int maxLineBytes)
     {
         _process = process;
         _logger = logger;
+        _time = time;
         _requestTimeout = requestTimeout;
         _maxLineBytes = maxLineBytes;
         Number = number;
-        StartedAt = startedAt;
+        StartedAt = time.GetUtcNow();
         ProcessId = process.Id;
         _requests = new BridgeRequestChannel(process.StandardInput, requestTimeout, () => IsAlive);
     }
 
     /// <summary>Starts the bridge and waits for its <c>ready</c> line; kills it when it does not come in time.</summary>
     public static async Task<BridgeProcess> StartAsync(BridgeCommand command, int number, ILogger logger, TimeSpan startupTimeout,
-        TimeSpan requestTimeout, DateTimeOffset now, CancellationToken ct, int maxLineBytes = 4 * 1024 * 1024)
+        TimeSpan requestTimeout, TimeProvider time, CancellationToken ct, int maxLineBytes = 4 * 1024 * 1024)
     {
         var info = new ProcessStartInfo(command.FileName)
         {
@@ -92,7 +98,7 @@ internal sealed class BridgeProcess : IAsyncDisposable
             throw new BridgeException("start_failed", $"could not start the WhatsApp bridge ({command.FileName}): {e.Message}");
         }
 
-        var bridge = new BridgeProcess(process, number, logger, requestTimeout, now, maxLineBytes);
+        var bridge = new BridgeProcess(process, number, logger, requestTimeout, time, maxLineBytes);
         bridge.Run();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(startupTimeout);
@@ -215,6 +221,9 @@ internal sealed class BridgeProcess : IAsyncDisposable
                 if (Str(message, "id") is { } responseId)
                     _requests.Complete(responseId, message);
                 break;
+            case "event" when Str(message, "session") is null && Str(message, "event") == "stats":
+                OnStats(message.TryGetProperty("data", out var stats) ? stats : default);
+                break;
             case "event":
                 if (Str(message, "session") is { } session && Str(message, "event") is { } eventName)
                 {
@@ -240,6 +249,14 @@ internal sealed class BridgeProcess : IAsyncDisposable
                 _ = AnswerAuthAsync(message);
                 break;
         }
+    }
+
+    private void OnStats(JsonElement data)
+    {
+        if (BridgeStats.Read(data, _time.GetUtcNow()) is { } stats)
+            _lastStats = stats;
+        else
+            _logger.LogWarning("Baileys bridge #{Number} sent stats without rss and heapUsed: {Data}", Number, Truncate(data.GetRawText()));
     }
 
     // Answered off the reader loop: the store may touch the database, and responses must keep flowing meanwhile.
@@ -339,6 +356,26 @@ internal sealed class BridgeProcess : IAsyncDisposable
     }
 
     internal static string Truncate(string text, int max = 500) => text.Length <= max ? text : text[..max] + "…";
+}
+
+/// <summary>
+/// A bridge process's report on itself (the <c>stats</c> event of baileys-bridge/PROTOCOL.md): memory when it was sent,
+/// the 99th percentile of its event-loop lag over the period before (null when the period had no sample), and when
+/// the host received it.
+/// </summary>
+internal sealed record BridgeStats(long RssBytes, long HeapUsedBytes, TimeSpan? EventLoopLag, DateTimeOffset MeasuredAt)
+{
+    public static BridgeStats? Read(JsonElement data, DateTimeOffset receivedAt)
+    {
+        if (data.ValueKind != JsonValueKind.Object
+            || !data.TryGetProperty("rss", out var rss) || !rss.TryGetInt64(out var rssBytes)
+            || !data.TryGetProperty("heapUsed", out var heap) || !heap.TryGetInt64(out var heapBytes))
+            return null;
+        TimeSpan? lag = data.TryGetProperty("eventLoopLagMs", out var l) && l.ValueKind == JsonValueKind.Number
+            ? TimeSpan.FromMilliseconds(Math.Max(0, l.GetDouble()))
+            : null;
+        return new BridgeStats(rssBytes, heapBytes, lag, receivedAt);
+    }
 }
 
 /// <summary>How to start a bridge process.</summary>
