@@ -10,6 +10,7 @@ using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Overview;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Webhooks;
 
@@ -42,6 +43,7 @@ public static class WapBridgeCoreServiceCollectionExtensions
         services.AddMessaging(configuration, database, dataDir);
         services.AddWebhooks(configuration);
         services.AddCampaigns(configuration);
+        services.AddOverview();
         return builder;
     }
 }
