@@ -10,6 +10,7 @@ using WapBridge.Core.Idempotency;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Overview;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Telemetry;
 using WapBridge.Core.Webhooks;
@@ -44,6 +45,7 @@ public static class WapBridgeCoreServiceCollectionExtensions
         services.AddWebhooks(configuration);
         services.AddCampaigns(configuration);
         services.AddTelemetry(configuration);
+        services.AddOverview();
         return builder;
     }
 }

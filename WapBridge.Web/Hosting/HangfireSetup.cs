@@ -55,6 +55,7 @@ public static class HangfireSetup
         });
         // The job activator is global in the same way: without ours, jobs could be built from another host's services.
         services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        services.AddSingleton<IJobQueueMonitor, HangfireJobQueueMonitor>();
         services.AddHangfire((provider, config) => config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
