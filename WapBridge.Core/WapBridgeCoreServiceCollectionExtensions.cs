@@ -11,6 +11,7 @@ using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
+using WapBridge.Core.Telemetry;
 using WapBridge.Core.Webhooks;
 
 namespace WapBridge.Core;
@@ -42,6 +43,7 @@ public static class WapBridgeCoreServiceCollectionExtensions
         services.AddMessaging(configuration, database, dataDir);
         services.AddWebhooks(configuration);
         services.AddCampaigns(configuration);
+        services.AddTelemetry(configuration);
         return builder;
     }
 }

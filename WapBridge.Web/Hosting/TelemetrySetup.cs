@@ -1,4 +1,5 @@
-using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -6,7 +7,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Telemetry;
-using WapBridge.Web.Api;
+using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Hosting;
 
@@ -50,16 +51,23 @@ public static class TelemetrySetup
             });
         }
 
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, MetricsAuthenticationHandler>(MetricsAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(MetricsPolicy, p => p
-            .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiPolicies.Scheme)
+            .AddAuthenticationSchemes(MetricsAuthenticationHandler.SchemeName)
             .RequireRole(Roles.Admin));
         return builder;
     }
 
     public static WebApplication MapWapBridgeMetrics(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelemetryOptions>>().Value.Metrics)
+        if (app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.Metrics)
             app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(MetricsPolicy);
+        else
+            // A scraper left pointing at a server whose metrics were turned off learns why, not the dashboard's HTML page.
+            app.MapGet(MetricsPath, (HttpContext context) => new FrappeError(StatusCodes.Status404NotFound, "DoesNotExistError", "metrics_disabled",
+                $"Metrics are turned off on this server: set {ValidatedOptions.Setting(TelemetryOptions.Section, nameof(TelemetryOptions.Metrics))} to true to serve /metrics")
+                .WriteAsync(context)).ExcludeFromDescription();
         return app;
     }
 
