@@ -97,7 +97,7 @@ public sealed class GatewayMetrics
                 else
                     _accepted.Add(1, new TagList
                     {
-                        { "customer", labels.CustomerCode }, { "instance_id", labels.InstanceCode }, { "kind", message.Type }, { "source", message.Source },
+                        { "customer", labels.CustomerCode }, { "instance_id", labels.InstanceCode }, { "kind", Kind(message.Type) }, { "source", message.Source },
                     });
             }
         }
@@ -190,7 +190,7 @@ public sealed class GatewayMetrics
     public void RecordInbound(string customerCode, string instanceCode, string kind)
     {
         if (_inbound.Enabled)
-            _inbound.Add(1, new TagList { { "customer", customerCode }, { "instance_id", instanceCode }, { "kind", kind } });
+            _inbound.Add(1, new TagList { { "customer", customerCode }, { "instance_id", instanceCode }, { "kind", Kind(kind) } });
     }
 
     /// <summary>An attempt of a webhook delivery was recorded: <see cref="WebhookDelivered"/>, <see cref="WebhookFailed"/> or <see cref="WebhookDead"/>.</summary>
@@ -229,11 +229,14 @@ public sealed class GatewayMetrics
 
     private static TagList OutcomeTags(InstanceLabels labels, string kind, string outcome, string? reason)
     {
-        var tags = new TagList { { "customer", labels.CustomerCode }, { "instance_id", labels.InstanceCode }, { "kind", kind }, { "outcome", outcome } };
+        var tags = new TagList { { "customer", labels.CustomerCode }, { "instance_id", labels.InstanceCode }, { "kind", Kind(kind) }, { "outcome", outcome } };
         if (outcome == Failed)
             tags.Add("reason", reason ?? "unknown");
         return tags;
     }
+
+    /// <summary>The message's <c>type</c> (contract §5), but <c>text</c> for a text message, which whatsapp-web.js calls <c>chat</c>.</summary>
+    private static string Kind(string type) => type == "chat" ? "text" : type;
 
     // A clock that moved back (another node's, a receipt's own time) must not record a negative duration.
     private static double Seconds(TimeSpan span) => Math.Max(0, span.TotalSeconds);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using WapBridge.Tests.TestHost;
 
@@ -23,6 +22,7 @@ public static class MetricsScenarioSettings
         ["WapBridge:Campaigns:SweepInterval"] = "00:00:01",
         // One retry, soon: a receiver that keeps failing makes a delivery dead within the test.
         ["WapBridge:Webhooks:RetrySchedule:0"] = "00:00:00.200",
+        ["WapBridge:Telemetry:GaugeInterval"] = "00:00:01",
     });
 }
 
@@ -83,32 +83,32 @@ public abstract class MetricsScenarioTests(WapBridgeApp app)
         await refusing.WaitForAsync(r => r.Count == 2);
 
         var (ca, ia, cb, ib) = (a.Customer.Code, a.InstanceId, b.Customer.Code, b.InstanceId);
-        string[] Labels(params string[] pairs) => pairs;
-        var expected = new List<(string Name, string[] Labels, double Value)>
+        (string, string)[] OfA(params (string, string)[] more) => [("customer", ca), ("instance_id", ia), .. more];
+        var expected = new List<(string Name, (string Key, string Value)[] Labels, double Value)>
         {
-            ("wapbridge_messages_accepted_total", Labels("customer", ca, "instance_id", ia, "kind", "chat", "source", "api"), 3),
-            ("wapbridge_messages_accepted_total", Labels("customer", ca, "instance_id", ia, "kind", "chat", "source", "campaign"), 2),
-            ("wapbridge_messages_outcomes_total", Labels("customer", ca, "instance_id", ia, "kind", "chat", "outcome", "sent"), 4),
-            ("wapbridge_messages_outcomes_total", Labels("customer", ca, "instance_id", ia, "kind", "chat", "outcome", "delivered"), 4),
-            ("wapbridge_messages_outcomes_total", Labels("customer", ca, "instance_id", ia, "kind", "chat", "outcome", "read"), 4),
-            ("wapbridge_messages_outcomes_total", Labels("customer", ca, "instance_id", ia, "kind", "chat", "outcome", "failed", "reason", "not_on_whatsapp"), 1),
-            ("wapbridge_messages_send_latency_seconds_count", Labels("customer", ca, "instance_id", ia), 4),
-            ("wapbridge_messages_receipt_lag_seconds_count", Labels("customer", ca, "instance_id", ia), 4),
-            ("wapbridge_messages_inbound_total", Labels("customer", ca, "instance_id", ia, "kind", "chat"), 1),
-            ("wapbridge_messages_inbound_total", Labels("customer", cb, "instance_id", ib, "kind", "chat"), 1),
-            ("wapbridge_webhooks_deliveries_total", Labels("customer", ca, "event", "message", "outcome", "delivered"), 1),
-            ("wapbridge_webhooks_deliveries_total", Labels("customer", cb, "event", "message", "outcome", "failed"), 1),
-            ("wapbridge_webhooks_deliveries_total", Labels("customer", cb, "event", "message", "outcome", "dead"), 1),
-            ("wapbridge_campaigns_sends_total", Labels("customer", ca, "instance_id", ia, "outcome", "sent"), 2),
+            ("wapbridge_messages_accepted_total", OfA(("kind", "text"), ("source", "api")), 3),
+            ("wapbridge_messages_accepted_total", OfA(("kind", "text"), ("source", "campaign")), 2),
+            ("wapbridge_messages_outcomes_total", OfA(("kind", "text"), ("outcome", "sent")), 4),
+            ("wapbridge_messages_outcomes_total", OfA(("kind", "text"), ("outcome", "delivered")), 4),
+            ("wapbridge_messages_outcomes_total", OfA(("kind", "text"), ("outcome", "read")), 4),
+            ("wapbridge_messages_outcomes_total", OfA(("kind", "text"), ("outcome", "failed"), ("reason", "not_on_whatsapp")), 1),
+            ("wapbridge_messages_send_latency_seconds_count", OfA(), 4),
+            ("wapbridge_messages_receipt_lag_seconds_count", OfA(), 4),
+            ("wapbridge_messages_inbound_total", OfA(("kind", "text")), 1),
+            ("wapbridge_messages_inbound_total", [("customer", cb), ("instance_id", ib), ("kind", "text")], 1),
+            ("wapbridge_webhooks_deliveries_total", [("customer", ca), ("event", "message"), ("outcome", "delivered")], 1),
+            ("wapbridge_webhooks_deliveries_total", [("customer", cb), ("event", "message"), ("outcome", "failed")], 1),
+            ("wapbridge_webhooks_deliveries_total", [("customer", cb), ("event", "message"), ("outcome", "dead")], 1),
+            ("wapbridge_campaigns_sends_total", OfA(("outcome", "sent")), 2),
+            // The database gauges (helper A's), once their next reading saw the scenario end: both instances connected,
+            // nothing left in the outbox or the webhook backlog.
+            ("wapbridge_instances_state", OfA(("engine", "simulator"), ("state", "connected")), 1),
+            ("wapbridge_instances_state", [("customer", cb), ("instance_id", ib), ("engine", "simulator"), ("state", "connected")], 1),
         };
-
-        // Each count is recorded just after its commit, which the API may answer before: wait for the last of them.
-        Scrape scrape = new([]);
-        await WaitForAsync(async () =>
-        {
-            scrape = await ScrapeAsync();
-            return expected.All(e => scrape.Value(e.Name, e.Labels) == e.Value);
-        }, "the metrics to show the scenario", onTimeout: () => string.Join("\n", expected.Select(e => $"{e.Name} {string.Join(',', e.Labels)}: expected {e.Value}, got {scrape.Value(e.Name, e.Labels)}")));
+        double Zero(double? gauge) => gauge ?? 0; // a gauge with nothing to count may show 0 or no sample
+        var scrape = await PrometheusText.ScrapeUntilAsync(app, m => expected.All(e => m.Value(e.Name, e.Labels) == e.Value)
+                && Zero(m.Value("wapbridge_outbox_depth", OfA())) == 0 && Zero(m.Value("wapbridge_webhooks_backlog", ("customer", cb))) == 0,
+            TimeSpan.FromSeconds(30), "the scenario counted");
 
         // Nothing else was counted: no other outcome, no send of B's, no other webhook outcome.
         Assert.Equal(3 + 2, scrape.Sum("wapbridge_messages_accepted_total"));
@@ -116,94 +116,30 @@ public abstract class MetricsScenarioTests(WapBridgeApp app)
         Assert.Equal(3, scrape.Sum("wapbridge_webhooks_deliveries_total"));
         Assert.Equal(2, scrape.Sum("wapbridge_campaigns_sends_total"));
         Assert.Equal(2, scrape.Sum("wapbridge_messages_inbound_total"));
-        Assert.DoesNotContain(scrape.Samples, s => s.Labels.ContainsKey("instance_id") && s.Labels["instance_id"] == ib && s.Name.StartsWith("wapbridge_messages_outcomes", StringComparison.Ordinal));
+        Assert.Empty(scrape.Find("wapbridge_messages_outcomes_total", ("instance_id", ib)));
+        Assert.Equal(0, scrape.Sum("wapbridge_instances_state", ("instance_id", ia), ("state", "disconnected")));
+        Assert.Equal(0, Zero(scrape.Value("wapbridge_outbox_oldest_age_seconds", OfA())));
+        Assert.Equal(0, Zero(scrape.Value("wapbridge_webhooks_oldest_age_seconds", ("customer", cb))));
+        // A finished campaign drops out of the recipients gauge.
+        Assert.Empty(scrape.Find("wapbridge_campaigns_recipients", ("campaign", campaign)));
 
         // Latency and lag are real durations: the simulator delivers 100 ms after the send, and every send took some time.
-        var lag = scrape.Value("wapbridge_messages_receipt_lag_seconds_sum", "customer", ca, "instance_id", ia)!.Value;
+        var lag = scrape.Value("wapbridge_messages_receipt_lag_seconds_sum", OfA())!.Value;
         Assert.InRange(lag / 4, 0.05, 5);
-        Assert.InRange(scrape.Value("wapbridge_messages_send_latency_seconds_sum", "customer", ca, "instance_id", ia)!.Value, 0.000001, 20);
-        Assert.Equal(0, scrape.Value("wapbridge_messages_receipt_lag_seconds_bucket", "customer", ca, "instance_id", ia, "le", "0.01"));
-        Assert.Equal(4, scrape.Value("wapbridge_messages_receipt_lag_seconds_bucket", "customer", ca, "instance_id", ia, "le", "+Inf"));
+        Assert.InRange(scrape.Value("wapbridge_messages_send_latency_seconds_sum", OfA())!.Value, 0.000001, 20);
+        Assert.Equal(0, scrape.Value("wapbridge_messages_receipt_lag_seconds_bucket", OfA(("le", "0.01"))));
+        Assert.Equal(4, scrape.Value("wapbridge_messages_receipt_lag_seconds_bucket", OfA(("le", "+Inf"))));
     }
 
-    private async Task<Scrape> ScrapeAsync()
-    {
-        using var admin = app.CreateApiClient("Bearer " + WapBridgeApp.AdminToken);
-        var response = await admin.GetAsync("/metrics", TestContext.Current.CancellationToken);
-        Assert.Equal(200, (int)response.StatusCode);
-        return Scrape.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> done, string what, int seconds = 30, Func<string>? onTimeout = null)
+    private static async Task WaitForAsync(Func<Task<bool>> done, string what, int seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await done())
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"waited {seconds} s for {what}" + (onTimeout is null ? "" : ":\n" + onTimeout()));
+                throw new TimeoutException($"waited {seconds} s for {what}");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
-    }
-}
-
-/// <summary>The samples of a Prometheus text exposition.</summary>
-internal sealed record Scrape(IReadOnlyList<Scrape.Sample> Samples)
-{
-    public sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
-
-    /// <summary>The value of the one sample with this name and (at least) these label pairs; null when there is none.</summary>
-    public double? Value(string name, params string[] labelPairs)
-    {
-        var matching = Samples.Where(s => s.Name == name && Has(s, labelPairs)).ToList();
-        Assert.True(matching.Count <= 1, $"{matching.Count} samples of {name} match {string.Join(',', labelPairs)}");
-        return matching.Count == 0 ? null : matching[0].Value;
-    }
-
-    public double Sum(string name) => Samples.Where(s => s.Name == name).Sum(s => s.Value);
-
-    private static bool Has(Sample sample, string[] pairs)
-    {
-        for (var i = 0; i < pairs.Length; i += 2)
-            if (!sample.Labels.TryGetValue(pairs[i], out var value) || value != pairs[i + 1])
-                return false;
-        return true;
-    }
-
-    public static Scrape Parse(string text)
-    {
-        var samples = new List<Sample>();
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#')
-                continue;
-            var labels = new Dictionary<string, string>();
-            var nameEnd = line.IndexOfAny(['{', ' ']);
-            var rest = nameEnd;
-            if (line[nameEnd] == '{')
-            {
-                rest = nameEnd + 1;
-                while (line[rest] != '}')
-                {
-                    var eq = line.IndexOf('=', rest);
-                    var key = line[rest..eq];
-                    var value = new System.Text.StringBuilder();
-                    var i = eq + 2; // past ="
-                    for (; line[i] != '"'; i++)
-                        value.Append(line[i] == '\\' ? line[++i] switch { 'n' => '\n', var c => c } : line[i]);
-                    labels[key] = value.ToString();
-                    rest = line[i + 1] == ',' ? i + 2 : i + 1;
-                }
-                rest++;
-            }
-            var number = line[(rest + 1)..].Split(' ')[0];
-            samples.Add(new Sample(line[..nameEnd], labels, number switch
-            {
-                "+Inf" => double.PositiveInfinity,
-                "-Inf" => double.NegativeInfinity,
-                _ => double.Parse(number, CultureInfo.InvariantCulture),
-            }));
-        }
-        return new Scrape(samples);
     }
 }
 
