@@ -181,6 +181,33 @@ public sealed class ChatsPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_composer_send_starts_its_own_trace_not_the_long_lived_circuits()
+    {
+        using var spans = new Telemetry.SpanCapture();
+        var instance = await ConnectedAsync("255700333445");
+        SendOutcome? sent = null;
+        // A dashboard circuit runs in the activity of the connection it came in on, for as long as the tab is open.
+        using var circuit = new System.Diagnostics.Activity("circuit").SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C).Start();
+        var cut = h.Render<ChatComposer>(b =>
+        {
+            b.AddAttribute(1, nameof(ChatComposer.CustomerId), customer.Id);
+            b.AddAttribute(2, nameof(ChatComposer.InstanceCode), instance.Code);
+            b.AddAttribute(3, nameof(ChatComposer.Chat), "255711000009");
+            b.AddAttribute(4, nameof(ChatComposer.Sent), Microsoft.AspNetCore.Components.EventCallback.Factory.Create<SendOutcome>(this, o => sent = o));
+        });
+        cut.Find("[data-testid=composer-text] textarea").Input("Traced apart");
+        cut.Find("[data-testid=composer-send]").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(sent), TimeSpan.FromSeconds(10));
+
+        await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
+        var traceId = WapBridge.Core.Telemetry.WapBridgeTelemetry.TraceIdOf((await db.Messages.AsNoTracking().SingleAsync(m => m.Id == sent!.MessageId, Ct)).TraceParent);
+        Assert.NotNull(traceId);
+        Assert.NotEqual(circuit.TraceId.ToHexString(), traceId);
+        var root = await spans.WaitForAsync(s => s.OperationName == WapBridge.Core.Telemetry.TraceNames.DashboardSend && s.TraceId.ToHexString() == traceId);
+        Assert.Equal(default, root.ParentSpanId);
+    }
+
+    [Fact]
     public async Task The_page_opens_a_deep_linked_chat_marks_it_read_and_shows_new_messages_and_statuses_live()
     {
         var instance = await ConnectedAsync("255700333555");
