@@ -75,7 +75,7 @@ public sealed record BenchOptions
             --concurrent N         sends at once (default 1)
           --metrics-overhead   gateway CPU per accepted message with metrics off and on, interleaved runs (off, on, …), against the 5 % target
             --runs N               pairs of runs (default 3: off, on, off, on, off, on)
-            --offered-rate N       fixed open-loop load of every run (default 400/s here)
+            --offered-rate N       fixed open-loop load of every run (default 200/s here)
             --warmup N / --seconds N   warm-up and measured seconds of every run (default 15 / 30 here)
           --failover           3 nodes on PostgreSQL, kill -9 of the busiest: time until its instances are connected on the others
             --instances N          simulator instances spread over the nodes (default 30)

@@ -25,7 +25,7 @@ public sealed class MetricsOverheadMode(BenchOptions o)
 
     public async Task<int> RunAsync(string dll)
     {
-        var rate = o.Given.Contains("--offered-rate") ? o.OfferedRate : 400;
+        var rate = o.Given.Contains("--offered-rate") ? o.OfferedRate : 200;
         var warmup = o.Given.Contains("--warmup") ? o.Warmup : 15;
         var seconds = o.Given.Contains("--seconds") ? o.Seconds : 30;
         Console.WriteLine($"WapBridge benchmark, metrics overhead: {o.Runs} pairs of runs (off, on, …), send_api_message at {rate:N0}/s offered "
@@ -139,7 +139,7 @@ public sealed class MetricsOverheadMode(BenchOptions o)
         Report.Row("median µs CPU / message, metrics on", $"{on:N1}");
         Report.Row("overhead (medians)", $"{overhead:+0.0;-0.0} %", $"≤ {TargetOverheadPercent:0} %",
             Report.Verdict(overhead <= TargetOverheadPercent && clean));
-        Report.Row("  median of paired runs (on vs the off before)", $"{paired:+0.0;-0.0} %");
+        Report.Row("  paired: median of (on vs the off before)", $"{paired:+0.0;-0.0} %");
         if (!clean)
             Console.WriteLine("    (a run had errors, requests not started, no accepted message or no successful scrape: the verdict is MISS)");
     }
