@@ -1,6 +1,6 @@
 namespace WapBridge.Bench;
 
-public enum BenchMode { Send, Webhooks, Campaigns, Erpnext, LargeBody, Failover }
+public enum BenchMode { Send, Webhooks, Campaigns, Erpnext, LargeBody, Failover, MetricsOverhead }
 
 /// <summary>Command-line flags.</summary>
 public sealed record BenchOptions
@@ -32,6 +32,9 @@ public sealed record BenchOptions
     public int FailoverInstances { get; init; } = 30;
     public int Runs { get; init; } = 3;
     public string? Postgres { get; init; }
+
+    /// <summary>The flags given on the command line, for modes whose defaults differ from the send benchmark's.</summary>
+    public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
 
     /// <summary>Measured seconds of the gateway run: --seconds, or --memory-minutes × 60 in memory mode.</summary>
     public int GatewaySeconds => MemoryMinutes is { } m ? (int)Math.Max(1, Math.Round(m * 60)) : Seconds;
@@ -70,6 +73,10 @@ public sealed record BenchOptions
           --large-body         gateway memory for one big media send (base64 document in JSON send_api_message)
             --media-mb N           document size in MB (default 100)
             --concurrent N         sends at once (default 1)
+          --metrics-overhead   gateway CPU per accepted message with metrics off and on, interleaved runs (off, on, …), against the 5 % target
+            --runs N               pairs of runs (default 3: off, on, off, on, off, on)
+            --offered-rate N       fixed open-loop load of every run (default 200/s here)
+            --warmup N / --seconds N   warm-up and measured seconds of every run (default 15 / 30 here)
           --failover           3 nodes on PostgreSQL, kill -9 of the busiest: time until its instances are connected on the others
             --instances N          simulator instances spread over the nodes (default 30)
             --runs N               kills measured, each on a fresh database (default 3)
@@ -80,8 +87,10 @@ public sealed record BenchOptions
     public static BenchOptions? Parse(string[] args)
     {
         var o = new BenchOptions();
+        var given = new HashSet<string>();
         for (var i = 0; i < args.Length; i++)
         {
+            var flag = args[i];
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             int NextInt(int min)
             {
@@ -122,13 +131,15 @@ public sealed record BenchOptions
                 case "--media-mb": o = o with { MediaMegabytes = NextInt(1) }; break;
                 case "--concurrent": o = o with { Concurrent = NextInt(1) }; break;
                 case "--failover": o = o with { Mode = BenchMode.Failover }; break;
+                case "--metrics-overhead": o = o with { Mode = BenchMode.MetricsOverhead }; break;
                 case "--instances": o = o with { FailoverInstances = NextInt(3) }; break;
                 case "--runs": o = o with { Runs = NextInt(1) }; break;
                 case "--postgres": o = o with { Postgres = Next() }; break;
                 case "-h" or "--help": return null;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
+            given.Add(flag);
         }
-        return o;
+        return o with { Given = given };
     }
 }

@@ -102,9 +102,11 @@ public sealed class LoadGenerator(HttpClient client, Uri url, string? authorizat
     /// and each latency is counted from the request's scheduled start, so a stall shows in the figures instead of
     /// slowing the load down (closed-loop latency is only clients ÷ throughput). The schedule runs for
     /// <paramref name="warmup"/> first without being counted: the client opens its connections then, as a
-    /// long-running integrator's client already has.
+    /// long-running integrator's client already has. <paramref name="onWindowStart"/> runs when the first counted request
+    /// is due, <paramref name="onWindowEnd"/> once the last one has started (before waiting for the answers).
     /// </summary>
-    public async Task<OpenLoopResult> RunOpenLoopAsync(double rate, TimeSpan warmup, TimeSpan duration, int maxInFlight)
+    public async Task<OpenLoopResult> RunOpenLoopAsync(double rate, TimeSpan warmup, TimeSpan duration, int maxInFlight,
+        Action? onWindowStart = null, Action? onWindowEnd = null)
     {
         var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
         var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
@@ -120,6 +122,8 @@ public sealed class LoadGenerator(HttpClient client, Uri url, string? authorizat
             var measured = n >= firstMeasured;
             while (Stopwatch.GetTimestamp() < scheduled)
                 await Task.Delay(1);
+            if (n == firstMeasured)
+                onWindowStart?.Invoke();
             if (!inFlight.Wait(0))
             {
                 // The gateway fell so far behind that every connection is busy: counted, not queued in the client.
@@ -144,6 +148,7 @@ public sealed class LoadGenerator(HttpClient client, Uri url, string? authorizat
             }));
         }
         var offeredSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds - warmup.TotalSeconds;
+        onWindowEnd?.Invoke();
         await Task.WhenAll(requests);
         return new OpenLoopResult(rate, offeredSeconds, accepted, errors, skipped, latencies.ToArray(), ids.ToList());
     }

@@ -60,6 +60,7 @@ namespace WapBridge.Bench
                 case BenchMode.Erpnext: return await new ErpnextMode(o).RunAsync(dll);
                 case BenchMode.LargeBody: return await new LargeBodyMode(o).RunAsync(dll);
                 case BenchMode.Failover: return await new FailoverMode(o).RunAsync(dll);
+                case BenchMode.MetricsOverhead: return await new MetricsOverheadMode(o).RunAsync(dll);
             }
             var gatewaySeconds = o.GatewaySeconds;
             Console.WriteLine($"WapBridge benchmark: {o.Clients} clients, {o.Warmup} s warm-up + {gatewaySeconds} s measured"
