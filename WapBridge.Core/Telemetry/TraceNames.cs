@@ -27,7 +27,6 @@ public static class TraceNames
     public const string CampaignSend = "campaign.send";
 
     public const string InstanceTag = "instance_id";
-    public const string CustomerTag = "customer";
     public const string CampaignTag = "campaign";
     public const string EngineTag = "engine";
     public const string MessageTag = "wapbridge.message.row_id";

@@ -8,7 +8,7 @@ namespace WapBridge.Core.Webhooks;
 public sealed class InboundMessageWebhooks(WebhookOutbox outbox, MediaLinks mediaLinks, IOptions<WebhookOptions> options) : IInboundMessageObserver
 {
     public Task<bool> AddAsync(WapBridgeDbContext db, RecordedInbound message, CancellationToken ct) =>
-        outbox.AddAsync(db, message.Instance.CustomerId, message.Instance.Id, WebhookEvents.Message, () => Payload(message), ct, message.TraceParent);
+        outbox.AddAsync(db, message.Instance.CustomerId, message.Instance.Id, WebhookEvents.Message, () => Payload(message), ct, traceParent: message.TraceParent);
 
     public void Committed() => outbox.Committed();
 

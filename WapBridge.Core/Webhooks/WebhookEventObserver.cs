@@ -58,11 +58,11 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
                     // A status change belongs to the message's trace: its webhook is the last step of the send it accepted.
                     await AddAsync(instance, WebhookEvents.MessageAck, receipt.At,
                         new JsonObject { ["id"] = message.SerializedId, ["ack"] = (int)receipt.Ack, ["status"] = MessageReceipts.StatusFor(receipt.Ack)?.ToWire() }, ct,
-                        message.TraceParent);
+                        traceParent: message.TraceParent);
                     if (receipt.Ack == MessageAck.Server)
                         await AddAsync(instance, WebhookEvents.MessageSent, receipt.At,
                             new JsonObject { ["id"] = message.SerializedId, ["to"] = message.ToNumber, ["type"] = message.Type, ["source"] = message.Source }, ct,
-                            message.TraceParent);
+                            traceParent: message.TraceParent);
                 }
                 break;
             case MessageUpdateEvent update:
@@ -215,6 +215,6 @@ public sealed class WebhookEventObserver(IDbContextFactory<WapBridgeDbContext> d
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var customer = await db.Customers.Where(c => c.Id == instance.CustomerId).Select(c => c.Code).SingleAsync(ct);
         await outbox.SaveAsync(db, instance.CustomerId, instance.Id, eventType, () => WebhookPayloads.Event(eventType, instance.Code, customer, at, data), ct,
-            traceParent);
+            traceParent: traceParent);
     }
 }

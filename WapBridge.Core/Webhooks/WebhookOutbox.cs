@@ -25,7 +25,7 @@ public sealed class WebhookOutbox(WebhookSignal signal, IMemoryCache cache, IDbC
     public async Task<bool> SaveAsync(WapBridgeDbContext db, int customerId, int? instanceId, string eventType, Func<string> payload, CancellationToken ct,
         string? traceParent = null)
     {
-        var added = await AddAsync(db, customerId, instanceId, eventType, payload, ct, traceParent);
+        var added = await AddAsync(db, customerId, instanceId, eventType, payload, ct, traceParent: traceParent);
         await db.SaveChangesAsync(ct);
         if (added)
             Committed();

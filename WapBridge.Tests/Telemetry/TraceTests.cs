@@ -36,7 +36,7 @@ public sealed class TraceTests
         var sender = await app.CreateConnectedAsync();
         await using var receiver = await SubscribeAsync(sender, """["message.ack","message.sent"]""");
 
-        var caller = ActivityContext.Parse($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01", null);
+        var caller = NewCaller();
         var id = await SendAsync(sender, caller, "traced hello");
 
         // The request continued the caller's trace, and the accepted row keeps it.
@@ -63,7 +63,8 @@ public sealed class TraceTests
         Assert.All(statusHooks, h => Assert.Equal(traceId, WapBridgeTelemetry.TraceIdOf(h.Header("traceparent"))));
         var deliver = await spans.WaitForAsync(s => s.OperationName == TraceNames.WebhookDeliver && s.TraceId == caller.TraceId);
         Assert.Equal("delivered", deliver.GetTagItem(TraceNames.OutcomeTag));
-        Assert.Contains(statusHooks, h => ActivityContext.Parse(h.Header("traceparent"), null) is var parent
+        // The attempt ended, so its POST reached the receiver: its header names the attempt's HTTP call.
+        Assert.Contains(receiver.Received, h => ActivityContext.TryParse(h.Header("traceparent"), null, out var parent)
             && spans.Stopped.Any(s => s.SpanId == parent.SpanId && (s.SpanId == deliver.SpanId || s.ParentSpanId == deliver.SpanId)));
     }
 
@@ -72,7 +73,7 @@ public sealed class TraceTests
     {
         using var spans = new SpanCapture();
         var dataDir = Path.Combine(Path.GetTempPath(), "wapbridge-tests", Guid.NewGuid().ToString("N"));
-        var caller = ActivityContext.Parse($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01", null);
+        var caller = NewCaller();
         await using var receiver = await WebhookReceiver.StartAsync();
         SendingCustomer sender;
         string id;
@@ -139,7 +140,7 @@ public sealed class TraceTests
         await app.InitializeAsync();
         var sender = await app.CreateConnectedAsync();
 
-        var caller = ActivityContext.Parse($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01", null);
+        var caller = NewCaller();
         var id = await SendAsync(sender, caller, "logged");
         var send = await spans.WaitForAsync(s => s.OperationName == TraceNames.MessageSend && s.TraceId == caller.TraceId);
 
@@ -152,12 +153,64 @@ public sealed class TraceTests
     }
 
     [Fact]
+    public async Task An_erpnext_gateway_send_and_its_outbox_send_share_the_request_trace()
+    {
+        using var spans = new SpanCapture();
+        await using var app = new WapBridgeApp(settings: FastMessaging.Settings());
+        await app.InitializeAsync();
+        var sender = await app.CreateConnectedAsync();
+        var caller = NewCaller();
+
+        var answer = await sender.Client.SendRawAsync(HttpMethod.Post, "/api/method/wap_bridge.api.whatsapp.erpnext_notification_gateway",
+            $"message=Invoice+due&instance_id={sender.InstanceId}&to_number=255755123456", "application/x-www-form-urlencoded",
+            new Dictionary<string, string> { ["traceparent"] = TraceParentOf(caller) });
+        var id = answer.EnsureOk().Message!["service"]!["id"]!.GetValue<string>();
+
+        var record = await sender.Client.WaitForMessageAsync(id, r => r["status"]!.GetValue<string>() != "queued");
+        Assert.Equal(caller.TraceId.ToHexString(), record["trace_id"]!.GetValue<string>());
+        Assert.Equal("sent", (await spans.WaitForAsync(s => s.OperationName == TraceNames.MessageSend && s.TraceId == caller.TraceId)).GetTagItem(TraceNames.OutcomeTag));
+    }
+
+    [Fact]
+    public async Task A_campaigns_messages_are_sent_in_the_trace_of_the_batch_that_queued_them_not_the_request_that_started_it()
+    {
+        using var spans = new SpanCapture();
+        await using var app = new WapBridgeApp(settings: FastMessaging.Settings(new Dictionary<string, string?>
+        {
+            ["WapBridge:Hangfire:QueuePollInterval"] = "00:00:00.100",
+            ["WapBridge:Hangfire:WorkerCount"] = "2",
+        }));
+        await app.InitializeAsync();
+        var sender = await app.CreateConnectedAsync();
+        var caller = NewCaller();
+
+        using var start = new HttpRequestMessage(HttpMethod.Post, "/api/method/wap_bridge.api.campaigns.create_and_start_campaign")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new
+            {
+                instance_id = sender.InstanceId, message = "Sale today",
+                recipients = new[] { "255757000001", "255757000002" },
+                throttle = new { min_delay_seconds = 0, max_delay_seconds = 0 },
+            }),
+        };
+        start.Headers.Add("traceparent", TraceParentOf(caller));
+        var campaign = (await sender.Client.SendForAnswerAsync(start)).EnsureOk().Message!["campaign"]!.GetValue<string>();
+
+        var batch = await spans.WaitForAsync(s => s.OperationName == TraceNames.CampaignSend && (string?)s.GetTagItem(TraceNames.CampaignTag) == campaign, seconds: 30);
+        Assert.NotEqual(caller.TraceId, batch.TraceId);
+        Assert.Equal(sender.InstanceId, batch.GetTagItem(TraceNames.InstanceTag));
+        var sends = await spans.WaitForAsync(s => s.OperationName == TraceNames.MessageSend && s.TraceId == batch.TraceId, count: 2);
+        Assert.All(sends, s => Assert.Equal(batch.SpanId, s.ParentSpanId));
+        Assert.All(sends, s => Assert.Equal("sent", s.GetTagItem(TraceNames.OutcomeTag)));
+    }
+
+    [Fact]
     public async Task A_message_without_a_stored_trace_has_no_trace_id_field()
     {
         await using var app = new WapBridgeApp(settings: FastMessaging.Settings());
         await app.InitializeAsync();
         var sender = await app.CreateConnectedAsync();
-        var id = await SendAsync(sender, ActivityContext.Parse($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01", null), "old");
+        var id = await SendAsync(sender, NewCaller(), "old");
 
         // As a message accepted before traces were kept.
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken))
@@ -175,6 +228,11 @@ public sealed class TraceTests
         return receiver;
     }
 
+    private static ActivityContext NewCaller() =>
+        ActivityContext.Parse($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01", null);
+
+    private static string TraceParentOf(ActivityContext caller) => $"00-{caller.TraceId.ToHexString()}-{caller.SpanId.ToHexString()}-01";
+
     /// <summary>Sends as a caller that is in trace <paramref name="caller"/> (its <c>traceparent</c> header).</summary>
     private static async Task<string> SendAsync(SendingCustomer sender, ActivityContext caller, string text)
     {
@@ -182,7 +240,7 @@ public sealed class TraceTests
         {
             Content = System.Net.Http.Json.JsonContent.Create(new { instance_id = sender.InstanceId, to_number = "255755123456", message = text }),
         };
-        request.Headers.Add("traceparent", $"00-{caller.TraceId.ToHexString()}-{caller.SpanId.ToHexString()}-01");
+        request.Headers.Add("traceparent", TraceParentOf(caller));
         return (await sender.Client.SendForAnswerAsync(request)).EnsureOk().Message!["id"]!.GetValue<string>();
     }
 }
@@ -206,12 +264,14 @@ public sealed class SpanCapture : IDisposable
 
     public IReadOnlyList<Activity> Stopped => [.. _stopped];
 
-    public async Task<Activity> WaitForAsync(Func<Activity, bool> match, int seconds = 15)
+    public async Task<Activity> WaitForAsync(Func<Activity, bool> match, int seconds = 15) => (await WaitForAsync(match, 1, seconds))[0];
+
+    public async Task<IReadOnlyList<Activity>> WaitForAsync(Func<Activity, bool> match, int count, int seconds = 15)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
         {
-            if (_stopped.FirstOrDefault(match) is { } found)
+            if (_stopped.Where(match).ToList() is { } found && found.Count >= count)
                 return found;
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException("no such span ended; ended: " + string.Join(", ", _stopped.Select(s => $"{s.OperationName} {s.TraceId}")));
