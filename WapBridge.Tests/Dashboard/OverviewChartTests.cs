@@ -76,4 +76,16 @@ public sealed class OverviewChartTests : IAsyncDisposable
         Assert.Equal("2", rows[5].QuerySelector("td[data-series=inbound]")!.TextContent);
         Assert.Equal("3", rows[23].QuerySelector("td[data-series=inbound]")!.TextContent);
     }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    [InlineData(4, 1)]
+    [InlineData(5, 2)]
+    [InlineData(10, 5)]
+    [InlineData(21, 5)]
+    [InlineData(100, 50)]
+    [InlineData(1500, 500)]
+    public void The_vertical_axis_steps_by_round_numbers_so_a_single_message_is_a_visible_bar(int peak, int step) =>
+        Assert.Equal(step, HourlyChart.TickFor(peak));
 }

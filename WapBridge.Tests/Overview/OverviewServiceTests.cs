@@ -108,7 +108,7 @@ public class OverviewServiceTests : IAsyncLifetime
         time.Advance(TimeSpan.FromHours(1));
         var later = await Overview.ReadAsync(customer, ct);
         Assert.Equal(new DateTimeOffset(2026, 12, 4, 16, 0, 0, TimeSpan.Zero), later.From);
-        Assert.Equal(figures.Hours[23] with { }, later.Hours[22]);
+        Assert.Equal(figures.Hours[23], later.Hours[22]);
         Assert.Equal(0, later.Hours[23].Outbound);
         Assert.Equal(8, later.Rates.Outbound);
     }
