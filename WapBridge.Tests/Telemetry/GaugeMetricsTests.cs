@@ -227,3 +227,44 @@ public abstract class GaugeMetricsTests(WapBridgeApp app)
 public sealed class SqliteGaugeMetricsTests(SqliteGaugeApp app) : GaugeMetricsTests(app), IClassFixture<SqliteGaugeApp>;
 
 public sealed class PostgresGaugeMetricsTests(PostgresGaugeApp app) : GaugeMetricsTests(app), IClassFixture<PostgresGaugeApp>;
+
+/// <summary>A scrape hands out the last reading and never queries the database itself: scrapers cost the database nothing.</summary>
+public sealed class GaugeSnapshotTests
+{
+    [Fact]
+    public async Task Scrapes_show_the_last_reading_until_the_next_one()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = new WapBridgeApp(settings: new Dictionary<string, string?> { ["WapBridge:Telemetry:GaugeInterval"] = "01:00:00" });
+        await app.InitializeAsync();
+        var gauges = app.Services.GetRequiredService<WapBridge.Core.Telemetry.DatabaseGauges>();
+        var customer = await app.CreateCustomerAsync();
+        await gauges.RefreshAsync(ct);
+        Assert.Equal(0, (await PrometheusText.ScrapeAsync(app, ct)).Value("wapbridge_webhooks_backlog", ("customer", customer.Code)));
+
+        // A delivery waits now; the next reading is an hour away.
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<WapBridgeDbContext>();
+            var customerId = await db.Customers.Where(c => c.Code == customer.Code).Select(c => c.Id).SingleAsync(ct);
+            var now = DateTimeOffset.UtcNow;
+            var endpoint = new WebhookEndpoint { CustomerId = customerId, Url = "http://127.0.0.1:9/hook", CreatedAt = now, UpdatedAt = now };
+            db.WebhookEndpoints.Add(endpoint);
+            await db.SaveChangesAsync(ct);
+            db.WebhookDeliveries.Add(new WebhookDelivery
+            {
+                CustomerId = customerId, EndpointId = endpoint.Id, EventId = "evt_" + Guid.NewGuid().ToString("N"), EventType = "message.status",
+                Payload = "{}", NextAttemptAt = now.AddDays(1), CreatedAt = now,
+            });
+            await db.SaveChangesAsync(ct);
+        }
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(0, (await PrometheusText.ScrapeAsync(app, ct)).Value("wapbridge_webhooks_backlog", ("customer", customer.Code)));
+            await Task.Delay(300, ct);
+        }
+
+        await gauges.RefreshAsync(ct);
+        Assert.Equal(1, (await PrometheusText.ScrapeAsync(app, ct)).Value("wapbridge_webhooks_backlog", ("customer", customer.Code)));
+    }
+}
