@@ -276,7 +276,8 @@ public sealed class MessageDispatcher(
                 .SetProperty(m => m.Status, MessageStatus.Sent)
                 .SetProperty(m => m.Ack, (int)MessageAck.Server)
                 .SetProperty(m => m.SentAt, sentAt), CancellationToken.None);
-            await metrics.RecordSentAsync(instance.Id, marked == sent.Count ? sent : await MarkedSentAsync(db, sentIds, sentAt), sentAt);
+            if (metrics.CountsOutcomes)
+                await metrics.RecordSentAsync(instance.Id, marked == sent.Count ? sent : await MarkedSentAsync(db, sentIds, sentAt), sentAt);
             await OutgoingMessages.ApplySentAsync(db, sent, CancellationToken.None);
             foreach (var message in sent)
                 outcomes.Report(message.WaMessageId, MessageStatus.Sent);

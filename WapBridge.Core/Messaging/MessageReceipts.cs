@@ -70,6 +70,29 @@ public sealed class MessageReceipts(
     /// <summary>Applies receipts now; exposed for tests.</summary>
     public async Task ApplyAsync(IReadOnlyList<(int InstanceId, MessageStatusEvent Receipt)> receipts)
     {
+        // PostgreSQL may give up the batch in a deadlock with the outbox's updates of the same rows: applied again, it
+        // finds them as the outbox left them (statuses only move forward, so what was applied before is not redone).
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ApplyStatusesAsync(receipts);
+                break;
+            }
+            catch (Exception e) when (attempt < MaxAttempts && DatabaseErrors.IsRetryableConflict(e))
+            {
+                logger.LogInformation("Applying {Count} receipts met a conflicting write; trying again", receipts.Count);
+            }
+        }
+        var applied = receipts.Select(r => (r.InstanceId, r.Receipt.MessageId)).Distinct().ToList();
+        foreach (var listener in listeners)
+            await listener.OnAppliedAsync(applied, CancellationToken.None);
+    }
+
+    private const int MaxAttempts = 3;
+
+    private async Task ApplyStatusesAsync(IReadOnlyList<(int InstanceId, MessageStatusEvent Receipt)> receipts)
+    {
         await using var db = await dbFactory.CreateDbContextAsync();
         // Counting what moved needs the rows as they were, read in the transaction that moves them (see MovingAsync).
         var counting = metrics.CountsOutcomes;
@@ -106,9 +129,6 @@ public sealed class MessageReceipts(
             foreach (var (instanceId, moves) in moved!)
                 await metrics.RecordMovesAsync(instanceId, moves);
         }
-        var applied = receipts.Select(r => (r.InstanceId, r.Receipt.MessageId)).Distinct().ToList();
-        foreach (var listener in listeners)
-            await listener.OnAppliedAsync(applied, CancellationToken.None);
     }
 
     /// <summary>

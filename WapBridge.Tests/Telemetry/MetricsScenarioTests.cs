@@ -1,4 +1,8 @@
-using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using WapBridge.Core.Engines;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Telemetry;
@@ -129,6 +133,21 @@ public abstract class MetricsScenarioTests(WapBridgeApp app)
         Assert.InRange(scrape.Value("wapbridge_messages_send_latency_seconds_sum", OfA())!.Value, 0.000001, 20);
         Assert.Equal(0, scrape.Value("wapbridge_messages_receipt_lag_seconds_bucket", OfA(("le", "0.01"))));
         Assert.Equal(4, scrape.Value("wapbridge_messages_receipt_lag_seconds_bucket", OfA(("le", "+Inf"))));
+
+        // WhatsApp may send a receipt again: applied to messages already read, it counts nothing more.
+        List<(int InstanceId, string WaMessageId)> read;
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken))
+            read = (await db.Messages.Where(m => m.Direction == Message.Outbound && m.Status == MessageStatus.Read)
+                .Select(m => new { m.InstanceId, m.WaMessageId }).ToListAsync(TestContext.Current.CancellationToken)).ConvertAll(m => (m.InstanceId, m.WaMessageId));
+        Assert.Equal(4, read.Count);
+        await app.Services.GetRequiredService<MessageReceipts>().ApplyAsync([.. read.SelectMany(m => new[] { MessageAck.Server, MessageAck.Device, MessageAck.Read }
+            .Select(ack => (m.InstanceId, new MessageStatusEvent(ia, DateTimeOffset.UtcNow, m.WaMessageId, ack))))]);
+        // Past the exporter's cache of the last scrape (300 ms), so this one is read afresh.
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        var again = await PrometheusText.ScrapeAsync(app, TestContext.Current.CancellationToken);
+        foreach (var outcome in new[] { "sent", "delivered", "read" })
+            Assert.Equal(4, again.Value("wapbridge_messages_outcomes_total", OfA(("kind", "text"), ("outcome", outcome))));
+        Assert.Equal(4, again.Value("wapbridge_messages_receipt_lag_seconds_count", OfA()));
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> done, string what, int seconds = 30)
