@@ -367,15 +367,19 @@ internal sealed record BridgeStats(long RssBytes, long HeapUsedBytes, TimeSpan? 
 {
     public static BridgeStats? Read(JsonElement data, DateTimeOffset receivedAt)
     {
-        if (data.ValueKind != JsonValueKind.Object
-            || !data.TryGetProperty("rss", out var rss) || !rss.TryGetInt64(out var rssBytes)
-            || !data.TryGetProperty("heapUsed", out var heap) || !heap.TryGetInt64(out var heapBytes))
+        if (data.ValueKind != JsonValueKind.Object || Bytes(data, "rss") is not { } rssBytes || Bytes(data, "heapUsed") is not { } heapBytes)
             return null;
+        // A lag beyond a day is no measurement (and would overflow TimeSpan far beyond that).
         TimeSpan? lag = data.TryGetProperty("eventLoopLagMs", out var l) && l.ValueKind == JsonValueKind.Number
-            ? TimeSpan.FromMilliseconds(Math.Max(0, l.GetDouble()))
+            && l.TryGetDouble(out var ms) && ms < TimeSpan.FromDays(1).TotalMilliseconds
+            ? TimeSpan.FromMilliseconds(Math.Max(0, ms))
             : null;
         return new BridgeStats(rssBytes, heapBytes, lag, receivedAt);
     }
+
+    // TryGetInt64 throws on a non-number, which the reader loop would take for the end of the process.
+    private static long? Bytes(JsonElement data, string name) =>
+        data.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var bytes) ? bytes : null;
 }
 
 /// <summary>How to start a bridge process.</summary>
