@@ -13,6 +13,8 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         // The outbox query: an instance's queued and sending messages in priority order.
         builder.HasIndex(m => new { m.InstanceId, m.Status, m.Priority, m.Id });
         builder.HasIndex(m => new { m.CustomerId, m.Id });
+        // The Overview's last 24 hours of one customer.
+        builder.HasIndex(m => new { m.CustomerId, m.CreatedAt });
         // The Chats page: an instance's conversations and each one's newest messages.
         builder.HasIndex(m => new { m.InstanceId, m.Chat, m.Id });
         builder.HasIndex(m => new { m.Status, m.ExpiresAt });

@@ -10,6 +10,8 @@ public sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<Webh
         // The dispatcher's query: pending deliveries by due time.
         builder.HasIndex(d => new { d.State, d.NextAttemptAt });
         builder.HasIndex(d => new { d.CustomerId, d.Id });
+        // The Overview's backlog and dead deliveries of one customer.
+        builder.HasIndex(d => new { d.CustomerId, d.State, d.CreatedAt });
         builder.Property(d => d.EventId).HasMaxLength(40);
         builder.Property(d => d.EventType).HasMaxLength(30);
         builder.Property(d => d.State).HasMaxLength(12);

@@ -224,11 +224,14 @@ public abstract class GaugeMetricsTests(WapBridgeApp app)
     }
 }
 
+[Collection(MetricsCollection.Name)]
 public sealed class SqliteGaugeMetricsTests(SqliteGaugeApp app) : GaugeMetricsTests(app), IClassFixture<SqliteGaugeApp>;
 
+[Collection(MetricsCollection.Name)]
 public sealed class PostgresGaugeMetricsTests(PostgresGaugeApp app) : GaugeMetricsTests(app), IClassFixture<PostgresGaugeApp>;
 
 /// <summary>A scrape hands out the last reading and never queries the database itself: scrapers cost the database nothing.</summary>
+[Collection(MetricsCollection.Name)]
 public sealed class GaugeSnapshotTests
 {
     [Fact]

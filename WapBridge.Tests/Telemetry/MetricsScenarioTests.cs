@@ -7,16 +7,6 @@ using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Telemetry;
 
-/// <summary>
-/// Meters are process-wide (OpenTelemetry listens to every meter named WapBridge in the process): these tests run
-/// alone, so no other test's gateway adds to the counts they expect.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class MetricsCollection
-{
-    public const string Name = "metrics";
-}
-
 public static class MetricsScenarioSettings
 {
     public static Dictionary<string, string?> Settings() => FastMessaging.Settings(new Dictionary<string, string?>

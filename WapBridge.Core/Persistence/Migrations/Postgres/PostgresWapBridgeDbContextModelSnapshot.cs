@@ -1160,6 +1160,8 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
                     b.HasIndex("SerializedId");
 
+                    b.HasIndex("CustomerId", "CreatedAt");
+
                     b.HasIndex("CustomerId", "Id");
 
                     b.HasIndex("InstanceId", "WaMessageId");
@@ -1294,6 +1296,8 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.HasIndex("CustomerId", "Id");
 
                     b.HasIndex("State", "NextAttemptAt");
+
+                    b.HasIndex("CustomerId", "State", "CreatedAt");
 
                     b.ToTable("WebhookDeliveries");
                 });

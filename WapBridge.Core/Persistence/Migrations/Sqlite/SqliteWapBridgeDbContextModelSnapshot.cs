@@ -1120,6 +1120,8 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("SerializedId");
 
+                    b.HasIndex("CustomerId", "CreatedAt");
+
                     b.HasIndex("CustomerId", "Id");
 
                     b.HasIndex("InstanceId", "WaMessageId");
@@ -1250,6 +1252,8 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.HasIndex("CustomerId", "Id");
 
                     b.HasIndex("State", "NextAttemptAt");
+
+                    b.HasIndex("CustomerId", "State", "CreatedAt");
 
                     b.ToTable("WebhookDeliveries");
                 });
