@@ -244,6 +244,8 @@ public abstract class GroupApiTests(WapBridgeApp app)
         var owner = await app.CreateConnectedAsync();
         var member = await app.ConnectInstanceAsync(owner.Customer);
         var (_, id) = await CreateAsync(owner, "Team", member.Phone);
+        // The creation's own group event caches the group a moment later: emptying the cache before it lands leaves it filled.
+        await EventuallyCachedAsync(owner, id, g => g is not null);
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync())
             await db.CachedGroups.ExecuteDeleteAsync();
         Assert.Empty(await CachedAsync(owner));

@@ -7,6 +7,7 @@ namespace WapBridge.Tests.Telemetry;
 /// The telemetry settings (README "Metrics and traces"): one that makes no sense stops the start naming it as the
 /// user writes it; sensible ones start a gateway that serves its metrics.
 /// </summary>
+[Collection(MetricsCollection.Name)]
 public sealed class TelemetrySettingsTests
 {
     [Theory]
