@@ -119,7 +119,9 @@ public sealed class MessageReceipts(
                     .SetProperty(m => m.SentAt, m => m.SentAt ?? at).SetProperty(m => m.DeliveredAt, at)),
                 MessageStatus.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.Error, group.First().Receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, WhatsAppError)),
+                // A read receipt may overtake the outbox's own "sent" update: the row then never passes through sent.
                 _ => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
+                    .SetProperty(m => m.SentAt, m => m.SentAt ?? at)
                     .SetProperty(m => m.DeliveredAt, m => m.DeliveredAt ?? at).SetProperty(m => m.ReadAt, at)),
             });
         }

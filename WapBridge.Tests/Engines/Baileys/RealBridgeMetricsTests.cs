@@ -85,7 +85,7 @@ public sealed class RealBridgeMetricsTests
         Assert.Equal(1, metrics.Value("wapbridge_bridge_sessions", ("process", "2")));
         Assert.True(metrics.Value("wapbridge_bridge_memory_bytes", ("process", "2"), ("type", "rss")) > 0);
         // The dead process's series end with it, rather than repeating its last report.
-        Assert.Equal(0, metrics.Find("wapbridge_bridge_sessions", ("process", "1")).Count);
-        Assert.Equal(0, metrics.Find("wapbridge_bridge_memory_bytes", ("process", "1")).Count);
+        Assert.Empty(metrics.Find("wapbridge_bridge_sessions", ("process", "1")));
+        Assert.Empty(metrics.Find("wapbridge_bridge_memory_bytes", ("process", "1")));
     }
 }
