@@ -16,10 +16,6 @@ namespace WapBridge.Tests.Dashboard;
 /// <summary>The /campaigns page and its new-campaign form, on the real campaign service with a recording scheduler.</summary>
 public sealed class CampaignsPageTests : IAsyncLifetime
 {
-    // Draft checks and campaign creation run on the thread pool against a SQLite file: under a full parallel run they
-    // take longer than bunit's default one-second wait.
-    private static readonly TimeSpan Slow = TimeSpan.FromSeconds(10);
-
     private readonly RecordingCampaignScheduler scheduler = new();
     private readonly InstanceDashboardHarness h;
     private Customer customer = default!;
@@ -109,15 +105,15 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         var cut = RenderForm();
         cut.Find("[data-testid=campaign-message] textarea").Input("Hello {{phone_number}}");
         cut.Find("[data-testid=campaign-numbers] textarea").Input("0755000001\n\nxyz\n0755000001");
-        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=draft-ready]").GetAttribute("data-value")), Slow);
+        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=draft-ready]").GetAttribute("data-value")));
         // The preview follows the draft in a render of its own.
-        cut.WaitForAssertion(() => Assert.Equal("Hello 255755000001", cut.Find("[data-testid=preview-text]").TextContent), Slow);
+        cut.WaitForAssertion(() => Assert.Equal("Hello 255755000001", cut.Find("[data-testid=preview-text]").TextContent));
         Assert.Equal(["invalid", "duplicate"], cut.FindAll("[data-testid=problem-row]").Select(r => r.GetAttribute("data-kind")));
 
         // A bad throttle comes back from the service and opens the pace panel at its field.
         cut.Find("[data-testid=throttle-min] input").Input("50");
         cut.Find("[data-testid=start-campaign]").Click();
-        cut.WaitForAssertion(() => Assert.Contains("Max delay must be at least Min delay", cut.Find("[data-testid=throttle-max]").TextContent), Slow);
+        cut.WaitForAssertion(() => Assert.Contains("Max delay must be at least Min delay", cut.Find("[data-testid=throttle-max]").TextContent));
         Assert.Empty(scheduler.Calls);
 
         // Fixed, with caps and active hours: the campaign is created with that throttle.
@@ -126,9 +122,9 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         cut.Find("[data-testid=throttle-hourly] input").Input("100");
         cut.Find("[data-testid=throttle-daily] input").Input("500");
         cut.Find("[data-testid=active-hours-enabled] input").Change(true);
-        cut.WaitForAssertion(() => cut.Find("[data-testid=active-start] input"), Slow);
+        cut.WaitForAssertion(() => cut.Find("[data-testid=active-start] input"));
         cut.Find("[data-testid=start-campaign]").Click();
-        cut.WaitForAssertion(() => Assert.Single(scheduler.Calls), Slow);
+        cut.WaitForAssertion(() => Assert.Single(scheduler.Calls));
         var campaign = Assert.Single((await Campaigns.ListAsync(customer.Id, null, Paging.From(10, 0))).Data);
         Assert.Equal(1, campaign.Total);
         Assert.Equal(1, campaign.Invalid);

@@ -133,7 +133,13 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         var cut = Render(code);
         cut.WaitForAssertion(() => Assert.Contains("restricts this number from messaging new contacts", cut.Find("[data-testid=restriction]").TextContent));
 
-        cut.Find("[data-testid=resume-sending]").Click();
+        // A live re-render of the panel may take the click; click until it asks.
+        cut.WaitForAssertion(() =>
+        {
+            if (cut.FindAll("[data-testid=confirm-panel]").Count == 0)
+                cut.Find("[data-testid=resume-sending]").Click();
+            Assert.NotEmpty(cut.FindAll("[data-testid=confirm-panel]"));
+        });
         var confirm = cut.Find("[data-testid=confirm-panel]");
         Assert.Equal("resume", confirm.GetAttribute("data-action"));
         Assert.Contains("can deepen it", confirm.TextContent);
