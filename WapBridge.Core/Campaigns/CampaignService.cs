@@ -192,15 +192,28 @@ public sealed class CampaignService(
         catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or WapBridgeException { Code: "campaign_finished" })
         {
             // Deleting the instance deletes its campaigns: one deleted while its recipients were being added is a 404, as if
-            // the delete had come first.
-            await using var check = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            if (await check.Campaigns.AnyAsync(c => c.Id == campaign.Id, CancellationToken.None))
+            // the delete had come first. When the add lost a deadlock to that delete, the delete commits a moment later.
+            if (await StillExistsAsync(campaign.Id, waitForDelete: DatabaseErrors.IsRetryableConflict(e)))
                 throw;
             throw WapBridgeException.NotFound("Campaign", campaign.Code, "campaign");
         }
         if (campaign.State == CampaignState.Running)
             Schedule(campaign.Id, null);
         return added;
+    }
+
+    private async Task<bool> StillExistsAsync(long campaignId, bool waitForDelete)
+    {
+        var deadline = time.GetUtcNow() + (waitForDelete ? TimeSpan.FromSeconds(2) : TimeSpan.Zero);
+        while (true)
+        {
+            await using var check = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            if (!await check.Campaigns.AnyAsync(c => c.Id == campaignId, CancellationToken.None))
+                return false;
+            if (time.GetUtcNow() >= deadline)
+                return true;
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time);
+        }
     }
 
     /// <summary>
