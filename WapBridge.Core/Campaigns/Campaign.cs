@@ -59,6 +59,13 @@ public sealed class Campaign
     public string? MimeType { get; set; }
     public string? Filename { get; set; }
     public string? Caption { get; set; }
+
+    /// <summary>
+    /// Cloud API: the approved template every recipient gets, its body parameters filled in order from the recipient's
+    /// <c>{{variables}}</c> (contract §11); null for a free-form campaign.
+    /// </summary>
+    public string? TemplateName { get; set; }
+    public string? TemplateLanguage { get; set; }
     public CampaignState State { get; set; } = CampaignState.Running;
 
     public double MinDelaySeconds { get; set; }

@@ -14,6 +14,9 @@ public sealed class CampaignConfiguration : IEntityTypeConfiguration<Campaign>
         builder.HasIndex(c => new { c.InstanceId, c.State });
         builder.Property(c => c.Code).HasMaxLength(20);
         builder.Property(c => c.Name).HasMaxLength(140);
+        // Meta's limits: template names up to 512 characters, language codes such as en_US.
+        builder.Property(c => c.TemplateName).HasMaxLength(512);
+        builder.Property(c => c.TemplateLanguage).HasMaxLength(16);
         builder.Property(c => c.State).HasMaxLength(12);
         builder.Property(c => c.MediaHash).HasMaxLength(64);
         builder.Property(c => c.MimeType).HasMaxLength(100);

@@ -47,6 +47,13 @@ public sealed class Instance
     /// <summary>The engine's session credentials, encrypted with Data Protection.</summary>
     public string? EngineCredentials { get; set; }
 
+    /// <summary>
+    /// Cloud API: the approved template (name and language) that free-form sends outside the 24-hour window go out as,
+    /// with their text as its parameter, instead of failing with <c>template_required</c> (contract §11).
+    /// </summary>
+    public string? FallbackTemplate { get; set; }
+    public string? FallbackTemplateLanguage { get; set; }
+
     public string? LastError { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset StateChangedAt { get; set; }

@@ -13,6 +13,8 @@ public sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         builder.Property(i => i.Code).HasMaxLength(20);
         builder.Property(i => i.Name).HasMaxLength(100);
         builder.Property(i => i.Engine).HasMaxLength(20);
+        builder.Property(i => i.FallbackTemplate).HasMaxLength(512);
+        builder.Property(i => i.FallbackTemplateLanguage).HasMaxLength(16);
         builder.Property(i => i.State).HasMaxLength(20);
         builder.Property(i => i.PhoneNumber).HasMaxLength(20);
         builder.Property(i => i.PushName).HasMaxLength(100);

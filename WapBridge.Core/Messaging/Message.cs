@@ -51,6 +51,12 @@ public sealed class Message
     /// <summary>The whatsapp-web.js serialized id the API shows: <c>true_255755123456@c.us_3EB0…</c>.</summary>
     public required string SerializedId { get; set; }
 
+    /// <summary>
+    /// The engine's own id when it differs from <see cref="WaMessageId"/>: the Cloud API's <c>wamid.…</c>, which its
+    /// statuses and replies name (contract §11: the id the API answered stays ours).
+    /// </summary>
+    public string? EngineMessageId { get; set; }
+
     /// <summary>Digits-only numbers; for inbound LID-only senders, <see cref="FromNumber"/> holds the LID.</summary>
     public string? FromNumber { get; set; }
     public string? ToNumber { get; set; }

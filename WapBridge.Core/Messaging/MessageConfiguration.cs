@@ -23,6 +23,8 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.Property(m => m.SerializedId).HasMaxLength(200);
         builder.Property(m => m.HoldReason).HasMaxLength(32);
         builder.Property(m => m.TraceParent).HasMaxLength(55);
+        builder.Property(m => m.EngineMessageId).HasMaxLength(128);
+        builder.HasIndex(m => new { m.InstanceId, m.EngineMessageId }).HasFilter("\"EngineMessageId\" IS NOT NULL");
         builder.Property(m => m.FromNumber).HasMaxLength(64);
         builder.Property(m => m.ToNumber).HasMaxLength(64);
         builder.Property(m => m.SenderName).HasMaxLength(100);

@@ -37,6 +37,8 @@ public abstract class WapBridgeDbContext(DbContextOptions options) : IdentityDbC
     public DbSet<NumberCheck> NumberChecks => Set<NumberCheck>();
     public DbSet<CachedGroup> CachedGroups => Set<CachedGroup>();
     public DbSet<Health.KnownContact> KnownContacts => Set<Health.KnownContact>();
+    public DbSet<Engines.CloudApi.CloudApiCallback> CloudApiCallbacks => Set<Engines.CloudApi.CloudApiCallback>();
+    public DbSet<Engines.CloudApi.ServiceWindow> ServiceWindows => Set<Engines.CloudApi.ServiceWindow>();
     /// <summary>The Data Protection key ring, shared by every node on the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<MediaBlob> MediaBlobs => Set<MediaBlob>();

@@ -465,6 +465,14 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(12)
                         .HasColumnType("character varying(12)");
 
+                    b.Property<string>("TemplateLanguage")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("TemplateName")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
                     b.Property<string>("TimeZone")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -638,6 +646,60 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("NumberChecks");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.CloudApiCallback", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTimeOffset?>("ProcessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InstanceId");
+
+                    b.HasIndex("ProcessedAt", "Id");
+
+                    b.ToTable("CloudApiCallbacks");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.ServiceWindow", b =>
+                {
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Number")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTimeOffset>("LastInboundAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("InstanceId", "Number");
+
+                    b.ToTable("ServiceWindows");
                 });
 
             modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
@@ -857,6 +919,14 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.Property<string>("EngineCredentials")
                         .HasColumnType("text");
 
+                    b.Property<string>("FallbackTemplate")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("FallbackTemplateLanguage")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<DateTimeOffset?>("HealthChangedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1058,6 +1128,10 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(10)
                         .HasColumnType("character varying(10)");
 
+                    b.Property<string>("EngineMessageId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<string>("Error")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
@@ -1163,6 +1237,9 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                     b.HasIndex("CustomerId", "CreatedAt");
 
                     b.HasIndex("CustomerId", "Id");
+
+                    b.HasIndex("InstanceId", "EngineMessageId")
+                        .HasFilter("\"EngineMessageId\" IS NOT NULL");
 
                     b.HasIndex("InstanceId", "WaMessageId");
 
@@ -1468,6 +1545,24 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                 });
 
             modelBuilder.Entity("WapBridge.Core.Contacts.NumberCheck", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.CloudApiCallback", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.ServiceWindow", b =>
                 {
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()

@@ -447,6 +447,14 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(12)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("TemplateLanguage")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TemplateName")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("TimeZone")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -612,6 +620,58 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("NumberChecks");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.CloudApiCallback", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ProcessedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InstanceId");
+
+                    b.HasIndex("ProcessedAt", "Id");
+
+                    b.ToTable("CloudApiCallbacks");
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.ServiceWindow", b =>
+                {
+                    b.Property<int>("InstanceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Number")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastInboundAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("InstanceId", "Number");
+
+                    b.ToTable("ServiceWindows");
                 });
 
             modelBuilder.Entity("WapBridge.Core.Groups.CachedGroup", b =>
@@ -821,6 +881,14 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("EngineCredentials")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("FallbackTemplate")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FallbackTemplateLanguage")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("HealthChangedAt")
                         .HasColumnType("INTEGER");
 
@@ -1018,6 +1086,10 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(10)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("EngineMessageId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Error")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
@@ -1123,6 +1195,9 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                     b.HasIndex("CustomerId", "CreatedAt");
 
                     b.HasIndex("CustomerId", "Id");
+
+                    b.HasIndex("InstanceId", "EngineMessageId")
+                        .HasFilter("\"EngineMessageId\" IS NOT NULL");
 
                     b.HasIndex("InstanceId", "WaMessageId");
 
@@ -1422,6 +1497,24 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("WapBridge.Core.Contacts.NumberCheck", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.CloudApiCallback", b =>
+                {
+                    b.HasOne("WapBridge.Core.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WapBridge.Core.Engines.CloudApi.ServiceWindow", b =>
                 {
                     b.HasOne("WapBridge.Core.Instances.Instance", null)
                         .WithMany()
