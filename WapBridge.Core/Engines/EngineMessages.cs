@@ -145,6 +145,13 @@ public static class EngineFeatures
     public const string Presence = "presence";
     public const string Profiles = "profiles";
     public const string Groups = "groups";
+    public const string Templates = "templates";
+
+    /// <summary>
+    /// Not an ability but a rule (Cloud API): free-form messages reach a contact only within 24 h of the contact's last
+    /// message; the outbox then sends the fallback template or fails with <c>template_required</c>.
+    /// </summary>
+    public const string ServiceWindow = "service_window";
 }
 
 /// <summary>Presence states a session can show (Baileys' <c>WAPresence</c>).</summary>
@@ -166,6 +173,12 @@ public sealed record NumberCheckResult([property: Id(0)] bool OnWhatsApp, [prope
 public sealed record EngineSendResult(bool Accepted, string? Error = null, string? ErrorCode = null)
 {
     public static readonly EngineSendResult Ok = new(true);
+
+    /// <summary>Accepted under the engine's own id (Cloud API: Graph's <c>wamid</c>), which the outbox stores beside ours.</summary>
+    public static EngineSendResult Sent(string engineMessageId) => new(true) { EngineMessageId = engineMessageId };
+
+    /// <summary>The engine's id for the sent message when it is not ours (<see cref="Sent"/>); statuses and replies use it.</summary>
+    public string? EngineMessageId { get; init; }
     public static EngineSendResult Failed(string code, string error) => new(false, error, code);
 
     /// <summary>With error 463: until when WhatsApp restricts the account, when it said.</summary>

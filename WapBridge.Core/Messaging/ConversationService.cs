@@ -295,6 +295,7 @@ public static class MessageKeys
     {
         var chat = ConversationService.ChatOf(m);
         var participant = WhatsAppNumbers.IsGroupId(chat) && m.Direction == Message.Inbound && m.FromNumber is { } from ? WhatsAppIds.ChatJid(from) : null;
-        return new EngineMessageKey(m.WaMessageId, WhatsAppIds.ChatJid(chat), m.Direction == Message.Outbound, participant);
+        // Engines that number messages themselves (Cloud API) know ours by their id.
+        return new EngineMessageKey(m.EngineMessageId ?? m.WaMessageId, WhatsAppIds.ChatJid(chat), m.Direction == Message.Outbound, participant);
     }
 }

@@ -365,7 +365,12 @@ public sealed class MessageDispatcher(
                 result = await session.SendAsync(outgoing, _stopping);
                 engineSend.SetOutcome(result.Accepted ? "accepted" : "refused", result.ErrorCode, failed: !result.Accepted);
             }
-            if (result.Accepted) return (SendOutcomeKind.Sent, null, null, null);
+            if (result.Accepted)
+            {
+                if (result.EngineMessageId is { } engineId)
+                    await StoreEngineIdAsync(message, engineId);
+                return (SendOutcomeKind.Sent, null, null, null);
+            }
             if (claim is { Known: false })
                 await budget.ReleaseAsync(instanceId, message.ToNumber!, CancellationToken.None);
             if (check is not null)
@@ -383,6 +388,17 @@ public sealed class MessageDispatcher(
             logger.LogWarning(e, "Engine send of {MessageId} threw; it stays queued", message.SerializedId);
             return (SendOutcomeKind.Disconnected, null, null, null);
         }
+    }
+
+    /// <summary>
+    /// The engine's own id for a message it accepted (Cloud API: Graph's wamid), stored at once rather than with the
+    /// batch: Meta's "sent" status for it may arrive while the rest of the batch is still going out.
+    /// </summary>
+    private async Task StoreEngineIdAsync(Message message, string engineId)
+    {
+        message.EngineMessageId = engineId;
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.EngineMessageId, engineId), CancellationToken.None);
     }
 
     /// <summary>
