@@ -14,7 +14,14 @@ public sealed record OutgoingTemplate(string Name, string Language, string? Comp
 /// A template of the business account as Meta lists it: <see cref="Body"/> is the body text with its placeholders
 /// (<c>{{1}}</c>, or named <c>{{first_name}}</c>), <see cref="Variables"/> those placeholders' names in order.
 /// </summary>
-public sealed record EngineTemplate(string Name, string Language, string Status, string Category, string? Body, IReadOnlyList<string> Variables);
+[GenerateSerializer, Immutable, Alias("wapbridge.engine-template")]
+public sealed record EngineTemplate(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string Language,
+    [property: Id(2)] string Status,
+    [property: Id(3)] string Category,
+    [property: Id(4)] string? Body,
+    [property: Id(5)] IReadOnlyList<string> Variables);
 
 /// <summary>
 /// What a session whose engine has templates does (contract §11 <c>whatsapp.list_templates</c>); a session implements

@@ -2,19 +2,21 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WapBridge.Core.Engines.Baileys;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Engines.Simulator;
 
 namespace WapBridge.Core.Engines;
 
 public static class EnginesServiceCollectionExtensions
 {
-    /// <summary>Every engine: the simulator first, then Baileys (its session files under <paramref name="dataDir"/> unless set).</summary>
+    /// <summary>Every engine: the simulator first, then Baileys (its session files under <paramref name="dataDir"/> unless set), then the Cloud API.</summary>
     public static IServiceCollection AddEngines(this IServiceCollection services, IConfiguration configuration, string dataDir)
     {
         services.AddSimulatorEngine(configuration);
         services.Configure<BaileysOptions>(configuration.GetSection(BaileysOptions.Section));
         services.PostConfigure<BaileysOptions>(o => o.DataDirectory ??= dataDir);
         services.AddBaileysEngine();
+        services.AddCloudApi(configuration);
         return services;
     }
 
