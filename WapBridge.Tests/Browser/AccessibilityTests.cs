@@ -163,6 +163,17 @@ public sealed class AccessibilityTests
     internal static async Task<IReadOnlyList<string>> AxeAsync(IPage page, string label)
     {
         // Colours are judged as they end up: a snackbar or drawer still fading in would be measured half-transparent.
+        // A snackbar's fade is an inline animation that may start (on its hide timer) while axe runs: snackbars switch
+        // from shown to gone at once here, so axe sees them fully shown or not at all.
+        await page.EvaluateAsync("""
+            () => {
+                if (document.getElementById('axe-no-snackbar-fade')) return;
+                const style = document.createElement('style');
+                style.id = 'axe-no-snackbar-fade';
+                style.textContent = '.mud-snackbar { animation: none !important; transition: none !important; }';
+                document.head.appendChild(style);
+            }
+            """);
         await page.EvaluateAsync("""
             () => Promise.all(document.getAnimations()
                 .filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
