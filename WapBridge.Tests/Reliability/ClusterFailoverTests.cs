@@ -242,7 +242,8 @@ public sealed class ClusterFailoverTests
         var clock = Stopwatch.StartNew();
         var sent = (await second.CallAsync(P + "whatsapp.send_api_message", new { instance_id = instance, to_number = "255766000101", message = "through 02", wait = 15 }))
             .EnsureOk().Message!;
-        Assert.Equal("sent", sent["status"]!.GetValue<string>());
+        // The simulated phone's receipts may overtake the answer on a loaded machine: any status past "sent" went out too.
+        Assert.Contains(sent["status"]!.GetValue<string>(), new[] { "sent", "delivered", "read" });
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the waited send took {clock.Elapsed.TotalSeconds:0.0} s");
 
         var numbers = Enumerable.Range(0, 8).Select(i => $"2557660{i:D5}").ToArray();
