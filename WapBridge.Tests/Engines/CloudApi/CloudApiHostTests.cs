@@ -33,6 +33,7 @@ public abstract class CloudApiHostTests(string provider) : IAsyncLifetime
     {
         await _app.DisposeAsync();
         await _graph.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>
