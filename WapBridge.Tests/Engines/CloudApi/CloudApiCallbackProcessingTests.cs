@@ -287,6 +287,70 @@ public abstract class CloudApiCallbackProcessingTests(CloudApiInboundApp app)
         var message = Assert.Single(await MessagesAsync(receiver, 1));
         Assert.Equal("are you there?", message["body"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task A_callback_that_keeps_failing_is_tried_again_on_its_schedule_then_given_up_with_its_error_kept()
+    {
+        app.SkipIfUnavailable();
+        var instance = await CloudApiInboundInstances.CreateAsync(app);
+        // Credentials nobody can read: every attempt fails.
+        await InDbAsync(db => db.Instances.Where(i => i.Id == instance.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.EngineCredentials, (string?)null), Ct));
+        var body = MetaWebhooks.Inbound(instance.Number.PhoneNumberId, null, MetaWebhooks.Text(Sender, "x")).ToJsonString();
+        var now = DateTimeOffset.UtcNow;
+        var (fresh, lastTry, notDue) = (new CloudApiCallback { InstanceId = instance.Id, Body = body, ReceivedAt = now },
+            new CloudApiCallback { InstanceId = instance.Id, Body = body, ReceivedAt = now - TimeSpan.FromHours(25), Attempts = CloudApiCallbackProcessor.MaxAttempts - 1 },
+            new CloudApiCallback { InstanceId = instance.Id, Body = body, ReceivedAt = now, Attempts = 3 });
+        await InDbAsync(async db =>
+        {
+            db.CloudApiCallbacks.AddRange(fresh, lastTry, notDue);
+            return await db.SaveChangesAsync(Ct);
+        });
+        var sink = new RecordingSink();
+
+        await app.Services.GetRequiredService<CloudApiCallbackProcessor>().ProcessAsync(instance.Id, instance.Code, sink, Ct);
+
+        var rows = (await CallbacksAsync(instance.Id)).ToDictionary(c => c.Id);
+        Assert.Equal((1, (DateTimeOffset?)null), (rows[fresh.Id].Attempts, rows[fresh.Id].ProcessedAt));
+        Assert.Contains("credentials", rows[fresh.Id].LastError, StringComparison.Ordinal);
+        Assert.Equal(CloudApiCallbackProcessor.MaxAttempts, rows[lastTry.Id].Attempts);
+        Assert.NotNull(rows[lastTry.Id].ProcessedAt);
+        Assert.Contains("credentials", rows[lastTry.Id].LastError, StringComparison.Ordinal);
+        Assert.Equal((3, (string?)null), (rows[notDue.Id].Attempts, rows[notDue.Id].LastError));
+        Assert.Empty(sink.Events);
+
+        Assert.Equal(rows[fresh.Id].ReceivedAt + TimeSpan.FromSeconds(2), CloudApiCallbackProcessor.DueAt(rows[fresh.Id]));
+        Assert.Equal(now + TimeSpan.FromSeconds(10), CloudApiCallbackProcessor.DueAt(notDue));
+        Assert.True(CloudApiCallbackProcessor.DueAt(new CloudApiCallback { Body = "", ReceivedAt = now, Attempts = 10 }) >= now + CloudApiCallbackProcessor.StatusPatience);
+    }
+
+    [Fact]
+    public async Task A_signed_callback_that_is_not_json_is_dropped_at_once_with_the_reason_and_nothing_happens()
+    {
+        app.SkipIfUnavailable();
+        var instance = await CloudApiInboundInstances.CreateAsync(app);
+        using var meta = app.CreateApiClient();
+        Assert.True((await MetaWebhooks.PostRawAsync(meta, instance.Code, instance.Number.AppSecret, "{\"entry\": [oops")).IsSuccessStatusCode);
+        var sink = new RecordingSink();
+
+        await app.Services.GetRequiredService<CloudApiCallbackProcessor>().ProcessAsync(instance.Id, instance.Code, sink, Ct);
+
+        var row = (await CallbacksAsync(instance.Id)).Single();
+        Assert.NotNull(row.ProcessedAt);
+        Assert.StartsWith("not JSON", row.LastError, StringComparison.Ordinal);
+        Assert.Empty(sink.Events);
+    }
+
+    /// <summary>What the processor hands a session, kept (for the processor's own bookkeeping; the real sink is tested above).</summary>
+    private sealed class RecordingSink : WapBridge.Core.Engines.IEngineEventSink
+    {
+        public List<WapBridge.Core.Engines.EngineEvent> Events { get; } = [];
+
+        public ValueTask OnEventAsync(WapBridge.Core.Engines.EngineEvent engineEvent, CancellationToken ct = default)
+        {
+            Events.Add(engineEvent);
+            return ValueTask.CompletedTask;
+        }
+    }
 }
 
 public sealed class SqliteCloudApiCallbackProcessingTests(SqliteCloudApiInboundApp app) : CloudApiCallbackProcessingTests(app), IClassFixture<SqliteCloudApiInboundApp>;
