@@ -216,6 +216,28 @@ public abstract class CloudApiCallbackProcessingTests(CloudApiInboundApp app)
     }
 
     [Fact]
+    public async Task A_message_sent_through_the_api_is_moved_by_metas_statuses_for_the_wamid_graph_answered()
+    {
+        app.SkipIfUnavailable();
+        var (instance, receiver) = await ConnectedAsync();
+        await using var _ = receiver;
+        using var meta = app.CreateApiClient();
+        var sent = (await instance.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message",
+            new { instance_id = instance.Code, to_number = Sender, message = "Your order is ready", wait = 15 })).EnsureOk().Message!;
+        Assert.Equal("sent", sent["status"]!.GetValue<string>());
+        var id = sent["id"]!.GetValue<string>();
+        var row = await InDbAsync(db => db.Messages.AsNoTracking().SingleAsync(m => m.InstanceId == instance.Id && (m.SerializedId == id || m.WaMessageId == id), Ct));
+        Assert.StartsWith("wamid.", row.EngineMessageId, StringComparison.Ordinal);
+        Assert.NotEqual(row.EngineMessageId, row.WaMessageId);
+
+        await PostOkAsync(instance, meta, MetaWebhooks.Statuses(instance.Number.PhoneNumberId,
+            MetaWebhooks.Status(row.EngineMessageId!, "delivered", Sender), MetaWebhooks.Status(row.EngineMessageId!, "read", Sender)));
+
+        var record = await instance.Client.WaitForMessageAsync(id, m => m["status"]!.GetValue<string>() == "read", 30);
+        Assert.Equal(id, record["id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_status_that_overtakes_the_recorded_wamid_waits_for_it_and_then_applies()
     {
         app.SkipIfUnavailable();
