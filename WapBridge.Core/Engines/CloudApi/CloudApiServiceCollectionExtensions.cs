@@ -21,6 +21,9 @@ public static class CloudApiServiceCollectionExtensions
         services.AddSingleton<GraphSendLimiter>();
         services.AddSingleton<CloudApiEngine>();
         services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<CloudApiEngine>());
+        services.AddSingleton<CloudApiCallbackInbox>();
+        services.AddSingleton<CloudApiCallbackProcessor>();
+        services.AddHostedService<CloudApiCallbackSweep>();
         return services;
     }
 }
