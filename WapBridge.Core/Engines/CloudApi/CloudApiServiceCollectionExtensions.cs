@@ -14,6 +14,10 @@ public static class CloudApiServiceCollectionExtensions
             .Validate(o => o.RequestTimeout > TimeSpan.Zero, $"{CloudApiOptions.Section}:RequestTimeout must be positive")
             .Validate(o => o.MessagesPerSecond > 0, $"{CloudApiOptions.Section}:MessagesPerSecond must be positive")
             .ValidateOnStart();
+        services.AddSingleton<ServiceWindowStore>();
+        services.AddSingleton<ServiceWindowRule>();
+        services.AddSingleton<Instances.IInstanceEventObserver, ServiceWindowRecorder>();
+        services.AddSingleton<TemplateService>();
         return services;
     }
 }
