@@ -31,6 +31,7 @@ public sealed class MessageDispatcher(
     MessageOutcomes outcomes,
     NumberCheckCache numberChecks,
     NewContactBudget budget,
+    Engines.CloudApi.ServiceWindowRule serviceWindow,
     LiveNotices notices,
     GatewayMetrics metrics,
     IOptions<MessagingOptions> options,
@@ -349,6 +350,10 @@ public sealed class MessageDispatcher(
             }
             if (check is { OnWhatsApp: false })
                 return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
+            // Meta's 24-hour rule (Cloud API): outside the window, the fallback template or template_required.
+            var window = await serviceWindow.CheckAsync(instance, message, _stopping);
+            if (window.RefusalCode is { } refused)
+                return (SendOutcomeKind.Failed, refused, window.Refusal, null);
             // After the look-up (which is no message) and right before the engine: a number not on WhatsApp, or a send
             // held for a restriction, never takes a slot. The slot is persisted before the send goes out.
             var claim = OutgoingMessages.IsFirstMessageCandidate(message) ? await budget.ClaimAsync(instanceId, message.ToNumber!, _stopping) : null;
@@ -356,7 +361,7 @@ public sealed class MessageDispatcher(
                 return (SendOutcomeKind.Held, SendFailurePolicy.NewContactBudget, null, claim.HoldUntil);
             if (message.Source == MessageSources.Campaign)
                 await ShowTypingAsync(session, message);
-            var outgoing = await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping);
+            var outgoing = window.Apply(await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping));
             EngineSendResult result;
             using (var engineSend = WapBridgeTelemetry.Source.StartActivity(TraceNames.EngineSend, ActivityKind.Client))
             {
