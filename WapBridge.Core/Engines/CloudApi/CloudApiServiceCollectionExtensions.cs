@@ -18,6 +18,7 @@ public static class CloudApiServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<OutboundConnector>();
         services.AddSingleton<GraphClient>();
+        services.AddSingleton<CloudApiInstances>();
         return services;
     }
 }
