@@ -97,6 +97,10 @@ public interface IInstanceGrain : IGrainWithStringKey
 
     [Alias("group-leave")]
     Task LeaveGroupAsync(string groupJid);
+
+    /// <summary>Meta's callbacks for this Cloud API instance wait to be processed: its live session processes them, in the background.</summary>
+    [Alias("cloudapi-callbacks"), OneWay]
+    Task ProcessCloudApiCallbacksAsync();
 }
 
 /// <summary>The simulator's phone-side actions on an instance, run where its session lives.</summary>

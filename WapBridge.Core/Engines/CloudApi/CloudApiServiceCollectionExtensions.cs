@@ -19,6 +19,9 @@ public static class CloudApiServiceCollectionExtensions
         services.TryAddSingleton<OutboundConnector>();
         services.AddSingleton<GraphClient>();
         services.AddSingleton<CloudApiInstances>();
+        services.AddSingleton<CloudApiCallbackInbox>();
+        services.AddSingleton<CloudApiCallbackProcessor>();
+        services.AddHostedService<CloudApiCallbackSweep>();
         return services;
     }
 }
