@@ -101,6 +101,10 @@ public interface IInstanceGrain : IGrainWithStringKey
     /// <summary>Meta's callbacks for this Cloud API instance wait to be processed: its live session processes them, in the background.</summary>
     [Alias("cloudapi-callbacks"), OneWay]
     Task ProcessCloudApiCallbacksAsync();
+
+    /// <summary>The business account's message templates (Cloud API); 409 EngineFeatureUnavailable on engines without templates.</summary>
+    [Alias("templates")]
+    Task<IReadOnlyList<EngineTemplate>> ListTemplatesAsync();
 }
 
 /// <summary>The simulator's phone-side actions on an instance, run where its session lives.</summary>

@@ -22,6 +22,10 @@ public static class CloudApiServiceCollectionExtensions
         services.AddSingleton<CloudApiCallbackInbox>();
         services.AddSingleton<CloudApiCallbackProcessor>();
         services.AddHostedService<CloudApiCallbackSweep>();
+        services.AddSingleton<ServiceWindowStore>();
+        services.AddSingleton<ServiceWindowRule>();
+        services.AddSingleton<Instances.IInstanceEventObserver, ServiceWindowRecorder>();
+        services.AddSingleton<TemplateService>();
         return services;
     }
 }
