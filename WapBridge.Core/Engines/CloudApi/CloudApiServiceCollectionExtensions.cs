@@ -18,6 +18,9 @@ public static class CloudApiServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<OutboundConnector>();
         services.AddSingleton<GraphClient>();
+        services.AddSingleton<GraphSendLimiter>();
+        services.AddSingleton<CloudApiEngine>();
+        services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<CloudApiEngine>());
         services.AddSingleton<CloudApiInstances>();
         services.AddSingleton<CloudApiCallbackInbox>();
         services.AddSingleton<CloudApiCallbackProcessor>();
