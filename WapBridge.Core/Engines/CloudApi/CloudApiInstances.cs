@@ -41,7 +41,7 @@ public sealed partial class CloudApiInstances(
     IDataProtectionProvider dataProtection,
     ILogger<CloudApiInstances> logger)
 {
-    public const string EngineName = "cloudapi";
+    public const string EngineName = CloudApiEngine.EngineName;
 
     /// <summary>The argument the API takes the credentials in, and the prefix of its fields' names in errors.</summary>
     public const string Argument = "cloudapi";
