@@ -113,6 +113,17 @@ public sealed class GraphClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Media_larger_than_graph_announced_is_refused_once_the_cap_is_passed()
+    {
+        var id = _graph.AddMedia(new byte[50_000], "application/pdf", announcedSize: 100);
+
+        var e = await Assert.ThrowsAsync<GraphException>(() => _client.DownloadMediaAsync(Credentials, id, 10_000, Ct));
+
+        Assert.Equal("media_too_large", e.Code);
+        Assert.Contains("10000 bytes", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Media_whose_bytes_do_not_match_the_announced_hash_is_refused()
     {
         var id = _graph.AddMedia([1, 2, 3], "audio/ogg", announcedSha256: Convert.ToHexStringLower(SHA256.HashData([9, 9, 9])));
