@@ -72,6 +72,7 @@ public abstract class CloudApiInstanceApiTests(CloudApiApp app)
 
         var status = await CloudApiTestInstances.WaitForStatusAsync(client, id, "connected");
         Assert.Equal(new string(number.DisplayPhoneNumber.Where(char.IsAsciiDigit).ToArray()), status["phone_number"]!.GetValue<string>());
+        Assert.Equal(number.VerifiedName, status["push_name"]!.GetValue<string>());
         Assert.Equal("cloudapi", status["engine"]!.GetValue<string>());
         Assert.False(status["is_simulator"]!.GetValue<bool>());
         var cloudapi = status["cloudapi"]!;
