@@ -24,7 +24,8 @@ public abstract class TemplateEngineRefusalTests(WapBridgeApp app)
         Assert.Equal(409, send.Status);
         Assert.Equal("EngineFeatureUnavailable", send.ExcType);
         Assert.Equal("template", send.ErrorField);
-        Assert.Contains("templates", send.Body!["error"]!["message"]!.GetValue<string>());
+        Assert.Contains("cannot do templates", send.Body!["error"]!["message"]!.GetValue<string>());
+        Assert.Contains("Cloud API", send.Body!["error"]!["message"]!.GetValue<string>());
 
         var list = await owner.Client.CallAsync(W + "list_templates", new { instance_id = owner.InstanceId });
         Assert.Equal(409, list.Status);
