@@ -21,6 +21,7 @@ public static class CloudApiServiceCollectionExtensions
         services.AddSingleton<GraphSendLimiter>();
         services.AddSingleton<CloudApiEngine>();
         services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<CloudApiEngine>());
+        services.AddSingleton<CloudApiInstances>();
         services.AddSingleton<CloudApiCallbackInbox>();
         services.AddSingleton<CloudApiCallbackProcessor>();
         services.AddHostedService<CloudApiCallbackSweep>();

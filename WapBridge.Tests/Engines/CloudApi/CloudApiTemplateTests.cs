@@ -63,7 +63,7 @@ public abstract class CloudApiTemplateTests(TemplateCloudApp app)
 
     private IDbContextFactory<WapBridgeDbContext> Db => app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
 
-    /// <summary>A new customer's Cloud API instance on its own fake Graph number, connected (credentials stored as the API stores them).</summary>
+    /// <summary>A new customer's Cloud API instance on its own fake Graph number, created through the API and connected.</summary>
     private async Task<CloudInstance> ConnectedAsync()
     {
         var n = Random.Shared.NextInt64(100_000_000_000_000, 999_999_999_999_999);
@@ -71,21 +71,8 @@ public abstract class CloudApiTemplateTests(TemplateCloudApp app)
         var number = new FakeGraphNumber($"{n}", $"+255 75{local}", "Duka " + local, $"EAAG-token-{Guid.NewGuid():N}", $"{n + 7}");
         app.Graph.AddNumber(number);
         var customer = await app.CreateCustomerAsync();
-        var client = app.CreateApiClient(customer.TokenHeader);
-        var instanceId = (await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "cloudapi", default_country = "TZ" }))
-            .EnsureOk().Message!["instance_id"]!.GetValue<string>();
-        var protector = app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("WapBridge.Instances.EngineCredentials");
-        await using (var db = await Db.CreateDbContextAsync(Ct))
-            await db.Instances.Where(i => i.Code == instanceId)
-                .ExecuteUpdateAsync(s => s.SetProperty(i => i.EngineCredentials, protector.Protect(number.Credentials.ToJson())), Ct);
-        await app.Services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>(instanceId).OpenAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await client.CallAsync("wap_bridge.api.instances.instance_status", new { instance_id = instanceId })).EnsureOk().Message!["status"]!.GetValue<string>() != "connected")
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{instanceId} never connected to the fake Graph");
-            await Task.Delay(100, Ct);
-        }
-        return new CloudInstance(client, instanceId, number);
+        var created = await CloudApiTestInstances.CreateConnectedAsync(app.CreateApiClient(customer.TokenHeader), number);
+        return new CloudInstance(created.Client, created.InstanceId, number);
     }
 
     /// <summary>The sends Graph got for the number, once at least <paramref name="count"/> arrived.</summary>

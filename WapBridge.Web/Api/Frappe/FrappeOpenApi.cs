@@ -73,6 +73,9 @@ public static class FrappeOpenApi
         ["engine"] = (() => "simulator", true),
         ["default_country"] = (() => "TZ", true),
         ["phone_number"] = (() => "255757111111", true),
+        // send_template requires them; a template campaign's optional ones are shown nowhere.
+        ["template"] = (() => "order_update", false),
+        ["language"] = (() => "en", false),
         ["push_name"] = (() => "Asha", false),
         ["messages"] = (() => new JsonArray(new JsonObject { ["from_number"] = "255755123456", ["message"] = "Habari, is my order ready?" }), true),
         // Contract §9's conversation sends.
