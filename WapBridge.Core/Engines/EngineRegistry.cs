@@ -9,8 +9,11 @@ public sealed class EngineRegistry(IEnumerable<IWhatsAppEngine> engines)
 
     public IReadOnlyCollection<IWhatsAppEngine> All => _byName.Values;
 
-    /// <summary>The default for new instances: the first available engine in preference order.</summary>
-    public string? DefaultEngine => new[] { "baileys", "cloudapi", "simulator" }
+    /// <summary>
+    /// The default for new instances: the first available engine in preference order. Never the Cloud API: an instance
+    /// of it needs Meta's credentials, so a request without them could not create one.
+    /// </summary>
+    public string? DefaultEngine => new[] { "baileys", "simulator" }
         .FirstOrDefault(n => _byName.TryGetValue(n, out var e) && e.UnavailableReason is null);
 
     /// <summary>How the dashboard names an engine.</summary>

@@ -9,6 +9,9 @@ namespace WapBridge.Core.Instances;
 internal sealed class InstanceCredentialStore(IDbContextFactory<WapBridgeDbContext> dbFactory, IDataProtector protector, int instanceId)
     : IEngineCredentialStore
 {
+    /// <summary>The Data Protection purpose the credentials are encrypted under.</summary>
+    public const string Purpose = "WapBridge.Instances.EngineCredentials";
+
     public async Task<string?> LoadAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

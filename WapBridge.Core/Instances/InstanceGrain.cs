@@ -34,7 +34,7 @@ public sealed class InstanceGrain(
     TimeProvider time,
     ILogger<InstanceGrain> logger) : Grain, IInstanceGrain, ISimulatedPhoneGrain
 {
-    private readonly IDataProtector _protector = dataProtection.CreateProtector("WapBridge.Instances.EngineCredentials");
+    private readonly IDataProtector _protector = dataProtection.CreateProtector(InstanceCredentialStore.Purpose);
     private readonly IDataProtector _authProtector = dataProtection.CreateProtector("WapBridge.Instances.EngineAuthState");
     private readonly IDataProtector _sentProtector = dataProtection.CreateProtector(SentMessageStore.Purpose);
     private readonly CancellationTokenSource _deactivating = new();

@@ -74,13 +74,24 @@ public sealed partial class InstanceService(
     ILogger<InstanceService> logger)
 {
     /// <param name="timeZone">The IANA zone its days (and new-contact budget) run in; null takes the number's or country's main zone.</param>
-    public async Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, string? timeZone = null,
-        CancellationToken ct = default)
+    public Task<InstanceDetails> CreateAsync(int customerId, string? name, string? engine, string? defaultCountry, string? timeZone = null,
+        CancellationToken ct = default) =>
+        CreateWithCredentialsAsync(customerId, name, engine, defaultCountry, timeZone, null, ct);
+
+    /// <param name="sealedCredentials">
+    /// The engine's credentials, already encrypted (<see cref="InstanceCredentialStore.Purpose"/>), stored with the new row so
+    /// its session connects with them at once; null for engines that pair (QR, code).
+    /// </param>
+    internal async Task<InstanceDetails> CreateWithCredentialsAsync(int customerId, string? name, string? engine, string? defaultCountry, string? timeZone,
+        string? sealedCredentials, CancellationToken ct)
     {
         engine = string.IsNullOrWhiteSpace(engine)
             ? engines.DefaultEngine ?? throw WapBridgeException.Invalid("engine", "no_engine", "No WhatsApp engine is available on this server.")
             : engine.Trim().ToLowerInvariant();
         engines.GetAvailable(engine);
+        if (engine == Engines.CloudApi.CloudApiInstances.EngineName && sealedCredentials is null)
+            throw WapBridgeException.Invalid(Engines.CloudApi.CloudApiInstances.Argument, "missing_argument",
+                "cloudapi is required with engine cloudapi: {\"phone_number_id\", \"business_account_id\", \"access_token\", \"app_secret\", \"verify_token\"?} from Meta's app");
         name = string.IsNullOrWhiteSpace(name) ? null : name.Trim();
         if (name is { Length: > 100 })
             throw WapBridgeException.Invalid("name", "too_long", "name must be at most 100 characters");
@@ -107,6 +118,7 @@ public sealed partial class InstanceService(
             CreatedAt = now,
             StateChangedAt = now,
             WarmUpStartedAt = now,
+            EngineCredentials = sealedCredentials,
         };
         db.Instances.Add(instance);
         await db.SaveChangesAsync(ct);

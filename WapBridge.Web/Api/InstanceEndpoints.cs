@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Common;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
@@ -8,10 +9,27 @@ using WapBridge.Web.Api.Frappe;
 
 namespace WapBridge.Web.Api;
 
-public sealed record CreateInstanceArgs(string? Name, string? Engine, string? DefaultCountry, string? Timezone);
+public sealed record CreateInstanceArgs(string? Name, string? Engine, string? DefaultCountry, string? Timezone, CloudApiArgs? Cloudapi);
+
+/// <summary>Contract §11: Meta's ids and secrets of a Cloud API instance.</summary>
+public sealed record CloudApiArgs(string? PhoneNumberId, string? BusinessAccountId, string? AccessToken, string? AppSecret, string? VerifyToken);
+
+public sealed record CloudApiSecretsArgs(string? AccessToken, string? AppSecret);
+public sealed record UpdateInstanceArgs([FrappeRequired] string? InstanceId, string? FallbackTemplate, string? FallbackTemplateLanguage, CloudApiSecretsArgs? Cloudapi);
 public sealed record InstanceArgs([FrappeRequired] string? InstanceId);
 public sealed record PairingCodeArgs([FrappeRequired] string? InstanceId, [FrappeRequired] string? PhoneNumber);
-public sealed record InstanceCreated(string InstanceId, InstanceState Status, string Name, string Engine);
+public sealed record InstanceCreated(string InstanceId, InstanceState Status, string Name, string Engine)
+{
+    /// <summary>Contract §11, Cloud API instances only: the callback URL and verify token to enter in Meta's app.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? WebhookUrl { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? VerifyToken { get; init; }
+}
+
+/// <summary>Contract §11: a Cloud API instance's set-up as <c>instance_status</c> shows it (never its token or app secret).</summary>
+public sealed record CloudApiStatus(string PhoneNumberId, string BusinessAccountId, string WebhookUrl, string? FallbackTemplate, string? FallbackTemplateLanguage);
 public sealed record InstanceStatus(string InstanceId, string Name, string Engine, InstanceState Status, string? PhoneNumber, string? PushName,
     DateTimeOffset? ConnectedAt, string? LastError, string? DefaultCountry, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt, bool IsSimulator)
 {
@@ -35,6 +53,10 @@ public sealed record InstanceStatus(string InstanceId, string Name, string Engin
 
     /// <summary>Contract §12: the score, level and reasons, and the new contacts still allowed today.</summary>
     public InstanceHealthStatus? Health { get; init; }
+
+    /// <summary>Contract §11: Cloud API instances only.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CloudApiStatus? Cloudapi { get; init; }
 }
 
 public sealed record InstanceHealthStatus(int Score, string Level, IReadOnlyList<HealthReason> Reasons, int BudgetLeftToday,
@@ -58,10 +80,23 @@ public static class InstanceEndpoints
     public static void MapInstanceEndpoints(this IEndpointRouteBuilder api)
     {
         api.MapFrappeMethod<CreateInstanceArgs, InstanceCreated>(Prefix + "create_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
-            "Create an instance; it starts pairing at once (get_qr)",
+            "Create an instance; it starts pairing at once (get_qr), or with engine cloudapi and the cloudapi object connects to Meta's Cloud API",
             async (args, call) =>
             {
-                var created = await call.Service<InstanceService>().CreateAsync(call.CustomerId, args.Name, args.Engine, args.DefaultCountry, args.Timezone, call.Aborted);
+                var engine = string.IsNullOrWhiteSpace(args.Engine) && args.Cloudapi is not null ? CloudApiInstances.EngineName : args.Engine;
+                var isCloudApi = string.Equals(engine?.Trim(), CloudApiInstances.EngineName, StringComparison.OrdinalIgnoreCase);
+                if (args.Cloudapi is not null && !isCloudApi)
+                    throw WapBridgeException.Invalid(CloudApiInstances.Argument, "cloudapi_not_expected",
+                        $"cloudapi is for engine cloudapi only; leave it out for engine {engine?.Trim()}, or send engine cloudapi");
+                // Without the cloudapi object, InstanceService refuses engine cloudapi naming what is missing.
+                if (isCloudApi && args.Cloudapi is { } c)
+                {
+                    var request = new CloudApiInstanceRequest(c.PhoneNumberId, c.BusinessAccountId, c.AccessToken, c.AppSecret, c.VerifyToken);
+                    var made = await call.Service<CloudApiInstances>().CreateAsync(call.CustomerId, args.Name, request, args.DefaultCountry, args.Timezone, call.Aborted);
+                    var now = await call.Service<InstanceService>().GetAsync(call.CustomerId, made.Instance.Code, call.Aborted);
+                    return new InstanceCreated(now.InstanceId, now.Status, now.Name, now.Engine) { WebhookUrl = made.WebhookUrl, VerifyToken = made.VerifyToken };
+                }
+                var created = await call.Service<InstanceService>().CreateAsync(call.CustomerId, args.Name, engine, args.DefaultCountry, args.Timezone, call.Aborted);
                 return new InstanceCreated(created.InstanceId, created.Status, created.Name, created.Engine);
             });
 
@@ -79,6 +114,19 @@ public static class InstanceEndpoints
         api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "instance_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "Status of one instance",
             async (args, call) => await WithHealthAsync(call, await call.Service<InstanceService>().GetAsync(call.CustomerId, args.InstanceId, call.Aborted)));
+
+        api.MapFrappeMethod<UpdateInstanceArgs, InstanceStatus>(Prefix + "update_instance", FrappeVerbs.PostOnly, ApiPolicies.Customer,
+            "Cloud API instances: replace the access token (reconnects) or app secret, set or clear (\"\") the fallback template",
+            async (args, call) =>
+            {
+                var template = args.FallbackTemplate?.Trim();
+                var language = string.IsNullOrWhiteSpace(args.FallbackTemplateLanguage) ? null : args.FallbackTemplateLanguage;
+                var change = new CloudApiInstanceUpdate(args.Cloudapi?.AccessToken, args.Cloudapi?.AppSecret,
+                    string.IsNullOrEmpty(template) ? null : template, language,
+                    ClearFallbackTemplate: template is { Length: 0 });
+                await call.Service<CloudApiInstances>().UpdateAsync(call.CustomerId, args.InstanceId!, change, call.Aborted);
+                return await WithHealthAsync(call, await call.Service<InstanceService>().GetAsync(call.CustomerId, args.InstanceId, call.Aborted));
+            });
 
         api.MapFrappeMethod<InstanceArgs, QrResult>(Prefix + "get_qr", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
             "The QR code to scan with WhatsApp (raw payload and PNG data URL); 404 when none is pending",
@@ -155,7 +203,18 @@ public static class InstanceEndpoints
         ToStatus(details) with
         {
             Health = InstanceHealthStatus.From(await call.Service<HealthService>().GetAsync(call.CustomerId, details.InstanceId, call.Aborted)),
+            Cloudapi = await CloudApiStatusAsync(call, details),
         };
+
+    private static async Task<CloudApiStatus?> CloudApiStatusAsync(FrappeCall call, InstanceDetails details)
+    {
+        if (!string.Equals(details.Engine, CloudApiInstances.EngineName, StringComparison.OrdinalIgnoreCase))
+            return null;
+        var setup = await call.Service<CloudApiInstances>().GetSetupAsync(call.CustomerId, details.InstanceId, call.Aborted);
+        return setup is null
+            ? null
+            : new CloudApiStatus(setup.PhoneNumberId, setup.BusinessAccountId, setup.WebhookUrl, setup.FallbackTemplate, setup.FallbackTemplateLanguage);
+    }
 
     internal static InstanceStatus ToStatus(InstanceDetails d) =>
         new(d.InstanceId, d.Name, d.Engine, d.Status, d.PhoneNumber, d.PushName, d.ConnectedAt, d.LastError, d.DefaultCountry, d.CreatedAt, d.StatusChangedAt, d.IsSimulator)

@@ -14,6 +14,7 @@ public static class CloudApiServiceCollectionExtensions
             .Validate(o => o.RequestTimeout > TimeSpan.Zero, $"{CloudApiOptions.Section}:RequestTimeout must be positive")
             .Validate(o => o.MessagesPerSecond > 0, $"{CloudApiOptions.Section}:MessagesPerSecond must be positive")
             .ValidateOnStart();
+        services.AddSingleton<CloudApiInstances>();
         return services;
     }
 }
