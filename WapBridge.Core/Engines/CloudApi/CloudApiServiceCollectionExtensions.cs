@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using WapBridge.Core.Common.Networking;
 
 namespace WapBridge.Core.Engines.CloudApi;
 
@@ -14,6 +16,8 @@ public static class CloudApiServiceCollectionExtensions
             .Validate(o => o.RequestTimeout > TimeSpan.Zero, $"{CloudApiOptions.Section}:RequestTimeout must be positive")
             .Validate(o => o.MessagesPerSecond > 0, $"{CloudApiOptions.Section}:MessagesPerSecond must be positive")
             .ValidateOnStart();
+        services.TryAddSingleton<OutboundConnector>();
+        services.AddSingleton<GraphClient>();
         services.AddSingleton<CloudApiInstances>();
         return services;
     }
