@@ -233,14 +233,24 @@ public sealed class CampaignRunner(
                 continue;
             }
             var variables = recipient.Variables is null ? null : JsonNode.Parse(recipient.Variables) as JsonObject;
-            var (text, missing) = CampaignTemplate.Render(campaign.MediaHash is null ? campaign.MessageText : campaign.Caption, variables, recipient.Number!);
-            if (missing.Count > 0)
+            Message? message;
+            IReadOnlyList<string> missing;
+            if (campaign.TemplateName is not null)
+            {
+                (message, missing) = CampaignTemplateMessages.New(campaign, instance, recipient.Number!, variables, now, messaging.Value.QueuedTimeToLive);
+            }
+            else
+            {
+                (var text, missing) = CampaignTemplate.Render(campaign.MediaHash is null ? campaign.MessageText : campaign.Caption, variables, recipient.Number!);
+                message = missing.Count > 0 ? null
+                    : OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now, messaging.Value.QueuedTimeToLive);
+            }
+            if (message is null)
             {
                 settled.Add(new RecipientMove(recipient, RecipientState.Failed, $"missing variable {string.Join(", ", missing)}: add it to this recipient"));
                 continue;
             }
-            sends.Add((recipient, OutboundMessages.New(instance, recipient.Number!, text, media, text, MessageSources.Campaign, campaign.Id, now,
-                messaging.Value.QueuedTimeToLive)));
+            sends.Add((recipient, message));
         }
         await (await CampaignProgress.AdvanceManyAsync(db, settled, now, ct)).RecordAsync(metrics, campaign.InstanceId);
         if (sends.Count == 0)

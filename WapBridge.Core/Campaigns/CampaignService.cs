@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
@@ -17,7 +18,7 @@ namespace WapBridge.Core.Campaigns;
 
 public sealed record NewCampaign(
     string? InstanceCode, string? Name, string? Message, JsonNode? Recipients, MediaUpload? MediaData, string? MimeType, string? Filename,
-    string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle, bool CheckNumbersFirst = false);
+    string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle, bool CheckNumbersFirst = false, string? Template = null, string? Language = null);
 
 public sealed record InvalidRecipient(string Input, string Error);
 
@@ -26,7 +27,8 @@ public sealed record RecipientsAdded(string Campaign, int Added, int Duplicates,
 public sealed record CampaignStatus(
     string Campaign, string CampaignName, string InstanceId, CampaignState Status, int Total, int Pending, int Sent, int Delivered, int Read, int Failed,
     int Invalid, int Duplicates, int Skipped, int Cancelled, double Progress, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? CompletedAt, string? PausedReason, DateTimeOffset? NextSendAt, long? EtaSeconds, bool CheckNumbersFirst = false);
+    DateTimeOffset? CompletedAt, string? PausedReason, DateTimeOffset? NextSendAt, long? EtaSeconds, bool CheckNumbersFirst = false,
+    string? Template = null, string? Language = null);
 
 public sealed record RecipientView(long Id, string Input, string? Number, RecipientState State, string? Error, string? MessageId, int Attempts, DateTimeOffset UpdatedAt, JsonObject? Variables);
 
@@ -35,6 +37,8 @@ public sealed class CampaignService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
     ICampaignScheduler scheduler,
+    EngineRegistry engines,
+    IGrainFactory grains,
     MessageOutcomes outcomes,
     LiveNotices notices,
     GatewayMetrics metrics,
@@ -53,7 +57,8 @@ public sealed class CampaignService(
     {
         var instance = await instances.FindAsync(customerId, request.InstanceCode, ct);
         var throttle = CampaignThrottle.Parse(request.Throttle, options.Value);
-        if (request.MediaData is null && string.IsNullOrWhiteSpace(request.Message))
+        var template = TemplateChoice(instance, request);
+        if (template is null && request.MediaData is null && string.IsNullOrWhiteSpace(request.Message))
             throw WapBridgeException.Missing("message");
         if (request.Recipients is null)
             throw WapBridgeException.Missing("recipients");
@@ -83,6 +88,8 @@ public sealed class CampaignService(
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var parsed = ParseRecipients(items, instance.DefaultCountry);
         var parseTime = clock.Elapsed;
+        // The template's body as Meta has it: checked now (approved, every recipient has its variables) when Meta answers.
+        var templateBody = template is { } chosen ? await TemplateBodyAsync(instance, chosen.Name, chosen.Language, parsed, ct) : null;
 
         Campaign campaign;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -95,7 +102,9 @@ public sealed class CampaignService(
                 CustomerId = customerId,
                 InstanceId = instance.Id,
                 Name = name ?? $"Campaign {sequence}",
-                MessageText = request.Message,
+                MessageText = template is null ? request.Message : templateBody,
+                TemplateName = template?.Name,
+                TemplateLanguage = template?.Language,
                 MediaHash = stored?.Hash,
                 MimeType = stored?.MimeType,
                 Filename = stored?.Filename,
@@ -184,10 +193,13 @@ public sealed class CampaignService(
                 .EnsureRecipientsAllowed((long)campaign.Total + campaign.Invalid + campaign.Duplicates, items.Count);
             country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleOrDefaultAsync(ct);
         }
+        var parsed = ParseRecipients(items, country);
+        if (campaign.TemplateName is { } templateName && CampaignTemplateMessages.VariablesOf(campaign) is { } variables)
+            CampaignTemplateMessages.EnsureVariables(templateName, variables, Valid(parsed));
         RecipientsAdded added;
         try
         {
-            added = await StoreRecipientsAsync(campaign, ParseRecipients(items, country), creating: false, ct);
+            added = await StoreRecipientsAsync(campaign, parsed, creating: false, ct);
         }
         catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or WapBridgeException { Code: "campaign_finished" })
         {
@@ -241,6 +253,66 @@ public sealed class CampaignService(
             $"Creating campaign {code} was interrupted (its instance was deleted, or the server restarted); create it again.");
 
     private sealed record ParsedRecipient(string Input, string? Number, string? Error, JsonObject? Variables);
+
+    private static IEnumerable<(int Index, string Input, string Number, JsonObject? Values)> Valid(List<ParsedRecipient> parsed) =>
+        parsed.Select((p, i) => (i, p)).Where(x => x.p.Number is not null).Select(x => (x.i, x.p.Input, x.p.Number!, x.p.Variables));
+
+    /// <summary>
+    /// The template a campaign sends instead of a message (contract §11): only on an engine with templates (Cloud API),
+    /// never with a message or media of its own. Null for a free-form campaign.
+    /// </summary>
+    private (string Name, string Language)? TemplateChoice(Instance instance, NewCampaign request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Template) && string.IsNullOrWhiteSpace(request.Language))
+            return null;
+        var name = TemplateService.Name(request.Template);
+        var language = TemplateService.Language(request.Language);
+        if (!engines.Supports(instance.Engine, EngineFeatures.Templates))
+            throw WapBridgeException.Invalid("template", "templates_unavailable",
+                $"template needs a WhatsApp Cloud API instance; {instance.Code} runs on {EngineRegistry.DisplayName(instance.Engine)}: send message instead, or pick a Cloud API instance");
+        if (!string.IsNullOrWhiteSpace(request.Message))
+            throw WapBridgeException.Invalid("message", "conflicting_message",
+                "send either message (free-form text) or template, not both: a template campaign sends the approved template's own text, filled from each recipient's variables");
+        if (request.MediaData is not null)
+            throw WapBridgeException.Invalid("media_data", "conflicting_media",
+                "a template campaign sends the approved template as it is; leave media_data out (media belongs in the template's header)");
+        return (name, language);
+    }
+
+    /// <summary>
+    /// The template's body from the business account, after checking it is approved and every valid recipient has its
+    /// variables (417 otherwise). Null when Meta could not be asked now (the instance is not connected, Graph did not
+    /// answer): the campaign is created unchecked, each recipient's values go out in order, and Graph's refusals fail
+    /// recipients visibly.
+    /// </summary>
+    private async Task<string?> TemplateBodyAsync(Instance instance, string name, string language, List<ParsedRecipient> parsed, CancellationToken ct)
+    {
+        IReadOnlyList<EngineTemplate> templates;
+        try
+        {
+            templates = await grains.GetGrain<IInstanceGrain>(instance.Code).ListTemplatesAsync().WaitAsync(ct);
+        }
+        catch (Exception e) when (e is WapBridgeException or EngineException or TimeoutException or HttpRequestException)
+        {
+            logger.LogWarning("Templates of {Instance} could not be read ({Error}); campaign with template {Template} ({Language}) created unchecked",
+                instance.Code, e.Message, name, language);
+            return null;
+        }
+        var template = templates.FirstOrDefault(t => t.Name == name && t.Language == language);
+        if (template is null)
+        {
+            var approved = templates.Where(t => t.Status == TemplateService.Approved).Select(t => $"{t.Name} ({t.Language})").Take(20).ToList();
+            throw WapBridgeException.Invalid("template", "unknown_template",
+                $"The business account has no template {name} in language {language}; " +
+                (approved.Count == 0 ? "it has no approved template yet: create one in WhatsApp Manager." : $"approved ones: {string.Join(", ", approved)}."));
+        }
+        if (template.Status != TemplateService.Approved)
+            throw WapBridgeException.Invalid("template", "template_not_approved",
+                $"Template {name} ({language}) is {template.Status}; WhatsApp sends only APPROVED templates: wait for Meta's review or pick an approved one.");
+        var body = template.Body ?? "";
+        CampaignTemplateMessages.EnsureVariables(name, TemplateParameters.VariablesOf(body), Valid(parsed));
+        return body;
+    }
 
     /// <summary>The entries of <c>recipients</c>, at most <see cref="CampaignOptions.MaxRecipientsPerRequest"/> of them.</summary>
     private List<JsonNode?> RecipientItems(JsonNode recipients)
@@ -558,7 +630,8 @@ public sealed class CampaignService(
             ? (long)Math.Ceiling(c.Pending * (c.MinDelaySeconds + c.MaxDelaySeconds) / 2)
             : null;
         return new CampaignStatus(c.Code, c.Name, instanceCode, c.State, c.Total, c.Pending, c.Sent, c.Delivered, c.Read, c.Failed, c.Invalid,
-            c.Duplicates, c.Skipped, c.Cancelled, progress, c.CreatedAt, c.ScheduledAt, c.StartedAt, c.CompletedAt, c.PausedReason, c.NextSendAt, eta, c.CheckNumbersFirst);
+            c.Duplicates, c.Skipped, c.Cancelled, progress, c.CreatedAt, c.ScheduledAt, c.StartedAt, c.CompletedAt, c.PausedReason, c.NextSendAt, eta, c.CheckNumbersFirst,
+            c.TemplateName, c.TemplateLanguage);
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

@@ -97,6 +97,10 @@ public interface IInstanceGrain : IGrainWithStringKey
 
     [Alias("group-leave")]
     Task LeaveGroupAsync(string groupJid);
+
+    /// <summary>The business account's message templates (Cloud API); 409 EngineFeatureUnavailable on engines without templates.</summary>
+    [Alias("templates")]
+    Task<IReadOnlyList<EngineTemplate>> ListTemplatesAsync();
 }
 
 /// <summary>The simulator's phone-side actions on an instance, run where its session lives.</summary>

@@ -202,6 +202,22 @@ public sealed class InstanceGrain(
             return true;
         });
 
+    public Task<IReadOnlyList<EngineTemplate>> ListTemplatesAsync() =>
+        CallSessionAsync(async session =>
+        {
+            if (session is not IEngineTemplates templates)
+                throw new EngineFeatureUnavailableException(EngineFeatures.Templates);
+            try
+            {
+                return await templates.ListTemplatesAsync(_deactivating.Token);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !_deactivating.IsCancellationRequested)
+            {
+                // Meta's servers did not answer: a passing condition the caller can retry, not a bug of ours.
+                throw new EngineRefusedException("graph_unreachable", $"Meta's Graph API could not be reached to list the templates ({e.Message}); try again shortly.");
+            }
+        });
+
     private Task<T> CallGroupsAsync<T>(Func<IEngineGroups, Task<T>> call) =>
         CallSessionAsync(session => session is IEngineGroups groups ? call(groups) : throw new EngineFeatureUnavailableException(EngineFeatures.Groups));
 

@@ -31,6 +31,7 @@ public sealed class MessageDispatcher(
     MessageOutcomes outcomes,
     NumberCheckCache numberChecks,
     NewContactBudget budget,
+    Engines.CloudApi.ServiceWindowRule serviceWindow,
     LiveNotices notices,
     GatewayMetrics metrics,
     IOptions<MessagingOptions> options,
@@ -351,12 +352,16 @@ public sealed class MessageDispatcher(
                 return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
             // After the look-up (which is no message) and right before the engine: a number not on WhatsApp, or a send
             // held for a restriction, never takes a slot. The slot is persisted before the send goes out.
+            // Meta's 24-hour rule (Cloud API): outside the window, the fallback template or template_required.
+            var window = await serviceWindow.CheckAsync(instance, message, _stopping);
+            if (window.RefusalCode is { } refused)
+                return (SendOutcomeKind.Failed, refused, window.Refusal, null);
             var claim = OutgoingMessages.IsFirstMessageCandidate(message) ? await budget.ClaimAsync(instanceId, message.ToNumber!, _stopping) : null;
             if (claim is { Allowed: false })
                 return (SendOutcomeKind.Held, SendFailurePolicy.NewContactBudget, null, claim.HoldUntil);
             if (message.Source == MessageSources.Campaign)
                 await ShowTypingAsync(session, message);
-            var outgoing = await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping);
+            var outgoing = window.Apply(await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping));
             EngineSendResult result;
             using (var engineSend = WapBridgeTelemetry.Source.StartActivity(TraceNames.EngineSend, ActivityKind.Client))
             {

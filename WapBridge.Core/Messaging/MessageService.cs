@@ -28,8 +28,9 @@ public sealed record SendRequest(
     string? MediaUrl = null);
 
 /// <param name="HoldReason">Why a queued send waits (<c>new_contact_budget</c>, <c>account_restricted</c>), until <paramref name="NextSendAt"/>.</param>
+/// <param name="ErrorCode">Why it failed (<c>template_required</c>, …) when the wait saw it fail.</param>
 public sealed record SendOutcome(long MessageId, string Id, MessageStatus Status, string InstanceId, string To, string? Error,
-    string? HoldReason = null, DateTimeOffset? NextSendAt = null);
+    string? HoldReason = null, DateTimeOffset? NextSendAt = null, string? ErrorCode = null);
 
 /// <summary>Accepts a send: validates, persists the message with its WhatsApp id, hands it to the instance's outbox.</summary>
 public sealed class MessageService(
@@ -174,18 +175,18 @@ public sealed class MessageService(
             }
         }
 
-        string? error = null;
+        string? error = null, errorCode = null;
         var (holdReason, nextSendAt) = (message.HoldReason, message.NextSendAt);
         if (status == MessageStatus.Failed || (status == MessageStatus.Queued && outcome is not null))
         {
             // Failed: why. Still queued after waiting: the outbox may have held it (the budget ran out meanwhile, a 463).
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            var row = await db.Messages.Where(m => m.Id == message.Id).Select(m => new { m.Status, m.Error, m.HoldReason, m.NextSendAt }).SingleAsync(CancellationToken.None);
-            error = status == MessageStatus.Failed ? row.Error : null;
+            var row = await db.Messages.Where(m => m.Id == message.Id).Select(m => new { m.Status, m.Error, m.ErrorCode, m.HoldReason, m.NextSendAt }).SingleAsync(CancellationToken.None);
+            (error, errorCode) = status == MessageStatus.Failed ? (row.Error, row.ErrorCode) : (null, null);
             if (status == MessageStatus.Queued && row.Status == MessageStatus.Queued)
                 (holdReason, nextSendAt) = (row.HoldReason, row.NextSendAt);
         }
-        return new SendOutcome(message.Id, message.SerializedId, status, instance.Code, to, error, holdReason, holdReason is null ? null : nextSendAt);
+        return new SendOutcome(message.Id, message.SerializedId, status, instance.Code, to, error, holdReason, holdReason is null ? null : nextSendAt, errorCode);
     }
 
     /// <summary>

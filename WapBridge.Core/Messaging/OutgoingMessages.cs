@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Persistence;
 
 namespace WapBridge.Core.Messaging;
@@ -52,6 +53,9 @@ internal static class OutgoingMessages
                 var poll = MessageContent.Read<PollContent>(message.Content)!;
                 // WhatsApp's encoding: 1 allows one answer, 0 any number.
                 return new OutgoingPoll(poll.Question, poll.Options, poll.MultipleAnswers ? 0 : 1);
+            case TemplateService.MessageType:
+                var template = MessageContent.Read<TemplateContent>(message.Content)!;
+                return new OutgoingTemplate(template.Name, template.Language, template.Components?.ToJsonString());
             case ConversationService.ReactionType:
                 return new OutgoingReaction(await TargetKeyAsync(db, message, targetIsOurs: false, ct), message.Body ?? "");
             case ConversationService.EditType:

@@ -11,6 +11,7 @@ public static class ApiEndpoints
         app.MapAdminEndpoints();
         app.MapInstanceEndpoints();
         app.MapMessagingEndpoints();
+        app.MapTemplateEndpoints();
         app.MapCampaignEndpoints();
         app.MapSettingsEndpoints();
         app.MapMediaEndpoints();

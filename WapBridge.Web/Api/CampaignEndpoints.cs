@@ -7,7 +7,8 @@ using WapBridge.Web.Api.Frappe;
 namespace WapBridge.Web.Api;
 
 public sealed record CreateCampaignArgs([FrappeRequired] string? InstanceId, string? CampaignName, string? Message, [FrappeRequired] JsonNode? Recipients, MediaUpload? MediaData,
-    string? MimeType, string? Filename, string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle, bool? CheckNumbersFirst);
+    string? MimeType, string? Filename, string? Caption, DateTimeOffset? ScheduledAt, JsonObject? Throttle, bool? CheckNumbersFirst, string? Template = null,
+    string? Language = null);
 public sealed record CampaignCreated(bool Ok, string Campaign, CampaignState Status, int Total, IReadOnlyList<InvalidRecipient> Invalid, int Duplicates, int Skipped);
 public sealed record CampaignArgs([FrappeRequired] string? Campaign);
 public sealed record AddRecipientsArgs([FrappeRequired] string? Campaign, [FrappeRequired] JsonNode? Recipients);
@@ -27,7 +28,7 @@ public static class CampaignEndpoints
             {
                 var (status, added) = await call.Service<CampaignService>().CreateAsync(call.CustomerId, new NewCampaign(args.InstanceId, args.CampaignName,
                     args.Message, args.Recipients, args.MediaData, args.MimeType ?? args.MediaData?.DeclaredType, args.Filename ?? args.MediaData?.DeclaredName,
-                    args.Caption, args.ScheduledAt, args.Throttle, args.CheckNumbersFirst ?? false), call.Aborted);
+                    args.Caption, args.ScheduledAt, args.Throttle, args.CheckNumbersFirst ?? false, args.Template, args.Language), call.Aborted);
                 return new CampaignCreated(true, status.Campaign, status.Status, status.Total, added.Invalid, added.Duplicates, added.Skipped);
             });
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Messaging;
 using WapBridge.Web.Api.Frappe;
 
@@ -101,6 +102,9 @@ public static class ConversationEndpoints
 
     internal static SendApiMessageResult Result(SendOutcome outcome)
     {
+        // Contract §11: the caller waited and the Cloud API's 24-hour window refused the free-form send (the row stays, failed).
+        if (outcome is { Status: MessageStatus.Failed, ErrorCode: GraphErrorCodes.TemplateRequired })
+            throw new WapBridgeException(ErrorKind.Conflict, GraphErrorCodes.TemplateRequired, $"Message {outcome.Id} was not sent: {outcome.Error}", "to_number");
         var ok = outcome.Status != MessageStatus.Failed;
         return new SendApiMessageResult(ok, outcome.Id, outcome.Status, outcome.InstanceId, outcome.To, new ServiceResult(ok, outcome.Id, outcome.Error), outcome.Error,
             outcome.HoldReason, outcome.NextSendAt);

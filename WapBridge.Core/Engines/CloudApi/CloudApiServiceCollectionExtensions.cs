@@ -19,6 +19,10 @@ public static class CloudApiServiceCollectionExtensions
         services.TryAddSingleton<OutboundConnector>();
         services.AddSingleton<GraphClient>();
         services.AddSingleton<CloudApiInstances>();
+        services.AddSingleton<ServiceWindowStore>();
+        services.AddSingleton<ServiceWindowRule>();
+        services.AddSingleton<Instances.IInstanceEventObserver, ServiceWindowRecorder>();
+        services.AddSingleton<TemplateService>();
         return services;
     }
 }
