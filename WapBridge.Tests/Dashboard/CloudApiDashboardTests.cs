@@ -1,6 +1,5 @@
 using Bunit;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
@@ -38,13 +37,8 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         graph.Templates.Add(FakeGraph.Template("order_update", "en", "Your order {{1}} is ready"));
         graph.Templates.Add(FakeGraph.Template("welcome", "sw", "Karibu {{1}}, asante {{2}}"));
         graph.Templates.Add(FakeGraph.Template("spring_sale", "en", "Spring sale: {{1}} off", status: "REJECTED", category: "MARKETING"));
-        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        h = new InstanceDashboardHarness(TimeProvider.System, graphBaseUrl: graph.BaseUrl, configure: services =>
         {
-            ["WapBridge:Engines:CloudApi:GraphBaseUrl"] = graph.BaseUrl.ToString(),
-        }).Build();
-        h = new InstanceDashboardHarness(TimeProvider.System, configure: services =>
-        {
-            services.AddCloudApi(settings);
             services.AddSingleton<IPublicUrls>(new FixedUrls(PublicBase));
             // The Chats page.
             services.AddSingleton<ConversationService>();
