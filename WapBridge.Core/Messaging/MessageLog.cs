@@ -19,9 +19,21 @@ public sealed record MessageRecord(
     [property: JsonIgnore] string? MediaHash, string? SenderName = null, [property: JsonIgnore] string? InstanceName = null, string? Chat = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? HoldReason = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextSendAt = null,
-    [property: JsonIgnore] string? TraceParent = null)
+    [property: JsonIgnore] string? TraceParent = null,
+    [property: JsonIgnore] string? Content = null)
 {
     public bool IsGroup => WhatsAppNumbers.IsGroupId(Chat);
+
+    /// <summary>
+    /// Contract §11: the template a <c>template</c> message sent, or the fallback template a text went out as outside the
+    /// 24-hour window (<see cref="TemplateContent.Fallback"/>); absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TemplateContent? Template => Type == Engines.CloudApi.TemplateService.MessageType || Content?.Contains(FallbackMark, StringComparison.Ordinal) == true
+        ? MessageContent.Read<TemplateContent>(Content)
+        : null;
+
+    private const string FallbackMark = "\"fallback\":true";
 
     /// <summary>The trace the message was accepted or received in (32 hex digits); absent for messages from before traces.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -123,5 +135,5 @@ public sealed class MessageLog(IDbContextFactory<WapBridgeDbContext> dbFactory)
             m.SenderName, i.Name, m.Chat,
             m.Status == MessageStatus.Queued && m.Direction == Message.Outbound ? m.HoldReason : null,
             m.Status == MessageStatus.Queued && m.Direction == Message.Outbound && m.HoldReason != null ? m.NextSendAt : null,
-            m.TraceParent);
+            m.TraceParent, m.Content);
 }
