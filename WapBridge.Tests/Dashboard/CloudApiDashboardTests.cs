@@ -225,6 +225,12 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         var sale = cut.Find("[data-testid=cloudapi-template-row][data-template=spring_sale]");
         Assert.Equal("rejected", sale.QuerySelector("[data-testid=cloudapi-template-status]")!.TextContent.Trim());
         Assert.Contains("marketing", sale.TextContent);
+
+        // Logging out asks in the Cloud API's words: no device, no QR code.
+        cut.Find("[data-testid=logout-instance]").Click();
+        var question = cut.Find("[data-testid=confirm-panel]").TextContent;
+        Assert.Contains("nothing changes in Meta's app", question);
+        Assert.DoesNotContain("scan", question);
     }
 
     [Fact]
