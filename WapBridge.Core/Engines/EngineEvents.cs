@@ -110,7 +110,11 @@ public sealed record GroupParticipantsEvent(string InstanceId, DateTimeOffset At
 public sealed record GroupUpdateEvent(string InstanceId, DateTimeOffset At, string GroupJid, EngineGroupChange Change, string? ByPhone, string? ByLid)
     : EngineEvent(InstanceId, At);
 
-public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At);
+public sealed record MessageStatusEvent(string InstanceId, DateTimeOffset At, string MessageId, MessageAck Ack, string? Error = null) : EngineEvent(InstanceId, At)
+{
+    /// <summary>With <see cref="MessageAck.Error"/>: the reason the message fails with (e.g. <c>template_required</c>); <c>whatsapp_error</c> when null.</summary>
+    public string? ErrorCode { get; init; }
+}
 
 /// <summary>whatsapp-web.js ack levels, which the contract exposes as <c>ack</c>.</summary>
 public enum MessageAck

@@ -245,6 +245,18 @@ public sealed record InboundEngineMessage(
 
     /// <summary>Why the media could not be downloaded (the webhook then says <c>media.error</c>).</summary>
     public string? MediaError { get; init; }
+
+    /// <summary>
+    /// The engine's own id of the message when <see cref="Id"/> cannot be it (a Cloud API <c>wamid</c> longer than our
+    /// id column): kept as the row's <c>EngineMessageId</c>, which replies and mark-read hand back to the engine.
+    /// </summary>
+    public string? EngineMessageId { get; init; }
+
+    /// <summary>A tap on a reply button (or a template's quick-reply button): the button's id or payload, as whatsapp-web.js names it.</summary>
+    public string? SelectedButtonId { get; init; }
+
+    /// <summary>A choice from a list message: the row's id, as whatsapp-web.js names it.</summary>
+    public string? SelectedRowId { get; init; }
 }
 
 public sealed record EngineLocation(double Latitude, double Longitude, string? Name, string? Address, string? Url);

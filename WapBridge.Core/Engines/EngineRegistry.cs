@@ -10,8 +10,8 @@ public sealed class EngineRegistry(IEnumerable<IWhatsAppEngine> engines)
     public IReadOnlyCollection<IWhatsAppEngine> All => _byName.Values;
 
     /// <summary>
-    /// The default for new instances: the first available engine in preference order. Never the Cloud API: an instance
-    /// of it needs Meta's credentials, so a request without them could not create one.
+    /// The default for new instances: the first available engine in preference order. Never the Cloud API, though it is
+    /// always available: an instance of it needs Meta's ids and token, which a request naming no engine does not carry.
     /// </summary>
     public string? DefaultEngine => new[] { "baileys", "simulator" }
         .FirstOrDefault(n => _byName.TryGetValue(n, out var e) && e.UnavailableReason is null);

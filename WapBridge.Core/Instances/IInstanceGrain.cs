@@ -98,6 +98,10 @@ public interface IInstanceGrain : IGrainWithStringKey
     [Alias("group-leave")]
     Task LeaveGroupAsync(string groupJid);
 
+    /// <summary>Meta's callbacks for this Cloud API instance wait to be processed: its live session processes them, in the background.</summary>
+    [Alias("cloudapi-callbacks"), OneWay]
+    Task ProcessCloudApiCallbacksAsync();
+
     /// <summary>The business account's message templates (Cloud API); 409 EngineFeatureUnavailable on engines without templates.</summary>
     [Alias("templates")]
     Task<IReadOnlyList<EngineTemplate>> ListTemplatesAsync();

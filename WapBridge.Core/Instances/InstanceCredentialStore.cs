@@ -9,7 +9,7 @@ namespace WapBridge.Core.Instances;
 internal sealed class InstanceCredentialStore(IDbContextFactory<WapBridgeDbContext> dbFactory, IDataProtector protector, int instanceId)
     : IEngineCredentialStore
 {
-    /// <summary>The Data Protection purpose the credentials are encrypted under.</summary>
+    /// <summary>The Data Protection purpose the credentials are sealed with.</summary>
     public const string Purpose = "WapBridge.Instances.EngineCredentials";
 
     public async Task<string?> LoadAsync(CancellationToken ct = default)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using WapBridge.Core.Cluster;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
@@ -29,6 +30,7 @@ public sealed class InstanceGrain(
     InstanceChangeFeed changes,
     MessageDispatcher outbox,
     SimulatorNetwork simulator,
+    CloudApiCallbackProcessor cloudApiCallbacks,
     NodeFence fence,
     IOptions<NodeOptions> node,
     TimeProvider time,
@@ -157,6 +159,13 @@ public sealed class InstanceGrain(
     {
         if (_current.Live is { } live)
             outbox.Wake(live.InstanceId);
+        return Task.CompletedTask;
+    }
+
+    public Task ProcessCloudApiCallbacksAsync()
+    {
+        if (_current.Live is { Session: not null } live)
+            cloudApiCallbacks.Nudge(live.InstanceId, live.Code, events.SinkFor(live), live.Closed.Token);
         return Task.CompletedTask;
     }
 

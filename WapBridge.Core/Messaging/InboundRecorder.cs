@@ -320,6 +320,7 @@ public sealed class InboundRecorder(
             InstanceId = instance.Id,
             Direction = Message.Inbound,
             WaMessageId = inbound.Id,
+            EngineMessageId = inbound.EngineMessageId,
             SerializedId = p.SerializedId,
             FromNumber = inbound.FromPhone ?? inbound.FromLid,
             SenderName = string.IsNullOrWhiteSpace(inbound.PushName) ? null : inbound.PushName.Trim() is { Length: > MaxSenderName } name ? name[..MaxSenderName] : inbound.PushName.Trim(),

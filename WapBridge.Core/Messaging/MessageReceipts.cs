@@ -98,10 +98,13 @@ public sealed class MessageReceipts(
         var counting = metrics.CountsOutcomes;
         await using var tx = counting ? await db.Database.BeginTransactionAsync() : null;
         var moved = counting ? new List<(int InstanceId, List<StatusMove> Moves)>() : null;
-        foreach (var group in receipts.GroupBy(r => (r.InstanceId, Status: StatusFor(r.Receipt.Ack))).Where(g => g.Key.Status is not null))
+        // Failures are grouped by their reason too: each message keeps the error it failed with.
+        foreach (var group in receipts.GroupBy(r => (r.InstanceId, Status: StatusFor(r.Receipt.Ack),
+                     Failure: r.Receipt.Ack == MessageAck.Error ? (r.Receipt.Error, r.Receipt.ErrorCode) : default)).Where(g => g.Key.Status is not null))
         {
             var instanceId = group.Key.InstanceId;
             var status = group.Key.Status!.Value;
+            var errorCode = group.Key.Failure.ErrorCode ?? WhatsAppError;
             var ids = group.Select(r => r.Receipt.MessageId).Distinct().ToList();
             var at = group.Max(r => r.Receipt.At);
             var earlier = new[] { MessageStatus.Queued, MessageStatus.Sending, MessageStatus.Sent, MessageStatus.Delivered, MessageStatus.Read }
@@ -110,7 +113,7 @@ public sealed class MessageReceipts(
             var query = db.Messages.Where(m => m.InstanceId == instanceId && ids.Contains(m.WaMessageId)
                 && m.Direction == Message.Outbound && earlier.Contains(m.Status));
             if (moved is not null)
-                moved.Add((instanceId, await MovingAsync(db, query, status, at)));
+                moved.Add((instanceId, await MovingAsync(db, query, status, at, errorCode)));
             await (status switch
             {
                 MessageStatus.Sent => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
@@ -118,7 +121,7 @@ public sealed class MessageReceipts(
                 MessageStatus.Delivered => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.SentAt, m => m.SentAt ?? at).SetProperty(m => m.DeliveredAt, at)),
                 MessageStatus.Failed => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
-                    .SetProperty(m => m.Error, group.First().Receipt.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, WhatsAppError)),
+                    .SetProperty(m => m.Error, group.Key.Failure.Error ?? "WhatsApp reported an error").SetProperty(m => m.ErrorCode, errorCode)),
                 // A read receipt may overtake the outbox's own "sent" update: the row then never passes through sent.
                 _ => query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, status).SetProperty(m => m.Ack, ack)
                     .SetProperty(m => m.SentAt, m => m.SentAt ?? at)
@@ -138,12 +141,12 @@ public sealed class MessageReceipts(
     /// they are locked first (a write that changes nothing), so the outbox cannot move one between this read and the
     /// update and have it counted twice; on SQLite the transaction already holds the one writer lock.
     /// </summary>
-    private static async Task<List<StatusMove>> MovingAsync(WapBridgeDbContext db, IQueryable<Message> query, MessageStatus status, DateTimeOffset at)
+    private static async Task<List<StatusMove>> MovingAsync(WapBridgeDbContext db, IQueryable<Message> query, MessageStatus status, DateTimeOffset at, string errorCode)
     {
         if (!db.Database.IsSqlite())
             await query.ExecuteUpdateAsync(s => s.SetProperty(m => m.Ack, m => m.Ack));
         var rows = await query.AsNoTracking().Select(m => new { m.Type, m.Status, m.CreatedAt, m.SentAt }).ToListAsync();
-        var reason = status == MessageStatus.Failed ? WhatsAppError : null;
+        var reason = status == MessageStatus.Failed ? errorCode : null;
         return rows.ConvertAll(r => new StatusMove(r.Type, r.Status, status, r.CreatedAt, r.SentAt, at, reason));
     }
 

@@ -1,3 +1,5 @@
+using WapBridge.Core.Engines.CloudApi;
+
 namespace WapBridge.Core.Messaging;
 
 public enum SendFailureAction
@@ -44,6 +46,8 @@ public static class SendFailurePolicy
     {
         // 408 timed out, 428 connection closed, 503 service unavailable; a socket that is not open.
         "not_connected" or "timeout" or NumberCheckFailed or "408" or "428" or "503" => new(SendFailureAction.Retry),
+        // Cloud API: Graph refused for throughput, or could not be reached at all; either way nothing went out.
+        GraphErrorCodes.Throttled or GraphErrorCodes.Unreachable => new(SendFailureAction.Retry),
         ReachoutTimelock => new(SendFailureAction.Hold, AccountRestricted),
         _ => new(SendFailureAction.Fail),
     };

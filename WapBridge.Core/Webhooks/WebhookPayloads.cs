@@ -88,6 +88,10 @@ public static class WebhookPayloads
         }
         if (message.RevokedId is { } revokedId)
             body["revokedId"] = revokedId;
+        if (message.SelectedButtonId is { } buttonId)
+            body["selectedButtonId"] = buttonId;
+        if (message.SelectedRowId is { } rowId)
+            body["selectedRowId"] = rowId;
 
         var root = new JsonObject
         {

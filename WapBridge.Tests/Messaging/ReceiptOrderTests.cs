@@ -48,6 +48,54 @@ public abstract class ReceiptOrderTests(WapBridgeApp app)
             Assert.NotNull(stored.ReadAt);
         }
     }
+
+    [Fact]
+    public async Task Failure_receipts_in_one_batch_keep_each_messages_own_reason_and_error()
+    {
+        app.SkipIfUnavailable();
+        var ct = TestContext.Current.CancellationToken;
+        var sender = await app.CreateConnectedAsync();
+        var factory = app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>();
+        var messages = new List<Message>();
+        int instanceId;
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            var instance = await db.Instances.AsNoTracking().SingleAsync(i => i.Code == sender.InstanceId, ct);
+            instanceId = instance.Id;
+            for (var i = 0; i < 3; i++)
+            {
+                var message = OutboundMessages.New(instance, "25575700011" + i, "failing " + i, null, null, MessageSources.Api, null,
+                    DateTimeOffset.UtcNow, TimeSpan.FromHours(1));
+                message.Status = MessageStatus.Sent;
+                messages.Add(message);
+            }
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await OutboundMessages.InsertAsync(db, messages, ct);
+            await tx.CommitAsync(ct);
+        }
+
+        var at = DateTimeOffset.UtcNow;
+        await app.Services.GetRequiredService<MessageReceipts>().ApplyAsync(
+        [
+            (instanceId, new MessageStatusEvent(sender.InstanceId, at, messages[0].WaMessageId, MessageAck.Error, "Re-engagement message (Meta error 131047)")
+                { ErrorCode = "template_required" }),
+            (instanceId, new MessageStatusEvent(sender.InstanceId, at, messages[1].WaMessageId, MessageAck.Error, "Message undeliverable (Meta error 131026)")
+                { ErrorCode = "undeliverable" }),
+            (instanceId, new MessageStatusEvent(sender.InstanceId, at, messages[2].WaMessageId, MessageAck.Error, "WhatsApp reported the message as failed")),
+        ]);
+
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            var ids = messages.Select(m => m.Id).ToList();
+            var stored = await db.Messages.AsNoTracking().Where(m => ids.Contains(m.Id)).OrderBy(m => m.Id)
+                .Select(m => new { m.Status, m.ErrorCode, m.Error }).ToListAsync(ct);
+            Assert.All(stored, m => Assert.Equal(MessageStatus.Failed, m.Status));
+            Assert.Equal(
+                [("template_required", "Re-engagement message (Meta error 131047)"), ("undeliverable", "Message undeliverable (Meta error 131026)"),
+                    ("whatsapp_error", "WhatsApp reported the message as failed")],
+                stored.Select(m => (m.ErrorCode, m.Error)));
+        }
+    }
 }
 
 public sealed class SqliteReceiptOrderTests(SqliteReceiptOrderApp app) : ReceiptOrderTests(app), IClassFixture<SqliteReceiptOrderApp>;

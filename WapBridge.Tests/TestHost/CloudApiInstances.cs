@@ -6,10 +6,10 @@ namespace WapBridge.Tests.TestHost;
 
 /// <summary>
 /// The gateway with its Cloud API engine pointed at a <see cref="FakeGraph"/> on loopback (started first, disposed last).
-/// Messages go out unthrottled, as in <see cref="FastMessaging"/>.
+/// Messages go out unthrottled and webhooks are retried quickly, as in <see cref="Webhooks.FastWebhooks"/>.
 /// </summary>
 public class CloudApiApp(string provider = "sqlite", IDictionary<string, string?>? settings = null, bool kestrel = false)
-    : WapBridgeApp(provider, FastMessaging.Settings(settings), kestrel)
+    : WapBridgeApp(provider, Webhooks.FastWebhooks.Settings(settings), kestrel)
 {
     private FakeGraph? _graph;
 
@@ -92,7 +92,7 @@ public static class CloudApiTestInstances
     }
 
     /// <summary>A new customer with a connected Cloud API instance on <paramref name="app"/>'s fake Graph.</summary>
-    public static async Task<CloudApiTestInstance> CreateConnectedAsync(this CloudApiApp app, FakeGraphNumber? number = null)
+    public static async Task<CloudApiTestInstance> CreateCloudApiInstanceAsync(this CloudApiApp app, FakeGraphNumber? number = null)
     {
         number ??= FakeGraph.DefaultNumber;
         app.Graph.AddNumber(number);

@@ -73,6 +73,9 @@ public sealed class FakeGraph : IAsyncDisposable
 
     public IReadOnlyCollection<FakeGraphNumber> Numbers => _numbers.Values.ToList();
 
+    /// <summary>Closes the connection after every answer, so each request opens a new one (to play connect failures).</summary>
+    public bool CloseConnections { get; set; }
+
     public FakeGraphMedia? Media(string id) => _media.GetValueOrDefault(id);
 
     public static async Task<FakeGraph> StartAsync(params FakeGraphNumber[] numbers)
@@ -158,6 +161,8 @@ public sealed class FakeGraph : IAsyncDisposable
         var recorded = new FakeGraphRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "",
             request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), bodyText, json);
         _requests.Enqueue(recorded);
+        if (CloseConnections)
+            context.Response.Headers.Connection = "close";
 
         var segments = (request.Path.Value ?? "").Trim('/').Split('/');
         var token = request.Headers.Authorization.ToString() is var auth && auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth[7..] : null;

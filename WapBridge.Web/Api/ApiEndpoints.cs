@@ -17,6 +17,7 @@ public static class ApiEndpoints
         app.MapMediaEndpoints();
         app.MapContactEndpoints();
         app.MapGroupEndpoints();
+        app.MapCloudApiWebhookEndpoints();
         if (app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.Engines.Simulator.SimulatorOptions>>().Value.Enabled)
             app.MapSimulatorEndpoints();
         app.MapFrappeFallback();

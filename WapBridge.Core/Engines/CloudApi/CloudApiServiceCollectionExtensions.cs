@@ -18,7 +18,13 @@ public static class CloudApiServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<OutboundConnector>();
         services.AddSingleton<GraphClient>();
+        services.AddSingleton<GraphSendLimiter>();
+        services.AddSingleton<CloudApiEngine>();
+        services.AddSingleton<IWhatsAppEngine>(sp => sp.GetRequiredService<CloudApiEngine>());
         services.AddSingleton<CloudApiInstances>();
+        services.AddSingleton<CloudApiCallbackInbox>();
+        services.AddSingleton<CloudApiCallbackProcessor>();
+        services.AddHostedService<CloudApiCallbackSweep>();
         services.AddSingleton<ServiceWindowStore>();
         services.AddSingleton<ServiceWindowRule>();
         services.AddSingleton<Instances.IInstanceEventObserver, ServiceWindowRecorder>();

@@ -17,6 +17,15 @@ public static class GraphErrorCodes
     public const string MediaFailed = "media_failed";
     public const string GraphError = "graph_error";
 
+    /// <summary>Graph could not be reached at all (no connection opened): nothing went out, the outbox tries again later.</summary>
+    public const string Unreachable = "graph_unreachable";
+
+    /// <summary>
+    /// The send left but no answer came back (a timeout, a 5xx, a broken connection): it may or may not have reached
+    /// WhatsApp, and Graph has no idempotency key, so it is not repeated.
+    /// </summary>
+    public const string Unconfirmed = "send_unconfirmed";
+
     /// <summary>Our reason for Meta's <paramref name="code"/> (HTTP 429 counts as <c>130429</c>).</summary>
     public static string ReasonFor(int code) => code switch
     {
