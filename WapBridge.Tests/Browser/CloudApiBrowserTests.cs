@@ -50,9 +50,13 @@ public sealed class CloudApiBrowserTests
 
         await page.GetByTestId("create-instance").ClickAsync();
         await Expect(page.GetByTestId("cloudapi-created")).ToBeVisibleAsync();
-        await Expect(page.GetByTestId("cloudapi-webhook-url")).ToContainTextAsync("/webhooks/cloudapi/");
+        // The instance's page opens behind the dialog with the same values.
+        var dialog = page.GetByTestId("create-dialog");
+        await Expect(dialog.GetByTestId("cloudapi-webhook-url")).ToContainTextAsync("/webhooks/cloudapi/");
+        // The gateway runs on loopback here: the dialog says Meta cannot reach it and how to set the public address.
+        await Expect(dialog.GetByTestId("cloudapi-url-warning")).ToContainTextAsync("WAPBRIDGE_PublicBaseUrl");
         await PhoneLayoutTests.AssertFitsAsync(page, "Cloud API created");
-        await PhoneLayoutTests.AssertReachableAsync(page.GetByTestId("copy-cloudapi-verify-token"));
+        await PhoneLayoutTests.AssertReachableAsync(dialog.GetByTestId("copy-cloudapi-verify-token"));
         found.AddRange(await AccessibilityTests.AxeAsync(page, "Cloud API created"));
         await page.GetByTestId("cloudapi-setup-done").ClickAsync();
 

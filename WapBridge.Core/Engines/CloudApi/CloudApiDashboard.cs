@@ -22,8 +22,8 @@ public sealed class CloudApiDashboard(InstanceService instances, EngineRegistry 
 {
     /// <summary>
     /// Every template of the instance's business account (any status), from Graph through the instance's live session
-    /// (<see cref="TemplateService"/>). An instance not connected to Graph is told in the words of a Cloud API instance
-    /// (no QR code to scan), never as an empty list.
+    /// (<see cref="TemplateService"/>). An instance not connected to Graph, or a token Meta refused, is told in the words of
+    /// a Cloud API instance (no QR code to scan; the fix is a new token), never as an empty list.
     /// </summary>
     public async Task<IReadOnlyList<EngineTemplate>> ListTemplatesAsync(int customerId, string instanceCode, CancellationToken ct = default)
     {
@@ -37,6 +37,11 @@ public sealed class CloudApiDashboard(InstanceService instances, EngineRegistry 
             throw new WapBridgeException(ErrorKind.InstanceNotConnected, e.Code,
                 $"Instance {instance.InstanceId} is not connected to Meta's Graph API right now (status {instance.Status.ToWire()}), so its templates cannot be read; "
                 + "they show once it connects. Its last error says why: an access token Meta refused needs replacing.", "instance_id");
+        }
+        catch (WapBridgeException e) when (e.Code == GraphErrorCodes.AccessTokenInvalid)
+        {
+            throw new WapBridgeException(e.Kind, e.Code,
+                $"Meta refused the instance's access token ({e.Message}), so its templates cannot be read: replace the access token.", "instance_id");
         }
     }
 
