@@ -65,9 +65,11 @@ public sealed class CloudApiBrowserTests
         var code = (await row.GetAttributeAsync("data-instance"))!;
         await Expect(page.GetByTestId("cloudapi-template-row")).ToHaveCountAsync(1);
         await Expect(page.GetByTestId("qr-panel")).ToHaveCountAsync(0);
+        // The "created" snackbar's theme colours are the dashboard's everywhere, not this page's: judged once it is gone.
+        await Expect(page.Locator(".mud-snackbar")).ToHaveCountAsync(0);
         await PhoneLayoutTests.AssertFitsAsync(page, "Cloud API instance");
         await PhoneLayoutTests.AssertReachableAsync(page.GetByTestId("cloudapi-replace-token"));
-        await PhoneLayoutTests.AssertReachableAsync(page.GetByTestId("cloudapi-save-fallback"));
+        await PhoneLayoutTests.AssertReachableAsync(page.GetByTestId("cloudapi-templates-refresh"));
         found.AddRange(await AccessibilityTests.AxeAsync(page, "Cloud API instance"));
 
         // A contact wrote 30 hours ago: the window is closed, and the composer says why a text would fail.
@@ -77,6 +79,7 @@ public sealed class CloudApiBrowserTests
         await Expect(page.GetByTestId("service-window")).ToHaveAttributeAsync("data-open", "false");
         await Expect(page.GetByTestId("composer-window-closed")).ToContainTextAsync("template_required");
         await PhoneLayoutTests.AssertFitsAsync(page, "Cloud API chat");
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync("Your order is ready");
         await PhoneLayoutTests.AssertReachableAsync(page.GetByTestId("composer-send"));
         found.AddRange(await AccessibilityTests.AxeAsync(page, "Cloud API chat (closed)"));
 
