@@ -350,12 +350,12 @@ public sealed class MessageDispatcher(
             }
             if (check is { OnWhatsApp: false })
                 return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
-            // After the look-up (which is no message) and right before the engine: a number not on WhatsApp, or a send
-            // held for a restriction, never takes a slot. The slot is persisted before the send goes out.
             // Meta's 24-hour rule (Cloud API): outside the window, the fallback template or template_required.
             var window = await serviceWindow.CheckAsync(instance, message, _stopping);
             if (window.RefusalCode is { } refused)
                 return (SendOutcomeKind.Failed, refused, window.Refusal, null);
+            // After the look-up (which is no message) and right before the engine: a number not on WhatsApp, or a send
+            // held for a restriction, never takes a slot. The slot is persisted before the send goes out.
             var claim = OutgoingMessages.IsFirstMessageCandidate(message) ? await budget.ClaimAsync(instanceId, message.ToNumber!, _stopping) : null;
             if (claim is { Allowed: false })
                 return (SendOutcomeKind.Held, SendFailurePolicy.NewContactBudget, null, claim.HoldUntil);

@@ -29,7 +29,10 @@ public sealed record FakeGraphRequest(string Method, string Path, string Query, 
 }
 
 /// <summary>A file the fake Graph holds: uploaded by WapBridge, or added by a test to be downloaded as inbound media.</summary>
-public sealed record FakeGraphMedia(string Id, byte[] Data, string MimeType, string? FileName, string Sha256);
+public sealed record FakeGraphMedia(string Id, byte[] Data, string MimeType, string? FileName, string Sha256)
+{
+    public long? AnnouncedSize { get; init; }
+}
 
 /// <summary>
 /// Meta's Graph API on 127.0.0.1 (Kestrel, a free port), answering as Graph does for the WhatsApp Business calls
@@ -49,6 +52,7 @@ public sealed class FakeGraph : IAsyncDisposable
     private readonly ConcurrentDictionary<string, FakeGraphMedia> _media = new();
     private readonly Queue<(int Status, int? MetaCode, TimeSpan? RetryAfter)> _failures = new();
     private readonly Queue<TimeSpan> _delays = new();
+    private readonly Queue<(int Status, int MetaCode)> _lookupFailures = new();
     private readonly Lock _gate = new();
     private long _ids;
 
@@ -95,10 +99,14 @@ public sealed class FakeGraph : IAsyncDisposable
     public void AddNumber(FakeGraphNumber number) => _numbers[number.PhoneNumberId] = number;
 
     /// <summary>A file Graph holds (inbound media); answers its media id. <paramref name="announcedSha256"/> overrides the hash Graph tells.</summary>
-    public string AddMedia(byte[] data, string mimeType, string? fileName = null, string? announcedSha256 = null)
+    /// <param name="announcedSize">Overrides the <c>file_size</c> Graph tells (a lie, to show the download counts the bytes itself).</param>
+    public string AddMedia(byte[] data, string mimeType, string? fileName = null, string? announcedSha256 = null, long? announcedSize = null)
     {
         var id = NextId().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _media[id] = new FakeGraphMedia(id, data, mimeType, fileName, announcedSha256 ?? Convert.ToHexStringLower(SHA256.HashData(data)));
+        _media[id] = new FakeGraphMedia(id, data, mimeType, fileName, announcedSha256 ?? Convert.ToHexStringLower(SHA256.HashData(data)))
+        {
+            AnnouncedSize = announcedSize,
+        };
         return id;
     }
 
@@ -108,6 +116,14 @@ public sealed class FakeGraph : IAsyncDisposable
         lock (_gate)
             for (var i = 0; i < count; i++)
                 _failures.Enqueue((httpStatus, metaCode, retryAfter));
+    }
+
+    /// <summary>The next <paramref name="count"/> look-ups of a number (<c>GET /&lt;phone_number_id&gt;</c>, what connecting asks) fail so.</summary>
+    public void FailNextLookup(int count, int httpStatus, int metaCode)
+    {
+        lock (_gate)
+            for (var i = 0; i < count; i++)
+                _lookupFailures.Enqueue((httpStatus, metaCode));
     }
 
     /// <summary>The next <paramref name="count"/> sends are answered only after <paramref name="delay"/> (to play a timeout).</summary>
@@ -199,6 +215,15 @@ public sealed class FakeGraph : IAsyncDisposable
         switch (request.Method, segments[1..])
         {
             case ("GET", [var id]) when _numbers.TryGetValue(id, out var number):
+                (int Status, int MetaCode)? lookupFailure = null;
+                lock (_gate)
+                    if (_lookupFailures.Count > 0)
+                        lookupFailure = _lookupFailures.Dequeue();
+                if (lookupFailure is { } lf)
+                {
+                    await ErrorAsync(context, lf.Status, lf.MetaCode, "(#1) An unknown error occurred");
+                    return;
+                }
                 if (number.AccessToken != token)
                 {
                     await ErrorAsync(context, 400, 100, $"Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions");
@@ -219,7 +244,7 @@ public sealed class FakeGraph : IAsyncDisposable
                     ["url"] = $"{Root}/media-download/{media.Id}",
                     ["mime_type"] = media.MimeType,
                     ["sha256"] = media.Sha256,
-                    ["file_size"] = media.Data.Length,
+                    ["file_size"] = media.AnnouncedSize ?? media.Data.Length,
                     ["id"] = media.Id,
                 });
                 return;

@@ -23,9 +23,6 @@ public sealed class CloudApiCallbackInbox(
     TimeProvider time,
     ILogger<CloudApiCallbackInbox> logger)
 {
-    /// <summary>The engine name of Cloud API instances.</summary>
-    public const string Engine = "cloudapi";
-
     /// <summary>Meta's callbacks are a few kilobytes; anything near this is not one.</summary>
     public const int MaxBodyBytes = 1024 * 1024;
 
@@ -37,7 +34,7 @@ public sealed class CloudApiCallbackInbox(
     public async Task<CloudApiCallbackTarget?> FindAsync(string instanceCode, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var row = await db.Instances.AsNoTracking().Where(i => i.Code == instanceCode && i.Engine == Engine)
+        var row = await db.Instances.AsNoTracking().Where(i => i.Code == instanceCode && i.Engine == CloudApiEngine.EngineName)
             .Select(i => new { i.Id, i.Code, i.EngineCredentials }).SingleOrDefaultAsync(ct);
         return row is null ? null : new CloudApiCallbackTarget(row.Id, row.Code, Unseal(row.Code, row.EngineCredentials));
     }

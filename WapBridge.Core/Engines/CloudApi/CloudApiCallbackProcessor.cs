@@ -78,7 +78,9 @@ public sealed class CloudApiCallbackProcessor(
             {
                 if (!drain.Pending)
                 {
+                    // A closed session is not kept alive by its last run.
                     drain.Running = false;
+                    drain.Next = default;
                     return;
                 }
                 drain.Pending = false;

@@ -41,7 +41,7 @@ public sealed partial class CloudApiInstances(
     IDataProtectionProvider dataProtection,
     ILogger<CloudApiInstances> logger)
 {
-    public const string EngineName = "cloudapi";
+    public const string EngineName = CloudApiEngine.EngineName;
 
     /// <summary>The argument the API takes the credentials in, and the prefix of its fields' names in errors.</summary>
     public const string Argument = "cloudapi";
@@ -122,11 +122,13 @@ public sealed partial class CloudApiInstances(
                 $"Instance {instance.Code} uses the {instance.Engine} engine; access tokens, app secrets and fallback templates belong to Cloud API instances only.");
         var accessToken = change.AccessToken is null ? null : AccessToken(change.AccessToken, $"{Argument}.access_token");
         var appSecret = change.AppSecret is null ? null : AppSecret(change.AppSecret, $"{Argument}.app_secret");
-        var template = change.ClearFallbackTemplate || change.FallbackTemplate is null ? null : TemplateName(change.FallbackTemplate);
-        var language = change.FallbackTemplateLanguage is null ? null : TemplateLanguage(change.FallbackTemplateLanguage);
+        var template = change.ClearFallbackTemplate || change.FallbackTemplate is null ? null : TemplateService.Name(change.FallbackTemplate, "fallback_template");
+        var language = change.FallbackTemplateLanguage is null ? null : TemplateService.Language(change.FallbackTemplateLanguage, "fallback_template_language");
         if (language is not null && template is null && (change.ClearFallbackTemplate || instance.FallbackTemplate is null))
             throw WapBridgeException.Invalid("fallback_template_language", "fallback_template_missing",
                 $"fallback_template_language needs a fallback template: set fallback_template too (instance {instance.Code} has none).");
+        if (!change.ClearFallbackTemplate && (template is not null || language is not null))
+            await EnsureFallbackFitsAsync(instance, template ?? instance.FallbackTemplate!, language ?? instance.FallbackTemplateLanguage ?? ServiceWindowRule.DefaultLanguage, ct);
 
         var turn = _updates.GetOrAdd(instance.Code, _ => new SemaphoreSlim(1, 1));
         await turn.WaitAsync(ct);
@@ -171,6 +173,41 @@ public sealed partial class CloudApiInstances(
             await instances.RestartAsync(customerId, instance.Code, ct);
         else
             await grains.GetGrain<IInstanceGrain>(instance.Code).ReloadAsync();
+    }
+
+    /// <summary>
+    /// The fallback template must be one the business account has, approved, with one body variable (<c>{{1}}</c>) for the
+    /// text: otherwise every send outside the window would fail at Graph, long after this call said it was fine. When
+    /// Meta cannot be asked now (the instance is not connected, Graph does not answer), it is taken unchecked.
+    /// </summary>
+    private async Task EnsureFallbackFitsAsync(Instance instance, string name, string language, CancellationToken ct)
+    {
+        IReadOnlyList<EngineTemplate> templates;
+        try
+        {
+            templates = await grains.GetGrain<IInstanceGrain>(instance.Code).ListTemplatesAsync().WaitAsync(ct);
+        }
+        catch (Exception e) when (e is WapBridgeException or EngineException or TimeoutException or HttpRequestException)
+        {
+            logger.LogWarning("Templates of {Instance} could not be read ({Error}); fallback template {Template} ({Language}) set unchecked",
+                instance.Code, e.Message, name, language);
+            return;
+        }
+        var template = templates.FirstOrDefault(t => t.Name == name && t.Language == language);
+        if (template is null)
+        {
+            var approved = templates.Where(t => t.Status == TemplateService.Approved).Select(t => $"{t.Name} ({t.Language})").Take(20).ToList();
+            throw WapBridgeException.Invalid("fallback_template", "unknown_template",
+                $"The business account has no template {name} in language {language}; " +
+                (approved.Count == 0 ? "it has no approved template yet: create one in WhatsApp Manager." : $"approved ones: {string.Join(", ", approved)}."));
+        }
+        if (template.Status != TemplateService.Approved)
+            throw WapBridgeException.Invalid("fallback_template", "template_not_approved",
+                $"Template {name} ({language}) is {template.Status}; WhatsApp sends only APPROVED templates: wait for Meta's review or pick an approved one.");
+        if (template.Variables is not ["1"])
+            throw WapBridgeException.Invalid("fallback_template", "fallback_template_unfit",
+                $"Template {name} ({language}) must have exactly one variable, {{{{1}}}}, in its body: the text of each message goes there " +
+                $"(its body has {(template.Variables.Count == 0 ? "none" : string.Join(", ", template.Variables.Select(v => "{{" + v + "}}")))}).");
     }
 
     /// <summary>The callback URL to enter in Meta's app for this instance.</summary>
@@ -252,24 +289,6 @@ public sealed partial class CloudApiInstances(
                 $"{name} must be 8 to 128 characters of letters, digits, '.', '_' or '-'; leave it out to have one generated");
     }
 
-    private static string TemplateName(string value)
-    {
-        value = value.Trim();
-        return TemplateNameShape().IsMatch(value)
-            ? value
-            : throw WapBridgeException.Invalid("fallback_template", "invalid_template",
-                "fallback_template must be the name of an approved template as Meta lists it (lowercase letters, digits and '_', e.g. order_update); \"\" clears it");
-    }
-
-    private static string TemplateLanguage(string value)
-    {
-        value = value.Trim();
-        return LanguageShape().IsMatch(value)
-            ? value
-            : throw WapBridgeException.Invalid("fallback_template_language", "invalid_language",
-                "fallback_template_language must be the template's language code as Meta lists it, e.g. en, en_US or pt_BR");
-    }
-
     [GeneratedRegex(@"^\d{1,32}$")]
     private static partial Regex Digits();
 
@@ -278,10 +297,4 @@ public sealed partial class CloudApiInstances(
 
     [GeneratedRegex(@"^[A-Za-z0-9._-]{8,128}$")]
     private static partial Regex VerifyTokenShape();
-
-    [GeneratedRegex(@"^[a-z0-9_]{1,512}$")]
-    private static partial Regex TemplateNameShape();
-
-    [GeneratedRegex(@"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")]
-    private static partial Regex LanguageShape();
 }

@@ -256,7 +256,9 @@ public sealed partial class GraphClient : IDisposable
             .OfType<JsonObject>()
             .FirstOrDefault(c => string.Equals(Str(c, "type"), "BODY", StringComparison.OrdinalIgnoreCase));
         var text = Str(body, "text");
-        var variables = text is null ? [] : Placeholder().Matches(text).Select(m => m.Groups[1].Value).Distinct().ToList();
+        var names = text is null ? [] : Placeholder().Matches(text).Select(m => m.Groups[1].Value).Distinct().ToList();
+        // Positional placeholders are filled by number ({{1}} first) wherever the text puts them; named ones as they appear.
+        var variables = names.All(n => n.All(char.IsAsciiDigit)) ? names.OrderBy(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture)).ToList() : names;
         return new EngineTemplate(name, Str(template, "language") ?? "", Str(template, "status") ?? "", Str(template, "category") ?? "", text, variables);
     }
 

@@ -12,7 +12,8 @@ namespace WapBridge.Core.Engines.CloudApi;
 /// the outbox like every send (a <c>template</c> row, its name, language and components in the row's content); the
 /// account's templates are asked from the instance's session, wherever it lives.
 /// </summary>
-public sealed partial class TemplateService(MessageService messages, IGrainFactory grains, IOptions<MessagingOptions> options, TimeProvider time)
+public sealed partial class TemplateService(MessageService messages, EngineRegistry engines, IGrainFactory grains, IOptions<MessagingOptions> options,
+    TimeProvider time)
 {
     /// <summary>The type of a template message's row.</summary>
     public const string MessageType = "template";
@@ -29,7 +30,7 @@ public sealed partial class TemplateService(MessageService messages, IGrainFacto
     {
         var instance = await messages.ResolveInstanceAsync(address.CustomerId, address.InstanceCode, address.FromNumber, ct);
         MessageService.EnsureSendable(instance);
-        messages.EnsureFeature(instance, EngineFeatures.Templates, "template");
+        EnsureTemplates(instance, "template");
         var to = WhatsAppNumbers.Normalize(address.ToNumber, "to_number", instance.DefaultCountry);
         var name = Name(template);
         var code = Language(language);
@@ -46,9 +47,18 @@ public sealed partial class TemplateService(MessageService messages, IGrainFacto
         if (string.IsNullOrWhiteSpace(instanceCode))
             throw WapBridgeException.Missing("instance_id");
         var instance = await messages.FindInstanceAsync(customerId, instanceCode, ct);
-        messages.EnsureFeature(instance, EngineFeatures.Templates, "instance_id");
+        EnsureTemplates(instance, "instance_id");
         var templates = await grains.GetGrain<IInstanceGrain>(instance.Code).ListTemplatesAsync();
         return templates.OrderBy(t => t.Name, StringComparer.Ordinal).ThenBy(t => t.Language, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>409 <c>EngineFeatureUnavailable</c> unless the instance's engine has templates (only the Cloud API's has).</summary>
+    private void EnsureTemplates(Instance instance, string field)
+    {
+        if (!engines.Supports(instance.Engine, EngineFeatures.Templates))
+            throw new WapBridgeException(ErrorKind.EngineFeatureUnavailable, "engine_feature_unavailable",
+                $"The instance's engine cannot do templates: they are the WhatsApp Cloud API's; use a Cloud API instance ({instance.Code} runs on {EngineRegistry.DisplayName(instance.Engine)}).",
+                field);
     }
 
     /// <summary>A template name as Meta allows it: lowercase letters, digits and underscores.</summary>

@@ -10,10 +10,11 @@ public sealed class SimulatorEngine(SimulatorNetwork network) : IWhatsAppEngine
     public bool SupportsPairingCode => true;
 
     /// <summary>
-    /// The simulator does everything, so demos and integrators' tests work offline (contract §9). Meta's 24-hour window is
-    /// a rule of the Cloud API, not an ability: under it every send to a contact who never wrote would fail.
+    /// The simulator does everything WhatsApp Web does, so demos and integrators' tests work offline (contract §9). Not
+    /// the Cloud API's templates, nor its 24-hour window rule, which would refuse every message to a contact who had not
+    /// written first.
     /// </summary>
-    public bool Supports(string feature) => feature != EngineFeatures.ServiceWindow;
+    public bool Supports(string feature) => feature is not (EngineFeatures.Templates or EngineFeatures.ServiceWindow);
 
     public IEngineSession CreateSession(EngineSessionContext context) => new SimulatorSession(network, context);
 }

@@ -68,7 +68,7 @@ public static class CloudApiInboundInstances
             Code = Instance.FormatCode("01", Random.Shared.NextInt64(5_000_000, 9_999_999)),
             CustomerId = customerId,
             Name = "Cloud " + Guid.NewGuid().ToString("N")[..6],
-            Engine = CloudApiCallbackInbox.Engine,
+            Engine = CloudApiEngine.EngineName,
             NodeId = "01",
             DefaultCountry = "TZ",
             EngineCredentials = protector.Protect(number.Credentials.ToJson()),

@@ -40,6 +40,17 @@ public abstract class CloudApiInstanceApiTests(CloudApiApp app)
     private static async Task<JsonNode> StatusAsync(HttpClient client, string id) =>
         (await client.CallAsync(P + "instance_status", new { instance_id = id })).EnsureOk().Message!;
 
+    /// <summary>A template every business account of the fake Graph lists (unique names keep tests apart).</summary>
+    private void AddTemplate(JsonObject template)
+    {
+        lock (app.Graph.Templates)
+        {
+            if (!app.Graph.Templates.Any(t => t["name"]!.GetValue<string>() == template["name"]!.GetValue<string>()
+                    && t["language"]!.GetValue<string>() == template["language"]!.GetValue<string>()))
+                app.Graph.Templates.Add(template);
+        }
+    }
+
     private FakeGraphNumber NewNumber()
     {
         var number = CloudApiTestInstances.NewNumber();
@@ -72,6 +83,7 @@ public abstract class CloudApiInstanceApiTests(CloudApiApp app)
 
         var status = await CloudApiTestInstances.WaitForStatusAsync(client, id, "connected");
         Assert.Equal(new string(number.DisplayPhoneNumber.Where(char.IsAsciiDigit).ToArray()), status["phone_number"]!.GetValue<string>());
+        Assert.Equal(number.VerifiedName, status["push_name"]!.GetValue<string>());
         Assert.Equal("cloudapi", status["engine"]!.GetValue<string>());
         Assert.False(status["is_simulator"]!.GetValue<bool>());
         var cloudapi = status["cloudapi"]!;
@@ -188,6 +200,8 @@ public abstract class CloudApiInstanceApiTests(CloudApiApp app)
     public async Task The_fallback_template_is_set_shown_and_cleared()
     {
         app.SkipIfUnavailable();
+        AddTemplate(FakeGraph.Template("order_update", "en_US", "Your order: {{1}}"));
+        AddTemplate(FakeGraph.Template("payment_due", "en_US", "Payment due: {{1}}"));
         var instance = await CloudApiTestInstances.CreateConnectedAsync(await CustomerClientAsync(), NewNumber());
 
         var set = (await instance.Client.CallAsync(P + "update_instance", new
@@ -228,6 +242,64 @@ public abstract class CloudApiInstanceApiTests(CloudApiApp app)
             Assert.Equal(field, answer.ErrorField);
         }
         Assert.Null((await StatusAsync(instance.Client, instance.InstanceId))["cloudapi"]!["fallback_template"]);
+    }
+
+    [Fact]
+    public async Task A_fallback_template_the_account_cannot_send_with_the_text_is_refused_naming_why()
+    {
+        app.SkipIfUnavailable();
+        AddTemplate(FakeGraph.Template("greeting_pending", "en", "Hello {{1}}", status: "PENDING"));
+        AddTemplate(FakeGraph.Template("two_fields", "en", "Dear {{1}}, invoice {{2}} is due"));
+        AddTemplate(FakeGraph.Template("no_fields", "en", "We are open today"));
+        AddTemplate(FakeGraph.Template("plain_notice", "en", "Notice: {{1}}"));
+        var instance = await CloudApiTestInstances.CreateConnectedAsync(await CustomerClientAsync(), NewNumber());
+
+        var cases = new (string Template, string? Language, string Code, string Says)[]
+        {
+            ("never_created", null, "unknown_template", "plain_notice (en)"),
+            ("plain_notice", "sw", "unknown_template", "language sw"),
+            ("greeting_pending", null, "template_not_approved", "PENDING"),
+            ("two_fields", null, "fallback_template_unfit", "{{1}}, {{2}}"),
+            ("no_fields", null, "fallback_template_unfit", "none"),
+        };
+        foreach (var (template, language, code, says) in cases)
+        {
+            var answer = await instance.Client.CallAsync(P + "update_instance", new
+            {
+                instance_id = instance.InstanceId, fallback_template = template, fallback_template_language = language,
+            });
+            Assert.True(answer.Status == 417, $"{template}: {answer.Status} {answer.Body?.ToJsonString()}");
+            Assert.Equal("fallback_template", answer.ErrorField);
+            Assert.Equal(code, answer.ErrorCode);
+            Assert.Contains(says, answer.Body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        Assert.Null((await StatusAsync(instance.Client, instance.InstanceId))["cloudapi"]!["fallback_template"]);
+
+        // The language alone changes against the template already set: English has it, Swahili does not.
+        (await instance.Client.CallAsync(P + "update_instance", new { instance_id = instance.InstanceId, fallback_template = "plain_notice" })).EnsureOk();
+        var swahili = await instance.Client.CallAsync(P + "update_instance", new { instance_id = instance.InstanceId, fallback_template_language = "sw" });
+        Assert.Equal(417, swahili.Status);
+        Assert.Equal("unknown_template", swahili.ErrorCode);
+        var status = await StatusAsync(instance.Client, instance.InstanceId);
+        Assert.Equal("plain_notice", status["cloudapi"]!["fallback_template"]!.GetValue<string>());
+        Assert.Null(status["cloudapi"]!["fallback_template_language"]);
+    }
+
+    [Fact]
+    public async Task A_fallback_template_is_taken_unchecked_while_graph_cannot_be_asked()
+    {
+        app.SkipIfUnavailable();
+        var number = NewNumber();
+        var instance = await CloudApiTestInstances.CreateConnectedAsync(await CustomerClientAsync(), number);
+        // Meta no longer accepts the token: the instance stops, and its templates cannot be listed.
+        app.Graph.AddNumber(number with { AccessToken = $"EAAG-rotated-{Guid.NewGuid():N}" });
+        (await instance.Client.CallAsync(P + "restart_instance", new { instance_id = instance.InstanceId })).EnsureOk();
+        await CloudApiTestInstances.WaitForStatusAsync(instance.Client, instance.InstanceId, "disconnected");
+
+        var set = (await instance.Client.CallAsync(P + "update_instance", new { instance_id = instance.InstanceId, fallback_template = "not_listed_yet" }))
+            .EnsureOk().Message!;
+        Assert.Equal("not_listed_yet", set["cloudapi"]!["fallback_template"]!.GetValue<string>());
+        Assert.Contains(app.Logs.Entries, e => e.Message.Contains("fallback template not_listed_yet (en) set unchecked", StringComparison.Ordinal));
     }
 
     [Fact]

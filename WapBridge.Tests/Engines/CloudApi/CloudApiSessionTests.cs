@@ -137,6 +137,23 @@ public sealed class CloudApiSessionTests : IAsyncLifetime
         Assert.Contains("could not be reached", disconnected.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(500, 1, true)]
+    [InlineData(429, 130429, true)]
+    [InlineData(400, 100, false)]
+    public async Task Connect_when_graph_fails_for_the_number_is_transient_only_for_a_5xx_or_throttling(int status, int metaCode, bool transient)
+    {
+        _graph.FailNextLookup(1, status, metaCode);
+
+        await Open().ConnectAsync(Ct);
+
+        var disconnected = Assert.Single(_sink.Of<DisconnectedEvent>());
+        Assert.Equal(transient, disconnected.Transient);
+        if (!transient)
+            Assert.Contains($"phone number id {Number.PhoneNumberId}", disconnected.Reason, StringComparison.Ordinal);
+        Assert.Empty(_sink.Of<ConnectedEvent>());
+    }
+
     [Fact]
     public async Task Connect_without_credentials_disconnects_for_good()
     {

@@ -72,7 +72,7 @@ public sealed class GraphClientTests : IAsyncLifetime
         _graph.TemplatePageSize = 2;
         _graph.Templates.Add(FakeGraph.Template("order_ready", "en", "Hello {{1}}, order {{2}} is ready"));
         _graph.Templates.Add(FakeGraph.Template("welcome", "sw", "Karibu {{first_name}}! {{first_name}} {{shop}}", category: "MARKETING"));
-        _graph.Templates.Add(FakeGraph.Template("pending_one", "en", "Pending", status: "PENDING"));
+        _graph.Templates.Add(FakeGraph.Template("pending_one", "en", "Paid {{2}} for order {{1}}", status: "PENDING"));
 
         var templates = await _client.ListTemplatesAsync(Credentials, Ct);
 
@@ -82,6 +82,7 @@ public sealed class GraphClientTests : IAsyncLifetime
         Assert.Equal(("sw", "APPROVED", "MARKETING"), (templates[1].Language, templates[1].Status, templates[1].Category));
         Assert.Equal("Hello {{1}}, order {{2}} is ready", templates[0].Body);
         Assert.Equal("PENDING", templates[2].Status);
+        Assert.Equal(["1", "2"], templates[2].Variables);
         Assert.Equal(2, _graph.Requests.Count);
         Assert.All(_graph.Requests, r => Assert.Equal($"/v23.0/{Credentials.BusinessAccountId}/message_templates", r.Path));
         Assert.Contains("fields=name,language,status,category,components", _graph.Requests[0].Query, StringComparison.Ordinal);
@@ -110,6 +111,17 @@ public sealed class GraphClientTests : IAsyncLifetime
 
         Assert.Equal("media_too_large", e.Code);
         Assert.DoesNotContain(_graph.Requests, r => r.Path.StartsWith("/media-download/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Media_larger_than_graph_announced_is_refused_once_the_cap_is_passed()
+    {
+        var id = _graph.AddMedia(new byte[50_000], "application/pdf", announcedSize: 100);
+
+        var e = await Assert.ThrowsAsync<GraphException>(() => _client.DownloadMediaAsync(Credentials, id, 10_000, Ct));
+
+        Assert.Equal("media_too_large", e.Code);
+        Assert.Contains("10000 bytes", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -165,6 +165,30 @@ public abstract class ServiceWindowTests(WapBridgeApp app)
         Assert.Same(ServiceWindowDecision.Send, await rule.CheckAsync(instance, await RowAsync(instance), Ct));
     }
 
+    [Fact]
+    public async Task A_contacts_own_message_opens_the_window_group_messages_and_other_engines_do_not()
+    {
+        app.SkipIfUnavailable();
+        var instance = await InstanceAsync();
+        var (store, _, clock) = Build();
+        var recorder = new ServiceWindowRecorder(store, new EngineRegistry([new WindowedEngine(), new PlainEngine()]), clock,
+            NullLogger<ServiceWindowRecorder>.Instance);
+        var sent = clock.GetUtcNow().AddMinutes(-3);
+        MessageReceivedEvent Inbound(string from, string? group = null) =>
+            new(instance.Code, clock.GetUtcNow(), new InboundEngineMessage("wamid.x" + from, from, null, null, group, "chat", "hi", null, null, sent));
+
+        await recorder.OnEngineEventAsync(instance, Inbound("255755000111", group: "120363000000000001@g.us"), Ct);
+        Assert.Null(await store.OpenUntilAsync(instance.Id, "255755000111", Ct));
+        instance.Engine = PlainEngine.EngineName;
+        await recorder.OnEngineEventAsync(instance, Inbound("255755000222"), Ct);
+        Assert.Null(await store.OpenUntilAsync(instance.Id, "255755000222", Ct));
+        instance.Engine = WindowedEngine.EngineName;
+
+        // Counted from when the contact sent it (Meta's callback may come late).
+        await recorder.OnEngineEventAsync(instance, Inbound(Contact), Ct);
+        Assert.Equal(sent + ServiceWindow.Length, await store.OpenUntilAsync(instance.Id, Contact, Ct));
+    }
+
     private sealed class WindowedEngine : IWhatsAppEngine
     {
         public const string EngineName = "windowed";
