@@ -14,9 +14,6 @@ public sealed class CloudApiForm
         ["cloudapi.access_token"] = "Access token",
         ["cloudapi.app_secret"] = "App secret",
         ["cloudapi.verify_token"] = "Verify token",
-        // The connection test names its two arguments without the object.
-        ["phone_number_id"] = "Phone number ID",
-        ["access_token"] = "Access token",
     };
 
     public string? PhoneNumberId { get; set; }

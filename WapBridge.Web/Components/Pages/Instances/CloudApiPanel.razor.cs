@@ -113,7 +113,7 @@ public sealed partial class CloudApiPanel
             return;
         replaceError = null;
         var change = field == AccessTokenField ? new CloudApiInstanceUpdate(AccessToken: newSecret ?? "") : new CloudApiInstanceUpdate(AppSecret: newSecret ?? "");
-        var saved = await UpdateAsync(change, e => e.Field == field ? replaceError = DashboardErrors.Describe(e, Labels) : null);
+        var saved = await UpdateAsync(change, field);
         if (!saved)
             return;
         Snackbar.Add(field == AccessTokenField ? "Access token replaced: the instance reconnects with it" : "App secret replaced", Severity.Success);
@@ -124,21 +124,21 @@ public sealed partial class CloudApiPanel
     {
         if (fallbackChoice?.Split('|') is not [var name, var language])
             return;
-        if (await UpdateAsync(new CloudApiInstanceUpdate(FallbackTemplate: name, FallbackTemplateLanguage: language), _ => null))
+        if (await UpdateAsync(new CloudApiInstanceUpdate(FallbackTemplate: name, FallbackTemplateLanguage: language)))
             Snackbar.Add($"Fallback template set to {name} ({language})", Severity.Success);
     }
 
     private async Task ClearFallbackAsync()
     {
-        if (await UpdateAsync(new CloudApiInstanceUpdate(ClearFallbackTemplate: true), _ => null))
+        if (await UpdateAsync(new CloudApiInstanceUpdate(ClearFallbackTemplate: true)))
         {
             fallbackChoice = null;
             Snackbar.Add("Fallback template cleared", Severity.Info);
         }
     }
 
-    /// <summary>Applies the change and reads the set-up again; a failure goes under its field when <paramref name="underField"/> places it, else above.</summary>
-    private async Task<bool> UpdateAsync(CloudApiInstanceUpdate change, Func<WapBridgeException, string?> underField)
+    /// <summary>Applies the change and reads the set-up again; a failure about <paramref name="field"/> is shown under that field, any other above.</summary>
+    private async Task<bool> UpdateAsync(CloudApiInstanceUpdate change, string? field = null)
     {
         var saved = false;
         error = null;
@@ -148,13 +148,12 @@ public sealed partial class CloudApiPanel
             {
                 await CloudApi.UpdateAsync(CustomerId, InstanceId, change, CancellationToken.None);
             }
-            catch (WapBridgeException e) when (underField(e) is not null)
-            {
-                return;
-            }
             catch (WapBridgeException e)
             {
-                error = DashboardErrors.Describe(e, Labels);
+                if (field is not null && e.Field == field)
+                    replaceError = DashboardErrors.Describe(e, Labels);
+                else
+                    error = DashboardErrors.Describe(e, Labels);
                 return;
             }
             saved = true;
