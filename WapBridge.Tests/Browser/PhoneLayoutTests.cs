@@ -106,7 +106,7 @@ public sealed class PhoneLayoutTests
         await AssertFitsAsync(page, "admin");
     }
 
-    private static async Task AssertFitsAsync(IPage page, string label)
+    internal static async Task AssertFitsAsync(IPage page, string label)
     {
         var width = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
         if (width <= Width)
@@ -122,7 +122,7 @@ public sealed class PhoneLayoutTests
     }
 
     /// <summary>Scrolled to, the control is on screen and takes a click (nothing covers it).</summary>
-    private static async Task AssertReachableAsync(ILocator control)
+    internal static async Task AssertReachableAsync(ILocator control)
     {
         await control.ScrollIntoViewIfNeededAsync();
         await Expect(control).ToBeInViewportAsync();

@@ -7,14 +7,17 @@ using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor;
 using MudBlazor.Services;
 using WapBridge.Core.Accounts;
+using WapBridge.Core.Common;
 using WapBridge.Core.Common.Networking;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Groups;
 using WapBridge.Core.Health;
@@ -37,12 +40,20 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
     public BunitContext Ctx { get; } = new();
     public BunitAuthorizationContext Auth { get; }
 
-    public InstanceDashboardHarness(TimeProvider time, Action<SimulatorOptions>? simulator = null, Action<IServiceCollection>? configure = null)
+    /// <param name="graphBaseUrl">Where Cloud API instances find Graph (a <see cref="FakeGraph"/>); by default a loopback port nothing listens on.</param>
+    public InstanceDashboardHarness(TimeProvider time, Action<SimulatorOptions>? simulator = null, Action<IServiceCollection>? configure = null,
+        Uri? graphBaseUrl = null)
     {
         node = new InstanceNode(dataDir, time, services =>
         {
             services.Configure<SimulatorOptions>(o => simulator?.Invoke(o));
             configure?.Invoke(services);
+            // The New instance form, the instance page and the Chats page read Cloud API instances through these services.
+            services.AddCloudApi(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["WapBridge:Engines:CloudApi:GraphBaseUrl"] = (graphBaseUrl ?? new Uri("http://127.0.0.1:9/v23.0")).ToString(),
+            }).Build());
+            services.TryAddSingleton<IPublicUrls>(new LoopbackPublicUrls());
             // The instance page's Groups panel reads the group cache through GroupDirectory (which finds instances
             // through MessageService); unless the test brought its own, the services it needs, without hosted services.
             services.TryAddSingleton<MessageReceipts>();
@@ -134,6 +145,11 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
             new Claim(ClaimTypes.NameIdentifier, "user-" + customer.Id),
             new Claim(WapBridgeClaims.CustomerId, customer.Id.ToString(CultureInfo.InvariantCulture)),
             new Claim(WapBridgeClaims.CustomerCode, customer.Code));
+    }
+
+    private sealed class LoopbackPublicUrls : IPublicUrls
+    {
+        public string BaseUrl => "http://127.0.0.1:5080";
     }
 
     public async ValueTask DisposeAsync()

@@ -29,6 +29,7 @@ public static class CloudApiServiceCollectionExtensions
         services.AddSingleton<ServiceWindowRule>();
         services.AddSingleton<Instances.IInstanceEventObserver, ServiceWindowRecorder>();
         services.AddSingleton<TemplateService>();
+        services.AddSingleton<CloudApiDashboard>();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.AspNetCore.Components.Web;
 using WapBridge.Core.Common;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Telemetry;
 using WapBridge.Web.Components.Shared;
@@ -29,6 +30,9 @@ public sealed partial class ChatComposer
     [Parameter, EditorRequired] public string InstanceCode { get; set; } = "";
     [Parameter, EditorRequired] public string Chat { get; set; } = "";
     [Parameter] public ChatMessage? ReplyTo { get; set; }
+
+    /// <summary>The chat's 24-hour window on a Cloud API instance; null where no window rule applies.</summary>
+    [Parameter] public ChatWindow? Window { get; set; }
     [Parameter] public EventCallback ReplyCleared { get; set; }
     [Parameter] public EventCallback<SendOutcome> Sent { get; set; }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Common;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Live;
 using WapBridge.Core.Messaging;
@@ -22,6 +23,7 @@ public sealed partial class ChatsPage : IDisposable
     [Inject] private ChatQueries Queries { get; set; } = default!;
     [Inject] private ConversationService Conversations { get; set; } = default!;
     [Inject] private InstanceService InstanceService { get; set; } = default!;
+    [Inject] private CloudApiDashboard CloudApi { get; set; } = default!;
     [Inject] private LiveChanges Live { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
@@ -45,6 +47,7 @@ public sealed partial class ChatsPage : IDisposable
     private ChatThread? thread;
     private int threadShown = ThreadPageSize;
     private ChatMessage? replyTo;
+    private ChatWindow? window;
     private string? loadError;
     private LiveSubscription? live;
     private bool disposed;
@@ -134,9 +137,13 @@ public sealed partial class ChatsPage : IDisposable
             // A deep link to a chat with no messages yet: an empty thread to start it.
             thread = new ChatThread(instanceCode!, chat, [], false);
         }
+        // Read with the thread: the contact's message that just arrived is what opened it.
+        window = await CloudApi.ChatWindowAsync(customerId!.Value, instanceCode!, chat);
         if (summary is { Unread: > 0 })
             await MarkReadAsync(chat);
     }
+
+    private string? InstanceTimeZone => instances.FirstOrDefault(i => i.InstanceId == instanceCode)?.TimeZone;
 
     /// <summary>Opening a thread reads it: on WhatsApp (blue ticks for the contact) and in our unread counts.</summary>
     private async Task MarkReadAsync(string chat)
@@ -174,6 +181,7 @@ public sealed partial class ChatsPage : IDisposable
         instanceCode = code;
         selected = null;
         thread = null;
+        window = null;
         replyTo = null;
         loadError = null;
         chatsShown = ChatsPageSize;
@@ -194,6 +202,7 @@ public sealed partial class ChatsPage : IDisposable
     {
         selected = null;
         thread = null;
+        window = null;
         replyTo = null;
         Navigation.NavigateTo("/chats");
     }

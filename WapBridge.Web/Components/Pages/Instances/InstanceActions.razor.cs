@@ -74,6 +74,15 @@ public static class InstanceAction
 {
     public const string Logout = "logout", Restart = "restart", Delete = "delete", Resume = "resume";
 
+    /// <param name="engine">The instance's engine: a Cloud API instance has no device or QR code, Meta's app keeps its number.</param>
+    public static string ConfirmText(string action, string? engine = null) => (action, engine) switch
+    {
+        (Logout, Core.Engines.CloudApi.CloudApiInstances.EngineName) =>
+            "Log out? WapBridge stops sending and receiving on this number until you restart the instance; nothing changes in Meta's app.",
+        (Restart, Core.Engines.CloudApi.CloudApiInstances.EngineName) => "Restart? The connection to Meta's Graph API is closed and opened again.",
+        _ => ConfirmText(action),
+    };
+
     public static string ConfirmText(string action) => action switch
     {
         Logout => "Log out? The device is unlinked from the phone; pairing again needs a new scan.",

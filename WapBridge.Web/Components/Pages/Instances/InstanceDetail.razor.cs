@@ -135,6 +135,8 @@ public sealed partial class InstanceDetail : IDisposable
         }
     }
 
+    private bool IsCloudApi => view?.Details.Engine == Core.Engines.CloudApi.CloudApiInstances.EngineName;
+
     private void ShowError(string? message) => error = message;
 
     private void Ask(string action)
