@@ -224,6 +224,9 @@ public abstract class CloudApiCallbackProcessingTests(CloudApiInboundApp app)
         var (instance, receiver) = await ConnectedAsync();
         await using var _ = receiver;
         using var meta = app.CreateApiClient();
+        // The customer wrote first: the reply is inside the 24-hour window.
+        await PostOkAsync(instance, meta, MetaWebhooks.Inbound(instance.Number.PhoneNumberId, "Asha", MetaWebhooks.Text(Sender, "Is my order ready?")));
+        await MessagesAsync(receiver, 1);
         var sent = (await instance.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message",
             new { instance_id = instance.Code, to_number = Sender, message = "Your order is ready", wait = 15 })).EnsureOk().Message!;
         Assert.Equal("sent", sent["status"]!.GetValue<string>());
