@@ -23,6 +23,13 @@ public sealed record NewContactClaim(bool Allowed, bool Known, DateTimeOffset? H
 /// </summary>
 public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFactory, IOptions<HealthOptions> options, TimeProvider time)
 {
+    /// <summary>
+    /// Whether first messages from an instance on <paramref name="engine"/> count against the budget: not on the official
+    /// Cloud API (the engines under Meta's 24-hour rule), where Meta itself caps new conversations per number with its
+    /// messaging tiers and a first message is an approved template, never the unsolicited text that gets numbers banned.
+    /// </summary>
+    public static bool AppliesTo(string engine, Engines.EngineRegistry engines) => !engines.Supports(engine, Engines.EngineFeatures.ServiceWindow);
+
     public async Task<NewContactBudgetStatus> StatusAsync(int instanceId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

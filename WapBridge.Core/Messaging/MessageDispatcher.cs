@@ -31,6 +31,7 @@ public sealed class MessageDispatcher(
     MessageOutcomes outcomes,
     NumberCheckCache numberChecks,
     NewContactBudget budget,
+    EngineRegistry engines,
     Engines.CloudApi.ServiceWindowRule serviceWindow,
     LiveNotices notices,
     GatewayMetrics metrics,
@@ -356,7 +357,8 @@ public sealed class MessageDispatcher(
                 return (SendOutcomeKind.Failed, refused, window.Refusal, null);
             // After the look-up (which is no message) and right before the engine: a number not on WhatsApp, or a send
             // held for a restriction, never takes a slot. The slot is persisted before the send goes out.
-            var claim = OutgoingMessages.IsFirstMessageCandidate(message) ? await budget.ClaimAsync(instanceId, message.ToNumber!, _stopping) : null;
+            var claim = OutgoingMessages.IsFirstMessageCandidate(message) && NewContactBudget.AppliesTo(instance.Engine, engines)
+                ? await budget.ClaimAsync(instanceId, message.ToNumber!, _stopping) : null;
             if (claim is { Allowed: false })
                 return (SendOutcomeKind.Held, SendFailurePolicy.NewContactBudget, null, claim.HoldUntil);
             if (message.Source == MessageSources.Campaign)

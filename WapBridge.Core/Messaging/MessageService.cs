@@ -196,7 +196,8 @@ public sealed class MessageService(
     /// </summary>
     private async Task<(string Reason, DateTimeOffset Until)?> HoldAsync(Instance instance, Message message, CancellationToken ct)
     {
-        if (!OutgoingMessages.IsFirstMessageCandidate(message) || await budget.IsKnownAsync(instance.Id, message.ToNumber!, ct))
+        if (!OutgoingMessages.IsFirstMessageCandidate(message) || !NewContactBudget.AppliesTo(instance.Engine, engines)
+            || await budget.IsKnownAsync(instance.Id, message.ToNumber!, ct))
             return null;
         if (instance.RestrictedUntil is { } restrictedUntil && restrictedUntil > time.GetUtcNow())
             return (SendFailurePolicy.AccountRestricted, restrictedUntil.ToUniversalTime());

@@ -86,3 +86,39 @@ public sealed class SqliteCloudApiHostTests(SqliteCloudApiApp app) : CloudApiHos
 
 [Trait("Category", "Integration")]
 public sealed class PostgresCloudApiHostTests(PostgresCloudApiApp app) : CloudApiHostTests(app), IClassFixture<PostgresCloudApiApp>;
+
+/// <summary>
+/// The warm-up's new-contact budget (contract §12) protects numbers on unofficial engines; on the Cloud API Meta caps new
+/// conversations itself, so a Cloud API number on its first day is not held at WapBridge's day-one budget.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class CloudApiNewContactBudgetTests() : IAsyncLifetime
+{
+    private readonly CloudApiApp _app = new(settings: GenerousBudget.Shipped());
+
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task More_new_contacts_than_the_day_one_budget_all_go_out_on_the_first_day()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var instance = await _app.CreateCloudApiInstanceAsync(CloudApiTestInstances.NewNumber());
+        var numbers = Enumerable.Range(0, Core.Health.HealthOptions.DefaultWarmUp[0] + 5).Select(i => $"2557130{i:D5}").ToList();
+        await using (var db = await _app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(ct))
+        {
+            var id = await db.Instances.Where(i => i.Code == instance.InstanceId).Select(i => i.Id).SingleAsync(ct);
+            foreach (var number in numbers)
+                await _app.Services.GetRequiredService<ServiceWindowStore>().RecordInboundAsync(id, number, DateTimeOffset.UtcNow, ct);
+        }
+
+        foreach (var number in numbers)
+        {
+            var answer = (await instance.Client.CallAsync("wap_bridge.api.whatsapp.send_api_message",
+                new { instance_id = instance.InstanceId, to_number = number, message = "Karibu", wait = 15 })).EnsureOk().Message!;
+            Assert.Equal("sent", answer["status"]!.GetValue<string>());
+        }
+        Assert.Equal(numbers.Count, _app.Graph.Sends.Count(r => r.Path.Contains($"/{instance.Number.PhoneNumberId}/", StringComparison.Ordinal)));
+    }
+}
