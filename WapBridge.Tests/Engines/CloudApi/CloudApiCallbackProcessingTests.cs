@@ -13,7 +13,7 @@ namespace WapBridge.Tests.Engines.CloudApi;
 /// <c>message</c> webhook (as the other engines'), statuses move our messages with Meta's reasons, a callback Meta sends
 /// again changes nothing, and a status that overtakes the outbox's record of its <c>wamid</c> waits for it.
 /// </summary>
-public abstract class CloudApiCallbackProcessingTests(CloudApiInboundApp app)
+public abstract class CloudApiCallbackProcessingTests(CloudApiApp app)
 {
     private const string Sender = "255755123456";
 
@@ -380,6 +380,6 @@ public abstract class CloudApiCallbackProcessingTests(CloudApiInboundApp app)
     }
 }
 
-public sealed class SqliteCloudApiCallbackProcessingTests(SqliteCloudApiInboundApp app) : CloudApiCallbackProcessingTests(app), IClassFixture<SqliteCloudApiInboundApp>;
+public sealed class SqliteCloudApiCallbackProcessingTests(SqliteCloudApiApp app) : CloudApiCallbackProcessingTests(app), IClassFixture<SqliteCloudApiApp>;
 
-public sealed class PostgresCloudApiCallbackProcessingTests(PostgresCloudApiInboundApp app) : CloudApiCallbackProcessingTests(app), IClassFixture<PostgresCloudApiInboundApp>;
+public sealed class PostgresCloudApiCallbackProcessingTests(PostgresCloudApiApp app) : CloudApiCallbackProcessingTests(app), IClassFixture<PostgresCloudApiApp>;

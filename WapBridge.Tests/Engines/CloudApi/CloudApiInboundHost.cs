@@ -1,50 +1,12 @@
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
-using WapBridge.Tests.Webhooks;
 
 namespace WapBridge.Tests.Engines.CloudApi;
-
-/// <summary>The gateway with the Cloud API pointed at a <see cref="FakeGraph"/> on loopback, webhooks delivered fast, every log line kept.</summary>
-public class CloudApiInboundApp(string provider) : WapBridgeApp(provider, FastWebhooks.Settings())
-{
-    private FakeGraph? _graph;
-
-    public LogCapture Logs { get; } = new();
-
-    public FakeGraph Graph => _graph ?? throw new InvalidOperationException("the fake Graph starts with the app");
-
-    public override async ValueTask InitializeAsync()
-    {
-        _graph = await FakeGraph.StartAsync();
-        await base.InitializeAsync();
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.UseSetting("WapBridge:Engines:CloudApi:GraphBaseUrl", Graph.BaseUrl.ToString());
-        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_graph is not null)
-            await _graph.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
-}
-
-public sealed class SqliteCloudApiInboundApp() : CloudApiInboundApp("sqlite");
-
-public sealed class PostgresCloudApiInboundApp() : CloudApiInboundApp("postgres");
 
 /// <summary>A Cloud API instance of a test customer, made in the database as instance creation stores one (credentials sealed).</summary>
 public sealed record CloudApiInboundInstance(TestCustomer Customer, HttpClient Client, string Code, int Id, FakeGraphNumber Number);
@@ -54,7 +16,7 @@ public static class CloudApiInboundInstances
     /// <summary>
     /// A Cloud API instance for a fresh number the fake Graph knows, its session not opened (<see cref="OpenAsync"/> opens it).
     /// </summary>
-    public static async Task<CloudApiInboundInstance> CreateAsync(CloudApiInboundApp app, TestCustomer? customer = null)
+    public static async Task<CloudApiInboundInstance> CreateAsync(CloudApiApp app, TestCustomer? customer = null)
     {
         customer ??= await app.CreateCustomerAsync();
         var number = NewNumber();
@@ -81,7 +43,7 @@ public static class CloudApiInboundInstances
     }
 
     /// <summary>Opens the instance's session (its engine asks Graph for the number) and waits until it is connected.</summary>
-    public static async Task OpenAsync(CloudApiInboundApp app, CloudApiInboundInstance instance, int seconds = 20)
+    public static async Task OpenAsync(CloudApiApp app, CloudApiInboundInstance instance, int seconds = 20)
     {
         await app.Services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>(instance.Code).OpenAsync();
         var deadline = DateTime.UtcNow.AddSeconds(seconds);

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Engines.CloudApi;
@@ -11,37 +10,12 @@ using WapBridge.Tests.TestHost;
 namespace WapBridge.Tests.Engines.CloudApi;
 
 /// <summary>The gateway with its Cloud API engine on a <see cref="FakeGraph"/> (loopback), unthrottled, campaigns polled fast.</summary>
-public class TemplateCloudApp(string provider) : WapBridgeApp(provider, FastMessaging.Settings(new Dictionary<string, string?>
+public class TemplateCloudApp(string provider) : CloudApiApp(provider, new Dictionary<string, string?>
 {
     ["WapBridge:Hangfire:QueuePollInterval"] = "00:00:00.100",
     ["WapBridge:Hangfire:WorkerCount"] = "2",
     ["WapBridge:Campaigns:SweepInterval"] = "00:00:01",
-}))
-{
-    private FakeGraph? _graph;
-
-    public FakeGraph Graph => _graph ?? throw new InvalidOperationException("the fake Graph starts with the app");
-
-    public override async ValueTask InitializeAsync()
-    {
-        _graph = await FakeGraph.StartAsync();
-        await base.InitializeAsync();
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.UseSetting("WapBridge:Engines:CloudApi:GraphBaseUrl", Graph.BaseUrl.ToString());
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_graph is not null)
-            await _graph.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
-}
+});
 
 public sealed class SqliteTemplateCloudApp() : TemplateCloudApp("sqlite");
 

@@ -11,7 +11,7 @@ namespace WapBridge.Tests.Engines.CloudApi;
 /// An instance's callback URL as Meta calls it (contract §11): the verification handshake, and signed callbacks stored
 /// before they are answered; a wrong or missing signature, or a body too large, is refused and nothing is stored.
 /// </summary>
-public abstract class CloudApiWebhookEndpointTests(CloudApiInboundApp app)
+public abstract class CloudApiWebhookEndpointTests(CloudApiApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -130,6 +130,6 @@ public abstract class CloudApiWebhookEndpointTests(CloudApiInboundApp app)
     }
 }
 
-public sealed class SqliteCloudApiWebhookEndpointTests(SqliteCloudApiInboundApp app) : CloudApiWebhookEndpointTests(app), IClassFixture<SqliteCloudApiInboundApp>;
+public sealed class SqliteCloudApiWebhookEndpointTests(SqliteCloudApiApp app) : CloudApiWebhookEndpointTests(app), IClassFixture<SqliteCloudApiApp>;
 
-public sealed class PostgresCloudApiWebhookEndpointTests(PostgresCloudApiInboundApp app) : CloudApiWebhookEndpointTests(app), IClassFixture<PostgresCloudApiInboundApp>;
+public sealed class PostgresCloudApiWebhookEndpointTests(PostgresCloudApiApp app) : CloudApiWebhookEndpointTests(app), IClassFixture<PostgresCloudApiApp>;
