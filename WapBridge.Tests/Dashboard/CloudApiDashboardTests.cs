@@ -229,7 +229,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
 
         // Logging out asks in the Cloud API's words: no device, no QR code.
         cut.Find("[data-testid=logout-instance]").Click();
-        var question = cut.Find("[data-testid=confirm-panel]").TextContent;
+        var question = cut.WaitForElement("[data-testid=confirm-panel]").TextContent;
         Assert.Contains("nothing changes in Meta's app", question);
         Assert.DoesNotContain("scan", question);
     }
@@ -282,7 +282,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         Assert.Empty(cut.FindAll("[data-testid=cloudapi-template-row]"));
 
         cut.Find("[data-testid=cloudapi-replace-token]").Click();
-        Assert.Equal("password", cut.Find("[data-testid=cloudapi-new-secret] input").GetAttribute("type"));
+        Assert.Equal("password", cut.WaitForElement("[data-testid=cloudapi-new-secret] input").GetAttribute("type"));
         cut.Find("[data-testid=cloudapi-save-secret]").Click();
         cut.WaitForAssertion(() => Assert.Contains("New access token is required", cut.Find("[data-testid=cloudapi-new-secret]").TextContent));
 

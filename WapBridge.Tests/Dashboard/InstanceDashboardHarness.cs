@@ -48,11 +48,6 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
         {
             services.Configure<SimulatorOptions>(o => simulator?.Invoke(o));
             configure?.Invoke(services);
-            // The New instance form, the instance page and the Chats page read Cloud API instances through these services.
-            services.AddCloudApi(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["WapBridge:Engines:CloudApi:GraphBaseUrl"] = (graphBaseUrl ?? new Uri("http://127.0.0.1:9/v23.0")).ToString(),
-            }).Build());
             services.TryAddSingleton<IPublicUrls>(new LoopbackPublicUrls());
             // The instance page's Groups panel reads the group cache through GroupDirectory (which finds instances
             // through MessageService); unless the test brought its own, the services it needs, without hosted services.
@@ -69,7 +64,7 @@ public sealed class InstanceDashboardHarness : IAsyncDisposable
             services.TryAddSingleton<HealthService>();
             services.TryAddSingleton<ProtectionOverride>();
             services.TryAddSingleton<InstanceHealthDashboard>();
-        });
+        }) { GraphBaseUrl = graphBaseUrl };
         // bunit brings a clock of its own: the page must read the node's.
         Ctx.Services.AddSingleton(time);
         Ctx.Services.AddMudServices();

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
+using WapBridge.Core.Engines.CloudApi;
 using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
@@ -27,6 +28,9 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
 
     public string NodeId { get; init; } = new NodeOptions().Id;
 
+    /// <summary>Where Cloud API instances find Graph (a <see cref="FakeGraph"/>); by default a loopback port nothing listens on.</summary>
+    public Uri? GraphBaseUrl { get; init; }
+
     private IHost? _host;
 
     public IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("Start the node first (StartAsync).");
@@ -36,7 +40,11 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var database = PostgresConnection is null ? new DatabaseOptions() : new DatabaseOptions { Provider = "postgres", ConnectionString = PostgresConnection };
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["WapBridge:Node:Id"] = NodeId });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["WapBridge:Node:Id"] = NodeId,
+            ["WapBridge:Engines:CloudApi:GraphBaseUrl"] = (GraphBaseUrl ?? new Uri("http://127.0.0.1:9/v23.0")).ToString(),
+        });
         if (PostgresConnection is not null)
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
@@ -51,6 +59,8 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.AddDataProtection().SetApplicationName("WapBridge.Tests").PersistKeysToDbContext<WapBridgeDbContext>();
         services.AddAccounts(builder.Configuration);
         services.AddSimulatorEngine(builder.Configuration);
+        // Instance actors and the outbox use the Cloud API's parts (its callbacks, the 24-hour window rule) on every engine.
+        services.AddCloudApi(builder.Configuration);
         // What instance actors need of Messaging (the outbox they drain), without its hosted services or Webhooks.
         services.Configure<MessagingOptions>(builder.Configuration.GetSection(MessagingOptions.Section));
         services.AddSingleton<IMediaStore>(new MediaStore(Path.Combine(dataDir, "media")));
