@@ -79,7 +79,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
     {
         var cut = h.Render<InstancesPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-engine] .mud-input-control"));
         Assert.Empty(cut.FindAll("[data-testid=cloudapi-phone-number-id]"));
         cut.Find("[data-testid=create-engine] .mud-input-control").MouseDown();
@@ -116,7 +116,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         var cut = OpenNewCloudApiDialog();
         Fill(cut, "cloudapi-phone-number-id", Number.PhoneNumberId);
         Fill(cut, "cloudapi-access-token", "EAAG-not-the-token");
-        cut.Find("[data-testid=cloudapi-test-connection]").Click();
+        cut.ClickOn("[data-testid=cloudapi-test-connection]");
 
         cut.WaitForAssertion(() => Assert.Equal("false", cut.Find("[data-testid=cloudapi-test-result]").GetAttribute("data-ok")), TimeSpan.FromSeconds(10));
         var refusal = cut.Find("[data-testid=cloudapi-test-result]").TextContent;
@@ -124,7 +124,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         Assert.DoesNotContain("EAAG-not-the-token", cut.Markup.Replace("value=\"EAAG-not-the-token\"", "", StringComparison.Ordinal));
 
         Fill(cut, "cloudapi-access-token", Number.AccessToken);
-        cut.Find("[data-testid=cloudapi-test-connection]").Click();
+        cut.ClickOn("[data-testid=cloudapi-test-connection]");
         cut.WaitForAssertion(() => Assert.Equal("true", cut.Find("[data-testid=cloudapi-test-result]").GetAttribute("data-ok")), TimeSpan.FromSeconds(10));
         Assert.Equal(Number.DisplayPhoneNumber, cut.Find("[data-testid=cloudapi-test-number]").TextContent.Trim());
         Assert.Equal(Number.VerifiedName, cut.Find("[data-testid=cloudapi-test-name]").TextContent.Trim());
@@ -137,13 +137,13 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
     public async Task Missing_and_malformed_fields_are_told_under_the_field_by_its_label_and_nothing_is_created()
     {
         var cut = OpenNewCloudApiDialog();
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
         cut.WaitForAssertion(() => Assert.Contains("Phone number ID is required", cut.Find("[data-testid=cloudapi-phone-number-id]").TextContent));
         Assert.DoesNotContain("cloudapi.", cut.Markup);
         Assert.Empty(cut.FindAll("[data-testid=create-error]"));
 
         Fill(cut, "cloudapi-phone-number-id", "+255 700 000 111");
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
         cut.WaitForAssertion(() => Assert.Contains("Phone number ID must be", cut.Find("[data-testid=cloudapi-phone-number-id]").TextContent));
 
         Fill(cut, "cloudapi-phone-number-id", Number.PhoneNumberId);
@@ -151,7 +151,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         Fill(cut, "cloudapi-access-token", Number.AccessToken);
         Fill(cut, "cloudapi-app-secret", Number.AppSecret);
         Fill(cut, "cloudapi-verify-token", "short");
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
         cut.WaitForAssertion(() => Assert.Contains("Verify token must be 8 to 128 characters", cut.Find("[data-testid=cloudapi-verify-token]").TextContent));
         Assert.DoesNotContain("Phone number ID must be", cut.Markup);
 
@@ -167,7 +167,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         Fill(cut, "cloudapi-business-account-id", Number.BusinessAccountId);
         Fill(cut, "cloudapi-access-token", Number.AccessToken);
         Fill(cut, "cloudapi-app-secret", Number.AppSecret);
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
 
         cut.WaitForAssertion(() => cut.Find("[data-testid=cloudapi-created]"), TimeSpan.FromSeconds(10));
         var code = cut.Find("[data-testid=instance-row]").GetAttribute("data-instance")!;
@@ -184,11 +184,11 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         Assert.Equal(verifyToken, (await CloudApi.GetSetupAsync(customer.Id, code, Ct))!.VerifyToken);
 
         // The copy button hands the value to the browser's clipboard helper.
-        cut.Find("[data-testid=copy-cloudapi-webhook-url]").Click();
+        cut.ClickOn("[data-testid=copy-cloudapi-webhook-url]");
         // (Other components call the browser meanwhile: the list is read once the click's call is in.)
         cut.WaitForAssertion(() => Assert.Contains(h.Ctx.JSInterop.Invocations["wapbridge.copy"], i => Equals(i.Arguments[0], $"{PublicBase}/webhooks/cloudapi/{code}")));
 
-        cut.Find("[data-testid=cloudapi-setup-done]").Click();
+        cut.ClickOn("[data-testid=cloudapi-setup-done]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=cloudapi-created]")));
         // Graph answered for the number: connected, as its display number, without any QR code.
         cut.WaitForAssertion(() => Assert.Equal("connected", cut.Find("[data-testid=instance-row] [data-testid=instance-status]").GetAttribute("data-status")),
@@ -228,7 +228,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         Assert.Contains("marketing", sale.TextContent);
 
         // Logging out asks in the Cloud API's words: no device, no QR code.
-        cut.Find("[data-testid=logout-instance]").Click();
+        cut.ClickOn("[data-testid=logout-instance]");
         var question = cut.WaitForElement("[data-testid=confirm-panel]").TextContent;
         Assert.Contains("nothing changes in Meta's app", question);
         Assert.DoesNotContain("scan", question);
@@ -252,15 +252,15 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         // Only order_update fits: welcome has two variables, spring_sale was rejected.
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".mud-list-item")));
         Assert.Contains("order_update · en", cut.Find(".mud-list-item").TextContent);
-        cut.Find(".mud-list-item").Click();
-        cut.Find("[data-testid=cloudapi-save-fallback]").Click();
+        cut.ClickOn(".mud-list-item");
+        cut.ClickOn("[data-testid=cloudapi-save-fallback]");
 
         cut.WaitForAssertion(() => Assert.Equal("order_update", cut.Find("[data-testid=cloudapi-fallback-name]").TextContent.Trim()));
         Assert.Equal("en", cut.Find("[data-testid=cloudapi-fallback-language]").TextContent.Trim());
         var setup = await CloudApi.GetSetupAsync(customer.Id, created.Instance.Code, Ct);
         Assert.Equal(("order_update", "en"), (setup!.FallbackTemplate, setup.FallbackTemplateLanguage));
 
-        cut.Find("[data-testid=cloudapi-clear-fallback]").Click();
+        cut.ClickOn("[data-testid=cloudapi-clear-fallback]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=cloudapi-fallback-name]")));
         Assert.Null((await CloudApi.GetSetupAsync(customer.Id, created.Instance.Code, Ct))!.FallbackTemplate);
     }
@@ -281,18 +281,18 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         Assert.Contains("access token", cut.Find("[data-testid=cloudapi-templates-error]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=cloudapi-template-row]"));
 
-        cut.Find("[data-testid=cloudapi-replace-token]").Click();
+        cut.ClickOn("[data-testid=cloudapi-replace-token]");
         Assert.Equal("password", cut.WaitForElement("[data-testid=cloudapi-new-secret] input").GetAttribute("type"));
-        cut.Find("[data-testid=cloudapi-save-secret]").Click();
+        cut.ClickOn("[data-testid=cloudapi-save-secret]");
         cut.WaitForAssertion(() => Assert.Contains("New access token is required", cut.Find("[data-testid=cloudapi-new-secret]").TextContent));
 
         cut.Find("[data-testid=cloudapi-new-secret] input").Input(Number.AccessToken);
-        cut.Find("[data-testid=cloudapi-save-secret]").Click();
+        cut.ClickOn("[data-testid=cloudapi-save-secret]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=cloudapi-replace-form]")));
         Assert.DoesNotContain(Number.AccessToken, cut.Markup);
         await WaitForStatusAsync(created.Instance.Code, InstanceState.Connected);
 
-        cut.Find("[data-testid=cloudapi-templates-refresh]").Click();
+        cut.ClickOn("[data-testid=cloudapi-templates-refresh]");
         cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=cloudapi-template-row]").Count), TimeSpan.FromSeconds(10));
         Assert.Empty(cut.FindAll("[data-testid=cloudapi-templates-error]"));
     }
@@ -311,7 +311,7 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
 
         // Graph gone (its loopback port now refuses connections): the refresh says so, and the set-up stays on show.
         await graph.DisposeAsync();
-        cut.Find("[data-testid=cloudapi-templates-refresh]").Click();
+        cut.ClickOn("[data-testid=cloudapi-templates-refresh]");
         cut.WaitForAssertion(() => Assert.Contains("Could not list the templates", cut.Find("[data-testid=cloudapi-templates-error]").TextContent),
             TimeSpan.FromSeconds(15));
         Assert.NotEmpty(cut.FindAll("[data-testid=cloudapi-webhook-url]"));

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Bunit;
+using Microsoft.AspNetCore.Components;
 
 namespace WapBridge.Tests.TestHost;
 
@@ -12,4 +13,11 @@ public static class BunitWaits
 {
     [ModuleInitializer]
     internal static void Lengthen() => BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Finds and clicks in one turn of the renderer: a live update that re-renders between a separate Find and Click
+    /// leaves the click on an event handler that no longer exists.
+    /// </summary>
+    public static void ClickOn<T>(this IRenderedComponent<T> cut, string selector) where T : IComponent =>
+        cut.InvokeAsync(() => cut.Find(selector).Click()).GetAwaiter().GetResult();
 }
