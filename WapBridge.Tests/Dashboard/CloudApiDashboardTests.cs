@@ -260,6 +260,8 @@ public sealed class CloudApiDashboardTests : IAsyncLifetime
         var setup = await CloudApi.GetSetupAsync(customer.Id, created.Instance.Code, Ct);
         Assert.Equal(("order_update", "en"), (setup!.FallbackTemplate, setup.FallbackTemplateLanguage));
 
+        // The panel shows the saved template while it still finishes the save (its buttons disabled until then).
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=cloudapi-clear-fallback]").HasAttribute("disabled")));
         cut.ClickOn("[data-testid=cloudapi-clear-fallback]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=cloudapi-fallback-name]")));
         Assert.Null((await CloudApi.GetSetupAsync(customer.Id, created.Instance.Code, Ct))!.FallbackTemplate);
