@@ -47,20 +47,8 @@ public sealed class CloudApiCallbackInbox(
         return row is null ? null : Unseal(row.Code, row.EngineCredentials);
     }
 
-    private CloudApiCredentials? Unseal(string code, string? sealedValue)
-    {
-        if (sealedValue is null)
-            return null;
-        try
-        {
-            return CloudApiCredentials.FromJson(_protector.Unprotect(sealedValue));
-        }
-        catch (CryptographicException e)
-        {
-            logger.LogError(e, "The Cloud API credentials of instance {Instance} cannot be decrypted (a lost data protection key?)", code);
-            return null;
-        }
-    }
+    private CloudApiCredentials? Unseal(string instanceCode, string? sealedValue) =>
+        CloudApiCredentials.Unseal(_protector, sealedValue, instanceCode, logger);
 
     /// <summary>Meta's handshake: <c>hub.mode=subscribe</c> and the instance's verify token (compared in constant time).</summary>
     public static bool IsVerification(CloudApiCredentials credentials, string? mode, string? verifyToken) =>

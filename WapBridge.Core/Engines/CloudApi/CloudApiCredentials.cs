@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging;
 using System.Text.Json.Serialization;
 
 namespace WapBridge.Core.Engines.CloudApi;
@@ -28,6 +31,25 @@ public sealed record CloudApiCredentials(
         }
         catch (JsonException)
         {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The credentials sealed on an instance (<c>Instance.EngineCredentials</c>), or null when there are none or they
+    /// cannot be decrypted (logged: a lost data protection key leaves the instance unable to reach Meta).
+    /// </summary>
+    public static CloudApiCredentials? Unseal(IDataProtector protector, string? sealedValue, string instanceCode, ILogger logger)
+    {
+        if (sealedValue is null)
+            return null;
+        try
+        {
+            return FromJson(protector.Unprotect(sealedValue));
+        }
+        catch (CryptographicException e)
+        {
+            logger.LogError(e, "The Cloud API credentials of instance {Instance} cannot be decrypted (a lost data protection key?)", instanceCode);
             return null;
         }
     }

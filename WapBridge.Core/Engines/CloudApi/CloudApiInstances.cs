@@ -213,20 +213,8 @@ public sealed partial class CloudApiInstances(
     /// <summary>The callback URL to enter in Meta's app for this instance.</summary>
     public string WebhookUrl(string instanceCode) => $"{urls.BaseUrl.TrimEnd('/')}/webhooks/cloudapi/{instanceCode}";
 
-    private CloudApiCredentials? Unseal(string instanceCode, string? sealedValue)
-    {
-        if (sealedValue is null)
-            return null;
-        try
-        {
-            return CloudApiCredentials.FromJson(_protector.Unprotect(sealedValue));
-        }
-        catch (CryptographicException e)
-        {
-            logger.LogWarning(e, "The Cloud API credentials of instance {Instance} cannot be decrypted", instanceCode);
-            return null;
-        }
-    }
+    private CloudApiCredentials? Unseal(string instanceCode, string? sealedValue) =>
+        CloudApiCredentials.Unseal(_protector, sealedValue, instanceCode, logger);
 
     private static CloudApiConnectionCheck Failed(string error) => new(false, null, null, error);
 
