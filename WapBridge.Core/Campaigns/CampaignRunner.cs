@@ -347,7 +347,7 @@ public sealed class CampaignRunner(
     /// </summary>
     private async Task<(string Reason, DateTimeOffset Until)?> OverBudgetAsync(Instance instance, List<CampaignRecipient> batch, CancellationToken ct)
     {
-        var today = await budget.StatusAsync(instance.Id, ct);
+        var today = await budget.StatusAsync(instance, ct);
         if (today.OverriddenUntil is not null || today.LeftToday >= batch.Count)
             return null;
         var left = today.LeftToday;
@@ -389,7 +389,7 @@ public sealed class CampaignRunner(
         if (hold is null)
             return null;
         var reason = hold.HoldReason == SendFailurePolicy.NewContactBudget
-            ? BudgetSpent(instance, await budget.StatusAsync(instance.Id, ct))
+            ? BudgetSpent(instance, await budget.StatusAsync(instance, ct))
             : $"the message to {recipient.Number} is held ({hold.HoldReason}) until {hold.NextSendAt:u}";
         return (reason, hold.NextSendAt!.Value);
     }

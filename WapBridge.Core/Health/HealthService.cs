@@ -32,7 +32,7 @@ public sealed class HealthService(
     {
         var read = await signals.ReadAsync(db, instance, ct);
         var (score, level, reasons) = HealthScore.Evaluate(read);
-        var status = await budget.StatusAsync(instance.Id, ct);
+        var status = await budget.StatusAsync(instance, ct);
         var now = time.GetUtcNow();
         return new InstanceHealth(score, level, reasons, status, read.RestrictionEnds,
             instance.ProtectionOverrideUntil > now ? instance.ProtectionOverrideUntil : null);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 
@@ -33,7 +34,18 @@ public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFac
     public async Task<NewContactBudgetStatus> StatusAsync(int instanceId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var instance = await db.Instances.AsNoTracking().SingleAsync(i => i.Id == instanceId, ct);
+        var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct)
+            ?? throw WapBridgeException.NotFound("Instance", instanceId.ToString(System.Globalization.CultureInfo.InvariantCulture), "instance_id");
+        return await StatusAsync(db, instance, ct);
+    }
+
+    /// <summary>
+    /// Today's budget of an instance the caller already read: counted without reading it again, so an instance deleted
+    /// meanwhile (a concurrent <c>delete_instance</c>) still answers from what the caller holds.
+    /// </summary>
+    public async Task<NewContactBudgetStatus> StatusAsync(Instance instance, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await StatusAsync(db, instance, ct);
     }
 
@@ -70,7 +82,8 @@ public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await IsKnownAsync(db, instanceId, number, ct))
             return new(true, true, null);
-        var instance = await db.Instances.AsNoTracking().SingleAsync(i => i.Id == instanceId, ct);
+        var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct)
+            ?? throw WapBridgeException.NotFound("Instance", instanceId.ToString(System.Globalization.CultureInfo.InvariantCulture), "instance_id");
         var budget = await StatusAsync(db, instance, ct);
         if (budget.LeftToday <= 0 && budget.OverriddenUntil is null)
             return new(false, false, budget.ResetsAt);

@@ -201,7 +201,7 @@ public sealed class MessageService(
             return null;
         if (instance.RestrictedUntil is { } restrictedUntil && restrictedUntil > time.GetUtcNow())
             return (SendFailurePolicy.AccountRestricted, restrictedUntil.ToUniversalTime());
-        var today = await budget.StatusAsync(instance.Id, ct);
+        var today = await budget.StatusAsync(instance, ct);
         return today.LeftToday == 0 && today.OverriddenUntil is null ? (SendFailurePolicy.NewContactBudget, today.ResetsAt) : null;
     }
 

@@ -199,6 +199,32 @@ public abstract class BadInputTests(WapBridgeApp app)
             BadInputTests.AssertErrorBody(await client.CallAsync("wap_bridge.api.instances.instance_status", new { instance_id = instance }), 404, "instance_id");
         }
     }
+
+    [Fact]
+    public async Task Listing_instances_while_they_are_deleted_never_answers_500()
+    {
+        app.SkipIfUnavailable();
+        var customer = await app.CreateCustomerAsync();
+        using var client = app.CreateApiClient(customer.TokenHeader);
+        for (var round = 0; round < 10; round++)
+        {
+            var instances = new List<string>();
+            for (var i = 0; i < 6; i++)
+                instances.Add((await client.CallAsync("wap_bridge.api.instances.create_instance", new { engine = "simulator" })).EnsureOk().Message!["instance_id"]!.GetValue<string>());
+            var lists = Enumerable.Range(0, 4).Select(_ => client.CallAsync("wap_bridge.api.instances.list_instances", new { limit = 50 })).ToList();
+            var deletes = instances.Select(id => client.CallAsync("wap_bridge.api.instances.delete_instance", new { instance_id = id })).ToList();
+            foreach (var deleted in await Task.WhenAll(deletes))
+                deleted.EnsureOk();
+            foreach (var listed in await Task.WhenAll(lists))
+            {
+                var data = listed.EnsureOk().Message!["data"]!.AsArray();
+                Assert.All(data, item => Assert.NotNull(item!["health"]));
+            }
+        }
+        var after = (await client.CallAsync("wap_bridge.api.instances.list_instances", new { limit = 50 })).EnsureOk().Message!;
+        Assert.Empty(after["data"]!.AsArray());
+        Assert.Equal(0, after["total"]!.GetValue<int>());
+    }
 }
 
 public sealed class SqliteBadInputTests(SqliteMessagingApp app) : BadInputTests(app), IClassFixture<SqliteMessagingApp>;

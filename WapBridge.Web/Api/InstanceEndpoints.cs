@@ -106,9 +106,20 @@ public static class InstanceEndpoints
             {
                 var page = await call.Service<InstanceService>().ListAsync(call.CustomerId, Paging.From(args.Limit, args.Offset), call.Aborted);
                 var items = new List<InstanceStatus>(page.Data.Count);
+                var deletedMeanwhile = 0;
                 foreach (var details in page.Data)
-                    items.Add(await WithHealthAsync(call, details));
-                return new PagedList<InstanceStatus>(items, page.Total, page.Limit, page.Offset);
+                {
+                    try
+                    {
+                        items.Add(await WithHealthAsync(call, details));
+                    }
+                    catch (WapBridgeException e) when (e.Kind == ErrorKind.NotFound)
+                    {
+                        // A concurrent delete_instance removed it after the page was read: the list answers without it.
+                        deletedMeanwhile++;
+                    }
+                }
+                return new PagedList<InstanceStatus>(items, page.Total - deletedMeanwhile, page.Limit, page.Offset);
             });
 
         api.MapFrappeMethod<InstanceArgs, InstanceStatus>(Prefix + "instance_status", FrappeVerbs.GetOrPost, ApiPolicies.Customer,
