@@ -11,6 +11,7 @@ using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Tests.Dashboard;
 using WapBridge.Web.Components.Pages.Campaigns;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Campaigns;
 
@@ -70,7 +71,7 @@ public sealed class CampaignNumberCheckDashboardTests : IAsyncLifetime
 
         // Left alone: the campaign sends without asking.
         FillIn(cut, "Plain");
-        cut.Find("[data-testid=start-campaign]").Click();
+        cut.ClickOn("[data-testid=start-campaign]");
         cut.WaitForAssertion(() => Assert.NotNull(created));
         Assert.False(created!.CheckNumbersFirst);
 
@@ -78,7 +79,7 @@ public sealed class CampaignNumberCheckDashboardTests : IAsyncLifetime
         created = null;
         cut.Find("[data-testid=campaign-name] input").Input("Checked");
         cut.Find("[data-testid=check-numbers-first] input").Change(true);
-        cut.Find("[data-testid=start-campaign]").Click();
+        cut.ClickOn("[data-testid=start-campaign]");
         cut.WaitForAssertion(() => Assert.NotNull(created));
         Assert.True(created!.CheckNumbersFirst);
         Assert.True((await Campaigns.StatusAsync(customer.Id, created.Campaign)).CheckNumbersFirst);
@@ -108,7 +109,7 @@ public sealed class CampaignNumberCheckDashboardTests : IAsyncLifetime
         Assert.Contains("not_on_whatsapp", cut.Find("[data-testid=detail-check-numbers]").TextContent);
         Assert.StartsWith("not_on_whatsapp", cut.Find("[data-testid=recipient-error]").TextContent, StringComparison.Ordinal);
 
-        cut.Find("[data-testid=export-csv]").Click();
+        cut.ClickOn("[data-testid=export-csv]");
         var csv = (string)h.Ctx.JSInterop.Invocations.Last(i => i.Identifier == "wapbridge.download").Arguments[1]!;
         Assert.Contains(csv.Split("\r\n"), l => l.StartsWith("+255755009999,+255755009999,failed,not_on_whatsapp", StringComparison.Ordinal));
     }

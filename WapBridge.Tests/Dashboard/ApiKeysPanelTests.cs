@@ -15,6 +15,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Components.Pages.Settings;
 using WapBridge.Web.Components.Shared;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -62,7 +63,7 @@ public sealed class ApiKeysPanelTests : IAsyncLifetime
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=generate-key]").HasAttribute("disabled")));
 
         cut.Find("[data-testid=key-label] input").Input("CRM integration");
-        cut.Find("[data-testid=generate-key]").Click();
+        cut.ClickOn("[data-testid=generate-key]");
 
         cut.WaitForAssertion(() => cut.Find("[data-testid=api-secret]"));
         var key = cut.Find("[data-testid=api-key]").TextContent.Trim();
@@ -84,7 +85,7 @@ public sealed class ApiKeysPanelTests : IAsyncLifetime
         Assert.Equal("active", row.QuerySelector("[data-testid=key-status]")!.TextContent.Trim());
 
         // Dismissed, the secret is gone from the page, and a fresh visit never shows it.
-        cut.Find("[data-testid=dismiss-secret]").Click();
+        cut.ClickOn("[data-testid=dismiss-secret]");
         Assert.Empty(cut.FindAll("[data-testid=api-secret]"));
         Assert.DoesNotContain(secret, cut.Markup);
 
@@ -102,10 +103,10 @@ public sealed class ApiKeysPanelTests : IAsyncLifetime
         LogInAs(customer);
         var cut = RenderPanel();
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=generate-key]").HasAttribute("disabled")));
-        cut.Find("[data-testid=generate-key]").Click();
+        cut.ClickOn("[data-testid=generate-key]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=copy-api-secret]"));
 
-        cut.Find("[data-testid=copy-api-secret]").Click();
+        cut.ClickOn("[data-testid=copy-api-secret]");
 
         var secret = cut.Find("[data-testid=api-secret]").TextContent.Trim();
         var call = Assert.Single(ctx.JSInterop.Invocations, i => i.Identifier == "wapbridge.copy");
@@ -166,7 +167,7 @@ public sealed class ApiKeysPanelTests : IAsyncLifetime
         Assert.DoesNotContain("their secret integration", cut.Markup);
 
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=generate-key]").HasAttribute("disabled")));
-        cut.Find("[data-testid=generate-key]").Click();
+        cut.ClickOn("[data-testid=generate-key]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=api-secret]"));
 
         var rows = cut.FindAll("[data-testid=key-row]");
@@ -215,7 +216,7 @@ public sealed class ApiKeysPanelTests : IAsyncLifetime
 
         cut.Find("[data-testid=key-label] input").Input("automation");
         cut.Find("[data-testid=key-admin] input[type=checkbox]").Change(true);
-        cut.Find("[data-testid=generate-key]").Click();
+        cut.ClickOn("[data-testid=generate-key]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=api-secret]"));
         var adminKey = cut.Find("[data-testid=api-key]").TextContent.Trim();
         var adminSecret = cut.Find("[data-testid=api-secret]").TextContent.Trim();
@@ -223,7 +224,7 @@ public sealed class ApiKeysPanelTests : IAsyncLifetime
         // Unticked again for the next key: an admin key is never made by accident.
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=key-admin] input[type=checkbox]").HasAttribute("checked")));
         cut.Find("[data-testid=key-label] input").Input("sending");
-        cut.Find("[data-testid=generate-key]").Click();
+        cut.ClickOn("[data-testid=generate-key]");
         cut.WaitForAssertion(() => Assert.NotEqual(adminKey, cut.Find("[data-testid=api-key]").TextContent.Trim()));
         var plainKey = cut.Find("[data-testid=api-key]").TextContent.Trim();
         var plainSecret = cut.Find("[data-testid=api-secret]").TextContent.Trim();

@@ -10,6 +10,7 @@ using WapBridge.Core.Campaigns;
 using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Web.Components.Pages.Campaigns;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -86,7 +87,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         cut.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(0));
         cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=preview-item]").Count));
 
-        cut.Find("[data-testid=start-campaign]").Click();
+        cut.ClickOn("[data-testid=start-campaign]");
         cut.WaitForAssertion(() => Assert.NotNull(created));
         var (status, added) = created!.Value;
         Assert.Equal("March promo", status.CampaignName);
@@ -112,7 +113,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
 
         // A bad throttle comes back from the service and opens the pace panel at its field.
         cut.Find("[data-testid=throttle-min] input").Input("50");
-        cut.Find("[data-testid=start-campaign]").Click();
+        cut.ClickOn("[data-testid=start-campaign]");
         cut.WaitForAssertion(() => Assert.Contains("Max delay must be at least Min delay", cut.Find("[data-testid=throttle-max]").TextContent));
         Assert.Empty(scheduler.Calls);
 
@@ -123,7 +124,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         cut.Find("[data-testid=throttle-daily] input").Input("500");
         cut.Find("[data-testid=active-hours-enabled] input").Change(true);
         cut.WaitForAssertion(() => cut.Find("[data-testid=active-start] input"));
-        cut.Find("[data-testid=start-campaign]").Click();
+        cut.ClickOn("[data-testid=start-campaign]");
         cut.WaitForAssertion(() => Assert.Single(scheduler.Calls));
         var campaign = Assert.Single((await Campaigns.ListAsync(customer.Id, null, Paging.From(10, 0))).Data);
         Assert.Equal(1, campaign.Total);
@@ -155,7 +156,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=draft-ready]").GetAttribute("data-value")));
         cut.Find("[data-testid=throttle-min] input").Input("0");
         cut.Find("[data-testid=throttle-max] input").Input("0");
-        cut.Find("[data-testid=start-campaign]").Click();
+        cut.ClickOn("[data-testid=start-campaign]");
 
         cut.WaitForAssertion(() => Assert.Equal(NewCampaignForm.UnthrottledRefused, cut.Find("[data-testid=throttle-error]").TextContent.Trim()));
         Assert.Contains("Max delay", NewCampaignForm.UnthrottledRefused);
@@ -199,11 +200,11 @@ public sealed class CampaignsPageTests : IAsyncLifetime
         // Cancel asks first; keeping it running changes nothing.
         cut.Find($"{row} [data-testid=cancel-campaign]").Click();
         cut.WaitForAssertion(() => cut.Find("[data-testid=keep-campaign]"));
-        cut.Find("[data-testid=keep-campaign]").Click();
+        cut.ClickOn("[data-testid=keep-campaign]");
         Assert.Equal(CampaignState.Running, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
         cut.Find($"{row} [data-testid=cancel-campaign]").Click();
         cut.WaitForAssertion(() => cut.Find("[data-testid=confirm-cancel]"));
-        cut.Find("[data-testid=confirm-cancel]").Click();
+        cut.ClickOn("[data-testid=confirm-cancel]");
         cut.WaitForAssertion(() => Assert.Equal("cancelled", cut.Find($"{row} [data-testid=campaign-status]").GetAttribute("data-status")));
         Assert.Equal(CampaignState.Cancelled, (await Campaigns.StatusAsync(customer.Id, created.Campaign)).Status);
         Assert.Empty(cut.FindAll($"{row} [data-testid=resume-campaign]"));
@@ -309,7 +310,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
 
         cut.Find($"{detail} [data-testid=detail-cancel]").Click();
         cut.WaitForAssertion(() => cut.Find("[data-testid=confirm-cancel]"));
-        cut.Find("[data-testid=confirm-cancel]").Click();
+        cut.ClickOn("[data-testid=confirm-cancel]");
         cut.WaitForAssertion(() => Assert.Equal("cancelled", cut.Find($"{detail} [data-testid=campaign-status]").GetAttribute("data-status")));
         Assert.Empty(cut.FindAll($"{detail} [data-testid=detail-actions]"));
         Assert.Equal("2", cut.Find($"{detail} [data-testid=count-cancelled]").GetAttribute("data-value"));
@@ -330,7 +331,7 @@ public sealed class CampaignsPageTests : IAsyncLifetime
     private JSRuntimeInvocation ExportCsv(IRenderedComponent<ContainerFragment> cut)
     {
         var before = h.Ctx.JSInterop.Invocations.Count(i => i.Identifier == "wapbridge.download");
-        cut.Find("[data-testid=export-csv]").Click();
+        cut.ClickOn("[data-testid=export-csv]");
         cut.WaitForAssertion(() => Assert.True(h.Ctx.JSInterop.Invocations.Count(i => i.Identifier == "wapbridge.download") > before));
         return h.Ctx.JSInterop.Invocations.Last(i => i.Identifier == "wapbridge.download");
     }

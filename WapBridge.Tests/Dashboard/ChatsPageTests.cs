@@ -11,6 +11,7 @@ using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Core.Webhooks;
 using WapBridge.Web.Components.Pages.Chats;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -171,7 +172,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
         Assert.Contains("Do you deliver?", cut.Find("[data-testid=composer-reply]").TextContent);
 
         cut.Find("[data-testid=composer-text] textarea").Input("Yes, tomorrow");
-        cut.Find("[data-testid=composer-send]").Click();
+        cut.ClickOn("[data-testid=composer-send]");
         cut.WaitForAssertion(() => Assert.NotNull(sent), TimeSpan.FromSeconds(10));
 
         await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
@@ -196,7 +197,7 @@ public sealed class ChatsPageTests : IAsyncLifetime
             b.AddAttribute(4, nameof(ChatComposer.Sent), Microsoft.AspNetCore.Components.EventCallback.Factory.Create<SendOutcome>(this, o => sent = o));
         });
         cut.Find("[data-testid=composer-text] textarea").Input("Traced apart");
-        cut.Find("[data-testid=composer-send]").Click();
+        cut.ClickOn("[data-testid=composer-send]");
         cut.WaitForAssertion(() => Assert.NotNull(sent), TimeSpan.FromSeconds(10));
 
         await using var db = await h.Ctx.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);

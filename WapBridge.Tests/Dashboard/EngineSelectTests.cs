@@ -4,6 +4,7 @@ using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Core.Engines;
 using WapBridge.Web.Components.Pages.Instances;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -38,7 +39,7 @@ public sealed class EngineSelectTests : IAsyncLifetime
             b.CloseComponent();
         }));
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-engine] input"));
         Assert.Equal("Simulator", cut.Find("[data-testid=create-engine] input").GetAttribute("value"));
         Assert.Contains("API name: simulator", cut.Find("[data-testid=create-engine]").TextContent);

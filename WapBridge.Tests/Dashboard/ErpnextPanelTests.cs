@@ -109,8 +109,8 @@ public sealed class ErpnextPanelTests(SqliteMessagingApp app) : IAsyncLifetime, 
         cut.WaitForAssertion(() => Assert.Equal(office.InstanceId, Text(cut, "erpnext-instance-id")));
 
         // The copy buttons copy exactly what is shown.
-        cut.Find("[data-testid=copy-erpnext-auth]").Click();
-        cut.Find("[data-testid=copy-erpnext-url]").Click();
+        cut.ClickOn("[data-testid=copy-erpnext-auth]");
+        cut.ClickOn("[data-testid=copy-erpnext-url]");
         var copies = ctx.JSInterop.Invocations.Where(i => i.Identifier == "wapbridge.copy").Select(i => i.Arguments[0]).ToList();
         Assert.Equal([$"token {key.Summary.Key}:<API_SECRET>", Gateway], copies);
     }
@@ -135,7 +135,7 @@ public sealed class ErpnextPanelTests(SqliteMessagingApp app) : IAsyncLifetime, 
         cut.WaitForAssertion(() => Assert.Contains("Keep the row below", Text(cut, "erpnext-default")));
         Assert.Equal(office.InstanceId, Text(cut, "erpnext-default-code"));
 
-        cut.Find("[data-testid=erpnext-make-default]").Click();
+        cut.ClickOn("[data-testid=erpnext-make-default]");
         cut.WaitForAssertion(() => Assert.Equal(shop.InstanceId, Text(cut, "erpnext-default-code")));
         await using var db = await Get<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync();
         var defaultId = await db.Customers.Where(c => c.Id == customer.Id).Select(c => c.DefaultInstanceId).SingleAsync();
@@ -164,7 +164,7 @@ public sealed class ErpnextPanelTests(SqliteMessagingApp app) : IAsyncLifetime, 
 
         // A bad number: the error sits under the number field and nothing is stored.
         cut.Find("[data-testid=erpnext-test-to] input").Input("12ab");
-        cut.Find("[data-testid=erpnext-send-test]").Click();
+        cut.ClickOn("[data-testid=erpnext-send-test]");
         cut.WaitForAssertion(() => Assert.Contains("to_number", cut.Find("[data-testid=erpnext-test-to]").TextContent));
         Assert.Empty(cut.FindAll("[data-testid=erpnext-test-outcome]"));
         var log = Get<MessageLog>();
@@ -174,7 +174,7 @@ public sealed class ErpnextPanelTests(SqliteMessagingApp app) : IAsyncLifetime, 
         // A local number, read with the instance's default country (TZ), as ERPNext stores it.
         cut.Find("[data-testid=erpnext-test-to] input").Input("0755 123 456");
         cut.Find("[data-testid=erpnext-test-text] input").Input("Invoice SINV-0001 is due");
-        cut.Find("[data-testid=erpnext-send-test]").Click();
+        cut.ClickOn("[data-testid=erpnext-send-test]");
 
         cut.WaitForAssertion(() => cut.Find("[data-testid=erpnext-test-outcome]"), TimeSpan.FromSeconds(15));
         Assert.DoesNotContain("to_number", cut.Find("[data-testid=erpnext-test-to]").TextContent);

@@ -11,6 +11,7 @@ using WapBridge.Core.Messaging;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Components.Pages.Contacts;
 using WapBridge.Web.Components.Pages.Instances;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -92,7 +93,7 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
 
         var cut = await RenderPanelAsync(created.InstanceId);
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-groups]"));
-        cut.Find("[data-testid=groups-refresh]").Click();
+        cut.ClickOn("[data-testid=groups-refresh]");
 
         cut.WaitForAssertion(() => Assert.Equal(
             "This instance is not connected, so WhatsApp cannot be asked. Connect it (see its state above), then try again.",
@@ -107,14 +108,14 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-groups]"));
 
         // The dialog names its own labels when something is missing.
-        cut.Find("[data-testid=new-group]").Click();
+        cut.ClickOn("[data-testid=new-group]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=new-group-subject] input"));
-        cut.Find("[data-testid=create-group]").Click();
+        cut.ClickOn("[data-testid=create-group]");
         cut.WaitForAssertion(() => Assert.Equal("Subject is required", cut.Find("[data-testid=new-group-error]").TextContent.Trim()));
 
         cut.Find("[data-testid=new-group-subject] input").Input("Weekend staff");
         cut.Find("[data-testid=new-group-participants] textarea").Input("+255 755 000 101\n0755000102");
-        cut.Find("[data-testid=create-group]").Click();
+        cut.ClickOn("[data-testid=create-group]");
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=group-row]")), TimeSpan.FromSeconds(10));
         var row = cut.Find("[data-testid=group-row]");
         Assert.Equal("Weekend staff", row.QuerySelector("[data-testid=group-subject]")!.TextContent);
@@ -124,12 +125,12 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
 
         // Add: one joins, one is already in, one refuses by privacy (an invite instead), one has no WhatsApp.
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=add-participant]").HasAttribute("disabled")));
-        cut.Find("[data-testid=add-participant]").Click();
+        cut.ClickOn("[data-testid=add-participant]");
         // The add form appears in the click's render, which a loaded machine may finish after the click returns.
         cut.WaitForElement("[data-testid=add-submit]").Click();
         cut.WaitForAssertion(() => Assert.Equal("Participants to add is required", cut.Find("[data-testid=groups-error]").TextContent.Trim()));
         cut.Find("[data-testid=add-numbers] textarea").Input($"+255755000103, +255755000101\n+{InviteOnly}\n+255755009999");
-        cut.Find("[data-testid=add-submit]").Click();
+        cut.ClickOn("[data-testid=add-submit]");
 
         cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("[data-testid=participant-outcome]").Count), TimeSpan.FromSeconds(10));
         var outcomes = cut.FindAll("[data-testid=participant-outcome]");
@@ -151,7 +152,7 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
         var cut = await RenderPanelAsync(instance.Code);
         cut.WaitForAssertion(() => cut.Find("[data-testid=copy-invite]"));
 
-        cut.Find("[data-testid=copy-invite]").Click();
+        cut.ClickOn("[data-testid=copy-invite]");
 
         cut.WaitForAssertion(() => cut.Find("[data-testid=invite-link-url]"), TimeSpan.FromSeconds(10));
         var link = cut.Find("[data-testid=invite-link-url]").TextContent;
@@ -185,14 +186,14 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
         var cut = h.Render<CheckNumbersPage>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=check-numbers-input] textarea"));
 
-        cut.Find("[data-testid=check-submit]").Click();
+        cut.ClickOn("[data-testid=check-submit]");
         cut.WaitForAssertion(() => Assert.Equal("Numbers: paste at least one phone number.", cut.Find("[data-testid=check-error]").TextContent.Trim()));
         cut.Find("[data-testid=check-numbers-input] textarea").Input(string.Join('\n', Enumerable.Range(0, 501).Select(i => $"+2557550{i:D5}")));
-        cut.Find("[data-testid=check-submit]").Click();
+        cut.ClickOn("[data-testid=check-submit]");
         cut.WaitForAssertion(() => Assert.Contains("at most 500 at a time; you pasted 501", cut.Find("[data-testid=check-error]").TextContent));
 
         cut.Find("[data-testid=check-numbers-input] textarea").Input("+255 755 000 401, 0755000402\nshop\n+255755009999");
-        cut.Find("[data-testid=check-submit]").Click();
+        cut.ClickOn("[data-testid=check-submit]");
 
         cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("[data-testid=check-verdict]").Count), TimeSpan.FromSeconds(10));
         Assert.Empty(cut.FindAll("[data-testid=check-error]"));
@@ -205,7 +206,7 @@ public sealed class GroupsDashboardTests : IAsyncLifetime
         Assert.All(lids.Take(2), lid => Assert.Matches(@"^\d{15}@lid$", lid));
         Assert.Equal("2 of 4 on WhatsApp", cut.Find("[data-testid=check-summary]").TextContent);
 
-        cut.Find("[data-testid=check-export]").Click();
+        cut.ClickOn("[data-testid=check-export]");
         cut.WaitForAssertion(() => Assert.Single(download.Invocations));
         var args = download.Invocations.Single().Arguments;
         Assert.Matches(@"^whatsapp-check-\d{8}-\d{4}\.csv$", (string)args[0]!);

@@ -5,6 +5,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Components.Pages.Instances;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -48,7 +49,7 @@ public sealed class InstanceDefaultTests : IAsyncLifetime
         Assert.Empty(cut.FindAll("[data-testid=default-label]"));
         Assert.Null((await ReadAsync(shop.InstanceId)).DefaultId);
 
-        cut.Find("[data-testid=make-default]").Click();
+        cut.ClickOn("[data-testid=make-default]");
 
         cut.WaitForAssertion(() => Assert.Equal("Default", cut.Find("[data-testid=default-label]").TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=make-default]"));

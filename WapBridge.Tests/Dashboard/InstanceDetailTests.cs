@@ -7,6 +7,7 @@ using WapBridge.Core.Accounts;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Web.Components.Pages.Instances;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -83,7 +84,7 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         // A local number is read with the instance's default country (TZ).
         cut.Find("[data-testid=scan-phone] input").Input("0700 000 123");
         cut.Find("[data-testid=scan-push-name] input").Input("Duka");
-        cut.Find("[data-testid=simulate-scan]").Click();
+        cut.ClickOn("[data-testid=simulate-scan]");
 
         cut.WaitForAssertion(() => Assert.Equal("Connected as +255700000123", cut.Find("[data-testid=connected-as]").TextContent.Trim()));
         Assert.Equal("Duka", cut.Find("[data-testid=connected-push-name]").TextContent.Trim());
@@ -117,7 +118,7 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"));
 
         cut.Find("[data-testid=scan-phone] input").Input("not a number");
-        cut.Find("[data-testid=simulate-scan]").Click();
+        cut.ClickOn("[data-testid=simulate-scan]");
 
         cut.WaitForAssertion(() => Assert.Contains("phone_number is not a valid phone number", cut.Find("[data-testid=action-error]").TextContent));
         Assert.Equal(InstanceState.Qr, (await h.Instances.GetAsync(customer.Id, instance.InstanceId)).Status);
@@ -131,10 +132,10 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         var cut = Render(instance.InstanceId);
         cut.WaitForAssertion(() => cut.Find("[data-testid=use-pairing-code]"));
 
-        cut.Find("[data-testid=use-pairing-code]").Click();
+        cut.ClickOn("[data-testid=use-pairing-code]");
         // The click re-renders the pairing panel asynchronously: on a loaded machine the field is not there at once.
         cut.WaitForElement("[data-testid=pairing-phone] input").Input("+255 755 123 456");
-        cut.Find("[data-testid=request-pairing-code]").Click();
+        cut.ClickOn("[data-testid=request-pairing-code]");
 
         cut.WaitForAssertion(() => Assert.Matches("^[A-Z0-9]{8}$", cut.Find("[data-testid=pairing-code]").GetAttribute("data-code")));
         Assert.Matches("^[A-Z0-9]{4}-[A-Z0-9]{4}$", cut.Find("[data-testid=pairing-code]").TextContent.Trim());
@@ -142,7 +143,7 @@ public sealed class InstanceDetailTests : IAsyncLifetime
 
         // The phone types the code: the simulator confirms it for that number only.
         cut.Find("[data-testid=scan-phone] input").Input("0755123456");
-        cut.Find("[data-testid=simulate-scan]").Click();
+        cut.ClickOn("[data-testid=simulate-scan]");
         cut.WaitForAssertion(() => Assert.Equal("Connected as +255755123456", cut.Find("[data-testid=connected-as]").TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=pairing-code]"));
     }
@@ -157,7 +158,7 @@ public sealed class InstanceDetailTests : IAsyncLifetime
 
         cut.Find("[data-testid=inject-from] input").Input("0711 000 222");
         cut.Find("[data-testid=inject-text] input").Input("Habari");
-        cut.Find("[data-testid=inject-send]").Click();
+        cut.ClickOn("[data-testid=inject-send]");
 
         cut.WaitForAssertion(() => Assert.Contains("Delivered as message", cut.Find("[data-testid=inject-result]").TextContent));
         Assert.Empty(cut.FindAll("[data-testid=action-error]"));
@@ -175,16 +176,16 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         void AskToLogOut() => cut.WaitForAssertion(() =>
         {
             if (cut.FindAll("[data-testid=confirm-panel]").Count == 0)
-                cut.Find("[data-testid=logout-instance]").Click();
+                cut.ClickOn("[data-testid=logout-instance]");
             Assert.Equal("logout", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
         });
         AskToLogOut();
         Assert.Equal(InstanceState.Connected, (await h.Instances.GetAsync(customer.Id, instance.InstanceId)).Status);
-        cut.Find("[data-testid=cancel-action]").Click();
+        cut.ClickOn("[data-testid=cancel-action]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=confirm-panel]")));
 
         AskToLogOut();
-        cut.Find("[data-testid=confirm-action]").Click();
+        cut.ClickOn("[data-testid=confirm-action]");
         cut.WaitForAssertion(() => Assert.Equal("logged_out", cut.Find("[data-testid=instance-status]").GetAttribute("data-status")));
         Assert.Contains("logged_out", cut.Find("[data-testid=last-error]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=connected-as]"));
@@ -194,10 +195,10 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         cut.WaitForAssertion(() =>
         {
             if (cut.FindAll("[data-testid=confirm-action]").Count == 0)
-                cut.Find("[data-testid=restart-instance]:not([disabled])").Click();
+                cut.ClickOn("[data-testid=restart-instance]:not([disabled])");
             Assert.Equal("restart", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
         });
-        cut.Find("[data-testid=confirm-action]").Click();
+        cut.ClickOn("[data-testid=confirm-action]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"));
         Assert.Equal("qr", cut.Find("[data-testid=instance-status]").GetAttribute("data-status"));
     }
@@ -214,13 +215,13 @@ public sealed class InstanceDetailTests : IAsyncLifetime
         cut.WaitForAssertion(() =>
         {
             if (cut.FindAll("[data-testid=confirm-action]").Count == 0)
-                cut.Find("[data-testid=delete-instance]:not([disabled])").Click();
+                cut.ClickOn("[data-testid=delete-instance]:not([disabled])");
             Assert.Equal("delete", cut.Find("[data-testid=confirm-panel]").GetAttribute("data-action"));
         });
         Assert.Null(deleted);
         Assert.Single((await h.Instances.ListAsync(customer.Id, new(50, 0))).Data);
 
-        cut.Find("[data-testid=confirm-action]").Click();
+        cut.ClickOn("[data-testid=confirm-action]");
         cut.WaitForAssertion(() => Assert.Equal(instance.InstanceId, deleted));
         Assert.Empty((await h.Instances.ListAsync(customer.Id, new(50, 0))).Data);
     }

@@ -8,6 +8,7 @@ using WapBridge.Core.Engines;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Components.Pages.Instances;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -77,7 +78,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         Assert.Equal("Last error: " + CloseCodePolicy.Unreachable, cut.Find("[data-testid=last-error]").TextContent.Trim());
         Assert.DoesNotContain("ENOTFOUND", cut.Markup);
 
-        cut.Find("[data-testid=retry-now]").Click();
+        cut.ClickOn("[data-testid=retry-now]");
         cut.WaitForAssertion(() => Assert.Equal("connected", cut.Find("[data-testid=instance-status]").GetAttribute("data-status")));
         Assert.Empty(cut.FindAll("[data-testid=retry-panel]"));
         var now = await h.Instances.GetAsync(customer.Id, code);
@@ -137,7 +138,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         cut.WaitForAssertion(() =>
         {
             if (cut.FindAll("[data-testid=confirm-panel]").Count == 0)
-                cut.Find("[data-testid=resume-sending]").Click();
+                cut.ClickOn("[data-testid=resume-sending]");
             Assert.NotEmpty(cut.FindAll("[data-testid=confirm-panel]"));
         });
         var confirm = cut.Find("[data-testid=confirm-panel]");
@@ -145,7 +146,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
         Assert.Contains("can deepen it", confirm.TextContent);
         Assert.NotNull((await h.Instances.GetAsync(customer.Id, code)).RestrictedUntil);
 
-        cut.Find("[data-testid=confirm-action]").Click();
+        cut.ClickOn("[data-testid=confirm-action]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=restriction]")));
         Assert.Null((await h.Instances.GetAsync(customer.Id, code)).RestrictedUntil);
         Assert.Contains("restriction lifted early by owner@example.com (dashboard)", await HistoryAsync(code));
@@ -194,7 +195,7 @@ public sealed class InstanceHealthPanelTests : IAsyncLifetime
             b.CloseComponent();
         }));
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => Assert.Equal("Simulator", cut.Find("[data-testid=create-engine] input").GetAttribute("value")));
 
         cut.Find("[data-testid=create-engine] .mud-input-control").MouseDown();

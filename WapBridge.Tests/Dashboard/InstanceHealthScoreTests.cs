@@ -9,6 +9,7 @@ using WapBridge.Core.Live;
 using WapBridge.Core.Persistence;
 using WapBridge.Web.Components.Pages.Instances;
 using InstanceHealth = WapBridge.Core.Health.InstanceHealth;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -151,13 +152,13 @@ public sealed class InstanceHealthScoreTests : IAsyncLifetime
         var refreshed = 0;
         var cut = RenderPanel(Health(), instance.InstanceId, EventCallback.Factory.Create(this, () => refreshed++));
 
-        cut.Find("[data-testid=override-protection]").Click();
+        cut.ClickOn("[data-testid=override-protection]");
         var risk = cut.WaitForElement("[data-testid=override-risk]").TextContent;
         Assert.Contains("For the next 24 hours, the new-contact budget and the pause at danger stop protecting this number", risk);
         Assert.Contains("WhatsApp may restrict or ban the number", risk);
         Assert.Null(await OverrideUntilAsync(instance.InstanceId));
 
-        cut.Find("[data-testid=confirm-override]").Click();
+        cut.ClickOn("[data-testid=confirm-override]");
         cut.WaitForAssertion(() => Assert.Equal(1, refreshed));
         Assert.Equal(time.GetUtcNow().AddHours(24), await OverrideUntilAsync(instance.InstanceId));
         Assert.Contains(await HistoryAsync(instance.InstanceId), r => r is not null && r.StartsWith("protection overridden for 24 h (until 2026-12-06 20:59 UTC) by owner@example.com (dashboard)", StringComparison.Ordinal));
@@ -170,7 +171,7 @@ public sealed class InstanceHealthScoreTests : IAsyncLifetime
         var instance = await h.Instances.CreateAsync(customer.Id, "Shop", "simulator", "TZ");
         var cut = RenderPanel(Health(), instance.InstanceId);
 
-        cut.Find("[data-testid=override-protection]").Click();
+        cut.ClickOn("[data-testid=override-protection]");
         cut.WaitForElement("[data-testid=cancel-override]").Click();
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=override-risk]")));
         Assert.Null(await OverrideUntilAsync(instance.InstanceId));

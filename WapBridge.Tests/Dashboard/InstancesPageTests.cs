@@ -2,6 +2,7 @@ using Bunit;
 using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Web.Components.Pages.Instances;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -67,11 +68,11 @@ public sealed class InstancesPageTests : IAsyncLifetime
         var cut = RenderPage();
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
 
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-name] input"));
         cut.Find("[data-testid=create-name] input").Input("Reception");
         cut.Find("[data-testid=create-country] input").Input("ke");
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
 
         // Creating opens a session that must reach its first QR code: longer than a render on a busy machine.
         cut.WaitForAssertion(() => cut.Find("[data-testid=qr-image]"), TimeSpan.FromSeconds(10));
@@ -88,10 +89,10 @@ public sealed class InstancesPageTests : IAsyncLifetime
         var cut = RenderPage();
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
 
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-country] input"));
         cut.Find("[data-testid=create-country] input").Input("T1");
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
 
         cut.WaitForAssertion(() => Assert.Contains("two-letter ISO 3166 code", cut.Find("[data-testid=create-error]").TextContent));
         Assert.NotEmpty(cut.FindAll("[data-testid=create-instance]"));
@@ -104,13 +105,13 @@ public sealed class InstancesPageTests : IAsyncLifetime
         var cut = RenderPage();
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
 
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-timezone] input"));
         Assert.Equal("from the number", cut.Find("[data-testid=create-timezone] input").GetAttribute("placeholder"));
         cut.Find("[data-testid=create-country] input").Input("TZ");
         cut.Find("[data-testid=create-timezone] input").Input("Europe/Berlin");
         cut.Find("[data-testid=create-timezone] input").Blur();
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
 
         cut.WaitForAssertion(() => Assert.Contains("Europe/Berlin", cut.Find("[data-testid=health-reset]").TextContent), TimeSpan.FromSeconds(10));
         var code = cut.Find("[data-testid=instance-row]").GetAttribute("data-instance")!;
@@ -123,10 +124,10 @@ public sealed class InstancesPageTests : IAsyncLifetime
         var cut = RenderPage();
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
 
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-country] input"));
         cut.Find("[data-testid=create-country] input").Input("KE");
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
 
         cut.WaitForAssertion(() => Assert.Contains("Africa/Nairobi", cut.Find("[data-testid=health-reset]").TextContent), TimeSpan.FromSeconds(10));
         var code = cut.Find("[data-testid=instance-row]").GetAttribute("data-instance")!;
@@ -139,11 +140,11 @@ public sealed class InstancesPageTests : IAsyncLifetime
         var cut = RenderPage();
         cut.WaitForAssertion(() => cut.Find("[data-testid=no-instances]"));
 
-        cut.Find("[data-testid=new-instance]").Click();
+        cut.ClickOn("[data-testid=new-instance]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=create-timezone] input"));
         cut.Find("[data-testid=create-timezone] input").Input("Mars/Olympus");
         cut.Find("[data-testid=create-timezone] input").Blur();
-        cut.Find("[data-testid=create-instance]").Click();
+        cut.ClickOn("[data-testid=create-instance]");
 
         cut.WaitForAssertion(() => Assert.Equal("Time zone 'Mars/Olympus' is not a time zone such as Africa/Dar_es_Salaam",
             cut.Find("[data-testid=create-timezone] .mud-input-helper-text").TextContent.Trim()));

@@ -4,6 +4,7 @@ using MudBlazor;
 using WapBridge.Core.Messaging;
 using WapBridge.Core.Webhooks;
 using WapBridge.Web.Components.Shared;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -119,7 +120,7 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
 
         Assert.Equal(traceId, cut.Find("[data-testid=detail-trace-id]").TextContent.Trim());
         Assert.Contains("Trace id", cut.Find("[data-testid=detail-fields]").TextContent);
-        cut.Find("[data-testid=copy-trace-id]").Click();
+        cut.ClickOn("[data-testid=copy-trace-id]");
         Assert.Single(copy.Invocations);
 
         var untraced = Render(Failed());
@@ -132,7 +133,7 @@ public sealed class MessageDetailDrawerTests : IAsyncLifetime
     {
         bool? reported = null;
         var cut = Render(Failed(), openChanged: v => reported = v);
-        cut.Find("[data-testid=close-detail]").Click();
+        cut.ClickOn("[data-testid=close-detail]");
         Assert.False(reported);
 
         var closed = Render(Failed(), open: false);

@@ -2,6 +2,7 @@ using Bunit;
 using MudBlazor;
 using WapBridge.Core.Accounts;
 using WapBridge.Web.Components.Shared;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -39,7 +40,7 @@ public sealed class NodesPanelTests : IAsyncLifetime
 
         var instance = await h.Instances.CreateAsync(customer.Id, "Counted", "simulator", null);
         await h.Simulator.ScanAsync(instance.InstanceId, "255700000501", null);
-        cut.Find("[data-testid=refresh-nodes]").Click();
+        cut.ClickOn("[data-testid=refresh-nodes]");
         cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=node-instances]").TextContent));
         Assert.Empty(cut.FindAll("[data-testid=nodes-error]"));
     }

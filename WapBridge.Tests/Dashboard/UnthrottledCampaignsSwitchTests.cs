@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using WapBridge.Core.Accounts;
 using WapBridge.Web.Components.Pages;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -42,7 +43,7 @@ public sealed class UnthrottledCampaignsSwitchTests : IAsyncLifetime
         Assert.Contains("restricted or banned by WhatsApp", risk);
         Assert.False(await AllowedAsync());
 
-        cut.Find("[data-testid=confirm-unthrottled]").Click();
+        cut.ClickOn("[data-testid=confirm-unthrottled]");
         cut.WaitForAssertion(() => Assert.Equal("true", cut.Find("[data-testid=unthrottled]").GetAttribute("data-allowed")));
         Assert.True(await AllowedAsync());
 

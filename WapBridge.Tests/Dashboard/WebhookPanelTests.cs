@@ -5,6 +5,7 @@ using WapBridge.Core.Common;
 using WapBridge.Core.Webhooks;
 using WapBridge.Web.Components.Pages.Settings;
 using WapBridge.Web.Components.Shared;
+using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Dashboard;
 
@@ -31,7 +32,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
 
         cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.invalid/wapbridge");
         EventBox(cut, WebhookEvents.MessageAck).Change(true);
-        cut.Find("[data-testid=save-webhook]").Click();
+        cut.ClickOn("[data-testid=save-webhook]");
 
         cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-enabled]"));
         var saved = await Webhooks.GetAsync(customer.Id, null);
@@ -40,7 +41,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         Assert.False(saved.SecretSet);
         Assert.Empty(cut.FindAll("[data-testid=generated-secret]"));
 
-        cut.Find("[data-testid=generate-secret]").Click();
+        cut.ClickOn("[data-testid=generate-secret]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=generated-secret]"));
         var secret = cut.Find("[data-testid=generated-secret]").TextContent.Trim();
         Assert.True(secret.Length >= 16, secret);
@@ -55,12 +56,12 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         Assert.Equal("https://hooks.example.invalid/wapbridge", withSecret.Url);
         Assert.Equal([WebhookEvents.Message, WebhookEvents.MessageAck], withSecret.Events);
 
-        cut.Find("[data-testid=copy-secret]").Click();
+        cut.ClickOn("[data-testid=copy-secret]");
         var copy = Assert.Single(dash.Ctx.JSInterop.Invocations, i => i.Identifier == "wapbridge.copy");
         Assert.Equal(secret, copy.Arguments[0]);
 
         // Shown once: dismissed it is gone, and a fresh visit only shows the masked form.
-        cut.Find("[data-testid=dismiss-generated-secret]").Click();
+        cut.ClickOn("[data-testid=dismiss-generated-secret]");
         Assert.DoesNotContain(secret, cut.Markup);
         await dash.Ctx.DisposeComponentsAsync();
         var again = RenderPanel();
@@ -80,12 +81,12 @@ public sealed class WebhookPanelTests : IAsyncLifetime
 
         cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.invalid/x");
         cut.Find("[data-testid=webhook-secret] input").Input("short");
-        cut.Find("[data-testid=save-webhook]").Click();
+        cut.ClickOn("[data-testid=save-webhook]");
         cut.WaitForAssertion(() => Assert.Contains("at least 16 characters", cut.Find("[data-testid=webhook-secret]").TextContent));
 
         cut.Find("[data-testid=webhook-secret] input").Input("");
         EventBox(cut, WebhookEvents.Message).Change(false);
-        cut.Find("[data-testid=save-webhook]").Click();
+        cut.ClickOn("[data-testid=save-webhook]");
         cut.WaitForAssertion(() => Assert.Contains("at least one event", cut.Find("[data-testid=events-error]").TextContent));
 
         Assert.Null((await Webhooks.GetAsync(customer.Id, null)).Url);
@@ -101,14 +102,14 @@ public sealed class WebhookPanelTests : IAsyncLifetime
 
         cut.Find("[data-testid=webhook-url] input").Input("https://hooks.example.com/x");
         cut.Find("[data-testid=webhook-secret] input").Input("pasted-secret-0123\r\nInjected: yes");
-        cut.Find("[data-testid=save-webhook]").Click();
+        cut.ClickOn("[data-testid=save-webhook]");
         cut.WaitForAssertion(() => Assert.Contains("printable ASCII", cut.Find("[data-testid=webhook-secret]").TextContent));
         // The message does not repeat what was typed.
         Assert.DoesNotContain("Injected", cut.Find("[data-testid=webhook-secret]").TextContent);
 
         cut.Find("[data-testid=webhook-secret] input").Input("");
         cut.Find("[data-testid=webhook-url] input").Input("http://192.0.2.1/hook");
-        cut.Find("[data-testid=save-webhook]").Click();
+        cut.ClickOn("[data-testid=save-webhook]");
         cut.WaitForAssertion(() => Assert.Contains("public server", cut.Find("[data-testid=webhook-url]").TextContent));
 
         Assert.Null((await Webhooks.GetAsync(customer.Id, null)).Url);
@@ -133,7 +134,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         // The receiver is on loopback: its reply could be an internal service's, so only the status is shown.
         Assert.Equal("HTTP 500", cut.Find("[data-testid=delivery-response]").TextContent.Trim());
 
-        cut.Find("[data-testid=replay-delivery]").Click();
+        cut.ClickOn("[data-testid=replay-delivery]");
 
         cut.WaitForAssertion(() => Assert.Equal("delivered", cut.Find("[data-testid=delivery-state]").TextContent.Trim()), TimeSpan.FromSeconds(10));
         Assert.Equal("2", cut.Find("[data-testid=delivery-attempts]").TextContent.Trim());
@@ -160,7 +161,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=send-test-event]").HasAttribute("disabled")));
         Assert.Empty(cut.FindAll("[data-testid=webhook-disabled]"));
 
-        cut.Find("[data-testid=send-test-event]").Click();
+        cut.ClickOn("[data-testid=send-test-event]");
 
         cut.WaitForAssertion(() => Assert.Equal("410", cut.Find("[data-testid=test-status]").TextContent.Trim()), TimeSpan.FromSeconds(10));
         Assert.Contains("410", cut.Find("[data-testid=webhook-disabled]").TextContent);
@@ -168,7 +169,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         Assert.Single(receiver.Requests);
 
         // Saving again re-enables it.
-        cut.Find("[data-testid=save-webhook]").Click();
+        cut.ClickOn("[data-testid=save-webhook]");
         cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-enabled]"));
         Assert.Empty(cut.FindAll("[data-testid=webhook-disabled]"));
         Assert.True((await Webhooks.GetAsync(customer.Id, null)).Enabled);
@@ -203,7 +204,7 @@ public sealed class WebhookPanelTests : IAsyncLifetime
         cut.WaitForAssertion(() => cut.Find("[data-testid=webhook-no-override]"));
         cut.Find("[data-testid=webhook-url] input").Input("https://south.example.invalid/hook");
         EventBox(cut, WebhookEvents.Presence).Change(true);
-        cut.Find("[data-testid=save-webhook]").Click();
+        cut.ClickOn("[data-testid=save-webhook]");
         cut.WaitForAssertion(() => cut.Find($"[data-testid=override-{south.InstanceId}]"));
         Assert.Equal("message, presence", cut.Find($"[data-testid=override-{south.InstanceId}] [data-testid=override-events]").TextContent.Trim());
         Assert.Equal(2, (await Webhooks.GetAsync(customer.Id, null)).Instances!.Count);
