@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Deque.AxeCore.Playwright;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using WapBridge.Core.Accounts;
@@ -7,6 +8,7 @@ using WapBridge.Core.Campaigns;
 using WapBridge.Core.Engines.Simulator;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 using static Microsoft.Playwright.Assertions;
 
@@ -224,6 +226,19 @@ public sealed class AccessibilityTests
 
         await DashboardAccount.RegisterAsync(page, Email, Password, "Keyboard Ltd");
         await SeedAsync(app);
+        // The keys are pressed on a table at rest: a live refresh re-rendering the rows between the focus and the
+        // Enter is a different story. The seeded campaign stops sending, and what it sent is read.
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync())
+        {
+            var customer = await db.Customers.SingleAsync(c => c.Code == "CUST-0001");
+            foreach (var campaign in await db.Campaigns.Select(c => c.Code).ToListAsync())
+                await app.Services.GetRequiredService<CampaignService>().CancelAsync(customer.Id, campaign);
+        }
+        await WaitForAsync(async () =>
+        {
+            await using var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync();
+            return await db.Messages.AllAsync(m => m.Status == MessageStatus.Read || m.Status == MessageStatus.Failed);
+        }, seconds: 30);
         await page.GotoAsync("/messages");
         await DashboardAccount.WaitForInteractiveAsync(page);
         var row = page.Locator("[data-testid=messages-table] tbody tr", new() { HasText = "Accessible hello" });

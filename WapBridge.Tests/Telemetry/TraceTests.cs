@@ -201,7 +201,8 @@ public sealed class TraceTests
         Assert.Equal(sender.InstanceId, batch.GetTagItem(TraceNames.InstanceTag));
         var sends = await spans.WaitForAsync(s => s.OperationName == TraceNames.MessageSend && s.TraceId == batch.TraceId, count: 2);
         Assert.All(sends, s => Assert.Equal(batch.SpanId, s.ParentSpanId));
-        Assert.All(sends, s => Assert.Equal("sent", s.GetTagItem(TraceNames.OutcomeTag)));
+        Assert.All(sends, s => Assert.True("sent".Equals(s.GetTagItem(TraceNames.OutcomeTag)),
+            $"send of {s.GetTagItem(TraceNames.MessageTag)}: {s.GetTagItem(TraceNames.OutcomeTag)} ({s.GetTagItem(TraceNames.ErrorCodeTag)}) at {DateTimeOffset.UtcNow:u}"));
     }
 
     [Fact]
