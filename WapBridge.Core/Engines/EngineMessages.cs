@@ -34,8 +34,18 @@ public sealed class EngineMedia
     public static EngineMedia FromFile(string localPath, long length, string mimeType, string? fileName, string? handedOverHash = null) =>
         new(localPath, length, mimeType, fileName, handedOverHash);
 
+    /// <summary>
+    /// A file of the media store, named by its SHA-256 (<paramref name="hash"/>): what an engine needs to hand out a
+    /// signed link to it (<see cref="StoredHash"/>) instead of sending its bytes.
+    /// </summary>
+    public static EngineMedia FromStore(string localPath, long length, string mimeType, string? fileName, string hash) =>
+        new(localPath, length, mimeType, fileName, null) { StoredHash = hash };
+
     /// <summary>The SHA-256 of a file the engine hands over to the media store (see <see cref="FromFile"/>).</summary>
     public string? HandedOverHash { get; }
+
+    /// <summary>The media store's name (SHA-256) of an outgoing file read from it (see <see cref="FromStore"/>).</summary>
+    public string? StoredHash { get; private init; }
 
     public string MimeType { get; }
     public string? FileName { get; }

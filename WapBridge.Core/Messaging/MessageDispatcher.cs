@@ -334,7 +334,7 @@ public sealed class MessageDispatcher(
             var path = await media.GetLocalPathAsync(message.MediaHash, _stopping);
             if (path is null)
                 return (SendOutcomeKind.Failed, "media_missing", "The stored media file is missing from the media folder.", null);
-            file = EngineMedia.FromFile(path, message.MediaSize ?? new FileInfo(path).Length, message.MimeType!, message.Filename);
+            file = EngineMedia.FromStore(path, message.MediaSize ?? new FileInfo(path).Length, message.MimeType!, message.Filename, message.MediaHash);
         }
         try
         {

@@ -14,6 +14,9 @@ using WapBridge.Core.Engines.CloudApi;
 
 namespace WapBridge.Tests.TestHost;
 
+/// <summary>A file Graph fetched from the <c>link</c> of a media send, as Meta does before delivering it: what the link answered.</summary>
+public sealed record FakeGraphFetch(string Link, int Status, string? ContentType, string? ContentDisposition, byte[] Data);
+
 /// <summary>A business phone number the fake Graph knows, with the token that may use it and the app secret of its Meta app.</summary>
 public sealed record FakeGraphNumber(string PhoneNumberId, string DisplayPhoneNumber, string VerifiedName, string AccessToken, string BusinessAccountId,
     string AppSecret = "fake-app-secret", string VerifyToken = "fake-verify-token-0001", string QualityRating = "GREEN")
@@ -53,8 +56,12 @@ public sealed class FakeGraph : IAsyncDisposable
     private readonly Queue<(int Status, int? MetaCode, TimeSpan? RetryAfter)> _failures = new();
     private readonly Queue<TimeSpan> _delays = new();
     private readonly Queue<(int Status, int MetaCode)> _lookupFailures = new();
+    private readonly ConcurrentQueue<FakeGraphFetch> _fetches = new();
     private readonly Lock _gate = new();
     private long _ids;
+
+    /// <summary>Links of media sends, fetched only on loopback (a link elsewhere is recorded with status 0, never fetched).</summary>
+    private static readonly HttpClient LinkFetcher = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
 
     private FakeGraph(WebApplication app) => _app = app;
 
@@ -64,6 +71,9 @@ public sealed class FakeGraph : IAsyncDisposable
     private string Root => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     public IReadOnlyList<FakeGraphRequest> Requests => _requests.ToList();
+
+    /// <summary>Media fetched from the links of sends, in order.</summary>
+    public IReadOnlyList<FakeGraphFetch> Fetches => _fetches.ToList();
 
     /// <summary>The sends (<c>POST …/messages</c> that are not read receipts), in order.</summary>
     public IReadOnlyList<FakeGraphRequest> Sends => Requests.Where(r => r is { Method: "POST" } && r.Path.EndsWith("/messages", StringComparison.Ordinal)
@@ -319,6 +329,8 @@ public sealed class FakeGraph : IAsyncDisposable
             }
             return;
         }
+        if (json["type"]?.GetValue<string>() is { } kind && json[kind]?["link"]?.GetValue<string>() is { } link)
+            _fetches.Enqueue(await FetchAsync(link, context.RequestAborted));
         var to = json["to"]?.GetValue<string>() ?? "";
         await JsonAsync(context, 200, new JsonObject
         {
@@ -326,6 +338,15 @@ public sealed class FakeGraph : IAsyncDisposable
             ["contacts"] = new JsonArray(new JsonObject { ["input"] = to, ["wa_id"] = new string(to.Where(char.IsAsciiDigit).ToArray()) }),
             ["messages"] = new JsonArray(new JsonObject { ["id"] = $"wamid.HBgM{NextId()}FAKE" }),
         });
+    }
+
+    private static async Task<FakeGraphFetch> FetchAsync(string link, CancellationToken ct)
+    {
+        if (!Uri.TryCreate(link, UriKind.Absolute, out var uri) || !uri.IsLoopback)
+            return new FakeGraphFetch(link, 0, null, null, []);
+        using var answer = await LinkFetcher.GetAsync(uri, ct);
+        return new FakeGraphFetch(link, (int)answer.StatusCode, answer.Content.Headers.ContentType?.ToString(),
+            answer.Content.Headers.ContentDisposition?.ToString(), await answer.Content.ReadAsByteArrayAsync(ct));
     }
 
     private async Task TemplatesAsync(HttpContext context)

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WapBridge.Core.Webhooks;
 
 namespace WapBridge.Core.Engines.CloudApi;
 
@@ -6,7 +8,10 @@ namespace WapBridge.Core.Engines.CloudApi;
 /// Meta's official WhatsApp Business Cloud API (contract §11): sends through Graph with the instance's access token,
 /// receives through Meta's webhooks. No QR and no pairing: an instance is connected once Graph answers for its number.
 /// </summary>
-public sealed class CloudApiEngine(GraphClient graph, GraphSendLimiter limiter, TimeProvider time, ILogger<CloudApiEngine> logger) : IWhatsAppEngine
+/// <param name="mediaLinks">The gateway's signed media links, for <see cref="CloudApiOptions.SendMediaByLink"/>; absent on a
+/// host that serves no media (every file is then uploaded).</param>
+public sealed class CloudApiEngine(GraphClient graph, GraphSendLimiter limiter, TimeProvider time, ILogger<CloudApiEngine> logger,
+    IOptions<CloudApiOptions>? options = null, MediaLinks? mediaLinks = null) : IWhatsAppEngine
 {
     public const string EngineName = "cloudapi";
 
@@ -30,5 +35,20 @@ public sealed class CloudApiEngine(GraphClient graph, GraphSendLimiter limiter, 
     /// <summary>The longest <c>Retry-After</c> a send waits for; beyond it the outbox tries again later instead.</summary>
     internal static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
 
-    public IEngineSession CreateSession(EngineSessionContext context) => new CloudApiSession(context, graph, limiter, RetryBackoff, time, logger);
+    public IEngineSession CreateSession(EngineSessionContext context) => new CloudApiSession(context, graph, limiter, RetryBackoff, LinkTo, time, logger);
+
+    private int _warnedInsecureLinks;
+
+    /// <summary>The link Graph fetches a stored file from, when media goes by link; null to upload it.</summary>
+    private string? LinkTo(EngineMedia media)
+    {
+        if (options?.Value.SendMediaByLink != true || mediaLinks is null || media.StoredHash is not { } hash)
+            return null;
+        var link = mediaLinks.Create(new MediaLinkTarget(hash, media.MimeType, media.FileName));
+        // Meta downloads only over HTTPS from the internet: a link to the listen address fails each such send at Meta.
+        if (!link.StartsWith("https://", StringComparison.OrdinalIgnoreCase) && Interlocked.Exchange(ref _warnedInsecureLinks, 1) == 0)
+            logger.LogWarning("Cloud API media goes by link (WapBridge:Engines:CloudApi:SendMediaByLink) but media links are not HTTPS ({LinkBase}): " +
+                "Meta cannot fetch them; set WAPBRIDGE_PublicBaseUrl to the gateway's public HTTPS address", link[..link.IndexOf(MediaLinks.PathPrefix, StringComparison.Ordinal)]);
+        return link;
+    }
 }

@@ -13,4 +13,12 @@ public sealed class CloudApiOptions
 
     /// <summary>Meta's default throughput per business phone number.</summary>
     public int MessagesPerSecond { get; set; } = 80;
+
+    /// <summary>
+    /// Outgoing media goes to Graph as a signed, expiring link to the gateway's own copy (Meta downloads it) instead of
+    /// being uploaded to Graph first: one request per media send instead of two, and nothing kept in Meta's media
+    /// storage. Meta must reach the link: the media links' public base URL must be HTTPS and reachable from the
+    /// internet. Off by default, where every file is uploaded.
+    /// </summary>
+    public bool SendMediaByLink { get; set; }
 }

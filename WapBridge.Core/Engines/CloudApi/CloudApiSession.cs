@@ -11,7 +11,7 @@ namespace WapBridge.Core.Engines.CloudApi;
 /// Graph; a 5xx or a timeout after the request left fails the message instead of risking a duplicate.
 /// </summary>
 internal sealed partial class CloudApiSession(EngineSessionContext context, GraphClient graph, GraphSendLimiter limiter,
-    IReadOnlyList<TimeSpan> retryBackoff, TimeProvider time, ILogger logger) : IEngineSession, IEngineTemplates
+    IReadOnlyList<TimeSpan> retryBackoff, Func<EngineMedia, string?> linkTo, TimeProvider time, ILogger logger) : IEngineSession, IEngineTemplates
 {
     private volatile CloudApiCredentials? _connected;
     private bool _disposed;
@@ -71,10 +71,16 @@ internal sealed partial class CloudApiSession(EngineSessionContext context, Grap
         if (message.Media is { } media)
         {
             var kind = MediaKind(media.MimeType);
-            var upload = await TryAsync(() => graph.UploadMediaAsync(credentials, media, ct), sendsMessage: false, ct);
-            if (upload.Failure is { } failed)
-                return failed;
-            var file = new JsonObject { ["id"] = upload.Value };
+            JsonObject file;
+            if (linkTo(media) is { } link)
+                file = new JsonObject { ["link"] = link };
+            else
+            {
+                var upload = await TryAsync(() => graph.UploadMediaAsync(credentials, media, ct), sendsMessage: false, ct);
+                if (upload.Failure is { } failed)
+                    return failed;
+                file = new JsonObject { ["id"] = upload.Value };
+            }
             var caption = message.Caption ?? message.Text;
             if (caption is { Length: > 0 } && kind is "image" or "video" or "document")
                 file["caption"] = caption;
