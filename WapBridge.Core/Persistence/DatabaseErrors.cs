@@ -10,6 +10,7 @@ public static class DatabaseErrors
     private const int SqliteMismatch = 20;
     private const int SqliteForeignKeyConstraint = 787;
     private const int SqliteConstraintTrigger = 1811;
+    private const int SqliteUniqueConstraint = 2067;
 
     /// <summary>
     /// A write referred to a row that another request deleted meanwhile (a foreign key violation), on either provider:
@@ -18,6 +19,11 @@ public static class DatabaseErrors
     public static bool IsMissingReference(Exception error) => AnyInChain(error, e =>
         e is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteForeignKeyConstraint }
             or PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation });
+
+    /// <summary>The row is already there: a unique index refused a second copy, on either provider.</summary>
+    public static bool IsUniqueViolation(Exception error) => AnyInChain(error, e =>
+        e is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: SqliteUniqueConstraint }
+            or PostgresException { SqlState: PostgresErrorCodes.UniqueViolation });
 
     /// <summary>
     /// PostgreSQL gave up one of two transactions that waited on each other (a deadlock) or could not serialise it:

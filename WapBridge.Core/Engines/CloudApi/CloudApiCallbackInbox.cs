@@ -74,12 +74,25 @@ public sealed class CloudApiCallbackInbox(
         return CryptographicOperations.FixedTimeEquals(given, expected);
     }
 
-    /// <summary>Stores a signed callback for processing; once this returns, Meta may be told 200.</summary>
-    public async Task StoreAsync(int instanceId, string body, CancellationToken ct)
+    /// <summary>
+    /// Stores a signed callback for processing; once this returns, Meta may be told 200. A callback Meta sends again
+    /// (the same bytes: our 200 never reached it) is stored once; false for such a copy.
+    /// </summary>
+    public async Task<bool> StoreAsync(int instanceId, string body, CancellationToken ct)
     {
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        db.CloudApiCallbacks.Add(new CloudApiCallback { InstanceId = instanceId, Body = body, ReceivedAt = time.GetUtcNow() });
-        await db.SaveChangesAsync(ct);
+        db.CloudApiCallbacks.Add(new CloudApiCallback { InstanceId = instanceId, Body = body, BodySha256 = sha256, ReceivedAt = time.GetUtcNow() });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
+        {
+            logger.LogInformation("Meta sent a callback to instance {InstanceId} again; it is stored already", instanceId);
+            return false;
+        }
     }
 
     /// <summary>Tells the instance's actor, wherever it lives, that callbacks wait; not awaited by the caller's request.</summary>

@@ -281,10 +281,13 @@ public abstract class CloudApiCallbackProcessingTests(CloudApiApp app)
         await PostOkAsync(instance, meta, payload);
         await PostOkAsync(instance, meta, longPayload);
         await MessagesAsync(receiver, 2);
+        // Meta's retry of a callback is the same bytes: answered 200, stored once. The same message in a callback
+        // that differs elsewhere (the contact renamed meanwhile) is stored and processed, and still one message.
         await PostOkAsync(instance, meta, payload);
-        await PostOkAsync(instance, meta, longPayload);
-        await WaitUntilAsync(async () => (await CallbacksAsync(instance.Id)).Count(c => c.ProcessedAt is not null) == 4, "the repeated callbacks were never processed");
+        await PostOkAsync(instance, meta, MetaWebhooks.Inbound(instance.Number.PhoneNumberId, "Asha K.", MetaWebhooks.Text(Sender, "long id", longWamid)));
+        await WaitUntilAsync(async () => (await CallbacksAsync(instance.Id)).Count(c => c.ProcessedAt is not null) == 3, "the repeated callbacks were never processed");
         await Task.Delay(1000, Ct);
+        Assert.Equal(3, (await CallbacksAsync(instance.Id)).Count);
 
         Assert.Equal(2, Events(receiver.Received, "message").Count());
         var rows = await InDbAsync(db => db.Messages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.Direction == Message.Inbound)
@@ -294,6 +297,30 @@ public abstract class CloudApiCallbackProcessingTests(CloudApiApp app)
         var longRow = rows.Single(r => r.Body == "long id");
         Assert.Equal(longWamid, longRow.EngineMessageId);
         Assert.True(longRow.WaMessageId.Length <= CloudApiWebhookMapper.MaxIdLength);
+    }
+
+    [Fact]
+    public async Task A_status_callback_meta_sends_again_announces_the_status_once()
+    {
+        app.SkipIfUnavailable();
+        var (instance, receiver) = await ConnectedAsync();
+        await using var _ = receiver;
+        using var meta = app.CreateApiClient();
+        var wamid = MetaWebhooks.NewWamid();
+        var message = await SentAsync(instance, "sent once", wamid);
+        var sentStatus = MetaWebhooks.Statuses(instance.Number.PhoneNumberId, MetaWebhooks.Status(wamid, "sent", Sender));
+
+        await PostOkAsync(instance, meta, sentStatus);
+        await PostOkAsync(instance, meta, sentStatus);
+        await PostOkAsync(instance, meta, MetaWebhooks.Statuses(instance.Number.PhoneNumberId, MetaWebhooks.Status(wamid, "delivered", Sender)));
+        await receiver.WaitForAsync(r => Events(r, "message.ack").Any(e => e["data"]!["ack"]!.GetValue<int>() == 2), 30);
+        await WaitUntilAsync(async () => (await CallbacksAsync(instance.Id)).All(c => c.ProcessedAt is not null), "the callbacks were never processed");
+        await Task.Delay(1000, Ct);
+
+        Assert.Equal(2, (await CallbacksAsync(instance.Id)).Count);
+        var acks = Events(receiver.Received, "message.ack").Where(e => e["data"]!["id"]!.GetValue<string>() == message.SerializedId)
+            .Select(e => e["data"]!["ack"]!.GetValue<int>()).ToList();
+        Assert.Equal([1, 2], acks.Order());
     }
 
     [Fact]

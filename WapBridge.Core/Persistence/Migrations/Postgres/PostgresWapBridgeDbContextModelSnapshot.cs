@@ -663,6 +663,10 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("BodySha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<int>("InstanceId")
                         .HasColumnType("integer");
 
@@ -678,7 +682,8 @@ namespace WapBridge.Core.Persistence.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InstanceId");
+                    b.HasIndex("InstanceId", "BodySha256")
+                        .IsUnique();
 
                     b.HasIndex("ProcessedAt", "Id");
 

@@ -635,6 +635,10 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BodySha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("InstanceId")
                         .HasColumnType("INTEGER");
 
@@ -650,7 +654,8 @@ namespace WapBridge.Core.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InstanceId");
+                    b.HasIndex("InstanceId", "BodySha256")
+                        .IsUnique();
 
                     b.HasIndex("ProcessedAt", "Id");
 
