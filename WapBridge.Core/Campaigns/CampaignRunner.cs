@@ -87,6 +87,17 @@ public sealed class CampaignRunner(
             if (campaign is null || campaign.State != CampaignState.Running)
                 return (false, null);
             var now = time.GetUtcNow();
+            // Spacing lives in the row, not in one runner's memory: a second job for the campaign (queued twice, or by
+            // the recovery sweep while the first was slow to start) waits for the previous runner's next send instead
+            // of sending at once. A wait with a reason (disconnected, active hours, caps, holds) is looked at again
+            // now instead: what it waited for may be over.
+            if (campaign.PausedReason is null && campaign.NextSendAt is { } due && due > now)
+            {
+                if (due > sliceEnd || due - now > options.Value.LongestInJobWait)
+                    return (false, due);
+                await Task.Delay(due - now, time, ct);
+                continue;
+            }
 
             // From the database, not this node's memory: the instance may live on another node.
             var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == campaign.InstanceId, ct);
