@@ -37,8 +37,7 @@ public sealed class CampaignService(
     IDbContextFactory<WapBridgeDbContext> dbFactory,
     InstanceService instances,
     ICampaignScheduler scheduler,
-    EngineRegistry engines,
-    IGrainFactory grains,
+    CampaignTemplateCheck templateCheck,
     MessageOutcomes outcomes,
     LiveNotices notices,
     GatewayMetrics metrics,
@@ -57,7 +56,7 @@ public sealed class CampaignService(
     {
         var instance = await instances.FindAsync(customerId, request.InstanceCode, ct);
         var throttle = CampaignThrottle.Parse(request.Throttle, options.Value);
-        var template = TemplateChoice(instance, request);
+        var template = templateCheck.Choice(instance, request);
         if (template is null && request.MediaData is null && string.IsNullOrWhiteSpace(request.Message))
             throw WapBridgeException.Missing("message");
         if (request.Recipients is null)
@@ -68,7 +67,7 @@ public sealed class CampaignService(
         var name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
         if (name is { Length: > 140 })
             throw WapBridgeException.Invalid("campaign_name", "too_long", "campaign_name must be at most 140 characters");
-        var items = RecipientItems(request.Recipients);
+        var items = CampaignRecipientParser.Items(request.Recipients, options.Value.MaxRecipientsPerRequest);
         CustomerQuotas quotas;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -86,10 +85,10 @@ public sealed class CampaignService(
             stored = new StoredMedia((await file.Upload.CommitAsync(ct)).Hash, file.MimeType, file.Filename, file.Size, file.Type);
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var parsed = ParseRecipients(items, instance.DefaultCountry);
+        var parsed = CampaignRecipientParser.Parse(items, instance.DefaultCountry);
         var parseTime = clock.Elapsed;
         // The template's body as Meta has it: checked now (approved, every recipient has its variables) when Meta answers.
-        var templateBody = template is { } chosen ? await TemplateBodyAsync(instance, chosen.Name, chosen.Language, parsed, ct) : null;
+        var templateBody = template is { } chosen ? await templateCheck.BodyAsync(instance, chosen.Name, chosen.Language, parsed, ct) : null;
 
         Campaign campaign;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -179,7 +178,7 @@ public sealed class CampaignService(
     {
         if (recipients is null)
             throw WapBridgeException.Missing("recipients");
-        var items = RecipientItems(recipients);
+        var items = CampaignRecipientParser.Items(recipients, options.Value.MaxRecipientsPerRequest);
         Campaign campaign;
         string? country;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -193,9 +192,9 @@ public sealed class CampaignService(
                 .EnsureRecipientsAllowed((long)campaign.Total + campaign.Invalid + campaign.Duplicates, items.Count);
             country = await db.Instances.Where(i => i.Id == campaign.InstanceId).Select(i => i.DefaultCountry).SingleOrDefaultAsync(ct);
         }
-        var parsed = ParseRecipients(items, country);
+        var parsed = CampaignRecipientParser.Parse(items, country);
         if (campaign.TemplateName is { } templateName && CampaignTemplateMessages.VariablesOf(campaign) is { } variables)
-            CampaignTemplateMessages.EnsureVariables(templateName, variables, Valid(parsed));
+            CampaignTemplateMessages.EnsureVariables(templateName, variables, CampaignRecipientParser.Valid(parsed));
         RecipientsAdded added;
         try
         {
@@ -251,113 +250,6 @@ public sealed class CampaignService(
     private static WapBridgeException CreationInterrupted(string code) =>
         new(ErrorKind.Conflict, "campaign_interrupted",
             $"Creating campaign {code} was interrupted (its instance was deleted, or the server restarted); create it again.");
-
-    private sealed record ParsedRecipient(string Input, string? Number, string? Error, JsonObject? Variables);
-
-    private static IEnumerable<(int Index, string Input, string Number, JsonObject? Values)> Valid(List<ParsedRecipient> parsed) =>
-        parsed.Select((p, i) => (i, p)).Where(x => x.p.Number is not null).Select(x => (x.i, x.p.Input, x.p.Number!, x.p.Variables));
-
-    /// <summary>
-    /// The template a campaign sends instead of a message (contract §11): only on an engine with templates (Cloud API),
-    /// never with a message or media of its own. Null for a free-form campaign.
-    /// </summary>
-    private (string Name, string Language)? TemplateChoice(Instance instance, NewCampaign request)
-    {
-        if (string.IsNullOrWhiteSpace(request.Template) && string.IsNullOrWhiteSpace(request.Language))
-            return null;
-        var name = TemplateService.Name(request.Template);
-        var language = TemplateService.Language(request.Language);
-        if (!engines.Supports(instance.Engine, EngineFeatures.Templates))
-            throw WapBridgeException.Invalid("template", "templates_unavailable",
-                $"template needs a WhatsApp Cloud API instance; {instance.Code} runs on {EngineRegistry.DisplayName(instance.Engine)}: send message instead, or pick a Cloud API instance");
-        if (!string.IsNullOrWhiteSpace(request.Message))
-            throw WapBridgeException.Invalid("message", "conflicting_message",
-                "send either message (free-form text) or template, not both: a template campaign sends the approved template's own text, filled from each recipient's variables");
-        if (request.MediaData is not null)
-            throw WapBridgeException.Invalid("media_data", "conflicting_media",
-                "a template campaign sends the approved template as it is; leave media_data out (media belongs in the template's header)");
-        return (name, language);
-    }
-
-    /// <summary>
-    /// The template's body from the business account, after checking it is approved and every valid recipient has its
-    /// variables (417 otherwise). Null when Meta could not be asked now (the instance is not connected, Graph did not
-    /// answer): the campaign is created unchecked, each recipient's values go out in order, and Graph's refusals fail
-    /// recipients visibly.
-    /// </summary>
-    private async Task<string?> TemplateBodyAsync(Instance instance, string name, string language, List<ParsedRecipient> parsed, CancellationToken ct)
-    {
-        IReadOnlyList<EngineTemplate> templates;
-        try
-        {
-            templates = await grains.GetGrain<IInstanceGrain>(instance.Code).ListTemplatesAsync().WaitAsync(ct);
-        }
-        catch (Exception e) when (e is WapBridgeException or EngineException or TimeoutException or HttpRequestException)
-        {
-            logger.LogWarning("Templates of {Instance} could not be read ({Error}); campaign with template {Template} ({Language}) created unchecked",
-                instance.Code, e.Message, name, language);
-            return null;
-        }
-        var template = templates.FirstOrDefault(t => t.Name == name && t.Language == language);
-        if (template is null)
-        {
-            var approved = templates.Where(t => t.Status == TemplateService.Approved).Select(t => $"{t.Name} ({t.Language})").Take(20).ToList();
-            throw WapBridgeException.Invalid("template", "unknown_template",
-                $"The business account has no template {name} in language {language}; " +
-                (approved.Count == 0 ? "it has no approved template yet: create one in WhatsApp Manager." : $"approved ones: {string.Join(", ", approved)}."));
-        }
-        if (template.Status != TemplateService.Approved)
-            throw WapBridgeException.Invalid("template", "template_not_approved",
-                $"Template {name} ({language}) is {template.Status}; WhatsApp sends only APPROVED templates: wait for Meta's review or pick an approved one.");
-        var body = template.Body ?? "";
-        CampaignTemplateMessages.EnsureVariables(name, TemplateParameters.VariablesOf(body), Valid(parsed));
-        return body;
-    }
-
-    /// <summary>The entries of <c>recipients</c>, at most <see cref="CampaignOptions.MaxRecipientsPerRequest"/> of them.</summary>
-    private List<JsonNode?> RecipientItems(JsonNode recipients)
-    {
-        var items = recipients is JsonArray array ? array.ToList() : [recipients];
-        if (items.Count == 0)
-            throw WapBridgeException.Invalid("recipients", "no_recipients", "recipients is empty");
-        var cap = options.Value.MaxRecipientsPerRequest;
-        if (items.Count > cap)
-            throw WapBridgeException.Invalid("recipients", "too_many_recipients",
-                $"recipients has {items.Count:N0} entries; one request may carry at most {cap:N0}: send the first {cap:N0} here and the rest with add_campaign_recipients, up to {cap:N0} per call.");
-        return items;
-    }
-
-    private static List<ParsedRecipient> ParseRecipients(List<JsonNode?> items, string? defaultCountry) =>
-        // Number parsing is most of a big create's time and each item stands alone: use every core, keep the order.
-        items.Count < 2000
-            ? items.Select(item => ParseRecipient(item, defaultCountry)).ToList()
-            : items.AsParallel().AsOrdered().Select(item => ParseRecipient(item, defaultCountry)).ToList();
-
-    private static ParsedRecipient ParseRecipient(JsonNode? item, string? defaultCountry)
-    {
-        string? raw;
-        JsonObject? variables = null;
-        if (item is JsonObject obj)
-        {
-            var numberKey = new[] { "phone_number", "to_number", "number", "phone", "mobile" }.FirstOrDefault(k => obj[k] is not null);
-            raw = numberKey is null ? null : obj[numberKey]!.ToString();
-            variables = new JsonObject(obj.Where(p => p.Key != numberKey).Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
-            if (raw is null)
-                return new ParsedRecipient(obj.ToJsonString(), null, "no phone_number or to_number in this recipient", null);
-        }
-        else
-        {
-            raw = item?.ToString();
-        }
-        try
-        {
-            return new ParsedRecipient(raw ?? "", WhatsAppNumbers.Normalize(raw, "recipients", defaultCountry), null, variables);
-        }
-        catch (WapBridgeException e)
-        {
-            return new ParsedRecipient(raw ?? "", null, e.Message, variables);
-        }
-    }
 
     /// <summary>
     /// Stores recipients <see cref="CampaignOptions.InsertChunkSize"/> at a time, each chunk in its own transaction

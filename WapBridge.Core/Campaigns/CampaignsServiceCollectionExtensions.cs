@@ -15,6 +15,7 @@ public static class CampaignsServiceCollectionExtensions
     {
         services.AddValidatedOptions<CampaignOptions>(configuration.GetSection(CampaignOptions.Section), Problems);
         services.AddGatewayMetrics();
+        services.AddSingleton<CampaignTemplateCheck>();
         services.AddSingleton<CampaignService>();
         services.AddTransient<CampaignRunner>();
         services.AddSingleton<CampaignNumberCheck>();
