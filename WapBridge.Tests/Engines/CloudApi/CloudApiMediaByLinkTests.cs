@@ -1,5 +1,9 @@
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Engines.CloudApi;
@@ -22,10 +26,20 @@ public sealed class CloudApiMediaByLinkTests
     {
         var instance = await app.CreateCloudApiInstanceAsync(CloudApiTestInstances.NewNumber());
         using var meta = app.CreateApiClient();
+        var wamid = MetaWebhooks.NewWamid();
         using var answer = await MetaWebhooks.PostAsync(meta, instance.InstanceId, instance.Number.AppSecret,
-            MetaWebhooks.Inbound(instance.Number.PhoneNumberId, "Asha", MetaWebhooks.Text(Contact, "Nitumie ankara", MetaWebhooks.NewWamid())));
+            MetaWebhooks.Inbound(instance.Number.PhoneNumberId, "Asha", MetaWebhooks.Text(Contact, "Nitumie ankara", wamid)));
         Assert.Equal(200, (int)answer.StatusCode);
-        return instance;
+        // The callback is answered once stored; the window opens when it has been processed.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct))
+                if (await db.Messages.AnyAsync(m => m.WaMessageId == wamid && m.Direction == Message.Inbound, Ct))
+                    return instance;
+            Assert.True(DateTime.UtcNow < deadline, "the contact's message was never processed");
+            await Task.Delay(50, Ct);
+        }
     }
 
     private static async Task<JsonObject> SendInvoiceAsync(CloudApiTestInstance instance) =>
