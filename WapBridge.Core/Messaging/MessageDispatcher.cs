@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WapBridge.Core.Common;
-using WapBridge.Core.Contacts;
 using WapBridge.Core.Engines;
 using WapBridge.Core.Health;
 using WapBridge.Core.Instances;
@@ -27,12 +26,9 @@ public sealed class MessageDispatcher(
     LocalInstances local,
     IGrainFactory grains,
     Cluster.ClusterReadiness readiness,
-    IMediaStore media,
+    OutboxSender sender,
     MessageOutcomes outcomes,
-    NumberCheckCache numberChecks,
     NewContactBudget budget,
-    EngineRegistry engines,
-    Engines.CloudApi.ServiceWindowRule serviceWindow,
     LiveNotices notices,
     GatewayMetrics metrics,
     IOptions<MessagingOptions> options,
@@ -239,12 +235,12 @@ public sealed class MessageDispatcher(
                 Traced(activity, instance, message, "held", SendFailurePolicy.AccountRestricted);
                 continue;
             }
-            var (outcome, code, error, until) = await SendAsync(instance, session, message);
+            var (outcome, code, error, until) = await sender.SendAsync(instance, session, message, _stopping);
             switch (outcome)
             {
-                case SendOutcomeKind.Sent: sent.Add(message); Traced(activity, instance, message, "sent"); break;
-                case SendOutcomeKind.Disconnected: unsent.Add(message.Id); stopped = true; Traced(activity, instance, message, "requeued"); break;
-                case SendOutcomeKind.Held: held.Add((message, code!, until!.Value)); Traced(activity, instance, message, "held", code); break;
+                case OutboxSendKind.Sent: sent.Add(message); Traced(activity, instance, message, "sent"); break;
+                case OutboxSendKind.Disconnected: unsent.Add(message.Id); stopped = true; Traced(activity, instance, message, "requeued"); break;
+                case OutboxSendKind.Held: held.Add((message, code!, until!.Value)); Traced(activity, instance, message, "held", code); break;
                 default:
                     var decision = SendFailurePolicy.Decide(code);
                     if (decision.Action == SendFailureAction.Retry)
@@ -305,8 +301,6 @@ public sealed class MessageDispatcher(
         notices.MessagesChanged(instance.CustomerId, instance.Code);
     }
 
-    private enum SendOutcomeKind { Sent, Disconnected, Failed, Held }
-
     /// <summary>How the send went, on its span and (at debug level, with its trace id) in the log.</summary>
     private void Traced(Activity? activity, Instance instance, Message message, string outcome, string? code = null, bool failed = false)
     {
@@ -323,118 +317,6 @@ public sealed class MessageDispatcher(
             : OutgoingMessages.IsAddressedAsIs(chat)
                 ? db.Messages.AnyAsync(m => m.InstanceId == instanceId && m.Direction == Message.Inbound && (m.FromNumber == chat || m.Chat == chat), _stopping)
                 : budget.IsKnownAsync(instanceId, chat, _stopping);
-
-    private async Task<(SendOutcomeKind Outcome, string? Code, string? Error, DateTimeOffset? Until)> SendAsync(
-        Instance instance, IEngineSession session, Message message)
-    {
-        var instanceId = instance.Id;
-        EngineMedia? file = null;
-        if (message.MediaHash is not null)
-        {
-            var path = await media.GetLocalPathAsync(message.MediaHash, _stopping);
-            if (path is null)
-                return (SendOutcomeKind.Failed, "media_missing", "The stored media file is missing from the media folder.", null);
-            file = EngineMedia.FromStore(path, message.MediaSize ?? new FileInfo(path).Length, message.MimeType!, message.Filename, message.MediaHash);
-        }
-        try
-        {
-            NumberCheckResult? check;
-            try
-            {
-                check = OutgoingMessages.IsAddressedAsIs(message.ToNumber!) ? null : await CheckNumberAsync(instanceId, session, message.ToNumber!);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Retried with backoff: asking again at once would hammer WhatsApp with look-ups.
-                logger.LogWarning("Checking whether {Number} is on WhatsApp failed: {Error}", message.ToNumber, e.Message);
-                return (SendOutcomeKind.Failed, SendFailurePolicy.NumberCheckFailed, e.Message, null);
-            }
-            if (check is { OnWhatsApp: false })
-                return (SendOutcomeKind.Failed, "not_on_whatsapp", $"{message.ToNumber} is not on WhatsApp.", null);
-            // Meta's 24-hour rule (Cloud API): outside the window, the fallback template or template_required.
-            var window = await serviceWindow.CheckAsync(instance, message, _stopping);
-            if (window.RefusalCode is { } refused)
-                return (SendOutcomeKind.Failed, refused, window.Refusal, null);
-            // After the look-up (which is no message) and right before the engine: a number not on WhatsApp, or a send
-            // held for a restriction, never takes a slot. The slot is persisted before the send goes out.
-            var claim = OutgoingMessages.IsFirstMessageCandidate(message) && NewContactBudget.AppliesTo(instance.Engine, engines)
-                ? await budget.ClaimAsync(instanceId, message.ToNumber!, _stopping) : null;
-            if (claim is { Allowed: false })
-                return (SendOutcomeKind.Held, SendFailurePolicy.NewContactBudget, null, claim.HoldUntil);
-            if (message.Source == MessageSources.Campaign)
-                await ShowTypingAsync(session, message);
-            var outgoing = window.Apply(await OutgoingMessages.ForAsync(dbFactory, message, file, check?.Jid, _stopping));
-            EngineSendResult result;
-            using (var engineSend = WapBridgeTelemetry.Source.StartActivity(TraceNames.EngineSend, ActivityKind.Client))
-            {
-                engineSend?.SetTag(TraceNames.InstanceTag, instance.Code);
-                engineSend?.SetTag(TraceNames.EngineTag, instance.Engine);
-                result = await session.SendAsync(outgoing, _stopping);
-                engineSend.SetOutcome(result.Accepted ? "accepted" : "refused", result.ErrorCode, failed: !result.Accepted);
-            }
-            if (result.Accepted)
-            {
-                if (result.EngineMessageId is { } engineId)
-                    await StoreEngineIdAsync(message, engineId);
-                return (SendOutcomeKind.Sent, null, null, null);
-            }
-            if (claim is { Known: false })
-                await budget.ReleaseAsync(instanceId, message.ToNumber!, CancellationToken.None);
-            if (check is not null)
-                await numberChecks.ForgetAsync(instanceId, message.ToNumber!, CancellationToken.None); // WhatsApp's answer may be stale: ask again next time
-            if (result.ErrorCode == "not_connected") return (SendOutcomeKind.Disconnected, null, null, null);
-            return (SendOutcomeKind.Failed, result.ErrorCode ?? "send_failed", result.Error ?? "WhatsApp refused the message.", result.RestrictedUntil);
-        }
-        catch (EngineFeatureUnavailableException e)
-        {
-            // The instance moved to an engine that cannot send this kind: waiting would never help.
-            return (SendOutcomeKind.Failed, e.Code, e.Message, null);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Engine send of {MessageId} threw; it stays queued", message.SerializedId);
-            return (SendOutcomeKind.Disconnected, null, null, null);
-        }
-    }
-
-    /// <summary>
-    /// The engine's own id for a message it accepted (Cloud API: Graph's wamid), stored at once rather than with the
-    /// batch: Meta's "sent" status for it may arrive while the rest of the batch is still going out.
-    /// </summary>
-    private async Task StoreEngineIdAsync(Message message, string engineId)
-    {
-        message.EngineMessageId = engineId;
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        await db.Messages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.EngineMessageId, engineId), CancellationToken.None);
-    }
-
-    /// <summary>
-    /// "typing…" right before a campaign message, as its sender would show it, in the outbox's order and pace and only
-    /// for a message that exists and is going out. Only a courtesy: a failure is logged, never fails the send.
-    /// </summary>
-    private async Task ShowTypingAsync(IEngineSession session, Message message)
-    {
-        try
-        {
-            await session.SendTypingAsync(message.ToNumber!, _stopping);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogDebug(e, "Typing indicator before {MessageId} failed", message.SerializedId);
-        }
-    }
-
-    /// <summary>
-    /// WhatsApp's answer for a number, from the instance's cache when younger than <see cref="NumberCheckCache.Lifetime"/>,
-    /// else asked through the session the outbox holds (and cached); null when the engine cannot tell.
-    /// </summary>
-    private async Task<NumberCheckResult?> CheckNumberAsync(int instanceId, IEngineSession session, string number)
-    {
-        if (!session.ChecksNumbers)
-            return null;
-        var answers = await numberChecks.CheckAsync(instanceId, [number], session.CheckNumbersAsync, _stopping);
-        return answers.GetValueOrDefault(number);
-    }
 
     /// <summary>
     /// The rows the "sent" update moved, when a receipt overtook it for some (which then counted them as sent): a receipt

@@ -32,6 +32,7 @@ public static class MessagingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<MessageIntake>());
         services.AddSingleton<MessageReceipts>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageReceipts>());
+        services.AddSingleton<OutboxSender>();
         services.AddSingleton<MessageDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageDispatcher>());
         services.AddOptions<OutboundTargetPolicy>().Bind(configuration.GetSection(OutboundTargetPolicy.BoundFrom));

@@ -69,6 +69,7 @@ public sealed class InstanceNode(string dataDir, TimeProvider time, Action<IServ
         services.AddSingleton<NewContactBudget>();
         services.Configure<HealthOptions>(o => (o.WarmUp, o.WarmedUpDailyNewContacts) = ([GenerousBudget.NewContactsPerDay], GenerousBudget.NewContactsPerDay));
         services.AddGatewayMetrics();
+        services.AddSingleton<OutboxSender>();
         services.AddSingleton<MessageDispatcher>();
         services.AddSingleton<NumberCheckCache>();
         configure?.Invoke(services);
