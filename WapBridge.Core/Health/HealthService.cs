@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 
@@ -23,8 +22,7 @@ public sealed class HealthService(
     public async Task<InstanceHealth> GetAsync(int instanceId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct)
-            ?? throw WapBridgeException.NotFound("Instance", instanceId.ToString(System.Globalization.CultureInfo.InvariantCulture), "instance_id");
+        var instance = await db.Instances.ByIdAsync(instanceId, ct);
         return await GetAsync(db, instance, ct);
     }
 

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using WapBridge.Core.Common;
 using WapBridge.Core.Instances;
 using WapBridge.Core.Persistence;
 
@@ -34,8 +33,7 @@ public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFac
     public async Task<NewContactBudgetStatus> StatusAsync(int instanceId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct)
-            ?? throw WapBridgeException.NotFound("Instance", instanceId.ToString(System.Globalization.CultureInfo.InvariantCulture), "instance_id");
+        var instance = await db.Instances.ByIdAsync(instanceId, ct);
         return await StatusAsync(db, instance, ct);
     }
 
@@ -82,8 +80,7 @@ public sealed class NewContactBudget(IDbContextFactory<WapBridgeDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await IsKnownAsync(db, instanceId, number, ct))
             return new(true, true, null);
-        var instance = await db.Instances.AsNoTracking().SingleOrDefaultAsync(i => i.Id == instanceId, ct)
-            ?? throw WapBridgeException.NotFound("Instance", instanceId.ToString(System.Globalization.CultureInfo.InvariantCulture), "instance_id");
+        var instance = await db.Instances.ByIdAsync(instanceId, ct);
         var budget = await StatusAsync(db, instance, ct);
         if (budget.LeftToday <= 0 && budget.OverriddenUntil is null)
             return new(false, false, budget.ResetsAt);
