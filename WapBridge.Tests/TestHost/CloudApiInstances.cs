@@ -1,6 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using WapBridge.Core.Messaging;
+using WapBridge.Core.Persistence;
 
 namespace WapBridge.Tests.TestHost;
 
@@ -107,6 +111,24 @@ public static class CloudApiTestInstances
         var local = Random.Shared.Next(1_000_000, 9_999_999);
         return new FakeGraphNumber($"{n}", $"+255 75{local}", "Duka " + local, $"EAAG-token-{Guid.NewGuid():N}", $"{n + 7}",
             AppSecret: Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()), VerifyToken: verifyToken ?? $"verify-{Guid.NewGuid():N}");
+    }
+
+    /// <summary>
+    /// Waits until the contact's message <paramref name="wamid"/> (posted as Meta's callback) has been processed into an
+    /// inbound row: the callback is answered once stored, and the 24-hour window opens only when it is processed.
+    /// </summary>
+    public static async Task WaitForInboundAsync(this CloudApiApp app, CloudApiTestInstance instance, string wamid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync())
+                if (await db.Messages.AnyAsync(m => m.WaMessageId == wamid && m.Direction == Message.Inbound))
+                    return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"inbound {wamid} never arrived at {instance.InstanceId}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Polls <c>instance_status</c> until it is <paramref name="status"/>.</summary>

@@ -72,22 +72,8 @@ public abstract class CloudApiEndToEndTests(CloudApiApp app)
         if (receiver is not null)
             await receiver.WaitForAsync(r => r.Any(h => h.Body.Contains(wamid, StringComparison.Ordinal)));
         else
-            await WaitForInboundAsync(instance, wamid);
+            await app.WaitForInboundAsync(instance, wamid);
         return wamid;
-    }
-
-    private async Task WaitForInboundAsync(CloudApiTestInstance instance, string wamid)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            await using var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct);
-            if (await db.Messages.AnyAsync(m => m.WaMessageId == wamid && m.Direction == Message.Inbound, Ct))
-                return;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"inbound {wamid} never arrived at {instance.InstanceId}");
-            await Task.Delay(50, Ct);
-        }
     }
 
     [Fact]

@@ -1,9 +1,5 @@
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using WapBridge.Core.Messaging;
-using WapBridge.Core.Persistence;
 using WapBridge.Tests.TestHost;
 
 namespace WapBridge.Tests.Engines.CloudApi;
@@ -30,16 +26,8 @@ public sealed class CloudApiMediaByLinkTests
         using var answer = await MetaWebhooks.PostAsync(meta, instance.InstanceId, instance.Number.AppSecret,
             MetaWebhooks.Inbound(instance.Number.PhoneNumberId, "Asha", MetaWebhooks.Text(Contact, "Nitumie ankara", wamid)));
         Assert.Equal(200, (int)answer.StatusCode);
-        // The callback is answered once stored; the window opens when it has been processed.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            await using (var db = await app.Services.GetRequiredService<IDbContextFactory<WapBridgeDbContext>>().CreateDbContextAsync(Ct))
-                if (await db.Messages.AnyAsync(m => m.WaMessageId == wamid && m.Direction == Message.Inbound, Ct))
-                    return instance;
-            Assert.True(DateTime.UtcNow < deadline, "the contact's message was never processed");
-            await Task.Delay(50, Ct);
-        }
+        await app.WaitForInboundAsync(instance, wamid);
+        return instance;
     }
 
     private static async Task<JsonObject> SendInvoiceAsync(CloudApiTestInstance instance) =>
